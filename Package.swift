@@ -1,0 +1,99 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+/// Settings every Herald target shares: strict, explicit imports and existential `any`.
+let strictSettings: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+]
+
+let package = Package(
+    name: "Herald",
+    platforms: [.macOS(.v13)],
+    products: [
+        .executable(name: "herald", targets: ["herald"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/groue/GRDB.swift", exact: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+    ],
+    targets: [
+        // ncursesw, wrapped with static inline shims for what Swift cannot import.
+        .systemLibrary(
+            name: "CNCursesW",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncurses-dev"])]
+        ),
+        // Pure values: catalog, rules, campaign graph, validation. No I/O.
+        .target(name: "HeraldCore", swiftSettings: strictSettings),
+        // SQLite through GRDB: migrations, catalog discovery, repositories, import.
+        .target(
+            name: "HeraldStore",
+            dependencies: [
+                "HeraldCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Rule to SQL compiler (dialect seam) and the run executor.
+        .target(
+            name: "HeraldEngine",
+            dependencies: [
+                "HeraldCore", "HeraldStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // The deterministic travel-company data generator behind `herald demo`.
+        .target(
+            name: "HeraldDemo",
+            dependencies: [
+                "HeraldCore", "HeraldStore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Terminal UI: driver, cell grid, layout, views, themes. The only curses caller.
+        .target(
+            name: "HeraldTUI",
+            dependencies: [
+                "HeraldCore", "HeraldStore", "HeraldEngine", "CNCursesW",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .executableTarget(
+            name: "herald",
+            dependencies: [
+                "HeraldCore", "HeraldStore", "HeraldEngine", "HeraldDemo", "HeraldTUI",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"], swiftSettings: strictSettings),
+        .testTarget(
+            name: "HeraldStoreTests",
+            dependencies: ["HeraldCore", "HeraldStore", "HeraldEngine", "HeraldDemo",
+                           .product(name: "GRDB", package: "GRDB.swift")],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HeraldTUITests",
+            dependencies: ["HeraldCore", "HeraldStore", "HeraldEngine", "HeraldTUI"],
+            exclude: ["__Snapshots__"],
+            swiftSettings: strictSettings
+        ),
+        .testTarget(
+            name: "HeraldEndToEndTests",
+            dependencies: ["HeraldCore"],
+            swiftSettings: strictSettings
+        ),
+    ]
+)

@@ -1,0 +1,262 @@
+/// Identifies a node inside one campaign (stable across versions; used in edges and runs).
+public typealias NodeID = String
+
+/// Whether consent, frequency caps and quiet hours apply to a message.
+public enum MessageCategory: String, Sendable, Equatable, CaseIterable {
+    case marketing, transactional
+}
+
+/// Whether a channel node sends one message per profile or one per row of its population.
+public enum MessageGranularity: String, Sendable, Equatable, CaseIterable {
+    case profile, entity
+}
+
+/// A split subset's size limit.
+public enum SubsetLimit: Sendable, Equatable {
+    case count(Int)
+    /// Percentage of the split's inbound population, rounded down.
+    case percent(Double)
+}
+
+/// One ordered subset of a Split node.
+public struct SplitSubset: Sendable, Equatable {
+    public var label: String
+    public var rule: Rule?
+    public var limit: SubsetLimit?
+
+    public init(label: String, rule: Rule? = nil, limit: SubsetLimit? = nil) {
+        self.label = label
+        self.rule = rule
+        self.limit = limit
+    }
+}
+
+/// A marketing frequency rule: at most `maxMessages` on this channel in `days` days.
+public struct FrequencyCap: Sendable, Equatable {
+    public var maxMessages: Int
+    public var days: Int
+
+    public init(maxMessages: Int, days: Int) {
+        self.maxMessages = maxMessages
+        self.days = days
+    }
+}
+
+/// Content and delivery settings shared by the four channel nodes.
+public struct ChannelSettings: Sendable, Equatable {
+    public var category: MessageCategory
+    public var messagePer: MessageGranularity
+    /// Template fields by name (`subject`, `text`, `html`, `from`, `title`, `body`, …).
+    public var content: [(String, String)]
+    public var frequencyCap: FrequencyCap?
+
+    public init(
+        category: MessageCategory = .marketing, messagePer: MessageGranularity = .profile,
+        content: [(String, String)] = [], frequencyCap: FrequencyCap? = nil
+    ) {
+        self.category = category
+        self.messagePer = messagePer
+        self.content = content
+        self.frequencyCap = frequencyCap
+    }
+
+    public func field(_ name: String) -> String? { content.first { $0.0 == name }?.1 }
+
+    public static func == (a: ChannelSettings, b: ChannelSettings) -> Bool {
+        a.category == b.category && a.messagePer == b.messagePer && a.frequencyCap == b.frequencyCap
+            && a.content.map(\.0) == b.content.map(\.0) && a.content.map(\.1) == b.content.map(\.1)
+    }
+}
+
+/// The delivery channels.
+public enum Channel: String, Sendable, CaseIterable {
+    case email, sms, push, directMail
+
+    /// Template fields the channel knows; the first group are required.
+    public var requiredFields: [String] {
+        switch self {
+        case .email: ["subject", "text"]
+        case .sms: ["text"]
+        case .push: ["title", "body"]
+        case .directMail: ["columns"]
+        }
+    }
+
+    public var optionalFields: [String] {
+        switch self {
+        case .email: ["html", "from", "replyTo"]
+        case .sms: []
+        case .push: ["data"]
+        case .directMail: []
+        }
+    }
+}
+
+/// What a node does, with its typed configuration.
+public enum NodeConfig: Sendable, Equatable {
+    /// Targets the rows of `entity` that match `rule`.
+    case buildAudience(entity: String, rule: Rule, emitWhenEmpty: Bool)
+    /// Ordered subsets with optional rule and limit, sampled in a seeded random order.
+    case split(seed: Int64, subsets: [SplitSubset], overlap: Bool, skipEmpty: Bool)
+    /// Holds the population for a duration (`3d`, `12h`, `90m`).
+    case wait(duration: String)
+    /// Delivers on a channel.
+    case message(Channel, ChannelSettings)
+    /// Ends the branch.
+    case end
+
+    public var kind: NodeKind {
+        switch self {
+        case .buildAudience: .buildAudience
+        case .split: .split
+        case .wait: .wait
+        case .message(let c, _):
+            switch c {
+            case .email: .email
+            case .sms: .sms
+            case .push: .push
+            case .directMail: .directMail
+            }
+        case .end: .end
+        }
+    }
+}
+
+/// The node kinds this version of Herald can store, validate and run.
+public enum NodeKind: String, Sendable, CaseIterable {
+    case buildAudience, split, wait, email, sms, push, directMail, end
+
+    /// Human name for canvases and lists.
+    public var title: String {
+        switch self {
+        case .buildAudience: "Build audience"
+        case .split: "Split"
+        case .wait: "Wait"
+        case .email: "Email"
+        case .sms: "SMS"
+        case .push: "Push"
+        case .directMail: "Direct mail"
+        case .end: "End"
+        }
+    }
+
+    public var isChannel: Bool { [.email, .sms, .push, .directMail].contains(self) }
+}
+
+/// One node of a campaign graph.
+public struct Node: Sendable, Equatable {
+    public var id: NodeID
+    public var label: String
+    public var note: String?
+    public var config: NodeConfig
+
+    public init(id: NodeID, label: String, note: String? = nil, config: NodeConfig) {
+        self.id = id
+        self.label = label
+        self.note = note
+        self.config = config
+    }
+
+    public var kind: NodeKind { config.kind }
+
+    /// Output ports in display order.
+    public var outputPorts: [String] {
+        switch config {
+        case .buildAudience, .wait, .message: ["out"]
+        case .split(_, let subsets, _, _): subsets.indices.map { "subset\($0 + 1)" } + ["complement"]
+        case .end: []
+        }
+    }
+
+    /// How the port is labelled on the canvas (`A (50%)`, `complement`).
+    public func portLabel(_ port: String) -> String {
+        if case .split(_, let subsets, _, _) = config, port.hasPrefix("subset"),
+            let n = Int(port.dropFirst(6)), n >= 1, n <= subsets.count
+        {
+            return subsets[n - 1].label
+        }
+        return port
+    }
+
+    /// Whether this node may start a branch with no inbound transition.
+    public var startsBranch: Bool {
+        if case .buildAudience = config { return true }
+        return false
+    }
+}
+
+/// A transition from one node's output port to another node.
+public struct Edge: Sendable, Equatable, Hashable {
+    public var from: NodeID
+    public var port: String
+    public var to: NodeID
+
+    public init(from: NodeID, port: String = "out", to: NodeID) {
+        self.from = from
+        self.port = port
+        self.to = to
+    }
+}
+
+/// A campaign: a directed acyclic graph of nodes plus its settings.
+public struct Campaign: Sendable, Equatable {
+    public var name: String
+    public var description: String
+    /// IANA time zone for waits and schedules.
+    public var timeZone: String
+    public var variables: [(String, Literal)]
+    public var nodes: [Node]
+    public var edges: [Edge]
+
+    public init(
+        name: String, description: String = "", timeZone: String = "UTC", variables: [(String, Literal)] = [],
+        nodes: [Node] = [], edges: [Edge] = []
+    ) {
+        self.name = name
+        self.description = description
+        self.timeZone = timeZone
+        self.variables = variables
+        self.nodes = nodes
+        self.edges = edges
+    }
+
+    public static func == (a: Campaign, b: Campaign) -> Bool {
+        a.name == b.name && a.description == b.description && a.timeZone == b.timeZone
+            && a.variables.map(\.0) == b.variables.map(\.0) && a.variables.map(\.1) == b.variables.map(\.1)
+            && a.nodes == b.nodes && a.edges == b.edges
+    }
+
+    public func node(_ id: NodeID) -> Node? { nodes.first { $0.id == id } }
+
+    public var variableBindings: [String: Literal] {
+        Dictionary(variables, uniquingKeysWith: { first, _ in first })
+    }
+
+    public func inbound(_ id: NodeID) -> [Edge] { edges.filter { $0.to == id } }
+    public func outbound(_ id: NodeID) -> [Edge] { edges.filter { $0.from == id } }
+
+    /// Nodes in an order where every node follows its predecessors (Kahn's algorithm, ties by
+    /// declaration order), or nil when the graph has a cycle.
+    /// - Complexity: O(*n* + *e*).
+    public func topologicalOrder() -> [NodeID]? {
+        let ids = nodes.map(\.id)
+        let known = Set(ids)
+        var indegree = Dictionary(uniqueKeysWithValues: ids.map { ($0, 0) })
+        var successors: [NodeID: [NodeID]] = [:]
+        for e in edges where known.contains(e.from) && known.contains(e.to) {
+            indegree[e.to, default: 0] += 1
+            successors[e.from, default: []].append(e.to)
+        }
+        var ready = ids.filter { indegree[$0] == 0 }
+        var order: [NodeID] = []
+        while !ready.isEmpty {
+            let next = ready.removeFirst()
+            order.append(next)
+            for s in successors[next] ?? [] {
+                indegree[s]! -= 1
+                if indegree[s] == 0 { ready.append(s) }
+            }
+        }
+        return order.count == ids.count ? order : nil
+    }
+}

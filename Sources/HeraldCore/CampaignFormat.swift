@@ -1,0 +1,311 @@
+/// The campaign text format (`herald.campaign/1`): JSON with a fixed key order, rules written
+/// in the rule language, defaults omitted. Documented in docs/campaign-format.md.
+public enum CampaignFormat {
+    public static let formatTag = "herald.campaign/1"
+
+    // MARK: Encoding
+
+    /// The canonical document; `decode(encode(c)) == c` and encoding is deterministic.
+    public static func encode(_ campaign: Campaign) -> JSONValue {
+        var top: [(String, JSONValue)] = [
+            ("format", .string(formatTag)),
+            ("name", .string(campaign.name)),
+        ]
+        if !campaign.description.isEmpty { top.append(("description", .string(campaign.description))) }
+        top.append(("timeZone", .string(campaign.timeZone)))
+        if !campaign.variables.isEmpty {
+            top.append(("variables", .object(campaign.variables.map { ($0.0, literalJSON($0.1)) })))
+        }
+        top.append(("nodes", .array(campaign.nodes.map(encode))))
+        top.append(("edges", .array(campaign.edges.map { .object([("from", .string($0.from)), ("port", .string($0.port)), ("to", .string($0.to))]) })))
+        return .object(top)
+    }
+
+    public static func encodeText(_ campaign: Campaign) -> String { encode(campaign).pretty() }
+
+    static func literalJSON(_ l: Literal) -> JSONValue {
+        switch l {
+        case .integer(let v): .integer(v)
+        case .real(let v): .number(v)
+        case .text(let s): .string(s)
+        case .boolean(let b): .bool(b)
+        case .variable(let n): .string("$" + n)
+        }
+    }
+
+    public static func encode(_ node: Node) -> JSONValue {
+        var pairs: [(String, JSONValue)] = [
+            ("id", .string(node.id)), ("kind", .string(node.kind.rawValue)), ("label", .string(node.label)),
+        ]
+        if let note = node.note { pairs.append(("note", .string(note))) }
+        switch node.config {
+        case .buildAudience(let entity, let rule, let emitWhenEmpty):
+            pairs.append(("entity", .string(entity)))
+            pairs.append(("rule", .string(rule.text)))
+            if emitWhenEmpty { pairs.append(("emitWhenEmpty", .bool(true))) }
+        case .split(let seed, let subsets, let overlap, let skipEmpty):
+            pairs.append(("seed", .integer(seed)))
+            pairs.append(
+                (
+                    "subsets",
+                    .array(
+                        subsets.map { s in
+                            var p: [(String, JSONValue)] = [("label", .string(s.label))]
+                            if let r = s.rule { p.append(("rule", .string(r.text))) }
+                            switch s.limit {
+                            case .count(let n): p.append(("count", .integer(Int64(n))))
+                            case .percent(let v):
+                                p.append(("percent", v == v.rounded() ? .integer(Int64(v)) : .number(v)))
+                            case nil: break
+                            }
+                            return .object(p)
+                        })
+                ))
+            if overlap { pairs.append(("overlap", .bool(true))) }
+            if skipEmpty { pairs.append(("skipEmpty", .bool(true))) }
+        case .wait(let duration):
+            pairs.append(("duration", .string(duration)))
+        case .message(_, let settings):
+            pairs.append(("category", .string(settings.category.rawValue)))
+            pairs.append(("messagePer", .string(settings.messagePer.rawValue)))
+            for (k, v) in settings.content { pairs.append((k, .string(v))) }
+            if let cap = settings.frequencyCap {
+                pairs.append(("frequencyCap", .object([("max", .integer(Int64(cap.maxMessages))), ("days", .integer(Int64(cap.days)))])))
+            }
+        case .end:
+            break
+        }
+        return .object(pairs)
+    }
+
+    // MARK: Decoding
+
+    /// Parses campaign text; errors name the field path (`nodes[2].subsets[0].percent`).
+    public static func decode(text: String) throws -> Campaign {
+        let json: JSONValue
+        do {
+            json = try JSONValue.parse(text)
+        } catch {
+            throw HeraldError(.invalidInput, "campaign file: \(error)", cause: error)
+        }
+        return try decode(json)
+    }
+
+    public static func decode(_ json: JSONValue) throws -> Campaign {
+        let top = try Fields(json, path: "campaign")
+        try top.allowOnly(["format", "name", "description", "timeZone", "variables", "nodes", "edges"])
+        let format = try top.string("format")
+        guard format == formatTag else {
+            throw HeraldError(
+                .invalidInput,
+                "format: this Herald reads '\(formatTag)', the file says '\(format)'"
+                    + (format.hasPrefix("herald.campaign/") ? " (written by a newer Herald?)" : "")
+            )
+        }
+        var campaign = Campaign(name: try top.string("name"))
+        guard !campaign.name.trimmed.isEmpty else { throw HeraldError(.invalidInput, "name: must not be empty") }
+        campaign.description = try top.optionalString("description") ?? ""
+        campaign.timeZone = try top.optionalString("timeZone") ?? "UTC"
+        if let vars = top["variables"] {
+            guard case .object(let pairs) = vars else { throw top.typeError("variables", "an object of name: value", vars) }
+            campaign.variables = try pairs.map { name, value in
+                switch value {
+                case .integer(let v): return (name, .integer(v))
+                case .number(let v): return (name, .real(v))
+                case .string(let s): return (name, .text(s))
+                case .bool(let b): return (name, .boolean(b))
+                default: throw top.typeError("variables.\(name)", "a number, text or true/false", value)
+                }
+            }
+        }
+        let nodes = try top.array("nodes")
+        campaign.nodes = try nodes.enumerated().map { i, n in try decodeNode(n, path: "nodes[\(i)]") }
+        let edges = try top.optionalArray("edges") ?? []
+        campaign.edges = try edges.enumerated().map { i, e in
+            let f = try Fields(e, path: "edges[\(i)]")
+            try f.allowOnly(["from", "port", "to"])
+            return Edge(from: try f.string("from"), port: try f.optionalString("port") ?? "out", to: try f.string("to"))
+        }
+        return campaign
+    }
+
+    public static func decodeNode(_ json: JSONValue, path: String) throws -> Node {
+        let f = try Fields(json, path: path)
+        let id = try f.string("id")
+        let at = "\(path) ('\(id)')"
+        let kindName = try f.string("kind")
+        guard let kind = NodeKind(rawValue: kindName) else {
+            throw HeraldError(
+                .invalidInput,
+                "\(at).kind: unknown node kind '\(kindName)'\(Names.suggestion(for: kindName, in: NodeKind.allCases.map(\.rawValue)))"
+                    + " (this Herald supports: \(NodeKind.allCases.map(\.rawValue).joined(separator: ", ")))"
+            )
+        }
+        let g = try Fields(json, path: at)
+        let common = ["id", "kind", "label", "note"]
+        func rule(_ text: String, field: String) throws -> Rule {
+            do {
+                return try Rule(parsing: text)
+            } catch {
+                throw HeraldError(.invalidInput, "\(at).\(field): \(error)", cause: error)
+            }
+        }
+        let config: NodeConfig
+        switch kind {
+        case .buildAudience:
+            try g.allowOnly(common + ["entity", "rule", "emitWhenEmpty"])
+            config = .buildAudience(
+                entity: try g.string("entity"), rule: try rule(try g.string("rule"), field: "rule"),
+                emitWhenEmpty: try g.optionalBool("emitWhenEmpty") ?? false)
+        case .split:
+            try g.allowOnly(common + ["seed", "subsets", "overlap", "skipEmpty"])
+            let subsets = try g.array("subsets").enumerated().map { i, s -> SplitSubset in
+                let sf = try Fields(s, path: "\(at).subsets[\(i)]")
+                try sf.allowOnly(["label", "rule", "count", "percent"])
+                var subset = SplitSubset(label: try sf.string("label"))
+                if let r = try sf.optionalString("rule") { subset.rule = try rule(r, field: "subsets[\(i)].rule") }
+                let count = try sf.optionalInteger("count")
+                let percent = try sf.optionalNumber("percent")
+                if count != nil && percent != nil {
+                    throw HeraldError(.invalidInput, "\(at).subsets[\(i)]: give either 'count' or 'percent', not both")
+                }
+                if let c = count { subset.limit = .count(Int(c)) }
+                if let p = percent { subset.limit = .percent(p) }
+                return subset
+            }
+            config = .split(
+                seed: try g.optionalInteger("seed") ?? 0, subsets: subsets, overlap: try g.optionalBool("overlap") ?? false,
+                skipEmpty: try g.optionalBool("skipEmpty") ?? false)
+        case .wait:
+            try g.allowOnly(common + ["duration"])
+            config = .wait(duration: try g.string("duration"))
+        case .email, .sms, .push, .directMail:
+            let channel: Channel =
+                switch kind {
+                case .email: .email
+                case .sms: .sms
+                case .push: .push
+                default: .directMail
+                }
+            let contentFields = channel.requiredFields + channel.optionalFields
+            try g.allowOnly(common + ["category", "messagePer", "frequencyCap"] + contentFields)
+            var settings = ChannelSettings()
+            if let c = try g.optionalString("category") {
+                guard let cat = MessageCategory(rawValue: c) else {
+                    throw HeraldError(.invalidInput, "\(at).category: expected 'marketing' or 'transactional', found '\(c)'")
+                }
+                settings.category = cat
+            }
+            if let m = try g.optionalString("messagePer") {
+                guard let per = MessageGranularity(rawValue: m) else {
+                    throw HeraldError(.invalidInput, "\(at).messagePer: expected 'profile' or 'entity', found '\(m)'")
+                }
+                settings.messagePer = per
+            }
+            for (key, value) in g.pairs where contentFields.contains(key) {
+                guard case .string(let s) = value else { throw g.typeError(key, "text", value) }
+                settings.content.append((key, s))
+            }
+            if let cap = g["frequencyCap"] {
+                let cf = try Fields(cap, path: "\(at).frequencyCap")
+                try cf.allowOnly(["max", "days"])
+                settings.frequencyCap = FrequencyCap(maxMessages: Int(try cf.integer("max")), days: Int(try cf.integer("days")))
+            }
+            config = .message(channel, settings)
+        case .end:
+            try g.allowOnly(common)
+            config = .end
+        }
+        return Node(id: id, label: try g.optionalString("label") ?? kind.title, note: try g.optionalString("note"), config: config)
+    }
+
+    /// Typed access to a JSON object's fields with path-qualified errors.
+    struct Fields {
+        let pairs: [(String, JSONValue)]
+        let path: String
+
+        init(_ json: JSONValue, path: String) throws {
+            guard case .object(let pairs) = json else {
+                throw HeraldError(.invalidInput, "\(path): expected an object, found \(json.typeName)")
+            }
+            self.pairs = pairs
+            self.path = path
+        }
+
+        subscript(key: String) -> JSONValue? { pairs.first { $0.0 == key }?.1 }
+
+        func allowOnly(_ keys: [String]) throws {
+            for (key, _) in pairs where !keys.contains(key) {
+                throw HeraldError(
+                    .invalidInput,
+                    "\(path): unknown field '\(key)'\(Names.suggestion(for: key, in: keys)) (allowed: \(keys.joined(separator: ", ")))"
+                )
+            }
+        }
+
+        func typeError(_ key: String, _ expected: String, _ found: JSONValue) -> HeraldError {
+            HeraldError(.invalidInput, "\(path).\(key): expected \(expected), found \(found.typeName)")
+        }
+
+        func missing(_ key: String, _ expected: String) -> HeraldError {
+            HeraldError(.invalidInput, "\(path).\(key): missing; expected \(expected)")
+        }
+
+        func string(_ key: String) throws -> String {
+            guard let v = try optionalString(key) else { throw missing(key, "text") }
+            return v
+        }
+
+        func optionalString(_ key: String) throws -> String? {
+            guard let v = self[key] else { return nil }
+            guard case .string(let s) = v else { throw typeError(key, "text", v) }
+            return s
+        }
+
+        func optionalBool(_ key: String) throws -> Bool? {
+            guard let v = self[key] else { return nil }
+            guard case .bool(let b) = v else { throw typeError(key, "true or false", v) }
+            return b
+        }
+
+        func integer(_ key: String) throws -> Int64 {
+            guard let v = try optionalInteger(key) else { throw missing(key, "a whole number") }
+            return v
+        }
+
+        func optionalInteger(_ key: String) throws -> Int64? {
+            guard let v = self[key] else { return nil }
+            guard case .integer(let i) = v else { throw typeError(key, "a whole number", v) }
+            return i
+        }
+
+        func optionalNumber(_ key: String) throws -> Double? {
+            guard let v = self[key] else { return nil }
+            switch v {
+            case .integer(let i): return Double(i)
+            case .number(let d): return d
+            default: throw typeError(key, "a number", v)
+            }
+        }
+
+        func array(_ key: String) throws -> [JSONValue] {
+            guard let v = try optionalArray(key) else { throw missing(key, "a list") }
+            return v
+        }
+
+        func optionalArray(_ key: String) throws -> [JSONValue]? {
+            guard let v = self[key] else { return nil }
+            guard case .array(let items) = v else { throw typeError(key, "a list", v) }
+            return items
+        }
+    }
+}
+
+extension String {
+    var trimmed: String {
+        var s = Substring(self)
+        while s.first?.isWhitespace == true { s.removeFirst() }
+        while s.last?.isWhitespace == true { s.removeLast() }
+        return String(s)
+    }
+}

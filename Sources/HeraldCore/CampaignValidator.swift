@@ -1,0 +1,183 @@
+import Foundation
+
+/// One problem found in a campaign, located by node and field.
+public struct ValidationProblem: Sendable, Equatable, CustomStringConvertible {
+    public var node: NodeID?
+    public var field: String?
+    public var message: String
+
+    public init(node: NodeID? = nil, field: String? = nil, message: String) {
+        self.node = node
+        self.field = field
+        self.message = message
+    }
+
+    public var description: String {
+        var location = ""
+        if let node { location = "node '\(node)'" }
+        if let field { location += location.isEmpty ? field : ", \(field)" }
+        return location.isEmpty ? message : "\(location): \(message)"
+    }
+}
+
+/// Checks a campaign against the catalog and reports every problem, not just the first.
+public struct CampaignValidator: Sendable {
+    public var catalog: Catalog
+
+    public init(catalog: Catalog) { self.catalog = catalog }
+
+    /// Parses a duration such as `30m`, `12h`, `3d`, `2w` into seconds.
+    public static func durationSeconds(_ text: String) -> Int? {
+        guard let unit = text.last, let amount = Int(text.dropLast()), amount > 0 else { return nil }
+        switch unit {
+        case "m": return amount * 60
+        case "h": return amount * 3600
+        case "d": return amount * 86400
+        case "w": return amount * 7 * 86400
+        default: return nil
+        }
+    }
+
+    public func validate(_ campaign: Campaign) -> [ValidationProblem] {
+        var problems: [ValidationProblem] = []
+        func add(_ node: NodeID?, _ field: String?, _ message: String) {
+            problems.append(ValidationProblem(node: node, field: field, message: message))
+        }
+        if campaign.nodes.isEmpty { add(nil, "nodes", "the campaign has no nodes") }
+        if TimeZone(identifier: campaign.timeZone) == nil {
+            add(nil, "timeZone", "'\(campaign.timeZone)' is not an IANA time zone (for example Europe/Paris or UTC)")
+        }
+        var seen = Set<NodeID>()
+        for node in campaign.nodes {
+            if node.id.isEmpty { add(nil, "id", "a node has an empty id") }
+            if !seen.insert(node.id).inserted { add(node.id, "id", "two nodes share this id") }
+            if node.label.trimmed.isEmpty { add(node.id, "label", "the label is empty") }
+        }
+        let byID = Dictionary(campaign.nodes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+
+        // Edges: endpoints, ports, fan-in.
+        var usedPorts = Set<String>()
+        for (i, edge) in campaign.edges.enumerated() {
+            let field = "edges[\(i)]"
+            guard let from = byID[edge.from] else {
+                add(nil, field, "starts at unknown node '\(edge.from)'\(Names.suggestion(for: edge.from, in: Array(byID.keys)))")
+                continue
+            }
+            guard byID[edge.to] != nil else {
+                add(nil, field, "ends at unknown node '\(edge.to)'\(Names.suggestion(for: edge.to, in: Array(byID.keys)))")
+                continue
+            }
+            if edge.from == edge.to { add(edge.from, field, "connects the node to itself") }
+            if !from.outputPorts.contains(edge.port) {
+                let ports = from.outputPorts.isEmpty ? "it has no output ports" : "its ports are \(from.outputPorts.joined(separator: ", "))"
+                add(edge.from, field, "no output port '\(edge.port)' on this \(from.kind.title) node; \(ports)")
+            } else if !usedPorts.insert("\(edge.from)\u{0}\(edge.port)").inserted {
+                add(edge.from, field, "port '\(edge.port)' is connected twice; a port leads to one node")
+            }
+        }
+        for node in campaign.nodes {
+            let inbound = campaign.inbound(node.id).filter { byID[$0.from] != nil }
+            if node.startsBranch && !inbound.isEmpty {
+                add(node.id, nil, "a \(node.kind.title) node starts a branch and cannot have an inbound transition")
+            }
+            if !node.startsBranch && inbound.isEmpty {
+                add(node.id, nil, "nothing leads to this \(node.kind.title) node; connect an inbound transition")
+            }
+            if inbound.count > 1 {
+                add(node.id, nil, "\(inbound.count) transitions lead to this node; a \(node.kind.title) node takes one")
+            }
+        }
+        let order = campaign.topologicalOrder()
+        if order == nil { add(nil, "edges", "the graph has a cycle; campaigns must flow one way") }
+
+        // Configuration and dimensions, in flow order so each node knows its population's entity.
+        var dimension: [NodeID: String] = [:]
+        let checker = RuleChecker(catalog: catalog, variables: campaign.variableBindings)
+        for id in order ?? campaign.nodes.map(\.id) {
+            guard let node = byID[id] else { continue }
+            let upstream = campaign.inbound(id).first.flatMap { dimension[$0.from] }
+            switch node.config {
+            case .buildAudience(let entityName, let rule, _):
+                guard let entity = catalog.entity(entityName) else {
+                    add(id, "entity", "unknown entity '\(entityName)'\(Names.suggestion(for: entityName, in: catalog.entities.map(\.name)))")
+                    continue
+                }
+                dimension[id] = entity.name
+                do { try checker.check(rule, on: entity) } catch { add(id, "rule", Self.strip(error)) }
+            case .split(_, let subsets, let overlap, _):
+                dimension[id] = upstream
+                if subsets.isEmpty { add(id, "subsets", "a split needs at least one subset") }
+                var percentTotal = 0.0
+                for (i, subset) in subsets.enumerated() {
+                    let field = "subsets[\(i)]"
+                    if subset.label.trimmed.isEmpty { add(id, field, "the subset has no label") }
+                    if subset.rule == nil && subset.limit == nil {
+                        add(id, field, "give the subset a rule, a count or a percent")
+                    }
+                    switch subset.limit {
+                    case .count(let n) where n < 0: add(id, "\(field).count", "must be 0 or more, found \(n)")
+                    case .percent(let p) where !(p > 0 && p <= 100):
+                        add(id, "\(field).percent", "must be more than 0 and at most 100, found \(p)")
+                    case .percent(let p): if subset.rule == nil { percentTotal += p }
+                    default: break
+                    }
+                    if let rule = subset.rule, let dim = upstream, let entity = catalog.entity(dim) {
+                        do { try checker.check(rule, on: entity) } catch { add(id, "\(field).rule", Self.strip(error)) }
+                    }
+                }
+                if !overlap && percentTotal > 100.0001 {
+                    add(id, "subsets", "percentages add up to \(percentTotal)%, more than 100%")
+                }
+            case .wait(let duration):
+                dimension[id] = upstream
+                if Self.durationSeconds(duration) == nil {
+                    add(id, "duration", "expected a positive duration such as 30m, 12h, 3d or 2w, found '\(duration)'")
+                }
+            case .message(let channel, let settings):
+                dimension[id] = upstream
+                for field in channel.requiredFields where (settings.field(field) ?? "").trimmed.isEmpty {
+                    add(id, field, "the \(node.kind.title) content needs '\(field)'")
+                }
+                if let cap = settings.frequencyCap {
+                    if cap.maxMessages < 1 { add(id, "frequencyCap.max", "must be at least 1, found \(cap.maxMessages)") }
+                    if cap.days < 1 { add(id, "frequencyCap.days", "must be at least 1, found \(cap.days)") }
+                    if settings.category == .transactional {
+                        add(id, "frequencyCap", "transactional messages ignore frequency caps; remove it or make the message marketing")
+                    }
+                }
+                if let dim = upstream {
+                    if catalog.profileEntity == nil {
+                        add(id, nil, "the catalog names no profile entity, so messages have no recipients (herald catalog profile ENTITY)")
+                    } else if dim != catalog.profileEntity && catalog.linkToProfile(from: dim) == nil {
+                        add(
+                            id, nil,
+                            "the population is '\(dim)', which has no link to the profile entity '\(catalog.profileEntity!)'; messages need a recipient"
+                        )
+                    } else if settings.messagePer == .entity && dim == catalog.profileEntity {
+                        add(id, "messagePer", "'entity' sends one message per row of a non-profile population; this one is '\(dim)'")
+                    }
+                }
+            case .end:
+                dimension[id] = upstream
+            }
+        }
+        return problems
+    }
+
+    /// Drops the "rule: " prefix the checker uses on its own messages; the field says it already.
+    static func strip(_ error: any Error) -> String {
+        let text = "\(error)"
+        return text.hasPrefix("rule: ") ? String(text.dropFirst(6)) : text
+    }
+
+    /// Throws a validation error listing every problem, for commands that must refuse bad campaigns.
+    public func requireValid(_ campaign: Campaign) throws {
+        let problems = validate(campaign)
+        guard !problems.isEmpty else { return }
+        let lines = problems.map { "  - \($0)" }.joined(separator: "\n")
+        throw HeraldError(
+            .validation,
+            "campaign '\(campaign.name)' has \(problems.count) problem\(problems.count == 1 ? "" : "s"):\n\(lines)"
+        )
+    }
+}

@@ -1,0 +1,90 @@
+/// Small string helpers shared by validation and error messages.
+public enum Names {
+    /// Levenshtein distance, used to suggest the closest known name.
+    /// - Complexity: O(*m* × *n*) for strings of length *m* and *n*.
+    public static func editDistance(_ a: String, _ b: String) -> Int {
+        let a = Array(a.lowercased())
+        let b = Array(b.lowercased())
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                let substitution = previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1)
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, substitution)
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
+    }
+
+    /// The candidate closest to `name`, if it is close enough to be a plausible typo.
+    public static func closest(to name: String, in candidates: [String]) -> String? {
+        let scored = candidates.map { ($0, editDistance(name, $0)) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
+        let tolerance = max(2, name.count / 3)
+        if best.1 <= tolerance { return best.0 }
+        if let prefixed = candidates.first(where: { $0.lowercased().hasPrefix(name.lowercased()) }) {
+            return prefixed
+        }
+        return nil
+    }
+
+    /// "unknown attribute 'contry'; did you mean 'country'?" style suffix.
+    public static func suggestion(for name: String, in candidates: [String]) -> String {
+        if let match = closest(to: name, in: candidates) { return "; did you mean '\(match)'?" }
+        return ""
+    }
+
+    /// A lower-case identifier made of letters, digits and hyphens, for campaign slugs.
+    public static func slug(_ text: String) -> String {
+        var out = ""
+        var lastWasDash = false
+        for scalar in text.lowercased().unicodeScalars {
+            if scalar.properties.isAlphabetic || ("0"..."9").contains(scalar) {
+                out.unicodeScalars.append(scalar)
+                lastWasDash = false
+            } else if !lastWasDash && !out.isEmpty {
+                out += "-"
+                lastWasDash = true
+            }
+        }
+        while out.hasSuffix("-") { out.removeLast() }
+        return out.isEmpty ? "campaign" : out
+    }
+
+    /// Compact count for canvases and bars: 999, 12.4k, 1.2M.
+    public static func compactCount(_ value: Int) -> String {
+        let magnitude = abs(value)
+        func scaled(_ divisor: Double, _ suffix: String) -> String {
+            let v = Double(value) / divisor
+            let text = abs(v) >= 100 ? String(Int(v.rounded(.down))) : String(format1(v))
+            return text + suffix
+        }
+        if magnitude < 1000 { return String(value) }
+        if magnitude < 1_000_000 { return scaled(1000, "k") }
+        if magnitude < 1_000_000_000 { return scaled(1_000_000, "M") }
+        return scaled(1_000_000_000, "G")
+    }
+
+    /// One decimal, truncated toward zero so a compact count never overstates.
+    private static func format1(_ v: Double) -> String {
+        let tenths = Int((v * 10).rounded(.towardZero))
+        let whole = tenths / 10
+        let frac = abs(tenths % 10)
+        return frac == 0 ? String(whole) : "\(whole).\(frac)"
+    }
+
+    /// Thousands separators for exact counts: 1,234,567.
+    public static func groupedCount(_ value: Int) -> String {
+        let digits = String(abs(value))
+        var out = ""
+        for (i, ch) in digits.enumerated() {
+            if i > 0 && (digits.count - i) % 3 == 0 { out += "," }
+            out.append(ch)
+        }
+        return value < 0 ? "-" + out : out
+    }
+}

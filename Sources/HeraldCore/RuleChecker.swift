@@ -1,0 +1,188 @@
+/// An attribute path resolved against the catalog: the links followed and the final attribute.
+public struct ResolvedPath: Sendable, Equatable {
+    public var path: AttributePath
+    /// Links in order, each with the entity it starts from.
+    public var hops: [(from: String, link: Link)]
+    public var entity: String
+    public var attribute: Attribute
+
+    public static func == (a: ResolvedPath, b: ResolvedPath) -> Bool {
+        a.path == b.path && a.entity == b.entity && a.attribute == b.attribute
+            && a.hops.map(\.link) == b.hops.map(\.link)
+    }
+}
+
+/// Checks a rule against the catalog: names exist, links can be navigated, values fit the types.
+public struct RuleChecker: Sendable {
+    public var catalog: Catalog
+    public var variables: [String: Literal]
+
+    public init(catalog: Catalog, variables: [String: Literal] = [:]) {
+        self.catalog = catalog
+        self.variables = variables
+    }
+
+    /// Resolves `path` from `entity`, or throws naming the unknown part and the closest match.
+    public func resolve(_ path: AttributePath, from entity: Entity) throws -> ResolvedPath {
+        var current = entity
+        var hops: [(from: String, link: Link)] = []
+        for name in path.links {
+            guard let link = current.link(name) else {
+                let hint =
+                    current.attribute(name) != nil
+                    ? "; '\(name)' is an attribute, not a link" : Names.suggestion(for: name, in: current.links.map(\.name))
+                throw HeraldError(.invalidInput, "rule: '\(current.name)' has no link '\(name)'\(hint)")
+            }
+            if link.cardinality == .oneToMany {
+                throw HeraldError(
+                    .invalidInput,
+                    "rule: '\(name)' is a one-to-many link from '\(current.name)'; '\(path)' would match many rows per \(current.name) row"
+                )
+            }
+            guard let next = catalog.entity(link.target) else {
+                throw HeraldError(.invalidInput, "rule: link '\(name)' points to '\(link.target)', which is not in the catalog")
+            }
+            hops.append((current.name, link))
+            current = next
+        }
+        guard let attribute = current.attribute(path.attribute), !attribute.hidden else {
+            var message = "rule: unknown attribute '\(path.attribute)' on '\(current.name)'"
+            message += Names.suggestion(for: path.attribute, in: current.referenceableNames)
+            if current.link(path.attribute) != nil {
+                message = "rule: '\(path.attribute)' is a link; name one of its attributes, such as '\(path).<attribute>'"
+            }
+            throw HeraldError(.invalidInput, message)
+        }
+        return ResolvedPath(path: path, hops: hops, entity: current.name, attribute: attribute)
+    }
+
+    /// Replaces `$name` with the campaign variable's value.
+    public func substitute(_ value: Literal) throws -> Literal {
+        guard case .variable(let name) = value else { return value }
+        guard let bound = variables[name] else {
+            throw HeraldError(
+                .invalidInput,
+                "rule: unknown variable $\(name)\(Names.suggestion(for: name, in: Array(variables.keys)))"
+            )
+        }
+        return bound
+    }
+
+    /// Throws when `value` cannot be compared with an attribute of `type`.
+    public func checkValue(_ value: Literal, for resolved: ResolvedPath) throws {
+        let value = try substitute(value)
+        let type = resolved.attribute.type
+        let name = resolved.path.description
+        func mismatch(_ expected: String) -> HeraldError {
+            HeraldError(
+                .invalidInput,
+                "rule: '\(name)' is \(type.rawValue); expected \(expected), found \(RulePrinter.literal(value))"
+            )
+        }
+        switch (type, value) {
+        case (.integer, .integer), (.real, .integer), (.real, .real), (.text, .text), (.boolean, .boolean):
+            return
+        case (.integer, .real):
+            return
+        case (.boolean, .integer(let v)) where v == 0 || v == 1:
+            return
+        case (.date, .text(let s)):
+            guard TemporalText.isDate(s) else { throw mismatch("a date such as \"2026-01-31\"") }
+        case (.datetime, .text(let s)):
+            guard TemporalText.isDate(s) || TemporalText.isDateTime(s) else {
+                throw mismatch("a date-time such as \"2026-01-31T09:30:00Z\"")
+            }
+        case (.integer, _), (.real, _): throw mismatch("a number")
+        case (.text, _): throw mismatch("text in quotes")
+        case (.boolean, _): throw mismatch("true or false")
+        case (.date, _): throw mismatch("a date such as \"2026-01-31\"")
+        case (.datetime, _): throw mismatch("a date-time such as \"2026-01-31T09:30:00Z\"")
+        }
+    }
+
+    /// Checks the whole rule over `entity`; throws on the first problem.
+    public func check(_ rule: Rule, on entity: Entity) throws {
+        switch rule {
+        case .all:
+            return
+        case .and(let rules), .or(let rules):
+            for r in rules { try check(r, on: entity) }
+        case .not(let inner):
+            try check(inner, on: entity)
+        case .compare(let path, _, let value):
+            try checkValue(value, for: try resolve(path, from: entity))
+        case .inList(let path, let values, _):
+            let resolved = try resolve(path, from: entity)
+            for v in values { try checkValue(v, for: resolved) }
+        case .isEmpty(let path, _):
+            _ = try resolve(path, from: entity)
+        case .text(let path, let match, let value, _):
+            let resolved = try resolve(path, from: entity)
+            guard case .text = try substitute(value) else {
+                throw HeraldError(.invalidInput, "rule: '\(match.rawValue)' needs text in quotes after '\(path)'")
+            }
+            if resolved.attribute.type.isNumeric || resolved.attribute.type == .boolean {
+                throw HeraldError(
+                    .invalidInput,
+                    "rule: '\(match.rawValue)' applies to text; '\(path)' is \(resolved.attribute.type.rawValue)"
+                )
+            }
+        }
+    }
+}
+
+/// Recognises the ISO-8601 shapes Herald stores dates and date-times in.
+public enum TemporalText {
+    /// `YYYY-MM-DD` with a valid month and day.
+    public static func isDate(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard u.count == 10, u[4] == 45, u[7] == 45 else { return false }
+        guard let y = digits(u[0..<4]), let m = digits(u[5..<7]), let d = digits(u[8..<10]) else { return false }
+        return y > 0 && (1...12).contains(m) && d >= 1 && d <= daysIn(month: m, year: y)
+    }
+
+    /// `YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z|±HH:MM]`.
+    public static func isDateTime(_ s: String) -> Bool {
+        let u = Array(s.utf8)
+        guard u.count >= 16, isDate(String(decoding: u[0..<10], as: UTF8.self)) else { return false }
+        guard u[10] == 84 || u[10] == 32, u[13] == 58 else { return false }
+        guard let h = digits(u[11..<13]), let mi = digits(u[14..<16]), h < 24, mi < 60 else { return false }
+        var i = 16
+        if i < u.count && u[i] == 58 {
+            guard i + 3 <= u.count, let sec = digits(u[(i + 1)..<(i + 3)]), sec < 61 else { return false }
+            i += 3
+            if i < u.count && u[i] == 46 {
+                i += 1
+                let start = i
+                while i < u.count && (48...57).contains(u[i]) { i += 1 }
+                if i == start { return false }
+            }
+        }
+        if i == u.count { return true }
+        if u[i] == 90 { return i + 1 == u.count }
+        if u[i] == 43 || u[i] == 45 {
+            guard u.count == i + 6, u[i + 3] == 58, let oh = digits(u[(i + 1)..<(i + 3)]),
+                let om = digits(u[(i + 4)..<(i + 6)])
+            else { return false }
+            return oh < 24 && om < 60
+        }
+        return false
+    }
+
+    static func digits(_ bytes: ArraySlice<UInt8>) -> Int? {
+        var v = 0
+        for b in bytes {
+            guard (48...57).contains(b) else { return nil }
+            v = v * 10 + Int(b - 48)
+        }
+        return v
+    }
+
+    static func daysIn(month: Int, year: Int) -> Int {
+        switch month {
+        case 2: return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0 ? 29 : 28
+        case 4, 6, 9, 11: return 30
+        default: return 31
+        }
+    }
+}

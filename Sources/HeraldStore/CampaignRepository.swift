@@ -1,0 +1,147 @@
+public import GRDB
+public import HeraldCore
+
+/// A campaign as stored: its database id and current version with the graph.
+public struct StoredCampaign: Sendable, Equatable {
+    public var id: Int64
+    public var version: Int
+    public var campaign: Campaign
+}
+
+/// One line of the campaign list.
+public struct CampaignSummary: Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var description: String
+    public var version: Int
+    public var nodeCount: Int
+    public var updatedAt: String
+    public var lastRun: RunSummary?
+}
+
+extension Store {
+    /// Every campaign with its node count and latest run, by name.
+    public func listCampaigns() throws -> [CampaignSummary] {
+        try read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.id, c.name, c.description, c.current_version, c.updated_at,
+                           (SELECT count(*) FROM herald_nodes n WHERE n.campaign_id = c.id AND n.version = c.current_version) AS nodes,
+                           (SELECT max(r.id) FROM herald_runs r WHERE r.campaign_id = c.id) AS last_run
+                    FROM herald_campaigns c ORDER BY c.name COLLATE NOCASE
+                    """)
+            return try rows.map { row in
+                let lastRun: Int64? = row["last_run"]
+                return CampaignSummary(
+                    id: row["id"], name: row["name"], description: row["description"], version: row["current_version"],
+                    nodeCount: row["nodes"], updatedAt: row["updated_at"],
+                    lastRun: try lastRun.flatMap { try RunRepository.summary(db, runID: $0) })
+            }
+        }
+    }
+
+    /// Finds a campaign by exact name (case-insensitive) or numeric id.
+    public func loadCampaign(_ reference: String) throws -> StoredCampaign {
+        try read { db in try Self.loadCampaign(db, reference: reference) }
+    }
+
+    public func loadCampaign(id: Int64) throws -> StoredCampaign {
+        try read { db in try Self.loadCampaign(db, reference: String(id)) }
+    }
+
+    static func loadCampaign(_ db: Database, reference: String) throws -> StoredCampaign {
+        var row = try Row.fetchOne(db, sql: "SELECT * FROM herald_campaigns WHERE name = ?", arguments: [reference])
+        if row == nil, let id = Int64(reference) {
+            row = try Row.fetchOne(db, sql: "SELECT * FROM herald_campaigns WHERE id = ?", arguments: [id])
+        }
+        guard let row else {
+            let names = try String.fetchAll(db, sql: "SELECT name FROM herald_campaigns ORDER BY name")
+            throw HeraldError(
+                .notFound,
+                "campaign: no campaign named '\(reference)'\(Names.suggestion(for: reference, in: names))"
+                    + (names.isEmpty ? " (the store has no campaigns)" : ""))
+        }
+        let id: Int64 = row["id"]
+        let version: Int = row["current_version"]
+        var campaign = Campaign(name: row["name"], description: row["description"], timeZone: row["time_zone"])
+        let variables = try CampaignFormat.decode(
+            .object([
+                ("format", .string(CampaignFormat.formatTag)), ("name", .string(campaign.name)),
+                ("variables", try JSONValue.parse(row["variables"])), ("nodes", .array([])),
+            ]))
+        campaign.variables = variables.variables
+        for nodeRow in try Row.fetchAll(
+            db, sql: "SELECT config FROM herald_nodes WHERE campaign_id = ? AND version = ? ORDER BY position",
+            arguments: [id, version])
+        {
+            let config: String = nodeRow["config"]
+            campaign.nodes.append(try CampaignFormat.decodeNode(try JSONValue.parse(config), path: "stored node"))
+        }
+        for e in try Row.fetchAll(
+            db, sql: "SELECT from_node, from_port, to_node FROM herald_edges WHERE campaign_id = ? AND version = ? ORDER BY position",
+            arguments: [id, version])
+        {
+            campaign.edges.append(Edge(from: e["from_node"], port: e["from_port"], to: e["to_node"]))
+        }
+        return StoredCampaign(id: id, version: version, campaign: campaign)
+    }
+
+    /// Saves a campaign. A new name creates it at version 1; an existing name needs `replace`
+    /// and creates the next version (earlier versions and their runs are kept).
+    @discardableResult
+    public func saveCampaign(_ campaign: Campaign, replace: Bool) throws -> StoredCampaign {
+        try write { db in
+            let now = Store.timestamp()
+            let variables = CampaignFormat.encode(campaign)["variables"]?.compact() ?? "{}"
+            let existing = try Row.fetchOne(db, sql: "SELECT id, current_version FROM herald_campaigns WHERE name = ?", arguments: [campaign.name])
+            let id: Int64
+            let version: Int
+            if let existing {
+                guard replace else {
+                    throw HeraldError(
+                        .conflict,
+                        "campaign: '\(campaign.name)' already exists; use --replace to save a new version of it")
+                }
+                id = existing["id"]
+                version = (existing["current_version"] as Int) + 1
+                try db.execute(
+                    sql: """
+                        UPDATE herald_campaigns SET name = ?, description = ?, time_zone = ?, variables = ?, current_version = ?, updated_at = ?
+                        WHERE id = ?
+                        """,
+                    arguments: [campaign.name, campaign.description, campaign.timeZone, variables, version, now, id])
+            } else {
+                try db.execute(
+                    sql: """
+                        INSERT INTO herald_campaigns (name, description, time_zone, variables, current_version, created_at, updated_at)
+                        VALUES (?, ?, ?, ?, 1, ?, ?)
+                        """,
+                    arguments: [campaign.name, campaign.description, campaign.timeZone, variables, now, now])
+                id = db.lastInsertedRowID
+                version = 1
+            }
+            try db.execute(
+                sql: "INSERT INTO herald_campaign_versions (campaign_id, version, created_at) VALUES (?, ?, ?)",
+                arguments: [id, version, now])
+            for (position, node) in campaign.nodes.enumerated() {
+                try db.execute(
+                    sql: "INSERT INTO herald_nodes (campaign_id, version, node_id, position, kind, label, config) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [id, version, node.id, position, node.kind.rawValue, node.label, CampaignFormat.encode(node).compact()])
+            }
+            for (position, edge) in campaign.edges.enumerated() {
+                try db.execute(
+                    sql: "INSERT INTO herald_edges (campaign_id, version, position, from_node, from_port, to_node) VALUES (?, ?, ?, ?, ?, ?)",
+                    arguments: [id, version, position, edge.from, edge.port, edge.to])
+            }
+            return StoredCampaign(id: id, version: version, campaign: campaign)
+        }
+    }
+
+    /// Copies a campaign under a new name, as version 1.
+    public func duplicateCampaign(_ reference: String, as newName: String) throws -> StoredCampaign {
+        var campaign = try loadCampaign(reference).campaign
+        campaign.name = newName
+        return try saveCampaign(campaign, replace: false)
+    }
+}

@@ -1,0 +1,283 @@
+public import GRDB
+public import HeraldCore
+
+/// A settable column of the profile entity.
+public enum ProfileChannelField: String, CaseIterable, Sendable {
+    case email, phone, pushToken, postalAddress, timeZone, locale
+}
+
+extension Store {
+    /// The catalog: discovered from the schema, then refined by the user's overrides.
+    public func catalog() throws -> Catalog {
+        try read { db in try CatalogDiscovery.catalog(db) }
+    }
+
+    /// Sets (or, with nil, clears) the display label of an entity or one of its attributes.
+    public func setLabel(entity: String, attribute: String?, label: String?) throws {
+        try write { db in
+            let catalog = try CatalogDiscovery.catalog(db)
+            let e = try catalog.requireEntity(entity)
+            if let attribute { _ = try CatalogDiscovery.requireColumn(attribute, in: e) }
+            let kind = attribute == nil ? "entity_label" : "label"
+            try CatalogDiscovery.setOverride(db, entity: entity, kind: kind, name: attribute ?? "", value: label)
+        }
+    }
+
+    /// Hides an attribute from rules, samples and the TUI (it stays in the table).
+    public func setHidden(entity: String, attribute: String, hidden: Bool) throws {
+        try write { db in
+            let e = try CatalogDiscovery.catalog(db).requireEntity(entity)
+            _ = try CatalogDiscovery.requireColumn(attribute, in: e)
+            if attribute == e.primaryKey && hidden {
+                throw HeraldError(.invalidInput, "attribute: '\(attribute)' is the key of '\(entity)' and cannot be hidden")
+            }
+            try CatalogDiscovery.setOverride(db, entity: entity, kind: "hidden", name: attribute, value: hidden ? "1" : nil)
+        }
+    }
+
+    /// Renames a link (discovered or declared) on one entity.
+    public func renameLink(entity: String, link: String, to newName: String) throws {
+        try write { db in
+            let catalog = try CatalogDiscovery.catalog(db)
+            let e = try catalog.requireEntity(entity)
+            guard e.link(link) != nil else {
+                throw HeraldError(
+                    .notFound,
+                    "link: '\(entity)' has no link '\(link)'\(Names.suggestion(for: link, in: e.links.map(\.name)))")
+            }
+            try CatalogDiscovery.checkIdentifier(newName, field: "new name")
+            if newName != link && (e.link(newName) != nil || e.attribute(newName) != nil) {
+                throw HeraldError(.conflict, "new name: '\(entity)' already has an attribute or link called '\(newName)'")
+            }
+            // Overrides are keyed by the discovered name, so renaming twice keeps one row.
+            let original =
+                try String.fetchOne(
+                    db, sql: "SELECT name FROM herald_catalog_overrides WHERE entity = ? AND kind = 'link_name' AND value = ?",
+                    arguments: [entity, link]) ?? link
+            try CatalogDiscovery.setOverride(db, entity: entity, kind: "link_name", name: original, value: newName)
+        }
+    }
+
+    /// Declares that `entity.column` references `target.targetColumn` (as a foreign key would):
+    /// adds the N-1 (or 1-1) link and its reverse.
+    public func declareReference(entity: String, column: String, target: String, targetColumn: String?) throws {
+        try write { db in try CatalogDiscovery.declareReference(db, entity: entity, column: column, target: target, targetColumn: targetColumn) }
+    }
+
+    /// Removes a reference declared with ``declareReference(entity:column:target:targetColumn:)``.
+    public func removeReference(entity: String, column: String) throws {
+        try write { db in
+            try db.execute(
+                sql: "DELETE FROM herald_catalog_overrides WHERE entity = ? AND kind = 'ref' AND name = ?", arguments: [entity, column])
+            if db.changesCount == 0 {
+                throw HeraldError(.notFound, "no declared reference on \(entity).\(column) (discovered foreign keys cannot be removed)")
+            }
+        }
+    }
+
+    /// Names the profile entity and, optionally, its channel columns.
+    public func setProfile(entity: String, columns: [ProfileChannelField: String?]) throws {
+        try write { db in
+            let e = try CatalogDiscovery.catalog(db).requireEntity(entity)
+            for (field, column) in columns {
+                if let column {
+                    for part in column.split(separator: ",") {
+                        _ = try CatalogDiscovery.requireColumn(String(part), in: e, field: field.rawValue)
+                    }
+                }
+            }
+            try CatalogDiscovery.setOverride(db, entity: "*", kind: "profile", name: "", value: entity)
+            for (field, column) in columns {
+                try CatalogDiscovery.setOverride(db, entity: "*", kind: "channel", name: field.rawValue, value: column ?? "")
+            }
+        }
+    }
+}
+
+/// Reads SQLite's schema and Herald's overrides into a ``Catalog``.
+public enum CatalogDiscovery {
+    struct Reference {
+        var table: String
+        var column: String
+        var target: String
+        var targetColumn: String
+        var unique: Bool
+        var declared: Bool
+    }
+
+    public static func userTables(_ db: Database) throws -> [String] {
+        try String.fetchAll(
+            db,
+            sql: """
+                SELECT name FROM sqlite_master
+                WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'herald\\_%' ESCAPE '\\'
+                ORDER BY name
+                """)
+    }
+
+    public static func catalog(_ db: Database) throws -> Catalog {
+        let tables = try userTables(db)
+        var overrides: [String: [String: [String: String]]] = [:]  // entity → kind → name → value
+        for row in try Row.fetchAll(db, sql: "SELECT entity, kind, name, value FROM herald_catalog_overrides") {
+            overrides[row["entity"], default: [:]][row["kind"], default: [:]][row["name"]] = row["value"]
+        }
+        var entities: [Entity] = []
+        var references: [Reference] = []
+        for table in tables {
+            let columns = try Row.fetchAll(db, sql: "PRAGMA table_info(\(table.quotedDatabaseIdentifier))")
+            let pkColumns = columns.filter { ($0["pk"] as Int) > 0 }
+            var key = "rowid"
+            var keyType = AttributeType.integer
+            if pkColumns.count == 1 {
+                key = pkColumns[0]["name"]
+                keyType = AttributeType.fromDeclared(pkColumns[0]["type"] ?? "")
+            } else if pkColumns.count > 1 {
+                continue  // composite keys cannot be addressed as one population key
+            }
+            let o = overrides[table] ?? [:]
+            let attributes = columns.map { c -> Attribute in
+                let name: String = c["name"]
+                return Attribute(
+                    name: name, label: o["label"]?[name], type: AttributeType.fromDeclared(c["type"] ?? ""),
+                    hidden: o["hidden"]?[name] == "1")
+            }
+            entities.append(
+                Entity(name: table, label: o["entity_label"]?[""], primaryKey: key, keyType: keyType, attributes: attributes))
+            let uniqueColumns = try uniqueSingleColumns(db, table: table).union(pkColumns.map { $0["name"] as String })
+            for fk in try Row.fetchAll(db, sql: "PRAGMA foreign_key_list(\(table.quotedDatabaseIdentifier))") {
+                let from: String = fk["from"]
+                let target: String = fk["table"]
+                let to: String? = fk["to"]
+                references.append(
+                    Reference(
+                        table: table, column: from, target: target, targetColumn: to ?? "", unique: uniqueColumns.contains(from),
+                        declared: false))
+            }
+            for (column, targetSpec) in o["ref"] ?? [:] {
+                let parts = targetSpec.split(separator: ".", maxSplits: 1).map(String.init)
+                references.append(
+                    Reference(
+                        table: table, column: column, target: parts[0], targetColumn: parts.count > 1 ? parts[1] : "",
+                        unique: uniqueColumns.contains(column), declared: true))
+            }
+        }
+        var byName = Dictionary(uniqueKeysWithValues: entities.enumerated().map { ($1.name, $0) })
+        // Links from references, in a stable order, with collision-free names.
+        for ref in references.sorted(by: { ($0.table, $0.column) < ($1.table, $1.column) }) {
+            guard let si = byName[ref.table], let ti = byName[ref.target] else { continue }
+            let targetColumn = ref.targetColumn.isEmpty ? entities[ti].primaryKey : ref.targetColumn
+            let forwardBase = ref.column.lowercased().hasSuffix("_id") ? String(ref.column.dropLast(3)) : ref.column + "_ref"
+            let forward = uniqueName(forwardBase, in: entities[si])
+            entities[si].links.append(
+                Link(
+                    name: forward, target: ref.target, sourceColumn: ref.column, targetColumn: targetColumn,
+                    cardinality: ref.unique ? .oneToOne : .manyToOne, discovered: !ref.declared))
+            let taken = entities[ti].links.contains { $0.name == ref.table } || entities[ti].attribute(ref.table) != nil
+            let reverseBase = taken ? "\(ref.table)_by_\(forwardBase)" : ref.table
+            let reverse = uniqueName(reverseBase, in: entities[ti])
+            entities[ti].links.append(
+                Link(
+                    name: reverse, target: ref.table, sourceColumn: targetColumn, targetColumn: ref.column,
+                    cardinality: ref.unique ? .oneToOne : .oneToMany, discovered: !ref.declared))
+        }
+        for i in entities.indices {
+            let renames = overrides[entities[i].name]?["link_name"] ?? [:]
+            for j in entities[i].links.indices {
+                if let newName = renames[entities[i].links[j].name] { entities[i].links[j].name = newName }
+            }
+        }
+        byName = Dictionary(uniqueKeysWithValues: entities.enumerated().map { ($1.name, $0) })
+        var catalog = Catalog(entities: entities)
+        let global = overrides["*"] ?? [:]
+        if let profile = global["profile"]?[""], byName[profile] != nil {
+            catalog.profileEntity = profile
+        } else {
+            catalog.profileEntity = ["profiles", "customers", "contacts", "users", "recipients"].first { byName[$0] != nil }
+        }
+        if let profile = catalog.profileEntity, let entity = catalog.entity(profile) {
+            catalog.profileChannels = defaultChannels(entity)
+            for (field, column) in global["channel"] ?? [:] {
+                let value = column.isEmpty ? nil : column
+                switch ProfileChannelField(rawValue: field) {
+                case .email: catalog.profileChannels.email = value
+                case .phone: catalog.profileChannels.phone = value
+                case .pushToken: catalog.profileChannels.pushToken = value
+                case .postalAddress: catalog.profileChannels.postalAddress = value?.split(separator: ",").map(String.init) ?? []
+                case .timeZone: catalog.profileChannels.timeZone = value
+                case .locale: catalog.profileChannels.locale = value
+                case nil: break
+                }
+            }
+        }
+        return catalog
+    }
+
+    static func uniqueName(_ base: String, in entity: Entity) -> String {
+        var name = base
+        var n = 2
+        while entity.attribute(name) != nil || entity.link(name) != nil {
+            name = base == entity.name ? "\(base)_link\(n)" : "\(base)_link" + (n > 2 ? "\(n)" : "")
+            n += 1
+        }
+        return name
+    }
+
+    static func uniqueSingleColumns(_ db: Database, table: String) throws -> Set<String> {
+        var out = Set<String>()
+        for index in try Row.fetchAll(db, sql: "PRAGMA index_list(\(table.quotedDatabaseIdentifier))") where (index["unique"] as Int) == 1 {
+            let name: String = index["name"]
+            let cols = try Row.fetchAll(db, sql: "PRAGMA index_info(\(name.quotedDatabaseIdentifier))")
+            if cols.count == 1, let c: String = cols[0]["name"] { out.insert(c) }
+        }
+        return out
+    }
+
+    static func defaultChannels(_ e: Entity) -> ProfileChannels {
+        func first(_ names: [String]) -> String? { names.first { e.attribute($0) != nil } }
+        return ProfileChannels(
+            email: first(["email", "email_address"]),
+            phone: first(["phone", "mobile", "phone_number", "mobile_phone"]),
+            pushToken: first(["push_token", "device_token"]),
+            postalAddress: ["postal_address", "address"].filter { e.attribute($0) != nil },
+            timeZone: first(["time_zone", "timezone", "tz"]),
+            locale: first(["locale", "language"]))
+    }
+
+    static func requireColumn(_ name: String, in entity: Entity, field: String = "attribute") throws -> Attribute {
+        guard let a = entity.attribute(name) else {
+            throw HeraldError(
+                .notFound,
+                "\(field): '\(entity.name)' has no column '\(name)'\(Names.suggestion(for: name, in: entity.attributes.map(\.name)))")
+        }
+        return a
+    }
+
+    static func checkIdentifier(_ name: String, field: String) throws {
+        let ok =
+            !name.isEmpty && (name.first!.isLetter || name.first == "_")
+            && name.allSatisfy { $0.isLetter || $0.isNumber || $0 == "_" }
+        if !ok { throw HeraldError(.invalidInput, "\(field): '\(name)' must start with a letter and contain only letters, digits and _") }
+    }
+
+    static func setOverride(_ db: Database, entity: String, kind: String, name: String, value: String?) throws {
+        if let value {
+            try db.execute(
+                sql: """
+                    INSERT INTO herald_catalog_overrides (entity, kind, name, value) VALUES (?, ?, ?, ?)
+                    ON CONFLICT (entity, kind, name) DO UPDATE SET value = excluded.value
+                    """, arguments: [entity, kind, name, value])
+        } else {
+            try db.execute(
+                sql: "DELETE FROM herald_catalog_overrides WHERE entity = ? AND kind = ? AND name = ?", arguments: [entity, kind, name])
+        }
+    }
+
+    static func declareReference(_ db: Database, entity: String, column: String, target: String, targetColumn: String?) throws {
+        let catalog = try catalog(db)
+        let e = try catalog.requireEntity(entity)
+        _ = try requireColumn(column, in: e)
+        let t = try catalog.requireEntity(target, field: "target")
+        if let targetColumn { _ = try requireColumn(targetColumn, in: t, field: "target column") }
+        try setOverride(db, entity: entity, kind: "ref", name: column, value: targetColumn.map { "\(target).\($0)" } ?? target)
+    }
+}

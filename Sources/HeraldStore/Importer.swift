@@ -1,0 +1,288 @@
+public import GRDB
+public import HeraldCore
+import Foundation
+
+/// What `herald import` should do with a CSV file.
+public struct ImportOptions: Sendable {
+    public var table: String
+    /// Key column; defaults to the table's primary key, else a column named `id`.
+    public var key: String?
+    /// Declared references: column → (target entity, target column or nil for its key).
+    public var references: [(column: String, target: String, targetColumn: String?)]
+    /// Declared column types, which win over inference.
+    public var types: [String: AttributeType]
+
+    public init(
+        table: String, key: String? = nil, references: [(column: String, target: String, targetColumn: String?)] = [],
+        types: [String: AttributeType] = [:]
+    ) {
+        self.table = table
+        self.key = key
+        self.references = references
+        self.types = types
+    }
+}
+
+/// What an import changed.
+public struct ImportResult: Sendable, Equatable {
+    public var table: String
+    public var createdTable: Bool
+    public var upserted: Int
+    public var deleted: Int
+    public var columns: [String: AttributeType]
+}
+
+/// Loads CSV files into user tables: create or upsert, all or nothing.
+public enum Importer {
+    public static let changeColumn = "_change_request_type"
+
+    /// Imports `file` in one transaction; a malformed row aborts with file, line, column and
+    /// reason, and nothing is written.
+    /// - Parameter progress: called with the fraction of the file processed (0…1).
+    public static func importCSV(
+        file: String, into store: Store, options: ImportOptions, progress: (@Sendable (Double) -> Void)? = nil
+    ) throws -> ImportResult {
+        let url = URL(fileURLWithPath: file)
+        let data: Data
+        do {
+            data = try Data(contentsOf: url, options: .alwaysMapped)
+        } catch {
+            throw HeraldError(.notFound, "file: cannot read \(file): \(error.localizedDescription)", cause: error)
+        }
+        try CatalogDiscovery.checkIdentifier(options.table, field: "--table")
+        if options.table.lowercased().hasPrefix("herald_") || options.table.lowercased().hasPrefix("sqlite_") {
+            throw HeraldError(.invalidInput, "--table: names starting with herald_ or sqlite_ are reserved")
+        }
+        let name = (file as NSString).lastPathComponent
+        return try data.withUnsafeBytes { raw in
+            let bytes = raw.bindMemory(to: UInt8.self)
+            return try store.write { db in
+                try run(bytes: bytes, fileName: name, db: db, options: options, progress: progress)
+            }
+        }
+    }
+
+    struct Column {
+        var name: String
+        var index: Int
+        var type: AttributeType
+    }
+
+    static func fail(_ file: String, _ line: Int, _ column: Int?, _ columnName: String?, _ reason: String) -> HeraldError {
+        var location = "\(file):\(line)"
+        if let column { location += ":\(column)" }
+        if let columnName { location += " (column '\(columnName)')" }
+        return HeraldError(.invalidInput, "\(location): \(reason); nothing was imported")
+    }
+
+    static func run(
+        bytes: UnsafeBufferPointer<UInt8>, fileName: String, db: Database, options: ImportOptions,
+        progress: (@Sendable (Double) -> Void)?
+    ) throws -> ImportResult {
+        var reader = CSVReader(bytes: bytes)
+        func nextRecord() throws -> (line: Int, fields: [String])? {
+            do {
+                while let record = try reader.next() {
+                    if record.fields == [""] { continue }  // blank line
+                    return record
+                }
+                return nil
+            } catch {
+                throw fail(fileName, error.line, error.column, nil, error.message)
+            }
+        }
+        guard let header = try nextRecord() else {
+            throw HeraldError(.invalidInput, "\(fileName): the file is empty; expected a header row")
+        }
+        var seen = Set<String>()
+        for (i, name) in header.fields.enumerated() {
+            if name.isEmpty { throw fail(fileName, header.line, i + 1, nil, "the header has an empty column name") }
+            if !seen.insert(name.lowercased()).inserted {
+                throw fail(fileName, header.line, i + 1, name, "the header names this column twice")
+            }
+            if name != changeColumn {
+                do { try CatalogDiscovery.checkIdentifier(name, field: "header") } catch {
+                    throw fail(fileName, header.line, i + 1, name, "\(error)")
+                }
+            }
+        }
+        let changeIndex = header.fields.firstIndex(of: changeColumn)
+        let dataColumns = header.fields.enumerated().filter { $0.offset != changeIndex }
+        for declared in options.types.keys where !header.fields.contains(declared) {
+            throw HeraldError(.invalidInput, "--type: the file has no column '\(declared)'\(Names.suggestion(for: declared, in: header.fields))")
+        }
+
+        let exists = try db.tableExists(options.table)
+        var columns: [Column]
+        var key: String
+        if exists {
+            let info = try Row.fetchAll(db, sql: "PRAGMA table_info(\(options.table.quotedDatabaseIdentifier))")
+            let tableColumns = Dictionary(
+                info.map { (($0["name"] as String).lowercased(), ($0["name"] as String, AttributeType.fromDeclared($0["type"] ?? ""))) },
+                uniquingKeysWith: { a, _ in a })
+            columns = try dataColumns.map { index, name in
+                guard let (actual, type) = tableColumns[name.lowercased()] else {
+                    throw fail(
+                        fileName, header.line, index + 1, name,
+                        "table '\(options.table)' has no such column\(Names.suggestion(for: name, in: tableColumns.values.map(\.0)))")
+                }
+                return Column(name: actual, index: index, type: options.types[name] ?? type)
+            }
+            let pk = info.filter { ($0["pk"] as Int) > 0 }.map { $0["name"] as String }
+            key = options.key ?? (pk.count == 1 ? pk[0] : "")
+            if key.isEmpty {
+                throw HeraldError(.invalidInput, "--key: table '\(options.table)' has no single-column primary key; name the key column")
+            }
+            let uniques = try CatalogDiscovery.uniqueSingleColumns(db, table: options.table).union(pk.count == 1 ? [pk[0]] : [])
+            guard uniques.contains(where: { $0.lowercased() == key.lowercased() }) else {
+                throw HeraldError(.invalidInput, "--key: '\(key)' is not the primary key or a unique column of '\(options.table)'")
+            }
+        } else {
+            key = options.key ?? (header.fields.contains("id") ? "id" : "")
+            if key.isEmpty {
+                throw HeraldError(.invalidInput, "--key: the file has no 'id' column; name the key column with --key")
+            }
+            // First pass: infer each column's type from every non-empty value.
+            var inferred = [TypeGuess](repeating: TypeGuess(), count: header.fields.count)
+            while let record = try nextRecord() {
+                for (i, value) in record.fields.enumerated() where i < inferred.count && !value.isEmpty {
+                    inferred[i].observe(value)
+                }
+            }
+            columns = dataColumns.map { index, name in
+                Column(name: name, index: index, type: options.types[name] ?? inferred[index].type)
+            }
+            reader = CSVReader(bytes: bytes)
+            _ = try nextRecord()
+        }
+        guard let keyColumn = columns.first(where: { $0.name.lowercased() == key.lowercased() }) else {
+            throw HeraldError(.invalidInput, "--key: the file has no column '\(key)'\(Names.suggestion(for: key, in: header.fields))")
+        }
+        if !exists {
+            let definitions = columns.map { c in
+                "\(c.name.quotedDatabaseIdentifier) \(c.type.declaredSQLType)" + (c.name == keyColumn.name ? " PRIMARY KEY" : "")
+            }
+            try db.execute(sql: "CREATE TABLE \(options.table.quotedDatabaseIdentifier) (\(definitions.joined(separator: ", ")))")
+        }
+        for ref in options.references {
+            guard columns.contains(where: { $0.name == ref.column }) || !exists else {
+                throw HeraldError(.invalidInput, "--ref: the file has no column '\(ref.column)'")
+            }
+            try CatalogDiscovery.declareReference(db, entity: options.table, column: ref.column, target: ref.target, targetColumn: ref.targetColumn)
+        }
+
+        let table = options.table.quotedDatabaseIdentifier
+        let names = columns.map { $0.name.quotedDatabaseIdentifier }
+        let updates = columns.filter { $0.name != keyColumn.name }.map {
+            "\($0.name.quotedDatabaseIdentifier) = excluded.\($0.name.quotedDatabaseIdentifier)"
+        }
+        let upsertSQL =
+            "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))"
+            + " ON CONFLICT (\(keyColumn.name.quotedDatabaseIdentifier)) DO "
+            + (updates.isEmpty ? "NOTHING" : "UPDATE SET \(updates.joined(separator: ", "))")
+        let upsert = try db.makeStatement(sql: upsertSQL)
+        let delete = try db.makeStatement(sql: "DELETE FROM \(table) WHERE \(keyColumn.name.quotedDatabaseIdentifier) = ?")
+        var upserted = 0
+        var deleted = 0
+        var lastReported = -1
+        while let record = try nextRecord() {
+            if record.fields.count != header.fields.count {
+                throw fail(
+                    fileName, record.line, nil, nil,
+                    "expected \(header.fields.count) fields as in the header, found \(record.fields.count)")
+            }
+            var change = "u"
+            if let changeIndex {
+                change = record.fields[changeIndex].lowercased()
+                if change.isEmpty { change = "u" }
+                guard change == "u" || change == "d" else {
+                    throw fail(
+                        fileName, record.line, changeIndex + 1, changeColumn,
+                        "expected 'u' (upsert) or 'd' (delete), found '\(record.fields[changeIndex])'")
+                }
+            }
+            let keyText = record.fields[keyColumn.index]
+            if keyText.isEmpty { throw fail(fileName, record.line, keyColumn.index + 1, keyColumn.name, "the key is empty") }
+            if change == "d" {
+                let keyValue = try convert(keyText, keyColumn, fileName, record.line)
+                try delete.execute(arguments: [keyValue])
+                deleted += db.changesCount
+            } else {
+                var values: [(any DatabaseValueConvertible)?] = []
+                values.reserveCapacity(columns.count)
+                for c in columns { values.append(try convert(record.fields[c.index], c, fileName, record.line)) }
+                try upsert.execute(arguments: StatementArguments(values))
+                upserted += 1
+            }
+            if let progress, bytes.count > 0 {
+                let percent = reader.position * 100 / bytes.count
+                if percent != lastReported {
+                    lastReported = percent
+                    progress(Double(reader.position) / Double(bytes.count))
+                }
+            }
+        }
+        progress?(1)
+        return ImportResult(
+            table: options.table, createdTable: !exists, upserted: upserted, deleted: deleted,
+            columns: Dictionary(columns.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a }))
+    }
+
+    static func convert(_ text: String, _ column: Column, _ file: String, _ line: Int) throws -> (any DatabaseValueConvertible)? {
+        if text.isEmpty { return nil }
+        func bad(_ expected: String) -> HeraldError {
+            fail(file, line, column.index + 1, column.name, "expected \(expected), found '\(text.prefix(40))'")
+        }
+        switch column.type {
+        case .integer:
+            guard let v = Int64(text) else { throw bad("an integer") }
+            return v
+        case .real:
+            guard let v = Double(text), v.isFinite else { throw bad("a number") }
+            return v
+        case .boolean:
+            switch text.lowercased() {
+            case "true", "1", "yes", "t", "y": return 1
+            case "false", "0", "no", "f", "n": return 0
+            default: throw bad("true or false")
+            }
+        case .date:
+            guard TemporalText.isDate(text) else { throw bad("a date such as 2026-01-31") }
+            return text
+        case .datetime:
+            guard TemporalText.isDateTime(text) || TemporalText.isDate(text) else { throw bad("a date-time such as 2026-01-31T09:30:00Z") }
+            return text
+        case .text:
+            return text
+        }
+    }
+
+    /// Narrows a column's type as values are seen: integer ⊂ real; date ⊂ date-time; else text.
+    struct TypeGuess {
+        var integer = true
+        var real = true
+        var boolean = true
+        var date = true
+        var datetime = true
+        var seen = false
+
+        mutating func observe(_ v: String) {
+            seen = true
+            if integer && Int64(v) == nil { integer = false }
+            if real && (Double(v) == nil || v.lowercased().contains("n")) { real = false }
+            if boolean && !["true", "false"].contains(v.lowercased()) { boolean = false }
+            if date && !TemporalText.isDate(v) { date = false }
+            if datetime && !(TemporalText.isDateTime(v) || TemporalText.isDate(v)) { datetime = false }
+        }
+
+        var type: AttributeType {
+            guard seen else { return .text }
+            if integer { return .integer }
+            if real { return .real }
+            if boolean { return .boolean }
+            if date { return .date }
+            if datetime { return .datetime }
+            return .text
+        }
+    }
+}

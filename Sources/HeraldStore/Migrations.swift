@@ -1,0 +1,154 @@
+import GRDB
+
+/// Herald's schema. Shipped migrations are never edited; changes come as new migrations.
+enum Migrations {
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1: herald tables") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE herald_meta (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        value TEXT NOT NULL
+                    );
+                    CREATE TABLE herald_catalog_overrides (
+                        entity TEXT NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('entity_label', 'label', 'hidden', 'ref', 'link_name', 'profile', 'channel')),
+                        name TEXT NOT NULL DEFAULT '',
+                        value TEXT NOT NULL,
+                        PRIMARY KEY (entity, kind, name)
+                    );
+                    CREATE TABLE herald_campaigns (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        description TEXT NOT NULL DEFAULT '',
+                        time_zone TEXT NOT NULL DEFAULT 'UTC',
+                        variables TEXT NOT NULL DEFAULT '{}',
+                        current_version INTEGER NOT NULL DEFAULT 1,
+                        created_at TEXT NOT NULL,
+                        updated_at TEXT NOT NULL
+                    );
+                    CREATE TABLE herald_campaign_versions (
+                        campaign_id INTEGER NOT NULL REFERENCES herald_campaigns(id) ON DELETE CASCADE,
+                        version INTEGER NOT NULL,
+                        created_at TEXT NOT NULL,
+                        PRIMARY KEY (campaign_id, version)
+                    );
+                    CREATE TABLE herald_nodes (
+                        campaign_id INTEGER NOT NULL,
+                        version INTEGER NOT NULL,
+                        node_id TEXT NOT NULL,
+                        position INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        label TEXT NOT NULL,
+                        config TEXT NOT NULL,
+                        PRIMARY KEY (campaign_id, version, node_id),
+                        FOREIGN KEY (campaign_id, version) REFERENCES herald_campaign_versions(campaign_id, version) ON DELETE CASCADE
+                    );
+                    CREATE TABLE herald_edges (
+                        campaign_id INTEGER NOT NULL,
+                        version INTEGER NOT NULL,
+                        position INTEGER NOT NULL,
+                        from_node TEXT NOT NULL,
+                        from_port TEXT NOT NULL,
+                        to_node TEXT NOT NULL,
+                        PRIMARY KEY (campaign_id, version, position),
+                        FOREIGN KEY (campaign_id, version) REFERENCES herald_campaign_versions(campaign_id, version) ON DELETE CASCADE
+                    );
+                    CREATE TABLE herald_audiences (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE COLLATE NOCASE,
+                        entity TEXT NOT NULL,
+                        rule TEXT NOT NULL,
+                        kind TEXT NOT NULL CHECK (kind IN ('live', 'snapshot')),
+                        description TEXT NOT NULL DEFAULT '',
+                        member_count INTEGER,
+                        created_at TEXT NOT NULL,
+                        refreshed_at TEXT
+                    );
+                    CREATE TABLE herald_audience_members (
+                        audience_id INTEGER NOT NULL REFERENCES herald_audiences(id) ON DELETE CASCADE,
+                        member_key NOT NULL,
+                        PRIMARY KEY (audience_id, member_key)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE herald_runs (
+                        id INTEGER PRIMARY KEY,
+                        campaign_id INTEGER NOT NULL REFERENCES herald_campaigns(id) ON DELETE CASCADE,
+                        version INTEGER NOT NULL,
+                        mode TEXT NOT NULL CHECK (mode IN ('dry', 'live')),
+                        state TEXT NOT NULL CHECK (state IN ('running', 'paused', 'completed', 'failed', 'stopped')),
+                        started_at TEXT NOT NULL,
+                        finished_at TEXT,
+                        error TEXT,
+                        lease_owner TEXT,
+                        lease_expires_at TEXT
+                    );
+                    CREATE INDEX herald_runs_campaign ON herald_runs(campaign_id, id);
+                    CREATE TABLE herald_run_nodes (
+                        run_id INTEGER NOT NULL REFERENCES herald_runs(id) ON DELETE CASCADE,
+                        node_id TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'completed', 'failed', 'skipped')),
+                        input_count INTEGER,
+                        started_at TEXT,
+                        finished_at TEXT,
+                        duration_ms INTEGER,
+                        detail TEXT,
+                        error TEXT,
+                        PRIMARY KEY (run_id, node_id)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE herald_run_edges (
+                        run_id INTEGER NOT NULL REFERENCES herald_runs(id) ON DELETE CASCADE,
+                        from_node TEXT NOT NULL,
+                        port TEXT NOT NULL,
+                        to_node TEXT,
+                        work_table TEXT,
+                        row_count INTEGER,
+                        PRIMARY KEY (run_id, from_node, port)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE herald_run_logs (
+                        id INTEGER PRIMARY KEY,
+                        run_id INTEGER NOT NULL REFERENCES herald_runs(id) ON DELETE CASCADE,
+                        node_id TEXT,
+                        at TEXT NOT NULL,
+                        level TEXT NOT NULL,
+                        message TEXT NOT NULL
+                    );
+                    CREATE INDEX herald_run_logs_run ON herald_run_logs(run_id, id);
+                    CREATE TABLE herald_messages (
+                        id INTEGER PRIMARY KEY,
+                        run_id INTEGER REFERENCES herald_runs(id) ON DELETE SET NULL,
+                        campaign_id INTEGER,
+                        node_id TEXT,
+                        profile_key NOT NULL,
+                        entity_key,
+                        channel TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'push', 'directMail')),
+                        address TEXT,
+                        status TEXT NOT NULL CHECK (status IN ('pending', 'claimed', 'sent', 'delivered', 'failed', 'excluded', 'unknown')),
+                        reason TEXT,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        provider_id TEXT,
+                        created_at TEXT NOT NULL,
+                        updated_at TEXT NOT NULL
+                    );
+                    CREATE INDEX herald_messages_profile ON herald_messages(profile_key, channel, created_at);
+                    CREATE INDEX herald_messages_run ON herald_messages(run_id, node_id, status);
+                    CREATE TABLE herald_consent (
+                        profile_key NOT NULL,
+                        channel TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'push', 'directMail')),
+                        status TEXT NOT NULL CHECK (status IN ('opted_in', 'opted_out', 'unknown')),
+                        source TEXT NOT NULL DEFAULT '',
+                        updated_at TEXT NOT NULL,
+                        PRIMARY KEY (profile_key, channel)
+                    ) WITHOUT ROWID;
+                    CREATE TABLE herald_suppressions (
+                        channel TEXT NOT NULL,
+                        address TEXT NOT NULL,
+                        reason TEXT NOT NULL DEFAULT '',
+                        created_at TEXT NOT NULL,
+                        PRIMARY KEY (channel, address)
+                    ) WITHOUT ROWID;
+                    """)
+        }
+        return migrator
+    }
+}

@@ -1,0 +1,171 @@
+public import GRDB
+public import HeraldCore
+
+/// Execution state of a run or of one node in it.
+public enum RunState: String, Sendable, Codable {
+    case pending, running, paused, completed, failed, stopped, skipped
+}
+
+/// A run's headline facts.
+public struct RunSummary: Sendable, Equatable {
+    public var id: Int64
+    public var campaignID: Int64
+    public var campaignName: String
+    public var version: Int
+    public var dryRun: Bool
+    public var state: RunState
+    public var startedAt: String
+    public var finishedAt: String?
+    public var error: String?
+}
+
+/// One node's state in a run.
+public struct RunNodeState: Sendable, Equatable {
+    public var nodeID: NodeID
+    public var state: RunState
+    public var inputCount: Int?
+    public var durationMS: Int?
+    public var detail: String?
+    public var error: String?
+}
+
+/// One transition's population size in a run.
+public struct RunEdgeCount: Sendable, Equatable {
+    public var fromNode: NodeID
+    public var port: String
+    public var toNode: NodeID?
+    public var count: Int
+}
+
+/// A run with all its per-node and per-transition figures.
+public struct RunDetail: Sendable, Equatable {
+    public var summary: RunSummary
+    public var nodes: [RunNodeState]
+    public var edges: [RunEdgeCount]
+}
+
+/// Reads and writes run bookkeeping (`herald_runs`, `herald_run_nodes`, `herald_run_edges`, logs).
+public enum RunRepository {
+    static func summary(_ db: Database, runID: Int64) throws -> RunSummary? {
+        guard
+            let row = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT r.*, c.name AS campaign_name FROM herald_runs r JOIN herald_campaigns c ON c.id = r.campaign_id WHERE r.id = ?
+                    """, arguments: [runID])
+        else { return nil }
+        return RunSummary(
+            id: row["id"], campaignID: row["campaign_id"], campaignName: row["campaign_name"], version: row["version"],
+            dryRun: (row["mode"] as String) == "dry", state: RunState(rawValue: row["state"]) ?? .failed,
+            startedAt: row["started_at"], finishedAt: row["finished_at"], error: row["error"])
+    }
+
+    public static func createRun(_ db: Database, campaign: StoredCampaign, dryRun: Bool) throws -> Int64 {
+        try db.execute(
+            sql: "INSERT INTO herald_runs (campaign_id, version, mode, state, started_at) VALUES (?, ?, ?, 'running', ?)",
+            arguments: [campaign.id, campaign.version, dryRun ? "dry" : "live", Store.timestamp()])
+        let runID = db.lastInsertedRowID
+        for node in campaign.campaign.nodes {
+            try db.execute(
+                sql: "INSERT INTO herald_run_nodes (run_id, node_id, state) VALUES (?, ?, 'pending')", arguments: [runID, node.id])
+        }
+        return runID
+    }
+
+    public static func markNodeRunning(_ db: Database, runID: Int64, nodeID: NodeID) throws {
+        try db.execute(
+            sql: "UPDATE herald_run_nodes SET state = 'running', started_at = ? WHERE run_id = ? AND node_id = ?",
+            arguments: [Store.timestamp(), runID, nodeID])
+    }
+
+    public static func markNodeFinished(
+        _ db: Database, runID: Int64, nodeID: NodeID, state: RunState, inputCount: Int?, durationMS: Int, detail: String?,
+        error: String?
+    ) throws {
+        try db.execute(
+            sql: """
+                UPDATE herald_run_nodes SET state = ?, input_count = ?, finished_at = ?, duration_ms = ?, detail = ?, error = ?
+                WHERE run_id = ? AND node_id = ?
+                """,
+            arguments: [state.rawValue, inputCount, Store.timestamp(), durationMS, detail, error, runID, nodeID])
+    }
+
+    public static func recordEdge(
+        _ db: Database, runID: Int64, fromNode: NodeID, port: String, toNode: NodeID?, workTable: String?, count: Int
+    ) throws {
+        try db.execute(
+            sql: """
+                INSERT INTO herald_run_edges (run_id, from_node, port, to_node, work_table, row_count) VALUES (?, ?, ?, ?, ?, ?)
+                ON CONFLICT (run_id, from_node, port) DO UPDATE SET row_count = excluded.row_count, work_table = excluded.work_table
+                """, arguments: [runID, fromNode, port, toNode, workTable, count])
+    }
+
+    public static func log(_ db: Database, runID: Int64, nodeID: NodeID?, level: String, message: String) throws {
+        try db.execute(
+            sql: "INSERT INTO herald_run_logs (run_id, node_id, at, level, message) VALUES (?, ?, ?, ?, ?)",
+            arguments: [runID, nodeID, Store.timestamp(), level, message])
+    }
+
+    public static func finishRun(_ db: Database, runID: Int64, state: RunState, error: String?) throws {
+        try db.execute(
+            sql: "UPDATE herald_runs SET state = ?, finished_at = ?, error = ? WHERE id = ?",
+            arguments: [state.rawValue, Store.timestamp(), error, runID])
+    }
+
+    static func detail(_ db: Database, runID: Int64) throws -> RunDetail? {
+        guard let summary = try summary(db, runID: runID) else { return nil }
+        let order = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT rn.* FROM herald_run_nodes rn
+                LEFT JOIN herald_runs r ON r.id = rn.run_id
+                LEFT JOIN herald_nodes n ON n.campaign_id = r.campaign_id AND n.version = r.version AND n.node_id = rn.node_id
+                WHERE rn.run_id = ? ORDER BY n.position
+                """, arguments: [runID])
+        let nodes = order.map { row in
+            RunNodeState(
+                nodeID: row["node_id"], state: RunState(rawValue: row["state"]) ?? .failed, inputCount: row["input_count"],
+                durationMS: row["duration_ms"], detail: row["detail"], error: row["error"])
+        }
+        let edges = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT e.* FROM herald_run_edges e
+                LEFT JOIN herald_runs r ON r.id = e.run_id
+                LEFT JOIN herald_nodes n ON n.campaign_id = r.campaign_id AND n.version = r.version AND n.node_id = e.from_node
+                WHERE e.run_id = ? ORDER BY n.position, e.port = 'complement', e.port
+                """, arguments: [runID]
+        ).map { row in
+            RunEdgeCount(fromNode: row["from_node"], port: row["port"], toNode: row["to_node"], count: row["row_count"] ?? 0)
+        }
+        return RunDetail(summary: summary, nodes: nodes, edges: edges)
+    }
+}
+
+extension Store {
+    /// Runs, newest first; optionally of one campaign.
+    public func listRuns(campaignID: Int64? = nil, limit: Int = 50) throws -> [RunSummary] {
+        try read { db in
+            let ids = try Int64.fetchAll(
+                db,
+                sql: "SELECT id FROM herald_runs WHERE (? IS NULL OR campaign_id = ?) ORDER BY id DESC LIMIT ?",
+                arguments: [campaignID, campaignID, limit])
+            return try ids.compactMap { try RunRepository.summary(db, runID: $0) }
+        }
+    }
+
+    public func runDetail(_ runID: Int64) throws -> RunDetail {
+        guard let detail = try read({ db in try RunRepository.detail(db, runID: runID) }) else {
+            throw HeraldError(.notFound, "run: no run with id \(runID)")
+        }
+        return detail
+    }
+
+    /// The run's log lines, oldest first.
+    public func runLogs(_ runID: Int64) throws -> [(at: String, node: String?, level: String, message: String)] {
+        try read { db in
+            try Row.fetchAll(db, sql: "SELECT at, node_id, level, message FROM herald_run_logs WHERE run_id = ? ORDER BY id", arguments: [runID])
+                .map { ($0["at"], $0["node_id"], $0["level"], $0["message"]) }
+        }
+    }
+}

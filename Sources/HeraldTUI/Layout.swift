@@ -1,0 +1,222 @@
+public import HeraldCore
+
+/// A point on the canvas, in cells.
+public struct Point: Equatable, Hashable, Sendable {
+    public var x: Int
+    public var y: Int
+    public init(x: Int, y: Int) {
+        self.x = x
+        self.y = y
+    }
+}
+
+/// Where one transition is drawn: an orthogonal polyline from the source's bottom to just
+/// above the target, plus where its label (port name and count) goes.
+public struct EdgeRoute: Equatable, Sendable {
+    public var edge: Edge
+    public var points: [Point]
+    public var labelAnchor: Point
+    public var labelWidth: Int
+}
+
+/// The result of laying out a campaign graph; a pure value tests can assert on.
+public struct LayoutResult: Equatable, Sendable {
+    public var boxes: [NodeID: Rect]
+    public var layers: [[NodeID]]
+    public var routes: [EdgeRoute]
+    public var width: Int
+    public var height: Int
+    /// Orders used, kept so the next layout can start from them and stay stable.
+    public var order: [NodeID: Int]
+}
+
+/// Layered (Sugiyama-style) top-down layout with a fixed box size, so live counts never
+/// move anything.
+public enum GraphLayout {
+    public static let boxWidth = 24
+    public static let boxHeight = 4
+    static let gap = 4
+    static let dummyWidth = 1
+
+    /// Lays out `campaign`; `previous` seeds the ordering so small edits do not reshuffle.
+    /// - Complexity: O(*sweeps* × (*n* + *e*) log *n*) for *n* nodes (dummies included).
+    public static func layout(_ campaign: Campaign, previous: LayoutResult? = nil) -> LayoutResult {
+        let ids = campaign.nodes.map(\.id)
+        let known = Set(ids)
+        let edges = campaign.edges.filter { known.contains($0.from) && known.contains($0.to) && $0.from != $0.to }
+        // 1. Layers by longest path from the sources (cycles are broken by declaration order).
+        var layer: [NodeID: Int] = [:]
+        let order = campaign.topologicalOrder() ?? ids
+        for id in order {
+            let preds = edges.filter { $0.to == id }.compactMap { layer[$0.from] }
+            layer[id] = preds.isEmpty ? 0 : (preds.max()! + 1)
+        }
+        let layerCount = (layer.values.max() ?? -1) + 1
+
+        // 2. Dummy vertices for edges spanning several layers.
+        struct Vertex {
+            var id: String
+            var isDummy: Bool
+        }
+        var vertices: [String: Vertex] = [:]
+        for id in ids { vertices[id] = Vertex(id: id, isDummy: false) }
+        var segments: [(from: String, to: String, edgeIndex: Int)] = []
+        for (i, e) in edges.enumerated() {
+            let a = layer[e.from]!, b = layer[e.to]!
+            guard b > a else { continue }
+            var previousVertex = e.from
+            for l in (a + 1)..<b {
+                let dummy = "\u{0}dummy:\(i):\(l)"
+                vertices[dummy] = Vertex(id: dummy, isDummy: true)
+                layer[dummy] = l
+                segments.append((previousVertex, dummy, i))
+                previousVertex = dummy
+            }
+            segments.append((previousVertex, e.to, i))
+        }
+
+        // 3. Ordering: DFS from sources following ports in order, seeded by the previous layout.
+        var initial: [String: Int] = [:]
+        var counter = 0
+        func visit(_ v: String) {
+            guard initial[v] == nil else { return }
+            initial[v] = (previous?.order[v]).map { $0 * 1000 } ?? (1_000_000 + counter)
+            counter += 1
+            for s in segments.filter({ $0.from == v }) { visit(s.to) }
+        }
+        for id in ids where edges.allSatisfy({ $0.to != id }) { visit(id) }
+        for id in ids { visit(id) }
+        var layers: [[String]] = Array(repeating: [], count: max(layerCount, 0))
+        for (v, l) in layer { layers[l].append(v) }
+        for l in layers.indices { layers[l].sort { (initial[$0] ?? 0, $0) < (initial[$1] ?? 0, $1) } }
+
+        func crossings(_ layers: [[String]]) -> Int {
+            var total = 0
+            for l in 0..<max(0, layers.count - 1) {
+                let pos = Dictionary(uniqueKeysWithValues: layers[l + 1].enumerated().map { ($1, $0) })
+                let upper = Dictionary(uniqueKeysWithValues: layers[l].enumerated().map { ($1, $0) })
+                let pairs = segments.compactMap { s -> (Int, Int)? in
+                    guard let a = upper[s.from], let b = pos[s.to] else { return nil }
+                    return (a, b)
+                }
+                for i in pairs.indices {
+                    for j in pairs.indices where j > i {
+                        if (pairs[i].0 - pairs[j].0) * (pairs[i].1 - pairs[j].1) < 0 { total += 1 }
+                    }
+                }
+            }
+            return total
+        }
+        var best = layers
+        var bestCrossings = crossings(layers)
+        for sweep in 0..<4 {
+            let down = sweep % 2 == 0
+            let range: [Int] = down ? Array(stride(from: 1, to: layers.count, by: 1)) : Array(stride(from: layers.count - 2, through: 0, by: -1))
+            for l in range {
+                let neighbour = layers[down ? l - 1 : l + 1]
+                let pos = Dictionary(uniqueKeysWithValues: neighbour.enumerated().map { ($1, Double($0)) })
+                let current = Dictionary(uniqueKeysWithValues: layers[l].enumerated().map { ($1, Double($0)) })
+                func barycenter(_ v: String) -> Double {
+                    let linked = segments.compactMap { s -> Double? in
+                        down ? (s.to == v ? pos[s.from] : nil) : (s.from == v ? pos[s.to] : nil)
+                    }
+                    return linked.isEmpty ? current[v]! : linked.reduce(0, +) / Double(linked.count)
+                }
+                layers[l].sort { (barycenter($0), current[$0]!) < (barycenter($1), current[$1]!) }
+            }
+            let c = crossings(layers)
+            if c < bestCrossings {
+                bestCrossings = c
+                best = layers
+            }
+        }
+        layers = best
+
+        // 4. Coordinates: fixed box size, layers centred on the widest one.
+        func slotWidth(_ v: String) -> Int { vertices[v]!.isDummy ? dummyWidth : boxWidth }
+        func layerWidth(_ l: [String]) -> Int { l.map(slotWidth).reduce(0, +) + max(0, l.count - 1) * gap }
+        let canvasWidth = max(boxWidth, layers.map(layerWidth).max() ?? 0) + 2
+
+        // Rows: each layer's boxes, then a channel sized by the horizontal tracks it needs.
+        var position: [String: Rect] = [:]
+        var y = 0
+        var routes: [EdgeRoute] = []
+        var pendingPoints: [Int: [Point]] = [:]  // edge index → points so far
+        for (l, vs) in layers.enumerated() {
+            var x = 1 + (canvasWidth - 2 - layerWidth(vs)) / 2
+            for v in vs {
+                position[v] = Rect(x: x, y: y, width: slotWidth(v), height: boxHeight)
+                x += slotWidth(v) + gap
+            }
+            y += boxHeight
+            guard l < layers.count - 1 else { break }
+            let next = layers[l + 1]
+            var nx = 1 + (canvasWidth - 2 - layerWidth(next)) / 2
+            var nextX: [String: Int] = [:]
+            for v in next {
+                nextX[v] = nx + slotWidth(v) / 2
+                nx += slotWidth(v) + gap
+            }
+            // One track per source; overlapping spans get different rows.
+            var tracks: [[ClosedRange<Int>]] = []
+            var trackOf: [String: Int] = [:]
+            for s in vs {
+                let outs = segments.filter { $0.from == s }
+                guard !outs.isEmpty else { continue }
+                let xs = [position[s]!.midX] + outs.map { nextX[$0.to]! }
+                let span = xs.min()!...xs.max()!
+                if span.lowerBound == span.upperBound {
+                    trackOf[s] = -1
+                    continue
+                }
+                var t = 0
+                while t < tracks.count && tracks[t].contains(where: { $0.overlaps(span.lowerBound - 1...span.upperBound + 1) }) { t += 1 }
+                if t == tracks.count { tracks.append([]) }
+                tracks[t].append(span)
+                trackOf[s] = t
+            }
+            let trackRows = max(tracks.count, 1)
+            let channelHeight = 1 + trackRows + 2  // stub, tracks, label row, arrow row
+            for s in vs {
+                let sx = position[s]!.midX
+                let sourceBottom = vertices[s]!.isDummy ? y - 1 : y  // first row below the box
+                for seg in segments where seg.from == s {
+                    let tx = nextX[seg.to]!
+                    let track = trackOf[s] ?? 0
+                    let busY = y + 1 + max(track, 0)
+                    var pts = pendingPoints[seg.edgeIndex] ?? []
+                    if pts.isEmpty { pts.append(Point(x: sx, y: sourceBottom)) }
+                    if tx != sx {
+                        pts.append(Point(x: sx, y: busY))
+                        pts.append(Point(x: tx, y: busY))
+                    }
+                    let arrowY = y + channelHeight - 1
+                    pts.append(Point(x: tx, y: arrowY))
+                    if vertices[seg.to]!.isDummy {
+                        // Continue straight through the dummy's layer.
+                        pts.append(Point(x: tx, y: y + channelHeight + boxHeight - 1))
+                        pendingPoints[seg.edgeIndex] = pts
+                    } else {
+                        let e = edges[seg.edgeIndex]
+                        routes.append(
+                            EdgeRoute(
+                                edge: e, points: pts, labelAnchor: Point(x: tx + 2, y: arrowY - 1),
+                                labelWidth: boxWidth / 2 + gap - 2))
+                        pendingPoints[seg.edgeIndex] = nil
+                    }
+                }
+            }
+            y += channelHeight
+        }
+        var boxes: [NodeID: Rect] = [:]
+        for id in ids { boxes[id] = position[id] }
+        var finalOrder: [NodeID: Int] = [:]
+        for vs in layers {
+            for (i, v) in vs.enumerated() where !vertices[v]!.isDummy { finalOrder[v] = i }
+        }
+        routes.sort { (edges.firstIndex(of: $0.edge) ?? 0) < (edges.firstIndex(of: $1.edge) ?? 0) }
+        return LayoutResult(
+            boxes: boxes, layers: layers.map { $0.filter { !vertices[$0]!.isDummy } }, routes: routes, width: canvasWidth,
+            height: max(y, boxHeight), order: finalOrder)
+    }
+}

@@ -1,0 +1,117 @@
+public import HeraldStore
+import HeraldCore
+import HeraldEngine
+import Foundation
+import Logging
+import Synchronization
+
+/// Results of effects, handed from worker threads to the UI thread.
+final class ActionQueue: @unchecked Sendable {
+    private let lock = NSLock()
+    private var actions: [Action] = []
+
+    func push(_ action: Action) {
+        lock.lock()
+        actions.append(action)
+        lock.unlock()
+    }
+
+    func drain() -> [Action] {
+        lock.lock()
+        defer { lock.unlock() }
+        let out = actions
+        actions.removeAll()
+        return out
+    }
+}
+
+/// Runs the terminal interface: the UI loop on the main thread, effects on worker threads.
+public enum TerminalApp {
+    /// Opens the interface on `store`; returns the process exit status.
+    @MainActor
+    public static func run(store: Store, themeName: String?) throws -> Int32 {
+        let environment = ProcessInfo.processInfo.environment
+        var theme: Theme
+        do {
+            theme = try Theme.load(named: themeName ?? "default")
+        } catch {
+            if themeName != nil { throw HeraldError(.invalidInput, "--theme: \(error)") }
+            theme = .fallback
+        }
+        let terminal: Terminal
+        do {
+            terminal = try Terminal(environment: environment)
+        } catch let error as TerminalError {
+            throw HeraldError(.invalidInput, error.message)
+        }
+        defer { terminal.end() }
+        let glyphs = terminal.unicode ? theme.glyphs : .ascii
+        let logger = Logger(label: "herald.tui")
+        let queue = ActionQueue()
+        var state = AppState(storeName: (store.path as NSString).lastPathComponent)
+        state.width = terminal.width
+        state.height = terminal.height
+
+        func execute(_ effects: [Effect]) {
+            for effect in effects {
+                state.busy += 1
+                let work: @Sendable () -> Void
+                switch effect {
+                case .loadCampaigns:
+                    work = {
+                        do { queue.push(.campaignsLoaded(try store.listCampaigns())) } catch { queue.push(.effectFailed("\(error)")) }
+                    }
+                case .openCampaign(let id):
+                    work = {
+                        do { queue.push(.campaignOpened(try store.loadCampaign(id: id))) } catch { queue.push(.effectFailed("\(error)")) }
+                    }
+                case .startDryRun(let stored):
+                    work = {
+                        do {
+                            _ = try Executor(store: store).dryRun(stored) { event in queue.push(.runProgressed(event)) }
+                        } catch {
+                            queue.push(.effectFailed("\(error)"))
+                        }
+                    }
+                }
+                // Every effect ends with exactly one effectFinished, so busy returns to zero.
+                Thread.detachNewThread {
+                    work()
+                    queue.push(.effectFinished)
+                }
+            }
+        }
+
+        execute([.loadCampaigns])
+        var lastFrame: CellGrid?
+        while !state.quit {
+            let signal = pendingSignal.load(ordering: .relaxed)
+            if signal != 0 {
+                logger.info("stopping on signal \(signal)")
+                return 128 + signal
+            }
+            var effects: [Effect] = []
+            for action in queue.drain() { effects += Reducer.reduce(&state, action) }
+            execute(effects)
+            let frame = AppView.render(state, glyphs: glyphs)
+            if frame != lastFrame {
+                terminal.present(frame, theme: theme)
+                lastFrame = frame
+            }
+            // Poll quickly while work is in flight so counts appear promptly; idle otherwise.
+            guard let key = terminal.readKey(timeoutMS: state.busy > 0 ? 50 : 250) else { continue }
+            if key == .resize {
+                execute(Reducer.reduce(&state, .resized(width: terminal.width, height: terminal.height)))
+                lastFrame = nil
+                continue
+            }
+            if key == .ctrl("l") {
+                terminal.invalidate()
+                lastFrame = nil
+                continue
+            }
+            execute(Reducer.reduce(&state, .keyPressed(key)))
+        }
+        return 0
+    }
+}

@@ -1,0 +1,238 @@
+public import HeraldCore
+import HeraldStore
+
+/// Pure rendering: state in, frame out. No curses here.
+public enum AppView {
+    public static let minimumWidth = 60
+    public static let minimumHeight = 20
+
+    public static func render(_ state: AppState, glyphs: GlyphSet) -> CellGrid {
+        var grid = CellGrid(width: state.width, height: state.height)
+        if state.width < minimumWidth || state.height < minimumHeight {
+            let lines = [
+                "Herald needs at least \(minimumWidth)×\(minimumHeight) cells;",
+                "this terminal is \(state.width)×\(state.height). Enlarge it, or press Q to quit.",
+            ]
+            for (i, line) in lines.enumerated() {
+                grid.put(DisplayWidth.truncate(line, to: state.width), x: 0, y: i, role: "ui.warning")
+            }
+            return grid
+        }
+        let title: String
+        switch state.screen {
+        case .campaignList: title = "Campaigns"
+        case .canvas: title = state.canvas?.stored.campaign.name ?? "Canvas"
+        }
+        grid.fill(Rect(x: 0, y: 0, width: state.width, height: 1), role: "ui.titlebar")
+        grid.put(DisplayWidth.truncate(" Herald  \(state.storeName)  ›  \(title)", to: state.width), x: 0, y: 0, role: "ui.titlebar")
+        if state.busy > 0 {
+            let label = " working… "
+            grid.put(label, x: state.width - DisplayWidth.of(label), y: 0, role: "exec.running")
+        }
+        let content = Rect(x: 0, y: 1, width: state.width, height: state.height - 3)
+        switch state.screen {
+        case .campaignList: CampaignListView.render(state, into: &grid, rect: content)
+        case .canvas: CanvasView.render(state, into: &grid, rect: content, glyphs: glyphs)
+        }
+        grid.resolveLines(glyphs: glyphs)
+        grid.put(DisplayWidth.truncate(state.status, to: state.width), x: 0, y: state.height - 2, role: "ui.status")
+        KeyBar.render(state, into: &grid, y: state.height - 1)
+        if state.overlays.last == .help { HelpView.render(state, into: &grid, glyphs: glyphs) }
+        return grid
+    }
+}
+
+enum KeyBar {
+    static func render(_ state: AppState, into grid: inout CellGrid, y: Int) {
+        var x = 0
+        for command in CommandRegistry.active(for: state) where command.inKeyBar {
+            let enabled = command.disabledReason(state) == nil
+            let key = " \(command.keyLabel) "
+            let label = " \(command.title)  "
+            if x + DisplayWidth.of(key) + DisplayWidth.of(label) > grid.width { break }
+            x += grid.put(key, x: x, y: y, role: enabled ? "ui.keybar.key" : "ui.dim")
+            x += grid.put(label, x: x, y: y, role: enabled ? "ui.keybar.label" : "ui.dim")
+        }
+    }
+}
+
+enum CampaignListView {
+    static func render(_ state: AppState, into grid: inout CellGrid, rect: Rect) {
+        if state.campaigns.isEmpty {
+            grid.put("No campaigns in this store. Import one with: herald campaign import FILE", x: 2, y: rect.y + 1, role: "ui.dim")
+            return
+        }
+        let nameWidth = max(20, rect.width - 46)
+        func row(_ cells: [(String, Int)]) -> String {
+            cells.map { DisplayWidth.pad($0.0, to: $0.1) }.joined(separator: " ")
+        }
+        let columns = [("NAME", nameWidth), ("NODES", 5), ("VER", 3), ("LAST RUN", 30)]
+        grid.put(" " + row(columns), x: 0, y: rect.y, role: "ui.header")
+        let visible = rect.height - 4
+        let first = max(0, state.listSelection - visible + 1)
+        for (i, c) in state.campaigns.enumerated().dropFirst(first).prefix(visible) {
+            let y = rect.y + 1 + i - first
+            let lastRun = c.lastRun.map { "#\($0.id) \($0.dryRun ? "dry " : "")\($0.state.rawValue)" } ?? "never run"
+            let text = " " + row([(c.name, nameWidth), (String(c.nodeCount), 5), (String(c.version), 3), (lastRun, 30)])
+            let selected = i == state.listSelection
+            if selected { grid.fill(Rect(x: 0, y: y, width: rect.width, height: 1), role: "ui.selection") }
+            grid.put(text, x: 0, y: y, role: selected ? "ui.selection" : "ui.text")
+        }
+        if let c = state.selectedCampaign, !c.description.isEmpty {
+            grid.put(DisplayWidth.truncate(c.description, to: rect.width - 2), x: 1, y: rect.maxY - 2, role: "ui.dim")
+        }
+    }
+}
+
+public enum CanvasView {
+    /// The canvas area of the screen, below the title bar and above the status and key bars.
+    public static func viewport(_ state: AppState) -> Rect {
+        Rect(x: 0, y: 1, width: state.width, height: max(0, state.height - 3))
+    }
+
+    static func render(_ state: AppState, into grid: inout CellGrid, rect: Rect, glyphs: GlyphSet) {
+        guard let canvas = state.canvas else { return }
+        let layout = canvas.layout
+        let campaign = canvas.stored.campaign
+        // Centre narrow graphs; scroll wide ones.
+        let ox = rect.x - canvas.scrollX + max(0, (rect.width - layout.width) / 2)
+        let oy = rect.y + 1 - canvas.scrollY
+        let run = canvas.run
+
+        for route in layout.routes {
+            let count = run?.edgeCounts[RunView.key(route.edge.from, route.edge.port)]
+            let role = count == nil ? "canvas.edge" : (count == 0 ? "canvas.edge.empty" : "canvas.edge.active")
+            for (a, b) in zip(route.points, route.points.dropFirst()) {
+                drawSegment(&grid, Point(x: a.x + ox, y: a.y + oy), Point(x: b.x + ox, y: b.y + oy), role: role, clip: rect)
+            }
+            if let last = route.points.last {
+                grid.put(glyphs.arrowDown, x: last.x + ox, y: last.y + oy, role: role, clip: rect)
+            }
+            // Port name and live count beside the final drop.
+            let node = campaign.node(route.edge.from)
+            var label = node?.outputPorts.count ?? 0 > 1 ? (node?.portLabel(route.edge.port) ?? route.edge.port) : ""
+            if let count { label += (label.isEmpty ? "" : " ") + Names.compactCount(count) }
+            if !label.isEmpty {
+                grid.put(
+                    DisplayWidth.truncate(label, to: route.labelWidth, ellipsis: glyphs.ellipsis), x: route.labelAnchor.x + ox,
+                    y: route.labelAnchor.y + oy, role: count == nil ? "canvas.port" : "canvas.count", clip: rect)
+            }
+        }
+        for node in campaign.nodes {
+            guard let box = layout.boxes[node.id] else { continue }
+            let b = Rect(x: box.x + ox, y: box.y + oy, width: box.width, height: box.height)
+            let selected = canvas.selected == node.id
+            let state = run?.nodeStates[node.id]
+            let border: String
+            switch state {
+            case .running: border = "exec.running"
+            case .completed: border = "exec.done"
+            case .failed: border = "exec.failed"
+            case .skipped: border = "exec.skipped"
+            default: border = "canvas.node.\(node.kind.rawValue)"
+            }
+            drawBox(&grid, b, glyphs: glyphs, role: selected ? "ui.selection" : border, clip: rect)
+            if !campaign.outbound(node.id).isEmpty {
+                grid.put(glyphs.teeDown, x: b.midX, y: b.maxY - 1, role: selected ? "ui.selection" : border, clip: rect)
+            }
+            let inner = b.width - 4
+            grid.put(
+                DisplayWidth.pad(DisplayWidth.truncate(node.label, to: inner, ellipsis: glyphs.ellipsis), to: inner), x: b.x + 2, y: b.y + 1,
+                role: selected ? "ui.selection" : "canvas.title", clip: rect)
+            var second = node.kind.title
+            let mark: String
+            switch state {
+            case .running: mark = glyphs.running + " running"
+            case .completed:
+                let input = run?.edgeCounts.filter { $0.key.hasPrefix(node.id + "\u{0}") }.values.reduce(0, +)
+                mark = glyphs.done + (node.startsBranch ? " " + Names.compactCount(input ?? 0) : "")
+            case .failed: mark = glyphs.failed + " failed"
+            case .skipped: mark = glyphs.skipped + " skipped"
+            default: mark = ""
+            }
+            if !mark.isEmpty { second = DisplayWidth.truncate(second, to: inner - DisplayWidth.of(mark) - 1, ellipsis: glyphs.ellipsis) }
+            let line = DisplayWidth.pad(second, to: inner - DisplayWidth.of(mark)) + mark
+            grid.put(line, x: b.x + 2, y: b.y + 2, role: selected ? "ui.selection" : "canvas.kind.\(node.kind.rawValue)", clip: rect)
+        }
+        if let error = run?.error {
+            grid.put(DisplayWidth.truncate("error: " + error, to: rect.width), x: 0, y: rect.maxY - 1, role: "exec.failed")
+        }
+    }
+
+    static func drawSegment(_ grid: inout CellGrid, _ a: Point, _ b: Point, role: String, clip: Rect) {
+        if a.x == b.x {
+            let (y0, y1) = (min(a.y, b.y), max(a.y, b.y))
+            for y in y0...y1 {
+                var d: Directions = []
+                if y > y0 { d.insert(.north) }
+                if y < y1 { d.insert(.south) }
+                if y0 == y1 { d = [.north, .south] }
+                grid.addLine(x: a.x, y: y, d, role: role, clip: clip)
+            }
+        } else {
+            let (x0, x1) = (min(a.x, b.x), max(a.x, b.x))
+            for x in x0...x1 {
+                var d: Directions = []
+                if x > x0 { d.insert(.west) }
+                if x < x1 { d.insert(.east) }
+                grid.addLine(x: x, y: a.y, d, role: role, clip: clip)
+            }
+        }
+    }
+
+    static func drawBox(_ grid: inout CellGrid, _ b: Rect, glyphs: GlyphSet, role: String, clip: Rect) {
+        let h = String(repeating: glyphs.horizontal, count: max(0, b.width - 2))
+        grid.put(glyphs.topLeft + h + glyphs.topRight, x: b.x, y: b.y, role: role, clip: clip)
+        for y in (b.y + 1)..<(b.maxY - 1) {
+            grid.put(glyphs.vertical, x: b.x, y: y, role: role, clip: clip)
+            grid.put(" ", x: b.x + 1, y: y, role: role, clip: clip)
+            grid.put(" ", x: b.maxX - 2, y: y, role: role, clip: clip)
+            grid.put(glyphs.vertical, x: b.maxX - 1, y: y, role: role, clip: clip)
+        }
+        grid.put(glyphs.bottomLeft + h + glyphs.bottomRight, x: b.x, y: b.maxY - 1, role: role, clip: clip)
+    }
+}
+
+enum HelpView {
+    static func render(_ state: AppState, into grid: inout CellGrid, glyphs: GlyphSet) {
+        let commands = CommandRegistry.active(for: state)
+        let width = min(grid.width - 4, 78)
+        let height = min(grid.height - 2, commands.count + 4)
+        let box = Rect(x: (grid.width - width) / 2, y: 1, width: width, height: height)
+        grid.fill(box, role: "ui.dialog")
+        CanvasView.drawBox(&grid, box, glyphs: glyphs, role: "ui.dialog.border", clip: Rect(x: 0, y: 0, width: grid.width, height: grid.height))
+        grid.put(" Help — Esc or q closes ", x: box.x + 2, y: box.y, role: "ui.dialog.title")
+        for (i, c) in commands.prefix(height - 4).enumerated() {
+            let keys = c.keys.map(KeyNames.name).joined(separator: " ")
+            var text = DisplayWidth.pad(keys, to: 14) + DisplayWidth.pad(c.help, to: width - 20)
+            if let reason = c.disabledReason(state) { text = DisplayWidth.pad(keys, to: 14) + "(\(reason))" }
+            grid.put(
+                DisplayWidth.truncate(text, to: width - 4), x: box.x + 2, y: box.y + 2 + i,
+                role: c.disabledReason(state) == nil ? "ui.dialog" : "ui.dim")
+        }
+    }
+}
+
+/// Human names of keys for the help screen.
+public enum KeyNames {
+    public static func name(_ key: Key) -> String {
+        switch key {
+        case .char(let c): String(c)
+        case .ctrl(let c): "Ctrl-\(c.uppercased())"
+        case .enter: "Enter"
+        case .escape: "Esc"
+        case .up: "↑"
+        case .down: "↓"
+        case .left: "←"
+        case .right: "→"
+        case .pageUp: "PgUp"
+        case .pageDown: "PgDn"
+        case .home: "Home"
+        case .end: "End"
+        case .backspace: "Backspace"
+        case .tab: "Tab"
+        case .function(let n): "F\(n)"
+        case .resize: "resize"
+        }
+    }
+}

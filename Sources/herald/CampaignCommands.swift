@@ -1,0 +1,209 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+import HeraldEngine
+import HeraldStore
+
+struct CampaignCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "campaign", abstract: "List, show, export, import, validate and duplicate campaigns.",
+        subcommands: [List.self, Show.self, Export.self, Import.self, Validate.self, Duplicate.self])
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List campaigns with their latest run.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let campaigns = try Store.open(path: store.db).listCampaigns()
+            if output.json {
+                printJSON(
+                    .array(
+                        campaigns.map { c in
+                            .object([
+                                ("id", .integer(c.id)), ("name", .string(c.name)), ("version", .integer(Int64(c.version))),
+                                ("nodes", .integer(Int64(c.nodeCount))), ("updatedAt", .string(c.updatedAt)),
+                                ("lastRun", c.lastRun.map(RunJSON.summary) ?? .null),
+                            ])
+                        }))
+                return
+            }
+            if campaigns.isEmpty {
+                say("no campaigns; import one with 'herald campaign import FILE'")
+                return
+            }
+            say(
+                table(
+                    ["ID", "NAME", "VERSION", "NODES", "LAST RUN"],
+                    campaigns.map { c in
+                        [
+                            String(c.id), c.name, String(c.version), String(c.nodeCount),
+                            c.lastRun.map { "#\($0.id) \($0.dryRun ? "dry " : "")\($0.state.rawValue) \($0.startedAt)" } ?? "never",
+                        ]
+                    }))
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a campaign's nodes and transitions.")
+        @Argument(help: "Campaign name or id.") var campaign: String
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let db = try Store.open(path: store.db)
+            let stored = try db.loadCampaign(campaign)
+            if output.json {
+                printJSON(CampaignFormat.encode(stored.campaign))
+                return
+            }
+            let c = stored.campaign
+            say("\(c.name)  (id \(stored.id), version \(stored.version), time zone \(c.timeZone))")
+            if !c.description.isEmpty { say(c.description) }
+            say("")
+            say(
+                table(
+                    ["NODE", "KIND", "LABEL", "DETAIL"],
+                    c.nodes.map { n in [n.id, n.kind.title, n.label, NodeText.summary(n)] }))
+            say("")
+            for e in c.edges {
+                let from = c.node(e.from)
+                say("  \(e.from) [\(from?.portLabel(e.port) ?? e.port)] → \(e.to)")
+            }
+            let problems = CampaignValidator(catalog: try db.catalog()).validate(c)
+            say("")
+            say(problems.isEmpty ? "valid" : "\(problems.count) problem(s):\n" + problems.map { "  - \($0)" }.joined(separator: "\n"))
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Write a campaign as a campaign file (herald.campaign/1 JSON).")
+        @Argument(help: "Campaign name or id.") var campaign: String
+        @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var out: String?
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let text = CampaignFormat.encodeText(try Store.open(path: store.db).loadCampaign(campaign).campaign)
+            if let out {
+                do { try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
+                    throw HeraldError(.io, "--out: cannot write \(out): \(error.localizedDescription)", cause: error)
+                }
+                say("wrote \(out)")
+            } else {
+                FileHandle.standardOutput.write(Data(text.utf8))
+            }
+        }
+    }
+
+    static func readFile(_ path: String) throws -> String {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw HeraldError(.notFound, "file: cannot read \(path)")
+        }
+        guard let text = String(data: data, encoding: .utf8) else {
+            throw HeraldError(.invalidInput, "file: \(path) is not UTF-8 text")
+        }
+        return text
+    }
+
+    struct Import: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Validate a campaign file and save it (a new campaign, or with --replace a new version).")
+        @Argument(help: "The campaign file.") var file: String
+        @Flag(name: .long, help: "Save as a new version when a campaign with this name exists.") var replace = false
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let campaign = try CampaignFormat.decode(text: try CampaignCommand.readFile(file))
+            let db = try Store.open(path: store.db)
+            try CampaignValidator(catalog: try db.catalog()).requireValid(campaign)
+            let stored = try db.saveCampaign(campaign, replace: replace)
+            if output.json {
+                printJSON(.object([("id", .integer(stored.id)), ("name", .string(campaign.name)), ("version", .integer(Int64(stored.version)))]))
+            } else {
+                say("saved '\(campaign.name)' (id \(stored.id), version \(stored.version))")
+            }
+        }
+    }
+
+    struct Validate: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check a campaign file or a stored campaign; lists every problem and exits 2 if there is one.")
+        @Argument(help: "A campaign file, or the name or id of a stored campaign.") var target: String
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let db = try Store.open(path: store.db)
+            let campaign: Campaign
+            if FileManager.default.fileExists(atPath: target) {
+                campaign = try CampaignFormat.decode(text: try CampaignCommand.readFile(target))
+            } else {
+                campaign = try db.loadCampaign(target).campaign
+            }
+            let problems = CampaignValidator(catalog: try db.catalog()).validate(campaign)
+            if output.json {
+                printJSON(
+                    .object([
+                        ("campaign", .string(campaign.name)), ("valid", .bool(problems.isEmpty)),
+                        (
+                            "problems",
+                            .array(
+                                problems.map { p in
+                                    .object([
+                                        ("node", p.node.map(JSONValue.string) ?? .null), ("field", p.field.map(JSONValue.string) ?? .null),
+                                        ("message", .string(p.message)),
+                                    ])
+                                })
+                        ),
+                    ]))
+            } else if problems.isEmpty {
+                say("'\(campaign.name)' is valid")
+            } else {
+                warn("'\(campaign.name)' has \(problems.count) problem\(problems.count == 1 ? "" : "s"):")
+                for p in problems { warn("  - \(p)") }
+            }
+            if !problems.isEmpty { throw ExitCode(2) }
+        }
+    }
+
+    struct Duplicate: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Copy a campaign under a new name.")
+        @Argument(help: "Campaign name or id.") var campaign: String
+        @Option(name: .customLong("as"), help: "The new campaign's name.") var newName: String
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            guard !newName.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw HeraldError(.invalidInput, "--as: the new name is empty")
+            }
+            let stored = try Store.open(path: store.db).duplicateCampaign(campaign, as: newName)
+            say("saved '\(newName)' (id \(stored.id), version 1)")
+        }
+    }
+}
+
+/// One-line descriptions of nodes for lists.
+enum NodeText {
+    static func summary(_ node: Node) -> String {
+        switch node.config {
+        case .buildAudience(let entity, let rule, _): return "\(entity) where \(rule.text)"
+        case .split(_, let subsets, _, _):
+            return subsets.map { s in
+                var parts = [s.label]
+                if let r = s.rule { parts.append(r.text) }
+                switch s.limit {
+                case .count(let n): parts.append("limit \(n)")
+                case .percent(let p): parts.append("\(p == p.rounded() ? String(Int(p)) : String(p))%")
+                case nil: break
+                }
+                return parts.joined(separator: ": ")
+            }.joined(separator: "; ") + "; complement"
+        case .wait(let d): return d
+        case .message(_, let s):
+            let title = s.field("subject") ?? s.field("title") ?? s.field("text") ?? ""
+            return "\(s.category.rawValue), per \(s.messagePer.rawValue): \(title)"
+        case .end: return ""
+        }
+    }
+}

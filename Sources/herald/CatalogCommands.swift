@@ -1,0 +1,211 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+import HeraldStore
+
+struct CatalogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "catalog", abstract: "Show and refine the catalog: entities, attributes, links and the profile.",
+        subcommands: [Show.self, Label.self, Hide.self, Unhide.self, RenameLink.self, Ref.self, Unref.self, Profile.self],
+        defaultSubcommand: Show.self)
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Print the catalog.")
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let catalog = try Store.open(path: store.db).catalog()
+            if output.json {
+                printJSON(CatalogJSON.encode(catalog))
+                return
+            }
+            for entity in catalog.entities {
+                let profile = entity.name == catalog.profileEntity ? "  (profile)" : ""
+                let label = entity.label == entity.name ? "" : "  \"\(entity.label)\""
+                say("\(entity.name)\(label)  key \(entity.primaryKey)\(profile)")
+                for a in entity.attributes {
+                    var notes: [String] = []
+                    if a.hidden { notes.append("hidden") }
+                    if a.label != a.name { notes.append("\"\(a.label)\"") }
+                    say("  \(a.name.padding(toLength: max(a.name.count, 20), withPad: " ", startingAt: 0))  \(a.type.rawValue)\(notes.isEmpty ? "" : "  " + notes.joined(separator: " "))")
+                }
+                for l in entity.links {
+                    say("  → \(l.name)  \(l.cardinality.rawValue) \(l.target)  (\(entity.name).\(l.sourceColumn) = \(l.target).\(l.targetColumn))\(l.discovered ? "" : "  declared")")
+                }
+                say("")
+            }
+            if let profile = catalog.profileEntity {
+                let c = catalog.profileChannels
+                func show(_ v: String?) -> String { v ?? "—" }
+                say(
+                    "profile: \(profile)  email \(show(c.email))  phone \(show(c.phone))  push \(show(c.pushToken))  "
+                        + "postal \(c.postalAddress.isEmpty ? "—" : c.postalAddress.joined(separator: ","))  time zone \(show(c.timeZone))  locale \(show(c.locale))")
+            } else {
+                say("profile: none (name one with 'herald catalog profile ENTITY')")
+            }
+        }
+    }
+
+    /// Splits `entity.attribute`, or fails naming the argument.
+    static func split(_ text: String, field: String, needsAttribute: Bool) throws -> (String, String?) {
+        let parts = text.split(separator: ".", maxSplits: 1).map(String.init)
+        if parts.isEmpty || (needsAttribute && parts.count < 2) {
+            throw HeraldError(.invalidInput, "\(field): expected ENTITY.\(needsAttribute ? "NAME" : "[NAME]"), found '\(text)'")
+        }
+        return (parts[0], parts.count > 1 ? parts[1] : nil)
+    }
+
+    struct Label: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Set the display label of an entity or attribute (empty text clears it).")
+        @Argument(help: ArgumentHelp("ENTITY or ENTITY.ATTRIBUTE", valueName: "target")) var target: String
+        @Argument(help: "The label.") var label: String
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let (entity, attribute) = try CatalogCommand.split(target, field: "target", needsAttribute: false)
+            try Store.open(path: store.db).setLabel(entity: entity, attribute: attribute, label: label.isEmpty ? nil : label)
+            say("labelled \(target)")
+        }
+    }
+
+    struct Hide: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Hide an attribute from rules, samples and the interface.")
+        @Argument(help: ArgumentHelp("ENTITY.ATTRIBUTE", valueName: "attribute")) var attribute: String
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let (entity, name) = try CatalogCommand.split(attribute, field: "attribute", needsAttribute: true)
+            try Store.open(path: store.db).setHidden(entity: entity, attribute: name!, hidden: true)
+            say("hid \(attribute)")
+        }
+    }
+
+    struct Unhide: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show a hidden attribute again.")
+        @Argument(help: ArgumentHelp("ENTITY.ATTRIBUTE", valueName: "attribute")) var attribute: String
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let (entity, name) = try CatalogCommand.split(attribute, field: "attribute", needsAttribute: true)
+            try Store.open(path: store.db).setHidden(entity: entity, attribute: name!, hidden: false)
+            say("unhid \(attribute)")
+        }
+    }
+
+    struct RenameLink: ParsableCommand {
+        static let configuration = CommandConfiguration(commandName: "rename-link", abstract: "Rename a link on one entity.")
+        @Argument(help: ArgumentHelp("ENTITY.LINK", valueName: "link")) var link: String
+        @Argument(help: "The new name.") var newName: String
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let (entity, name) = try CatalogCommand.split(link, field: "link", needsAttribute: true)
+            try Store.open(path: store.db).renameLink(entity: entity, link: name!, to: newName)
+            say("renamed \(link) to \(newName)")
+        }
+    }
+
+    struct Ref: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Declare that a column references another entity (adds the link and its reverse).")
+        @Argument(help: ArgumentHelp("ENTITY.COLUMN", valueName: "column")) var column: String
+        @Argument(help: ArgumentHelp("TARGET or TARGET.COLUMN (default: the target's key)", valueName: "target")) var target: String
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let (entity, name) = try CatalogCommand.split(column, field: "column", needsAttribute: true)
+            let (targetEntity, targetColumn) = try CatalogCommand.split(target, field: "target", needsAttribute: false)
+            try Store.open(path: store.db).declareReference(entity: entity, column: name!, target: targetEntity, targetColumn: targetColumn)
+            say("declared \(column) → \(target)")
+        }
+    }
+
+    struct Unref: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a declared reference.")
+        @Argument(help: ArgumentHelp("ENTITY.COLUMN", valueName: "column")) var column: String
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let (entity, name) = try CatalogCommand.split(column, field: "column", needsAttribute: true)
+            try Store.open(path: store.db).removeReference(entity: entity, column: name!)
+            say("removed the reference on \(column)")
+        }
+    }
+
+    struct Profile: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Name the profile entity (message recipients) and its channel columns; an empty value clears one.")
+        @Argument(help: "The profile entity.") var entity: String
+        @Option(help: "E-mail address column.") var email: String?
+        @Option(help: "Phone number column.") var phone: String?
+        @Option(name: .customLong("push-token"), help: "Push token column.") var pushToken: String?
+        @Option(name: .customLong("postal-address"), help: "Postal address columns, comma-separated.") var postalAddress: String?
+        @Option(name: .customLong("time-zone"), help: "Time zone column.") var timeZone: String?
+        @Option(help: "Locale column.") var locale: String?
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            var columns: [ProfileChannelField: String?] = [:]
+            let given: [(ProfileChannelField, String?)] = [
+                (.email, email), (.phone, phone), (.pushToken, pushToken), (.postalAddress, postalAddress),
+                (.timeZone, timeZone), (.locale, locale),
+            ]
+            for (field, value) in given {
+                if let value { columns[field] = value.isEmpty ? .some(nil) : .some(value) }
+            }
+            try Store.open(path: store.db).setProfile(entity: entity, columns: columns)
+            say("profile entity is now \(entity)")
+        }
+    }
+}
+
+/// The catalog as JSON for `--json`.
+enum CatalogJSON {
+    static func encode(_ catalog: Catalog) -> JSONValue {
+        let c = catalog.profileChannels
+        func opt(_ s: String?) -> JSONValue { s.map(JSONValue.string) ?? .null }
+        return .object([
+            ("profileEntity", opt(catalog.profileEntity)),
+            (
+                "profileChannels",
+                .object([
+                    ("email", opt(c.email)), ("phone", opt(c.phone)), ("pushToken", opt(c.pushToken)),
+                    ("postalAddress", .array(c.postalAddress.map(JSONValue.string))), ("timeZone", opt(c.timeZone)),
+                    ("locale", opt(c.locale)),
+                ])
+            ),
+            (
+                "entities",
+                .array(
+                    catalog.entities.map { e in
+                        .object([
+                            ("name", .string(e.name)), ("label", .string(e.label)), ("key", .string(e.primaryKey)),
+                            ("keyType", .string(e.keyType.rawValue)),
+                            (
+                                "attributes",
+                                .array(
+                                    e.attributes.map { a in
+                                        .object([
+                                            ("name", .string(a.name)), ("label", .string(a.label)), ("type", .string(a.type.rawValue)),
+                                            ("hidden", .bool(a.hidden)),
+                                        ])
+                                    })
+                            ),
+                            (
+                                "links",
+                                .array(
+                                    e.links.map { l in
+                                        .object([
+                                            ("name", .string(l.name)), ("target", .string(l.target)), ("cardinality", .string(l.cardinality.rawValue)),
+                                            ("sourceColumn", .string(l.sourceColumn)), ("targetColumn", .string(l.targetColumn)),
+                                            ("declared", .bool(!l.discovered)),
+                                        ])
+                                    })
+                            ),
+                        ])
+                    })
+            ),
+        ])
+    }
+}

@@ -1,0 +1,111 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+import HeraldDemo
+import HeraldStore
+
+struct DemoCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "demo", abstract: "Generate the fictional travel-company store (deterministic for a seed).")
+
+    @Option(name: .long, help: ArgumentHelp("Where to write the store.", valueName: "path"))
+    var out: String
+
+    @Option(name: .long, help: "How many profiles (about five bookings each).")
+    var profiles: Int = 10_000
+
+    @Option(name: .long, help: "Random seed; the same seed gives the same data.")
+    var seed: UInt64 = 2026
+
+    @Flag(name: .long, help: "Replace an existing file at --out.")
+    var force = false
+
+    func validate() throws {
+        guard profiles >= 1 && profiles <= 50_000_000 else {
+            throw ValidationError("--profiles: expected a number from 1 to 50000000, found \(profiles)")
+        }
+        if FileManager.default.fileExists(atPath: out) && !force {
+            throw ValidationError("--out: \(out) already exists; add --force to replace it")
+        }
+    }
+
+    func run() throws {
+        let bar = ProgressBar(title: "generating")
+        let started = Date()
+        let summary = try DemoGenerator(profiles: profiles, seed: seed).generate(to: out) { bar.update($0) }
+        bar.finish()
+        let seconds = Date().timeIntervalSince(started)
+        say(
+            "wrote \(out): \(Names.groupedCount(summary.profiles)) profiles, \(Names.groupedCount(summary.bookings)) bookings, "
+                + "\(Names.groupedCount(summary.memberships)) loyalty memberships, \(Names.groupedCount(summary.consentRecords)) consent records, "
+                + "\(Names.groupedCount(summary.messages)) past messages, \(summary.audiences) saved audiences, \(summary.campaigns) campaigns "
+                + "in \(String(format: "%.1f", seconds)) s")
+    }
+}
+
+struct ImportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "import",
+        abstract: "Create or upsert a table from a CSV file, all or nothing.",
+        discussion: """
+            The first row names the columns. Types are inferred (integer, real, boolean, date, date-time, text) \
+            unless declared with --type. An optional _change_request_type column says per row: u (upsert, the \
+            default) or d (delete by key). Any malformed row aborts the import and nothing is written.
+            """)
+
+    @Argument(help: ArgumentHelp("The CSV file (UTF-8, RFC 4180).", valueName: "file.csv"))
+    var file: String
+
+    @OptionGroup var store: StoreOptions
+
+    @Option(name: .long, help: "Table to create or update.")
+    var table: String
+
+    @Option(name: .long, help: "Key column (default: the table's primary key, or 'id').")
+    var key: String?
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Declare a link: COLUMN=TABLE[.COLUMN]. Repeatable.", valueName: "ref"))
+    var ref: [String] = []
+
+    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Declare a column type: COLUMN=integer|real|text|boolean|date|datetime.", valueName: "type"))
+    var type: [String] = []
+
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        var options = ImportOptions(table: table, key: key)
+        for spec in ref {
+            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
+                throw HeraldError(.invalidInput, "--ref: expected COLUMN=TABLE or COLUMN=TABLE.COLUMN, found '\(spec)'")
+            }
+            let target = parts[1].split(separator: ".", maxSplits: 1).map(String.init)
+            options.references.append((parts[0], target[0], target.count > 1 ? target[1] : nil))
+        }
+        for spec in type {
+            let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2, let t = AttributeType(rawValue: parts[1].lowercased()) else {
+                throw HeraldError(
+                    .invalidInput,
+                    "--type: expected COLUMN=TYPE with TYPE one of \(AttributeType.allCases.map(\.rawValue).joined(separator: ", ")), found '\(spec)'")
+            }
+            options.types[parts[0]] = t
+        }
+        let db = try Store.open(path: store.db)
+        let bar = ProgressBar(title: "importing")
+        let result = try Importer.importCSV(file: file, into: db, options: options) { bar.update($0) }
+        bar.finish()
+        if output.json {
+            printJSON(
+                .object([
+                    ("table", .string(result.table)), ("createdTable", .bool(result.createdTable)),
+                    ("upserted", .integer(Int64(result.upserted))), ("deleted", .integer(Int64(result.deleted))),
+                    ("columns", .object(result.columns.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value.rawValue)) })),
+                ]))
+        } else {
+            say(
+                "\(result.createdTable ? "created" : "updated") table \(result.table): \(Names.groupedCount(result.upserted)) rows upserted, "
+                    + "\(Names.groupedCount(result.deleted)) deleted")
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+import Logging
+
+@main
+struct Entry {
+    static func main() {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            let level = ProcessInfo.processInfo.environment["HERALD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
+            handler.logLevel = level ?? .warning
+            return handler
+        }
+        do {
+            var command = try Herald.parseAsRoot()
+            try command.run()
+        } catch let error as HeraldError {
+            FileHandle.standardError.write(Data("herald: \(error.message)\n".utf8))
+            exit(error.exitStatus)
+        } catch {
+            let code = Herald.exitCode(for: error)
+            if code == .success {
+                Herald.exit(withError: error)  // --help and --version print and exit 0
+            }
+            if code == .validationFailure {
+                // Bad command-line input: the same status as every other user error.
+                FileHandle.standardError.write(Data((Herald.fullMessage(for: error) + "\n").utf8))
+                exit(2)
+            }
+            Herald.exit(withError: error)
+        }
+    }
+}
+
+struct Herald: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "herald",
+        abstract: "Design and run orchestrated marketing campaigns on one SQLite file.",
+        discussion: "Run 'herald [STORE]' to open the terminal interface (default ./sample.db).",
+        version: "0.1.0",
+        subcommands: [
+            OpenCommand.self, DemoCommand.self, ImportCommand.self, CatalogCommand.self, CampaignCommand.self,
+            RunCommand.self, RunsCommand.self, LogsCommand.self,
+        ],
+        defaultSubcommand: OpenCommand.self
+    )
+}
+
+/// `--db PATH`, shared by every command that works on a store.
+struct StoreOptions: ParsableArguments {
+    @Option(name: .long, help: ArgumentHelp("The store file.", valueName: "path"))
+    var db: String = ProcessInfo.processInfo.environment["HERALD_DB"] ?? "sample.db"
+}
+
+/// `--json`, shared by every read command.
+struct OutputOptions: ParsableArguments {
+    @Flag(name: .long, help: "Print JSON instead of text.")
+    var json = false
+}
+
+/// Writes a line to standard output.
+func say(_ text: String) {
+    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+}
+
+/// Writes a line to standard error.
+func warn(_ text: String) {
+    FileHandle.standardError.write(Data((text + "\n").utf8))
+}
+
+/// Prints a JSON document on one line per value (pretty for objects).
+func printJSON(_ value: JSONValue) {
+    FileHandle.standardOutput.write(Data(value.pretty().utf8))
+}
+
+/// Whether standard error is a terminal (progress bars go there).
+var stderrIsTerminal: Bool { isatty(2) == 1 }
+
+/// Draws a one-line progress bar on standard error when it is a terminal.
+final class ProgressBar: @unchecked Sendable {
+    private let title: String
+    private let enabled: Bool
+    private let lock = NSLock()
+    private var last = -1
+
+    init(title: String) {
+        self.title = title
+        self.enabled = stderrIsTerminal
+    }
+
+    func update(_ fraction: Double) {
+        guard enabled else { return }
+        let percent = Int((min(max(fraction, 0), 1) * 100).rounded(.down))
+        lock.lock()
+        defer { lock.unlock() }
+        guard percent != last else { return }
+        last = percent
+        let width = 30
+        let filled = width * percent / 100
+        let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
+        FileHandle.standardError.write(Data("\r\(title) [\(bar)] \(percent)%".utf8))
+    }
+
+    func finish() {
+        guard enabled, last >= 0 else { return }
+        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+    }
+}
+
+/// A plain text table with aligned columns.
+func table(_ header: [String], _ rows: [[String]]) -> String {
+    var widths = header.map(\.count)
+    for row in rows {
+        for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+    }
+    func line(_ cells: [String]) -> String {
+        cells.enumerated().map { i, c in
+            i == cells.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count)
+        }.joined(separator: "  ")
+    }
+    return ([line(header)] + rows.map(line)).joined(separator: "\n")
+}

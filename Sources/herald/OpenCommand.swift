@@ -1,0 +1,24 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+import HeraldStore
+import HeraldTUI
+
+struct OpenCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "open", abstract: "Open the terminal interface on a store (the default command).")
+
+    @Argument(help: ArgumentHelp("The store file.", valueName: "store"))
+    var path: String = ProcessInfo.processInfo.environment["HERALD_DB"] ?? "sample.db"
+
+    @Option(name: .long, help: "Theme name (a file in Themes/ or ~/.config/herald/themes/).")
+    var theme: String?
+
+    func run() throws {
+        let store = try Store.open(path: path)
+        let themeName = theme ?? ProcessInfo.processInfo.environment["HERALD_THEME"]
+        // The interface owns the main thread; ArgumentParser calls run() on it.
+        let status = try MainActor.assumeIsolated { try TerminalApp.run(store: store, themeName: themeName) }
+        if status != 0 { throw ExitCode(status) }
+    }
+}

@@ -1,0 +1,184 @@
+import ArgumentParser
+import Foundation
+import HeraldCore
+import HeraldEngine
+import HeraldStore
+
+struct RunCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run", abstract: "Run a campaign headless (this version: --dry-run only).")
+
+    @Argument(help: "Campaign name or id.") var campaign: String
+    @Flag(name: .long, help: "Compute every node's population and count it; send nothing.") var dryRun = false
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        guard dryRun else {
+            throw HeraldError(
+                .notImplemented,
+                "live runs are not implemented yet: this version has no delivery providers; use --dry-run to compute every node's counts")
+        }
+        let db = try Store.open(path: store.db)
+        let stored = try db.loadCampaign(campaign)
+        let total = stored.campaign.nodes.count
+        let bar = ProgressBar(title: "dry run")
+        let finished = Counter()
+        let detail = try Executor(store: db).dryRun(stored) { event in
+            if case .nodeFinished = event { bar.update(Double(finished.increment()) / Double(max(total, 1))) }
+        }
+        bar.finish()
+        if output.json {
+            printJSON(RunJSON.detail(detail))
+            return
+        }
+        say("dry run #\(detail.summary.id) of '\(stored.campaign.name)' v\(stored.version): \(detail.summary.state.rawValue)")
+        say(RunText.nodeTable(detail, campaign: stored.campaign))
+    }
+}
+
+/// A thread-safe counter for progress callbacks.
+final class Counter: @unchecked Sendable {
+    private let lock = NSLock()
+    private var value = 0
+    func increment() -> Int {
+        lock.lock()
+        defer { lock.unlock() }
+        value += 1
+        return value
+    }
+}
+
+struct RunsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "runs", abstract: "List runs, newest first, or show one.")
+    @Argument(help: ArgumentHelp("Show this run's per-node figures.", valueName: "run")) var runID: Int64?
+    @Option(name: .long, help: "Only runs of this campaign (name or id).") var campaign: String?
+    @Option(name: .long, help: "How many runs to list.") var limit: Int = 20
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let db = try Store.open(path: store.db)
+        if let run = runID {
+            let detail = try db.runDetail(run)
+            if output.json {
+                printJSON(RunJSON.detail(detail))
+            } else {
+                let campaign = try db.loadCampaign(id: detail.summary.campaignID).campaign
+                say("run #\(run) of '\(detail.summary.campaignName)' v\(detail.summary.version): \(detail.summary.state.rawValue)")
+                say(RunText.nodeTable(detail, campaign: campaign))
+            }
+            return
+        }
+        guard limit > 0 else { throw HeraldError(.invalidInput, "--limit: expected a positive number, found \(limit)") }
+        let campaignID = try campaign.map { try db.loadCampaign($0).id }
+        let runs = try db.listRuns(campaignID: campaignID, limit: limit)
+        if output.json {
+            printJSON(.array(runs.map(RunJSON.summary)))
+            return
+        }
+        if runs.isEmpty {
+            say("no runs yet; try 'herald run CAMPAIGN --dry-run'")
+            return
+        }
+        say(
+            table(
+                ["RUN", "CAMPAIGN", "VERSION", "MODE", "STATE", "STARTED", "FINISHED"],
+                runs.map { r in
+                    [
+                        "#\(r.id)", r.campaignName, String(r.version), r.dryRun ? "dry" : "live", r.state.rawValue, r.startedAt,
+                        r.finishedAt ?? "",
+                    ]
+                }))
+    }
+}
+
+struct LogsCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "logs", abstract: "Print a run's log.")
+    @Argument(help: ArgumentHelp("The run id.", valueName: "run")) var runID: Int64
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let run = runID
+        let db = try Store.open(path: store.db)
+        _ = try db.runDetail(run)
+        let logs = try db.runLogs(run)
+        if output.json {
+            printJSON(
+                .array(
+                    logs.map { l in
+                        .object([
+                            ("at", .string(l.at)), ("node", l.node.map(JSONValue.string) ?? .null), ("level", .string(l.level)),
+                            ("message", .string(l.message)),
+                        ])
+                    }))
+            return
+        }
+        if logs.isEmpty { say("run #\(run) has no log lines") }
+        for l in logs { say("\(l.at)  \(l.level.padding(toLength: 7, withPad: " ", startingAt: 0))  \(l.node ?? "-")  \(l.message)") }
+    }
+}
+
+enum RunJSON {
+    static func summary(_ r: RunSummary) -> JSONValue {
+        .object([
+            ("id", .integer(r.id)), ("campaign", .string(r.campaignName)), ("campaignId", .integer(r.campaignID)),
+            ("version", .integer(Int64(r.version))), ("mode", .string(r.dryRun ? "dry" : "live")), ("state", .string(r.state.rawValue)),
+            ("startedAt", .string(r.startedAt)), ("finishedAt", r.finishedAt.map(JSONValue.string) ?? .null),
+            ("error", r.error.map(JSONValue.string) ?? .null),
+        ])
+    }
+
+    static func detail(_ d: RunDetail) -> JSONValue {
+        .object([
+            ("run", summary(d.summary)),
+            (
+                "nodes",
+                .array(
+                    d.nodes.map { n in
+                        var pairs: [(String, JSONValue)] = [
+                            ("id", .string(n.nodeID)), ("state", .string(n.state.rawValue)),
+                            ("inputCount", n.inputCount.map { .integer(Int64($0)) } ?? .null),
+                            ("durationMs", n.durationMS.map { .integer(Int64($0)) } ?? .null),
+                        ]
+                        pairs.append(
+                            (
+                                "outputs",
+                                .object(d.edges.filter { $0.fromNode == n.nodeID }.map { ($0.port, .integer(Int64($0.count))) })
+                            ))
+                        if let e = n.error { pairs.append(("error", .string(e))) }
+                        return .object(pairs)
+                    })
+            ),
+            (
+                "transitions",
+                .array(
+                    d.edges.map { e in
+                        .object([
+                            ("from", .string(e.fromNode)), ("port", .string(e.port)), ("to", e.toNode.map(JSONValue.string) ?? .null),
+                            ("count", .integer(Int64(e.count))),
+                        ])
+                    })
+            ),
+        ])
+    }
+}
+
+enum RunText {
+    static func nodeTable(_ detail: RunDetail, campaign: Campaign) -> String {
+        table(
+            ["NODE", "KIND", "STATE", "IN", "OUT", "MS"],
+            detail.nodes.map { n in
+                let node = campaign.node(n.nodeID)
+                let outs = detail.edges.filter { $0.fromNode == n.nodeID }.map { e in
+                    "\(node?.portLabel(e.port) ?? e.port) \(Names.groupedCount(e.count))"
+                }
+                return [
+                    n.nodeID, node?.kind.title ?? "?", n.state.rawValue, n.inputCount.map(Names.groupedCount) ?? "-",
+                    outs.joined(separator: ", "), n.durationMS.map(String.init) ?? "-",
+                ]
+            })
+            + (detail.nodes.compactMap(\.error).isEmpty ? "" : "\n" + detail.nodes.compactMap { n in n.error.map { "\(n.nodeID): \($0)" } }.joined(separator: "\n"))
+    }
+}
