@@ -110,7 +110,7 @@ public enum CatalogDiscovery {
             db,
             sql: """
                 SELECT name FROM sqlite_master
-                WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'herald\\_%' ESCAPE '\\'
+                WHERE type = 'table' AND name NOT LIKE 'sqlite\\_%' ESCAPE '\\' AND name NOT LIKE 'herald\\_%' ESCAPE '\\' AND name <> 'grdb_migrations'
                 ORDER BY name
                 """)
     }

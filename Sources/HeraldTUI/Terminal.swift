@@ -130,7 +130,7 @@ final class Terminal {
                 while x < grid.width && grid[x, y].role == role && (old == nil || old![x, y] != grid[x, y] || x == start) {
                     let cell = grid[x, y]
                     if cell.width > 0 {
-                        for scalar in (unicode || cell.text.allSatisfy(\.isASCII) ? cell.text : "?").unicodeScalars {
+                        for scalar in (unicode ? cell.text : Terminal.asciiFallback(cell.text)).unicodeScalars {
                             text.append(wchar_t(bitPattern: scalar.value))
                         }
                     }
@@ -146,6 +146,18 @@ final class Terminal {
             wnoutrefresh(herald_stdscr())
             doupdate()
         }
+    }
+
+    /// Text for terminals whose locale is not UTF-8: common symbols get ASCII stand-ins,
+    /// anything else a question mark (wide characters keep their two cells).
+    static func asciiFallback(_ text: String) -> String {
+        if text.allSatisfy(\.isASCII) { return text }
+        let map: [String: String] = [
+            "›": ">", "…": "~", "×": "x", "—": "-", "–": "-", "→": ">", "←": "<", "↑": "^", "↓": "v", "·": ".", "•": "*",
+            "é": "e", "è": "e", "É": "E", "à": "a", "ç": "c", "ü": "u", "ö": "o", "ä": "a", "ñ": "n", "ó": "o", "í": "i", "ł": "l",
+        ]
+        if let m = map[text] { return m }
+        return DisplayWidth.of(text) == 2 ? "??" : "?"
     }
 
     private func attributes(_ style: ResolvedStyle) -> attr_t {

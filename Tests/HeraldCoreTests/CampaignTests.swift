@@ -1,0 +1,171 @@
+import HeraldCore
+import Testing
+
+@Suite struct CampaignFormatTests {
+    static let sample = Campaign(
+        name: "Spring sale", description: "Tests \"quotes\" and ünïcode", timeZone: "Europe/Paris",
+        variables: [("minimum", .integer(18)), ("label", .text("VIP"))],
+        nodes: [
+            Fixtures.node("audience", Fixtures.audience("age >= $minimum and country in (\"FR\", \"DE\")")),
+            Node(
+                id: "split", label: "A/B", note: "half and half",
+                config: .split(
+                    seed: 42,
+                    subsets: [
+                        SplitSubset(label: "Young", rule: try! Rule(parsing: "age < 30")),
+                        SplitSubset(label: "A", limit: .percent(50)), SplitSubset(label: "Top 10", limit: .count(10)),
+                        SplitSubset(label: "Odd", limit: .percent(12.5)),
+                    ], overlap: false, skipEmpty: true)),
+            Fixtures.node("wait", .wait(duration: "3d")),
+            Node(
+                id: "mail", label: "Mail",
+                config: .message(
+                    .email,
+                    ChannelSettings(
+                        category: .marketing, messagePer: .profile, content: [("subject", "Hi {{profile.first_name}}"), ("text", "Line\nTwo")],
+                        frequencyCap: FrequencyCap(maxMessages: 2, days: 30)))),
+            Fixtures.node("end", .end),
+        ],
+        edges: [
+            Edge(from: "audience", to: "split"), Edge(from: "split", port: "subset1", to: "wait"),
+            Edge(from: "wait", to: "mail"), Edge(from: "mail", to: "end"),
+        ])
+
+    @Test func roundTripIsExact() throws {
+        let text = CampaignFormat.encodeText(Self.sample)
+        let decoded = try CampaignFormat.decode(text: text)
+        #expect(decoded == Self.sample)
+        #expect(CampaignFormat.encodeText(decoded) == text)
+    }
+
+    @Test func encodingIsStableAndReadable() {
+        let text = CampaignFormat.encodeText(Self.sample)
+        #expect(text.hasPrefix("{\n  \"format\": \"herald.campaign/1\",\n  \"name\": \"Spring sale\","))
+        #expect(text.contains("\"rule\": \"age >= $minimum and country in (\\\"FR\\\", \\\"DE\\\")\""))
+        #expect(text.hasSuffix("}\n"))
+    }
+
+    @Test(arguments: [
+        (#"{"format": "herald.campaign/1", "name": "x", "nodes": [], "edgez": []}"#, "campaign: unknown field 'edgez'; did you mean 'edges'?"),
+        (#"{"format": "herald.campaign/9", "name": "x", "nodes": []}"#, "written by a newer Herald"),
+        (#"{"format": "herald.campaign/1", "name": 3, "nodes": []}"#, "campaign.name: expected text, found a number"),
+        (#"{"format": "herald.campaign/1", "name": "x"}"#, "campaign.nodes: missing"),
+        (#"{"format": "herald.campaign/1", "name": "x", "nodes": [{"id": "a", "kind": "spilt"}]}"#, "unknown node kind 'spilt'; did you mean 'split'?"),
+        (#"{"format": "herald.campaign/1", "name": "x", "nodes": [{"id": "a", "kind": "wait", "duraton": "3d"}]}"#, "nodes[0] ('a'): unknown field 'duraton'"),
+        (#"{"format": "herald.campaign/1", "name": "x", "nodes": [{"id": "a", "kind": "buildAudience", "entity": "p", "rule": "x = "}]}"#, "nodes[0] ('a').rule: expected a value"),
+        (#"{"format": "herald.campaign/1", "name": "x", "nodes": [{"id": "s", "kind": "split", "subsets": [{"label": "A", "count": 1, "percent": 2}]}]}"#, "give either 'count' or 'percent'"),
+        (#"{"format": "herald.campaign/1", "name": "x", "nodes": [] "#, "line 1, column 58: unexpected end of the document"),
+        ("{\"format\": \"herald.campaign/1\",\n \"name\": \"x\",\n \"nodes\": [,]}", "line 3, column 12"),
+    ])
+    func decodingErrorsNameTheField(text: String, message: String) {
+        do {
+            _ = try CampaignFormat.decode(text: text)
+            Issue.record("should not decode: \(text)")
+        } catch {
+            #expect("\(error)".contains(message), "\(error)")
+        }
+    }
+}
+
+@Suite struct CampaignValidatorTests {
+    let validator = CampaignValidator(catalog: Fixtures.catalog)
+
+    func messages(_ campaign: Campaign) -> [String] { validator.validate(campaign).map(\.description) }
+
+    @Test func theSampleIsValid() {
+        #expect(messages(CampaignFormatTests.sample) == [])
+    }
+
+    @Test func everyProblemIsReportedWithNodeAndField() {
+        let campaign = Campaign(
+            name: "Broken", timeZone: "Mars/Olympus",
+            nodes: [
+                Fixtures.node("a", Fixtures.audience("contry = \"FR\"")),
+                Fixtures.node("b", .split(seed: 1, subsets: [], overlap: false, skipEmpty: false)),
+                Fixtures.node("c", .wait(duration: "soon")),
+                Fixtures.node("d", Fixtures.email(subject: "")),
+                Fixtures.node("e", .end),
+                Fixtures.node("f", .end),
+            ],
+            edges: [
+                Edge(from: "a", to: "b"), Edge(from: "b", port: "subset7", to: "c"), Edge(from: "b", port: "complement", to: "c"),
+                Edge(from: "b", port: "complement", to: "d"), Edge(from: "c", to: "zz"), Edge(from: "e", to: "f"), Edge(from: "d", to: "e"),
+            ])
+        let found = messages(campaign)
+        let expected = [
+            "timeZone: 'Mars/Olympus' is not an IANA time zone",
+            "node 'b', edges[1]: no output port 'subset7' on this Split node; its ports are complement",
+            "node 'b', edges[3]: port 'complement' is connected twice",
+            "edges[4]: ends at unknown node 'zz'",
+            "node 'c': 2 transitions lead to this node",
+            "node 'a', rule: unknown attribute 'contry' on 'profiles'; did you mean 'country'?",
+            "node 'b', subsets: a split needs at least one subset",
+            "node 'c', duration: expected a positive duration such as 30m, 12h, 3d or 2w, found 'soon'",
+            "node 'd', subject: the Email content needs 'subject'",
+        ]
+        for e in expected {
+            #expect(found.contains { $0.hasPrefix(e) }, "missing: \(e)\nfound:\n\(found.joined(separator: "\n"))")
+        }
+    }
+
+    @Test func cyclesAreFound() {
+        let campaign = Campaign(
+            name: "Loop",
+            nodes: [Fixtures.node("a", .wait(duration: "1d")), Fixtures.node("b", .wait(duration: "1d"))],
+            edges: [Edge(from: "a", to: "b"), Edge(from: "b", to: "a")])
+        #expect(messages(campaign).contains("edges: the graph has a cycle; campaigns must flow one way"))
+    }
+
+    @Test func messagesNeedAProfileDimension() {
+        let campaign = Campaign(
+            name: "Products",
+            nodes: [Fixtures.node("a", Fixtures.audience("price > 3", entity: "products")), Fixtures.node("m", Fixtures.email())],
+            edges: [Edge(from: "a", to: "m")])
+        #expect(messages(campaign).contains { $0.contains("the population is 'products', which has no link to the profile entity 'profiles'") })
+        let bookings = Campaign(
+            name: "Per booking",
+            nodes: [Fixtures.node("a", Fixtures.audience("status = \"confirmed\"", entity: "bookings")), Fixtures.node("m", Fixtures.email())],
+            edges: [Edge(from: "a", to: "m")])
+        #expect(messages(bookings) == [])
+    }
+
+    @Test func splitRulesAreCheckedAgainstTheInboundDimension() {
+        let campaign = Campaign(
+            name: "Split on bookings",
+            nodes: [
+                Fixtures.node("a", Fixtures.audience("status = \"confirmed\"", entity: "bookings")),
+                Fixtures.node("s", .split(seed: 1, subsets: [SplitSubset(label: "FR", rule: try! Rule(parsing: "country = \"FR\""))], overlap: false, skipEmpty: false)),
+            ],
+            edges: [Edge(from: "a", to: "s")])
+        #expect(messages(campaign).contains { $0.hasPrefix("node 's', subsets[0].rule: unknown attribute 'country' on 'bookings'") })
+    }
+
+    @Test func percentagesOverAHundredAreRefused() {
+        let campaign = Campaign(
+            name: "Too much",
+            nodes: [
+                Fixtures.node("a", Fixtures.audience("true")),
+                Fixtures.node("s", .split(seed: 1, subsets: [SplitSubset(label: "A", limit: .percent(60)), SplitSubset(label: "B", limit: .percent(50))], overlap: false, skipEmpty: false)),
+            ],
+            edges: [Edge(from: "a", to: "s")])
+        #expect(messages(campaign).contains { $0.contains("percentages add up to 110.0%") })
+    }
+}
+
+@Suite struct NamesTests {
+    @Test(arguments: [(0, "0"), (999, "999"), (1000, "1k"), (12_430, "12.4k"), (999_999, "999k"), (1_250_000, "1.2M"), (-1500, "-1.5k")])
+    func compactCounts(value: Int, text: String) { #expect(Names.compactCount(value) == text) }
+
+    @Test func groupedCounts() {
+        #expect(Names.groupedCount(1_234_567) == "1,234,567")
+        #expect(Names.groupedCount(12) == "12")
+    }
+
+    @Test func dates() {
+        #expect(TemporalText.isDate("2024-02-29"))
+        #expect(!TemporalText.isDate("2023-02-29"))
+        #expect(TemporalText.isDateTime("2026-01-31T09:30:00Z"))
+        #expect(TemporalText.isDateTime("2026-01-31 09:30:00.125+02:00"))
+        #expect(!TemporalText.isDateTime("2026-01-31T25:30"))
+    }
+}

@@ -1,0 +1,44 @@
+import HeraldCore
+
+/// A small hand-made catalog shaped like the demo store.
+enum Fixtures {
+    static let catalog: Catalog = {
+        let profiles = Entity(
+            name: "profiles", primaryKey: "id", keyType: .integer,
+            attributes: [
+                Attribute(name: "id", type: .integer), Attribute(name: "email", type: .text),
+                Attribute(name: "country", type: .text), Attribute(name: "age", type: .integer),
+                Attribute(name: "score", type: .real), Attribute(name: "vip", type: .boolean),
+                Attribute(name: "signup_date", type: .date), Attribute(name: "seen_at", type: .datetime),
+                Attribute(name: "secret", type: .text, hidden: true),
+            ],
+            links: [
+                Link(name: "bookings", target: "bookings", sourceColumn: "id", targetColumn: "profile_id", cardinality: .oneToMany),
+                Link(name: "home", target: "cities", sourceColumn: "home_id", targetColumn: "id", cardinality: .manyToOne),
+            ])
+        let bookings = Entity(
+            name: "bookings", primaryKey: "id", keyType: .integer,
+            attributes: [
+                Attribute(name: "id", type: .integer), Attribute(name: "profile_id", type: .integer),
+                Attribute(name: "status", type: .text), Attribute(name: "amount", type: .real),
+            ],
+            links: [Link(name: "profile", target: "profiles", sourceColumn: "profile_id", targetColumn: "id", cardinality: .manyToOne)])
+        let cities = Entity(
+            name: "cities", primaryKey: "id", keyType: .integer,
+            attributes: [Attribute(name: "id", type: .integer), Attribute(name: "country", type: .text)])
+        let products = Entity(
+            name: "products", primaryKey: "sku", keyType: .text,
+            attributes: [Attribute(name: "sku", type: .text), Attribute(name: "price", type: .real)])
+        return Catalog(entities: [profiles, bookings, cities, products], profileEntity: "profiles")
+    }()
+
+    static func node(_ id: String, _ config: NodeConfig) -> Node { Node(id: id, label: "Node " + id, config: config) }
+
+    static func email(subject: String = "Hello", text: String = "Body") -> NodeConfig {
+        .message(.email, ChannelSettings(content: [("subject", subject), ("text", text)]))
+    }
+
+    static func audience(_ rule: String, entity: String = "profiles") -> NodeConfig {
+        .buildAudience(entity: entity, rule: try! Rule(parsing: rule), emitWhenEmpty: false)
+    }
+}

@@ -1,0 +1,174 @@
+import HeraldCore
+import Testing
+
+@Suite struct RuleSyntaxTests {
+    @Test(arguments: [
+        "country = \"FR\"",
+        "country in (\"FR\", \"DE\") and age >= 18",
+        "not (country = \"FR\" or country = \"DE\")",
+        "email is not empty and signup_date > \"2026-01-01\"",
+        "home.country not in (\"FR\")",
+        "email starts with \"a\" or email not contains \"@example.com\" or email like \"%x%\"",
+        "age != -3 and score < 2.5 and vip = true",
+        "true",
+        "`order` = 1",
+        "age = $minimum",
+        "(a = 1 and b = 2) and c = 3",
+        "a = 1 or (b = 2 or c = 3)",
+    ])
+    func parsePrintRoundTrip(source: String) throws {
+        let rule = try Rule(parsing: source)
+        let printed = rule.text
+        #expect(try Rule(parsing: printed) == rule)
+        #expect(try Rule(parsing: printed).text == printed)
+    }
+
+    @Test func andBindsTighterThanOr() throws {
+        let rule = try Rule(parsing: "a = 1 or b = 2 and c = 3")
+        guard case .or(let parts) = rule else {
+            Issue.record("expected an or, got \(rule)")
+            return
+        }
+        #expect(parts.count == 2)
+        if case .and = parts[1] {} else { Issue.record("the right side should be an and") }
+    }
+
+    @Test(arguments: [
+        ("country = ", 10, "expected a value"),
+        ("country FR", 8, "expected an operator after 'country'"),
+        ("(a = 1", 6, "expected ')' to close the '('"),
+        ("a = \"open", 4, "unterminated text"),
+        ("a = 1 b = 2", 6, "expected 'and', 'or'"),
+        ("a in 1", 5, "expected '('"),
+        ("a = FR", 4, "put text in quotes"),
+        ("a = 30d", 4, "durations"),
+        ("a = 1 # b", 6, "unexpected character '#'"),
+        ("   ", 0, "the rule is empty"),
+        ("and = 1", 0, "keyword 'and'"),
+    ])
+    func syntaxErrorsPointAtTheProblem(source: String, offset: Int, message: String) {
+        do {
+            _ = try Rule(parsing: source)
+            Issue.record("'\(source)' should not parse")
+        } catch {
+            #expect(error.offset == offset, "\(error)")
+            #expect(error.message.contains(message), "\(error.message)")
+            let lines = error.description.split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(lines.count == 3)
+            #expect(lines[2].firstIndex(of: "^").map { lines[2].distance(from: lines[2].startIndex, to: $0) } == offset + 2)
+        }
+    }
+
+    @Test func deepNestingIsRefusedNotCrashed() {
+        let deep = String(repeating: "(", count: 1000) + "a = 1" + String(repeating: ")", count: 1000)
+        #expect(throws: RuleSyntaxError.self) { try Rule(parsing: deep) }
+        let notChain = String(repeating: "not ", count: 1000) + "a = 1"
+        #expect(throws: RuleSyntaxError.self) { try Rule(parsing: notChain) }
+    }
+
+    @Test func valuesWithQuotesAndSQLStaySingleValues() throws {
+        let rule = try Rule(parsing: #"a = "x\"; DROP TABLE profiles; --" and b = 'it\'s'"#)
+        #expect(rule == .and([
+            .compare(AttributePath("a"), .equal, .text("x\"; DROP TABLE profiles; --")),
+            .compare(AttributePath("b"), .equal, .text("it's")),
+        ]))
+        #expect(try Rule(parsing: rule.text) == rule)
+    }
+
+    /// Random rules print and parse back to the same tree.
+    @Test func randomRulesRoundTrip() throws {
+        var generator = SeededGenerator(seed: 12345)
+        for _ in 0..<500 {
+            let rule = randomRule(depth: 0, using: &generator)
+            let text = rule.text
+            let parsed = try Rule(parsing: text)
+            #expect(parsed == rule, "\(text)")
+        }
+    }
+
+    func randomRule(depth: Int, using g: inout SeededGenerator) -> Rule {
+        let paths = [AttributePath("country"), AttributePath("age"), AttributePath(["home", "country"]), AttributePath("`odd name`".trimmingBackticks)]
+        let literals: [Literal] = [
+            .integer(Int64(g.next() % 200) - 100), .real(Double(g.next() % 1000) / 8), .text("FR"), .text("a \"quoted\" \\ value\n"),
+            .boolean(g.next() % 2 == 0), .variable("limit"), .text(""), .text("ünïcødé"),
+        ]
+        func path() -> AttributePath { paths[Int(g.next() % UInt64(paths.count))] }
+        func literal() -> Literal { literals[Int(g.next() % UInt64(literals.count))] }
+        let choice = depth > 3 ? g.next() % 4 + 3 : g.next() % 8
+        switch choice {
+        case 0:
+            return .and((0..<(2 + Int(g.next() % 2))).map { _ in randomRule(depth: depth + 1, using: &g) })
+        case 1:
+            return .or((0..<(2 + Int(g.next() % 2))).map { _ in randomRule(depth: depth + 1, using: &g) })
+        case 2: return .not(randomRule(depth: depth + 1, using: &g))
+        case 3: return .compare(path(), ComparisonOperator.allCases[Int(g.next() % 6)], literal())
+        case 4: return .inList(path(), (0..<(1 + Int(g.next() % 3))).map { _ in literal() }, negated: g.next() % 2 == 0)
+        case 5: return .isEmpty(path(), negated: g.next() % 2 == 0)
+        case 6: return .text(path(), TextMatch.allCases[Int(g.next() % 3)], .text("x%"), negated: g.next() % 2 == 0)
+        default: return .all
+        }
+    }
+}
+
+extension String {
+    var trimmingBackticks: String { String(filter { $0 != "`" }) }
+}
+
+/// A deterministic generator for property tests.
+struct SeededGenerator: RandomNumberGenerator {
+    var state: UInt64
+    init(seed: UInt64) { state = seed }
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+@Suite struct RuleCheckerTests {
+    let checker = RuleChecker(catalog: Fixtures.catalog, variables: ["minimum": .integer(18)])
+    var profiles: Entity { Fixtures.catalog.entity("profiles")! }
+
+    @Test func unknownAttributeSuggestsTheClosestName() {
+        #expect(throws: HeraldError.self) { try checker.check(try Rule(parsing: "contry = \"FR\""), on: profiles) }
+        do {
+            try checker.check(try Rule(parsing: "contry = \"FR\""), on: profiles)
+        } catch {
+            #expect("\(error)".contains("unknown attribute 'contry'"))
+            #expect("\(error)".contains("did you mean 'country'?"))
+        }
+    }
+
+    @Test(arguments: [
+        ("age = \"old\"", "expected a number"),
+        ("country = 3", "expected text in quotes"),
+        ("signup_date > \"yesterday\"", "expected a date"),
+        ("vip = \"yes\"", "expected true or false"),
+        ("bookings.status = \"x\"", "one-to-many link"),
+        ("home = 1", "is a link"),
+        ("secret = \"x\"", "unknown attribute 'secret'"),
+        ("age starts with \"1\"", "applies to text"),
+        ("age > $unknown", "unknown variable $unknown"),
+        ("nowhere.country = \"FR\"", "has no link 'nowhere'"),
+    ])
+    func problemsAreNamed(source: String, message: String) throws {
+        let rule = try Rule(parsing: source)
+        do {
+            try checker.check(rule, on: profiles)
+            Issue.record("'\(source)' should be refused")
+        } catch {
+            #expect("\(error)".contains(message), "\(error)")
+        }
+    }
+
+    @Test func validRulesPass() throws {
+        for source in [
+            "age >= $minimum and home.country = \"FR\"", "signup_date >= \"2026-01-31\"", "seen_at < \"2026-01-31T10:00:00Z\"",
+            "vip = true or score > 1", "email is empty",
+        ] {
+            try checker.check(try Rule(parsing: source), on: profiles)
+        }
+    }
+}

@@ -1,0 +1,168 @@
+import Foundation
+import GRDB
+import HeraldCore
+import HeraldDemo
+import HeraldEngine
+import HeraldStore
+import Testing
+
+/// The example campaigns' dry-run counts against the same populations written by hand in SQL.
+@Suite(.serialized) struct DryRunTests {
+    let store: Store
+
+    init() throws {
+        let scratch = Scratch()
+        let path = scratch.file("copy.db")
+        try FileManager.default.copyItem(atPath: Scratch.demoPath, toPath: path)
+        store = try Store.open(path: path)
+        _ = scratch  // the copy outlives the folder object: keep the files for the store's lifetime
+        retained.append(scratch)
+    }
+
+    func count(_ sql: String) throws -> Int {
+        try store.read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
+    }
+
+    func counts(_ campaign: String) throws -> [String: Int] {
+        let detail = try Executor(store: store).dryRun(try store.loadCampaign(campaign))
+        #expect(detail.summary.state == .completed)
+        var out: [String: Int] = [:]
+        for e in detail.edges { out["\(e.fromNode).\(e.port)"] = e.count }
+        return out
+    }
+
+    @Test func welcomeSeries() throws {
+        let c = try counts("Welcome series")
+        let signups = "SELECT id FROM profiles WHERE signup_date >= '2026-10-01' AND email IS NOT NULL AND email <> ''"
+        let total = try count("SELECT count(*) FROM (\(signups))")
+        #expect(total > 0)
+        #expect(c["signups.out"] == total)
+        #expect(c["welcome.out"] == total)
+        #expect(c["wait.out"] == total)
+        let app = try count("SELECT count(*) FROM (\(signups)) s JOIN profiles p USING (id) WHERE p.push_token IS NOT NULL AND p.push_token <> ''")
+        #expect(c["split.subset1"] == app)
+        #expect(c["split.subset2"] == total / 2)  // 50% of the split's whole inbound population, rounded down
+        #expect(c["split.complement"] == total - app - total / 2)
+    }
+
+    @Test func departureReminder() throws {
+        let c = try counts("Departure reminder")
+        let expected = try count(
+            "SELECT count(*) FROM bookings WHERE status = 'confirmed' AND departs >= '2026-11-01' AND departs <= '2026-11-14'")
+        #expect(expected > 0)
+        #expect(c["departing.out"] == expected)
+        #expect(c["reminder.out"] == expected)
+    }
+
+    @Test func winBack() throws {
+        let c = try counts("Win-back")
+        let lapsed = "SELECT id FROM profiles WHERE last_booking_date < '2025-11-01' AND country IN ('FR','DE','GB','ES','IT')"
+        let total = try count("SELECT count(*) FROM (\(lapsed))")
+        let members = try count(
+            "SELECT count(*) FROM (\(lapsed)) l JOIN loyalty_memberships m ON m.profile_id = l.id WHERE m.tier IS NOT NULL AND m.tier <> ''")
+        #expect(total > 0 && members > 0)
+        #expect(c["lapsed.out"] == total)
+        #expect(c["tier.subset1"] == members)
+        #expect(c["tier.complement"] == total - members)
+        #expect(c["sms.out"] == members)
+    }
+
+    @Test func seededSamplesAreRepeatable() throws {
+        let a = try counts("Welcome series")
+        let b = try counts("Welcome series")
+        #expect(a == b)
+        // Same seed, same members: compare the sampled keys through two materialisations.
+        let compiler = RuleCompiler(catalog: try store.catalog())
+        let sql = try compiler.selectKeys(entity: "profiles", rule: try Rule(parsing: "country = \"FR\"")).sql
+        let order = SQLiteDialect().sampleOrder(key: "key", keyIsInteger: true, seed: 42)
+        let first = try store.read { db in try Int64.fetchAll(db, sql: "SELECT key FROM (\(sql)) ORDER BY \(order) LIMIT 20", arguments: ["FR"]) }
+        let second = try store.read { db in try Int64.fetchAll(db, sql: "SELECT key FROM (\(sql)) ORDER BY \(order) LIMIT 20", arguments: ["FR"]) }
+        #expect(first == second)
+        #expect(first != first.sorted())  // a shuffled sample, not the first keys
+    }
+
+    @Test func runsAreRecordedAndWorkTablesDropped() throws {
+        _ = try counts("Win-back")
+        let runs = try store.listRuns(limit: 1)
+        #expect(runs.first?.dryRun == true)
+        let leftovers = try count("SELECT count(*) FROM sqlite_master WHERE name LIKE 'herald_work_%'")
+        #expect(leftovers == 0)
+        #expect(try store.runLogs(runs[0].id).isEmpty)
+    }
+
+    @Test func anEmptyAudienceEndsItsBranchAndIsLogged() throws {
+        var campaign = Campaign(name: "Nobody")
+        campaign.nodes = [
+            Node(id: "a", label: "Nobody", config: .buildAudience(entity: "profiles", rule: try Rule(parsing: "country = \"XX\""), emitWhenEmpty: false)),
+            Node(id: "b", label: "Stop", config: .end),
+        ]
+        campaign.edges = [Edge(from: "a", to: "b")]
+        let stored = try store.saveCampaign(campaign, replace: false)
+        let detail = try Executor(store: store).dryRun(stored)
+        #expect(detail.nodes.first { $0.nodeID == "b" }?.state == .skipped)
+        #expect(try store.runLogs(detail.summary.id).map(\.message) == ["the audience is empty; the branch ends here"])
+    }
+
+    @Test func invalidCampaignsDoNotRun() throws {
+        var campaign = Campaign(name: "Broken")
+        campaign.nodes = [Node(id: "a", label: "A", config: .buildAudience(entity: "profiles", rule: try Rule(parsing: "contry = \"FR\""), emitWhenEmpty: false))]
+        let stored = try store.saveCampaign(campaign, replace: false)
+        #expect(throws: HeraldError.self) { try Executor(store: store).dryRun(stored) }
+    }
+
+    @Test func compiledSQLBindsValuesAndNeverInlinesThem() throws {
+        let compiler = RuleCompiler(catalog: try store.catalog())
+        let hostile = "x'; DROP TABLE profiles; --"
+        let compiled = try compiler.count(entity: "profiles", rule: .compare(AttributePath("country"), .equal, .text(hostile)))
+        #expect(!compiled.sql.contains("DROP"))
+        #expect(compiled.arguments == [.text(hostile)])
+        #expect(try store.read { db in try Int.fetchOne(db, sql: compiled.sql, arguments: [hostile]) } == 0)
+        #expect(try count("SELECT count(*) FROM profiles") > 0)
+    }
+
+    @Test func longInListsAreBoundAsOneValue() throws {
+        let compiler = RuleCompiler(catalog: try store.catalog())
+        let ids = (1...40_000).map { Literal.integer(Int64($0)) }
+        let compiled = try compiler.count(entity: "profiles", rule: .inList(AttributePath("id"), ids, negated: false))
+        #expect(compiled.arguments.count == 1)
+        let values = StatementArguments(compiled.arguments.map { v -> DatabaseValue in
+            if case .text(let s) = v { return s.databaseValue }
+            return .null
+        })
+        #expect(try store.read { db in try Int.fetchOne(db, sql: compiled.sql, arguments: values) } == count("SELECT count(*) FROM profiles"))
+    }
+}
+
+/// Scratch folders kept alive for the stores opened in them.
+nonisolated(unsafe) var retained: [Scratch] = []
+
+@Suite struct DemoGeneratorTests {
+    @Test func theSameSeedGivesTheSameData() throws {
+        let scratch = Scratch()
+        let a = scratch.file("a.db")
+        let b = scratch.file("b.db")
+        _ = try DemoGenerator(profiles: 300, seed: 11).generate(to: a)
+        _ = try DemoGenerator(profiles: 300, seed: 11).generate(to: b)
+        func digest(_ path: String) throws -> [String] {
+            let store = try Store.open(path: path)
+            return try store.read { db in
+                try ["profiles", "bookings", "loyalty_memberships", "destinations", "herald_consent"].flatMap { table in
+                    try Row.fetchAll(db, sql: "SELECT * FROM \(table) ORDER BY 1, 2").map(\.description)
+                }
+            }
+        }
+        #expect(try digest(a) == digest(b))
+        let summary = try DemoGenerator(profiles: 300, seed: 12).generate(to: scratch.file("c.db"))
+        #expect(summary.profiles == 300)
+        #expect(summary.campaigns == 3)
+        #expect(try digest(a) != digest(scratch.file("c.db")))
+    }
+
+    @Test func exampleCampaignsAreValidOnTheDemoCatalog() throws {
+        let store = try Store.open(path: Scratch.demoPath)
+        let validator = CampaignValidator(catalog: try store.catalog())
+        for campaign in try DemoCampaigns.all() {
+            #expect(validator.validate(campaign) == [], "\(campaign.name)")
+        }
+    }
+}

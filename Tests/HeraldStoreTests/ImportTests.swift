@@ -1,0 +1,113 @@
+import Foundation
+import GRDB
+import HeraldCore
+import HeraldStore
+import Testing
+
+@Suite struct ImportTests {
+    func rows(_ store: Store, _ sql: String) throws -> [[String]] {
+        try store.read { db in
+            try Row.fetchAll(db, sql: sql).map { row in row.databaseValues.map { $0.isNull ? "NULL" : "\($0.storage)" } }
+        }
+    }
+
+    @Test func createsATableWithInferredTypesAndQuotedFields() throws {
+        let scratch = Scratch()
+        let store = try scratch.store()
+        let csv = scratch.file(
+            "people.csv",
+            "\u{FEFF}id,name,score,born,seen,vip,note\r\n1,\"Doe, Jane\",1.5,1990-01-31,2026-01-01T10:00:00Z,true,\"said \"\"hi\"\"\nthen left\"\r\n2,Ünal,2,1985-12-01,2026-01-02 11:00:00,false,\r\n"
+        )
+        let result = try Importer.importCSV(file: csv, into: store, options: ImportOptions(table: "people"))
+        #expect(result.createdTable)
+        #expect(result.upserted == 2)
+        #expect(result.columns == ["id": .integer, "name": .text, "score": .real, "born": .date, "seen": .datetime, "vip": .boolean, "note": .text])
+        let catalog = try store.catalog()
+        #expect(catalog.entity("people")?.primaryKey == "id")
+        #expect(catalog.entity("people")?.attribute("born")?.type == .date)
+        let r = try rows(store, "SELECT id, name, score, vip, note FROM people ORDER BY id")
+        #expect(r[0] == ["int64(1)", "string(\"Doe, Jane\")", "double(1.5)", "int64(1)", "string(\"said \\\"hi\\\"\\nthen left\")"])
+        #expect(r[1][4] == "NULL")
+    }
+
+    @Test func upsertsAndDeletesWithTheChangeColumn() throws {
+        let scratch = Scratch()
+        let store = try scratch.store()
+        _ = try Importer.importCSV(
+            file: scratch.file("a.csv", "id,city\n1,Paris\n2,Rome\n3,Oslo\n"), into: store, options: ImportOptions(table: "cities"))
+        let result = try Importer.importCSV(
+            file: scratch.file("b.csv", "id,city,_change_request_type\n1,Lyon,u\n2,,d\n4,Bern,\n"), into: store,
+            options: ImportOptions(table: "cities"))
+        #expect(result.upserted == 2)
+        #expect(result.deleted == 1)
+        #expect(try rows(store, "SELECT id, city FROM cities ORDER BY id").map { $0.joined(separator: " ") } == [
+            "int64(1) string(\"Lyon\")", "int64(3) string(\"Oslo\")", "int64(4) string(\"Bern\")",
+        ])
+    }
+
+    @Test func declaredReferencesBecomeLinks() throws {
+        let scratch = Scratch()
+        let store = try scratch.store()
+        _ = try Importer.importCSV(file: scratch.file("p.csv", "id,name\n1,A\n"), into: store, options: ImportOptions(table: "people"))
+        _ = try Importer.importCSV(
+            file: scratch.file("o.csv", "order_no,person_id,total\nA1,1,9.5\n"), into: store,
+            options: ImportOptions(table: "orders", key: "order_no", references: [("person_id", "people", nil)]))
+        let catalog = try store.catalog()
+        #expect(catalog.entity("orders")?.primaryKey == "order_no")
+        #expect(catalog.entity("orders")?.link("person")?.target == "people")
+        #expect(catalog.entity("people")?.link("orders")?.cardinality == .oneToMany)
+    }
+
+    @Test(arguments: [
+        ("id,n\n1,2\n2,\"open\n", "bad.csv:3:2: a quoted field is never closed"),
+        ("id,n\n1,2\n2,3,4\n", "bad.csv:3: expected 2 fields as in the header, found 3"),
+        ("id,n\n1,2\n2,x\"y\n", "bad.csv:3:2: a quote inside an unquoted field"),
+        ("id,n\n1,2\n2,\"a\"b\n", "bad.csv:3:2: unexpected text after a closing quote"),
+        ("id,n,_change_request_type\n1,2,u\n2,3,x\n", "bad.csv:3:3 (column '_change_request_type'): expected 'u' (upsert) or 'd' (delete), found 'x'"),
+        ("id,n\n1,2\n,3\n", "bad.csv:3:1 (column 'id'): the key is empty"),
+        ("id,id\n1,2\n", "bad.csv:1:2 (column 'id'): the header names this column twice"),
+        ("id,\n1,2\n", "bad.csv:1:2: the header has an empty column name"),
+        ("", "the file is empty"),
+        ("name,n\na,1\n", "--key: the file has no 'id' column"),
+    ])
+    func malformedFilesAbortAndWriteNothing(contents: String, message: String) throws {
+        let scratch = Scratch()
+        let store = try scratch.store()
+        do {
+            _ = try Importer.importCSV(file: scratch.file("bad.csv", contents), into: store, options: ImportOptions(table: "things"))
+            Issue.record("should have failed: \(message)")
+        } catch {
+            #expect("\(error)".contains(message), "\(error)")
+        }
+        #expect(try store.read { db in try db.tableExists("things") } == false)
+    }
+
+    @Test func aBadValueInAnExistingTableRollsBackEveryRow() throws {
+        let scratch = Scratch()
+        let store = try scratch.store()
+        _ = try Importer.importCSV(file: scratch.file("a.csv", "id,age\n1,30\n"), into: store, options: ImportOptions(table: "people"))
+        do {
+            _ = try Importer.importCSV(
+                file: scratch.file("b.csv", "id,age\n1,31\n2,32\n3,old\n"), into: store, options: ImportOptions(table: "people"))
+            Issue.record("should fail on 'old'")
+        } catch {
+            #expect("\(error)".contains("b.csv:4:2 (column 'age'): expected an integer, found 'old'; nothing was imported"), "\(error)")
+        }
+        #expect(try rows(store, "SELECT id, age FROM people").map { $0.joined(separator: " ") } == ["int64(1) int64(30)"])
+    }
+
+    @Test func unknownColumnsAndReservedNamesAreRefused() throws {
+        let scratch = Scratch()
+        let store = try scratch.store()
+        _ = try Importer.importCSV(file: scratch.file("a.csv", "id,age\n1,30\n"), into: store, options: ImportOptions(table: "people"))
+        #expect(throws: HeraldError.self) {
+            try Importer.importCSV(file: scratch.file("b.csv", "id,agee\n1,31\n"), into: store, options: ImportOptions(table: "people"))
+        }
+        #expect(throws: HeraldError.self) {
+            try Importer.importCSV(file: scratch.file("c.csv", "id\n1\n"), into: store, options: ImportOptions(table: "herald_runs"))
+        }
+        #expect(throws: HeraldError.self) {
+            try Importer.importCSV(file: scratch.file("d.csv", "id,x\n1,2\n"), into: store, options: ImportOptions(table: "bad name"))
+        }
+    }
+}

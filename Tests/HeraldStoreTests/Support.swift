@@ -1,0 +1,37 @@
+import Foundation
+import GRDB
+import HeraldCore
+import HeraldDemo
+import HeraldStore
+
+/// A fresh folder for one test, removed when the value goes away.
+final class Scratch {
+    let path: String
+
+    init() {
+        path = NSTemporaryDirectory() + "herald-test-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func file(_ name: String, _ contents: String? = nil) -> String {
+        let p = path + "/" + name
+        if let contents { try! Data(contents.utf8).write(to: URL(fileURLWithPath: p)) }
+        return p
+    }
+
+    /// A new empty store.
+    func store(_ name: String = "test.db") throws -> Store {
+        try Store.open(path: file(name), create: true)
+    }
+
+    /// A demo store generated once per process for the tests that only read it.
+    static let demoPath: String = {
+        let path = NSTemporaryDirectory() + "herald-demo-\(ProcessInfo.processInfo.processIdentifier).db"
+        if !FileManager.default.fileExists(atPath: path) {
+            _ = try! DemoGenerator(profiles: 3000, seed: 7).generate(to: path)
+        }
+        return path
+    }()
+}
