@@ -9,6 +9,7 @@
 #endif
 
 #include <locale.h>
+#include <signal.h>
 #include <langinfo.h>
 #include <stdio.h>
 #include <string.h>
@@ -50,6 +51,18 @@ static inline attr_t herald_attr_reverse(void) { return A_REVERSE; }
 static inline int herald_draw(int y, int x, const wchar_t *text, int length, attr_t attrs, int pair) {
     wattr_set(stdscr, attrs, (short)pair, NULL);
     return mvwaddnwstr(stdscr, y, x, text, length);
+}
+
+// Unblocks and resets to default the signals the interface relies on.
+static inline void herald_unblock_signals(void) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGWINCH);
+    sigprocmask(SIG_UNBLOCK, &set, NULL);
+    signal(SIGWINCH, SIG_DFL);
 }
 
 static inline int herald_key_resize(void) { return KEY_RESIZE; }

@@ -84,7 +84,7 @@ public struct CampaignValidator: Sendable {
                 add(node.id, nil, "nothing leads to this \(node.kind.title) node; connect an inbound transition")
             }
             if inbound.count > 1 {
-                add(node.id, nil, "\(inbound.count) transitions lead to this node; a \(node.kind.title) node takes one")
+                add(node.id, nil, "\(inbound.count) transitions lead to this node; it takes one (combining populations needs a Combine node)")
             }
         }
         let order = campaign.topologicalOrder()

@@ -6,6 +6,12 @@ public struct StoredCampaign: Sendable, Equatable {
     public var id: Int64
     public var version: Int
     public var campaign: Campaign
+
+    public init(id: Int64, version: Int, campaign: Campaign) {
+        self.id = id
+        self.version = version
+        self.campaign = campaign
+    }
 }
 
 /// One line of the campaign list.
@@ -17,6 +23,18 @@ public struct CampaignSummary: Sendable, Equatable {
     public var nodeCount: Int
     public var updatedAt: String
     public var lastRun: RunSummary?
+
+    public init(
+        id: Int64, name: String, description: String, version: Int, nodeCount: Int, updatedAt: String, lastRun: RunSummary?
+    ) {
+        self.id = id
+        self.name = name
+        self.description = description
+        self.version = version
+        self.nodeCount = nodeCount
+        self.updatedAt = updatedAt
+        self.lastRun = lastRun
+    }
 }
 
 extension Store {

@@ -93,7 +93,7 @@ public enum CommandRegistry {
             id: "list.refresh", title: "refresh", help: "Reload the campaign list", group: "Campaigns", keys: [.char("R")],
             keyLabel: "R", scope: .campaignList, inKeyBar: false, disabledReason: { _ in nil }, perform: { _ in [.loadCampaigns] }),
         Command(
-            id: "canvas.left", title: "left", help: "Select the nearest node to the left", group: "Canvas", keys: [.char("h"), .left],
+            id: "canvas.left", title: "move", help: "Select the nearest node to the left", group: "Canvas", keys: [.char("h"), .left],
             keyLabel: "hjkl", scope: .canvas, inKeyBar: true, disabledReason: { _ in nil },
             perform: { state in
                 CanvasNavigation.move(&state, dx: -1, dy: 0)

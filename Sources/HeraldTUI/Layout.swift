@@ -33,7 +33,7 @@ public struct LayoutResult: Equatable, Sendable {
 /// Layered (Sugiyama-style) top-down layout with a fixed box size, so live counts never
 /// move anything.
 public enum GraphLayout {
-    public static let boxWidth = 24
+    public static let boxWidth = 26
     public static let boxHeight = 4
     static let gap = 4
     static let dummyWidth = 1

@@ -35,6 +35,10 @@ final class Terminal {
                 message: "TERM='\(term)' cannot move the cursor, so the terminal interface cannot draw; set TERM (for example xterm-256color)")
         }
         unicode = herald_locale_is_utf8() == 1
+        // A parent may start us with signals blocked or ignored, and both survive exec: then
+        // resizes and SIGTERM would never arrive. Take the defaults back before curses starts,
+        // so ncurses installs its SIGWINCH handler.
+        herald_unblock_signals()
         guard herald_newterm() != nil else {
             throw TerminalError(message: "could not initialise the terminal '\(term)'")
         }

@@ -20,6 +20,12 @@ public struct ResolvedStyle: Equatable, Hashable, Sendable {
     public var background: Int
     public var attributes: TextAttributes
 
+    public init(foreground: Int, background: Int, attributes: TextAttributes) {
+        self.foreground = foreground
+        self.background = background
+        self.attributes = attributes
+    }
+
     public static let plain = ResolvedStyle(foreground: -1, background: -1, attributes: [])
 }
 
@@ -259,6 +265,9 @@ public struct Theme: Sendable {
         }
         return cube
     }
+
+    /// The 256-colour index used for an RGB colour (exposed for tests).
+    public static func quantizedForTests(_ r: Int, _ g: Int, _ b: Int) -> Int { quantize256(r, g, b) }
 
     static func nearestBasic(_ r: Int, _ g: Int, _ b: Int) -> Int {
         let rgb = [(0, 0, 0), (205, 0, 0), (0, 205, 0), (205, 205, 0), (0, 0, 238), (205, 0, 205), (0, 205, 205), (229, 229, 229)]

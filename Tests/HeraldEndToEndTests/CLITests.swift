@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+
+@Suite struct CLITests {
+    @Test func campaignListAndCatalogAsJSON() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let list = try Herald.run(["campaign", "list", "--db", db, "--json"])
+        #expect(list.status == 0, "\(list.stderr)")
+        let campaigns = try #require(try json(list.stdout) as? [[String: Any]])
+        #expect(campaigns.compactMap { $0["name"] as? String } == ["Departure reminder", "Welcome series", "Win-back"])
+        let catalog = try Herald.run(["catalog", "--db", db, "--json"])
+        let object = try #require(try json(catalog.stdout) as? [String: Any])
+        #expect(object["profileEntity"] as? String == "profiles")
+        let names = (object["entities"] as? [[String: Any]])?.compactMap { $0["name"] as? String }
+        #expect(names == ["bookings", "destinations", "loyalty_memberships", "profiles"])
+        let human = try Herald.run(["catalog", "--db", db])
+        #expect(human.stdout.contains("→ bookings  1-N bookings  (profiles.id = bookings.profile_id)"))
+    }
+
+    @Test func dryRunPrintsCountsPerNode() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let result = try Herald.run(["run", "Win-back", "--db", db, "--dry-run", "--json"])
+        #expect(result.status == 0, "\(result.stderr)")
+        let object = try #require(try json(result.stdout) as? [String: Any])
+        let transitions = try #require(object["transitions"] as? [[String: Any]])
+        let counts = Dictionary(uniqueKeysWithValues: transitions.map { ("\($0["from"]!).\($0["port"]!)", $0["count"] as! Int) })
+        #expect(counts["lapsed.out"] == counts["tier.subset1"]! + counts["tier.complement"]!)
+        #expect(counts["lapsed.out"]! > 0)
+        let text = try Herald.run(["run", "Win-back", "--db", db, "--dry-run"])
+        #expect(text.stdout.contains("Members \(grouped(counts["tier.subset1"]!))"))
+        let runs = try Herald.run(["runs", "--db", db, "--json"])
+        #expect((try json(runs.stdout) as? [Any])?.count == 2)
+    }
+
+    func grouped(_ n: Int) -> String {
+        let f = NumberFormatter()
+        f.numberStyle = .decimal
+        f.groupingSeparator = ","
+        f.usesGroupingSeparator = true
+        return f.string(from: NSNumber(value: n))!
+    }
+
+    @Test func exportImportRoundTrip() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let exported = try Herald.run(["campaign", "export", "Welcome series", "--db", db])
+        #expect(exported.status == 0)
+        let file = scratch.file("welcome.json", exported.stdout)
+        let again = try Herald.run(["campaign", "import", file, "--db", db])
+        #expect(again.status == 2)
+        #expect(again.stderr.contains("already exists; use --replace"))
+        let replaced = try Herald.run(["campaign", "import", file, "--db", db, "--replace", "--json"])
+        #expect(replaced.status == 0, "\(replaced.stderr)")
+        #expect((try json(replaced.stdout) as? [String: Any])?["version"] as? Int == 2)
+        #expect(try Herald.run(["campaign", "export", "Welcome series", "--db", db]).stdout == exported.stdout)
+        let shipped = try String(contentsOf: Herald.root.appendingPathComponent("Examples/welcome-series.json"), encoding: .utf8)
+        #expect(shipped == exported.stdout, "Examples/ must match the campaigns in sample.db")
+    }
+
+    @Test(arguments: [
+        (["campaign", "show", "Welcom"], "no campaign named 'Welcom'; did you mean 'Welcome series'?"),
+        (["run", "Win-back"], "live runs are not implemented yet"),
+        (["campaign", "list", "--frobnicate"], "Unknown option '--frobnicate'"),
+        (["catalog", "hide", "profiles.emial"], "did you mean 'email'?"),
+        (["import", "missing.csv", "--table", "t"], "cannot read missing.csv"),
+        (["runs", "99999"], "no run with id 99999"),
+        (["import", "BAD", "--table", "things", "--type", "n=integer"], "bad.csv:3:2 (column 'n'): expected an integer, found 'x'; nothing was imported"),
+        (["demo", "--out", "DB"], "already exists; add --force"),
+        (["demo", "--out", "x.db", "--profiles", "0"], "--profiles: expected a number from 1 to 50000000"),
+        (["import", "BAD", "--table", "things", "--type", "n=number"], "--type: expected COLUMN=TYPE"),
+    ])
+    func badInputExitsTwoWithAClearMessage(arguments: [String], message: String) throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let bad = scratch.file("bad.csv", "id,n\n1,2\n2,x\n")
+        let args = arguments.map { $0 == "BAD" ? bad : $0 == "DB" ? db : $0 }
+        let result = try Herald.run(args + (args.first == "demo" ? [] : ["--db", db]), in: scratch.path)
+        #expect(result.status == 2, "\(args): \(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+
+    @Test func storesThatAreNotSQLiteAreRefusedAndKept() throws {
+        let scratch = Scratch()
+        let notes = scratch.file("notes.txt", "not a database\n")
+        let result = try Herald.run(["campaign", "list", "--db", notes])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("is not a SQLite database"))
+        #expect(try String(contentsOfFile: notes, encoding: .utf8) == "not a database\n")
+        let missing = try Herald.run(["campaign", "list", "--db", scratch.path + "/nothing.db"])
+        #expect(missing.status == 2)
+        #expect(missing.stderr.contains("no store at"))
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/nothing.db"))
+    }
+
+    @Test func validateListsEveryProblem() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let file = scratch.file(
+            "broken.json",
+            """
+            {"format": "herald.campaign/1", "name": "Broken", "nodes": [
+              {"id": "a", "kind": "buildAudience", "entity": "profiles", "rule": "contry = \\"FR\\""},
+              {"id": "m", "kind": "email", "subject": ""}
+            ], "edges": [{"from": "a", "to": "m"}, {"from": "a", "to": "m"}]}
+            """)
+        let result = try Herald.run(["campaign", "validate", file, "--db", db])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("'Broken' has 5 problems"), "\(result.stderr)")
+        #expect(result.stderr.contains("node 'a', rule: unknown attribute 'contry' on 'profiles'; did you mean 'country'?"))
+        #expect(result.stderr.contains("node 'm', subject: the Email content needs 'subject'"))
+        let stored = try Herald.run(["campaign", "validate", "Win-back", "--db", db])
+        #expect(stored.status == 0)
+        #expect(stored.stdout.contains("'Win-back' is valid"))
+    }
+
+    @Test func importCreatesATableTheCatalogSees() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let csv = scratch.file("reviews.csv", "id,profile_id,stars,written_on\n1,1,5,2026-10-02\n2,2,3,2026-10-05\n")
+        let result = try Herald.run(["import", csv, "--db", db, "--table", "reviews", "--ref", "profile_id=profiles"])
+        #expect(result.status == 0, "\(result.stderr)")
+        #expect(result.stdout.contains("created table reviews: 2 rows upserted, 0 deleted"))
+        let catalog = try Herald.run(["catalog", "--db", db])
+        #expect(catalog.stdout.contains("→ profile  N-1 profiles  (reviews.profile_id = profiles.id)  declared"))
+        #expect(catalog.stdout.contains("written_on"))
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+import Testing
+
+/// Runs the built `herald` executable the way a user would.
+enum Herald {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+
+    /// `HERALD_BIN`, or the debug build in this checkout.
+    static var binary: String {
+        if let path = ProcessInfo.processInfo.environment["HERALD_BIN"] { return path }
+        return root.appendingPathComponent(".build/debug/herald").path
+    }
+
+    struct Result {
+        var status: Int32
+        var stdout: String
+        var stderr: String
+    }
+
+    @discardableResult
+    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil) throws -> Result {
+        guard FileManager.default.isExecutableFile(atPath: binary) else {
+            throw Failure("no herald executable at \(binary); run 'swift build' first or set HERALD_BIN")
+        }
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = arguments
+        var env = ProcessInfo.processInfo.environment
+        env.removeValue(forKey: "HERALD_DB")
+        for (k, v) in environment { env[k] = v }
+        process.environment = env
+        if let directory { process.currentDirectoryURL = URL(fileURLWithPath: directory) }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let outData = out.fileHandleForReading.readDataToEndOfFile()
+        let errData = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return Result(
+            status: process.terminationStatus, stdout: String(decoding: outData, as: UTF8.self), stderr: String(decoding: errData, as: UTF8.self))
+    }
+
+    /// A private copy of the shipped sample store.
+    static func sampleCopy(in folder: String) throws -> String {
+        let path = folder + "/sample.db"
+        try FileManager.default.copyItem(atPath: root.appendingPathComponent("sample.db").path, toPath: path)
+        return path
+    }
+}
+
+struct Failure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A fresh folder for one test.
+final class Scratch {
+    let path: String
+
+    init() {
+        path = NSTemporaryDirectory() + "herald-e2e-" + UUID().uuidString
+        try! FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+    }
+
+    deinit { try? FileManager.default.removeItem(atPath: path) }
+
+    func file(_ name: String, _ contents: String) -> String {
+        let p = path + "/" + name
+        try! Data(contents.utf8).write(to: URL(fileURLWithPath: p))
+        return p
+    }
+}
+
+/// Parses JSON printed by `--json`.
+func json(_ text: String) throws -> Any {
+    try JSONSerialization.jsonObject(with: Data(text.utf8), options: [.fragmentsAllowed])
+}

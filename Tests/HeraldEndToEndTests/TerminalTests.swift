@@ -1,0 +1,188 @@
+import Foundation
+import Testing
+
+/// One tmux server on a private socket, running Herald in a real terminal.
+final class TmuxSession {
+    let socket = "herald-test-" + UUID().uuidString.prefix(8)
+    let name = "herald"
+
+    /// Starts `herald` in a new window; after it exits the pane shows its exit status and
+    /// whether the terminal's echo mode was restored.
+    init(width: Int = 120, height: Int = 40, arguments: [String], environment: [String: String] = [:]) throws {
+        // A clean slate for the variables that change how Herald draws, then the test's own.
+        let unset = ["NO_COLOR", "HERALD_THEME", "HERALD_DB"].filter { environment[$0] == nil }.map { "-u \($0)" }
+        let exports = (unset + environment.map { "\($0.key)='\($0.value)'" }).joined(separator: " ")
+        let command =
+            "env \(exports) '\(Herald.binary)' \(arguments.map { "'\($0)'" }.joined(separator: " ")); "
+            + "echo \"EXIT=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -e echo -e -echo | sed 's/^/TTY=/'; sleep 600"
+        try tmux(["new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), command])
+    }
+
+    deinit { _ = try? tmux(["kill-server"]) }
+
+    @discardableResult
+    func tmux(_ arguments: [String]) throws -> String {
+        let process = Process()
+        // tmux forks a server that would inherit every open descriptor of this test process,
+        // including the ones Foundation uses to watch other child processes, and those would
+        // then never see their child exit. Close everything above stderr before exec.
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments =
+            [
+                "-c",
+                #"for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done 2>/dev/null; exec tmux "$@""#,
+                "bash", "-L", socket, "-f", "/dev/null",
+            ] + arguments
+        // Output goes through a file: the tmux server forked by new-session would hold a pipe open.
+        let outputPath = NSTemporaryDirectory() + "herald-tmux-" + UUID().uuidString
+        FileManager.default.createFile(atPath: outputPath, contents: nil)
+        defer { try? FileManager.default.removeItem(atPath: outputPath) }
+        let out = try FileHandle(forWritingTo: URL(fileURLWithPath: outputPath))
+        process.standardOutput = out
+        process.standardError = FileHandle.nullDevice
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        process.waitUntilExit()
+        try out.close()
+        let data = FileManager.default.contents(atPath: outputPath) ?? Data()
+        if process.terminationStatus != 0 && arguments.first != "kill-server" {
+            throw Failure("tmux \(arguments.joined(separator: " ")) failed (is tmux installed?)")
+        }
+        return String(decoding: data, as: UTF8.self)
+    }
+
+    func keys(_ keys: String...) throws { try tmux(["send-keys", "-t", name] + keys) }
+
+    func screen(colors: Bool = false) throws -> String {
+        try tmux(["capture-pane", "-p", "-t", name] + (colors ? ["-e"] : []))
+    }
+
+    /// Waits for `text` to appear on screen (polling; the limit only bounds a failing test).
+    @discardableResult
+    func waitFor(_ text: String, seconds: Double = 30) throws -> String {
+        let deadline = Date().addingTimeInterval(seconds)
+        var last = ""
+        while Date() < deadline {
+            last = try screen()
+            if last.contains(text) { return last }
+            Thread.sleep(forTimeInterval: 0.1)
+        }
+        throw Failure("'\(text)' never appeared; the screen was:\n\(last)")
+    }
+
+    func resize(width: Int, height: Int) throws {
+        try tmux(["resize-window", "-t", name, "-x", String(width), "-y", String(height)])
+    }
+}
+
+@Suite(.serialized) struct TerminalTests {
+    /// The dry-run counts the CLI computes on a copy of the same data.
+    func expectedCounts(_ db: String, campaign: String) throws -> [String: Int] {
+        let result = try Herald.run(["run", campaign, "--db", db, "--dry-run", "--json"])
+        let object = try json(result.stdout) as! [String: Any]
+        return Dictionary(uniqueKeysWithValues: (object["transitions"] as! [[String: Any]]).map { ("\($0["from"]!).\($0["port"]!)", $0["count"] as! Int) })
+    }
+
+    func compact(_ n: Int) -> String {
+        if n < 1000 { return String(n) }
+        let tenths = n / 100
+        return tenths % 10 == 0 ? "\(tenths / 10)k" : "\(tenths / 10).\(tenths % 10)k"
+    }
+
+    @Test func openACampaignRunADryRunAndSeeCountsOnTheEdges() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let other = Scratch()
+        let counts = try expectedCounts(try Herald.sampleCopy(in: other.path), campaign: "Welcome series")
+        let tmux = try TmuxSession(arguments: [db], environment: ["LANG": "C.UTF-8"])
+        try tmux.waitFor("Welcome series")
+        try tmux.keys("j", "Enter")
+        try tmux.waitFor("New sign-ups")
+        try tmux.keys("r")
+        let screen = try tmux.waitFor("completed")
+        #expect(screen.contains("App users \(compact(counts["split.subset1"]!))"), "\(screen)")
+        #expect(screen.contains("Variant A \(compact(counts["split.subset2"]!))"), "\(screen)")
+        #expect(screen.contains("╭"))
+        try tmux.keys("q")
+        try tmux.waitFor("LAST RUN")
+        try tmux.keys("q")
+        let after = try tmux.waitFor("EXIT=")
+        #expect(after.contains("EXIT=0"))
+        #expect(after.contains("TTY=echo"), "the terminal was not restored:\n\(after)")
+    }
+
+    @Test func resizingRedrawsAndTooSmallSaysSo() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let tmux = try TmuxSession(arguments: [db])
+        try tmux.waitFor("Welcome series")
+        try tmux.keys("j", "Enter")
+        try tmux.waitFor("New sign-ups")
+        try tmux.resize(width: 64, height: 22)
+        let narrow = try tmux.waitFor("hjkl")
+        #expect(narrow.split(separator: "\n").allSatisfy { $0.count <= 64 })
+        #expect(narrow.contains("New sign-ups"))
+        try tmux.resize(width: 50, height: 14)
+        try tmux.waitFor("Herald needs at least 60×20")
+        try tmux.resize(width: 100, height: 30)
+        try tmux.waitFor("New sign-ups")
+        try tmux.keys("Q")
+        #expect(try tmux.waitFor("EXIT=").contains("EXIT=0"))
+    }
+
+    @Test func noColorMeansNoColourSequences() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let plain = try TmuxSession(arguments: [db], environment: ["NO_COLOR": "1", "TERM": "xterm-256color"])
+        try plain.waitFor("Welcome series")
+        let mono = try plain.screen(colors: true)
+        let colourCodes = ["\u{1B}[38;5", "\u{1B}[48;5"] + (0...7).flatMap { ["\u{1B}[3\($0)m", "\u{1B}[4\($0)m"] }
+        #expect(!colourCodes.contains { mono.contains($0) }, "colour codes with NO_COLOR")
+        #expect(mono.contains("\u{1B}[7m") || mono.contains("\u{1B}[1m"), "attributes still mark the selection")
+        let colored = try TmuxSession(arguments: [db], environment: ["TERM": "xterm-256color"])
+        try colored.waitFor("Welcome series")
+        let colours = try colored.screen(colors: true)
+        #expect(colours.contains("\u{1B}[38;5"), "no 256-colour codes:\n\(colours.prefix(400).debugDescription)")
+    }
+
+    @Test func aNonUTF8LocaleGetsASCIIGlyphs() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let tmux = try TmuxSession(arguments: [db], environment: ["LANG": "C", "LC_ALL": "C"])
+        try tmux.waitFor("Welcome series")
+        try tmux.keys("j", "Enter")
+        let screen = try tmux.waitFor("New sign-ups")
+        #expect(screen.contains("+--------"))
+        #expect(!screen.contains("╭") && !screen.contains("─") && !screen.contains("▼"))
+        #expect(screen.allSatisfy { $0.isASCII }, "non-ASCII output under LANG=C")
+    }
+
+    @Test func signalsRestoreTheTerminal() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let tmux = try TmuxSession(arguments: [db])
+        try tmux.waitFor("Welcome series")
+        let pid = try tmux.tmux(["list-panes", "-t", tmux.name, "-F", "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        // The pane's shell runs herald as its child.
+        let kill = Process()
+        kill.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        kill.arguments = ["pkill", "-TERM", "-P", pid, "-x", "herald"]
+        try kill.run()
+        kill.waitUntilExit()
+        let after = try tmux.waitFor("EXIT=")
+        #expect(after.contains("EXIT=143"))
+        #expect(after.contains("TTY=echo"))
+    }
+
+    @Test func refusesWithoutATerminal() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let result = try Herald.run([db])
+        #expect(result.status == 2)
+        #expect(result.stderr.contains("needs a terminal"))
+        let tmux = try TmuxSession(arguments: [db], environment: ["TERM": "dumb"])
+        let screen = try tmux.waitFor("EXIT=")
+        #expect(screen.contains("cannot move the cursor"))
+        #expect(screen.contains("EXIT=2"))
+    }
+}

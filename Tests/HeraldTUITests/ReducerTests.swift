@@ -1,0 +1,88 @@
+import HeraldCore
+import HeraldEngine
+import HeraldStore
+import HeraldTUI
+import Testing
+
+@Suite struct ReducerTests {
+    static let summaries = [
+        CampaignSummary(id: 2, name: "Departure reminder", description: "Per booking", version: 1, nodeCount: 3, updatedAt: "", lastRun: nil),
+        CampaignSummary(id: 1, name: "Welcome series", description: "Greets sign-ups", version: 3, nodeCount: 7, updatedAt: "", lastRun: nil),
+    ]
+
+    func listState() -> AppState {
+        var state = AppState(storeName: "sample.db")
+        state.width = 100
+        state.height = 30
+        _ = Reducer.reduce(&state, .campaignsLoaded(Self.summaries))
+        return state
+    }
+
+    @Test func movingAndOpeningInTheList() {
+        var state = listState()
+        #expect(Reducer.reduce(&state, .keyPressed(.char("j"))) == [])
+        #expect(state.listSelection == 1)
+        #expect(Reducer.reduce(&state, .keyPressed(.down)) == [])
+        #expect(state.listSelection == 1)  // clamped at the end
+        #expect(Reducer.reduce(&state, .keyPressed(.enter)) == [.openCampaign(id: 1)])
+        _ = Reducer.reduce(&state, .keyPressed(.char("g")))
+        #expect(state.listSelection == 0)
+    }
+
+    @Test func openingShowsTheCanvasWithTheFirstNodeSelected() {
+        var state = listState()
+        _ = Reducer.reduce(&state, .campaignOpened(welcome))
+        #expect(state.screen == .canvas)
+        #expect(state.canvas?.selected == "signups")
+        _ = Reducer.reduce(&state, .keyPressed(.char("j")))
+        #expect(state.canvas?.selected == "welcome")
+        _ = Reducer.reduce(&state, .keyPressed(.char("k")))
+        #expect(state.canvas?.selected == "signups")
+    }
+
+    @Test func escapeAndQBackOutOneLevelAtATime() {
+        var state = listState()
+        _ = Reducer.reduce(&state, .campaignOpened(welcome))
+        _ = Reducer.reduce(&state, .keyPressed(.char("?")))
+        #expect(state.overlays == [.help])
+        _ = Reducer.reduce(&state, .keyPressed(.escape))
+        #expect(state.overlays == [] && state.screen == .canvas)
+        #expect(Reducer.reduce(&state, .keyPressed(.escape)) == [.loadCampaigns])
+        #expect(state.screen == .campaignList)
+        _ = Reducer.reduce(&state, .keyPressed(.escape))
+        #expect(!state.quit)  // Esc never quits
+        _ = Reducer.reduce(&state, .keyPressed(.char("q")))
+        #expect(state.quit)
+    }
+
+    @Test func aDryRunFillsCountsAsNodesFinish() {
+        var state = listState()
+        _ = Reducer.reduce(&state, .campaignOpened(welcome))
+        #expect(Reducer.reduce(&state, .keyPressed(.char("r"))) == [.startDryRun(welcome)])
+        // A second r while it runs is refused with the reason.
+        #expect(Reducer.reduce(&state, .keyPressed(.char("r"))) == [])
+        #expect(state.status == "dry run: a run is already in progress")
+        _ = Reducer.reduce(&state, .runProgressed(.started(runID: 9)))
+        _ = Reducer.reduce(&state, .runProgressed(.nodeStarted("signups")))
+        #expect(state.canvas?.run?.nodeStates["signups"] == .running)
+        _ = Reducer.reduce(
+            &state, .runProgressed(.nodeFinished("signups", state: .completed, inputCount: nil, outputs: ["out": 1234], detail: nil)))
+        #expect(state.canvas?.run?.edgeCounts[RunView.key("signups", "out")] == 1234)
+        #expect(state.canvas?.layout == GraphLayout.layout(welcome.campaign))  // counts never relayout
+    }
+
+    @Test func unknownKeysSayHowToGetHelp() {
+        var state = listState()
+        _ = Reducer.reduce(&state, .keyPressed(.char("z")))
+        #expect(state.status == "no command on this key; press ? for help")
+    }
+
+    @Test func everyCommandHasAKeyAndNoKeyIsUsedTwiceInAScope() {
+        for scope in [CommandScope.campaignList, .canvas] {
+            let commands = CommandRegistry.all.filter { $0.scope == scope || $0.scope == .global }
+            let keys = commands.flatMap(\.keys)
+            #expect(Set(keys).count == keys.count, "duplicate key in \(scope)")
+            #expect(commands.allSatisfy { !$0.keys.isEmpty && $0.keys.contains { if case .char = $0 { true } else { false } } })
+        }
+    }
+}

@@ -1,0 +1,58 @@
+import HeraldCore
+import HeraldEngine
+import HeraldStore
+import HeraldTUI
+import Testing
+
+@Suite struct SnapshotTests {
+    func state(width: Int = 100, height: Int = 40) -> AppState {
+        var state = AppState(storeName: "sample.db")
+        state.width = width
+        state.height = height
+        _ = Reducer.reduce(&state, .campaignsLoaded(ReducerTests.summaries))
+        return state
+    }
+
+    @Test func campaignList() {
+        let grid = AppView.render(state(), glyphs: .light)
+        assertSnapshot(grid.text, named: "campaign-list")
+        var legend: [String: Character] = [:]
+        let styles = grid.styleText(legend: &legend)
+        assertSnapshot(styles + "\n" + legend.sorted { $0.value < $1.value }.map { "\($0.value) \($0.key)" }.joined(separator: "\n"), named: "campaign-list.styles")
+    }
+
+    @Test func canvasBeforeAndDuringARun() {
+        var s = state()
+        _ = Reducer.reduce(&s, .campaignOpened(welcome))
+        assertSnapshot(AppView.render(s, glyphs: .rounded).text, named: "canvas-welcome")
+        _ = Reducer.reduce(&s, .keyPressed(.char("r")))
+        _ = Reducer.reduce(&s, .runProgressed(.started(runID: 3)))
+        for (id, outputs) in [("signups", ["out": 1380]), ("welcome", ["out": 1380]), ("wait", ["out": 1380])] {
+            _ = Reducer.reduce(&s, .runProgressed(.nodeFinished(id, state: .completed, inputCount: 1380, outputs: outputs, detail: nil)))
+        }
+        _ = Reducer.reduce(&s, .runProgressed(.nodeStarted("split")))
+        assertSnapshot(AppView.render(s, glyphs: .rounded).text, named: "canvas-welcome-running")
+    }
+
+    @Test func asciiGlyphsAndHelp() {
+        var s = state(width: 90, height: 30)
+        _ = Reducer.reduce(&s, .campaignOpened(welcome))
+        _ = Reducer.reduce(&s, .keyPressed(.char("?")))
+        assertSnapshot(AppView.render(s, glyphs: .ascii).text, named: "canvas-help-ascii")
+    }
+
+    @Test func tooSmallSaysSo() {
+        let grid = AppView.render(state(width: 50, height: 12), glyphs: .light)
+        #expect(grid.text.contains("Herald needs at least 60×20"))
+        #expect(grid.text.contains("this terminal is 50×12"))
+    }
+
+    @Test func wideCharactersTakeTwoCellsAndTruncateByWidth() {
+        var grid = CellGrid(width: 10, height: 1)
+        let used = grid.put("東京タワー tower", x: 0, y: 0, role: "ui.text")
+        #expect(used == 10)
+        #expect(grid.text == "東京タワー")
+        #expect(DisplayWidth.truncate("東京タワー", to: 5) == "東京…")
+        #expect(DisplayWidth.of("Chloé") == 5)
+    }
+}
