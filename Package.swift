@@ -80,8 +80,10 @@ let package = Package(
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "HeraldStoreTests",
-            dependencies: ["HeraldCore", "HeraldStore", "HeraldEngine", "HeraldDemo",
-                           .product(name: "GRDB", package: "GRDB.swift")],
+            dependencies: [
+                "HeraldCore", "HeraldStore", "HeraldEngine", "HeraldDemo",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
             swiftSettings: strictSettings
         ),
         .testTarget(

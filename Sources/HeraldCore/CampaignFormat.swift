@@ -17,7 +17,11 @@ public enum CampaignFormat {
             top.append(("variables", .object(campaign.variables.map { ($0.0, literalJSON($0.1)) })))
         }
         top.append(("nodes", .array(campaign.nodes.map(encode))))
-        top.append(("edges", .array(campaign.edges.map { .object([("from", .string($0.from)), ("port", .string($0.port)), ("to", .string($0.to))]) })))
+        top.append(
+            (
+                "edges",
+                .array(campaign.edges.map { .object([("from", .string($0.from)), ("port", .string($0.port)), ("to", .string($0.to))]) })
+            ))
         return .object(top)
     }
 

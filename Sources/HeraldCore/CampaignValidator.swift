@@ -69,7 +69,8 @@ public struct CampaignValidator: Sendable {
             }
             if edge.from == edge.to { add(edge.from, field, "connects the node to itself") }
             if !from.outputPorts.contains(edge.port) {
-                let ports = from.outputPorts.isEmpty ? "it has no output ports" : "its ports are \(from.outputPorts.joined(separator: ", "))"
+                let ports =
+                    from.outputPorts.isEmpty ? "it has no output ports" : "its ports are \(from.outputPorts.joined(separator: ", "))"
                 add(edge.from, field, "no output port '\(edge.port)' on this \(from.kind.title) node; \(ports)")
             } else if !usedPorts.insert("\(edge.from)\u{0}\(edge.port)").inserted {
                 add(edge.from, field, "port '\(edge.port)' is connected twice; a port leads to one node")
@@ -84,7 +85,7 @@ public struct CampaignValidator: Sendable {
                 add(node.id, nil, "nothing leads to this \(node.kind.title) node; connect an inbound transition")
             }
             if inbound.count > 1 {
-                add(node.id, nil, "\(inbound.count) transitions lead to this node; it takes one (combining populations needs a Combine node)")
+                add(node.id, nil, "\(inbound.count) transitions lead to this node; it takes one")
             }
         }
         let order = campaign.topologicalOrder()
@@ -99,7 +100,9 @@ public struct CampaignValidator: Sendable {
             switch node.config {
             case .buildAudience(let entityName, let rule, _):
                 guard let entity = catalog.entity(entityName) else {
-                    add(id, "entity", "unknown entity '\(entityName)'\(Names.suggestion(for: entityName, in: catalog.entities.map(\.name)))")
+                    add(
+                        id, "entity", "unknown entity '\(entityName)'\(Names.suggestion(for: entityName, in: catalog.entities.map(\.name)))"
+                    )
                     continue
                 }
                 dimension[id] = entity.name

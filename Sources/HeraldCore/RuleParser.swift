@@ -113,7 +113,8 @@ enum RuleParser {
                         isReal = true
                         text.append(d)
                     } else if (d == "e" || d == "E") && i + 1 < chars.count
-                        && (chars[i + 1].isNumber || ((chars[i + 1] == "-" || chars[i + 1] == "+") && i + 2 < chars.count && chars[i + 2].isNumber))
+                        && (chars[i + 1].isNumber
+                            || ((chars[i + 1] == "-" || chars[i + 1] == "+") && i + 2 < chars.count && chars[i + 2].isNumber))
                     {
                         isReal = true
                         text.append(d)
@@ -305,7 +306,8 @@ enum RuleParser {
             case .identifier(let n) where n.lowercased() == "true": advance(); return .boolean(true)
             case .identifier(let n) where n.lowercased() == "false": advance(); return .boolean(false)
             case .identifier(let n):
-                throw error("expected a value (text in quotes, a number, true/false or $variable), found '\(n)'; put text in quotes: \"\(n)\"")
+                throw error(
+                    "expected a value (text in quotes, a number, true/false or $variable), found '\(n)'; put text in quotes: \"\(n)\"")
             default:
                 throw error("expected a value (text in quotes, a number, true/false or $variable), found \(describe(lexeme.token))")
             }

@@ -1,7 +1,7 @@
-public import HeraldCore
-public import HeraldStore
-import GRDB
 import Foundation
+import GRDB
+public import HeraldCore
+import HeraldStore
 
 /// Generates the fictional travel company behind `sample.db` and the benchmarks.
 ///
@@ -218,98 +218,101 @@ public struct DemoGenerator: Sendable {
         let statuses = ["confirmed", "confirmed", "confirmed", "completed", "completed", "cancelled", "pending"]
         let channels = ["web", "web", "app", "app", "agent"]
         let tiers = ["silver", "silver", "silver", "gold", "gold", "platinum"]
-        let consentStates = ["opted_in", "opted_in", "opted_in", "opted_in", "opted_in", "opted_in", "opted_in", "opted_in", "opted_out", "unknown"]
+        let consentStates = [
+            "opted_in", "opted_in", "opted_in", "opted_in", "opted_in", "opted_in", "opted_in", "opted_in", "opted_out", "unknown",
+        ]
 
         var nextID = 1
         while nextID <= profiles {
-          let batchEnd = min(profiles, nextID + batch - 1)
-          try db.inTransaction {
-           for id in nextID...batchEnd {
-            var pick = Int(random.next(below: UInt64(totalWeight)))
-            var country = Self.countries[0]
-            for c in Self.countries {
-                if pick < c.weight {
-                    country = c
-                    break
-                }
-                pick -= c.weight
-            }
-            let first = Self.firstNames[Int(random.next(below: UInt64(Self.firstNames.count)))]
-            let last = Self.lastNames[Int(random.next(below: UInt64(Self.lastNames.count)))]
-            let city = country.cities[Int(random.next(below: UInt64(country.cities.count)))]
-            let signupDay = anchorDay - Int(random.next(below: 6 * 365))
-            let birthDay = anchorDay - 365 * 18 - Int(random.next(below: 365 * 60))
-            let localPart = "\(ascii(first)).\(ascii(last)).\(id)".lowercased()
-            let email: String? = random.next(below: 100) < 96 ? "\(localPart)@example.com" : nil
-            let phone: String? = random.next(below: 100) < 70 ? String(format: "+99 %03d %04d", id / 10000 % 1000, id % 10000) : nil
-            let push: String? = random.next(below: 100) < 35 ? String(format: "tok_%016llx", random.nextValue()) : nil
-            let address = "\(1 + random.next(below: 200)) Example Street, \(city), \(country.code)"
+            let batchEnd = min(profiles, nextID + batch - 1)
+            try db.inTransaction {
+                for id in nextID...batchEnd {
+                    var pick = Int(random.next(below: UInt64(totalWeight)))
+                    var country = Self.countries[0]
+                    for c in Self.countries {
+                        if pick < c.weight {
+                            country = c
+                            break
+                        }
+                        pick -= c.weight
+                    }
+                    let first = Self.firstNames[Int(random.next(below: UInt64(Self.firstNames.count)))]
+                    let last = Self.lastNames[Int(random.next(below: UInt64(Self.lastNames.count)))]
+                    let city = country.cities[Int(random.next(below: UInt64(country.cities.count)))]
+                    let signupDay = anchorDay - Int(random.next(below: 6 * 365))
+                    let birthDay = anchorDay - 365 * 18 - Int(random.next(below: 365 * 60))
+                    let localPart = "\(ascii(first)).\(ascii(last)).\(id)".lowercased()
+                    let email: String? = random.next(below: 100) < 96 ? "\(localPart)@example.com" : nil
+                    let phone: String? = random.next(below: 100) < 70 ? String(format: "+99 %03d %04d", id / 10000 % 1000, id % 10000) : nil
+                    let push: String? = random.next(below: 100) < 35 ? String(format: "tok_%016llx", random.nextValue()) : nil
+                    let address = "\(1 + random.next(below: 200)) Example Street, \(city), \(country.code)"
 
-            let bookingCount = Int(random.next(below: 11))  // 0…10, five on average
-            var lastBooking: Int?
-            var lifetime = 0.0
-            var rows: [StatementArguments] = []
-            for _ in 0..<bookingCount {
-                bookingID += 1
-                let destination = 1 + Int(random.next(below: UInt64(Self.destinations.count)))
-                let bookedDay = signupDay + Int(random.next(below: UInt64(max(1, anchorDay - signupDay + 1))))
-                let departs = bookedDay + 3 + Int(random.next(below: 200))
-                let nights = 2 + Int(random.next(below: 14))
-                let travellers = 1 + Int(random.next(below: 4))
-                let amount = Double(travellers * (120 + Int(random.next(below: 900))) + nights * 35) + Double(random.next(below: 100)) / 100
-                var status = statuses[Int(random.next(below: UInt64(statuses.count)))]
-                if departs + nights < anchorDay && status == "confirmed" { status = "completed" }
-                if departs > anchorDay && status == "completed" { status = "confirmed" }
-                let minute = Int(random.next(below: 24 * 60))
-                let bookedAt = CivilDate.text(bookedDay) + String(format: "T%02d:%02d:00Z", minute / 60, minute % 60)
-                rows.append([
-                    bookingID, id, destination, status, bookedAt, CivilDate.text(departs), CivilDate.text(departs + nights),
-                    travellers, amount, channels[Int(random.next(below: UInt64(channels.count)))],
-                ])
-                if status != "cancelled" {
-                    lastBooking = max(lastBooking ?? bookedDay, bookedDay)
-                    lifetime += amount
-                }
-            }
-            summary.bookings += bookingCount
-            try profile.execute(arguments: [
-                id, email, phone, push, first, last, country.code, city, country.language, country.zone, address,
-                CivilDate.text(birthDay), CivilDate.text(signupDay), lastBooking.map(CivilDate.text),
-                (lifetime * 100).rounded() / 100,
-            ])
-            for row in rows { try booking.execute(arguments: row) }
-            if random.next(below: 100) < 35 {
-                summary.memberships += 1
-                let joined = signupDay + Int(random.next(below: UInt64(max(1, anchorDay - signupDay))))
-                try membership.execute(arguments: [
-                    summary.memberships, id, tiers[Int(random.next(below: UInt64(tiers.count)))], Int(random.next(below: 50_000)),
-                    CivilDate.text(joined),
-                ])
-            }
-            let consentDay = CivilDate.text(signupDay) + "T00:00:00Z"
-            for channel in ["email", "sms"] {
-                let state = consentStates[Int(random.next(below: UInt64(consentStates.count)))]
-                try consent.execute(arguments: [id, channel, state, "signup form", consentDay])
-                summary.consentRecords += 1
-            }
-            if random.next(below: 100) < 12 {
-                for _ in 0..<(1 + Int(random.next(below: 3))) {
-                    let day = anchorDay - 1 - Int(random.next(below: 90))
-                    let at = CivilDate.text(day) + "T09:00:00Z"
-                    let channel = random.next(below: 4) == 0 ? "sms" : "email"
-                    let sent = random.next(below: 20) != 0
-                    try message.execute(arguments: [
-                        id, channel, sent ? "sent" : "failed", sent ? nil : "provider rejected", 1, at, at,
+                    let bookingCount = Int(random.next(below: 11))  // 0…10, five on average
+                    var lastBooking: Int?
+                    var lifetime = 0.0
+                    var rows: [StatementArguments] = []
+                    for _ in 0..<bookingCount {
+                        bookingID += 1
+                        let destination = 1 + Int(random.next(below: UInt64(Self.destinations.count)))
+                        let bookedDay = signupDay + Int(random.next(below: UInt64(max(1, anchorDay - signupDay + 1))))
+                        let departs = bookedDay + 3 + Int(random.next(below: 200))
+                        let nights = 2 + Int(random.next(below: 14))
+                        let travellers = 1 + Int(random.next(below: 4))
+                        let amount =
+                            Double(travellers * (120 + Int(random.next(below: 900))) + nights * 35) + Double(random.next(below: 100)) / 100
+                        var status = statuses[Int(random.next(below: UInt64(statuses.count)))]
+                        if departs + nights < anchorDay && status == "confirmed" { status = "completed" }
+                        if departs > anchorDay && status == "completed" { status = "confirmed" }
+                        let minute = Int(random.next(below: 24 * 60))
+                        let bookedAt = CivilDate.text(bookedDay) + String(format: "T%02d:%02d:00Z", minute / 60, minute % 60)
+                        rows.append([
+                            bookingID, id, destination, status, bookedAt, CivilDate.text(departs), CivilDate.text(departs + nights),
+                            travellers, amount, channels[Int(random.next(below: UInt64(channels.count)))],
+                        ])
+                        if status != "cancelled" {
+                            lastBooking = max(lastBooking ?? bookedDay, bookedDay)
+                            lifetime += amount
+                        }
+                    }
+                    summary.bookings += bookingCount
+                    try profile.execute(arguments: [
+                        id, email, phone, push, first, last, country.code, city, country.language, country.zone, address,
+                        CivilDate.text(birthDay), CivilDate.text(signupDay), lastBooking.map(CivilDate.text),
+                        (lifetime * 100).rounded() / 100,
                     ])
-                    summary.messages += 1
+                    for row in rows { try booking.execute(arguments: row) }
+                    if random.next(below: 100) < 35 {
+                        summary.memberships += 1
+                        let joined = signupDay + Int(random.next(below: UInt64(max(1, anchorDay - signupDay))))
+                        try membership.execute(arguments: [
+                            summary.memberships, id, tiers[Int(random.next(below: UInt64(tiers.count)))], Int(random.next(below: 50_000)),
+                            CivilDate.text(joined),
+                        ])
+                    }
+                    let consentDay = CivilDate.text(signupDay) + "T00:00:00Z"
+                    for channel in ["email", "sms"] {
+                        let state = consentStates[Int(random.next(below: UInt64(consentStates.count)))]
+                        try consent.execute(arguments: [id, channel, state, "signup form", consentDay])
+                        summary.consentRecords += 1
+                    }
+                    if random.next(below: 100) < 12 {
+                        for _ in 0..<(1 + Int(random.next(below: 3))) {
+                            let day = anchorDay - 1 - Int(random.next(below: 90))
+                            let at = CivilDate.text(day) + "T09:00:00Z"
+                            let channel = random.next(below: 4) == 0 ? "sms" : "email"
+                            let sent = random.next(below: 20) != 0
+                            try message.execute(arguments: [
+                                id, channel, sent ? "sent" : "failed", sent ? nil : "provider rejected", 1, at, at,
+                            ])
+                            summary.messages += 1
+                        }
+                    }
+                    summary.profiles += 1
                 }
+                return .commit
             }
-            summary.profiles += 1
-           }
-           return .commit
-          }
-          progress?(Double(batchEnd) / Double(profiles))
-          nextID = batchEnd + 1
+            progress?(Double(batchEnd) / Double(profiles))
+            nextID = batchEnd + 1
         }
     }
 
@@ -326,7 +329,11 @@ public struct DemoGenerator: Sendable {
             let audiences: [(String, String, String, String)] = [
                 ("VIP travellers", "profiles", "loyalty_memberships.tier in (\"gold\", \"platinum\")", "Gold and platinum loyalty members"),
                 ("French speakers", "profiles", "language = \"fr\"", "Profiles whose language is French"),
-                ("Upcoming beach trips", "bookings", "status = \"confirmed\" and departs >= \"2026-11-01\" and destination.kind = \"beach\"", "Confirmed bookings to beach destinations from the anchor date"),
+                (
+                    "Upcoming beach trips", "bookings",
+                    "status = \"confirmed\" and departs >= \"2026-11-01\" and destination.kind = \"beach\"",
+                    "Confirmed bookings to beach destinations from the anchor date"
+                ),
             ]
             for (name, entity, rule, description) in audiences {
                 try db.execute(

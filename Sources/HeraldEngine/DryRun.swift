@@ -1,7 +1,7 @@
+import Foundation
+import GRDB
 public import HeraldCore
 public import HeraldStore
-import GRDB
-import Foundation
 
 /// Something that happened during a run, for progress displays.
 public enum RunEvent: Sendable, Equatable {
@@ -213,7 +213,8 @@ public struct Executor: Sendable {
             outcome.counts["complement"] = db.changesCount
             outcome.tables["complement"] = complement
             outcome.emitEmpty = !skipEmpty
-            outcome.detail = subsets.indices.map { "\(subsets[$0].label) \(Names.groupedCount(outcome.counts["subset\($0 + 1)"] ?? 0))" }
+            outcome.detail =
+                subsets.indices.map { "\(subsets[$0].label) \(Names.groupedCount(outcome.counts["subset\($0 + 1)"] ?? 0))" }
                 .joined(separator: ", ") + ", complement \(Names.groupedCount(outcome.counts["complement"] ?? 0))"
         case .wait(let duration):
             guard let input else { return outcome }

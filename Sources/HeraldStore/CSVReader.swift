@@ -67,9 +67,11 @@ public struct CSVReader {
                 return (startLine, fields)
             } else if quotedDone {
                 throw SyntaxError(
-                    line: line, column: column, message: "unexpected text after a closing quote (write a quote inside a quoted field as \"\")")
+                    line: line, column: column,
+                    message: "unexpected text after a closing quote (write a quote inside a quoted field as \"\")")
             } else if b == UInt8(ascii: "\"") {
-                throw SyntaxError(line: line, column: column, message: "a quote inside an unquoted field; quote the field and double the quote")
+                throw SyntaxError(
+                    line: line, column: column, message: "a quote inside an unquoted field; quote the field and double the quote")
             } else {
                 field.append(b)
                 position += 1

@@ -1,4 +1,4 @@
-public import GRDB
+import GRDB
 public import HeraldCore
 
 /// A campaign as stored: its database id and current version with the graph.
@@ -112,7 +112,8 @@ extension Store {
         try write { db in
             let now = Store.timestamp()
             let variables = CampaignFormat.encode(campaign)["variables"]?.compact() ?? "{}"
-            let existing = try Row.fetchOne(db, sql: "SELECT id, current_version FROM herald_campaigns WHERE name = ?", arguments: [campaign.name])
+            let existing = try Row.fetchOne(
+                db, sql: "SELECT id, current_version FROM herald_campaigns WHERE name = ?", arguments: [campaign.name])
             let id: Int64
             let version: Int
             if let existing {
@@ -144,12 +145,14 @@ extension Store {
                 arguments: [id, version, now])
             for (position, node) in campaign.nodes.enumerated() {
                 try db.execute(
-                    sql: "INSERT INTO herald_nodes (campaign_id, version, node_id, position, kind, label, config) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    sql:
+                        "INSERT INTO herald_nodes (campaign_id, version, node_id, position, kind, label, config) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     arguments: [id, version, node.id, position, node.kind.rawValue, node.label, CampaignFormat.encode(node).compact()])
             }
             for (position, edge) in campaign.edges.enumerated() {
                 try db.execute(
-                    sql: "INSERT INTO herald_edges (campaign_id, version, position, from_node, from_port, to_node) VALUES (?, ?, ?, ?, ?, ?)",
+                    sql:
+                        "INSERT INTO herald_edges (campaign_id, version, position, from_node, from_port, to_node) VALUES (?, ?, ?, ?, ?, ?)",
                     arguments: [id, version, position, edge.from, edge.port, edge.to])
             }
             return StoredCampaign(id: id, version: version, campaign: campaign)

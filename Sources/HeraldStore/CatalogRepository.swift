@@ -61,7 +61,9 @@ extension Store {
     /// Declares that `entity.column` references `target.targetColumn` (as a foreign key would):
     /// adds the N-1 (or 1-1) link and its reverse.
     public func declareReference(entity: String, column: String, target: String, targetColumn: String?) throws {
-        try write { db in try CatalogDiscovery.declareReference(db, entity: entity, column: column, target: target, targetColumn: targetColumn) }
+        try write { db in
+            try CatalogDiscovery.declareReference(db, entity: entity, column: column, target: target, targetColumn: targetColumn)
+        }
     }
 
     /// Removes a reference declared with ``declareReference(entity:column:target:targetColumn:)``.

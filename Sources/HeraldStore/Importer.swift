@@ -1,6 +1,6 @@
-public import GRDB
-public import HeraldCore
 import Foundation
+import GRDB
+public import HeraldCore
 
 /// What `herald import` should do with a CSV file.
 public struct ImportOptions: Sendable {
@@ -109,7 +109,8 @@ public enum Importer {
         let changeIndex = header.fields.firstIndex(of: changeColumn)
         let dataColumns = header.fields.enumerated().filter { $0.offset != changeIndex }
         for declared in options.types.keys where !header.fields.contains(declared) {
-            throw HeraldError(.invalidInput, "--type: the file has no column '\(declared)'\(Names.suggestion(for: declared, in: header.fields))")
+            throw HeraldError(
+                .invalidInput, "--type: the file has no column '\(declared)'\(Names.suggestion(for: declared, in: header.fields))")
         }
 
         let exists = try db.tableExists(options.table)
@@ -168,7 +169,8 @@ public enum Importer {
             guard columns.contains(where: { $0.name == ref.column }) || !exists else {
                 throw HeraldError(.invalidInput, "--ref: the file has no column '\(ref.column)'")
             }
-            try CatalogDiscovery.declareReference(db, entity: options.table, column: ref.column, target: ref.target, targetColumn: ref.targetColumn)
+            try CatalogDiscovery.declareReference(
+                db, entity: options.table, column: ref.column, target: ref.target, targetColumn: ref.targetColumn)
         }
 
         let table = options.table.quotedDatabaseIdentifier

@@ -164,8 +164,10 @@ extension Store {
     /// The run's log lines, oldest first.
     public func runLogs(_ runID: Int64) throws -> [(at: String, node: String?, level: String, message: String)] {
         try read { db in
-            try Row.fetchAll(db, sql: "SELECT at, node_id, level, message FROM herald_run_logs WHERE run_id = ? ORDER BY id", arguments: [runID])
-                .map { ($0["at"], $0["node_id"], $0["level"], $0["message"]) }
+            try Row.fetchAll(
+                db, sql: "SELECT at, node_id, level, message FROM herald_run_logs WHERE run_id = ? ORDER BY id", arguments: [runID]
+            )
+            .map { ($0["at"], $0["node_id"], $0["level"], $0["message"]) }
         }
     }
 }

@@ -1,6 +1,6 @@
+public import Foundation
 public import GRDB
 public import HeraldCore
-public import Foundation
 
 /// The SQLite file behind everything: the user's tables and Herald's own (`herald_*`).
 ///

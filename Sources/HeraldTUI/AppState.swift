@@ -1,6 +1,6 @@
 public import HeraldCore
-public import HeraldStore
 public import HeraldEngine
+public import HeraldStore
 
 /// A key press, decoded from curses.
 public enum Key: Hashable, Sendable {

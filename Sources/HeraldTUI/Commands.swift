@@ -1,6 +1,7 @@
 import HeraldCore
 import HeraldEngine
 import HeraldStore
+
 /// Where a command applies.
 public enum CommandScope: Sendable, Equatable {
     case global, campaignList, canvas
@@ -55,7 +56,8 @@ public enum CommandRegistry {
             }),
         Command(
             id: "list.down", title: "down", help: "Select the next campaign", group: "Campaigns", keys: [.char("j"), .down],
-            keyLabel: "j/k", scope: .campaignList, inKeyBar: false, disabledReason: { $0.campaigns.isEmpty ? "there are no campaigns" : nil },
+            keyLabel: "j/k", scope: .campaignList, inKeyBar: false,
+            disabledReason: { $0.campaigns.isEmpty ? "there are no campaigns" : nil },
             perform: { state in
                 state.listSelection = min(state.listSelection + 1, max(0, state.campaigns.count - 1))
                 return []

@@ -111,7 +111,8 @@ public enum GraphLayout {
         var bestCrossings = crossings(layers)
         for sweep in 0..<4 {
             let down = sweep % 2 == 0
-            let range: [Int] = down ? Array(stride(from: 1, to: layers.count, by: 1)) : Array(stride(from: layers.count - 2, through: 0, by: -1))
+            let range: [Int] =
+                down ? Array(stride(from: 1, to: layers.count, by: 1)) : Array(stride(from: layers.count - 2, through: 0, by: -1))
             for l in range {
                 let neighbour = layers[down ? l - 1 : l + 1]
                 let pos = Dictionary(uniqueKeysWithValues: neighbour.enumerated().map { ($1, Double($0)) })

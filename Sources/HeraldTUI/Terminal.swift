@@ -27,12 +27,14 @@ final class Terminal {
         setlocale(LC_ALL, "")
         guard isatty(0) == 1, isatty(1) == 1 else {
             throw TerminalError(
-                message: "the terminal interface needs a terminal on standard input and output; use the CLI commands (herald --help) in scripts")
+                message:
+                    "the terminal interface needs a terminal on standard input and output; use the CLI commands (herald --help) in scripts")
         }
         let term = environment["TERM"] ?? ""
         guard !term.isEmpty, term != "dumb", herald_terminal_can_address_cursor() == 1 else {
             throw TerminalError(
-                message: "TERM='\(term)' cannot move the cursor, so the terminal interface cannot draw; set TERM (for example xterm-256color)")
+                message:
+                    "TERM='\(term)' cannot move the cursor, so the terminal interface cannot draw; set TERM (for example xterm-256color)")
         }
         unicode = herald_locale_is_utf8() == 1
         // A parent may start us with signals blocked or ignored, and both survive exec: then

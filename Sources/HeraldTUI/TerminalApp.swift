@@ -1,7 +1,7 @@
-public import HeraldStore
+import Foundation
 import HeraldCore
 import HeraldEngine
-import Foundation
+public import HeraldStore
 import Logging
 import Synchronization
 

@@ -102,7 +102,9 @@ public struct Theme: Sendable {
             }
         }
         throw ThemeError(
-            message: "no theme named '\(name)' (looked in \(paths.joined(separator: ", "))); available: \(available(paths: paths).joined(separator: ", "))")
+            message:
+                "no theme named '\(name)' (looked in \(paths.joined(separator: ", "))); available: \(available(paths: paths).joined(separator: ", "))"
+        )
     }
 
     public struct ThemeError: Error, CustomStringConvertible {
@@ -159,7 +161,9 @@ public struct Theme: Sendable {
         if let glyphs = table["glyphs"]?.table {
             for key in glyphs.keys where key != "set" { warnings.append("\(source): unknown key glyphs.\(key) ignored") }
             if let set = glyphs["set"]?.string {
-                if let g = GlyphSet.named(set) { theme.glyphs = g } else {
+                if let g = GlyphSet.named(set) {
+                    theme.glyphs = g
+                } else {
                     warnings.append("\(source): glyphs.set '\(set)' is not one of light, rounded, heavy, ascii")
                 }
             }

@@ -1,4 +1,4 @@
-public import HeraldCore
+import HeraldCore
 import HeraldStore
 
 /// Pure rendering: state in, frame out. No curses here.
@@ -137,7 +137,8 @@ public enum CanvasView {
             }
             let inner = b.width - 4
             grid.put(
-                DisplayWidth.pad(DisplayWidth.truncate(node.label, to: inner, ellipsis: glyphs.ellipsis), to: inner), x: b.x + 2, y: b.y + 1,
+                DisplayWidth.pad(DisplayWidth.truncate(node.label, to: inner, ellipsis: glyphs.ellipsis), to: inner), x: b.x + 2,
+                y: b.y + 1,
                 role: selected ? "ui.selection" : "canvas.title", clip: rect)
             var second = node.kind.title
             let mark: String
@@ -200,7 +201,8 @@ enum HelpView {
         let height = min(grid.height - 2, commands.count + 4)
         let box = Rect(x: (grid.width - width) / 2, y: 1, width: width, height: height)
         grid.fill(box, role: "ui.dialog")
-        CanvasView.drawBox(&grid, box, glyphs: glyphs, role: "ui.dialog.border", clip: Rect(x: 0, y: 0, width: grid.width, height: grid.height))
+        CanvasView.drawBox(
+            &grid, box, glyphs: glyphs, role: "ui.dialog.border", clip: Rect(x: 0, y: 0, width: grid.width, height: grid.height))
         grid.put(" Help — Esc or q closes ", x: box.x + 2, y: box.y, role: "ui.dialog.title")
         for (i, c) in commands.prefix(height - 4).enumerated() {
             let keys = c.keys.map(KeyNames.name).joined(separator: " ")

@@ -79,7 +79,8 @@ struct CampaignCommand: ParsableCommand {
     struct Export: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Write a campaign as a campaign file (herald.campaign/1 JSON).")
         @Argument(help: "Campaign name or id.") var campaign: String
-        @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var out: String?
+        @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var out:
+            String?
         @OptionGroup var store: StoreOptions
 
         func run() throws {
@@ -119,7 +120,8 @@ struct CampaignCommand: ParsableCommand {
             try CampaignValidator(catalog: try db.catalog()).requireValid(campaign)
             let stored = try db.saveCampaign(campaign, replace: replace)
             if output.json {
-                printJSON(.object([("id", .integer(stored.id)), ("name", .string(campaign.name)), ("version", .integer(Int64(stored.version)))]))
+                printJSON(
+                    .object([("id", .integer(stored.id)), ("name", .string(campaign.name)), ("version", .integer(Int64(stored.version)))]))
             } else {
                 say("saved '\(campaign.name)' (id \(stored.id), version \(stored.version))")
             }

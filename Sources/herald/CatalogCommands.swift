@@ -28,10 +28,14 @@ struct CatalogCommand: ParsableCommand {
                     var notes: [String] = []
                     if a.hidden { notes.append("hidden") }
                     if a.label != a.name { notes.append("\"\(a.label)\"") }
-                    say("  \(a.name.padding(toLength: max(a.name.count, 20), withPad: " ", startingAt: 0))  \(a.type.rawValue)\(notes.isEmpty ? "" : "  " + notes.joined(separator: " "))")
+                    say(
+                        "  \(a.name.padding(toLength: max(a.name.count, 20), withPad: " ", startingAt: 0))  \(a.type.rawValue)\(notes.isEmpty ? "" : "  " + notes.joined(separator: " "))"
+                    )
                 }
                 for l in entity.links {
-                    say("  → \(l.name)  \(l.cardinality.rawValue) \(l.target)  (\(entity.name).\(l.sourceColumn) = \(l.target).\(l.targetColumn))\(l.discovered ? "" : "  declared")")
+                    say(
+                        "  → \(l.name)  \(l.cardinality.rawValue) \(l.target)  (\(entity.name).\(l.sourceColumn) = \(l.target).\(l.targetColumn))\(l.discovered ? "" : "  declared")"
+                    )
                 }
                 say("")
             }
@@ -40,7 +44,8 @@ struct CatalogCommand: ParsableCommand {
                 func show(_ v: String?) -> String { v ?? "—" }
                 say(
                     "profile: \(profile)  email \(show(c.email))  phone \(show(c.phone))  push \(show(c.pushToken))  "
-                        + "postal \(c.postalAddress.isEmpty ? "—" : c.postalAddress.joined(separator: ","))  time zone \(show(c.timeZone))  locale \(show(c.locale))")
+                        + "postal \(c.postalAddress.isEmpty ? "—" : c.postalAddress.joined(separator: ","))  time zone \(show(c.timeZone))  locale \(show(c.locale))"
+                )
             } else {
                 say("profile: none (name one with 'herald catalog profile ENTITY')")
             }
@@ -197,7 +202,8 @@ enum CatalogJSON {
                                 .array(
                                     e.links.map { l in
                                         .object([
-                                            ("name", .string(l.name)), ("target", .string(l.target)), ("cardinality", .string(l.cardinality.rawValue)),
+                                            ("name", .string(l.name)), ("target", .string(l.target)),
+                                            ("cardinality", .string(l.cardinality.rawValue)),
                                             ("sourceColumn", .string(l.sourceColumn)), ("targetColumn", .string(l.targetColumn)),
                                             ("declared", .bool(!l.discovered)),
                                         ])

@@ -67,7 +67,9 @@ struct ImportCommand: ParsableCommand {
     @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Declare a link: COLUMN=TABLE[.COLUMN]. Repeatable.", valueName: "ref"))
     var ref: [String] = []
 
-    @Option(name: .long, parsing: .singleValue, help: ArgumentHelp("Declare a column type: COLUMN=integer|real|text|boolean|date|datetime.", valueName: "type"))
+    @Option(
+        name: .long, parsing: .singleValue,
+        help: ArgumentHelp("Declare a column type: COLUMN=integer|real|text|boolean|date|datetime.", valueName: "type"))
     var type: [String] = []
 
     @OptionGroup var output: OutputOptions
@@ -87,7 +89,8 @@ struct ImportCommand: ParsableCommand {
             guard parts.count == 2, let t = AttributeType(rawValue: parts[1].lowercased()) else {
                 throw HeraldError(
                     .invalidInput,
-                    "--type: expected COLUMN=TYPE with TYPE one of \(AttributeType.allCases.map(\.rawValue).joined(separator: ", ")), found '\(spec)'")
+                    "--type: expected COLUMN=TYPE with TYPE one of \(AttributeType.allCases.map(\.rawValue).joined(separator: ", ")), found '\(spec)'"
+                )
             }
             options.types[parts[0]] = t
         }

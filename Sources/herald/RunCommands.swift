@@ -179,6 +179,7 @@ enum RunText {
                     outs.joined(separator: ", "), n.durationMS.map(String.init) ?? "-",
                 ]
             })
-            + (detail.nodes.compactMap(\.error).isEmpty ? "" : "\n" + detail.nodes.compactMap { n in n.error.map { "\(n.nodeID): \($0)" } }.joined(separator: "\n"))
+            + (detail.nodes.compactMap(\.error).isEmpty
+                ? "" : "\n" + detail.nodes.compactMap { n in n.error.map { "\(n.nodeID): \($0)" } }.joined(separator: "\n"))
     }
 }

@@ -22,7 +22,8 @@ import Testing
                 config: .message(
                     .email,
                     ChannelSettings(
-                        category: .marketing, messagePer: .profile, content: [("subject", "Hi {{profile.first_name}}"), ("text", "Line\nTwo")],
+                        category: .marketing, messagePer: .profile,
+                        content: [("subject", "Hi {{profile.first_name}}"), ("text", "Line\nTwo")],
                         frequencyCap: FrequencyCap(maxMessages: 2, days: 30)))),
             Fixtures.node("end", .end),
         ],
@@ -46,14 +47,29 @@ import Testing
     }
 
     @Test(arguments: [
-        (#"{"format": "herald.campaign/1", "name": "x", "nodes": [], "edgez": []}"#, "campaign: unknown field 'edgez'; did you mean 'edges'?"),
+        (
+            #"{"format": "herald.campaign/1", "name": "x", "nodes": [], "edgez": []}"#,
+            "campaign: unknown field 'edgez'; did you mean 'edges'?"
+        ),
         (#"{"format": "herald.campaign/9", "name": "x", "nodes": []}"#, "written by a newer Herald"),
         (#"{"format": "herald.campaign/1", "name": 3, "nodes": []}"#, "campaign.name: expected text, found a number"),
         (#"{"format": "herald.campaign/1", "name": "x"}"#, "campaign.nodes: missing"),
-        (#"{"format": "herald.campaign/1", "name": "x", "nodes": [{"id": "a", "kind": "spilt"}]}"#, "unknown node kind 'spilt'; did you mean 'split'?"),
-        (#"{"format": "herald.campaign/1", "name": "x", "nodes": [{"id": "a", "kind": "wait", "duraton": "3d"}]}"#, "nodes[0] ('a'): unknown field 'duraton'"),
-        (#"{"format": "herald.campaign/1", "name": "x", "nodes": [{"id": "a", "kind": "buildAudience", "entity": "p", "rule": "x = "}]}"#, "nodes[0] ('a').rule: expected a value"),
-        (#"{"format": "herald.campaign/1", "name": "x", "nodes": [{"id": "s", "kind": "split", "subsets": [{"label": "A", "count": 1, "percent": 2}]}]}"#, "give either 'count' or 'percent'"),
+        (
+            #"{"format": "herald.campaign/1", "name": "x", "nodes": [{"id": "a", "kind": "spilt"}]}"#,
+            "unknown node kind 'spilt'; did you mean 'split'?"
+        ),
+        (
+            #"{"format": "herald.campaign/1", "name": "x", "nodes": [{"id": "a", "kind": "wait", "duraton": "3d"}]}"#,
+            "nodes[0] ('a'): unknown field 'duraton'"
+        ),
+        (
+            #"{"format": "herald.campaign/1", "name": "x", "nodes": [{"id": "a", "kind": "buildAudience", "entity": "p", "rule": "x = "}]}"#,
+            "nodes[0] ('a').rule: expected a value"
+        ),
+        (
+            #"{"format": "herald.campaign/1", "name": "x", "nodes": [{"id": "s", "kind": "split", "subsets": [{"label": "A", "count": 1, "percent": 2}]}]}"#,
+            "give either 'count' or 'percent'"
+        ),
         (#"{"format": "herald.campaign/1", "name": "x", "nodes": [] "#, "line 1, column 58: unexpected end of the document"),
         ("{\"format\": \"herald.campaign/1\",\n \"name\": \"x\",\n \"nodes\": [,]}", "line 3, column 12"),
     ])
@@ -121,10 +137,13 @@ import Testing
             name: "Products",
             nodes: [Fixtures.node("a", Fixtures.audience("price > 3", entity: "products")), Fixtures.node("m", Fixtures.email())],
             edges: [Edge(from: "a", to: "m")])
-        #expect(messages(campaign).contains { $0.contains("the population is 'products', which has no link to the profile entity 'profiles'") })
+        #expect(
+            messages(campaign).contains { $0.contains("the population is 'products', which has no link to the profile entity 'profiles'") })
         let bookings = Campaign(
             name: "Per booking",
-            nodes: [Fixtures.node("a", Fixtures.audience("status = \"confirmed\"", entity: "bookings")), Fixtures.node("m", Fixtures.email())],
+            nodes: [
+                Fixtures.node("a", Fixtures.audience("status = \"confirmed\"", entity: "bookings")), Fixtures.node("m", Fixtures.email()),
+            ],
             edges: [Edge(from: "a", to: "m")])
         #expect(messages(bookings) == [])
     }
@@ -134,7 +153,11 @@ import Testing
             name: "Split on bookings",
             nodes: [
                 Fixtures.node("a", Fixtures.audience("status = \"confirmed\"", entity: "bookings")),
-                Fixtures.node("s", .split(seed: 1, subsets: [SplitSubset(label: "FR", rule: try! Rule(parsing: "country = \"FR\""))], overlap: false, skipEmpty: false)),
+                Fixtures.node(
+                    "s",
+                    .split(
+                        seed: 1, subsets: [SplitSubset(label: "FR", rule: try! Rule(parsing: "country = \"FR\""))], overlap: false,
+                        skipEmpty: false)),
             ],
             edges: [Edge(from: "a", to: "s")])
         #expect(messages(campaign).contains { $0.hasPrefix("node 's', subsets[0].rule: unknown attribute 'country' on 'bookings'") })
@@ -145,7 +168,11 @@ import Testing
             name: "Too much",
             nodes: [
                 Fixtures.node("a", Fixtures.audience("true")),
-                Fixtures.node("s", .split(seed: 1, subsets: [SplitSubset(label: "A", limit: .percent(60)), SplitSubset(label: "B", limit: .percent(50))], overlap: false, skipEmpty: false)),
+                Fixtures.node(
+                    "s",
+                    .split(
+                        seed: 1, subsets: [SplitSubset(label: "A", limit: .percent(60)), SplitSubset(label: "B", limit: .percent(50))],
+                        overlap: false, skipEmpty: false)),
             ],
             edges: [Edge(from: "a", to: "s")])
         #expect(messages(campaign).contains { $0.contains("percentages add up to 110.0%") })

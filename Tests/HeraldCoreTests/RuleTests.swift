@@ -68,10 +68,12 @@ import Testing
 
     @Test func valuesWithQuotesAndSQLStaySingleValues() throws {
         let rule = try Rule(parsing: #"a = "x\"; DROP TABLE profiles; --" and b = 'it\'s'"#)
-        #expect(rule == .and([
-            .compare(AttributePath("a"), .equal, .text("x\"; DROP TABLE profiles; --")),
-            .compare(AttributePath("b"), .equal, .text("it's")),
-        ]))
+        #expect(
+            rule
+                == .and([
+                    .compare(AttributePath("a"), .equal, .text("x\"; DROP TABLE profiles; --")),
+                    .compare(AttributePath("b"), .equal, .text("it's")),
+                ]))
         #expect(try Rule(parsing: rule.text) == rule)
     }
 
@@ -87,7 +89,10 @@ import Testing
     }
 
     func randomRule(depth: Int, using g: inout SeededGenerator) -> Rule {
-        let paths = [AttributePath("country"), AttributePath("age"), AttributePath(["home", "country"]), AttributePath("`odd name`".trimmingBackticks)]
+        let paths = [
+            AttributePath("country"), AttributePath("age"), AttributePath(["home", "country"]),
+            AttributePath("`odd name`".trimmingBackticks),
+        ]
         let literals: [Literal] = [
             .integer(Int64(g.next() % 200) - 100), .real(Double(g.next() % 1000) / 8), .text("FR"), .text("a \"quoted\" \\ value\n"),
             .boolean(g.next() % 2 == 0), .variable("limit"), .text(""), .text("ünïcødé"),

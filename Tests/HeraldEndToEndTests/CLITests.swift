@@ -66,7 +66,10 @@ import Testing
         (["catalog", "hide", "profiles.emial"], "did you mean 'email'?"),
         (["import", "missing.csv", "--table", "t"], "cannot read missing.csv"),
         (["runs", "99999"], "no run with id 99999"),
-        (["import", "BAD", "--table", "things", "--type", "n=integer"], "bad.csv:3:2 (column 'n'): expected an integer, found 'x'; nothing was imported"),
+        (
+            ["import", "BAD", "--table", "things", "--type", "n=integer"],
+            "bad.csv:3:2 (column 'n'): expected an integer, found 'x'; nothing was imported"
+        ),
         (["demo", "--out", "DB"], "already exists; add --force"),
         (["demo", "--out", "x.db", "--profiles", "0"], "--profiles: expected a number from 1 to 50000000"),
         (["import", "BAD", "--table", "things", "--type", "n=number"], "--type: expected COLUMN=TYPE"),

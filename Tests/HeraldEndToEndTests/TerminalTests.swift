@@ -80,7 +80,9 @@ final class TmuxSession {
     func expectedCounts(_ db: String, campaign: String) throws -> [String: Int] {
         let result = try Herald.run(["run", campaign, "--db", db, "--dry-run", "--json"])
         let object = try json(result.stdout) as! [String: Any]
-        return Dictionary(uniqueKeysWithValues: (object["transitions"] as! [[String: Any]]).map { ("\($0["from"]!).\($0["port"]!)", $0["count"] as! Int) })
+        return Dictionary(
+            uniqueKeysWithValues: (object["transitions"] as! [[String: Any]]).map { ("\($0["from"]!).\($0["port"]!)", $0["count"] as! Int) }
+        )
     }
 
     func compact(_ n: Int) -> String {

@@ -39,7 +39,8 @@ import Testing
         #expect(c["signups.out"] == total)
         #expect(c["welcome.out"] == total)
         #expect(c["wait.out"] == total)
-        let app = try count("SELECT count(*) FROM (\(signups)) s JOIN profiles p USING (id) WHERE p.push_token IS NOT NULL AND p.push_token <> ''")
+        let app = try count(
+            "SELECT count(*) FROM (\(signups)) s JOIN profiles p USING (id) WHERE p.push_token IS NOT NULL AND p.push_token <> ''")
         #expect(c["split.subset1"] == app)
         #expect(c["split.subset2"] == total / 2)  // 50% of the split's whole inbound population, rounded down
         #expect(c["split.complement"] == total - app - total / 2)
@@ -59,7 +60,8 @@ import Testing
         let lapsed = "SELECT id FROM profiles WHERE last_booking_date < '2025-11-01' AND country IN ('FR','DE','GB','ES','IT')"
         let total = try count("SELECT count(*) FROM (\(lapsed))")
         let members = try count(
-            "SELECT count(*) FROM (\(lapsed)) l JOIN loyalty_memberships m ON m.profile_id = l.id WHERE m.tier IS NOT NULL AND m.tier <> ''")
+            "SELECT count(*) FROM (\(lapsed)) l JOIN loyalty_memberships m ON m.profile_id = l.id WHERE m.tier IS NOT NULL AND m.tier <> ''"
+        )
         #expect(total > 0 && members > 0)
         #expect(c["lapsed.out"] == total)
         #expect(c["tier.subset1"] == members)
@@ -75,8 +77,12 @@ import Testing
         let compiler = RuleCompiler(catalog: try store.catalog())
         let sql = try compiler.selectKeys(entity: "profiles", rule: try Rule(parsing: "country = \"FR\"")).sql
         let order = SQLiteDialect().sampleOrder(key: "key", keyIsInteger: true, seed: 42)
-        let first = try store.read { db in try Int64.fetchAll(db, sql: "SELECT key FROM (\(sql)) ORDER BY \(order) LIMIT 20", arguments: ["FR"]) }
-        let second = try store.read { db in try Int64.fetchAll(db, sql: "SELECT key FROM (\(sql)) ORDER BY \(order) LIMIT 20", arguments: ["FR"]) }
+        let first = try store.read { db in
+            try Int64.fetchAll(db, sql: "SELECT key FROM (\(sql)) ORDER BY \(order) LIMIT 20", arguments: ["FR"])
+        }
+        let second = try store.read { db in
+            try Int64.fetchAll(db, sql: "SELECT key FROM (\(sql)) ORDER BY \(order) LIMIT 20", arguments: ["FR"])
+        }
         #expect(first == second)
         #expect(first != first.sorted())  // a shuffled sample, not the first keys
     }
@@ -93,7 +99,9 @@ import Testing
     @Test func anEmptyAudienceEndsItsBranchAndIsLogged() throws {
         var campaign = Campaign(name: "Nobody")
         campaign.nodes = [
-            Node(id: "a", label: "Nobody", config: .buildAudience(entity: "profiles", rule: try Rule(parsing: "country = \"XX\""), emitWhenEmpty: false)),
+            Node(
+                id: "a", label: "Nobody",
+                config: .buildAudience(entity: "profiles", rule: try Rule(parsing: "country = \"XX\""), emitWhenEmpty: false)),
             Node(id: "b", label: "Stop", config: .end),
         ]
         campaign.edges = [Edge(from: "a", to: "b")]
@@ -105,7 +113,11 @@ import Testing
 
     @Test func invalidCampaignsDoNotRun() throws {
         var campaign = Campaign(name: "Broken")
-        campaign.nodes = [Node(id: "a", label: "A", config: .buildAudience(entity: "profiles", rule: try Rule(parsing: "contry = \"FR\""), emitWhenEmpty: false))]
+        campaign.nodes = [
+            Node(
+                id: "a", label: "A",
+                config: .buildAudience(entity: "profiles", rule: try Rule(parsing: "contry = \"FR\""), emitWhenEmpty: false))
+        ]
         let stored = try store.saveCampaign(campaign, replace: false)
         #expect(throws: HeraldError.self) { try Executor(store: store).dryRun(stored) }
     }
@@ -125,11 +137,13 @@ import Testing
         let ids = (1...40_000).map { Literal.integer(Int64($0)) }
         let compiled = try compiler.count(entity: "profiles", rule: .inList(AttributePath("id"), ids, negated: false))
         #expect(compiled.arguments.count == 1)
-        let values = StatementArguments(compiled.arguments.map { v -> DatabaseValue in
-            if case .text(let s) = v { return s.databaseValue }
-            return .null
-        })
-        #expect(try store.read { db in try Int.fetchOne(db, sql: compiled.sql, arguments: values) } == count("SELECT count(*) FROM profiles"))
+        let values = StatementArguments(
+            compiled.arguments.map { v -> DatabaseValue in
+                if case .text(let s) = v { return s.databaseValue }
+                return .null
+            })
+        #expect(
+            try store.read { db in try Int.fetchOne(db, sql: compiled.sql, arguments: values) } == count("SELECT count(*) FROM profiles"))
     }
 }
 

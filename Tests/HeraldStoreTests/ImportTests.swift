@@ -21,7 +21,10 @@ import Testing
         let result = try Importer.importCSV(file: csv, into: store, options: ImportOptions(table: "people"))
         #expect(result.createdTable)
         #expect(result.upserted == 2)
-        #expect(result.columns == ["id": .integer, "name": .text, "score": .real, "born": .date, "seen": .datetime, "vip": .boolean, "note": .text])
+        #expect(
+            result.columns == [
+                "id": .integer, "name": .text, "score": .real, "born": .date, "seen": .datetime, "vip": .boolean, "note": .text,
+            ])
         let catalog = try store.catalog()
         #expect(catalog.entity("people")?.primaryKey == "id")
         #expect(catalog.entity("people")?.attribute("born")?.type == .date)
@@ -40,9 +43,10 @@ import Testing
             options: ImportOptions(table: "cities"))
         #expect(result.upserted == 2)
         #expect(result.deleted == 1)
-        #expect(try rows(store, "SELECT id, city FROM cities ORDER BY id").map { $0.joined(separator: " ") } == [
-            "int64(1) string(\"Lyon\")", "int64(3) string(\"Oslo\")", "int64(4) string(\"Bern\")",
-        ])
+        #expect(
+            try rows(store, "SELECT id, city FROM cities ORDER BY id").map { $0.joined(separator: " ") } == [
+                "int64(1) string(\"Lyon\")", "int64(3) string(\"Oslo\")", "int64(4) string(\"Bern\")",
+            ])
     }
 
     @Test func declaredReferencesBecomeLinks() throws {
@@ -63,7 +67,10 @@ import Testing
         ("id,n\n1,2\n2,3,4\n", "bad.csv:3: expected 2 fields as in the header, found 3"),
         ("id,n\n1,2\n2,x\"y\n", "bad.csv:3:2: a quote inside an unquoted field"),
         ("id,n\n1,2\n2,\"a\"b\n", "bad.csv:3:2: unexpected text after a closing quote"),
-        ("id,n,_change_request_type\n1,2,u\n2,3,x\n", "bad.csv:3:3 (column '_change_request_type'): expected 'u' (upsert) or 'd' (delete), found 'x'"),
+        (
+            "id,n,_change_request_type\n1,2,u\n2,3,x\n",
+            "bad.csv:3:3 (column '_change_request_type'): expected 'u' (upsert) or 'd' (delete), found 'x'"
+        ),
         ("id,n\n1,2\n,3\n", "bad.csv:3:1 (column 'id'): the key is empty"),
         ("id,id\n1,2\n", "bad.csv:1:2 (column 'id'): the header names this column twice"),
         ("id,\n1,2\n", "bad.csv:1:2: the header has an empty column name"),

@@ -37,7 +37,9 @@ import Testing
             let store = try Store.open(path: path, create: true)
             try store.write { db in
                 try db.execute(sql: "CREATE TABLE t (id INTEGER PRIMARY KEY, v TEXT)")
-                for i in 0..<2000 { try db.execute(sql: "INSERT INTO t VALUES (?, ?)", arguments: [i, String(repeating: "x", count: 100)]) }
+                for i in 0..<2000 {
+                    try db.execute(sql: "INSERT INTO t VALUES (?, ?)", arguments: [i, String(repeating: "x", count: 100)])
+                }
             }
             try store.writer.writeWithoutTransaction { db in try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)") }
             try store.writer.close()

@@ -55,23 +55,34 @@ import Testing
             name: "Skip",
             nodes: [
                 Node(id: "a", label: "A", config: .buildAudience(entity: "p", rule: .all, emitWhenEmpty: false)),
-                Node(id: "s", label: "S", config: .split(seed: 1, subsets: [SplitSubset(label: "x", limit: .count(1))], overlap: false, skipEmpty: false)),
+                Node(
+                    id: "s", label: "S",
+                    config: .split(seed: 1, subsets: [SplitSubset(label: "x", limit: .count(1))], overlap: false, skipEmpty: false)),
                 Node(id: "b", label: "B", config: .wait(duration: "1d")),
                 Node(id: "c", label: "C", config: .end),
                 Node(id: "d", label: "D", config: .end),
             ],
-            edges: [Edge(from: "a", to: "s"), Edge(from: "s", port: "subset1", to: "b"), Edge(from: "b", to: "c"), Edge(from: "s", port: "complement", to: "d")])
+            edges: [
+                Edge(from: "a", to: "s"), Edge(from: "s", port: "subset1", to: "b"), Edge(from: "b", to: "c"),
+                Edge(from: "s", port: "complement", to: "d"),
+            ])
         let result = GraphLayout.layout(campaign)
         #expect(result.layers.map { $0.sorted() } == [["a"], ["s"], ["b", "d"], ["c"]])
         let withLongEdge = Campaign(
-            name: "Long", nodes: [
+            name: "Long",
+            nodes: [
                 Node(id: "a", label: "A", config: .buildAudience(entity: "p", rule: .all, emitWhenEmpty: false)),
-                Node(id: "s", label: "S", config: .split(seed: 1, subsets: [SplitSubset(label: "x", limit: .count(1))], overlap: false, skipEmpty: false)),
+                Node(
+                    id: "s", label: "S",
+                    config: .split(seed: 1, subsets: [SplitSubset(label: "x", limit: .count(1))], overlap: false, skipEmpty: false)),
                 Node(id: "w", label: "W", config: .wait(duration: "1d")),
                 Node(id: "w2", label: "W2", config: .wait(duration: "1d")),
                 Node(id: "e", label: "E", config: .end),
             ],
-            edges: [Edge(from: "a", to: "s"), Edge(from: "s", port: "subset1", to: "w"), Edge(from: "w", to: "w2"), Edge(from: "s", port: "complement", to: "e")])
+            edges: [
+                Edge(from: "a", to: "s"), Edge(from: "s", port: "subset1", to: "w"), Edge(from: "w", to: "w2"),
+                Edge(from: "s", port: "complement", to: "e"),
+            ])
         let long = GraphLayout.layout(withLongEdge)
         #expect(long.routes.count == 4)
     }

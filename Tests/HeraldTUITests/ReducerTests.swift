@@ -6,8 +6,10 @@ import Testing
 
 @Suite struct ReducerTests {
     static let summaries = [
-        CampaignSummary(id: 2, name: "Departure reminder", description: "Per booking", version: 1, nodeCount: 3, updatedAt: "", lastRun: nil),
-        CampaignSummary(id: 1, name: "Welcome series", description: "Greets sign-ups", version: 3, nodeCount: 7, updatedAt: "", lastRun: nil),
+        CampaignSummary(
+            id: 2, name: "Departure reminder", description: "Per booking", version: 1, nodeCount: 3, updatedAt: "", lastRun: nil),
+        CampaignSummary(
+            id: 1, name: "Welcome series", description: "Greets sign-ups", version: 3, nodeCount: 7, updatedAt: "", lastRun: nil),
     ]
 
     func listState() -> AppState {

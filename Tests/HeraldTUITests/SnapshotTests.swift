@@ -18,7 +18,9 @@ import Testing
         assertSnapshot(grid.text, named: "campaign-list")
         var legend: [String: Character] = [:]
         let styles = grid.styleText(legend: &legend)
-        assertSnapshot(styles + "\n" + legend.sorted { $0.value < $1.value }.map { "\($0.value) \($0.key)" }.joined(separator: "\n"), named: "campaign-list.styles")
+        assertSnapshot(
+            styles + "\n" + legend.sorted { $0.value < $1.value }.map { "\($0.value) \($0.key)" }.joined(separator: "\n"),
+            named: "campaign-list.styles")
     }
 
     @Test func canvasBeforeAndDuringARun() {

@@ -19,7 +19,9 @@ func assertSnapshot(_ text: String, named name: String, sourceLocation: SourceLo
         }
         return
     }
-    #expect(existing == text + "\n", "snapshot \(name) differs; rerun with HERALD_RECORD=1 if the change is intended", sourceLocation: sourceLocation)
+    #expect(
+        existing == text + "\n", "snapshot \(name) differs; rerun with HERALD_RECORD=1 if the change is intended",
+        sourceLocation: sourceLocation)
 }
 
 /// The demo's welcome series, decoded from its campaign text.

@@ -52,7 +52,10 @@ import Testing
         ).write(to: URL(fileURLWithPath: dir + "/odd.toml"))
         let theme = try Theme.load(named: "odd", paths: [dir])
         let text = theme.warnings.joined(separator: "\n")
-        for expected in ["unknown key meta.colour", "'#12345' is not a colour", "'chartreuse' is not a colour", "'nowhere' is neither", "'blink' is neither", "glyphs.set 'curly'", "unknown section [extras]"] {
+        for expected in [
+            "unknown key meta.colour", "'#12345' is not a colour", "'chartreuse' is not a colour", "'nowhere' is neither",
+            "'blink' is neither", "glyphs.set 'curly'", "unknown section [extras]",
+        ] {
             #expect(text.contains(expected), "missing warning: \(expected)\n\(text)")
         }
         #expect(throws: Theme.ThemeError.self) { try Theme.load(named: "missing", paths: [dir]) }
