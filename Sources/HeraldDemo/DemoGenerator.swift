@@ -213,6 +213,8 @@ public struct DemoGenerator: Sendable {
                 VALUES (NULL, NULL, NULL, ?, ?, NULL, ?, ?, ?, ?, ?)
                 """)
         let totalWeight = Self.countries.reduce(0) { $0 + $1.weight }
+        let asciiFirst = Self.firstNames.map { ascii($0).lowercased() }
+        let asciiLast = Self.lastNames.map { ascii($0).lowercased() }
         var bookingID = 0
         let batch = 50_000
         let statuses = ["confirmed", "confirmed", "confirmed", "completed", "completed", "cancelled", "pending"]
@@ -236,15 +238,19 @@ public struct DemoGenerator: Sendable {
                         }
                         pick -= c.weight
                     }
-                    let first = Self.firstNames[Int(random.next(below: UInt64(Self.firstNames.count)))]
-                    let last = Self.lastNames[Int(random.next(below: UInt64(Self.lastNames.count)))]
+                    let firstIndex = Int(random.next(below: UInt64(Self.firstNames.count)))
+                    let lastIndex = Int(random.next(below: UInt64(Self.lastNames.count)))
+                    let first = Self.firstNames[firstIndex]
+                    let last = Self.lastNames[lastIndex]
                     let city = country.cities[Int(random.next(below: UInt64(country.cities.count)))]
                     let signupDay = anchorDay - Int(random.next(below: 6 * 365))
                     let birthDay = anchorDay - 365 * 18 - Int(random.next(below: 365 * 60))
-                    let localPart = "\(ascii(first)).\(ascii(last)).\(id)".lowercased()
+                    let localPart = "\(asciiFirst[firstIndex]).\(asciiLast[lastIndex]).\(id)"
                     let email: String? = random.next(below: 100) < 96 ? "\(localPart)@example.com" : nil
-                    let phone: String? = random.next(below: 100) < 70 ? String(format: "+99 %03d %04d", id / 10000 % 1000, id % 10000) : nil
-                    let push: String? = random.next(below: 100) < 35 ? String(format: "tok_%016llx", random.nextValue()) : nil
+                    let phone: String? =
+                        random.next(below: 100) < 70
+                        ? "+99 " + Digits.padded(id / 10000 % 1000, 3) + " " + Digits.padded(id % 10000, 4) : nil
+                    let push: String? = random.next(below: 100) < 35 ? "tok_" + Digits.hex16(random.nextValue()) : nil
                     let address = "\(1 + random.next(below: 200)) Example Street, \(city), \(country.code)"
 
                     let bookingCount = Int(random.next(below: 11))  // 0…10, five on average
@@ -264,7 +270,8 @@ public struct DemoGenerator: Sendable {
                         if departs + nights < anchorDay && status == "confirmed" { status = "completed" }
                         if departs > anchorDay && status == "completed" { status = "confirmed" }
                         let minute = Int(random.next(below: 24 * 60))
-                        let bookedAt = CivilDate.text(bookedDay) + String(format: "T%02d:%02d:00Z", minute / 60, minute % 60)
+                        let bookedAt =
+                            CivilDate.text(bookedDay) + "T" + Digits.padded(minute / 60, 2) + ":" + Digits.padded(minute % 60, 2) + ":00Z"
                         rows.append([
                             bookingID, id, destination, status, bookedAt, CivilDate.text(departs), CivilDate.text(departs + nights),
                             travellers, amount, channels[Int(random.next(below: UInt64(channels.count)))],
@@ -452,6 +459,19 @@ struct SplitMix64 {
     }
 }
 
+/// Zero-padded numbers without Foundation's formatter, which dominates generation time otherwise.
+enum Digits {
+    static func padded(_ value: Int, _ width: Int) -> String {
+        let text = String(value)
+        return text.count >= width ? text : String(repeating: "0", count: width - text.count) + text
+    }
+
+    static func hex16(_ value: UInt64) -> String {
+        let text = String(value, radix: 16)
+        return String(repeating: "0", count: 16 - text.count) + text
+    }
+}
+
 /// Proleptic Gregorian day numbers (days since 1970-01-01) without Foundation calendars.
 enum CivilDate {
     static func days(from text: String) -> Int? {
@@ -479,6 +499,6 @@ enum CivilDate {
         let d = doy - (153 * mp + 2) / 5 + 1
         let m = mp + (mp < 10 ? 3 : -9)
         let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return String(format: "%04d-%02d-%02d", y, m, d)
+        return Digits.padded(y, 4) + "-" + Digits.padded(m, 2) + "-" + Digits.padded(d, 2)
     }
 }

@@ -17,6 +17,21 @@ public struct RunSummary: Sendable, Equatable {
     public var startedAt: String
     public var finishedAt: String?
     public var error: String?
+
+    public init(
+        id: Int64, campaignID: Int64, campaignName: String, version: Int, dryRun: Bool, state: RunState, startedAt: String,
+        finishedAt: String?, error: String?
+    ) {
+        self.id = id
+        self.campaignID = campaignID
+        self.campaignName = campaignName
+        self.version = version
+        self.dryRun = dryRun
+        self.state = state
+        self.startedAt = startedAt
+        self.finishedAt = finishedAt
+        self.error = error
+    }
 }
 
 /// One node's state in a run.
@@ -27,6 +42,15 @@ public struct RunNodeState: Sendable, Equatable {
     public var durationMS: Int?
     public var detail: String?
     public var error: String?
+
+    public init(nodeID: NodeID, state: RunState, inputCount: Int?, durationMS: Int?, detail: String?, error: String?) {
+        self.nodeID = nodeID
+        self.state = state
+        self.inputCount = inputCount
+        self.durationMS = durationMS
+        self.detail = detail
+        self.error = error
+    }
 }
 
 /// One transition's population size in a run.
@@ -35,6 +59,13 @@ public struct RunEdgeCount: Sendable, Equatable {
     public var port: String
     public var toNode: NodeID?
     public var count: Int
+
+    public init(fromNode: NodeID, port: String, toNode: NodeID?, count: Int) {
+        self.fromNode = fromNode
+        self.port = port
+        self.toNode = toNode
+        self.count = count
+    }
 }
 
 /// A run with all its per-node and per-transition figures.
@@ -42,6 +73,12 @@ public struct RunDetail: Sendable, Equatable {
     public var summary: RunSummary
     public var nodes: [RunNodeState]
     public var edges: [RunEdgeCount]
+
+    public init(summary: RunSummary, nodes: [RunNodeState], edges: [RunEdgeCount]) {
+        self.summary = summary
+        self.nodes = nodes
+        self.edges = edges
+    }
 }
 
 /// Reads and writes run bookkeeping (`herald_runs`, `herald_run_nodes`, `herald_run_edges`, logs).

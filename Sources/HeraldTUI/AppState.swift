@@ -74,6 +74,8 @@ public enum Action: Sendable {
     case resized(width: Int, height: Int)
     case campaignsLoaded([CampaignSummary])
     case campaignOpened(StoredCampaign)
+    /// The latest finished run of the open campaign, shown until a new run starts.
+    case lastRunLoaded(RunDetail)
     case runProgressed(RunEvent)
     case effectFailed(String)
     /// An effect's worker finished (after any result it produced).

@@ -275,6 +275,15 @@ public enum Reducer {
             state.screen = .canvas
             state.status = ""
             return []
+        case .lastRunLoaded(let detail):
+            guard let canvas = state.canvas, canvas.stored.id == detail.summary.campaignID, canvas.run == nil else { return [] }
+            var run = RunView(runID: detail.summary.id, finished: true)
+            for n in detail.nodes { run.nodeStates[n.nodeID] = n.state }
+            for e in detail.edges { run.edgeCounts[RunView.key(e.fromNode, e.port)] = e.count }
+            state.canvas?.run = run
+            state.status =
+                "counts of \(detail.summary.dryRun ? "dry " : "")run #\(detail.summary.id), \(detail.summary.startedAt); r runs again"
+            return []
         case .runProgressed(let event):
             guard state.canvas != nil else { return [] }
             if state.canvas?.run == nil { state.canvas?.run = RunView() }

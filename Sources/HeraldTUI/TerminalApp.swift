@@ -63,7 +63,18 @@ public enum TerminalApp {
                     }
                 case .openCampaign(let id):
                     work = {
-                        do { queue.push(.campaignOpened(try store.loadCampaign(id: id))) } catch { queue.push(.effectFailed("\(error)")) }
+                        do {
+                            let stored = try store.loadCampaign(id: id)
+                            queue.push(.campaignOpened(stored))
+                            // Show the latest run of this version, so counts are there on opening.
+                            if let last = try store.listRuns(campaignID: id, limit: 1).first, last.version == stored.version,
+                                last.state != .running
+                            {
+                                queue.push(.lastRunLoaded(try store.runDetail(last.id)))
+                            }
+                        } catch {
+                            queue.push(.effectFailed("\(error)"))
+                        }
                     }
                 case .startDryRun(let stored):
                     work = {

@@ -78,7 +78,8 @@ public struct Theme: Sendable {
             dir = dir.deletingLastPathComponent()
         }
         if let home = environment["HOME"] { paths.append(home + "/.config/herald/themes") }
-        return paths
+        var seen = Set<String>()
+        return paths.filter { seen.insert(URL(fileURLWithPath: $0).standardizedFileURL.path).inserted }
     }
 
     /// Names of the themes found on the search paths.

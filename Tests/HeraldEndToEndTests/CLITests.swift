@@ -118,6 +118,19 @@ import Testing
         #expect(stored.stdout.contains("'Win-back' is valid"))
     }
 
+    @Test func themesAreListedAndChecked() throws {
+        let list = try Herald.run(["theme", "list"], in: Herald.root.path)
+        #expect(list.stdout.contains("default  dark  rounded lines"))
+        let check = try Herald.run(["theme", "check"], in: Herald.root.path)
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout.contains("mono: ok"))
+        let scratch = Scratch()
+        _ = scratch.file("odd.toml", "[styles]\n\"ui.text\" = \"nowhere\"\n")
+        let odd = try Herald.run(["theme", "check", "odd"], environment: ["HERALD_THEMES": scratch.path])
+        #expect(odd.status == 2)
+        #expect(odd.stderr.contains("'nowhere' is neither a palette name, a colour nor an attribute"))
+    }
+
     @Test func importCreatesATableTheCatalogSees() throws {
         let scratch = Scratch()
         let db = try Herald.sampleCopy(in: scratch.path)

@@ -73,6 +73,28 @@ import Testing
         #expect(state.canvas?.layout == GraphLayout.layout(welcome.campaign))  // counts never relayout
     }
 
+    @Test func theLatestRunsCountsShowWhenACampaignOpens() {
+        var state = listState()
+        _ = Reducer.reduce(&state, .campaignOpened(welcome))
+        let summary = RunSummary(
+            id: 4, campaignID: welcome.id, campaignName: "Welcome series", version: 1, dryRun: true, state: .completed,
+            startedAt: "2026-11-29T10:00:00Z", finishedAt: nil, error: nil)
+        let detail = RunDetail(
+            summary: summary,
+            nodes: [RunNodeState(nodeID: "signups", state: .completed, inputCount: nil, durationMS: 1, detail: nil, error: nil)],
+            edges: [RunEdgeCount(fromNode: "signups", port: "out", toNode: "welcome", count: 77)])
+        _ = Reducer.reduce(&state, .lastRunLoaded(detail))
+        #expect(state.canvas?.run?.edgeCounts[RunView.key("signups", "out")] == 77)
+        #expect(state.canvas?.run?.finished == true)
+        #expect(state.status.hasPrefix("counts of dry run #4"))
+        // A run of another campaign is ignored.
+        var other = detail
+        other.summary.campaignID = 99
+        other.edges[0].count = 1
+        _ = Reducer.reduce(&state, .lastRunLoaded(other))
+        #expect(state.canvas?.run?.edgeCounts[RunView.key("signups", "out")] == 77)
+    }
+
     @Test func unknownKeysSayHowToGetHelp() {
         var state = listState()
         _ = Reducer.reduce(&state, .keyPressed(.char("z")))
