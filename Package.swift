@@ -45,6 +45,7 @@ let package = Package(
             dependencies: [
                 "HeraldCore", "HeraldStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strictSettings
@@ -75,6 +76,13 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
+            swiftSettings: strictSettings
+        ),
+        // Audience-count benchmark against the sqlite3 shell: swift run -c release herald-bench STORE
+        .executableTarget(
+            name: "herald-bench",
+            dependencies: ["HeraldCore", "HeraldStore", "HeraldEngine"],
+            path: "Benchmarks/AudienceBench",
             swiftSettings: strictSettings
         ),
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"], swiftSettings: strictSettings),

@@ -34,6 +34,7 @@ public enum CampaignFormat {
         case .text(let s): .string(s)
         case .boolean(let b): .bool(b)
         case .variable(let n): .string("$" + n)
+        case .relative: .string(RulePrinter.literal(l))
         }
     }
 

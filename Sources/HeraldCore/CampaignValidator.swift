@@ -23,8 +23,13 @@ public struct ValidationProblem: Sendable, Equatable, CustomStringConvertible {
 /// Checks a campaign against the catalog and reports every problem, not just the first.
 public struct CampaignValidator: Sendable {
     public var catalog: Catalog
+    /// Saved audiences by name with their entity, to check `in_audience(…)`; nil skips the check.
+    public var audiences: [String: String]?
 
-    public init(catalog: Catalog) { self.catalog = catalog }
+    public init(catalog: Catalog, audiences: [String: String]? = nil) {
+        self.catalog = catalog
+        self.audiences = audiences
+    }
 
     /// Parses a duration such as `30m`, `12h`, `3d`, `2w` into seconds.
     public static func durationSeconds(_ text: String) -> Int? {
@@ -93,7 +98,7 @@ public struct CampaignValidator: Sendable {
 
         // Configuration and dimensions, in flow order so each node knows its population's entity.
         var dimension: [NodeID: String] = [:]
-        let checker = RuleChecker(catalog: catalog, variables: campaign.variableBindings)
+        let checker = RuleChecker(catalog: catalog, variables: campaign.variableBindings, audiences: audiences)
         for id in order ?? campaign.nodes.map(\.id) {
             guard let node = byID[id] else { continue }
             let upstream = campaign.inbound(id).first.flatMap { dimension[$0.from] }

@@ -24,6 +24,57 @@ public enum Literal: Hashable, Sendable {
     case text(String)
     case boolean(Bool)
     case variable(String)
+    /// `now()` or `today()` shifted by a duration: `now() - 30d`, `today() + 2w`.
+    case relative(TimeBase, offset: Int, unit: DurationUnit)
+}
+
+/// The moment a relative time is measured from, taken when the rule is compiled.
+public enum TimeBase: String, Hashable, Sendable, CaseIterable {
+    /// The current date and time (UTC).
+    case now
+    /// The current date in the campaign's time zone, at midnight.
+    case today
+}
+
+/// Units of the durations written after a number (`30d`).
+public enum DurationUnit: String, Hashable, Sendable, CaseIterable {
+    case minutes = "m"
+    case hours = "h"
+    case days = "d"
+    case weeks = "w"
+
+    public var seconds: Int {
+        switch self {
+        case .minutes: 60
+        case .hours: 3600
+        case .days: 86400
+        case .weeks: 7 * 86400
+        }
+    }
+}
+
+/// A function over the related rows of a one-to-many link.
+public enum AggregateFunction: String, Hashable, Sendable, CaseIterable {
+    case count, sum, min, max, avg, latest
+
+    /// Whether the function takes a column (`sum(amount …)`); `count` takes only a filter.
+    public var takesColumn: Bool { self != .count }
+}
+
+/// `bookings.sum(amount where status = "confirmed")`: a value computed over related rows.
+public struct Aggregate: Hashable, Sendable {
+    /// Links from the rule's entity; the last one is one-to-many.
+    public var link: [String]
+    public var function: AggregateFunction
+    public var column: String?
+    public var filter: Rule?
+
+    public init(link: [String], function: AggregateFunction, column: String? = nil, filter: Rule? = nil) {
+        self.link = link
+        self.function = function
+        self.column = column
+        self.filter = filter
+    }
 }
 
 public enum ComparisonOperator: String, Sendable, CaseIterable {
@@ -35,10 +86,17 @@ public enum ComparisonOperator: String, Sendable, CaseIterable {
     case greaterOrEqual = ">="
 }
 
+/// Text tests. The `i` forms ignore the case of ASCII letters; `like` patterns use `%` for any
+/// run of characters and `_` for one character, `\\` escapes them.
 public enum TextMatch: String, Sendable, CaseIterable {
     case startsWith = "starts with"
     case contains = "contains"
     case like = "like"
+    case startsWithIgnoringCase = "istarts with"
+    case containsIgnoringCase = "icontains"
+    case likeIgnoringCase = "ilike"
+
+    public var ignoresCase: Bool { [.startsWithIgnoringCase, .containsIgnoringCase, .likeIgnoringCase].contains(self) }
 }
 
 /// A condition over the rows of one entity (the rule's *dimension*).
@@ -56,14 +114,34 @@ public indirect enum Rule: Hashable, Sendable {
     case inList(AttributePath, [Literal], negated: Bool)
     case isEmpty(AttributePath, negated: Bool)
     case text(AttributePath, TextMatch, Literal, negated: Bool)
+    /// `amount between 10 and 20`: both bounds included.
+    case between(AttributePath, Literal, Literal, negated: Bool)
+    /// `bookings.any(rule)` (`negated`: `bookings.none(rule)`); `.all` means any related row.
+    case exists(link: [String], Rule, negated: Bool)
+    /// `bookings.count(status = "confirmed") >= 2` and the other aggregates.
+    case aggregate(Aggregate, ComparisonOperator, Literal)
+    /// Membership in a saved audience, by name.
+    case inAudience(String)
 
-    /// Every attribute path the rule mentions, in reading order.
+    /// Every attribute path the rule mentions at its own level, in reading order.
     public var paths: [AttributePath] {
         switch self {
-        case .all: []
+        case .all, .exists, .aggregate, .inAudience: []
         case .and(let rules), .or(let rules): rules.flatMap(\.paths)
         case .not(let rule): rule.paths
-        case .compare(let p, _, _), .inList(let p, _, _), .isEmpty(let p, _), .text(let p, _, _, _): [p]
+        case .compare(let p, _, _), .inList(let p, _, _), .isEmpty(let p, _), .text(let p, _, _, _), .between(let p, _, _, _): [p]
+        }
+    }
+
+    /// Names of the saved audiences the rule refers to.
+    public var audiences: [String] {
+        switch self {
+        case .inAudience(let name): [name]
+        case .and(let rules), .or(let rules): rules.flatMap(\.audiences)
+        case .not(let rule): rule.audiences
+        case .exists(_, let rule, _): rule.audiences
+        case .aggregate(let a, _, _): a.filter?.audiences ?? []
+        default: []
         }
     }
 

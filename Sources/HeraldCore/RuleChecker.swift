@@ -16,10 +16,46 @@ public struct ResolvedPath: Sendable, Equatable {
 public struct RuleChecker: Sendable {
     public var catalog: Catalog
     public var variables: [String: Literal]
+    /// Saved audiences by name with their entity; nil when they are not known here.
+    public var audiences: [String: String]?
 
-    public init(catalog: Catalog, variables: [String: Literal] = [:]) {
+    public init(catalog: Catalog, variables: [String: Literal] = [:], audiences: [String: String]? = nil) {
         self.catalog = catalog
         self.variables = variables
+        self.audiences = audiences
+    }
+
+    /// Follows `link` from `entity`: N-1/1-1 hops, then one one-to-many link at the end.
+    public func resolveOneToMany(
+        _ link: [String], from entity: Entity
+    ) throws -> (hops: [(from: String, link: Link)], last: Link, target: Entity) {
+        var current = entity
+        var hops: [(from: String, link: Link)] = []
+        for (i, name) in link.enumerated() {
+            guard let l = current.link(name) else {
+                throw HeraldError(
+                    .invalidInput,
+                    "rule: '\(current.name)' has no link '\(name)'\(Names.suggestion(for: name, in: current.links.map(\.name)))")
+            }
+            guard let next = catalog.entity(l.target) else {
+                throw HeraldError(.invalidInput, "rule: link '\(name)' points to '\(l.target)', which is not in the catalog")
+            }
+            if i == link.count - 1 {
+                guard l.cardinality == .oneToMany else {
+                    throw HeraldError(
+                        .invalidInput,
+                        "rule: '\(name)' is a \(l.cardinality.rawValue) link; any, none and aggregates apply to one-to-many links (compare its attributes directly: \(name).<attribute>)"
+                    )
+                }
+                return (hops, l, next)
+            }
+            guard l.cardinality != .oneToMany else {
+                throw HeraldError(.invalidInput, "rule: '\(name)' is one-to-many; only the last link before any/none/count may be")
+            }
+            hops.append((current.name, l))
+            current = next
+        }
+        throw HeraldError(.invalidInput, "rule: a link is needed before any, none or an aggregate")
     }
 
     /// Resolves `path` from `entity`, or throws naming the unknown part and the closest match.
@@ -73,6 +109,16 @@ public struct RuleChecker: Sendable {
         let value = try substitute(value)
         let type = resolved.attribute.type
         let name = resolved.path.description
+        try checkValue(value, type: type, name: name)
+    }
+
+    /// Throws when `value` cannot be compared with a value of `type` named `name`.
+    public func checkValue(_ value: Literal, type: AttributeType, name: String) throws {
+        let value = try substitute(value)
+        if case .text(let t) = value, t.contains("\u{0}") {
+            throw HeraldError(
+                .invalidInput, "rule: the value for '\(name)' contains a NUL character, which SQLite text cannot hold reliably")
+        }
         func mismatch(_ expected: String) -> HeraldError {
             HeraldError(
                 .invalidInput,
@@ -80,6 +126,10 @@ public struct RuleChecker: Sendable {
             )
         }
         switch (type, value) {
+        case (.date, .relative), (.datetime, .relative):
+            return
+        case (_, .relative):
+            throw mismatch("a \(type == .text ? "text" : "number") value; now() and today() compare with dates")
         case (.integer, .integer), (.real, .integer), (.real, .real), (.text, .text), (.boolean, .boolean):
             return
         case (.integer, .real):
@@ -118,14 +168,66 @@ public struct RuleChecker: Sendable {
             _ = try resolve(path, from: entity)
         case .text(let path, let match, let value, _):
             let resolved = try resolve(path, from: entity)
-            guard case .text = try substitute(value) else {
+            try checkValue(value, type: .text, name: path.description)
+            guard case .text(let needle) = try substitute(value) else {
                 throw HeraldError(.invalidInput, "rule: '\(match.rawValue)' needs text in quotes after '\(path)'")
+            }
+            if needle.isEmpty {
+                throw HeraldError(.invalidInput, "rule: '\(path) \(match.rawValue)' needs non-empty text (test emptiness with 'is empty')")
             }
             if resolved.attribute.type.isNumeric || resolved.attribute.type == .boolean {
                 throw HeraldError(
                     .invalidInput,
                     "rule: '\(match.rawValue)' applies to text; '\(path)' is \(resolved.attribute.type.rawValue)"
                 )
+            }
+        case .between(let path, let low, let high, _):
+            let resolved = try resolve(path, from: entity)
+            try checkValue(low, for: resolved)
+            try checkValue(high, for: resolved)
+        case .exists(let link, let inner, _):
+            let (_, _, target) = try resolveOneToMany(link, from: entity)
+            try check(inner, on: target)
+        case .aggregate(let aggregate, _, let value):
+            let (_, _, target) = try resolveOneToMany(aggregate.link, from: entity)
+            if let filter = aggregate.filter { try check(filter, on: target) }
+            let subject = "\(aggregate.link.joined(separator: ".")).\(aggregate.function.rawValue)(…)"
+            guard let columnName = aggregate.column else {
+                try checkValue(value, type: .integer, name: subject)
+                return
+            }
+            guard let column = target.attribute(columnName), !column.hidden else {
+                throw HeraldError(
+                    .invalidInput,
+                    "rule: unknown attribute '\(columnName)' on '\(target.name)'\(Names.suggestion(for: columnName, in: target.referenceableNames))"
+                )
+            }
+            switch aggregate.function {
+            case .sum, .avg:
+                guard column.type.isNumeric else {
+                    throw HeraldError(
+                        .invalidInput,
+                        "rule: \(aggregate.function.rawValue) needs a number column; '\(columnName)' is \(column.type.rawValue)")
+                }
+                try checkValue(value, type: .real, name: subject)
+            case .latest:
+                guard column.type == .date || column.type == .datetime else {
+                    throw HeraldError(
+                        .invalidInput, "rule: latest needs a date or date-time column; '\(columnName)' is \(column.type.rawValue)")
+                }
+                try checkValue(value, type: column.type, name: subject)
+            default:
+                try checkValue(value, type: column.type, name: subject)
+            }
+        case .inAudience(let name):
+            guard let audiences else { return }
+            guard let audienceEntity = audiences.first(where: { $0.key.lowercased() == name.lowercased() })?.value else {
+                throw HeraldError(
+                    .invalidInput, "rule: no saved audience named '\(name)'\(Names.suggestion(for: name, in: Array(audiences.keys)))")
+            }
+            guard audienceEntity == entity.name else {
+                throw HeraldError(
+                    .invalidInput, "rule: the saved audience '\(name)' is on '\(audienceEntity)', not '\(entity.name)'")
             }
         }
     }

@@ -22,6 +22,7 @@ enum RuleParser {
         case integer(Int64)
         case real(Double)
         case variable(String)
+        case duration(Int64, DurationUnit)
         case symbol(String)
         case end
     }
@@ -31,7 +32,7 @@ enum RuleParser {
         var offset: Int
     }
 
-    static let maximumDepth = 200
+    static let maximumDepth = 50
 
     static func parse(_ source: String) throws(RuleSyntaxError) -> Rule {
         var parser = Parser(source: source, lexemes: try lex(source))
@@ -125,8 +126,16 @@ enum RuleParser {
                     }
                     i += 1
                 }
+                if !isReal, i < chars.count, let unit = DurationUnit(rawValue: String(chars[i])),
+                    i + 1 >= chars.count || !(chars[i + 1].isLetter || chars[i + 1].isNumber || chars[i + 1] == "_")
+                {
+                    guard let v = Int64(text), v >= 0 else { throw fail("'\(text)' is not a valid duration", start) }
+                    i += 1
+                    out.append(Lexeme(token: .duration(v, unit), offset: start))
+                    continue
+                }
                 if i < chars.count && (chars[i].isLetter || chars[i] == "_") {
-                    throw fail("a number cannot be followed by letters (durations such as 30d are not supported here)", start)
+                    throw fail("a number cannot be followed by letters (durations are written 30m, 12h, 3d or 2w)", start)
                 }
                 if isReal {
                     guard let v = Double(text), v.isFinite else { throw fail("'\(text)' is not a valid number", start) }
@@ -156,7 +165,7 @@ enum RuleParser {
                 if ["!=", "<=", ">=", "<>"].contains(two) {
                     out.append(Lexeme(token: .symbol(two == "<>" ? "!=" : two), offset: start))
                     i += 2
-                } else if "=<>(),.".contains(c) {
+                } else if "=<>(),.+-".contains(c) {
                     out.append(Lexeme(token: .symbol(String(c)), offset: start))
                     i += 1
                 } else if c == "\u{0}" {
@@ -174,7 +183,7 @@ enum RuleParser {
     private static func numberMayStart(_ previous: [Lexeme]) -> Bool {
         guard let last = previous.last else { return true }
         if case .symbol(let s) = last.token { return s != ")" && s != "." }
-        if case .identifier(let w) = last.token { return ["in", "with", "contains", "like"].contains(w.lowercased()) }
+        if case .identifier(let w) = last.token { return RulePrinter.reserved.contains(w.lowercased()) }
         return false
     }
 
@@ -204,6 +213,7 @@ enum RuleParser {
             case .integer(let v): "number \(v)"
             case .real(let v): "number \(v)"
             case .variable(let n): "variable $\(n)"
+            case .duration(let v, let u): "duration \(v)\(u.rawValue)"
             case .symbol(let s): "'\(s)'"
             case .end: "the end of the rule"
             }
@@ -269,7 +279,20 @@ enum RuleParser {
                 advance()
                 return .all
             }
-            return try parseCondition()
+            if isKeyword("in_audience") && peek(1).token == .symbol("(") {
+                advance()
+                advance()
+                guard case .string(let name) = current.token else {
+                    throw error("expected the audience name in quotes, found \(describe(current.token))")
+                }
+                advance()
+                guard current.token == .symbol(")") else {
+                    throw error("expected ')' after the audience name, found \(describe(current.token))")
+                }
+                advance()
+                return .inAudience(name)
+            }
+            return try parseCondition(depth: depth)
         }
 
         func isPathContinuation(_ lexeme: Lexeme) -> Bool {
@@ -305,6 +328,25 @@ enum RuleParser {
             case .variable(let n): advance(); return .variable(n)
             case .identifier(let n) where n.lowercased() == "true": advance(); return .boolean(true)
             case .identifier(let n) where n.lowercased() == "false": advance(); return .boolean(false)
+            case .identifier(let n) where TimeBase(rawValue: n.lowercased()) != nil && peek(1).token == .symbol("("):
+                let base = TimeBase(rawValue: n.lowercased())!
+                advance()
+                advance()
+                guard current.token == .symbol(")") else { throw error("expected ')' after '\(n)(', found \(describe(current.token))") }
+                advance()
+                guard current.token == .symbol("+") || current.token == .symbol("-") else { return .relative(base, offset: 0, unit: .days) }
+                let sign: Int64 = current.token == .symbol("-") ? -1 : 1
+                advance()
+                guard case .duration(let amount, let unit) = current.token else {
+                    throw error(
+                        "expected a duration such as 30d, 12h, 2w or 90m after '\(sign < 0 ? "-" : "+")', found \(describe(current.token))")
+                }
+                if base == .today && (unit == .minutes || unit == .hours) {
+                    throw error("today() moves in whole days or weeks; use now() for hours and minutes")
+                }
+                advance()
+                guard amount <= 1_000_000 else { throw error("the duration is too long") }
+                return amount == 0 ? .relative(base, offset: 0, unit: .days) : .relative(base, offset: Int(sign * amount), unit: unit)
             case .identifier(let n):
                 throw error(
                     "expected a value (text in quotes, a number, true/false or $variable), found '\(n)'; put text in quotes: \"\(n)\"")
@@ -313,8 +355,72 @@ enum RuleParser {
             }
         }
 
-        mutating func parseCondition() throws(RuleSyntaxError) -> Rule {
+        mutating func parseComparison(after subject: String) throws(RuleSyntaxError) -> (ComparisonOperator, Literal) {
+            guard case .symbol(let s) = current.token, let op = ComparisonOperator(rawValue: s) else {
+                throw error("expected a comparison (= != < <= > >=) after '\(subject)', found \(describe(current.token))")
+            }
+            advance()
+            return (op, try parseLiteral())
+        }
+
+        /// `link.any(rule)`, `link.count(rule) >= 2`, `link.sum(column where rule) > 5` …
+        mutating func parseCall(_ path: AttributePath, depth: Int) throws(RuleSyntaxError) -> Rule {
+            let name = path.attribute.lowercased()
+            let link = Array(path.links)
+            let open = current
+            advance()  // (
+            func closeParen(_ p: inout Parser) throws(RuleSyntaxError) {
+                guard p.current.token == .symbol(")") else {
+                    throw p.error("expected ')' to close the '(' at column \(open.offset + 1), found \(p.describe(p.current.token))")
+                }
+                p.advance()
+            }
+            let subject = "\(link.joined(separator: ".")).\(name)(…)"
+            switch name {
+            case "any", "none":
+                var rule = Rule.all
+                if current.token != .symbol(")") { rule = try parseOr(depth: depth + 1) }
+                try closeParen(&self)
+                return .exists(link: link, rule, negated: name == "none")
+            case "count":
+                var filter: Rule?
+                if current.token != .symbol(")") { filter = try parseOr(depth: depth + 1) }
+                try closeParen(&self)
+                let (op, value) = try parseComparison(after: subject)
+                return .aggregate(Aggregate(link: link, function: .count, filter: filter), op, value)
+            default:
+                let function = AggregateFunction(rawValue: name)!
+                let column: String
+                switch current.token {
+                case .identifier(let c) where !RulePrinter.reserved.contains(c.lowercased()): column = c
+                case .quotedIdentifier(let c): column = c
+                default:
+                    throw error(
+                        "expected the column to \(name) in '\(link.joined(separator: ".")).\(name)(…)', found \(describe(current.token))")
+                }
+                advance()
+                var filter: Rule?
+                if isKeyword("where") {
+                    advance()
+                    filter = try parseOr(depth: depth + 1)
+                }
+                try closeParen(&self)
+                let (op, value) = try parseComparison(after: subject)
+                return .aggregate(Aggregate(link: link, function: function, column: column, filter: filter), op, value)
+            }
+        }
+
+        mutating func parseCondition(depth: Int) throws(RuleSyntaxError) -> Rule {
             let path = try parsePath()
+            if current.token == .symbol("(") {
+                let name = path.attribute.lowercased()
+                guard path.segments.count >= 2, ["any", "none"].contains(name) || AggregateFunction(rawValue: name) != nil else {
+                    throw error(
+                        "'(' follows '\(path)', which is not a function; after a one-to-many link use any, none, count, sum, min, max, avg or latest"
+                    )
+                }
+                return try parseCall(path, depth: depth)
+            }
             if case .symbol(let s) = current.token, let op = ComparisonOperator(rawValue: s) {
                 advance()
                 return .compare(path, op, try parseLiteral())
@@ -323,6 +429,26 @@ enum RuleParser {
             if isKeyword("not") {
                 negated = true
                 advance()
+            }
+            if isKeyword("between") {
+                advance()
+                let low = try parseLiteral()
+                try expectKeyword("and", after: "between …")
+                let high = try parseLiteral()
+                return .between(path, low, high, negated: negated)
+            }
+            if isKeyword("istarts") {
+                advance()
+                try expectKeyword("with", after: "istarts")
+                return .text(path, .startsWithIgnoringCase, try parseLiteral(), negated: negated)
+            }
+            if isKeyword("icontains") {
+                advance()
+                return .text(path, .containsIgnoringCase, try parseLiteral(), negated: negated)
+            }
+            if isKeyword("ilike") {
+                advance()
+                return .text(path, .likeIgnoringCase, try parseLiteral(), negated: negated)
             }
             if isKeyword("in") {
                 advance()
@@ -355,7 +481,9 @@ enum RuleParser {
                 return .text(path, .like, try parseLiteral(), negated: negated)
             }
             if negated {
-                throw error("expected 'in', 'starts with', 'contains' or 'like' after 'not', found \(describe(current.token))")
+                throw error(
+                    "expected 'in', 'between', 'starts with', 'contains', 'like' or their i-forms after 'not', found \(describe(current.token))"
+                )
             }
             if isKeyword("is") {
                 advance()
@@ -368,7 +496,7 @@ enum RuleParser {
                 return .isEmpty(path, negated: isNot)
             }
             throw error(
-                "expected an operator after '\(path)' (= != < <= > >= in, not in, is empty, starts with, contains, like), found \(describe(current.token))"
+                "expected an operator after '\(path)' (= != < <= > >= in, not in, between, is empty, starts with, contains, like), found \(describe(current.token))"
             )
         }
     }
@@ -377,7 +505,8 @@ enum RuleParser {
 /// Prints rules in their canonical textual form.
 public enum RulePrinter {
     static let reserved: Set<String> = [
-        "and", "or", "not", "in", "is", "empty", "true", "false", "starts", "with", "contains", "like",
+        "and", "or", "not", "in", "is", "empty", "true", "false", "starts", "with", "contains", "like", "between", "istarts",
+        "icontains", "ilike", "where",
     ]
 
     public static func print(_ rule: Rule) -> String {
@@ -406,6 +535,17 @@ public enum RulePrinter {
             return "\(p) is \(negated ? "not empty" : "empty")"
         case .text(let p, let match, let v, let negated):
             return "\(p) \(negated ? "not " : "")\(match.rawValue) \(literal(v))"
+        case .between(let p, let low, let high, let negated):
+            return "\(p) \(negated ? "not " : "")between \(literal(low)) and \(literal(high))"
+        case .exists(let link, let inner, let negated):
+            let args = inner == .all ? "" : render(inner, parent: .top)
+            return "\(link.map(identifier).joined(separator: ".")).\(negated ? "none" : "any")(\(args))"
+        case .aggregate(let a, let op, let v):
+            var args = a.column.map(identifier) ?? ""
+            if let filter = a.filter { args += (args.isEmpty ? "" : " where ") + render(filter, parent: .top) }
+            return "\(a.link.map(identifier).joined(separator: ".")).\(a.function.rawValue)(\(args)) \(op.rawValue) \(literal(v))"
+        case .inAudience(let name):
+            return "in_audience(\(literal(.text(name))))"
         }
     }
 
@@ -424,6 +564,10 @@ public enum RulePrinter {
             return text.contains(".") || text.contains("e") ? text : text + ".0"
         case .boolean(let b): return b ? "true" : "false"
         case .variable(let n): return "$" + n
+        case .relative(let base, let offset, let unit):
+            let call = base.rawValue + "()"
+            if offset == 0 { return call }
+            return call + (offset < 0 ? " - " : " + ") + String(abs(offset)) + unit.rawValue
         case .text(let s):
             var out = "\""
             for ch in s {

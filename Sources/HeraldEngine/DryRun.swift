@@ -34,14 +34,17 @@ public struct Executor: Sendable {
         isCancelled: @Sendable () -> Bool = { false }
     ) throws -> RunDetail {
         let catalog = try store.catalog()
-        try CampaignValidator(catalog: catalog).requireValid(stored.campaign)
+        try CampaignValidator(catalog: catalog, audiences: try store.audienceEntities()).requireValid(stored.campaign)
         let campaign = stored.campaign
         guard let order = campaign.topologicalOrder() else {
             throw HeraldError(.validation, "campaign '\(campaign.name)' has a cycle")
         }
         let runID = try store.write { db in try RunRepository.createRun(db, campaign: stored, dryRun: true) }
         events(.started(runID: runID))
-        let compiler = RuleCompiler(catalog: catalog, dialect: dialect, variables: campaign.variableBindings)
+        let audiences = try AudienceService(store: store).definitions()
+        let compiler = RuleCompiler(
+            catalog: catalog, dialect: dialect, variables: campaign.variableBindings, audiences: audiences,
+            timeZone: TimeZone(identifier: campaign.timeZone) ?? TimeZone(identifier: "UTC")!)
 
         // Per node: the work table and entity of its inbound population; nil table = skipped branch.
         var inboundTable: [NodeID: String] = [:]

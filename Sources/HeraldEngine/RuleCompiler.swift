@@ -1,3 +1,4 @@
+public import Foundation
 public import HeraldCore
 
 /// A bound SQL value. Values never appear in SQL text.
@@ -28,6 +29,24 @@ public struct CompiledSQL: Sendable, Equatable {
     }
 }
 
+/// A saved audience as the compiler needs it to resolve `in_audience(…)`.
+public struct AudienceDefinition: Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var entity: String
+    public var rule: Rule
+    /// Snapshots are read from their stored keys; live audiences are re-evaluated.
+    public var snapshot: Bool
+
+    public init(id: Int64, name: String, entity: String, rule: Rule, snapshot: Bool) {
+        self.id = id
+        self.name = name
+        self.entity = entity
+        self.rule = rule
+        self.snapshot = snapshot
+    }
+}
+
 /// Compiles rules over one entity into SQL. Identifiers come only from the catalog; every
 /// value is bound. Empty values (NULL, and '' for text) make positive tests false and negated
 /// tests true, so every compiled predicate is two-valued and `not` is plain negation.
@@ -35,32 +54,58 @@ public struct RuleCompiler: Sendable {
     public var catalog: Catalog
     public var dialect: any SQLDialect
     public var variables: [String: Literal]
+    public var audiences: [String: AudienceDefinition]
+    /// The moment `now()` and `today()` stand for; fixed per compilation so a run is consistent.
+    public var now: Date
+    /// The time zone `today()` is taken in (the campaign's).
+    public var timeZone: TimeZone
 
     /// Lists with more values than this are bound as one JSON array instead of one parameter each.
     public var inlineListLimit = 200
 
-    public init(catalog: Catalog, dialect: any SQLDialect = SQLiteDialect(), variables: [String: Literal] = [:]) {
+    public init(
+        catalog: Catalog, dialect: any SQLDialect = SQLiteDialect(), variables: [String: Literal] = [:],
+        audiences: [AudienceDefinition] = [], now: Date = Date(), timeZone: TimeZone = TimeZone(identifier: "UTC")!
+    ) {
         self.catalog = catalog
         self.dialect = dialect
         self.variables = variables
+        self.audiences = Dictionary(audiences.map { ($0.name.lowercased(), $0) }, uniquingKeysWith: { a, _ in a })
+        self.now = now
+        self.timeZone = timeZone
+    }
+
+    var checker: RuleChecker {
+        RuleChecker(
+            catalog: catalog, variables: variables,
+            audiences: Dictionary(audiences.values.map { ($0.name, $0.entity) }, uniquingKeysWith: { a, _ in a }))
     }
 
     /// `SELECT <key> AS key FROM <entity> …` selecting the keys of the rows matching `rule`.
     /// With `population`, only rows whose key is in that work table are considered.
-    public func selectKeys(entity entityName: String, rule: Rule, population: String? = nil) throws -> CompiledSQL {
+    /// With `columns`, their values follow as `c1`, `c2`, … (N-1 and 1-1 paths allowed).
+    public func selectKeys(
+        entity entityName: String, rule: Rule, population: String? = nil, columns: [AttributePath] = []
+    ) throws -> CompiledSQL {
         let entity = try catalog.requireEntity(entityName)
-        try RuleChecker(catalog: catalog, variables: variables).check(rule, on: entity)
-        var context = Context(compiler: self, base: entity)
+        try checker.check(rule, on: entity)
+        let counter = AliasCounter()
+        var context = Context(compiler: self, base: entity, alias: counter.next(), counter: counter, audienceStack: [])
+        var selected = ""
+        for (i, path) in columns.enumerated() {
+            let (col, _) = try context.column(path)
+            selected += ", \(col) AS c\(i + 1)"
+        }
         let condition = try context.condition(rule)
-        let key = "t0.\(dialect.quote(entity.primaryKey))"
+        let key = "\(context.alias).\(dialect.quote(entity.primaryKey))"
         var sql: String
         if let population {
-            sql = "SELECT w.key AS key FROM \(dialect.quote(population)) w"
-            if rule != .all || !context.joins.isEmpty {
-                sql += " JOIN \(dialect.quote(entity.name)) t0 ON \(key) = w.key"
+            sql = "SELECT w.key AS key\(selected) FROM \(dialect.quote(population)) w"
+            if rule != .all || !context.joins.isEmpty || !columns.isEmpty {
+                sql += " JOIN \(dialect.quote(entity.name)) \(context.alias) ON \(key) = w.key"
             }
         } else {
-            sql = "SELECT \(key) AS key FROM \(dialect.quote(entity.name)) t0"
+            sql = "SELECT \(key) AS key\(selected) FROM \(dialect.quote(entity.name)) \(context.alias)"
         }
         for join in context.joins { sql += " " + join }
         if rule != .all { sql += " WHERE " + condition }
@@ -74,67 +119,165 @@ public struct RuleCompiler: Sendable {
         return keys
     }
 
+    /// The value `now()` or `today()` shifted by an offset stands for, as stored text.
+    public func relativeText(_ base: TimeBase, offset: Int, unit: DurationUnit, for type: AttributeType) -> String {
+        var calendar = Calendar(identifier: .gregorian)
+        calendar.timeZone = base == .today ? timeZone : TimeZone(identifier: "UTC")!
+        var moment = now
+        if base == .today { moment = calendar.startOfDay(for: now) }
+        moment = moment.addingTimeInterval(TimeInterval(offset * unit.seconds))
+        let c = calendar.dateComponents([.year, .month, .day, .hour, .minute, .second], from: moment)
+        func pad(_ v: Int?, _ n: Int) -> String {
+            let s = String(v ?? 0)
+            return String(repeating: "0", count: max(0, n - s.count)) + s
+        }
+        let date = "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))"
+        if type == .date || base == .today { return date }
+        return date + "T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2))Z"
+    }
+
+    final class AliasCounter {
+        var value = -1
+        func next() -> String {
+            value += 1
+            return "t\(value)"
+        }
+    }
+
     struct Context {
         let compiler: RuleCompiler
         let base: Entity
+        let alias: String
+        let counter: AliasCounter
+        var audienceStack: [String]
         var joins: [String] = []
         var aliases: [[String]: String] = [:]
         var arguments: [SQLValue] = []
 
-        init(compiler: RuleCompiler, base: Entity) {
+        init(compiler: RuleCompiler, base: Entity, alias: String, counter: AliasCounter, audienceStack: [String]) {
             self.compiler = compiler
             self.base = base
+            self.alias = alias
+            self.counter = counter
+            self.audienceStack = audienceStack
         }
 
         var dialect: any SQLDialect { compiler.dialect }
 
-        /// The qualified column for a path, adding LEFT JOINs for its N-1/1-1 links once each.
-        mutating func column(_ path: AttributePath) throws -> (String, Attribute) {
-            let resolved = try RuleChecker(catalog: compiler.catalog, variables: compiler.variables).resolve(path, from: base)
-            var alias = "t0"
+        /// The alias reached by following N-1/1-1 `hops`, adding each LEFT JOIN once.
+        mutating func follow(_ hops: [(from: String, link: Link)]) -> String {
+            var current = alias
             var prefix: [String] = []
-            for hop in resolved.hops {
+            for hop in hops {
                 prefix.append(hop.link.name)
                 if let known = aliases[prefix] {
-                    alias = known
+                    current = known
                     continue
                 }
-                let next = "t\(aliases.count + 1)"
+                let next = counter.next()
                 aliases[prefix] = next
                 joins.append(
-                    "LEFT JOIN \(dialect.quote(hop.link.target)) \(next) ON \(next).\(dialect.quote(hop.link.targetColumn)) = \(alias).\(dialect.quote(hop.link.sourceColumn))"
+                    "LEFT JOIN \(dialect.quote(hop.link.target)) \(next) ON \(next).\(dialect.quote(hop.link.targetColumn)) = \(current).\(dialect.quote(hop.link.sourceColumn))"
                 )
-                alias = next
+                current = next
             }
-            return ("\(alias).\(dialect.quote(resolved.attribute.name))", resolved.attribute)
+            return current
         }
 
-        mutating func bind(_ literal: Literal) throws -> String {
-            let value = try RuleChecker(catalog: compiler.catalog, variables: compiler.variables).substitute(literal)
+        /// The qualified column for a path, adding LEFT JOINs for its N-1/1-1 links once each.
+        mutating func column(_ path: AttributePath) throws -> (String, Attribute) {
+            let (col, attribute, _) = try columnAndJoin(path)
+            return (col, attribute)
+        }
+
+        /// Also says whether the column comes through a LEFT JOIN: there an explicit
+        /// `IS NOT NULL` lets SQLite turn the join into an inner one and pick the better plan.
+        mutating func columnAndJoin(_ path: AttributePath) throws -> (String, Attribute, Bool) {
+            let resolved = try compiler.checker.resolve(path, from: base)
+            let at = follow(resolved.hops)
+            return ("\(at).\(dialect.quote(resolved.attribute.name))", resolved.attribute, !resolved.hops.isEmpty)
+        }
+
+        mutating func bind(_ literal: Literal, type: AttributeType) throws -> String {
+            let value = try compiler.checker.substitute(literal)
             switch value {
             case .integer(let v): arguments.append(.integer(v))
             case .real(let v): arguments.append(.real(v))
             case .text(let s): arguments.append(.text(s))
             case .boolean(let b): arguments.append(.integer(b ? 1 : 0))
+            case .relative(let base, let offset, let unit):
+                arguments.append(.text(compiler.relativeText(base, offset: offset, unit: unit, for: type)))
             case .variable: throw HeraldError(.internalFailure, "unresolved variable")
             }
             return "?"
         }
 
-        mutating func condition(_ rule: Rule) throws -> String {
+        /// A correlated subquery context over the target of a one-to-many link.
+        mutating func subquery(_ link: [String]) throws -> (context: Context, from: String) {
+            let (hops, last, target) = try compiler.checker.resolveOneToMany(link, from: base)
+            let outer = follow(hops)
+            let inner = Context(compiler: compiler, base: target, alias: counter.next(), counter: counter, audienceStack: audienceStack)
+            let from =
+                "FROM \(dialect.quote(target.name)) \(inner.alias)"
+            let correlation = "\(inner.alias).\(dialect.quote(last.targetColumn)) = \(outer).\(dialect.quote(last.sourceColumn))"
+            return (inner, from + "\u{0}" + correlation)
+        }
+
+        /// Renders `FROM … [joins] WHERE correlation [AND filter]` for a subquery context.
+        mutating func subqueryBody(_ inner: inout Context, _ fromAndCorrelation: String, filter: Rule?) throws -> String {
+            let parts = fromAndCorrelation.split(separator: "\u{0}", maxSplits: 1).map(String.init)
+            let condition = try filter.map { try inner.condition($0, depth: 1) }
+            var sql = parts[0]
+            for join in inner.joins { sql += " " + join }
+            sql += " WHERE " + parts[1]
+            if let condition { sql += " AND " + condition }
+            arguments += inner.arguments
+            return sql
+        }
+
+        func comparison(_ expression: String, _ op: ComparisonOperator, _ placeholder: String, nullable: Bool) -> String {
+            let sqlOp = op == .notEqual ? "<>" : op.rawValue
+            guard nullable else { return "\(expression) \(sqlOp) \(placeholder)" }
+            // One evaluation of the expression; an empty result is false, or true for !=.
+            return "ifnull(\(expression) \(sqlOp) \(placeholder), \(op == .notEqual ? 1 : 0))"
+        }
+
+        /// Nesting SQLite's parser accepts with room to spare (its stack holds about 100 levels).
+        static let maximumDepth = 60
+
+        /// - Parameter negated: whether an odd number of `not`s encloses this rule. Outside a `not`,
+        ///   SQL's NULL already behaves as false, so plain comparisons are exact and index-friendly;
+        ///   under a `not`, every predicate is made two-valued so the negation keeps empty rows.
+        mutating func condition(_ rule: Rule, depth: Int = 0, negated: Bool = false) throws -> String {
+            if depth > Self.maximumDepth {
+                throw HeraldError(
+                    .invalidInput,
+                    "rule: the rule nests more than \(Self.maximumDepth) levels deep; simplify it (for example with 'in' lists)")
+            }
+            // A double negation is the rule itself, however deep the chain.
+            if case .not(.not(let inner)) = rule { return try condition(inner, depth: depth, negated: negated) }
+            let next = depth + 1
+            let plain = !negated
             switch rule {
             case .all:
                 return "1"
             case .and(let rules):
-                return "(" + (try rules.map { try condition($0) }).joined(separator: " AND ") + ")"
+                return "(" + (try rules.map { try condition($0, depth: next, negated: negated) }).joined(separator: " AND ") + ")"
             case .or(let rules):
-                return "(" + (try rules.map { try condition($0) }).joined(separator: " OR ") + ")"
+                return "(" + (try rules.map { try condition($0, depth: next, negated: negated) }).joined(separator: " OR ") + ")"
             case .not(let inner):
-                return "NOT " + (try condition(inner))
+                return "NOT " + (try condition(inner, depth: next, negated: !negated))
             case .compare(let path, let op, let value):
-                let (col, attribute) = try column(path)
-                let p = try bind(value)
+                let (col, attribute, joined) = try columnAndJoin(path)
+                let plain = plain && !joined
+                let p = try bind(value, type: attribute.type)
                 let notEmptyText = attribute.type == .text ? " AND \(col) <> ''" : ""
+                let emptyLiteral = try compiler.checker.substitute(value) == .text("")
+                if plain && !emptyLiteral && op != .notEqual {
+                    let sqlOp = op.rawValue
+                    let guardText = attribute.type == .text && op != .equal ? " AND \(col) <> ''" : ""
+                    return guardText.isEmpty ? "\(col) \(sqlOp) \(p)" : "(\(col) \(sqlOp) \(p)\(guardText))"
+                }
                 switch op {
                 case .equal: return "(\(col) IS NOT NULL AND \(col) = \(p))"
                 case .notEqual:
@@ -145,43 +288,132 @@ public struct RuleCompiler: Sendable {
                 case .greater: return "(\(col) IS NOT NULL\(notEmptyText) AND \(col) > \(p))"
                 case .greaterOrEqual: return "(\(col) IS NOT NULL\(notEmptyText) AND \(col) >= \(p))"
                 }
-            case .inList(let path, let values, let negated):
-                let (col, _) = try column(path)
+            case .between(let path, let low, let high, let between):
+                let (col, attribute, joined) = try columnAndJoin(path)
+                let plain = plain && !joined
+                let lo = try bind(low, type: attribute.type)
+                let hi = try bind(high, type: attribute.type)
+                let empty = attribute.type == .text ? "(\(col) IS NULL OR \(col) = '')" : "\(col) IS NULL"
+                if between {
+                    return "(\(empty) OR \(col) NOT BETWEEN \(lo) AND \(hi))"
+                }
+                if plain {
+                    return attribute.type == .text ? "(\(col) BETWEEN \(lo) AND \(hi) AND \(col) <> '')" : "\(col) BETWEEN \(lo) AND \(hi)"
+                }
+                return "(NOT \(empty) AND \(col) BETWEEN \(lo) AND \(hi))"
+            case .inList(let path, let values, let notIn):
+                let (col, attribute, joined) = try columnAndJoin(path)
+                let plain = plain && !joined
                 let membership: String
                 if values.count > compiler.inlineListLimit {
                     var items: [JSONValue] = []
                     for v in values {
-                        switch try RuleChecker(catalog: compiler.catalog, variables: compiler.variables).substitute(v) {
+                        switch try compiler.checker.substitute(v) {
                         case .integer(let i): items.append(.integer(i))
                         case .real(let d): items.append(.number(d))
                         case .text(let s): items.append(.string(s))
                         case .boolean(let b): items.append(.integer(b ? 1 : 0))
+                        case .relative(let base, let offset, let unit):
+                            items.append(.string(compiler.relativeText(base, offset: offset, unit: unit, for: attribute.type)))
                         case .variable: break
                         }
                     }
                     arguments.append(.text(JSONValue.array(items).compact()))
                     membership = dialect.inJSONArray(col)
                 } else {
-                    let params = try values.map { try bind($0) }.joined(separator: ", ")
+                    let params = try values.map { try bind($0, type: attribute.type) }.joined(separator: ", ")
                     membership = "\(col) IN (\(params))"
                 }
-                return negated ? "(\(col) IS NULL OR NOT \(membership))" : "(\(col) IS NOT NULL AND \(membership))"
+                if notIn { return "(\(col) IS NULL OR NOT \(membership))" }
+                let hasEmpty = try values.contains { try compiler.checker.substitute($0) == .text("") }
+                return plain && !hasEmpty ? membership : "(\(col) IS NOT NULL AND \(membership))"
             case .isEmpty(let path, let negated):
                 let (col, attribute) = try column(path)
                 let empty = attribute.type == .text ? "(\(col) IS NULL OR \(col) = '')" : "\(col) IS NULL"
                 return negated ? "NOT \(empty)" : empty
-            case .text(let path, let match, let value, let negated):
-                let (col, _) = try column(path)
-                let p = try bind(value)
+            case .text(let path, let match, let value, let textNegated):
+                let (col, _, joined) = try columnAndJoin(path)
+                let plain = plain && !joined
+                var needle = try compiler.checker.substitute(value)
+                if match == .like, case .text(let pattern) = needle { needle = .text(RuleCompiler.globPattern(fromLike: pattern)) }
+                let p = try bind(needle, type: .text)
                 let test: String
                 switch match {
                 case .startsWith: test = "instr(\(col), \(p)) = 1"
                 case .contains: test = "instr(\(col), \(p)) > 0"
-                case .like: test = "\(col) LIKE \(p) ESCAPE '\\'"
+                case .like: test = "\(col) GLOB \(p)"
+                case .startsWithIgnoringCase: test = "instr(lower(\(col)), lower(\(p))) = 1"
+                case .containsIgnoringCase: test = "instr(lower(\(col)), lower(\(p))) > 0"
+                case .likeIgnoringCase: test = "\(col) LIKE \(p) ESCAPE '\\'"
                 }
-                let positive = "(\(col) IS NOT NULL AND \(test))"
-                return negated ? "NOT \(positive)" : positive
+                if textNegated { return "NOT (\(col) IS NOT NULL AND \(test))" }
+                return plain ? test : "(\(col) IS NOT NULL AND \(test))"
+            case .exists(let link, let filter, let negated):
+                var (inner, from) = try subquery(link)
+                let body = try subqueryBody(&inner, from, filter: filter == .all ? nil : filter)
+                return "\(negated ? "NOT " : "")EXISTS (SELECT 1 \(body))"
+            case .aggregate(let aggregate, let op, let value):
+                var (inner, from) = try subquery(aggregate.link)
+                let columnType: AttributeType
+                let expression: String
+                if let name = aggregate.column {
+                    columnType = inner.base.attribute(name)?.type ?? .real
+                    let col = "\(inner.alias).\(dialect.quote(name))"
+                    switch aggregate.function {
+                    case .sum: expression = "coalesce(sum(\(col)), 0)"
+                    case .latest: expression = "max(\(col))"
+                    default: expression = "\(aggregate.function.rawValue)(\(col))"
+                    }
+                } else {
+                    columnType = .integer
+                    expression = "count(*)"
+                }
+                let body = try subqueryBody(&inner, from, filter: aggregate.filter)
+                let p = try bind(value, type: columnType)
+                let nullable = aggregate.function != .count && aggregate.function != .sum
+                return comparison("(SELECT \(expression) \(body))", op, p, nullable: nullable && (negated || op == .notEqual))
+            case .inAudience(let name):
+                guard let audience = compiler.audiences[name.lowercased()] else {
+                    throw HeraldError(.invalidInput, "rule: no saved audience named '\(name)'")
+                }
+                guard !audienceStack.contains(audience.name.lowercased()) else {
+                    throw HeraldError(
+                        .invalidInput,
+                        "rule: saved audiences refer to each other in a loop: \((audienceStack + [audience.name.lowercased()]).joined(separator: " → "))"
+                    )
+                }
+                let key = "\(alias).\(dialect.quote(base.primaryKey))"
+                if audience.snapshot {
+                    arguments.append(.integer(audience.id))
+                    return "EXISTS (SELECT 1 FROM herald_audience_members m WHERE m.audience_id = ? AND m.member_key = \(key))"
+                }
+                // A live audience of the same entity is its rule, applied to this very row.
+                audienceStack.append(audience.name.lowercased())
+                defer { audienceStack.removeLast() }
+                return "(" + (try condition(audience.rule, depth: next, negated: negated)) + ")"
             }
         }
+    }
+
+    /// Turns a LIKE pattern (`%`, `_`, `\` escapes) into a case-sensitive GLOB pattern.
+    static func globPattern(fromLike pattern: String) -> String {
+        var out = ""
+        var escaped = false
+        for c in pattern {
+            if escaped {
+                out += ["*", "?", "["].contains(c) ? "[\(c)]" : String(c)
+                escaped = false
+                continue
+            }
+            switch c {
+            case "\\": escaped = true
+            case "%": out += "*"
+            case "_": out += "?"
+            case "*", "?", "[": out += "[\(c)]"
+            default: out.append(c)
+            }
+        }
+        if escaped { out += "\\" }
+        return out
     }
 }

@@ -70,7 +70,7 @@ struct CampaignCommand: ParsableCommand {
                 let from = c.node(e.from)
                 say("  \(e.from) [\(from?.portLabel(e.port) ?? e.port)] → \(e.to)")
             }
-            let problems = CampaignValidator(catalog: try db.catalog()).validate(c)
+            let problems = CampaignValidator(catalog: try db.catalog(), audiences: try db.audienceEntities()).validate(c)
             say("")
             say(problems.isEmpty ? "valid" : "\(problems.count) problem(s):\n" + problems.map { "  - \($0)" }.joined(separator: "\n"))
         }
@@ -117,7 +117,7 @@ struct CampaignCommand: ParsableCommand {
         func run() throws {
             let campaign = try CampaignFormat.decode(text: try CampaignCommand.readFile(file))
             let db = try Store.open(path: store.db)
-            try CampaignValidator(catalog: try db.catalog()).requireValid(campaign)
+            try CampaignValidator(catalog: try db.catalog(), audiences: try db.audienceEntities()).requireValid(campaign)
             let stored = try db.saveCampaign(campaign, replace: replace)
             if output.json {
                 printJSON(
@@ -143,7 +143,7 @@ struct CampaignCommand: ParsableCommand {
             } else {
                 campaign = try db.loadCampaign(target).campaign
             }
-            let problems = CampaignValidator(catalog: try db.catalog()).validate(campaign)
+            let problems = CampaignValidator(catalog: try db.catalog(), audiences: try db.audienceEntities()).validate(campaign)
             if output.json {
                 printJSON(
                     .object([

@@ -41,7 +41,7 @@ struct Herald: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             OpenCommand.self, DemoCommand.self, ImportCommand.self, CatalogCommand.self, CampaignCommand.self,
-            RunCommand.self, RunsCommand.self, LogsCommand.self, ThemeCommand.self,
+            AudienceCommand.self, RunCommand.self, RunsCommand.self, LogsCommand.self, ThemeCommand.self,
         ],
         defaultSubcommand: OpenCommand.self
     )

@@ -14,6 +14,13 @@ import Testing
         "`order` = 1",
         "age = $minimum",
         "(a = 1 and b = 2) and c = 3",
+        "bookings.count(status = \"confirmed\" and departs > now() - 30d) >= 2",
+        "bookings.sum(amount where status = \"x\") > 500 and bookings.latest(departs) < today() + 2w",
+        "bookings.any() and not bookings.none(amount between 1 and 2.5)",
+        "bookings.count() = 0 or bookings.avg(amount) != 3 or bookings.min(amount) <= 1 or bookings.max(amount) > 9",
+        "in_audience(\"VIP travellers\") and age not between 18 and 30",
+        "email icontains \"EXAMPLE\" or email istarts with \"a\" or name ilike \"j%\" or name not ilike \"%x\"",
+        "seen_at > now() and signup_date <= today() - 1d",
         "a = 1 or (b = 2 or c = 3)",
     ])
     func parsePrintRoundTrip(source: String) throws {
@@ -41,7 +48,15 @@ import Testing
         ("a = 1 b = 2", 6, "expected 'and', 'or'"),
         ("a in 1", 5, "expected '('"),
         ("a = FR", 4, "put text in quotes"),
-        ("a = 30d", 4, "durations"),
+        ("a = 30x", 4, "durations are written 30m"),
+        ("a > now() - 3", 12, "expected a duration"),
+        ("a > today() + 3h", 14, "today() moves in whole days"),
+        ("bookings.count(", 15, "expected an attribute name"),
+        ("bookings.count() 2", 17, "expected a comparison"),
+        ("bookings.sum() > 1", 13, "expected the column to sum"),
+        ("country.upper() = 1", 13, "not a function"),
+        ("in_audience(VIP)", 12, "expected the audience name in quotes"),
+        ("a between 1 or 2", 12, "expected 'and' after 'between …'"),
         ("a = 1 # b", 6, "unexpected character '#'"),
         ("   ", 0, "the rule is empty"),
         ("and = 1", 0, "keyword 'and'"),
@@ -99,7 +114,7 @@ import Testing
         ]
         func path() -> AttributePath { paths[Int(g.next() % UInt64(paths.count))] }
         func literal() -> Literal { literals[Int(g.next() % UInt64(literals.count))] }
-        let choice = depth > 3 ? g.next() % 4 + 3 : g.next() % 8
+        let choice = depth > 3 ? g.next() % 4 + 3 : g.next() % 12
         switch choice {
         case 0:
             return .and((0..<(2 + Int(g.next() % 2))).map { _ in randomRule(depth: depth + 1, using: &g) })
@@ -109,7 +124,19 @@ import Testing
         case 3: return .compare(path(), ComparisonOperator.allCases[Int(g.next() % 6)], literal())
         case 4: return .inList(path(), (0..<(1 + Int(g.next() % 3))).map { _ in literal() }, negated: g.next() % 2 == 0)
         case 5: return .isEmpty(path(), negated: g.next() % 2 == 0)
-        case 6: return .text(path(), TextMatch.allCases[Int(g.next() % 3)], .text("x%"), negated: g.next() % 2 == 0)
+        case 6: return .text(path(), TextMatch.allCases[Int(g.next() % 6)], .text("x%"), negated: g.next() % 2 == 0)
+        case 8:
+            return .between(path(), literal(), .relative(.now, offset: -Int(g.next() % 90) - 1, unit: .days), negated: g.next() % 2 == 0)
+        case 9:
+            return .exists(
+                link: ["bookings"], g.next() % 3 == 0 ? .all : randomRule(depth: depth + 2, using: &g), negated: g.next() % 2 == 0)
+        case 10:
+            let function = AggregateFunction.allCases[Int(g.next() % 6)]
+            let filter: Rule? = g.next() % 2 == 0 ? nil : randomRule(depth: depth + 2, using: &g)
+            return .aggregate(
+                Aggregate(link: ["home", "bookings"], function: function, column: function == .count ? nil : "amount", filter: filter),
+                ComparisonOperator.allCases[Int(g.next() % 6)], literal())
+        case 11: return .inAudience(g.next() % 2 == 0 ? "VIP" : "a \"quoted\" name")
         default: return .all
         }
     }

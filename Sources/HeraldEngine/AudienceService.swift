@@ -1,0 +1,528 @@
+public import Foundation
+import GRDB
+import GRDBSQLite
+public import HeraldCore
+public import HeraldStore
+
+/// Cancels a running audience query from another thread (the interface's Esc, a time limit).
+public final class QueryCancellation: @unchecked Sendable {
+    private let lock = NSLock()
+    private var connection: DatabaseQueue?
+    private var cancelled = false
+
+    public init() {}
+
+    /// Stops the query now; it fails with a `cancelled` error.
+    public func cancel() {
+        lock.lock()
+        defer { lock.unlock() }
+        cancelled = true
+        connection?.interrupt()
+    }
+
+    public var isCancelled: Bool {
+        lock.lock()
+        defer { lock.unlock() }
+        return cancelled
+    }
+
+    func attach(_ queue: DatabaseQueue?) {
+        lock.lock()
+        defer { lock.unlock() }
+        connection = queue
+        if cancelled { queue?.interrupt() }
+    }
+}
+
+/// Where an audience's rows come from: a rule over an entity, a saved audience, or both.
+public struct AudienceSource: Sendable {
+    public var entity: String
+    public var rule: Rule
+
+    public init(entity: String, rule: Rule) {
+        self.entity = entity
+        self.rule = rule
+    }
+}
+
+/// Counts, samples, distributions, plans and saved audiences, all computed inside SQLite.
+public struct AudienceService: Sendable {
+    public let store: Store
+
+    public init(store: Store) { self.store = store }
+
+    /// Parses rule text for a command-line field, with the caret message on error.
+    public static func parse(_ text: String, field: String = "--rule") throws -> Rule {
+        do { return try Rule(parsing: text) } catch {
+            throw HeraldError(.invalidInput, "\(field): \(error)", cause: error)
+        }
+    }
+
+    /// The saved audiences as compiler definitions (rules parsed; key lists have no rule).
+    public func definitions() throws -> [AudienceDefinition] {
+        try store.listAudiences().map { a in
+            AudienceDefinition(id: a.id, name: a.name, entity: a.entity, rule: (try? Rule(parsing: a.rule)) ?? .all, snapshot: a.snapshot)
+        }
+    }
+
+    public func compiler(variables: [String: Literal] = [:], timeZone: TimeZone = TimeZone(identifier: "UTC")!) throws -> RuleCompiler {
+        RuleCompiler(catalog: try store.catalog(), variables: variables, audiences: try definitions(), timeZone: timeZone)
+    }
+
+    /// Resolves `[NAME] [--entity E] [--rule R]`: a saved audience, a rule, or the audience narrowed by the rule.
+    public func source(audience: String?, entity: String?, rule: String?) throws -> AudienceSource {
+        var parsed = try rule.map { try Self.parse($0) }
+        if let audience {
+            let saved = try store.audience(named: audience)
+            if let entity, entity != saved.entity {
+                throw HeraldError(.invalidInput, "--entity: the saved audience '\(saved.name)' is on '\(saved.entity)', not '\(entity)'")
+            }
+            let membership = Rule.inAudience(saved.name)
+            parsed = parsed.map { .and([membership, $0]) } ?? membership
+            return AudienceSource(entity: saved.entity, rule: parsed!)
+        }
+        guard let entity else { throw HeraldError(.invalidInput, "--entity: name the entity to target (or a saved audience)") }
+        guard let parsed else { throw HeraldError(.invalidInput, "--rule: write a rule, or 'true' for every row") }
+        return AudienceSource(entity: entity, rule: parsed)
+    }
+
+    /// Runs `body` on a dedicated read-only connection that `cancellation` and `timeLimit` can interrupt.
+    func readOnly<T>(cancellation: QueryCancellation?, timeLimit: TimeInterval?, _ body: (Database) throws -> T) throws -> T {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        let queue: DatabaseQueue
+        do { queue = try DatabaseQueue(path: store.path, configuration: configuration) } catch {
+            throw Store.storeError(error, path: store.path)
+        }
+        let control = cancellation ?? QueryCancellation()
+        control.attach(queue)
+        defer { control.attach(nil) }
+        let finished = ManagedFlag()
+        if let timeLimit {
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit) {
+                if !finished.isSet {
+                    finished.timedOut = true
+                    queue.interrupt()
+                }
+            }
+        }
+        defer { finished.set() }
+        let guardrail = ReadAuthorizer(
+            allowed: Set(try store.catalog().entities.map { $0.name.lowercased() } + ["herald_audience_members"]))
+        do {
+            return try withExtendedLifetime(guardrail) {
+                try queue.read { db in
+                    // This connection only ever runs generated reads: an authorizer refuses anything
+                    // else (writes, PRAGMAs, ATTACH, tables outside the catalog) at compile time.
+                    sqlite3_set_authorizer(db.sqliteConnection, ReadAuthorizer.callback, Unmanaged.passUnretained(guardrail).toOpaque())
+                    return try body(db)
+                }
+            }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_AUTH {
+            throw HeraldError(
+                .internalFailure, "a generated query tried to \(guardrail.refused ?? "do something other than read"); it was refused",
+                cause: error)
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_INTERRUPT {
+            if finished.timedOut {
+                throw HeraldError(.cancelled, "the query ran past its time limit of \(Int(timeLimit ?? 0)) s and was stopped", cause: error)
+            }
+            throw HeraldError(.cancelled, "the query was cancelled", cause: error)
+        } catch {
+            if let refused = guardrail.refused {
+                throw HeraldError(.internalFailure, "a generated query tried to \(refused); it was refused", cause: error)
+            }
+            throw Store.storeError(error, path: store.path)
+        }
+    }
+
+    /// Runs `sql` with the guarded read-only connection (for tests of the guard itself).
+    func guardedCount(sql: String) throws -> Int {
+        try readOnly(cancellation: nil, timeLimit: 30) { db in try Int.fetchOne(db, sql: sql) ?? 0 }
+    }
+
+    /// Allows reads of catalog tables, the functions the compiler uses, and nothing else.
+    final class ReadAuthorizer: @unchecked Sendable {
+        let allowed: Set<String>
+        var refused: String?
+
+        init(allowed: Set<String>) { self.allowed = allowed }
+
+        static let callback:
+            @convention(c) (
+                UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?
+            ) -> Int32 = { context, action, first, second, _, _ in
+                let authorizer = Unmanaged<ReadAuthorizer>.fromOpaque(context!).takeUnretainedValue()
+                let name = { (p: UnsafePointer<CChar>?) in p.map { String(cString: $0).lowercased() } ?? "" }
+                switch action {
+                case SQLITE_SELECT, SQLITE_TRANSACTION, SQLITE_SAVEPOINT:
+                    return SQLITE_OK  // the read transaction GRDB wraps around every access
+                case SQLITE_READ:
+                    let table = name(first)
+                    if authorizer.allowed.contains(table) || ["sqlite_master", "sqlite_schema", "json_each"].contains(table) {
+                        return SQLITE_OK
+                    }
+                    authorizer.refused = "read table '\(table)', which is not in the catalog"
+                    return SQLITE_DENY
+                case SQLITE_UPDATE where ["sqlite_master", "sqlite_schema"].contains(name(first)):
+                    // Reported while SQLite sets up json_each's eponymous table; the connection is
+                    // opened read-only, so nothing can be written anyway.
+                    return SQLITE_OK
+                case SQLITE_FUNCTION:
+                    let function = name(second)
+                    if function == "load_extension" || function.hasPrefix("fts") {
+                        authorizer.refused = "call \(function)()"
+                        return SQLITE_DENY
+                    }
+                    return SQLITE_OK
+                default:
+                    authorizer.refused = "perform SQLite action \(action) on '\(name(first))' (not a read)"
+                    return SQLITE_DENY
+                }
+            }
+    }
+
+    final class ManagedFlag: @unchecked Sendable {
+        private let lock = NSLock()
+        private var value = false
+        private var timeout = false
+        var isSet: Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            return value
+        }
+        var timedOut: Bool {
+            get {
+                lock.lock()
+                defer { lock.unlock() }
+                return timeout
+            }
+            set {
+                lock.lock()
+                timeout = newValue
+                lock.unlock()
+            }
+        }
+        func set() {
+            lock.lock()
+            value = true
+            lock.unlock()
+        }
+    }
+
+    /// The exact number of rows.
+    public func count(
+        _ source: AudienceSource, variables: [String: Literal] = [:], cancellation: QueryCancellation? = nil, timeLimit: TimeInterval? = nil
+    ) throws -> Int {
+        let compiled = try compiler(variables: variables).count(entity: source.entity, rule: source.rule)
+        return try readOnly(cancellation: cancellation, timeLimit: timeLimit) { db in
+            try Int.fetchOne(db, sql: compiled.sql, arguments: compiled.arguments.statementArguments) ?? 0
+        }
+    }
+
+    /// Up to `limit` rows with the chosen columns (default: the entity's visible attributes).
+    public func sample(
+        _ source: AudienceSource, columns requested: [String], limit: Int, timeLimit: TimeInterval? = nil
+    ) throws -> (
+        columns: [String], rows: [[String]]
+    ) {
+        guard limit >= 1 && limit <= 100_000 else { throw HeraldError(.invalidInput, "--limit: expected 1 to 100000, found \(limit)") }
+        let catalog = try store.catalog()
+        let entity = try catalog.requireEntity(source.entity)
+        let names = requested.isEmpty ? entity.attributes.filter { !$0.hidden }.map(\.name) : requested
+        let paths = names.map { AttributePath($0) }
+        let compiler = try self.compiler()
+        for path in paths {
+            do { _ = try compiler.checker.resolve(path, from: entity) } catch {
+                throw HeraldError(.invalidInput, "--columns: \("\(error)".replacingOccurrences(of: "rule: ", with: ""))")
+            }
+        }
+        var compiled = try compiler.selectKeys(entity: source.entity, rule: source.rule, columns: paths)
+        compiled.sql += " ORDER BY 1 LIMIT \(limit)"
+        let rows = try readOnly(cancellation: nil, timeLimit: timeLimit) { db in
+            try Row.fetchAll(db, sql: compiled.sql, arguments: compiled.arguments.statementArguments).map { row in
+                (1...paths.count).map { i -> String in
+                    let value: DatabaseValue = row["c\(i)"]
+                    return value.displayText
+                }
+            }
+        }
+        return (names, rows)
+    }
+
+    /// One bar of a distribution.
+    public struct Bucket: Sendable, Equatable {
+        public var label: String
+        public var count: Int
+    }
+
+    /// Every value with its count for categorical attributes; equal-width buckets for numbers,
+    /// months or years for dates. Empty values are counted in their own bucket.
+    public func distribution(
+        _ source: AudienceSource, attribute: String, buckets: Int = 10, timeLimit: TimeInterval? = nil
+    ) throws -> (
+        kind: String, buckets: [Bucket]
+    ) {
+        let catalog = try store.catalog()
+        let entity = try catalog.requireEntity(source.entity)
+        let compiler = try self.compiler()
+        let path = AttributePath(attribute)
+        let resolved: ResolvedPath
+        do { resolved = try compiler.checker.resolve(path, from: entity) } catch {
+            throw HeraldError(.invalidInput, "--attribute: \("\(error)".replacingOccurrences(of: "rule: ", with: ""))")
+        }
+        let inner = try compiler.selectKeys(entity: source.entity, rule: source.rule, columns: [path])
+        let args = inner.arguments.statementArguments
+        return try readOnly(cancellation: nil, timeLimit: timeLimit) { db in
+            func categorical() throws -> [Bucket] {
+                try Row.fetchAll(
+                    db, sql: "SELECT c1 AS v, count(*) AS n FROM (\(inner.sql)) GROUP BY c1 ORDER BY n DESC, v", arguments: args
+                ).map { Bucket(label: ($0["v"] as DatabaseValue).displayText, count: $0["n"]) }
+            }
+            let type = resolved.attribute.type
+            if type == .text || type == .boolean {
+                return ("values", try categorical())
+            }
+            let distinct = try Int.fetchOne(db, sql: "SELECT count(DISTINCT c1) FROM (\(inner.sql))", arguments: args) ?? 0
+            if distinct <= 20 { return ("values", try categorical()) }
+            let empty = try Int.fetchOne(db, sql: "SELECT count(*) FROM (\(inner.sql)) WHERE c1 IS NULL OR c1 = ''", arguments: args) ?? 0
+            var out: [Bucket] = []
+            if type == .date || type == .datetime {
+                let span = try Row.fetchOne(
+                    db, sql: "SELECT min(c1) AS lo, max(c1) AS hi FROM (\(inner.sql)) WHERE c1 <> ''", arguments: args)
+                let lo: String = span?["lo"] ?? ""
+                let hi: String = span?["hi"] ?? ""
+                let years = (Int(hi.prefix(4)) ?? 0) - (Int(lo.prefix(4)) ?? 0)
+                let width = years > 3 ? 4 : 7
+                out = try Row.fetchAll(
+                    db,
+                    sql:
+                        "SELECT substr(c1, 1, \(width)) AS v, count(*) AS n FROM (\(inner.sql)) WHERE c1 IS NOT NULL AND c1 <> '' GROUP BY v ORDER BY v",
+                    arguments: args
+                ).map { Bucket(label: $0["v"], count: $0["n"]) }
+                if empty > 0 { out.append(Bucket(label: "(empty)", count: empty)) }
+                return (width == 4 ? "years" : "months", out)
+            }
+            guard let span = try Row.fetchOne(db, sql: "SELECT min(c1) AS lo, max(c1) AS hi FROM (\(inner.sql))", arguments: args),
+                let lo = span["lo"] as Double?, let hi = span["hi"] as Double?
+            else { return ("buckets", empty > 0 ? [Bucket(label: "(empty)", count: empty)] : []) }
+            let n = max(1, buckets)
+            let width = hi > lo ? (hi - lo) / Double(n) : 1
+            var counts = [Int](repeating: 0, count: n)
+            for row in try Row.fetchAll(
+                db,
+                sql: "SELECT min(CAST((c1 - ?) / ? AS INTEGER), ?) AS b, count(*) AS n FROM (\(inner.sql)) WHERE c1 IS NOT NULL GROUP BY b",
+                arguments: StatementArguments([lo, width, Double(n - 1)]) + args)
+            {
+                counts[row["b"]] = row["n"]
+            }
+            let integer = type == .integer
+            func show(_ v: Double) -> String { integer ? String(Int(v.rounded(.down))) : String(format: "%.2f", v) }
+            for i in 0..<n {
+                let from = lo + Double(i) * width
+                let to = i == n - 1 ? hi : lo + Double(i + 1) * width
+                out.append(Bucket(label: "\(show(from)) – \(show(to))", count: counts[i]))
+            }
+            if empty > 0 { out.append(Bucket(label: "(empty)", count: empty)) }
+            return ("buckets", out)
+        }
+    }
+
+    /// What `explain` reports.
+    public struct Explanation: Sendable {
+        public var sql: String
+        public var arguments: [SQLValue]
+        public var plan: [String]
+        public var hints: [String]
+    }
+
+    /// The SQL, its bound values, SQLite's query plan, and index advice for one-to-many links.
+    public func explain(_ source: AudienceSource) throws -> Explanation {
+        let catalog = try store.catalog()
+        let compiled = try compiler().count(entity: source.entity, rule: source.rule)
+        let entity = try catalog.requireEntity(source.entity)
+        let plan = try readOnly(cancellation: nil, timeLimit: 30) { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + compiled.sql, arguments: compiled.arguments.statementArguments).map {
+                $0["detail"] as String
+            }
+        }
+        var hints: [String] = []
+        for usage in Self.linkUsages(source.rule, entity: entity, catalog: catalog) {
+            let (table, column, extra) = usage
+            let indexed = try store.read { db -> Bool in
+                for index in try Row.fetchAll(db, sql: "PRAGMA index_list(\(table.quotedDatabaseIdentifier))") {
+                    let name: String = index["name"]
+                    let first = try Row.fetchOne(db, sql: "PRAGMA index_info(\(name.quotedDatabaseIdentifier))")
+                    if (first?["name"] as String?) == column { return true }
+                }
+                return false
+            }
+            let rows = try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.quotedDatabaseIdentifier)") ?? 0 }
+            let covering = ([column] + extra).joined(separator: ", ")
+            if !indexed {
+                hints.append(
+                    "'\(table)' (\(Names.groupedCount(rows)) rows) has no index on \(column): each profile scans it. Add one:"
+                        + " CREATE INDEX \(table)_\(column) ON \(table)(\(covering));")
+            } else if !extra.isEmpty && rows > 100_000 {
+                hints.append(
+                    "a covering index lets SQLite answer from the index alone: CREATE INDEX \(table)_\(([column] + extra).joined(separator: "_")) ON \(table)(\(covering));"
+                )
+            }
+        }
+        return Explanation(sql: compiled.sql, arguments: compiled.arguments, plan: plan, hints: hints)
+    }
+
+    /// (table, correlated column, other columns used) for every one-to-many link a rule follows.
+    static func linkUsages(_ rule: Rule, entity: Entity, catalog: Catalog) -> [(String, String, [String])] {
+        let checker = RuleChecker(catalog: catalog)
+        func columns(_ rule: Rule?) -> [String] {
+            guard let rule else { return [] }
+            return rule.paths.filter { $0.segments.count == 1 }.map(\.attribute)
+        }
+        switch rule {
+        case .and(let rules), .or(let rules): return rules.flatMap { linkUsages($0, entity: entity, catalog: catalog) }
+        case .not(let inner): return linkUsages(inner, entity: entity, catalog: catalog)
+        case .exists(let link, let inner, _):
+            guard let (_, last, target) = try? checker.resolveOneToMany(link, from: entity) else { return [] }
+            return [(target.name, last.targetColumn, Array(Set(columns(inner))).sorted())]
+        case .aggregate(let a, _, _):
+            guard let (_, last, target) = try? checker.resolveOneToMany(a.link, from: entity) else { return [] }
+            var extra = Array(Set(columns(a.filter))).sorted()
+            if let c = a.column, !extra.contains(c) { extra.append(c) }
+            return [(target.name, last.targetColumn, extra)]
+        default: return []
+        }
+    }
+
+    /// Saves the source as a named audience: live (its rule, re-evaluated when read) or a snapshot of keys.
+    public func save(name: String, source: AudienceSource, snapshot: Bool, description: String, replace: Bool) throws -> SavedAudience {
+        if source.rule.audiences.contains(where: { $0.lowercased() == name.lowercased() }) {
+            throw HeraldError(.invalidInput, "--rule: an audience cannot be defined by membership in itself")
+        }
+        let compiled = try compiler().selectKeys(entity: source.entity, rule: source.rule)
+        let saved = try store.saveAudience(
+            name: name, entity: source.entity, rule: source.rule.text, snapshot: snapshot, description: description, replace: replace,
+            keysSQL: snapshot ? compiled.sql : nil, arguments: compiled.arguments.statementArguments)
+        if snapshot { return saved }
+        return try refresh(name: saved.name)
+    }
+
+    /// Recomputes a snapshot's keys from its rule, or records a live audience's current size.
+    public func refresh(name: String) throws -> SavedAudience {
+        let saved = try store.audience(named: name)
+        let rule = try Self.parse(saved.rule, field: "stored rule of '\(saved.name)'")
+        let compiled = try compiler().selectKeys(entity: saved.entity, rule: rule)
+        return try store.refreshAudience(named: saved.name, keysSQL: compiled.sql, arguments: compiled.arguments.statementArguments)
+    }
+
+    /// Streams the keys (and columns) of the source as CSV lines to `write`, never holding all rows.
+    public func exportCSV(_ source: AudienceSource, columns: [String], write: (String) throws -> Void) throws -> Int {
+        let catalog = try store.catalog()
+        let entity = try catalog.requireEntity(source.entity)
+        let compiler = try self.compiler()
+        let paths = columns.map { AttributePath($0) }
+        for path in paths {
+            do { _ = try compiler.checker.resolve(path, from: entity) } catch {
+                throw HeraldError(.invalidInput, "--columns: \("\(error)".replacingOccurrences(of: "rule: ", with: ""))")
+            }
+        }
+        var compiled = try compiler.selectKeys(entity: source.entity, rule: source.rule, columns: paths)
+        compiled.sql += " ORDER BY 1"
+        try write(([entity.primaryKey] + columns).map(Self.csvField).joined(separator: ",") + "\r\n")
+        return try readOnly(cancellation: nil, timeLimit: nil) { db in
+            var n = 0
+            let cursor = try Row.fetchCursor(db, sql: compiled.sql, arguments: compiled.arguments.statementArguments)
+            while let row = try cursor.next() {
+                var fields = [(row["key"] as DatabaseValue).displayText]
+                for i in 0..<paths.count { fields.append((row["c\(i + 1)"] as DatabaseValue).displayText) }
+                try write(fields.map(Self.csvField).joined(separator: ",") + "\r\n")
+                n += 1
+            }
+            return n
+        }
+    }
+
+    static func csvField(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+
+    /// Creates a snapshot audience from a CSV list of keys (the key column, or the first column).
+    /// Keys that are not in the entity abort the import with their count and a few examples.
+    public func importKeys(name: String, entity entityName: String, file: String, keyColumn: String?, replace: Bool) throws -> SavedAudience
+    {
+        let catalog = try store.catalog()
+        let entity = try catalog.requireEntity(entityName, field: "--entity")
+        guard let data = FileManager.default.contents(atPath: file) else { throw HeraldError(.notFound, "file: cannot read \(file)") }
+        var keys: [String] = []
+        try data.withUnsafeBytes { raw in
+            var reader = CSVReader(bytes: raw.bindMemory(to: UInt8.self))
+            do {
+                guard let header = try reader.next() else {
+                    throw HeraldError(.invalidInput, "\(file): the file is empty; expected a header row")
+                }
+                let index: Int
+                if let keyColumn {
+                    guard let i = header.fields.firstIndex(of: keyColumn) else {
+                        throw HeraldError(
+                            .invalidInput,
+                            "--key-column: \(file) has no column '\(keyColumn)' (columns: \(header.fields.joined(separator: ", ")))")
+                    }
+                    index = i
+                } else {
+                    index = 0
+                }
+                while let record = try reader.next() {
+                    if record.fields == [""] { continue }
+                    guard index < record.fields.count, !record.fields[index].isEmpty else {
+                        throw HeraldError(.invalidInput, "\(file):\(record.line): the key is empty")
+                    }
+                    keys.append(record.fields[index])
+                }
+            } catch let error as CSVReader.SyntaxError {
+                throw HeraldError(.invalidInput, "\(file):\(error.line):\(error.column): \(error.message)")
+            }
+        }
+        let keysJSON = JSONValue.array(
+            keys.map { k in entity.keyType == .integer ? (Int64(k).map(JSONValue.integer) ?? .string(k)) : .string(k) }
+        ).compact()
+        let table = entity.name.quotedDatabaseIdentifier
+        let key = entity.primaryKey.quotedDatabaseIdentifier
+        let missing = try store.read { db in
+            try String.fetchAll(
+                db,
+                sql: "SELECT value FROM json_each(?) WHERE NOT EXISTS (SELECT 1 FROM \(table) t WHERE t.\(key) = json_each.value) LIMIT 6",
+                arguments: [keysJSON])
+        }
+        if !missing.isEmpty {
+            throw HeraldError(
+                .invalidInput,
+                "\(file): keys not in \(entity.name): \(missing.prefix(5).joined(separator: ", "))\(missing.count > 5 ? ", …" : ""); nothing was imported"
+            )
+        }
+        return try store.saveAudience(
+            name: name, entity: entity.name, rule: "imported from \((file as NSString).lastPathComponent)", snapshot: true,
+            description: "key list imported from \((file as NSString).lastPathComponent)", replace: replace,
+            keysSQL: "SELECT DISTINCT t.\(key) AS key FROM json_each(?) j JOIN \(table) t ON t.\(key) = j.value",
+            arguments: [keysJSON])
+    }
+}
+
+extension [SQLValue] {
+    var statementArguments: StatementArguments {
+        StatementArguments(map(\.databaseValue))
+    }
+}
+
+extension DatabaseValue {
+    /// Text for tables and CSV: empty for NULL, numbers without trailing zeros.
+    var displayText: String {
+        switch storage {
+        case .null: ""
+        case .int64(let v): String(v)
+        case .double(let v): v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+        case .string(let s): s
+        case .blob(let d): "<\(d.count) bytes>"
+        }
+    }
+}

@@ -1,0 +1,190 @@
+import Foundation
+public import GRDB
+public import HeraldCore
+
+/// A saved audience as stored in `herald_audiences`.
+public struct SavedAudience: Sendable, Equatable {
+    public var id: Int64
+    public var name: String
+    public var entity: String
+    /// The rule text; for imported key lists, a description of the source.
+    public var rule: String
+    public var snapshot: Bool
+    public var description: String
+    public var memberCount: Int?
+    public var createdAt: String
+    public var refreshedAt: String?
+
+    public init(
+        id: Int64, name: String, entity: String, rule: String, snapshot: Bool, description: String, memberCount: Int?, createdAt: String,
+        refreshedAt: String?
+    ) {
+        self.id = id
+        self.name = name
+        self.entity = entity
+        self.rule = rule
+        self.snapshot = snapshot
+        self.description = description
+        self.memberCount = memberCount
+        self.createdAt = createdAt
+        self.refreshedAt = refreshedAt
+    }
+
+    init(row: Row) {
+        self.init(
+            id: row["id"], name: row["name"], entity: row["entity"], rule: row["rule"], snapshot: (row["kind"] as String) == "snapshot",
+            description: row["description"], memberCount: row["member_count"], createdAt: row["created_at"],
+            refreshedAt: row["refreshed_at"])
+    }
+}
+
+extension Store {
+    /// Every saved audience, by name.
+    public func listAudiences() throws -> [SavedAudience] {
+        try read { db in try Row.fetchAll(db, sql: "SELECT * FROM herald_audiences ORDER BY name COLLATE NOCASE").map(SavedAudience.init) }
+    }
+
+    /// Saved audience names with their entity, for rule checking.
+    public func audienceEntities() throws -> [String: String] {
+        Dictionary(try listAudiences().map { ($0.name, $0.entity) }, uniquingKeysWith: { a, _ in a })
+    }
+
+    /// A saved audience by name (case-insensitive), or an error naming the closest one.
+    public func audience(named name: String) throws -> SavedAudience {
+        try read { db in try Self.audience(db, named: name) }
+    }
+
+    static func audience(_ db: Database, named name: String) throws -> SavedAudience {
+        if let row = try Row.fetchOne(db, sql: "SELECT * FROM herald_audiences WHERE name = ?", arguments: [name]) {
+            return SavedAudience(row: row)
+        }
+        let names = try String.fetchAll(db, sql: "SELECT name FROM herald_audiences ORDER BY name")
+        throw HeraldError(.notFound, "audience: no saved audience named '\(name)'\(Names.suggestion(for: name, in: names))")
+    }
+
+    /// Campaigns whose current version refers to the audience (in a rule or a node setting).
+    public func campaignsUsing(audience name: String) throws -> [String] {
+        try read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT c.name, n.config FROM herald_campaigns c
+                    JOIN herald_nodes n ON n.campaign_id = c.id AND n.version = c.current_version ORDER BY c.name
+                    """)
+            var names: [String] = []
+            for row in rows {
+                let config: String = row["config"]
+                guard let node = try? CampaignFormat.decodeNode(try JSONValue.parse(config), path: "node") else { continue }
+                var rules: [Rule] = []
+                switch node.config {
+                case .buildAudience(_, let rule, _): rules.append(rule)
+                case .split(_, let subsets, _, _): rules += subsets.compactMap(\.rule)
+                default: break
+                }
+                let campaign: String = row["name"]
+                let used = rules.flatMap(\.audiences).contains { $0.caseInsensitiveEquals(name) }
+                if used && !names.contains(campaign) { names.append(campaign) }
+            }
+            return names
+        }
+    }
+
+    /// Saves an audience definition; `keysSQL` (with its arguments) fills a snapshot's members.
+    @discardableResult
+    public func saveAudience(
+        name: String, entity: String, rule: String, snapshot: Bool, description: String, replace: Bool,
+        keysSQL: String?, arguments: StatementArguments
+    ) throws -> SavedAudience {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw HeraldError(.invalidInput, "name: the audience name is empty") }
+        return try write { db in
+            let now = Store.timestamp()
+            if let existing = try Row.fetchOne(db, sql: "SELECT id FROM herald_audiences WHERE name = ?", arguments: [trimmed]) {
+                guard replace else {
+                    throw HeraldError(.conflict, "audience: '\(trimmed)' already exists; use --replace to overwrite it")
+                }
+                try db.execute(sql: "DELETE FROM herald_audiences WHERE id = ?", arguments: [existing["id"] as Int64])
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO herald_audiences (name, entity, rule, kind, description, created_at, refreshed_at)
+                    VALUES (?, ?, ?, ?, ?, ?, ?)
+                    """, arguments: [trimmed, entity, rule, snapshot ? "snapshot" : "live", description, now, now])
+            let id = db.lastInsertedRowID
+            if let keysSQL {
+                try db.execute(
+                    sql: "INSERT INTO herald_audience_members (audience_id, member_key) SELECT \(id), key FROM (\(keysSQL))",
+                    arguments: arguments)
+                try db.execute(
+                    sql:
+                        "UPDATE herald_audiences SET member_count = (SELECT count(*) FROM herald_audience_members WHERE audience_id = ?) WHERE id = ?",
+                    arguments: [id, id])
+            }
+            return SavedAudience(row: try Row.fetchOne(db, sql: "SELECT * FROM herald_audiences WHERE id = ?", arguments: [id])!)
+        }
+    }
+
+    /// Recomputes a snapshot's members (or records a live audience's current size).
+    public func refreshAudience(named name: String, keysSQL: String, arguments: StatementArguments) throws -> SavedAudience {
+        try write { db in
+            let audience = try Self.audience(db, named: name)
+            if audience.snapshot {
+                try db.execute(sql: "DELETE FROM herald_audience_members WHERE audience_id = ?", arguments: [audience.id])
+                try db.execute(
+                    sql: "INSERT INTO herald_audience_members (audience_id, member_key) SELECT \(audience.id), key FROM (\(keysSQL))",
+                    arguments: arguments)
+                try db.execute(
+                    sql: "UPDATE herald_audiences SET member_count = ?, refreshed_at = ? WHERE id = ?",
+                    arguments: [
+                        try Int.fetchOne(
+                            db, sql: "SELECT count(*) FROM herald_audience_members WHERE audience_id = ?", arguments: [audience.id]),
+                        Store.timestamp(), audience.id,
+                    ])
+            } else {
+                let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM (\(keysSQL))", arguments: arguments)
+                try db.execute(
+                    sql: "UPDATE herald_audiences SET member_count = ?, refreshed_at = ? WHERE id = ?",
+                    arguments: [count, Store.timestamp(), audience.id])
+            }
+            return try Self.audience(db, named: audience.name)
+        }
+    }
+
+    public func renameAudience(named name: String, to newName: String) throws {
+        let trimmed = newName.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw HeraldError(.invalidInput, "new name: the audience name is empty") }
+        let users = try campaignsUsing(audience: name)
+        guard users.isEmpty else {
+            throw HeraldError(
+                .conflict,
+                "audience: '\(name)' is used by campaign \(users.map { "'\($0)'" }.joined(separator: ", ")); renaming would break it")
+        }
+        try write { db in
+            let audience = try Self.audience(db, named: name)
+            if try Row.fetchOne(db, sql: "SELECT 1 FROM herald_audiences WHERE name = ? AND id <> ?", arguments: [trimmed, audience.id])
+                != nil
+            {
+                throw HeraldError(.conflict, "new name: an audience called '\(trimmed)' already exists")
+            }
+            try db.execute(sql: "UPDATE herald_audiences SET name = ? WHERE id = ?", arguments: [trimmed, audience.id])
+        }
+    }
+
+    /// Deletes an audience; refused while a campaign uses it.
+    public func deleteAudience(named name: String) throws {
+        let users = try campaignsUsing(audience: name)
+        guard users.isEmpty else {
+            throw HeraldError(
+                .conflict,
+                "audience: '\(name)' is used by campaign \(users.map { "'\($0)'" }.joined(separator: ", ")); change the campaign first")
+        }
+        try write { db in
+            let audience = try Self.audience(db, named: name)
+            try db.execute(sql: "DELETE FROM herald_audiences WHERE id = ?", arguments: [audience.id])
+        }
+    }
+}
+
+extension String {
+    func caseInsensitiveEquals(_ other: String) -> Bool { lowercased() == other.lowercased() }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+
+@Suite struct AudienceCLITests {
+    @Test func countShowDistributionExplain() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let rule = "country in (\"FR\", \"DE\") and bookings.count(status = \"confirmed\") >= 2"
+        let count = try Herald.run(["audience", "count", "--db", db, "--entity", "profiles", "--rule", rule, "--json"])
+        #expect(count.status == 0, "\(count.stderr)")
+        let n = try #require((try json(count.stdout) as? [String: Any])?["count"] as? Int)
+        #expect(n > 0)
+        let human = try Herald.run(["audience", "count", "--db", db, "--entity", "profiles", "--rule", rule])
+        #expect(human.stdout.hasSuffix(" profiles\n"))
+        let show = try Herald.run([
+            "audience", "show", "--db", db, "--entity", "profiles", "--rule", rule, "--columns", "id,country,loyalty_memberships.tier",
+            "--limit", "3", "--json",
+        ])
+        let rows = try #require((try json(show.stdout) as? [String: Any])?["rows"] as? [[String]])
+        #expect(rows.count == 3)
+        #expect(rows.allSatisfy { ["FR", "DE"].contains($0[1]) })
+        let distribution = try Herald.run([
+            "audience", "distribution", "--db", db, "--entity", "profiles", "--rule", rule, "--attribute", "country", "--json",
+        ])
+        let buckets = try #require((try json(distribution.stdout) as? [String: Any])?["buckets"] as? [[String: Any]])
+        #expect(buckets.compactMap { $0["count"] as? Int }.reduce(0, +) == n)
+        let explain = try Herald.run(["audience", "explain", "--db", db, "--entity", "profiles", "--rule", rule])
+        #expect(explain.stdout.contains("plan:"))
+        #expect(explain.stdout.contains("values: \"FR\", \"DE\", \"confirmed\", 2"))
+    }
+
+    @Test func savedAudiencesLifecycle() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let save = try Herald.run([
+            "audience", "save", "Dutch", "--db", db, "--entity", "profiles", "--rule", "country = \"NL\"", "--snapshot",
+        ])
+        #expect(save.status == 0, "\(save.stderr)")
+        #expect(save.stdout.contains("saved snapshot audience 'Dutch'"))
+        let list = try Herald.run(["audience", "list", "--db", db, "--json"])
+        let names = (try json(list.stdout) as? [[String: Any]])?.compactMap { $0["name"] as? String }
+        #expect(names?.contains("Dutch") == true && names?.contains("VIP travellers") == true)
+        let export = try Herald.run(["audience", "export", "Dutch", "--db", db, "--columns", "email", "-o", scratch.path + "/dutch.csv"])
+        #expect(export.status == 0, "\(export.stderr)")
+        let imported = try Herald.run([
+            "audience", "import", scratch.path + "/dutch.csv", "--name", "Dutch again", "--entity", "profiles", "--db", db,
+        ])
+        #expect(imported.status == 0, "\(imported.stderr)")
+        let a = try Herald.run(["audience", "count", "Dutch", "--db", db, "--json"])
+        let b = try Herald.run(["audience", "count", "Dutch again", "--db", db, "--json"])
+        #expect((try json(a.stdout) as? [String: Any])?["count"] as? Int == (try json(b.stdout) as? [String: Any])?["count"] as? Int)
+        let campaign = scratch.file(
+            "uses.json",
+            #"{"format": "herald.campaign/1", "name": "Uses Dutch", "nodes": [{"id": "a", "kind": "buildAudience", "entity": "profiles", "rule": "in_audience(\"Dutch\")"}], "edges": []}"#
+        )
+        #expect(try Herald.run(["campaign", "import", campaign, "--db", db]).status == 0)
+        let delete = try Herald.run(["audience", "delete", "Dutch", "--db", db])
+        #expect(delete.status == 2)
+        #expect(delete.stderr.contains("is used by campaign 'Uses Dutch'"))
+        #expect(try Herald.run(["audience", "delete", "Dutch again", "--db", db]).status == 0)
+        let refresh = try Herald.run(["audience", "refresh", "VIP travellers", "--db", db])
+        #expect(refresh.stdout.contains("refreshed 'VIP travellers'"))
+    }
+
+    @Test(arguments: [
+        (
+            ["audience", "count", "--entity", "profiles", "--rule", "contry = \"FR\""],
+            "unknown attribute 'contry' on 'profiles'; did you mean 'country'?"
+        ),
+        (["audience", "count", "--entity", "profiles", "--rule", "country = "], "--rule: expected a value"),
+        (["audience", "count", "--entity", "profile", "--rule", "true"], "unknown entity 'profile'; did you mean 'profiles'?"),
+        (["audience", "count", "--entity", "profiles"], "--rule: write a rule"),
+        (["audience", "count", "VIP travelers"], "no saved audience named 'VIP travelers'; did you mean 'VIP travellers'?"),
+        (
+            ["audience", "distribution", "--entity", "profiles", "--rule", "true", "--attribute", "contry"],
+            "--attribute: unknown attribute 'contry'"
+        ),
+        (["audience", "show", "--entity", "profiles", "--rule", "true", "--columns", "id,emial"], "--columns: unknown attribute 'emial'"),
+        (["audience", "count", "--entity", "profiles", "--rule", "true", "--time-limit", "0"], "--time-limit: expected a positive number"),
+        (["audience", "save", "VIP travellers", "--entity", "profiles", "--rule", "true"], "already exists; use --replace"),
+    ])
+    func badAudienceInputExitsTwo(arguments: [String], message: String) throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let result = try Herald.run(arguments + ["--db", db])
+        #expect(result.status == 2, "\(result.stdout) \(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+    }
+}

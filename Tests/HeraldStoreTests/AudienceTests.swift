@@ -1,0 +1,286 @@
+import Foundation
+import GRDB
+import HeraldCore
+import HeraldStore
+import Testing
+
+@testable import HeraldEngine
+
+@Suite struct AudienceTests {
+    let store: Store
+    let service: AudienceService
+
+    init() throws {
+        let scratch = Scratch()
+        let path = scratch.file("copy.db")
+        try FileManager.default.copyItem(atPath: Scratch.demoPath, toPath: path)
+        store = try Store.open(path: path)
+        service = AudienceService(store: store)
+        retained.append(scratch)
+    }
+
+    func count(_ rule: String, entity: String = "profiles") throws -> Int {
+        try service.count(AudienceSource(entity: entity, rule: try Rule(parsing: rule)))
+    }
+
+    func sql(_ query: String) throws -> Int { try store.read { db in try Int.fetchOne(db, sql: query) ?? -1 } }
+
+    @Test func aggregatesMatchHandWrittenSQL() throws {
+        #expect(
+            try count("bookings.count(status = \"confirmed\") >= 2")
+                == sql(
+                    "SELECT count(*) FROM profiles p WHERE (SELECT count(*) FROM bookings b WHERE b.profile_id = p.id AND b.status = 'confirmed') >= 2"
+                ))
+        #expect(
+            try count("bookings.sum(amount where status = \"completed\") > 3000")
+                == sql(
+                    "SELECT count(*) FROM profiles p WHERE (SELECT coalesce(sum(amount), 0) FROM bookings b WHERE b.profile_id = p.id AND b.status = 'completed') > 3000"
+                ))
+        #expect(
+            try count("bookings.none()")
+                == sql("SELECT count(*) FROM profiles p WHERE NOT EXISTS (SELECT 1 FROM bookings b WHERE b.profile_id = p.id)"))
+        #expect(
+            try count("bookings.latest(departs) < \"2026-01-01\"")
+                == sql(
+                    "SELECT count(*) FROM profiles p WHERE (SELECT max(departs) FROM bookings b WHERE b.profile_id = p.id) < '2026-01-01'"))
+        #expect(
+            try count("profile.country = \"FR\" and destination.kind = \"beach\"", entity: "bookings")
+                == sql(
+                    "SELECT count(*) FROM bookings b JOIN profiles p ON p.id = b.profile_id JOIN destinations d ON d.id = b.destination_id WHERE p.country = 'FR' AND d.kind = 'beach'"
+                ))
+    }
+
+    @Test func relativeDatesAreBoundAtCompileTime() throws {
+        let catalog = try store.catalog()
+        let noon = ISO8601DateFormatter().date(from: "2026-11-01T12:30:00Z")!
+        let compiler = RuleCompiler(catalog: catalog, now: noon, timeZone: TimeZone(identifier: "Pacific/Auckland")!)
+        let compiled = try compiler.selectKeys(
+            entity: "bookings", rule: try Rule(parsing: "departs > now() - 30d and booked_at < now() + 2h and departs <= today() + 1w"))
+        // 12:30 UTC is already the 2nd in Auckland, so today() + 1w is the 9th.
+        #expect(compiled.arguments == [.text("2026-10-02"), .text("2026-11-01T14:30:00Z"), .text("2026-11-09")])
+    }
+
+    @Test func savedAudiencesLiveAndSnapshot() throws {
+        let live = try service.save(
+            name: "Gold", source: AudienceSource(entity: "profiles", rule: try Rule(parsing: "loyalty_memberships.tier = \"gold\"")),
+            snapshot: false,
+            description: "", replace: false)
+        let gold = try count("loyalty_memberships.tier = \"gold\"")
+        #expect(live.memberCount == gold)
+        #expect(try count("in_audience(\"Gold\")") == gold)
+        let snap = try service.save(
+            name: "Gold then", source: AudienceSource(entity: "profiles", rule: try Rule(parsing: "in_audience(\"Gold\")")), snapshot: true,
+            description: "", replace: false)
+        #expect(snap.memberCount == gold)
+        // A change to the data moves the live audience, not the snapshot, until it is refreshed.
+        try store.write { db in try db.execute(sql: "UPDATE loyalty_memberships SET tier = 'gold' WHERE tier = 'silver' AND id % 10 = 0") }
+        let after = try count("loyalty_memberships.tier = \"gold\"")
+        #expect(after > gold)
+        #expect(try count("in_audience(\"Gold\")") == after)
+        #expect(try count("in_audience(\"Gold then\")") == gold)
+        #expect(try service.refresh(name: "Gold then").memberCount == after)
+        #expect(throws: HeraldError.self) {
+            try service.save(
+                name: "gold", source: AudienceSource(entity: "profiles", rule: .all), snapshot: false, description: "", replace: false)
+        }
+        #expect(throws: HeraldError.self) { try count("in_audience(\"Gold\")", entity: "bookings") }
+    }
+
+    @Test func deletingAnAudienceACampaignUsesIsRefused() throws {
+        _ = try service.save(
+            name: "Beach lovers",
+            source: AudienceSource(entity: "profiles", rule: try Rule(parsing: "bookings.any(destination.kind = \"beach\")")),
+            snapshot: false, description: "", replace: false)
+        var campaign = Campaign(name: "Sun")
+        campaign.nodes = [
+            Node(
+                id: "a", label: "A",
+                config: .buildAudience(entity: "profiles", rule: try Rule(parsing: "in_audience(\"Beach lovers\")"), emitWhenEmpty: false))
+        ]
+        try store.saveCampaign(campaign, replace: false)
+        do {
+            try store.deleteAudience(named: "Beach lovers")
+            Issue.record("deleted an audience in use")
+        } catch {
+            #expect("\(error)".contains("is used by campaign 'Sun'"), "\(error)")
+        }
+        #expect(throws: HeraldError.self) { try store.renameAudience(named: "Beach lovers", to: "Sand") }
+        let detail = try Executor(store: store).dryRun(try store.loadCampaign("Sun"))
+        #expect(detail.edges.first?.count == (try count("bookings.any(destination.kind = \"beach\")")))
+    }
+
+    @Test func exportAndImportRoundTrip() throws {
+        let source = AudienceSource(
+            entity: "profiles",
+            rule: try Rule(
+                parsing: "country = \"NL\" and age_is_not_here is empty".replacingOccurrences(of: " and age_is_not_here is empty", with: "")
+            ))
+        var csv = ""
+        let n = try service.exportCSV(source, columns: ["email", "home_city_is_absent"].prefix(1).map { $0 }) { csv += $0 }
+        #expect(n == (try count("country = \"NL\"")))
+        #expect(csv.hasPrefix("id,email\r\n"))
+        let scratch = Scratch()
+        let file = scratch.file("keys.csv", csv)
+        let imported = try service.importKeys(name: "Dutch", entity: "profiles", file: file, keyColumn: "id", replace: false)
+        #expect(imported.memberCount == n)
+        #expect(try count("in_audience(\"Dutch\")") == n)
+        let bad = scratch.file("bad.csv", "id\n1\n999999999\n")
+        do {
+            _ = try service.importKeys(name: "Bad", entity: "profiles", file: bad, keyColumn: nil, replace: false)
+            Issue.record("imported unknown keys")
+        } catch {
+            #expect("\(error)".contains("keys not in profiles: 999999999; nothing was imported"), "\(error)")
+        }
+        #expect(throws: HeraldError.self) { try store.audience(named: "Bad") }
+    }
+
+    @Test func distributionsCoverEveryValue() throws {
+        let all = AudienceSource(entity: "profiles", rule: .all)
+        let countries = try service.distribution(all, attribute: "country")
+        #expect(countries.kind == "values")
+        #expect(countries.buckets.reduce(0) { $0 + $1.count } == (try count("true")))
+        #expect(countries.buckets.count == (try sql("SELECT count(DISTINCT country) FROM profiles")))
+        let values = try service.distribution(all, attribute: "lifetime_value", buckets: 4)
+        #expect(values.kind == "buckets" && values.buckets.count == 4)
+        #expect(values.buckets.reduce(0) { $0 + $1.count } == (try count("true")))
+        let signups = try service.distribution(all, attribute: "signup_date")
+        #expect(signups.kind == "years")
+        let destinations = try service.distribution(AudienceSource(entity: "bookings", rule: .all), attribute: "destination.region")
+        #expect(destinations.buckets.map(\.label).contains("Asia"))
+    }
+
+    @Test func explainShowsThePlanAndIndexAdvice() throws {
+        try store.write { db in try db.execute(sql: "DROP INDEX bookings_profile") }
+        let e = try service.explain(
+            AudienceSource(entity: "profiles", rule: try Rule(parsing: "bookings.count(status = \"confirmed\") >= 2")))
+        #expect(e.sql.contains("SELECT count(*)"))
+        #expect(e.arguments == [.text("confirmed"), .integer(2)])
+        #expect(!e.plan.isEmpty)
+        #expect(
+            e.hints.contains {
+                $0.contains("has no index on profile_id") && $0.contains("CREATE INDEX bookings_profile_id ON bookings(profile_id, status)")
+            }, "\(e.hints)")
+    }
+}
+
+@Suite struct AbuseTests {
+    let store: Store
+
+    init() throws {
+        let scratch = Scratch()
+        let path = scratch.file("copy.db")
+        try FileManager.default.copyItem(atPath: Scratch.demoPath, toPath: path)
+        store = try Store.open(path: path)
+        retained.append(scratch)
+    }
+
+    func count(_ rule: Rule) throws -> Int { try AudienceService(store: store).count(AudienceSource(entity: "profiles", rule: rule)) }
+
+    @Test(arguments: [
+        "x'; DROP TABLE profiles; --", "\"; DELETE FROM bookings; --", "Robert'); DROP TABLE herald_runs;--", "%", "_",
+        String(repeating: "é", count: 1_000_000),
+    ])
+    func hostileValuesAreJustValues(value: String) throws {
+        let rule = Rule.or([
+            .compare(AttributePath("country"), .equal, .text(value)),
+            .text(AttributePath("email"), .contains, .text(value), negated: false),
+            .inList(AttributePath("city"), [.text(value), .text("x")], negated: false),
+        ])
+        let n = try count(rule)
+        #expect(n == (value == "%" || value == "_" ? n : 0))
+        #expect(try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM profiles") } ?? 0 > 0)
+        #expect(try store.read { db in try db.tableExists("herald_runs") })
+        // The printed rule parses back to the same values.
+        #expect(try Rule(parsing: rule.text) == rule)
+    }
+
+    @Test func nulCharactersAreRefusedWithAReason() throws {
+        do {
+            _ = try count(.compare(AttributePath("country"), .equal, .text("a\u{0}b")))
+            Issue.record("a NUL value was accepted")
+        } catch {
+            #expect("\(error)".contains("contains a NUL character"))
+        }
+    }
+
+    @Test func hugeInListsAndDeepRules() throws {
+        let ids = (1...50_000).map { Literal.integer(Int64($0)) }
+        #expect(try count(.inList(AttributePath("id"), ids, negated: false)) == (try count(.all)))
+        let fr = Rule.compare(AttributePath("country"), .equal, .text("FR"))
+        let doubleNegations = (0..<500).reduce(fr) { r, _ in .not(.not(r)) }
+        #expect(try count(doubleNegations) == (try count(fr)))
+        let nested = (0..<80).reduce(fr) { r, _ in .and([.or([r, fr]), .all]) }
+        do {
+            _ = try count(nested)
+            Issue.record("a rule nested 160 levels deep reached SQLite")
+        } catch {
+            #expect("\(error)".contains("nests more than 60 levels deep"))
+        }
+        #expect(throws: RuleSyntaxError.self) {
+            try Rule(parsing: String(repeating: "(", count: 1000) + "a = 1" + String(repeating: ")", count: 1000))
+        }
+    }
+
+    @Test func theReadConnectionRefusesAnythingButCatalogReads() throws {
+        let service = AudienceService(store: store)
+        #expect(
+            try service.guardedCount(
+                sql: "SELECT count(*) FROM profiles p JOIN bookings b ON b.profile_id = p.id WHERE instr(p.email, 'a') > 0") > 0)
+        for (sql, refused) in [
+            ("SELECT count(*) FROM herald_runs", "read table 'herald_runs'"),
+            ("SELECT count(*) FROM herald_consent", "read table 'herald_consent'"),
+            ("DELETE FROM profiles", "not a read"), ("PRAGMA table_info(profiles)", "not a read"),
+            ("ATTACH DATABASE ':memory:' AS other", "not a read"),
+        ] {
+            do {
+                _ = try service.guardedCount(sql: sql)
+                Issue.record("ran: \(sql)")
+            } catch {
+                #expect("\(error)".contains(refused), "\(sql): \(error)")
+            }
+        }
+    }
+
+    @Test func unknownNamesNeverReachSQL() throws {
+        for text in ["`profiles\"; DROP TABLE x; --` = 1", "bookings.`count(*)`() > 1", "nosuch.thing = 1"] {
+            let rule = try? Rule(parsing: text)
+            if let rule { #expect(throws: HeraldError.self) { try count(rule) } }
+        }
+    }
+}
+
+@Suite struct CancellationTests {
+    @Test func aLongCountStopsWhenCancelled() throws {
+        let scratch = Scratch()
+        let store = try scratch.store()
+        // No index on parent_id: each row's correlated count scans the table (quadratic).
+        try store.write { db in
+            try db.execute(sql: "CREATE TABLE nodes (id INTEGER PRIMARY KEY, parent_id INTEGER, weight INTEGER)")
+            try db.execute(
+                sql:
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) INSERT INTO nodes SELECT i, i / 3, i % 7 FROM n"
+            )
+        }
+        try store.declareReference(entity: "nodes", column: "parent_id", target: "nodes", targetColumn: nil)
+        let service = AudienceService(store: store)
+        let rule = try Rule(parsing: "nodes.count(weight > 2) > 1")
+        let cancellation = QueryCancellation()
+        DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { cancellation.cancel() }
+        do {
+            _ = try service.count(AudienceSource(entity: "nodes", rule: rule), cancellation: cancellation)
+            Issue.record("the count finished instead of being cancelled")
+        } catch let error as HeraldError {
+            #expect(error.code == .cancelled)
+            #expect(error.message == "the query was cancelled")
+        }
+        do {
+            _ = try service.count(AudienceSource(entity: "nodes", rule: rule), timeLimit: 0.3)
+            Issue.record("the count finished instead of hitting its time limit")
+        } catch let error as HeraldError {
+            #expect(error.code == .cancelled)
+            #expect(error.message.contains("time limit"))
+        }
+        // The store is still usable afterwards.
+        #expect(try service.count(AudienceSource(entity: "nodes", rule: try Rule(parsing: "weight = 1"))) > 0)
+    }
+}
