@@ -96,6 +96,8 @@ public enum Channel: String, Sendable, CaseIterable {
 public enum NodeConfig: Sendable, Equatable {
     /// Targets the rows of `entity` that match `rule`.
     case buildAudience(entity: String, rule: Rule, emitWhenEmpty: Bool)
+    /// Reads a saved audience: re-evaluated if it is live, its stored keys if it is a snapshot.
+    case readAudience(audience: String, emitWhenEmpty: Bool)
     /// Ordered subsets with optional rule and limit, sampled in a seeded random order.
     case split(seed: Int64, subsets: [SplitSubset], overlap: Bool, skipEmpty: Bool)
     /// Holds the population for a duration (`3d`, `12h`, `90m`).
@@ -108,6 +110,7 @@ public enum NodeConfig: Sendable, Equatable {
     public var kind: NodeKind {
         switch self {
         case .buildAudience: .buildAudience
+        case .readAudience: .readAudience
         case .split: .split
         case .wait: .wait
         case .message(let c, _):
@@ -124,12 +127,13 @@ public enum NodeConfig: Sendable, Equatable {
 
 /// The node kinds this version of Herald can store, validate and run.
 public enum NodeKind: String, Sendable, CaseIterable {
-    case buildAudience, split, wait, email, sms, push, directMail, end
+    case buildAudience, readAudience, split, wait, email, sms, push, directMail, end
 
     /// Human name for canvases and lists.
     public var title: String {
         switch self {
         case .buildAudience: "Build audience"
+        case .readAudience: "Read audience"
         case .split: "Split"
         case .wait: "Wait"
         case .email: "Email"
@@ -162,7 +166,7 @@ public struct Node: Sendable, Equatable {
     /// Output ports in display order.
     public var outputPorts: [String] {
         switch config {
-        case .buildAudience, .wait, .message: ["out"]
+        case .buildAudience, .readAudience, .wait, .message: ["out"]
         case .split(_, let subsets, _, _): subsets.indices.map { "subset\($0 + 1)" } + ["complement"]
         case .end: []
         }
@@ -180,8 +184,10 @@ public struct Node: Sendable, Equatable {
 
     /// Whether this node may start a branch with no inbound transition.
     public var startsBranch: Bool {
-        if case .buildAudience = config { return true }
-        return false
+        switch config {
+        case .buildAudience, .readAudience: return true
+        default: return false
+        }
     }
 }
 

@@ -48,6 +48,9 @@ public enum CampaignFormat {
             pairs.append(("entity", .string(entity)))
             pairs.append(("rule", .string(rule.text)))
             if emitWhenEmpty { pairs.append(("emitWhenEmpty", .bool(true))) }
+        case .readAudience(let audience, let emitWhenEmpty):
+            pairs.append(("audience", .string(audience)))
+            if emitWhenEmpty { pairs.append(("emitWhenEmpty", .bool(true))) }
         case .split(let seed, let subsets, let overlap, let skipEmpty):
             pairs.append(("seed", .integer(seed)))
             pairs.append(
@@ -162,6 +165,9 @@ public enum CampaignFormat {
             config = .buildAudience(
                 entity: try g.string("entity"), rule: try rule(try g.string("rule"), field: "rule"),
                 emitWhenEmpty: try g.optionalBool("emitWhenEmpty") ?? false)
+        case .readAudience:
+            try g.allowOnly(common + ["audience", "emitWhenEmpty"])
+            config = .readAudience(audience: try g.string("audience"), emitWhenEmpty: try g.optionalBool("emitWhenEmpty") ?? false)
         case .split:
             try g.allowOnly(common + ["seed", "subsets", "overlap", "skipEmpty"])
             let subsets = try g.array("subsets").enumerated().map { i, s -> SplitSubset in

@@ -112,6 +112,13 @@ public struct CampaignValidator: Sendable {
                 }
                 dimension[id] = entity.name
                 do { try checker.check(rule, on: entity) } catch { add(id, "rule", Self.strip(error)) }
+            case .readAudience(let name, _):
+                guard let audiences else { continue }
+                guard let entity = audiences.first(where: { $0.key.lowercased() == name.lowercased() })?.value else {
+                    add(id, "audience", "no saved audience named '\(name)'\(Names.suggestion(for: name, in: Array(audiences.keys)))")
+                    continue
+                }
+                dimension[id] = entity
             case .split(_, let subsets, let overlap, _):
                 dimension[id] = upstream
                 if subsets.isEmpty { add(id, "subsets", "a split needs at least one subset") }

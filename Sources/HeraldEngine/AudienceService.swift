@@ -48,8 +48,52 @@ public struct AudienceSource: Sendable {
 /// Counts, samples, distributions, plans and saved audiences, all computed inside SQLite.
 public struct AudienceService: Sendable {
     public let store: Store
+    let connections = ReadConnections()
 
     public init(store: Store) { self.store = store }
+
+    /// Read-only connections kept between queries, each with its own authorizer; a query holds
+    /// one connection to itself, so cancelling interrupts that query only.
+    final class ReadConnections: @unchecked Sendable {
+        private let lock = NSLock()
+        private var idle: [ReadConnection] = []
+
+        func take(path: String) throws -> ReadConnection {
+            lock.lock()
+            if let connection = idle.popLast() {
+                lock.unlock()
+                return connection
+            }
+            lock.unlock()
+            return try ReadConnection(path: path)
+        }
+
+        func give(_ connection: ReadConnection) {
+            lock.lock()
+            if idle.count < 4 { idle.append(connection) }
+            lock.unlock()
+        }
+    }
+
+    /// A read-only connection and the authorizer installed on it for its whole life.
+    final class ReadConnection: @unchecked Sendable {
+        let queue: DatabaseQueue
+        let authorizer = ReadAuthorizer()
+
+        init(path: String) throws {
+            var configuration = Configuration()
+            configuration.readonly = true
+            configuration.busyMode = .timeout(10)
+            queue = try DatabaseQueue(path: path, configuration: configuration)
+            let context = Unmanaged.passUnretained(authorizer).toOpaque()
+            try queue.inDatabase { db in _ = sqlite3_set_authorizer(db.sqliteConnection, ReadAuthorizer.callback, context) }
+        }
+
+        deinit {
+            // The callback must not outlive the object it points to.
+            try? queue.inDatabase { db in _ = sqlite3_set_authorizer(db.sqliteConnection, nil, nil) }
+        }
+    }
 
     /// Parses rule text for a command-line field, with the caret message on error.
     public static func parse(_ text: String, field: String = "--rule") throws -> Rule {
@@ -88,37 +132,27 @@ public struct AudienceService: Sendable {
 
     /// Runs `body` on a dedicated read-only connection that `cancellation` and `timeLimit` can interrupt.
     func readOnly<T>(cancellation: QueryCancellation?, timeLimit: TimeInterval?, _ body: (Database) throws -> T) throws -> T {
-        var configuration = Configuration()
-        configuration.readonly = true
-        configuration.busyMode = .timeout(10)
-        let queue: DatabaseQueue
-        do { queue = try DatabaseQueue(path: store.path, configuration: configuration) } catch {
+        let connection: ReadConnection
+        do { connection = try connections.take(path: store.path) } catch {
             throw Store.storeError(error, path: store.path)
         }
+        defer { connections.give(connection) }
+        let queue = connection.queue
         let control = cancellation ?? QueryCancellation()
         control.attach(queue)
         defer { control.attach(nil) }
         let finished = ManagedFlag()
         if let timeLimit {
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit) {
-                if !finished.isSet {
-                    finished.timedOut = true
-                    queue.interrupt()
-                }
-            }
+            DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit) { finished.interruptIfRunning(queue) }
         }
         defer { finished.set() }
-        let guardrail = ReadAuthorizer(
-            allowed: Set(try store.catalog().entities.map { $0.name.lowercased() } + ["herald_audience_members"]))
+        // This connection only ever runs generated reads: its authorizer refuses anything else
+        // (writes, PRAGMAs, ATTACH, tables outside the catalog) when a statement is compiled.
+        let guardrail = connection.authorizer
+        guardrail.reset(allowed: Set(try store.catalog().entities.map { $0.name.lowercased() } + ["herald_audience_members"]))
+        defer { guardrail.reset(allowed: []) }
         do {
-            return try withExtendedLifetime(guardrail) {
-                try queue.read { db in
-                    // This connection only ever runs generated reads: an authorizer refuses anything
-                    // else (writes, PRAGMAs, ATTACH, tables outside the catalog) at compile time.
-                    sqlite3_set_authorizer(db.sqliteConnection, ReadAuthorizer.callback, Unmanaged.passUnretained(guardrail).toOpaque())
-                    return try body(db)
-                }
-            }
+            return try queue.read(body)
         } catch let error as DatabaseError where error.resultCode == .SQLITE_AUTH {
             throw HeraldError(
                 .internalFailure, "a generated query tried to \(guardrail.refused ?? "do something other than read"); it was refused",
@@ -143,10 +177,14 @@ public struct AudienceService: Sendable {
 
     /// Allows reads of catalog tables, the functions the compiler uses, and nothing else.
     final class ReadAuthorizer: @unchecked Sendable {
-        let allowed: Set<String>
+        /// Empty between queries: then only the read transaction itself is allowed.
+        var allowed: Set<String> = []
         var refused: String?
 
-        init(allowed: Set<String>) { self.allowed = allowed }
+        func reset(allowed: Set<String>) {
+            self.allowed = allowed
+            refused = nil
+        }
 
         static let callback:
             @convention(c) (
@@ -207,6 +245,16 @@ public struct AudienceService: Sendable {
             lock.lock()
             value = true
             lock.unlock()
+        }
+
+        /// Interrupts the query unless it has finished; atomic with `set()`, so a connection
+        /// handed to the next query is never interrupted by an old timer.
+        func interruptIfRunning(_ queue: DatabaseQueue) {
+            lock.lock()
+            defer { lock.unlock() }
+            guard !value else { return }
+            timeout = true
+            queue.interrupt()
         }
     }
 

@@ -163,6 +163,15 @@ public struct Executor: Sendable {
         var outcome = NodeOutcome()
         outcome.entity = inputEntity
         switch node.config {
+        case .readAudience(let name, let emitWhenEmpty):
+            guard let audience = compiler.audiences[name.lowercased()] else {
+                throw HeraldError(.notFound, "no saved audience named '\(name)'")
+            }
+            var read = node
+            read.config = .buildAudience(entity: audience.entity, rule: .inAudience(audience.name), emitWhenEmpty: emitWhenEmpty)
+            var outcome = try execute(read, db: db, compiler: compiler, catalog: catalog, input: input, inputEntity: inputEntity, newTable: newTable)
+            outcome.detail = "\(outcome.detail ?? "") from the \(audience.snapshot ? "snapshot" : "live") audience '\(audience.name)'"
+            return outcome
         case .buildAudience(let entityName, let rule, let emitWhenEmpty):
             let entity = try catalog.requireEntity(entityName)
             let table = newTable()

@@ -78,6 +78,7 @@ extension Store {
                 var rules: [Rule] = []
                 switch node.config {
                 case .buildAudience(_, let rule, _): rules.append(rule)
+                case .readAudience(let audience, _): rules.append(.inAudience(audience))
                 case .split(_, let subsets, _, _): rules += subsets.compactMap(\.rule)
                 default: break
                 }

@@ -1,3 +1,4 @@
+import Foundation
 public import GRDB
 public import HeraldCore
 
@@ -8,8 +9,23 @@ public enum ProfileChannelField: String, CaseIterable, Sendable {
 
 extension Store {
     /// The catalog: discovered from the schema, then refined by the user's overrides.
+    ///
+    /// Memoised: rediscovered only when the schema or the overrides change (one small query to know).
     public func catalog() throws -> Catalog {
-        try read { db in try CatalogDiscovery.catalog(db) }
+        try read { db in
+            let key =
+                try String.fetchOne(
+                    db,
+                    sql: """
+                        SELECT (SELECT schema_version FROM pragma_schema_version) || '|' ||
+                          coalesce((SELECT group_concat(entity || char(31) || kind || char(31) || name || char(31) || value, char(30))
+                                    FROM herald_catalog_overrides), '')
+                        """) ?? ""
+            if let cached = catalogCache.get(key) { return cached }
+            let catalog = try CatalogDiscovery.catalog(db)
+            catalogCache.set(key, catalog)
+            return catalog
+        }
     }
 
     /// Sets (or, with nil, clears) the display label of an entity or one of its attributes.
@@ -281,5 +297,25 @@ public enum CatalogDiscovery {
         let t = try catalog.requireEntity(target, field: "target")
         if let targetColumn { _ = try requireColumn(targetColumn, in: t, field: "target column") }
         try setOverride(db, entity: entity, kind: "ref", name: column, value: targetColumn.map { "\(target).\($0)" } ?? target)
+    }
+}
+
+/// The last catalog discovered, with the schema/overrides key it was discovered under.
+final class CatalogCache: @unchecked Sendable {
+    private let lock = NSLock()
+    private var key: String?
+    private var value: Catalog?
+
+    func get(_ key: String) -> Catalog? {
+        lock.lock()
+        defer { lock.unlock() }
+        return self.key == key ? value : nil
+    }
+
+    func set(_ key: String, _ catalog: Catalog) {
+        lock.lock()
+        self.key = key
+        value = catalog
+        lock.unlock()
     }
 }

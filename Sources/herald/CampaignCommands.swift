@@ -190,6 +190,7 @@ enum NodeText {
     static func summary(_ node: Node) -> String {
         switch node.config {
         case .buildAudience(let entity, let rule, _): return "\(entity) where \(rule.text)"
+        case .readAudience(let audience, _): return "saved audience '\(audience)'"
         case .split(_, let subsets, _, _):
             return subsets.map { s in
                 var parts = [s.label]

@@ -26,10 +26,12 @@ import Testing
                         content: [("subject", "Hi {{profile.first_name}}"), ("text", "Line\nTwo")],
                         frequencyCap: FrequencyCap(maxMessages: 2, days: 30)))),
             Fixtures.node("end", .end),
+            Fixtures.node("saved", .readAudience(audience: "VIP", emitWhenEmpty: true)),
+            Fixtures.node("end2", .end),
         ],
         edges: [
             Edge(from: "audience", to: "split"), Edge(from: "split", port: "subset1", to: "wait"),
-            Edge(from: "wait", to: "mail"), Edge(from: "mail", to: "end"),
+            Edge(from: "wait", to: "mail"), Edge(from: "mail", to: "end"), Edge(from: "saved", to: "end2"),
         ])
 
     @Test func roundTripIsExact() throws {
@@ -122,6 +124,22 @@ import Testing
         for e in expected {
             #expect(found.contains { $0.hasPrefix(e) }, "missing: \(e)\nfound:\n\(found.joined(separator: "\n"))")
         }
+    }
+
+    @Test func readAudienceNeedsAKnownAudienceAndGivesItsDimension() {
+        let campaign = Campaign(
+            name: "Saved",
+            nodes: [
+                Fixtures.node("r", .readAudience(audience: "Big spenders", emitWhenEmpty: false)),
+                Fixtures.node("s", .split(seed: 1, subsets: [SplitSubset(label: "A", rule: try! Rule(parsing: "status = \"x\""))], overlap: false, skipEmpty: false)),
+            ],
+            edges: [Edge(from: "r", to: "s")])
+        let known = CampaignValidator(catalog: Fixtures.catalog, audiences: ["Big spenders": "bookings"])
+        #expect(known.validate(campaign) == [])
+        let onProfiles = CampaignValidator(catalog: Fixtures.catalog, audiences: ["Big spenders": "profiles"])
+        #expect(onProfiles.validate(campaign).map(\.description).contains { $0.contains("unknown attribute 'status' on 'profiles'") })
+        let missing = CampaignValidator(catalog: Fixtures.catalog, audiences: ["Big spender": "bookings"])
+        #expect(missing.validate(campaign).map(\.description).contains("node 'r', audience: no saved audience named 'Big spenders'; did you mean 'Big spender'?"))
     }
 
     @Test func cyclesAreFound() {

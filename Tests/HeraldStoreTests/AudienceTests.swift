@@ -109,6 +109,18 @@ import Testing
         #expect(detail.edges.first?.count == (try count("bookings.any(destination.kind = \"beach\")")))
     }
 
+    @Test func aReadAudienceNodeReadsTheSavedAudience() throws {
+        var campaign = Campaign(name: "VIP note")
+        campaign.nodes = [
+            Node(id: "vip", label: "VIPs", config: .readAudience(audience: "VIP travellers", emitWhenEmpty: false)),
+            Node(id: "email", label: "Mail", config: .message(.email, ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))),
+        ]
+        campaign.edges = [Edge(from: "vip", to: "email")]
+        let detail = try Executor(store: store).dryRun(try store.saveCampaign(campaign, replace: false))
+        #expect(detail.edges.first { $0.fromNode == "vip" }?.count == (try count("loyalty_memberships.tier in (\"gold\", \"platinum\")")))
+        #expect(throws: HeraldError.self) { try store.deleteAudience(named: "VIP travellers") }
+    }
+
     @Test func exportAndImportRoundTrip() throws {
         let source = AudienceSource(
             entity: "profiles",
