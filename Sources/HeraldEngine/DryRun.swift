@@ -169,7 +169,8 @@ public struct Executor: Sendable {
             }
             var read = node
             read.config = .buildAudience(entity: audience.entity, rule: .inAudience(audience.name), emitWhenEmpty: emitWhenEmpty)
-            var outcome = try execute(read, db: db, compiler: compiler, catalog: catalog, input: input, inputEntity: inputEntity, newTable: newTable)
+            var outcome = try execute(
+                read, db: db, compiler: compiler, catalog: catalog, input: input, inputEntity: inputEntity, newTable: newTable)
             outcome.detail = "\(outcome.detail ?? "") from the \(audience.snapshot ? "snapshot" : "live") audience '\(audience.name)'"
             return outcome
         case .buildAudience(let entityName, let rule, let emitWhenEmpty):

@@ -112,10 +112,13 @@ public struct RuleCompiler: Sendable {
         return CompiledSQL(sql: sql, arguments: context.arguments)
     }
 
-    /// `SELECT count(*) …` for the rows of `entity` matching `rule`.
+    /// `SELECT count(*) FROM <entity> … WHERE …` for the rows of `entity` matching `rule`: the
+    /// same statement one would write by hand (links are N-1 or 1-1, so joins never duplicate rows).
     public func count(entity: String, rule: Rule) throws -> CompiledSQL {
         var keys = try selectKeys(entity: entity, rule: rule)
-        keys.sql = "SELECT count(*) FROM (\(keys.sql))"
+        let prefix = "SELECT t0.\(dialect.quote(try catalog.requireEntity(entity).primaryKey)) AS key FROM "
+        precondition(keys.sql.hasPrefix(prefix), "selectKeys changed its projection")
+        keys.sql = "SELECT count(*) FROM " + keys.sql.dropFirst(prefix.count)
         return keys
     }
 

@@ -131,7 +131,11 @@ import Testing
             name: "Saved",
             nodes: [
                 Fixtures.node("r", .readAudience(audience: "Big spenders", emitWhenEmpty: false)),
-                Fixtures.node("s", .split(seed: 1, subsets: [SplitSubset(label: "A", rule: try! Rule(parsing: "status = \"x\""))], overlap: false, skipEmpty: false)),
+                Fixtures.node(
+                    "s",
+                    .split(
+                        seed: 1, subsets: [SplitSubset(label: "A", rule: try! Rule(parsing: "status = \"x\""))], overlap: false,
+                        skipEmpty: false)),
             ],
             edges: [Edge(from: "r", to: "s")])
         let known = CampaignValidator(catalog: Fixtures.catalog, audiences: ["Big spenders": "bookings"])
@@ -139,7 +143,9 @@ import Testing
         let onProfiles = CampaignValidator(catalog: Fixtures.catalog, audiences: ["Big spenders": "profiles"])
         #expect(onProfiles.validate(campaign).map(\.description).contains { $0.contains("unknown attribute 'status' on 'profiles'") })
         let missing = CampaignValidator(catalog: Fixtures.catalog, audiences: ["Big spender": "bookings"])
-        #expect(missing.validate(campaign).map(\.description).contains("node 'r', audience: no saved audience named 'Big spenders'; did you mean 'Big spender'?"))
+        #expect(
+            missing.validate(campaign).map(\.description).contains(
+                "node 'r', audience: no saved audience named 'Big spenders'; did you mean 'Big spender'?"))
     }
 
     @Test func cyclesAreFound() {
