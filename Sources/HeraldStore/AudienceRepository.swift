@@ -64,29 +64,40 @@ extension Store {
 
     /// Campaigns whose current version refers to the audience (in a rule or a node setting).
     public func campaignsUsing(audience name: String) throws -> [String] {
-        try read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT c.name, n.config FROM herald_campaigns c
-                    JOIN herald_nodes n ON n.campaign_id = c.id AND n.version = c.current_version ORDER BY c.name
-                    """)
-            var names: [String] = []
-            for row in rows {
-                let config: String = row["config"]
-                guard let node = try? CampaignFormat.decodeNode(try JSONValue.parse(config), path: "node") else { continue }
-                var rules: [Rule] = []
-                switch node.config {
-                case .buildAudience(_, let rule, _): rules.append(rule)
-                case .readAudience(let audience, _): rules.append(.inAudience(audience))
-                case .split(_, let subsets, _, _): rules += subsets.compactMap(\.rule)
-                default: break
-                }
-                let campaign: String = row["name"]
-                let used = rules.flatMap(\.audiences).contains { $0.caseInsensitiveEquals(name) }
-                if used && !names.contains(campaign) { names.append(campaign) }
+        try read { db in try Self.campaignsUsing(db, audience: name) }
+    }
+
+    static func campaignsUsing(_ db: Database, audience name: String) throws -> [String] {
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT c.name, n.config FROM herald_campaigns c
+                JOIN herald_nodes n ON n.campaign_id = c.id AND n.version = c.current_version ORDER BY c.name
+                """)
+        var names: [String] = []
+        for row in rows {
+            let config: String = row["config"]
+            guard let node = try? CampaignFormat.decodeNode(try JSONValue.parse(config), path: "node") else { continue }
+            var rules: [Rule] = []
+            switch node.config {
+            case .buildAudience(_, let rule, _): rules.append(rule)
+            case .readAudience(let audience, _): rules.append(.inAudience(audience))
+            case .split(_, let subsets, _, _): rules += subsets.compactMap(\.rule)
+            default: break
             }
-            return names
+            let campaign: String = row["name"]
+            let used = rules.flatMap(\.audiences).contains { $0.caseInsensitiveEquals(name) }
+            if used && !names.contains(campaign) { names.append(campaign) }
+        }
+        return names
+    }
+
+    /// Refuses a change to an audience that a campaign's current version reads.
+    static func requireUnused(_ db: Database, audience name: String, consequence: String) throws {
+        let users = try campaignsUsing(db, audience: name)
+        guard users.isEmpty else {
+            throw HeraldError(
+                .conflict, "audience: '\(name)' is used by campaign \(users.map { "'\($0)'" }.joined(separator: ", ")); \(consequence)")
         }
     }
 
@@ -154,14 +165,9 @@ extension Store {
     public func renameAudience(named name: String, to newName: String) throws {
         let trimmed = newName.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw HeraldError(.invalidInput, "new name: the audience name is empty") }
-        let users = try campaignsUsing(audience: name)
-        guard users.isEmpty else {
-            throw HeraldError(
-                .conflict,
-                "audience: '\(name)' is used by campaign \(users.map { "'\($0)'" }.joined(separator: ", ")); renaming would break it")
-        }
         try write { db in
             let audience = try Self.audience(db, named: name)
+            try Self.requireUnused(db, audience: audience.name, consequence: "renaming would break it")
             if try Row.fetchOne(db, sql: "SELECT 1 FROM herald_audiences WHERE name = ? AND id <> ?", arguments: [trimmed, audience.id])
                 != nil
             {
@@ -173,14 +179,9 @@ extension Store {
 
     /// Deletes an audience; refused while a campaign uses it.
     public func deleteAudience(named name: String) throws {
-        let users = try campaignsUsing(audience: name)
-        guard users.isEmpty else {
-            throw HeraldError(
-                .conflict,
-                "audience: '\(name)' is used by campaign \(users.map { "'\($0)'" }.joined(separator: ", ")); change the campaign first")
-        }
         try write { db in
             let audience = try Self.audience(db, named: name)
+            try Self.requireUnused(db, audience: audience.name, consequence: "change the campaign first")
             try db.execute(sql: "DELETE FROM herald_audiences WHERE id = ?", arguments: [audience.id])
         }
     }

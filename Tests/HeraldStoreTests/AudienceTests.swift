@@ -11,12 +11,8 @@ import Testing
     let service: AudienceService
 
     init() throws {
-        let scratch = Scratch()
-        let path = scratch.file("copy.db")
-        try FileManager.default.copyItem(atPath: Scratch.demoPath, toPath: path)
-        store = try Store.open(path: path)
+        store = try Scratch.demoCopy()
         service = AudienceService(store: store)
-        retained.append(scratch)
     }
 
     func count(_ rule: String, entity: String = "profiles") throws -> Int {
@@ -178,13 +174,7 @@ import Testing
 @Suite struct AbuseTests {
     let store: Store
 
-    init() throws {
-        let scratch = Scratch()
-        let path = scratch.file("copy.db")
-        try FileManager.default.copyItem(atPath: Scratch.demoPath, toPath: path)
-        store = try Store.open(path: path)
-        retained.append(scratch)
-    }
+    init() throws { store = try Scratch.demoCopy() }
 
     func count(_ rule: Rule) throws -> Int { try AudienceService(store: store).count(AudienceSource(entity: "profiles", rule: rule)) }
 

@@ -10,14 +10,7 @@ import Testing
 @Suite(.serialized) struct DryRunTests {
     let store: Store
 
-    init() throws {
-        let scratch = Scratch()
-        let path = scratch.file("copy.db")
-        try FileManager.default.copyItem(atPath: Scratch.demoPath, toPath: path)
-        store = try Store.open(path: path)
-        _ = scratch  // the copy outlives the folder object: keep the files for the store's lifetime
-        retained.append(scratch)
-    }
+    init() throws { store = try Scratch.demoCopy() }
 
     func count(_ sql: String) throws -> Int {
         try store.read { db in try Int.fetchOne(db, sql: sql) ?? -1 }

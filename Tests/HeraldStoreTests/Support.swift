@@ -26,6 +26,15 @@ final class Scratch {
         try Store.open(path: file(name), create: true)
     }
 
+    /// A private, writable copy of the demo store; the folder stays until the process ends.
+    static func demoCopy() throws -> Store {
+        let scratch = Scratch()
+        let path = scratch.file("copy.db")
+        try FileManager.default.copyItem(atPath: demoPath, toPath: path)
+        retained.append(scratch)
+        return try Store.open(path: path)
+    }
+
     /// A demo store generated once per process for the tests that only read it.
     static let demoPath: String = {
         let path = NSTemporaryDirectory() + "herald-demo-\(ProcessInfo.processInfo.processIdentifier).db"
