@@ -98,6 +98,9 @@ public enum NodeConfig: Sendable, Equatable {
     case buildAudience(entity: String, rule: Rule, emitWhenEmpty: Bool)
     /// Reads a saved audience: re-evaluated if it is live, its stored keys if it is a snapshot.
     case readAudience(audience: String, emitWhenEmpty: Bool)
+    /// Moves the population along a link (bookings → their profiles, profiles → their bookings);
+    /// rows with no related row go to `complement`.
+    case changeDimension(link: String)
     /// Ordered subsets with optional rule and limit, sampled in a seeded random order.
     case split(seed: Int64, subsets: [SplitSubset], overlap: Bool, skipEmpty: Bool)
     /// Holds the population for a duration (`3d`, `12h`, `90m`).
@@ -111,6 +114,7 @@ public enum NodeConfig: Sendable, Equatable {
         switch self {
         case .buildAudience: .buildAudience
         case .readAudience: .readAudience
+        case .changeDimension: .changeDimension
         case .split: .split
         case .wait: .wait
         case .message(let c, _):
@@ -127,13 +131,14 @@ public enum NodeConfig: Sendable, Equatable {
 
 /// The node kinds this version of Herald can store, validate and run.
 public enum NodeKind: String, Sendable, CaseIterable {
-    case buildAudience, readAudience, split, wait, email, sms, push, directMail, end
+    case buildAudience, readAudience, changeDimension, split, wait, email, sms, push, directMail, end
 
     /// Human name for canvases and lists.
     public var title: String {
         switch self {
         case .buildAudience: "Build audience"
         case .readAudience: "Read audience"
+        case .changeDimension: "Change dimension"
         case .split: "Split"
         case .wait: "Wait"
         case .email: "Email"
@@ -167,6 +172,7 @@ public struct Node: Sendable, Equatable {
     public var outputPorts: [String] {
         switch config {
         case .buildAudience, .readAudience, .wait, .message: ["out"]
+        case .changeDimension: ["out", "complement"]
         case .split(_, let subsets, _, _): subsets.indices.map { "subset\($0 + 1)" } + ["complement"]
         case .end: []
         }

@@ -48,6 +48,8 @@ public enum CampaignFormat {
             pairs.append(("entity", .string(entity)))
             pairs.append(("rule", .string(rule.text)))
             if emitWhenEmpty { pairs.append(("emitWhenEmpty", .bool(true))) }
+        case .changeDimension(let link):
+            pairs.append(("link", .string(link)))
         case .readAudience(let audience, let emitWhenEmpty):
             pairs.append(("audience", .string(audience)))
             if emitWhenEmpty { pairs.append(("emitWhenEmpty", .bool(true))) }
@@ -165,6 +167,9 @@ public enum CampaignFormat {
             config = .buildAudience(
                 entity: try g.string("entity"), rule: try rule(try g.string("rule"), field: "rule"),
                 emitWhenEmpty: try g.optionalBool("emitWhenEmpty") ?? false)
+        case .changeDimension:
+            try g.allowOnly(common + ["link"])
+            config = .changeDimension(link: try g.string("link"))
         case .readAudience:
             try g.allowOnly(common + ["audience", "emitWhenEmpty"])
             config = .readAudience(audience: try g.string("audience"), emitWhenEmpty: try g.optionalBool("emitWhenEmpty") ?? false)

@@ -98,10 +98,12 @@ public struct CampaignValidator: Sendable {
 
         // Configuration and dimensions, in flow order so each node knows its population's entity.
         var dimension: [NodeID: String] = [:]
+        // Ports whose population is of another entity than their node's (Change dimension's "out").
+        var portDimension: [String: String] = [:]
         let checker = RuleChecker(catalog: catalog, variables: campaign.variableBindings, audiences: audiences)
         for id in order ?? campaign.nodes.map(\.id) {
             guard let node = byID[id] else { continue }
-            let upstream = campaign.inbound(id).first.flatMap { dimension[$0.from] }
+            let upstream = campaign.inbound(id).first.flatMap { portDimension[$0.from + "\u{0}" + $0.port] ?? dimension[$0.from] }
             switch node.config {
             case .buildAudience(let entityName, let rule, _):
                 guard let entity = catalog.entity(entityName) else {
@@ -112,6 +114,14 @@ public struct CampaignValidator: Sendable {
                 }
                 dimension[id] = entity.name
                 do { try checker.check(rule, on: entity) } catch { add(id, "rule", Self.strip(error)) }
+            case .changeDimension(let linkName):
+                dimension[id] = upstream
+                guard let dim = upstream, let entity = catalog.entity(dim) else { continue }
+                guard let link = entity.link(linkName) else {
+                    add(id, "link", "'\(dim)' has no link '\(linkName)'\(Names.suggestion(for: linkName, in: entity.links.map(\.name)))")
+                    continue
+                }
+                portDimension[id + "\u{0}out"] = link.target
             case .readAudience(let name, _):
                 guard let audiences else { continue }
                 guard let entity = audiences.first(where: { $0.key.lowercased() == name.lowercased() })?.value else {

@@ -107,7 +107,7 @@ public struct Executor: Sendable {
                     let count = result.counts[e.port] ?? 0
                     if let table = result.tables[e.port], count > 0 || result.emitEmpty {
                         inboundTable[e.to] = table
-                        inboundEntity[e.to] = result.entity
+                        inboundEntity[e.to] = result.portEntities[e.port] ?? result.entity
                     } else {
                         skipped.insert(e.to)
                     }
@@ -143,6 +143,8 @@ public struct Executor: Sendable {
         var tables: [String: String] = [:]
         var created: [String] = []
         var entity: String?
+        /// Ports whose population is of another entity than `entity`.
+        var portEntities: [String: String] = [:]
         var detail: String?
         var log: String?
         var emitEmpty = false
@@ -163,6 +165,29 @@ public struct Executor: Sendable {
         var outcome = NodeOutcome()
         outcome.entity = inputEntity
         switch node.config {
+        case .changeDimension(let link):
+            guard let input, let entityName = inputEntity else { return outcome }
+            outcome.inputCount = try count(db, input)
+            let moved = try compiler.changeDimension(population: input, entity: entityName, link: link)
+            let target = try catalog.requireEntity(moved.target)
+            let out = newTable()
+            try db.execute(sql: dialect.createWorkTable(out, keyIsInteger: target.keyType == .integer))
+            try run(db, moved.out, prefix: "INSERT INTO \(dialect.quote(out)) ")
+            outcome.counts["out"] = db.changesCount
+            let complement = newTable()
+            try db.execute(
+                sql: dialect.createWorkTable(complement, keyIsInteger: try catalog.requireEntity(entityName).keyType == .integer))
+            try run(db, moved.complement, prefix: "INSERT INTO \(dialect.quote(complement)) ")
+            let unmatched = db.changesCount
+            outcome.counts["complement"] = unmatched
+            outcome.tables = ["out": out, "complement": complement]
+            outcome.created += [out, complement]
+            outcome.portEntities["out"] = moved.target
+            outcome.detail =
+                "\(Names.groupedCount(outcome.counts["out"] ?? 0)) \(moved.target) from \(Names.groupedCount(outcome.inputCount ?? 0)) \(entityName)"
+            if unmatched > 0 {
+                outcome.log = "\(Names.groupedCount(unmatched)) \(entityName) had no '\(link)'; they went to the complement"
+            }
         case .readAudience(let name, let emitWhenEmpty):
             guard let audience = compiler.audiences[name.lowercased()] else {
                 throw HeraldError(.notFound, "no saved audience named '\(name)'")

@@ -112,6 +112,30 @@ public struct RuleCompiler: Sendable {
         return CompiledSQL(sql: sql, arguments: context.arguments)
     }
 
+    /// Moves a population along a link: the distinct related keys, and the population's rows that
+    /// have no related row (the complement, still of the source entity).
+    public func changeDimension(
+        population: String, entity entityName: String, link linkName: String
+    ) throws -> (
+        out: CompiledSQL, complement: CompiledSQL, target: String
+    ) {
+        let entity = try catalog.requireEntity(entityName)
+        guard let link = entity.link(linkName) else {
+            throw HeraldError(
+                .invalidInput, "'\(entityName)' has no link '\(linkName)'\(Names.suggestion(for: linkName, in: entity.links.map(\.name)))")
+        }
+        let target = try catalog.requireEntity(link.target)
+        let w = dialect.quote(population)
+        let source = dialect.quote(entity.name)
+        let key = dialect.quote(entity.primaryKey)
+        let join =
+            "JOIN \(dialect.quote(target.name)) t1 ON t1.\(dialect.quote(link.targetColumn)) = t0.\(dialect.quote(link.sourceColumn))"
+        let out = "SELECT DISTINCT t1.\(dialect.quote(target.primaryKey)) AS key FROM \(w) w JOIN \(source) t0 ON t0.\(key) = w.key \(join)"
+        let complement =
+            "SELECT w.key AS key FROM \(w) w JOIN \(source) t0 ON t0.\(key) = w.key WHERE NOT EXISTS (SELECT 1 FROM \(dialect.quote(target.name)) t1 WHERE t1.\(dialect.quote(link.targetColumn)) = t0.\(dialect.quote(link.sourceColumn)))"
+        return (CompiledSQL(sql: out), CompiledSQL(sql: complement), target.name)
+    }
+
     /// `SELECT count(*) FROM <entity> … WHERE …` for the rows of `entity` matching `rule`: the
     /// same statement one would write by hand (links are N-1 or 1-1, so joins never duplicate rows).
     public func count(entity: String, rule: Rule) throws -> CompiledSQL {

@@ -191,6 +191,7 @@ enum NodeText {
         switch node.config {
         case .buildAudience(let entity, let rule, _): return "\(entity) where \(rule.text)"
         case .readAudience(let audience, _): return "saved audience '\(audience)'"
+        case .changeDimension(let link): return "along the link '\(link)'"
         case .split(_, let subsets, _, _):
             return subsets.map { s in
                 var parts = [s.label]

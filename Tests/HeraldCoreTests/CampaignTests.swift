@@ -126,6 +126,40 @@ import Testing
         }
     }
 
+    @Test func changeDimensionMovesThePopulationAlongALink() throws {
+        func campaign(_ link: String, splitRule: String) -> Campaign {
+            Campaign(
+                name: "Move",
+                nodes: [
+                    Fixtures.node("a", Fixtures.audience("age > 3")),
+                    Fixtures.node("c", .changeDimension(link: link)),
+                    Fixtures.node(
+                        "s",
+                        .split(
+                            seed: 1, subsets: [SplitSubset(label: "A", rule: try! Rule(parsing: splitRule))], overlap: false,
+                            skipEmpty: false)),
+                    Fixtures.node(
+                        "k",
+                        .split(
+                            seed: 1, subsets: [SplitSubset(label: "B", rule: try! Rule(parsing: "age > 5"))], overlap: false,
+                            skipEmpty: false)),
+                ],
+                edges: [Edge(from: "a", to: "c"), Edge(from: "c", to: "s"), Edge(from: "c", port: "complement", to: "k")])
+        }
+        let validator = CampaignValidator(catalog: Fixtures.catalog)
+        #expect(validator.validate(campaign("bookings", splitRule: "status = \"x\"")) == [])
+        #expect(
+            validator.validate(campaign("bookings", splitRule: "age > 3")).map(\.description).contains {
+                $0.contains("unknown attribute 'age' on 'bookings'")
+            })
+        #expect(
+            validator.validate(campaign("bokings", splitRule: "status = \"x\"")).map(\.description).contains(
+                "node 'c', link: 'profiles' has no link 'bokings'; did you mean 'bookings'?"))
+        let text = CampaignFormat.encodeText(campaign("bookings", splitRule: "status = \"x\""))
+        #expect(text.contains("\"kind\": \"changeDimension\""))
+        #expect(try CampaignFormat.decode(text: text) == campaign("bookings", splitRule: "status = \"x\""))
+    }
+
     @Test func readAudienceNeedsAKnownAudienceAndGivesItsDimension() {
         let campaign = Campaign(
             name: "Saved",

@@ -104,6 +104,43 @@ import Testing
         #expect(try store.runLogs(detail.summary.id).map(\.message) == ["the audience is empty; the branch ends here"])
     }
 
+    @Test func changeDimensionMovesAlongLinksAndKeepsTheUnmatched() throws {
+        var toProfiles = Campaign(name: "Travellers")
+        toProfiles.nodes = [
+            Node(
+                id: "b", label: "Confirmed",
+                config: .buildAudience(entity: "bookings", rule: try Rule(parsing: "status = \"confirmed\""), emitWhenEmpty: false)),
+            Node(id: "c", label: "Their profiles", config: .changeDimension(link: "profile")),
+            Node(id: "m", label: "Mail", config: .message(.email, ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))),
+        ]
+        toProfiles.edges = [Edge(from: "b", to: "c"), Edge(from: "c", to: "m")]
+        var detail = try Executor(store: store).dryRun(try store.saveCampaign(toProfiles, replace: false))
+        var counts = Dictionary(uniqueKeysWithValues: detail.edges.map { ("\($0.fromNode).\($0.port)", $0.count) })
+        #expect(counts["c.out"] == (try count("SELECT count(DISTINCT profile_id) FROM bookings WHERE status = 'confirmed'")))
+        #expect(counts["c.complement"] == 0)
+        #expect(counts["m.out"] == counts["c.out"])
+
+        var toBookings = Campaign(name: "Dutch bookings")
+        toBookings.nodes = [
+            Node(
+                id: "p", label: "Dutch",
+                config: .buildAudience(entity: "profiles", rule: try Rule(parsing: "country = \"NL\""), emitWhenEmpty: false)),
+            Node(id: "c", label: "Their bookings", config: .changeDimension(link: "bookings")),
+        ]
+        toBookings.edges = [Edge(from: "p", to: "c")]
+        detail = try Executor(store: store).dryRun(try store.saveCampaign(toBookings, replace: false))
+        counts = Dictionary(uniqueKeysWithValues: detail.edges.map { ("\($0.fromNode).\($0.port)", $0.count) })
+        #expect(
+            counts["c.out"] == (try count("SELECT count(*) FROM bookings b JOIN profiles p ON p.id = b.profile_id WHERE p.country = 'NL'")))
+        let without = try count(
+            "SELECT count(*) FROM profiles p WHERE p.country = 'NL' AND NOT EXISTS (SELECT 1 FROM bookings b WHERE b.profile_id = p.id)")
+        #expect(without > 0)
+        #expect(counts["c.complement"] == without)
+        #expect(
+            try store.runLogs(detail.summary.id).map(\.message).contains(
+                "\(Names.groupedCount(without)) profiles had no 'bookings'; they went to the complement"))
+    }
+
     @Test func invalidCampaignsDoNotRun() throws {
         var campaign = Campaign(name: "Broken")
         campaign.nodes = [
