@@ -131,7 +131,10 @@ public struct AudienceService: Sendable {
     }
 
     /// Runs `body` on a dedicated read-only connection that `cancellation` and `timeLimit` can interrupt.
-    func readOnly<T>(cancellation: QueryCancellation?, timeLimit: TimeInterval?, _ body: (Database) throws -> T) throws -> T {
+    /// - Parameter catalog: the catalog the query was compiled with (read again when nil).
+    func readOnly<T>(
+        cancellation: QueryCancellation?, timeLimit: TimeInterval?, catalog: Catalog? = nil, _ body: (Database) throws -> T
+    ) throws -> T {
         let connection: ReadConnection
         do { connection = try connections.take(path: store.path) } catch {
             throw Store.storeError(error, path: store.path)
@@ -149,7 +152,7 @@ public struct AudienceService: Sendable {
         // This connection only ever runs generated reads: its authorizer refuses anything else
         // (writes, PRAGMAs, ATTACH, tables outside the catalog) when a statement is compiled.
         let guardrail = connection.authorizer
-        guardrail.reset(allowed: Set(try store.catalog().entities.map { $0.name.lowercased() } + ["herald_audience_members"]))
+        guardrail.reset(allowed: Set(try (catalog ?? store.catalog()).entities.map { $0.name.lowercased() } + ["herald_audience_members"]))
         defer { guardrail.reset(allowed: []) }
         do {
             return try queue.read(body)
@@ -262,8 +265,9 @@ public struct AudienceService: Sendable {
     public func count(
         _ source: AudienceSource, variables: [String: Literal] = [:], cancellation: QueryCancellation? = nil, timeLimit: TimeInterval? = nil
     ) throws -> Int {
-        let compiled = try compiler(variables: variables).count(entity: source.entity, rule: source.rule)
-        return try readOnly(cancellation: cancellation, timeLimit: timeLimit) { db in
+        let compiler = try compiler(variables: variables)
+        let compiled = try compiler.count(entity: source.entity, rule: source.rule)
+        return try readOnly(cancellation: cancellation, timeLimit: timeLimit, catalog: compiler.catalog) { db in
             try Int.fetchOne(db, sql: compiled.sql, arguments: compiled.arguments.statementArguments) ?? 0
         }
     }
