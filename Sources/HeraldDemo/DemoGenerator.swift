@@ -250,7 +250,7 @@ public struct DemoGenerator: Sendable {
                     let phone: String? =
                         random.next(below: 100) < 70
                         ? "+99 " + Digits.padded(id / 10000 % 1000, 3) + " " + Digits.padded(id % 10000, 4) : nil
-                    let push: String? = random.next(below: 100) < 35 ? "tok_" + Digits.hex16(random.nextValue()) : nil
+                    let push: String? = random.next(below: 100) < 35 ? "tok_" + Digits.hex16(random.next()) : nil
                     let address = "\(1 + random.next(below: 200)) Example Street, \(city), \(country.code)"
 
                     let bookingCount = Int(random.next(below: 11))  // 0…10, five on average
@@ -439,24 +439,6 @@ public enum DemoCampaigns {
           ]
         }
         """
-}
-
-/// SplitMix64: small, fast and the same on every platform, so a seed always gives the same data.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-
-    mutating func nextValue() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    mutating func next(below bound: UInt64) -> UInt64 {
-        nextValue() % bound
-    }
 }
 
 /// Zero-padded numbers without Foundation's formatter, which dominates generation time otherwise.

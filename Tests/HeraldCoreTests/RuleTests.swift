@@ -94,7 +94,7 @@ import Testing
 
     /// Random rules print and parse back to the same tree.
     @Test func randomRulesRoundTrip() throws {
-        var generator = SeededGenerator(seed: 12345)
+        var generator = SplitMix64(seed: 12345)
         for _ in 0..<500 {
             let rule = randomRule(depth: 0, using: &generator)
             let text = rule.text
@@ -103,7 +103,7 @@ import Testing
         }
     }
 
-    func randomRule(depth: Int, using g: inout SeededGenerator) -> Rule {
+    func randomRule(depth: Int, using g: inout SplitMix64) -> Rule {
         let paths = [
             AttributePath("country"), AttributePath("age"), AttributePath(["home", "country"]),
             AttributePath("`odd name`".trimmingBackticks),
@@ -144,19 +144,6 @@ import Testing
 
 extension String {
     var trimmingBackticks: String { String(filter { $0 != "`" }) }
-}
-
-/// A deterministic generator for property tests.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 @Suite struct RuleCheckerTests {

@@ -28,7 +28,7 @@ import Testing
     static func makeData(seed: UInt64) throws -> (Store, [Person], [Int64: [String: Value]], [Order], Scratch) {
         let scratch = Scratch()
         let store = try scratch.store()
-        var g = SeededRandom(seed: seed)
+        var g = SplitMix64(seed: seed)
         func maybe(_ v: Value) -> Value { g.next() % 5 == 0 ? .null : v }
         var cities: [Int64: [String: Value]] = [:]
         var people: [Person] = []
@@ -216,7 +216,7 @@ import Testing
     // MARK: Random rules that pass the checker
 
     struct RuleMaker {
-        var g: SeededRandom
+        var g: SplitMix64
         let personColumns: [(String, AttributeType)] = [
             ("name", .text), ("age", .integer), ("score", .real), ("born", .date), ("vip", .boolean),
         ]
@@ -294,7 +294,7 @@ import Testing
         let types = Dictionary(uniqueKeysWithValues: catalog.entity("people")!.attributes.map { ($0.name, $0.type) })
             .merging(catalog.entity("orders")!.attributes.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
         let evaluator = Evaluator(cities: cities, orders: orders, types: types)
-        var maker = RuleMaker(g: SeededRandom(seed: seed &* 7919))
+        var maker = RuleMaker(g: SplitMix64(seed: seed &* 7919))
         var nonTrivial = 0
         for _ in 0..<300 {
             let rule = maker.rule(depth: 0, onPeople: true)
@@ -320,17 +320,5 @@ import Testing
         case .real(let d): d.databaseValue
         case .text(let s): s.databaseValue
         }
-    }
-}
-
-struct SeededRandom {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,0 +1,18 @@
+/// SplitMix64: a small, fast generator that gives the same sequence for a seed on every
+/// platform, so generated data and random tests are reproducible.
+public struct SplitMix64: RandomNumberGenerator, Sendable {
+    public var state: UInt64
+
+    public init(seed: UInt64) { state = seed }
+
+    public mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+
+    /// A value in `0..<bound` (modulo reduction: the tiny bias does not matter for test data).
+    public mutating func next(below bound: UInt64) -> UInt64 { next() % bound }
+}
