@@ -291,7 +291,7 @@ public struct AudienceService: Sendable {
         }
         var compiled = try compiler.selectKeys(entity: source.entity, rule: source.rule, columns: paths)
         compiled.sql += " ORDER BY 1 LIMIT \(limit)"
-        let rows = try readOnly(cancellation: nil, timeLimit: timeLimit) { db in
+        let rows = try readOnly(cancellation: nil, timeLimit: timeLimit, catalog: catalog) { db in
             try Row.fetchAll(db, sql: compiled.sql, arguments: compiled.arguments.statementArguments).map { row in
                 (1...paths.count).map { i -> String in
                     let value: DatabaseValue = row["c\(i)"]
@@ -325,7 +325,7 @@ public struct AudienceService: Sendable {
         }
         let inner = try compiler.selectKeys(entity: source.entity, rule: source.rule, columns: [path])
         let args = inner.arguments.statementArguments
-        return try readOnly(cancellation: nil, timeLimit: timeLimit) { db in
+        return try readOnly(cancellation: nil, timeLimit: timeLimit, catalog: catalog) { db in
             func categorical() throws -> [Bucket] {
                 try Row.fetchAll(
                     db, sql: "SELECT c1 AS v, count(*) AS n FROM (\(inner.sql)) GROUP BY c1 ORDER BY n DESC, v", arguments: args
@@ -393,7 +393,7 @@ public struct AudienceService: Sendable {
         let catalog = try store.catalog()
         let compiled = try compiler().count(entity: source.entity, rule: source.rule)
         let entity = try catalog.requireEntity(source.entity)
-        let plan = try readOnly(cancellation: nil, timeLimit: 30) { db in
+        let plan = try readOnly(cancellation: nil, timeLimit: 30, catalog: catalog) { db in
             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + compiled.sql, arguments: compiled.arguments.statementArguments).map {
                 $0["detail"] as String
             }
@@ -481,7 +481,7 @@ public struct AudienceService: Sendable {
         var compiled = try compiler.selectKeys(entity: source.entity, rule: source.rule, columns: paths)
         compiled.sql += " ORDER BY 1"
         try write(([entity.primaryKey] + columns).map(Self.csvField).joined(separator: ",") + "\r\n")
-        return try readOnly(cancellation: nil, timeLimit: nil) { db in
+        return try readOnly(cancellation: nil, timeLimit: nil, catalog: catalog) { db in
             var n = 0
             let cursor = try Row.fetchCursor(db, sql: compiled.sql, arguments: compiled.arguments.statementArguments)
             while let row = try cursor.next() {

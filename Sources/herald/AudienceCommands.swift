@@ -3,6 +3,7 @@ import Foundation
 import HeraldCore
 import HeraldEngine
 import HeraldStore
+import HeraldTUI
 
 /// `[NAME] [--entity E] [--rule R]`: a saved audience, a rule, or both (the audience narrowed by the rule).
 struct AudienceSourceOptions: ParsableArguments {
@@ -92,7 +93,7 @@ struct AudienceCommand: ParsableCommand {
                 )
                 say("")
             }
-            say(table(sample.columns.map { $0.uppercased() }, sample.rows.map { $0.map { DisplayText.clip($0, 40) } }))
+            say(table(sample.columns.map { $0.uppercased() }, sample.rows.map { $0.map { cell($0, 40) } }))
         }
     }
 
@@ -123,11 +124,13 @@ struct AudienceCommand: ParsableCommand {
             }
             let total = max(1, result.buckets.reduce(0) { $0 + $1.count })
             let top = max(1, result.buckets.map(\.count).max() ?? 1)
-            let labelWidth = min(30, result.buckets.map { $0.label.count }.max() ?? 5)
+            let labelWidth = min(30, result.buckets.map { DisplayWidth.of($0.label) }.max() ?? 5)
             for b in result.buckets {
                 let bar = String(repeating: "█", count: Int((Double(b.count) / Double(top) * 40).rounded()))
                 let percent = String(format: "%5.1f%%", Double(b.count) * 100 / Double(total))
-                say("\(DisplayText.pad(b.label, labelWidth))  \(Names.groupedCount(b.count).leftPad(10))  \(percent)  \(bar)")
+                say(
+                    "\(DisplayWidth.pad(cell(b.label, labelWidth), to: labelWidth))  \(Names.groupedCount(b.count).leftPad(10))  \(percent)  \(bar)"
+                )
             }
         }
     }
@@ -205,7 +208,7 @@ struct AudienceCommand: ParsableCommand {
                     audiences.map { a in
                         [
                             a.name, a.entity, a.snapshot ? "snapshot" : "live", a.memberCount.map(Names.groupedCount) ?? "-",
-                            DisplayText.clip(a.rule, 60),
+                            cell(a.rule, 60),
                         ]
                     }))
         }
@@ -307,19 +310,6 @@ enum AudienceJSON {
             ("rule", .string(a.rule)), ("description", .string(a.description)),
             ("members", a.memberCount.map { .integer(Int64($0)) } ?? .null), ("refreshedAt", a.refreshedAt.map(JSONValue.string) ?? .null),
         ])
-    }
-}
-
-/// Fitting text into table cells.
-enum DisplayText {
-    static func clip(_ s: String, _ n: Int) -> String {
-        let flat = s.replacingOccurrences(of: "\n", with: " ")
-        return flat.count <= n ? flat : String(flat.prefix(n - 1)) + "…"
-    }
-
-    static func pad(_ s: String, _ n: Int) -> String {
-        let c = clip(s, n)
-        return c + String(repeating: " ", count: max(0, n - c.count))
     }
 }
 

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
+import HeraldTUI
 import Logging
 
 @main
@@ -108,16 +109,19 @@ final class ProgressBar: @unchecked Sendable {
     }
 }
 
-/// A plain text table with aligned columns.
+/// A plain text table with aligned columns, measured in display cells (wide characters count two).
 func table(_ header: [String], _ rows: [[String]]) -> String {
-    var widths = header.map(\.count)
+    var widths = header.map(DisplayWidth.of)
     for row in rows {
-        for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], cell.count) }
+        for (i, cell) in row.enumerated() where i < widths.count { widths[i] = max(widths[i], DisplayWidth.of(cell)) }
     }
     func line(_ cells: [String]) -> String {
-        cells.enumerated().map { i, c in
-            i == cells.count - 1 ? c : c + String(repeating: " ", count: widths[i] - c.count)
-        }.joined(separator: "  ")
+        cells.enumerated().map { i, c in i == cells.count - 1 ? c : DisplayWidth.pad(c, to: widths[i]) }.joined(separator: "  ")
     }
     return ([line(header)] + rows.map(line)).joined(separator: "\n")
+}
+
+/// One line of a table cell: line breaks flattened, cut to `width` cells with an ellipsis.
+func cell(_ text: String, _ width: Int) -> String {
+    DisplayWidth.truncate(String(text.map { $0 == "\n" || $0 == "\r" ? " " : $0 }), to: width)
 }

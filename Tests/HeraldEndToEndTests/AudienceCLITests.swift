@@ -62,6 +62,22 @@ import Testing
         #expect(refresh.stdout.contains("refreshed 'VIP travellers'"))
     }
 
+    @Test func tablesAlignWideCharactersByDisplayWidth() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let csv = scratch.file("offices.csv", "id,city,staff\n1,東京,12\n2,Lyon,7\n")
+        #expect(try Herald.run(["import", csv, "--db", db, "--table", "offices"]).status == 0)
+        let show = try Herald.run(["audience", "show", "--db", db, "--entity", "offices", "--rule", "true"])
+        let lines = show.stdout.split(separator: "\n").map(String.init)
+        // 東京 takes four cells: the staff column starts at the same cell on every line.
+        func staffColumn(_ line: String) -> Int? {
+            guard let r = line.range(of: line.hasPrefix("ID") ? "STAFF" : (line.contains("東京") ? "12" : "7")) else { return nil }
+            return line[..<r.lowerBound].reduce(0) { $0 + (($1.unicodeScalars.first!.value >= 0x1100) ? 2 : 1) }
+        }
+        let columns = lines.compactMap(staffColumn)
+        #expect(columns.count == 3 && Set(columns).count == 1, "\(show.stdout)")
+    }
+
     @Test(arguments: [
         (
             ["audience", "count", "--entity", "profiles", "--rule", "contry = \"FR\""],

@@ -19,9 +19,12 @@ import Testing
     func counts(_ campaign: String) throws -> [String: Int] {
         let detail = try Executor(store: store).dryRun(try store.loadCampaign(campaign))
         #expect(detail.summary.state == .completed)
-        var out: [String: Int] = [:]
-        for e in detail.edges { out["\(e.fromNode).\(e.port)"] = e.count }
-        return out
+        return Self.counts(detail)
+    }
+
+    /// Population per transition, keyed "node.port".
+    static func counts(_ detail: RunDetail) -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: detail.edges.map { ("\($0.fromNode).\($0.port)", $0.count) })
     }
 
     @Test func welcomeSeries() throws {
@@ -115,7 +118,7 @@ import Testing
         ]
         toProfiles.edges = [Edge(from: "b", to: "c"), Edge(from: "c", to: "m")]
         var detail = try Executor(store: store).dryRun(try store.saveCampaign(toProfiles, replace: false))
-        var counts = Dictionary(uniqueKeysWithValues: detail.edges.map { ("\($0.fromNode).\($0.port)", $0.count) })
+        var counts = Self.counts(detail)
         #expect(counts["c.out"] == (try count("SELECT count(DISTINCT profile_id) FROM bookings WHERE status = 'confirmed'")))
         #expect(counts["c.complement"] == 0)
         #expect(counts["m.out"] == counts["c.out"])
@@ -129,7 +132,7 @@ import Testing
         ]
         toBookings.edges = [Edge(from: "p", to: "c")]
         detail = try Executor(store: store).dryRun(try store.saveCampaign(toBookings, replace: false))
-        counts = Dictionary(uniqueKeysWithValues: detail.edges.map { ("\($0.fromNode).\($0.port)", $0.count) })
+        counts = Self.counts(detail)
         #expect(
             counts["c.out"] == (try count("SELECT count(*) FROM bookings b JOIN profiles p ON p.id = b.profile_id WHERE p.country = 'NL'")))
         let without = try count(
