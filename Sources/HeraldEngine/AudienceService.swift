@@ -1,38 +1,7 @@
 public import Foundation
 import GRDB
-import GRDBSQLite
 public import HeraldCore
 public import HeraldStore
-
-/// Cancels a running audience query from another thread (the interface's Esc, a time limit).
-public final class QueryCancellation: @unchecked Sendable {
-    private let lock = NSLock()
-    private var connection: DatabaseQueue?
-    private var cancelled = false
-
-    public init() {}
-
-    /// Stops the query now; it fails with a `cancelled` error.
-    public func cancel() {
-        lock.lock()
-        defer { lock.unlock() }
-        cancelled = true
-        connection?.interrupt()
-    }
-
-    public var isCancelled: Bool {
-        lock.lock()
-        defer { lock.unlock() }
-        return cancelled
-    }
-
-    func attach(_ queue: DatabaseQueue?) {
-        lock.lock()
-        defer { lock.unlock() }
-        connection = queue
-        if cancelled { queue?.interrupt() }
-    }
-}
 
 /// Where an audience's rows come from: a rule over an entity, a saved audience, or both.
 public struct AudienceSource: Sendable {
@@ -52,46 +21,26 @@ public struct AudienceService: Sendable {
 
     public init(store: Store) { self.store = store }
 
-    /// Read-only connections kept between queries, each with its own authorizer; a query holds
-    /// one connection to itself, so cancelling interrupts that query only.
+    /// Guarded read-only connections kept between queries; a query holds one to itself, so
+    /// cancelling stops that query only.
     final class ReadConnections: @unchecked Sendable {
         private let lock = NSLock()
-        private var idle: [ReadConnection] = []
+        private var idle: [GuardedConnection] = []
 
-        func take(path: String) throws -> ReadConnection {
+        func take(path: String) throws -> GuardedConnection {
             lock.lock()
             if let connection = idle.popLast() {
                 lock.unlock()
                 return connection
             }
             lock.unlock()
-            return try ReadConnection(path: path)
+            return try GuardedConnection(path: path, readOnly: true)
         }
 
-        func give(_ connection: ReadConnection) {
+        func give(_ connection: GuardedConnection) {
             lock.lock()
             if idle.count < 4 { idle.append(connection) }
             lock.unlock()
-        }
-    }
-
-    /// A read-only connection and the authorizer installed on it for its whole life.
-    final class ReadConnection: @unchecked Sendable {
-        let queue: DatabaseQueue
-        let authorizer = ReadAuthorizer()
-
-        init(path: String) throws {
-            var configuration = Configuration()
-            configuration.readonly = true
-            configuration.busyMode = .timeout(10)
-            queue = try DatabaseQueue(path: path, configuration: configuration)
-            let context = Unmanaged.passUnretained(authorizer).toOpaque()
-            try queue.inDatabase { db in _ = sqlite3_set_authorizer(db.sqliteConnection, ReadAuthorizer.callback, context) }
-        }
-
-        deinit {
-            // The callback must not outlive the object it points to.
-            try? queue.inDatabase { db in _ = sqlite3_set_authorizer(db.sqliteConnection, nil, nil) }
         }
     }
 
@@ -130,135 +79,39 @@ public struct AudienceService: Sendable {
         return AudienceSource(entity: entity, rule: parsed)
     }
 
-    /// Runs `body` on a dedicated read-only connection that `cancellation` and `timeLimit` can interrupt.
+    /// What generated reads may touch: the catalog's tables and snapshot members.
+    static func readPolicy(_ catalog: Catalog) -> StatementGuard.Policy {
+        StatementGuard.Policy(readable: Set(catalog.entities.map { $0.name.lowercased() } + ["herald_audience_members"]))
+    }
+
+    /// Runs `body` on a guarded read-only connection that `cancellation` and `timeLimit` can stop.
     /// - Parameter catalog: the catalog the query was compiled with (read again when nil).
     func readOnly<T>(
         cancellation: QueryCancellation?, timeLimit: TimeInterval?, catalog: Catalog? = nil, _ body: (Database) throws -> T
     ) throws -> T {
-        let connection: ReadConnection
-        do { connection = try connections.take(path: store.path) } catch {
-            throw Store.storeError(error, path: store.path)
-        }
+        let policy = Self.readPolicy(try catalog ?? store.catalog())
+        let connection = try connections.take(path: store.path)
         defer { connections.give(connection) }
-        let queue = connection.queue
-        let control = cancellation ?? QueryCancellation()
-        control.attach(queue)
-        defer { control.attach(nil) }
-        let finished = ManagedFlag()
-        if let timeLimit {
-            DispatchQueue.global().asyncAfter(deadline: .now() + timeLimit) { finished.interruptIfRunning(queue) }
-        }
-        defer { finished.set() }
-        // This connection only ever runs generated reads: its authorizer refuses anything else
-        // (writes, PRAGMAs, ATTACH, tables outside the catalog) when a statement is compiled.
-        let guardrail = connection.authorizer
-        guardrail.reset(allowed: Set(try (catalog ?? store.catalog()).entities.map { $0.name.lowercased() } + ["herald_audience_members"]))
-        defer { guardrail.reset(allowed: []) }
-        do {
-            return try queue.read(body)
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_AUTH {
-            throw HeraldError(
-                .internalFailure, "a generated query tried to \(guardrail.refused ?? "do something other than read"); it was refused",
-                cause: error)
-        } catch let error as DatabaseError where error.resultCode == .SQLITE_INTERRUPT {
-            if finished.timedOut {
-                throw HeraldError(.cancelled, "the query ran past its time limit of \(Int(timeLimit ?? 0)) s and was stopped", cause: error)
-            }
-            throw HeraldError(.cancelled, "the query was cancelled", cause: error)
-        } catch {
-            if let refused = guardrail.refused {
-                throw HeraldError(.internalFailure, "a generated query tried to \(refused); it was refused", cause: error)
-            }
-            throw Store.storeError(error, path: store.path)
-        }
+        var shouldStop: (@Sendable () -> Bool)?
+        if let cancellation { shouldStop = { cancellation.isCancelled } }
+        return try connection.run(policy, shouldStop: shouldStop, timeLimit: timeLimit, what: "the query", body)
+    }
+
+    /// Has the guard compile (not run) SQL that fills a snapshot's members, before the store runs
+    /// it in its own transaction: catalog reads and inserts into the members table only (whose
+    /// foreign key has SQLite read the audience list).
+    func vetSnapshotFill(_ sql: String, catalog: Catalog) throws {
+        var policy = Self.readPolicy(catalog)
+        policy.insertable = ["herald_audience_members"]
+        policy.readable.insert("herald_audiences")
+        let connection = try connections.take(path: store.path)
+        defer { connections.give(connection) }
+        try connection.vet(sql, policy)
     }
 
     /// Runs `sql` with the guarded read-only connection (for tests of the guard itself).
     func guardedCount(sql: String) throws -> Int {
         try readOnly(cancellation: nil, timeLimit: 30) { db in try Int.fetchOne(db, sql: sql) ?? 0 }
-    }
-
-    /// Allows reads of catalog tables, the functions the compiler uses, and nothing else.
-    final class ReadAuthorizer: @unchecked Sendable {
-        /// Empty between queries: then only the read transaction itself is allowed.
-        var allowed: Set<String> = []
-        var refused: String?
-
-        func reset(allowed: Set<String>) {
-            self.allowed = allowed
-            refused = nil
-        }
-
-        static let callback:
-            @convention(c) (
-                UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?
-            ) -> Int32 = { context, action, first, second, _, _ in
-                let authorizer = Unmanaged<ReadAuthorizer>.fromOpaque(context!).takeUnretainedValue()
-                let name = { (p: UnsafePointer<CChar>?) in p.map { String(cString: $0).lowercased() } ?? "" }
-                switch action {
-                case SQLITE_SELECT, SQLITE_TRANSACTION, SQLITE_SAVEPOINT:
-                    return SQLITE_OK  // the read transaction GRDB wraps around every access
-                case SQLITE_READ:
-                    let table = name(first)
-                    if authorizer.allowed.contains(table) || ["sqlite_master", "sqlite_schema", "json_each"].contains(table) {
-                        return SQLITE_OK
-                    }
-                    authorizer.refused = "read table '\(table)', which is not in the catalog"
-                    return SQLITE_DENY
-                case SQLITE_UPDATE where ["sqlite_master", "sqlite_schema"].contains(name(first)):
-                    // Reported while SQLite sets up json_each's eponymous table; the connection is
-                    // opened read-only, so nothing can be written anyway.
-                    return SQLITE_OK
-                case SQLITE_FUNCTION:
-                    let function = name(second)
-                    if function == "load_extension" || function.hasPrefix("fts") {
-                        authorizer.refused = "call \(function)()"
-                        return SQLITE_DENY
-                    }
-                    return SQLITE_OK
-                default:
-                    authorizer.refused = "perform SQLite action \(action) on '\(name(first))' (not a read)"
-                    return SQLITE_DENY
-                }
-            }
-    }
-
-    final class ManagedFlag: @unchecked Sendable {
-        private let lock = NSLock()
-        private var value = false
-        private var timeout = false
-        var isSet: Bool {
-            lock.lock()
-            defer { lock.unlock() }
-            return value
-        }
-        var timedOut: Bool {
-            get {
-                lock.lock()
-                defer { lock.unlock() }
-                return timeout
-            }
-            set {
-                lock.lock()
-                timeout = newValue
-                lock.unlock()
-            }
-        }
-        func set() {
-            lock.lock()
-            value = true
-            lock.unlock()
-        }
-
-        /// Interrupts the query unless it has finished; atomic with `set()`, so a connection
-        /// handed to the next query is never interrupted by an old timer.
-        func interruptIfRunning(_ queue: DatabaseQueue) {
-            lock.lock()
-            defer { lock.unlock() }
-            guard !value else { return }
-            timeout = true
-            queue.interrupt()
-        }
     }
 
     /// The exact number of rows.
@@ -451,10 +304,12 @@ public struct AudienceService: Sendable {
         if source.rule.audiences.contains(where: { $0.lowercased() == name.lowercased() }) {
             throw HeraldError(.invalidInput, "--rule: an audience cannot be defined by membership in itself")
         }
-        let compiled = try compiler().selectKeys(entity: source.entity, rule: source.rule)
+        let compiler = try compiler()
+        let compiled = try compiler.selectKeys(entity: source.entity, rule: source.rule)
         let saved = try store.saveAudience(
             name: name, entity: source.entity, rule: source.rule.text, snapshot: snapshot, description: description, replace: replace,
-            keysSQL: snapshot ? compiled.sql : nil, arguments: compiled.arguments.statementArguments)
+            keysSQL: snapshot ? compiled.sql : nil, arguments: compiled.arguments.statementArguments,
+            vet: { try vetSnapshotFill($0, catalog: compiler.catalog) })
         if snapshot { return saved }
         return try refresh(name: saved.name)
     }
@@ -463,8 +318,11 @@ public struct AudienceService: Sendable {
     public func refresh(name: String) throws -> SavedAudience {
         let saved = try store.audience(named: name)
         let rule = try Self.parse(saved.rule, field: "stored rule of '\(saved.name)'")
-        let compiled = try compiler().selectKeys(entity: saved.entity, rule: rule)
-        return try store.refreshAudience(named: saved.name, keysSQL: compiled.sql, arguments: compiled.arguments.statementArguments)
+        let compiler = try compiler()
+        let compiled = try compiler.selectKeys(entity: saved.entity, rule: rule)
+        return try store.refreshAudience(
+            named: saved.name, keysSQL: compiled.sql, arguments: compiled.arguments.statementArguments,
+            vet: { try vetSnapshotFill($0, catalog: compiler.catalog) })
     }
 
     /// Streams the keys (and columns) of the source as CSV lines to `write`, never holding all rows.
@@ -556,7 +414,7 @@ public struct AudienceService: Sendable {
             name: name, entity: entity.name, rule: "imported from \((file as NSString).lastPathComponent)", snapshot: true,
             description: "key list imported from \((file as NSString).lastPathComponent)", replace: replace,
             keysSQL: "SELECT DISTINCT t.\(key) AS key FROM json_each(?) j JOIN \(table) t ON t.\(key) = j.value",
-            arguments: [keysJSON])
+            arguments: [keysJSON], vet: { try vetSnapshotFill($0, catalog: catalog) })
     }
 }
 

@@ -28,10 +28,11 @@ public struct Executor: Sendable {
     ///
     /// - Parameters:
     ///   - events: called (on the executing thread) as the run progresses.
-    ///   - isCancelled: polled between nodes; a cancelled run is stored as stopped.
+    ///   - isCancelled: polled between nodes and while a node's statements run (through SQLite's
+    ///     progress handler); a cancelled run is stored as stopped.
     public func dryRun(
         _ stored: StoredCampaign, events: @Sendable (RunEvent) -> Void = { _ in },
-        isCancelled: @Sendable () -> Bool = { false }
+        isCancelled: @escaping @Sendable () -> Bool = { false }
     ) throws -> RunDetail {
         let catalog = try store.catalog()
         try CampaignValidator(catalog: catalog, audiences: try store.audienceEntities()).requireValid(stored.campaign)
@@ -57,52 +58,92 @@ public struct Executor: Sendable {
             return "herald_work_\(runID)_\(tableCounter)"
         }
 
+        // Generated SQL runs on a guarded connection of its own: it may read the catalog's tables
+        // and snapshot members, and create, fill, read and drop this run's work tables, nothing
+        // else; a cancellation stops the statement in progress.
+        let work: GuardedConnection
+        do { work = try GuardedConnection(path: store.path, readOnly: false) } catch {
+            try? store.write { db in try RunRepository.finishRun(db, runID: runID, state: .failed, error: "\(error)") }
+            throw error
+        }
+        var policy = AudienceService.readPolicy(catalog)
+        policy.workPrefix = "herald_work_\(runID)_"
+
         var failure: HeraldError?
-        for id in order {
-            if isCancelled() {
-                try store.write { db in
-                    try RunRepository.log(db, runID: runID, nodeID: nil, level: "warning", message: "run stopped by the user")
-                    try RunRepository.finishRun(db, runID: runID, state: .stopped, error: nil)
-                }
-                failure = HeraldError(.cancelled, "dry run of '\(campaign.name)' stopped")
-                break
+        var finished = false
+        func stop() throws {
+            try store.write { db in
+                try RunRepository.log(db, runID: runID, nodeID: nil, level: "warning", message: "run stopped by the user")
+                try RunRepository.finishRun(db, runID: runID, state: .stopped, error: nil)
             }
-            guard let node = campaign.node(id) else { continue }
-            let outEdges = campaign.outbound(id)
-            if skipped.contains(id) {
-                try store.write { db in
-                    try RunRepository.markNodeFinished(
-                        db, runID: runID, nodeID: id, state: .skipped, inputCount: nil, durationMS: 0,
-                        detail: "no population reached this node", error: nil)
+            finished = true
+            failure = HeraldError(.cancelled, "dry run of '\(campaign.name)' stopped")
+        }
+        do {
+            for id in order {
+                if isCancelled() {
+                    try stop()
+                    break
                 }
-                for e in outEdges { skipped.insert(e.to) }
-                events(.nodeFinished(id, state: .skipped, inputCount: nil, outputs: [:], detail: nil))
-                continue
-            }
-            try store.write { db in try RunRepository.markNodeRunning(db, runID: runID, nodeID: id) }
-            events(.nodeStarted(id))
-            let started = DispatchTime.now()
-            do {
-                let result = try store.write { db -> NodeOutcome in
-                    let outcome = try execute(
-                        node, db: db, compiler: compiler, catalog: catalog, input: inboundTable[id],
-                        inputEntity: inboundEntity[id], newTable: newTableName)
-                    let ms = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
+                guard let node = campaign.node(id) else { continue }
+                let outEdges = campaign.outbound(id)
+                if skipped.contains(id) {
+                    try store.write { db in
+                        try RunRepository.markNodeFinished(
+                            db, runID: runID, nodeID: id, state: .skipped, inputCount: nil, durationMS: 0,
+                            detail: "no population reached this node", error: nil)
+                    }
+                    for e in outEdges { skipped.insert(e.to) }
+                    events(.nodeFinished(id, state: .skipped, inputCount: nil, outputs: [:], detail: nil))
+                    continue
+                }
+                try store.write { db in try RunRepository.markNodeRunning(db, runID: runID, nodeID: id) }
+                events(.nodeStarted(id))
+                let started = DispatchTime.now()
+                let result: NodeOutcome
+                do {
+                    result = try work.run(policy, shouldStop: isCancelled, what: "node '\(id)'") { db in
+                        try execute(
+                            node, db: db, compiler: compiler, catalog: catalog, input: inboundTable[id], inputEntity: inboundEntity[id],
+                            newTable: newTableName)
+                    }
+                } catch let error as HeraldError where error.code == .cancelled {
+                    try store.write { db in
+                        try RunRepository.markNodeFinished(
+                            db, runID: runID, nodeID: id, state: .stopped, inputCount: nil, durationMS: 0, detail: nil, error: nil)
+                    }
+                    events(.nodeFinished(id, state: .stopped, inputCount: nil, outputs: [:], detail: nil))
+                    try stop()
+                    break
+                } catch {
+                    let message = "\(error)"
+                    try store.write { db in
+                        try RunRepository.markNodeFinished(
+                            db, runID: runID, nodeID: id, state: .failed, inputCount: nil, durationMS: 0, detail: nil, error: message)
+                        try RunRepository.log(db, runID: runID, nodeID: id, level: "error", message: message)
+                        try RunRepository.finishRun(db, runID: runID, state: .failed, error: "node '\(id)': \(message)")
+                    }
+                    finished = true
+                    events(.nodeFinished(id, state: .failed, inputCount: nil, outputs: [:], detail: message))
+                    failure = HeraldError(.validation, "dry run of '\(campaign.name)' failed at node '\(id)': \(message)", cause: error)
+                    break
+                }
+                created.append(contentsOf: result.created)
+                let ms = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
+                try store.write { db in
                     for port in node.outputPorts {
                         let to = outEdges.first { $0.port == port }?.to
                         try RunRepository.recordEdge(
-                            db, runID: runID, fromNode: id, port: port, toNode: to, workTable: outcome.tables[port],
-                            count: outcome.counts[port] ?? 0)
+                            db, runID: runID, fromNode: id, port: port, toNode: to, workTable: result.tables[port],
+                            count: result.counts[port] ?? 0)
                     }
                     try RunRepository.markNodeFinished(
-                        db, runID: runID, nodeID: id, state: .completed, inputCount: outcome.inputCount, durationMS: ms,
-                        detail: outcome.detail, error: nil)
-                    if let log = outcome.log {
+                        db, runID: runID, nodeID: id, state: .completed, inputCount: result.inputCount, durationMS: ms,
+                        detail: result.detail, error: nil)
+                    if let log = result.log {
                         try RunRepository.log(db, runID: runID, nodeID: id, level: "info", message: log)
                     }
-                    return outcome
                 }
-                created.append(contentsOf: result.created)
                 for e in outEdges {
                     let count = result.counts[e.port] ?? 0
                     if let table = result.tables[e.port], count > 0 || result.emitEmpty {
@@ -113,23 +154,18 @@ public struct Executor: Sendable {
                     }
                 }
                 events(.nodeFinished(id, state: .completed, inputCount: result.inputCount, outputs: result.counts, detail: result.detail))
-            } catch {
-                let message = "\(error)"
-                try store.write { db in
-                    try RunRepository.markNodeFinished(
-                        db, runID: runID, nodeID: id, state: .failed, inputCount: nil, durationMS: 0, detail: nil, error: message)
-                    try RunRepository.log(db, runID: runID, nodeID: id, level: "error", message: message)
-                    try RunRepository.finishRun(db, runID: runID, state: .failed, error: "node '\(id)': \(message)")
-                }
-                events(.nodeFinished(id, state: .failed, inputCount: nil, outputs: [:], detail: message))
-                failure = HeraldError(.validation, "dry run of '\(campaign.name)' failed at node '\(id)': \(message)", cause: error)
-                break
             }
-        }
-        // A dry run keeps its counts, not its populations: drop the work tables.
-        try store.write { db in
-            for table in created { try db.execute(sql: "DROP TABLE IF EXISTS \(dialect.quote(table))") }
-            if failure == nil { try RunRepository.finishRun(db, runID: runID, state: .completed, error: nil) }
+            // A dry run keeps its counts, not its populations: drop the work tables.
+            try work.run(policy, what: "removing the work tables") { db in
+                for table in created { try db.execute(sql: "DROP TABLE IF EXISTS \(dialect.quote(table))") }
+            }
+            if !finished { try store.write { db in try RunRepository.finishRun(db, runID: runID, state: .completed, error: nil) } }
+        } catch {
+            // Whatever failed between nodes (the store itself, most likely), the run must not stay `running`.
+            if !finished {
+                try? store.write { db in try RunRepository.finishRun(db, runID: runID, state: .failed, error: "\(error)") }
+            }
+            throw error
         }
         let detail = try store.runDetail(runID)
         events(.finished(detail))

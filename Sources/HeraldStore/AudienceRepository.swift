@@ -102,10 +102,12 @@ extension Store {
     }
 
     /// Saves an audience definition; `keysSQL` (with its arguments) fills a snapshot's members.
+    /// - Parameter vet: sees each statement built around `keysSQL` before it runs, and throws to
+    ///   refuse it (the engine compiles it under its statement guard).
     @discardableResult
     public func saveAudience(
         name: String, entity: String, rule: String, snapshot: Bool, description: String, replace: Bool,
-        keysSQL: String?, arguments: StatementArguments
+        keysSQL: String?, arguments: StatementArguments, vet: (String) throws -> Void
     ) throws -> SavedAudience {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw HeraldError(.invalidInput, "name: the audience name is empty") }
@@ -124,9 +126,9 @@ extension Store {
                     """, arguments: [trimmed, entity, rule, snapshot ? "snapshot" : "live", description, now, now])
             let id = db.lastInsertedRowID
             if let keysSQL {
-                try db.execute(
-                    sql: "INSERT INTO herald_audience_members (audience_id, member_key) SELECT \(id), key FROM (\(keysSQL))",
-                    arguments: arguments)
+                let fill = Self.fillMembers(audienceID: id, keysSQL: keysSQL)
+                try vet(fill)
+                try db.execute(sql: fill, arguments: arguments)
                 try db.execute(
                     sql:
                         "UPDATE herald_audiences SET member_count = (SELECT count(*) FROM herald_audience_members WHERE audience_id = ?) WHERE id = ?",
@@ -137,14 +139,17 @@ extension Store {
     }
 
     /// Recomputes a snapshot's members (or records a live audience's current size).
-    public func refreshAudience(named name: String, keysSQL: String, arguments: StatementArguments) throws -> SavedAudience {
+    /// - Parameter vet: as for `saveAudience`; also sees a live audience's counting statement.
+    public func refreshAudience(
+        named name: String, keysSQL: String, arguments: StatementArguments, vet: (String) throws -> Void
+    ) throws -> SavedAudience {
         try write { db in
             let audience = try Self.audience(db, named: name)
             if audience.snapshot {
+                let fill = Self.fillMembers(audienceID: audience.id, keysSQL: keysSQL)
+                try vet(fill)
                 try db.execute(sql: "DELETE FROM herald_audience_members WHERE audience_id = ?", arguments: [audience.id])
-                try db.execute(
-                    sql: "INSERT INTO herald_audience_members (audience_id, member_key) SELECT \(audience.id), key FROM (\(keysSQL))",
-                    arguments: arguments)
+                try db.execute(sql: fill, arguments: arguments)
                 try db.execute(
                     sql: "UPDATE herald_audiences SET member_count = ?, refreshed_at = ? WHERE id = ?",
                     arguments: [
@@ -153,13 +158,19 @@ extension Store {
                         Store.timestamp(), audience.id,
                     ])
             } else {
-                let count = try Int.fetchOne(db, sql: "SELECT count(*) FROM (\(keysSQL))", arguments: arguments)
+                let counting = "SELECT count(*) FROM (\(keysSQL))"
+                try vet(counting)
+                let count = try Int.fetchOne(db, sql: counting, arguments: arguments)
                 try db.execute(
                     sql: "UPDATE herald_audiences SET member_count = ?, refreshed_at = ? WHERE id = ?",
                     arguments: [count, Store.timestamp(), audience.id])
             }
             return try Self.audience(db, named: audience.name)
         }
+    }
+
+    static func fillMembers(audienceID: Int64, keysSQL: String) -> String {
+        "INSERT INTO herald_audience_members (audience_id, member_key) SELECT \(audienceID), key FROM (\(keysSQL))"
     }
 
     public func renameAudience(named name: String, to newName: String) throws {

@@ -149,6 +149,29 @@ enum Migrations {
                     ) WITHOUT ROWID;
                     """)
         }
+        // A node whose statement was stopped mid-way by the user is `stopped`, like its run.
+        // SQLite cannot change a CHECK constraint in place: the table is rebuilt.
+        migrator.registerMigration("v2: stopped nodes") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE herald_run_nodes_v2 (
+                        run_id INTEGER NOT NULL REFERENCES herald_runs(id) ON DELETE CASCADE,
+                        node_id TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'completed', 'failed', 'skipped', 'stopped')),
+                        input_count INTEGER,
+                        started_at TEXT,
+                        finished_at TEXT,
+                        duration_ms INTEGER,
+                        detail TEXT,
+                        error TEXT,
+                        PRIMARY KEY (run_id, node_id)
+                    ) WITHOUT ROWID;
+                    INSERT INTO herald_run_nodes_v2 SELECT run_id, node_id, state, input_count, started_at, finished_at, duration_ms, detail, error
+                        FROM herald_run_nodes;
+                    DROP TABLE herald_run_nodes;
+                    ALTER TABLE herald_run_nodes_v2 RENAME TO herald_run_nodes;
+                    """)
+        }
         return migrator
     }
 }

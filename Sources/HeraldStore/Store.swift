@@ -58,7 +58,7 @@ public struct Store: Sendable {
 
     /// `herald_hash(seed, value)`: FNV-1a over the value's text, for seeded sampling of
     /// populations whose keys are not integers.
-    static let hashFunction = DatabaseFunction("herald_hash", argumentCount: 2, pure: true) { values in
+    public static let hashFunction = DatabaseFunction("herald_hash", argumentCount: 2, pure: true) { values in
         let seed = Int64.fromDatabaseValue(values[0]) ?? 0
         var hash: UInt64 = 0xcbf2_9ce4_8422_2325 ^ UInt64(bitPattern: seed)
         let text = String.fromDatabaseValue(values[1]) ?? ""

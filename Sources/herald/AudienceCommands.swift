@@ -51,7 +51,7 @@ struct AudienceCommand: ParsableCommand {
         func run() throws {
             let service = AudienceService(store: try Store.open(path: store.db))
             let resolved = try source.source(service)
-            let n = try service.count(resolved, timeLimit: source.timeLimit)
+            let n = try Interruption.cancellable { try service.count(resolved, cancellation: $0, timeLimit: source.timeLimit) }
             if output.json {
                 printJSON(
                     .object([("count", .integer(Int64(n))), ("entity", .string(resolved.entity)), ("rule", .string(resolved.rule.text))]))

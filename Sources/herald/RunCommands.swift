@@ -24,8 +24,12 @@ struct RunCommand: ParsableCommand {
         let total = stored.campaign.nodes.count
         let bar = ProgressBar(title: "dry run")
         let finished = Counter()
-        let detail = try Executor(store: db).dryRun(stored) { event in
-            if case .nodeFinished = event { bar.update(Double(finished.increment()) / Double(max(total, 1))) }
+        let detail = try Interruption.cancellable { cancellation in
+            try Executor(store: db).dryRun(
+                stored,
+                events: { event in
+                    if case .nodeFinished = event { bar.update(Double(finished.increment()) / Double(max(total, 1))) }
+                }, isCancelled: { cancellation.isCancelled })
         }
         bar.finish()
         if output.json {

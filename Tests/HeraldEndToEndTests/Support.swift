@@ -18,7 +18,10 @@ enum Herald {
     }
 
     @discardableResult
-    static func run(_ arguments: [String], environment: [String: String] = [:], in directory: String? = nil) throws -> Result {
+    /// - Parameter interruptAfter: sends SIGINT (Ctrl-C) this many seconds after the start.
+    static func run(
+        _ arguments: [String], environment: [String: String] = [:], in directory: String? = nil, interruptAfter: TimeInterval? = nil
+    ) throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw Failure("no herald executable at \(binary); run 'swift build' first or set HERALD_BIN")
         }
@@ -36,6 +39,9 @@ enum Herald {
         process.standardError = err
         process.standardInput = FileHandle.nullDevice
         try process.run()
+        if let interruptAfter {
+            DispatchQueue.global().asyncAfter(deadline: .now() + interruptAfter) { process.interrupt() }
+        }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
         process.waitUntilExit()

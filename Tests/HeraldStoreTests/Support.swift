@@ -44,3 +44,19 @@ final class Scratch {
         return path
     }()
 }
+
+extension Store {
+    /// A 200,000-row `nodes` table linked to itself without an index, so a rule like
+    /// `nodes.count(weight > 2) > 1` is a quadratic correlated count: minutes of work unless
+    /// something stops it.
+    func addSlowNodes() throws {
+        try write { db in
+            try db.execute(sql: "CREATE TABLE nodes (id INTEGER PRIMARY KEY, parent_id INTEGER, weight INTEGER)")
+            try db.execute(
+                sql:
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000) INSERT INTO nodes SELECT i, i / 3, i % 7 FROM n"
+            )
+        }
+        try declareReference(entity: "nodes", column: "parent_id", target: "nodes", targetColumn: nil)
+    }
+}

@@ -1,0 +1,239 @@
+import Foundation
+import GRDB
+import GRDBSQLite
+import HeraldCore
+import HeraldStore
+import Synchronization
+
+/// Cancels a running audience query or dry run from another thread (the interface's Esc, Ctrl-C).
+/// The query's connection polls it through SQLite's progress handler, so it stops within a few
+/// thousand virtual-machine steps, mid-statement.
+public final class QueryCancellation: Sendable {
+    private let flag = Atomic<Bool>(false)
+
+    public init() {}
+
+    /// Stops the query; it fails with a `cancelled` error.
+    public func cancel() { flag.store(true, ordering: .relaxed) }
+
+    public var isCancelled: Bool { flag.load(ordering: .relaxed) }
+}
+
+/// What generated SQL may do on one connection. SQLite enforces it twice: its authorizer refuses
+/// any statement that would touch something else while the statement compiles, and its progress
+/// handler stops a running statement when it is cancelled or past its deadline.
+///
+/// A guard lives as long as its connection and is armed for one piece of work at a time, on the
+/// thread that runs it; between pieces of work it allows nothing but transaction control.
+final class StatementGuard: @unchecked Sendable {
+    struct Policy: Sendable {
+        /// Tables (lower-cased) that may be read.
+        var readable: Set<String> = []
+        /// Tables (lower-cased) that may receive rows.
+        var insertable: Set<String> = []
+        /// Tables named with this prefix (lower-cased) may be created, filled, read and dropped.
+        var workPrefix: String?
+
+        static let nothing = Policy()
+    }
+
+    private(set) var policy = Policy.nothing
+    /// What the last refused statement tried to do, in words.
+    private(set) var refused: String?
+    private var shouldStop: (@Sendable () -> Bool)?
+    private var deadline: UInt64 = 0
+    /// Whether the progress handler stopped the work because its deadline passed.
+    private(set) var timedOut = false
+    /// Set once a statement is allowed to drop a work table: SQLite then also clears that
+    /// table's rows from its statistics tables.
+    private var droppingWork = false
+
+    /// The virtual-machine steps between two looks at the cancellation flag and the clock.
+    static let stepsBetweenChecks: Int32 = 2_000
+
+    func arm(_ policy: Policy, shouldStop: (@Sendable () -> Bool)? = nil, timeLimit: TimeInterval? = nil) {
+        self.policy = policy
+        self.shouldStop = shouldStop
+        deadline = timeLimit.map { DispatchTime.now().uptimeNanoseconds + UInt64(max(0, $0) * 1e9) } ?? 0
+        refused = nil
+        timedOut = false
+        droppingWork = false
+    }
+
+    func disarm() {
+        policy = .nothing
+        shouldStop = nil
+        deadline = 0
+        droppingWork = false
+    }
+
+    /// Installs the authorizer and the progress handler on a connection; `uninstall` must run
+    /// before the guard is released.
+    func install(on db: Database) {
+        let context = Unmanaged.passUnretained(self).toOpaque()
+        sqlite3_set_authorizer(db.sqliteConnection, Self.authorize, context)
+        sqlite3_progress_handler(db.sqliteConnection, Self.stepsBetweenChecks, Self.progress, context)
+    }
+
+    func uninstall(from db: Database) {
+        sqlite3_set_authorizer(db.sqliteConnection, nil, nil)
+        sqlite3_progress_handler(db.sqliteConnection, 0, nil, nil)
+    }
+
+    private static let progress: @convention(c) (UnsafeMutableRawPointer?) -> Int32 = { context in
+        let guardian = Unmanaged<StatementGuard>.fromOpaque(context!).takeUnretainedValue()
+        if let stop = guardian.shouldStop, stop() { return 1 }
+        if guardian.deadline != 0 && DispatchTime.now().uptimeNanoseconds >= guardian.deadline {
+            guardian.timedOut = true
+            return 1
+        }
+        return 0
+    }
+
+    private static let authorize:
+        @convention(c) (
+            UnsafeMutableRawPointer?, Int32, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?, UnsafePointer<CChar>?
+        ) -> Int32 = { context, action, first, second, _, _ in
+            let guardian = Unmanaged<StatementGuard>.fromOpaque(context!).takeUnretainedValue()
+            if let reason = guardian.refusal(action, first.map { String(cString: $0).lowercased() } ?? "", second) {
+                guardian.refused = reason
+                return SQLITE_DENY
+            }
+            return SQLITE_OK
+        }
+
+    private static let schemaTables: Set<String> = ["sqlite_master", "sqlite_schema", "sqlite_temp_master"]
+
+    private func isWork(_ table: String) -> Bool {
+        guard let prefix = policy.workPrefix else { return false }
+        return table.hasPrefix(prefix)
+    }
+
+    /// Nil when the action is allowed, else what it would have done.
+    private func refusal(_ action: Int32, _ name: String, _ second: UnsafePointer<CChar>?) -> String? {
+        switch action {
+        case SQLITE_SELECT, SQLITE_TRANSACTION, SQLITE_SAVEPOINT:
+            return nil  // the transaction GRDB wraps around every access
+        case SQLITE_READ:
+            if policy.readable.contains(name) || isWork(name) || Self.schemaTables.contains(name) || name == "json_each" { return nil }
+            if droppingWork && name.hasPrefix("sqlite_stat") { return nil }
+            return "read table '\(name)', which is not in the catalog"
+        case SQLITE_INSERT, SQLITE_DELETE, SQLITE_UPDATE:
+            if isWork(name) || (action == SQLITE_INSERT && policy.insertable.contains(name)) { return nil }
+            // Reported while SQLite records a work table's creation or removal in its schema,
+            // and while it sets up json_each's eponymous table. Statements cannot write the
+            // schema table themselves (that needs a PRAGMA, which is refused).
+            if Self.schemaTables.contains(name) { return nil }
+            if action == SQLITE_DELETE && droppingWork && name.hasPrefix("sqlite_stat") { return nil }
+            return "write to table '\(name)'"
+        case SQLITE_CREATE_TABLE, SQLITE_DROP_TABLE:
+            if isWork(name) {
+                if action == SQLITE_DROP_TABLE { droppingWork = true }
+                return nil
+            }
+            return "\(action == SQLITE_CREATE_TABLE ? "create" : "drop") table '\(name)'"
+        case SQLITE_CREATE_INDEX, SQLITE_DROP_INDEX:
+            // The index's table comes second; work tables get their primary-key index this way.
+            let table = second.map { String(cString: $0).lowercased() } ?? ""
+            if isWork(table) { return nil }
+            return "change index '\(name)' on '\(table)'"
+        case SQLITE_FUNCTION:
+            let function = second.map { String(cString: $0).lowercased() } ?? ""
+            if function == "load_extension" || function.hasPrefix("fts") { return "call \(function)()" }
+            return nil
+        default:
+            return "perform SQLite action \(action) on '\(name)' (not a read)"
+        }
+    }
+
+    /// Turns what SQLite reported for guarded work into the message a user sees.
+    func translate(_ error: any Error, path: String, timeLimit: TimeInterval?, what: String) -> HeraldError {
+        if let error = error as? HeraldError { return error }
+        if let database = error as? DatabaseError {
+            if database.resultCode == .SQLITE_AUTH || (refused != nil && database.resultCode == .SQLITE_ERROR) {
+                return HeraldError(
+                    .internalFailure, "a generated statement tried to \(refused ?? "do something it may not do"); it was refused",
+                    cause: error)
+            }
+            if database.resultCode == .SQLITE_INTERRUPT {
+                if timedOut {
+                    return HeraldError(
+                        .cancelled, "\(what) ran past its time limit of \(Self.seconds(timeLimit ?? 0)) and was stopped", cause: error)
+                }
+                return HeraldError(.cancelled, "\(what) was cancelled", cause: error)
+            }
+        }
+        return Store.storeError(error, path: path)
+    }
+
+    static func seconds(_ t: TimeInterval) -> String {
+        t == t.rounded() ? "\(Int(t)) s" : String(format: "%.1f s", t)
+    }
+}
+
+/// A connection of its own for SQL the engine generates, with a `StatementGuard` installed for
+/// its whole life. Read-only connections answer audience queries; a writable one materialises a
+/// dry run's populations into that run's work tables.
+final class GuardedConnection: @unchecked Sendable {
+    let queue: DatabaseQueue
+    let guardian = StatementGuard()
+    let path: String
+
+    init(path: String, readOnly: Bool) throws {
+        var configuration = Configuration()
+        configuration.readonly = readOnly
+        configuration.busyMode = .timeout(10)
+        configuration.label = readOnly ? "herald-guarded-read" : "herald-guarded-work"
+        configuration.prepareDatabase { db in db.add(function: Store.hashFunction) }
+        self.path = path
+        do { queue = try DatabaseQueue(path: path, configuration: configuration) } catch { throw Store.storeError(error, path: path) }
+        let guardian = self.guardian
+        queue.inDatabase { db in guardian.install(on: db) }
+    }
+
+    deinit {
+        // The callbacks must not outlive the object they point to.
+        let guardian = self.guardian
+        queue.inDatabase { db in guardian.uninstall(from: db) }
+    }
+
+    /// Runs `body` in a transaction (a read, or a write when the connection is writable) under
+    /// `policy`, stopping it when `shouldStop` says so or after `timeLimit`.
+    func run<T>(
+        _ policy: StatementGuard.Policy, shouldStop: (@Sendable () -> Bool)? = nil, timeLimit: TimeInterval? = nil, what: String,
+        _ body: (Database) throws -> T
+    ) throws -> T {
+        guardian.arm(policy, shouldStop: shouldStop, timeLimit: timeLimit)
+        defer { guardian.disarm() }
+        do {
+            if queue.configuration.readonly { return try queue.read(body) }
+            // Take the write lock when the work starts, so a busy store makes it wait rather than
+            // fail halfway through.
+            var result: T?
+            try queue.writeWithoutTransaction { db in
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+            }
+            return result!
+        } catch {
+            throw guardian.translate(error, path: path, timeLimit: timeLimit, what: what)
+        }
+    }
+
+    /// Compiles every statement of `sql` under `policy` without running any: the guard's verdict
+    /// on SQL that another connection will run inside a larger transaction.
+    func vet(_ sql: String, _ policy: StatementGuard.Policy) throws {
+        guardian.arm(policy)
+        defer { guardian.disarm() }
+        do {
+            try queue.inDatabase { db in
+                let statements = try db.allStatements(sql: sql)
+                while try statements.next() != nil {}
+            }
+        } catch {
+            throw guardian.translate(error, path: path, timeLimit: nil, what: "the statement")
+        }
+    }
+}
