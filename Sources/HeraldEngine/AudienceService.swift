@@ -18,6 +18,7 @@ public struct AudienceSource: Sendable {
 public struct AudienceService: Sendable {
     public let store: Store
     let connections = ReadConnections()
+    let compilers = KeyedMemo<RuleCompiler>()
 
     public init(store: Store) { self.store = store }
 
@@ -58,8 +59,20 @@ public struct AudienceService: Sendable {
         }
     }
 
+    /// A compiler for the current catalog and saved audiences, with `now` taken at this call.
+    /// Building one costs a catalog read and a parse of every saved audience; it is kept until
+    /// one of its inputs changes, so a count on an indexed column costs little more than its SQL.
     public func compiler(variables: [String: Literal] = [:], timeZone: TimeZone = TimeZone(identifier: "UTC")!) throws -> RuleCompiler {
-        RuleCompiler(catalog: try store.catalog(), variables: variables, audiences: try definitions(), timeZone: timeZone)
+        let key =
+            try store.definitionsSignature() + "\u{1d}" + timeZone.identifier + "\u{1d}"
+            + variables.keys.sorted().map { "\($0)=\(String(reflecting: variables[$0]!))" }.joined(separator: "\u{1f}")
+        if var cached = compilers.get(key) {
+            cached.now = Date()
+            return cached
+        }
+        let compiler = RuleCompiler(catalog: try store.catalog(), variables: variables, audiences: try definitions(), timeZone: timeZone)
+        compilers.set(key, compiler)
+        return compiler
     }
 
     /// Resolves `[NAME] [--entity E] [--rule R]`: a saved audience, a rule, or the audience narrowed by the rule.

@@ -13,18 +13,33 @@ extension Store {
     /// Memoised: rediscovered only when the schema or the overrides change (one small query to know).
     public func catalog() throws -> Catalog {
         try read { db in
-            let key =
-                try String.fetchOne(
-                    db,
-                    sql: """
-                        SELECT (SELECT schema_version FROM pragma_schema_version) || '|' ||
-                          coalesce((SELECT group_concat(entity || char(31) || kind || char(31) || name || char(31) || value, char(30))
-                                    FROM herald_catalog_overrides), '')
-                        """) ?? ""
+            let key = try String.fetchOne(db.cachedStatement(sql: "SELECT \(Self.catalogKey)")) ?? ""
             if let cached = catalogCache.get(key) { return cached }
             let catalog = try CatalogDiscovery.catalog(db)
             catalogCache.set(key, catalog)
             return catalog
+        }
+    }
+
+    /// An SQL expression that changes whenever the schema or the catalog overrides change.
+    static let catalogKey = """
+        (SELECT schema_version FROM pragma_schema_version) || '|' ||
+          coalesce((SELECT group_concat(entity || char(31) || kind || char(31) || name || char(31) || value, char(30))
+                    FROM herald_catalog_overrides), '')
+        """
+
+    /// Changes whenever anything a rule compiles against changes: the schema, the catalog
+    /// overrides, or a saved audience's definition (not its members).
+    public func definitionsSignature() throws -> String {
+        try read { db in
+            // Cached: preparing this statement costs more than running it.
+            try String.fetchOne(
+                db.cachedStatement(
+                    sql: """
+                        SELECT \(Self.catalogKey) || char(29) ||
+                          coalesce((SELECT group_concat(id || char(31) || name || char(31) || entity || char(31) || kind || char(31) || rule, char(30))
+                                    FROM (SELECT * FROM herald_audiences ORDER BY id)), '')
+                        """)) ?? ""
         }
     }
 
@@ -300,22 +315,25 @@ public enum CatalogDiscovery {
     }
 }
 
-/// The last catalog discovered, with the schema/overrides key it was discovered under.
-final class CatalogCache: @unchecked Sendable {
+/// One value remembered with the key it was computed under: the last catalog discovered (keyed
+/// by schema and overrides), the last rule compiler built (keyed by its definitions).
+public final class KeyedMemo<Value: Sendable>: @unchecked Sendable {
     private let lock = NSLock()
     private var key: String?
-    private var value: Catalog?
+    private var value: Value?
 
-    func get(_ key: String) -> Catalog? {
+    public init() {}
+
+    public func get(_ key: String) -> Value? {
         lock.lock()
         defer { lock.unlock() }
         return self.key == key ? value : nil
     }
 
-    func set(_ key: String, _ catalog: Catalog) {
+    public func set(_ key: String, _ value: Value) {
         lock.lock()
         self.key = key
-        value = catalog
+        self.value = value
         lock.unlock()
     }
 }

@@ -9,7 +9,7 @@ public import HeraldCore
 public struct Store: Sendable {
     public let writer: DatabasePool
     public let path: String
-    let catalogCache = CatalogCache()
+    let catalogCache = KeyedMemo<Catalog>()
 
     /// SQLite's 16-byte file header.
     static let sqliteHeader = Array("SQLite format 3\u{0}".utf8)

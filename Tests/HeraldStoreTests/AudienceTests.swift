@@ -46,6 +46,40 @@ import Testing
                 ))
     }
 
+    /// The compiler is kept between queries; anything it was built from changing must show at once.
+    @Test func theKeptCompilerFollowsEveryDefinitionChange() throws {
+        #expect(throws: HeraldError.self) { try count(#"in_audience("Lyon") and country = "FR""#) }
+        _ = try service.save(
+            name: "Lyon", source: AudienceSource(entity: "profiles", rule: try Rule(parsing: #"city = "Lyon""#)), snapshot: false,
+            description: "", replace: false)
+        let lyon = try sql("SELECT count(*) FROM profiles WHERE city = 'Lyon'")
+        #expect(try count(#"in_audience("Lyon")"#) == lyon)
+        // Redefined under the same name: the new rule is used.
+        _ = try service.save(
+            name: "Lyon", source: AudienceSource(entity: "profiles", rule: try Rule(parsing: #"city = "Paris""#)), snapshot: false,
+            description: "", replace: true)
+        #expect(try count(#"in_audience("Lyon")"#) == (try sql("SELECT count(*) FROM profiles WHERE city = 'Paris'")))
+        // A renamed link and a hidden attribute change what rules may say.
+        try store.renameLink(entity: "profiles", link: "bookings", to: "trips")
+        #expect(
+            try count("trips.any()")
+                == (try sql("SELECT count(*) FROM profiles p WHERE EXISTS (SELECT 1 FROM bookings b WHERE b.profile_id = p.id)")))
+        #expect(throws: HeraldError.self) { try count("bookings.any()") }
+        try store.setHidden(entity: "profiles", attribute: "city", hidden: true)
+        #expect(throws: HeraldError.self) { try count(#"city = "Lyon""#) }
+        // `now()` is taken at each compilation, not when the compiler was first built.
+        let first = try service.compiler().now
+        usleep(2_000)
+        #expect(try service.compiler().now > first)
+        // Variables are part of what the compiler was built with.
+        let fr = try service.count(
+            AudienceSource(entity: "profiles", rule: try Rule(parsing: "country = $market")), variables: ["market": .text("FR")])
+        let de = try service.count(
+            AudienceSource(entity: "profiles", rule: try Rule(parsing: "country = $market")), variables: ["market": .text("DE")])
+        #expect(fr == (try sql("SELECT count(*) FROM profiles WHERE country = 'FR'")))
+        #expect(de == (try sql("SELECT count(*) FROM profiles WHERE country = 'DE'")))
+    }
+
     @Test func relativeDatesAreBoundAtCompileTime() throws {
         let catalog = try store.catalog()
         let noon = ISO8601DateFormatter().date(from: "2026-11-01T12:30:00Z")!
