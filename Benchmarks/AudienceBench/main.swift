@@ -189,9 +189,9 @@ for c in cases {
         print("| \(c.name) | MISMATCH: herald \(n), shell \(shellCount) |")
         exit(1)
     }
-    // Short queries get more rounds (about three seconds' worth per side): on a shared machine
-    // the floor of a millisecond query only shows over many tries.
-    let caseRounds = max(rounds, min(1000, Int(3 / max(warmUp.wall, 0.000_1))))
+    // Short queries get more rounds (about six seconds' worth per side), so their pairs spread
+    // over more than one of the machine's slow or fast spells.
+    let caseRounds = max(rounds, min(3000, Int(6 / max(warmUp.wall, 0.000_1))))
     var herald: [Timing] = []
     var baseline: [Timing] = []
     for round in 0..<caseRounds {
