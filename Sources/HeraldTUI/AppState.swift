@@ -87,4 +87,6 @@ public enum Effect: Equatable, Sendable {
     case loadCampaigns
     case openCampaign(id: Int64)
     case startDryRun(StoredCampaign)
+    /// Cancels the run started by the last `startDryRun`.
+    case stopRun
 }

@@ -167,6 +167,14 @@ public enum CommandRegistry {
                 state.status = "dry run started"
                 return [.startDryRun(canvas.stored)]
             }),
+        Command(
+            id: "canvas.stopRun", title: "stop", help: "Stop the run in progress, even mid-node (recorded as stopped)",
+            group: "Run", keys: [.char("x")], keyLabel: "x", scope: .canvas, inKeyBar: true,
+            disabledReason: { $0.runInProgress ? nil : "no run is in progress" },
+            perform: { state in
+                state.status = "stopping the run…"
+                return [.stopRun]
+            }),
     ]
 
     /// The commands available on `state`'s screen, global ones last.

@@ -52,8 +52,16 @@ public enum TerminalApp {
         state.width = terminal.width
         state.height = terminal.height
 
+        // The dry run in progress, if any, so `x` can stop it.
+        var currentRun: QueryCancellation?
+
         func execute(_ effects: [Effect]) {
             for effect in effects {
+                if effect == .stopRun {
+                    // The run's connection sees the flag within a millisecond, mid-statement.
+                    currentRun?.cancel()
+                    continue
+                }
                 state.busy += 1
                 let work: @Sendable () -> Void
                 switch effect {
@@ -77,13 +85,18 @@ public enum TerminalApp {
                         }
                     }
                 case .startDryRun(let stored):
+                    let cancellation = QueryCancellation()
+                    currentRun = cancellation
                     work = {
                         do {
-                            _ = try Executor(store: store).dryRun(stored) { event in queue.push(.runProgressed(event)) }
+                            _ = try Executor(store: store).dryRun(
+                                stored, events: { event in queue.push(.runProgressed(event)) }, isCancelled: { cancellation.isCancelled })
                         } catch {
                             queue.push(.effectFailed("\(error)"))
                         }
                     }
+                case .stopRun:
+                    continue  // handled above: no work to start
                 }
                 // Every effect ends with exactly one effectFinished, so busy returns to zero.
                 Thread.detachNewThread {

@@ -207,7 +207,8 @@ enum HelpView {
         for (i, c) in commands.prefix(height - 4).enumerated() {
             let keys = c.keys.map(KeyNames.name).joined(separator: " ")
             var text = DisplayWidth.pad(keys, to: 14) + DisplayWidth.pad(c.help, to: width - 20)
-            if let reason = c.disabledReason(state) { text = DisplayWidth.pad(keys, to: 14) + "(\(reason))" }
+            // Why it cannot be used now comes first, then what it does.
+            if let reason = c.disabledReason(state) { text = DisplayWidth.pad(keys, to: 14) + "(\(reason)) " + c.help }
             grid.put(
                 DisplayWidth.truncate(text, to: width - 4), x: box.x + 2, y: box.y + 2 + i,
                 role: c.disabledReason(state) == nil ? "ui.dialog" : "ui.dim")

@@ -32,35 +32,13 @@ import Testing
     /// Ctrl-C stops a long count or dry run mid-statement: exit 130, the run recorded as stopped.
     @Test func ctrlCStopsLongWork() throws {
         let scratch = Scratch()
-        let db = try Herald.sampleCopy(in: scratch.path)
-        // 200,000 rows linked to themselves without an index: a quadratic correlated count.
-        let sqlite = Process()
-        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        sqlite.arguments = [
-            db,
-            "CREATE TABLE nodes (id INTEGER PRIMARY KEY, parent_id INTEGER, weight INTEGER);"
-                + " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)"
-                + " INSERT INTO nodes SELECT i, i / 3, i % 7 FROM n;",
-        ]
-        try sqlite.run()
-        sqlite.waitUntilExit()
-        #expect(sqlite.terminationStatus == 0)
-        #expect(try Herald.run(["catalog", "ref", "nodes.parent_id", "nodes", "--db", db]).status == 0)
-        let rule = "nodes.count(weight > 2) > 1"
+        let db = try Herald.slowStoreCopy(in: scratch.path)
+        let rule = Herald.slowRule
         let count = try Herald.run(
             ["audience", "count", "--db", db, "--entity", "nodes", "--rule", rule, "--time-limit", "300"], interruptAfter: 1.5)
         #expect(count.status == 130, "\(count.stderr)")
         #expect(count.stderr == "herald: the query was cancelled\n")
 
-        let campaign = scratch.file(
-            "slow.json",
-            """
-            {"format": "herald.campaign/1", "name": "Slow", "nodes": [
-              {"id": "a", "kind": "buildAudience", "label": "Heavy", "entity": "nodes", "rule": "\(rule.replacingOccurrences(of: "\"", with: "\\\""))"}
-            ], "edges": []}
-            """)
-        let imported = try Herald.run(["campaign", "import", campaign, "--db", db])
-        #expect(imported.status == 0, "\(imported.stderr)")
         let run = try Herald.run(["run", "Slow", "--dry-run", "--db", db], interruptAfter: 1.5)
         #expect(run.status == 130, "\(run.stderr)")
         #expect(run.stderr.contains("stopped"))

@@ -50,6 +50,40 @@ enum Herald {
             stderr: String(decoding: errData, as: UTF8.self))
     }
 
+    /// A rule over `nodes` in `slowStoreCopy` that takes minutes: a quadratic correlated count.
+    static let slowRule = "nodes.count(weight > 2) > 1"
+
+    /// A copy of the sample store with 200,000 `nodes` linked to themselves without an index,
+    /// and a campaign "Slow" whose one Build audience node uses `slowRule`: work to interrupt.
+    static func slowStoreCopy(in folder: String) throws -> String {
+        let db = try sampleCopy(in: folder)
+        let sqlite = Process()
+        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        sqlite.arguments = [
+            db,
+            "CREATE TABLE nodes (id INTEGER PRIMARY KEY, parent_id INTEGER, weight INTEGER);"
+                + " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)"
+                + " INSERT INTO nodes SELECT i, i / 3, i % 7 FROM n;",
+        ]
+        try sqlite.run()
+        sqlite.waitUntilExit()
+        guard sqlite.terminationStatus == 0 else { throw Failure("sqlite3 could not add the nodes table") }
+        let ref = try run(["catalog", "ref", "nodes.parent_id", "nodes", "--db", db])
+        guard ref.status == 0 else { throw Failure(ref.stderr) }
+        let campaign = folder + "/slow.json"
+        let escaped = slowRule.replacingOccurrences(of: "\"", with: "\\\"")
+        try Data(
+            """
+            {"format": "herald.campaign/1", "name": "Slow", "nodes": [
+              {"id": "heavy", "kind": "buildAudience", "label": "Heavy", "entity": "nodes", "rule": "\(escaped)"}
+            ], "edges": []}
+            """.utf8
+        ).write(to: URL(fileURLWithPath: campaign))
+        let imported = try run(["campaign", "import", campaign, "--db", db])
+        guard imported.status == 0 else { throw Failure(imported.stderr) }
+        return db
+    }
+
     /// A private copy of the shipped sample store.
     static func sampleCopy(in folder: String) throws -> String {
         let path = folder + "/sample.db"

@@ -113,6 +113,23 @@ final class TmuxSession {
         #expect(after.contains("TTY=echo"), "the terminal was not restored:\n\(after)")
     }
 
+    @Test func xStopsARunningDryRun() throws {
+        let scratch = Scratch()
+        let db = try Herald.slowStoreCopy(in: scratch.path)
+        let tmux = try TmuxSession(arguments: [db], environment: ["LANG": "C.UTF-8"])
+        try tmux.waitFor("Slow")
+        try tmux.keys("j", "Enter")  // the list is alphabetical: Departure reminder, Slow, …
+        try tmux.waitFor("Heavy")
+        try tmux.keys("r")
+        try tmux.waitFor("running")
+        try tmux.keys("x")
+        try tmux.waitFor("dry run of 'Slow' stopped")
+        let runs = try Herald.run(["runs", "--campaign", "Slow", "--db", db, "--json"])
+        #expect((try json(runs.stdout) as? [[String: Any]])?.compactMap { $0["state"] as? String } == ["stopped"])
+        try tmux.keys("Q")
+        #expect(try tmux.waitFor("EXIT=").contains("EXIT=0"))
+    }
+
     @Test func resizingRedrawsAndTooSmallSaysSo() throws {
         let scratch = Scratch()
         let db = try Herald.sampleCopy(in: scratch.path)

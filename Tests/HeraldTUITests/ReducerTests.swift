@@ -71,6 +71,13 @@ import Testing
             &state, .runProgressed(.nodeFinished("signups", state: .completed, inputCount: nil, outputs: ["out": 1234], detail: nil)))
         #expect(state.canvas?.run?.edgeCounts[RunView.key("signups", "out")] == 1234)
         #expect(state.canvas?.layout == GraphLayout.layout(welcome.campaign))  // counts never relayout
+        // x stops it; once the run has finished there is nothing to stop.
+        #expect(Reducer.reduce(&state, .keyPressed(.char("x"))) == [.stopRun])
+        #expect(state.status == "stopping the run…")
+        _ = Reducer.reduce(&state, .effectFailed("dry run of 'Welcome series' stopped"))
+        #expect(state.canvas?.run?.finished == true)
+        #expect(Reducer.reduce(&state, .keyPressed(.char("x"))) == [])
+        #expect(state.status == "stop: no run is in progress")
     }
 
     @Test func theLatestRunsCountsShowWhenACampaignOpens() {
