@@ -106,12 +106,25 @@ public enum TerminalApp {
             }
         }
 
+        /// Leaving while a dry run is in flight stops it, and waits (briefly) for the engine to
+        /// record it as stopped rather than leave it marked running.
+        func stopRunBeforeLeaving() {
+            guard state.runInProgress, let run = currentRun else { return }
+            run.cancel()
+            let deadline = Date().addingTimeInterval(5)
+            while state.busy > 0 && Date() < deadline {
+                for action in queue.drain() { _ = Reducer.reduce(&state, action) }
+                Thread.sleep(forTimeInterval: 0.02)
+            }
+        }
+
         execute([.loadCampaigns])
         var lastFrame: CellGrid?
         while !state.quit {
             let signal = pendingSignal.load(ordering: .relaxed)
             if signal != 0 {
                 logger.info("stopping on signal \(signal)")
+                stopRunBeforeLeaving()
                 return 128 + signal
             }
             var effects: [Effect] = []
@@ -136,6 +149,7 @@ public enum TerminalApp {
             }
             execute(Reducer.reduce(&state, .keyPressed(key)))
         }
+        stopRunBeforeLeaving()
         return 0
     }
 }

@@ -124,10 +124,13 @@ final class TmuxSession {
         try tmux.waitFor("running")
         try tmux.keys("x")
         try tmux.waitFor("dry run of 'Slow' stopped")
-        let runs = try Herald.run(["runs", "--campaign", "Slow", "--db", db, "--json"])
-        #expect((try json(runs.stdout) as? [[String: Any]])?.compactMap { $0["state"] as? String } == ["stopped"])
+        // Quitting in the middle of a second run stops it too, instead of leaving it `running`.
+        try tmux.keys("r")
+        try tmux.waitFor("running")
         try tmux.keys("Q")
         #expect(try tmux.waitFor("EXIT=").contains("EXIT=0"))
+        let runs = try Herald.run(["runs", "--campaign", "Slow", "--db", db, "--json"])
+        #expect((try json(runs.stdout) as? [[String: Any]])?.compactMap { $0["state"] as? String } == ["stopped", "stopped"])
     }
 
     @Test func resizingRedrawsAndTooSmallSaysSo() throws {
