@@ -140,7 +140,8 @@ public struct AudienceService: Sendable {
 
     /// Up to `limit` rows with the chosen columns (default: the entity's visible attributes).
     public func sample(
-        _ source: AudienceSource, columns requested: [String], limit: Int, timeLimit: TimeInterval? = nil
+        _ source: AudienceSource, columns requested: [String], limit: Int, cancellation: QueryCancellation? = nil,
+        timeLimit: TimeInterval? = nil
     ) throws -> (
         columns: [String], rows: [[String]]
     ) {
@@ -157,7 +158,7 @@ public struct AudienceService: Sendable {
         }
         var compiled = try compiler.selectKeys(entity: source.entity, rule: source.rule, columns: paths)
         compiled.sql += " ORDER BY 1 LIMIT \(limit)"
-        let rows = try readOnly(cancellation: nil, timeLimit: timeLimit, catalog: catalog) { db in
+        let rows = try readOnly(cancellation: cancellation, timeLimit: timeLimit, catalog: catalog) { db in
             try Row.fetchAll(db, sql: compiled.sql, arguments: compiled.arguments.statementArguments).map { row in
                 (1...paths.count).map { i -> String in
                     let value: DatabaseValue = row["c\(i)"]
@@ -177,7 +178,8 @@ public struct AudienceService: Sendable {
     /// Every value with its count for categorical attributes; equal-width buckets for numbers,
     /// months or years for dates. Empty values are counted in their own bucket.
     public func distribution(
-        _ source: AudienceSource, attribute: String, buckets: Int = 10, timeLimit: TimeInterval? = nil
+        _ source: AudienceSource, attribute: String, buckets: Int = 10, cancellation: QueryCancellation? = nil,
+        timeLimit: TimeInterval? = nil
     ) throws -> (
         kind: String, buckets: [Bucket]
     ) {
@@ -191,7 +193,7 @@ public struct AudienceService: Sendable {
         }
         let inner = try compiler.selectKeys(entity: source.entity, rule: source.rule, columns: [path])
         let args = inner.arguments.statementArguments
-        return try readOnly(cancellation: nil, timeLimit: timeLimit, catalog: catalog) { db in
+        return try readOnly(cancellation: cancellation, timeLimit: timeLimit, catalog: catalog) { db in
             func categorical() throws -> [Bucket] {
                 try Row.fetchAll(
                     db, sql: "SELECT c1 AS v, count(*) AS n FROM (\(inner.sql)) GROUP BY c1 ORDER BY n DESC, v", arguments: args
@@ -339,7 +341,9 @@ public struct AudienceService: Sendable {
     }
 
     /// Streams the keys (and columns) of the source as CSV lines to `write`, never holding all rows.
-    public func exportCSV(_ source: AudienceSource, columns: [String], write: (String) throws -> Void) throws -> Int {
+    public func exportCSV(
+        _ source: AudienceSource, columns: [String], cancellation: QueryCancellation? = nil, write: (String) throws -> Void
+    ) throws -> Int {
         let catalog = try store.catalog()
         let entity = try catalog.requireEntity(source.entity)
         let compiler = try self.compiler()
@@ -352,7 +356,7 @@ public struct AudienceService: Sendable {
         var compiled = try compiler.selectKeys(entity: source.entity, rule: source.rule, columns: paths)
         compiled.sql += " ORDER BY 1"
         try write(([entity.primaryKey] + columns).map(Self.csvField).joined(separator: ",") + "\r\n")
-        return try readOnly(cancellation: nil, timeLimit: nil, catalog: catalog) { db in
+        return try readOnly(cancellation: cancellation, timeLimit: nil, catalog: catalog) { db in
             var n = 0
             let cursor = try Row.fetchCursor(db, sql: compiled.sql, arguments: compiled.arguments.statementArguments)
             while let row = try cursor.next() {

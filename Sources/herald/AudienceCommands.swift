@@ -75,7 +75,9 @@ struct AudienceCommand: ParsableCommand {
             let service = AudienceService(store: db)
             let saved = try source.audience.map { try db.audience(named: $0) }
             let resolved = try source.source(service)
-            let sample = try service.sample(resolved, columns: splitColumns(columns), limit: limit, timeLimit: source.timeLimit)
+            let sample = try Interruption.cancellable {
+                try service.sample(resolved, columns: splitColumns(columns), limit: limit, cancellation: $0, timeLimit: source.timeLimit)
+            }
             if output.json {
                 var pairs: [(String, JSONValue)] = []
                 if let saved { pairs.append(("audience", AudienceJSON.encode(saved))) }
@@ -110,7 +112,9 @@ struct AudienceCommand: ParsableCommand {
             guard (1...100).contains(buckets) else { throw HeraldError(.invalidInput, "--buckets: expected 1 to 100, found \(buckets)") }
             let service = AudienceService(store: try Store.open(path: store.db))
             let resolved = try source.source(service)
-            let result = try service.distribution(resolved, attribute: attribute, buckets: buckets, timeLimit: source.timeLimit)
+            let result = try Interruption.cancellable {
+                try service.distribution(resolved, attribute: attribute, buckets: buckets, cancellation: $0, timeLimit: source.timeLimit)
+            }
             if output.json {
                 printJSON(
                     .object([
@@ -269,12 +273,24 @@ struct AudienceCommand: ParsableCommand {
                 handle = FileHandle.standardOutput
             }
             var buffer = Data()
-            let n = try service.exportCSV(resolved, columns: splitColumns(columns)) { line in
-                buffer.append(contentsOf: Array(line.utf8))
-                if buffer.count > 1 << 16 {
-                    handle.write(buffer)
-                    buffer.removeAll(keepingCapacity: true)
+            let n: Int
+            do {
+                n = try Interruption.cancellable { cancellation in
+                    try service.exportCSV(resolved, columns: splitColumns(columns), cancellation: cancellation) { line in
+                        buffer.append(contentsOf: Array(line.utf8))
+                        if buffer.count > 1 << 16 {
+                            handle.write(buffer)
+                            buffer.removeAll(keepingCapacity: true)
+                        }
+                    }
                 }
+            } catch {
+                // An export that did not finish leaves no file behind (an existing one is kept).
+                if let out {
+                    try? handle.close()
+                    try? FileManager.default.removeItem(atPath: out + ".partial")
+                }
+                throw error
             }
             handle.write(buffer)
             if let out {

@@ -16,6 +16,9 @@ struct Entry {
         do {
             var command = try Herald.parseAsRoot()
             try command.run()
+        } catch let interrupted as Interruption.Interrupted {
+            FileHandle.standardError.write(Data("herald: \(interrupted.message)\n".utf8))
+            exit(128 + interrupted.signal)
         } catch let error as HeraldError {
             FileHandle.standardError.write(Data("herald: \(error.message)\n".utf8))
             exit(error.exitStatus)

@@ -29,9 +29,14 @@ enum Interruption {
         do {
             return try body(cancellation)
         } catch let error as HeraldError where error.code == .cancelled && received.value != 0 {
-            FileHandle.standardError.write(Data("herald: \(error.message)\n".utf8))
-            exit(128 + received.value)
+            throw Interrupted(signal: received.value, message: error.message)
         }
+    }
+
+    /// Work stopped by a signal; the command exits with 128 + `signal` after callers clean up.
+    struct Interrupted: Error {
+        var signal: Int32
+        var message: String
     }
 
     /// The signal that stopped the work (0 while none has).

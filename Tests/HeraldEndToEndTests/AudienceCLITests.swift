@@ -38,6 +38,12 @@ import Testing
             ["audience", "count", "--db", db, "--entity", "nodes", "--rule", rule, "--time-limit", "300"], interruptAfter: 1.5)
         #expect(count.status == 130, "\(count.stderr)")
         #expect(count.stderr == "herald: the query was cancelled\n")
+        // An interrupted export to a file leaves neither the file nor its partial copy.
+        let out = scratch.path + "/nodes.csv"
+        let export = try Herald.run(
+            ["audience", "export", "--db", db, "--entity", "nodes", "--rule", rule, "-o", out], interruptAfter: 1.5)
+        #expect(export.status == 130, "\(export.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: out + ".partial"))
 
         let run = try Herald.run(["run", "Slow", "--dry-run", "--db", db], interruptAfter: 1.5)
         #expect(run.status == 130, "\(run.stderr)")
