@@ -6,15 +6,15 @@ final class TmuxSession {
     let socket = "herald-test-" + UUID().uuidString.prefix(8)
     let name = "herald"
 
-    /// Starts `herald` in a new window; after it exits the pane shows its exit status and
-    /// whether the terminal's echo mode was restored.
+    /// Starts `herald` in a new window; after it exits the pane shows whether the terminal's echo
+    /// mode was restored, then its exit status (last, so seeing `EXIT=` means both are there).
     init(width: Int = 120, height: Int = 40, arguments: [String], environment: [String: String] = [:]) throws {
         // A clean slate for the variables that change how Herald draws, then the test's own.
         let unset = ["NO_COLOR", "HERALD_THEME", "HERALD_DB"].filter { environment[$0] == nil }.map { "-u \($0)" }
         let exports = (unset + environment.map { "\($0.key)='\($0.value)'" }).joined(separator: " ")
         let command =
             "env \(exports) '\(Herald.binary)' \(arguments.map { "'\($0)'" }.joined(separator: " ")); "
-            + "echo \"EXIT=$?\"; stty -a | tr ' ;' '\\n\\n' | grep -x -e echo -e -echo | sed 's/^/TTY=/'; sleep 600"
+            + "status=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -e echo -e -echo | sed 's/^/TTY=/'; echo \"EXIT=$status\"; sleep 600"
         try tmux(["new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), command])
     }
 
