@@ -106,8 +106,12 @@ final class ProgressBar: @unchecked Sendable {
         FileHandle.standardError.write(Data("\r\(title) [\(bar)] \(percent)%".utf8))
     }
 
+    /// Clears the bar; calling it again does nothing.
     func finish() {
+        lock.lock()
+        defer { lock.unlock() }
         guard enabled, last >= 0 else { return }
+        last = -1
         FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
     }
 }

@@ -24,6 +24,8 @@ struct RunCommand: ParsableCommand {
         let total = stored.campaign.nodes.count
         let bar = ProgressBar(title: "dry run")
         let finished = Counter()
+        // The bar is cleared however the run ends, so a stop or failure message starts its own line.
+        defer { bar.finish() }
         let detail = try Interruption.cancellable { cancellation in
             try Executor(store: db).dryRun(
                 stored,
@@ -31,7 +33,7 @@ struct RunCommand: ParsableCommand {
                     if case .nodeFinished = event { bar.update(Double(finished.increment()) / Double(max(total, 1))) }
                 }, isCancelled: { cancellation.isCancelled })
         }
-        bar.finish()
+        bar.finish()  // before the report, which goes to standard output
         if output.json {
             printJSON(RunJSON.detail(detail))
             return
