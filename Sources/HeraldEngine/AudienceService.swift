@@ -437,7 +437,7 @@ public struct AudienceService: Sendable {
 
 extension [SQLValue] {
     var statementArguments: StatementArguments {
-        StatementArguments(map(\.databaseValue))
+        StatementArguments(map { $0.databaseValue })
     }
 }
 

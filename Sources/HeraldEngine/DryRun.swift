@@ -191,7 +191,7 @@ public struct Executor: Sendable {
     }
 
     func run(_ db: Database, _ compiled: CompiledSQL, prefix: String) throws {
-        try db.execute(sql: prefix + compiled.sql, arguments: StatementArguments(compiled.arguments.map(\.databaseValue)))
+        try db.execute(sql: prefix + compiled.sql, arguments: compiled.arguments.statementArguments)
     }
 
     func execute(
