@@ -151,7 +151,7 @@ final class StatementGuard: @unchecked Sendable {
     func translate(_ error: any Error, path: String, timeLimit: TimeInterval?, what: String) -> HeraldError {
         if let error = error as? HeraldError { return error }
         if let database = error as? DatabaseError {
-            if database.resultCode == .SQLITE_AUTH || (refused != nil && database.resultCode == .SQLITE_ERROR) {
+            if database.resultCode == .SQLITE_AUTH {
                 return HeraldError(
                     .internalFailure, "a generated statement tried to \(refused ?? "do something it may not do"); it was refused",
                     cause: error)

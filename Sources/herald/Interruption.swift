@@ -11,8 +11,13 @@ enum Interruption {
         let cancellation = QueryCancellation()
         let received = SignalNumber()
         var sources: [any DispatchSourceSignal] = []
+        var previous: [(Int32, sighandler_t?)] = []
         for number in [SIGINT, SIGTERM] {
-            signal(number, SIG_IGN)  // delivered to the dispatch source instead
+            // Delivered to the dispatch source instead; a signal the parent chose to ignore (a
+            // `nohup` job, say) stays ignored.
+            let old = signal(number, SIG_IGN)
+            previous.append((number, old))
+            if let old, unsafeBitCast(old, to: Int.self) == unsafeBitCast(SIG_IGN, to: Int.self) { continue }
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
             source.setEventHandler {
                 received.set(number)
@@ -23,8 +28,7 @@ enum Interruption {
         }
         defer {
             for source in sources { source.cancel() }
-            signal(SIGINT, SIG_DFL)
-            signal(SIGTERM, SIG_DFL)
+            for (number, old) in previous { signal(number, old) }
         }
         do {
             return try body(cancellation)

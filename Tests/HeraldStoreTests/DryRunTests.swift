@@ -93,15 +93,7 @@ import Testing
     }
 
     @Test func anEmptyAudienceEndsItsBranchAndIsLogged() throws {
-        var campaign = Campaign(name: "Nobody")
-        campaign.nodes = [
-            Node(
-                id: "a", label: "Nobody",
-                config: .buildAudience(entity: "profiles", rule: try Rule(parsing: "country = \"XX\""), emitWhenEmpty: false)),
-            Node(id: "b", label: "Stop", config: .end),
-        ]
-        campaign.edges = [Edge(from: "a", to: "b")]
-        let stored = try store.saveCampaign(campaign, replace: false)
+        let stored = try store.saveAudienceThenEnd("Nobody", entity: "profiles", rule: "country = \"XX\"")
         let detail = try Executor(store: store).dryRun(stored)
         #expect(detail.nodes.first { $0.nodeID == "b" }?.state == .skipped)
         #expect(try store.runLogs(detail.summary.id).map(\.message) == ["the audience is empty; the branch ends here"])

@@ -84,27 +84,19 @@ import Testing
 
     @Test func aDryRunIsStoppedInTheMiddleOfANode() throws {
         try store.addSlowNodes()
-        var campaign = Campaign(name: "Slow")
-        campaign.nodes = [
-            Node(
-                id: "a", label: "Heavy",
-                config: .buildAudience(entity: "nodes", rule: try Rule(parsing: "nodes.count(weight > 2) > 1"), emitWhenEmpty: false)),
-            Node(id: "b", label: "Stop", config: .end),
-        ]
-        campaign.edges = [Edge(from: "a", to: "b")]
-        let stored = try store.saveCampaign(campaign, replace: false)
+        let stored = try store.saveAudienceThenEnd("Slow", entity: "nodes", rule: "nodes.count(weight > 2) > 1")
         let cancellation = QueryCancellation()
-        let started = QueryCancellation()  // used as a flag: "the heavy node has started"
+        let started = DispatchSemaphore(value: 0)
         DispatchQueue.global().async {
             // Cancel only once the heavy node is running, so the stop lands inside its statement.
-            while !started.isCancelled { usleep(10_000) }
+            started.wait()
             usleep(200_000)
             cancellation.cancel()
         }
         do {
             _ = try Executor(store: store).dryRun(
                 stored,
-                events: { event in if case .nodeStarted("a") = event { started.cancel() } },
+                events: { event in if case .nodeStarted("a") = event { started.signal() } },
                 isCancelled: { cancellation.isCancelled })
             Issue.record("the dry run finished instead of stopping")
         } catch let error as HeraldError {

@@ -46,6 +46,17 @@ final class Scratch {
 }
 
 extension Store {
+    /// Saves a campaign of two nodes: `a`, a Build audience of `rule` over `entity`, then `b`, an End.
+    func saveAudienceThenEnd(_ name: String, entity: String, rule: String) throws -> StoredCampaign {
+        var campaign = Campaign(name: name)
+        campaign.nodes = [
+            Node(id: "a", label: name, config: .buildAudience(entity: entity, rule: try Rule(parsing: rule), emitWhenEmpty: false)),
+            Node(id: "b", label: "Stop", config: .end),
+        ]
+        campaign.edges = [Edge(from: "a", to: "b")]
+        return try saveCampaign(campaign, replace: false)
+    }
+
     /// A 200,000-row `nodes` table linked to itself without an index, so a rule like
     /// `nodes.count(weight > 2) > 1` is a quadratic correlated count: minutes of work unless
     /// something stops it.
