@@ -266,27 +266,37 @@ public struct AudienceService: Sendable {
                 $0["detail"] as String
             }
         }
-        var hints: [String] = []
-        for usage in Self.linkUsages(source.rule, entity: entity, catalog: catalog) {
-            let (table, column, extra) = usage
-            let indexed = try store.read { db -> Bool in
-                for index in try Row.fetchAll(db, sql: "PRAGMA index_list(\(table.quotedDatabaseIdentifier))") {
-                    let name: String = index["name"]
-                    let first = try Row.fetchOne(db, sql: "PRAGMA index_info(\(name.quotedDatabaseIdentifier))")
-                    if (first?["name"] as String?) == column { return true }
+        // One hint per correlated (table, column), whichever parts of the rule use it.
+        var usages: [String: (table: String, column: String, extra: Set<String>)] = [:]
+        var order: [String] = []
+        for (table, column, extra) in Self.linkUsages(source.rule, entity: entity, catalog: catalog) {
+            let key = table + "\u{0}" + column
+            if usages[key] == nil { order.append(key) }
+            usages[key, default: (table, column, [])].extra.formUnion(extra)
+        }
+        let hints = try store.read { db -> [String] in
+            try order.compactMap { key -> String? in
+                let (table, column, extraSet) = usages[key]!
+                let extra = extraSet.sorted()
+                // Is `column` the first column of some index on `table`?
+                let indexed =
+                    try Bool.fetchOne(
+                        db,
+                        sql: """
+                            SELECT EXISTS (SELECT 1 FROM pragma_index_list(?) l JOIN pragma_index_info(l.name) i
+                                           WHERE i.seqno = 0 AND i.name = ?)
+                            """, arguments: [table, column]) ?? false
+                let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.quotedDatabaseIdentifier)") ?? 0
+                let covering = ([column] + extra).joined(separator: ", ")
+                if !indexed {
+                    return "'\(table)' (\(Names.groupedCount(rows)) rows) has no index on \(column): each \(entity.name) row scans it."
+                        + " Add one: CREATE INDEX \(table)_\(column) ON \(table)(\(covering));"
                 }
-                return false
-            }
-            let rows = try store.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.quotedDatabaseIdentifier)") ?? 0 }
-            let covering = ([column] + extra).joined(separator: ", ")
-            if !indexed {
-                hints.append(
-                    "'\(table)' (\(Names.groupedCount(rows)) rows) has no index on \(column): each profile scans it. Add one:"
-                        + " CREATE INDEX \(table)_\(column) ON \(table)(\(covering));")
-            } else if !extra.isEmpty && rows > 100_000 {
-                hints.append(
-                    "a covering index lets SQLite answer from the index alone: CREATE INDEX \(table)_\(([column] + extra).joined(separator: "_")) ON \(table)(\(covering));"
-                )
+                if !extra.isEmpty && rows > 100_000 {
+                    return
+                        "a covering index lets SQLite answer from the index alone: CREATE INDEX \(table)_\(([column] + extra).joined(separator: "_")) ON \(table)(\(covering));"
+                }
+                return nil
             }
         }
         return Explanation(sql: compiled.sql, arguments: compiled.arguments, plan: plan, hints: hints)

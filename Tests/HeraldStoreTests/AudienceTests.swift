@@ -192,6 +192,10 @@ import Testing
     }
 
     @Test func explainShowsThePlanAndIndexAdvice() throws {
+        // With bookings(profile_id) indexed, nothing says it is missing.
+        let indexed = try service.explain(
+            AudienceSource(entity: "profiles", rule: try Rule(parsing: "bookings.count(status = \"confirmed\") >= 2")))
+        #expect(!indexed.hints.contains { $0.contains("has no index") }, "\(indexed.hints)")
         try store.write { db in try db.execute(sql: "DROP INDEX bookings_profile") }
         let e = try service.explain(
             AudienceSource(entity: "profiles", rule: try Rule(parsing: "bookings.count(status = \"confirmed\") >= 2")))
@@ -202,6 +206,13 @@ import Testing
             e.hints.contains {
                 $0.contains("has no index on profile_id") && $0.contains("CREATE INDEX bookings_profile_id ON bookings(profile_id, status)")
             }, "\(e.hints)")
+        // Two uses of the same link give one hint, covering the columns of both.
+        let twice = try service.explain(
+            AudienceSource(
+                entity: "profiles",
+                rule: try Rule(parsing: "bookings.any(status = \"confirmed\") and bookings.sum(amount where status = \"completed\") > 10")))
+        #expect(twice.hints.count == 1, "\(twice.hints)")
+        #expect(twice.hints.first?.contains("ON bookings(profile_id, amount, status)") == true, "\(twice.hints)")
     }
 }
 
