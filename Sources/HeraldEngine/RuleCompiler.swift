@@ -239,26 +239,33 @@ public struct RuleCompiler: Sendable {
             return "?"
         }
 
+        /// The pieces of a correlated subquery over the target of a one-to-many link.
+        struct Subquery {
+            var context: Context
+            /// `FROM target alias`.
+            var from: String
+            /// The condition tying the target's rows to the outer row.
+            var correlation: String
+        }
+
         /// A correlated subquery context over the target of a one-to-many link.
-        mutating func subquery(_ link: [String]) throws -> (context: Context, from: String) {
+        mutating func subquery(_ link: [String]) throws -> Subquery {
             let (hops, last, target) = try compiler.checker.resolveOneToMany(link, from: base)
             let outer = follow(hops)
             let inner = Context(compiler: compiler, base: target, alias: counter.next(), counter: counter, audienceStack: audienceStack)
-            let from =
-                "FROM \(dialect.quote(target.name)) \(inner.alias)"
-            let correlation = "\(inner.alias).\(dialect.quote(last.targetColumn)) = \(outer).\(dialect.quote(last.sourceColumn))"
-            return (inner, from + "\u{0}" + correlation)
+            return Subquery(
+                context: inner, from: "FROM \(dialect.quote(target.name)) \(inner.alias)",
+                correlation: "\(inner.alias).\(dialect.quote(last.targetColumn)) = \(outer).\(dialect.quote(last.sourceColumn))")
         }
 
-        /// Renders `FROM … [joins] WHERE correlation [AND filter]` for a subquery context.
-        mutating func subqueryBody(_ inner: inout Context, _ fromAndCorrelation: String, filter: Rule?) throws -> String {
-            let parts = fromAndCorrelation.split(separator: "\u{0}", maxSplits: 1).map(String.init)
-            let condition = try filter.map { try inner.condition($0, depth: 1) }
-            var sql = parts[0]
-            for join in inner.joins { sql += " " + join }
-            sql += " WHERE " + parts[1]
+        /// Renders `FROM … [joins] WHERE correlation [AND filter]` for a subquery.
+        mutating func subqueryBody(_ subquery: inout Subquery, filter: Rule?) throws -> String {
+            let condition = try filter.map { try subquery.context.condition($0, depth: 1) }
+            var sql = subquery.from
+            for join in subquery.context.joins { sql += " " + join }
+            sql += " WHERE " + subquery.correlation
             if let condition { sql += " AND " + condition }
-            arguments += inner.arguments
+            arguments += subquery.context.arguments
             return sql
         }
 
@@ -376,16 +383,16 @@ public struct RuleCompiler: Sendable {
                 if textNegated { return "NOT (\(col) IS NOT NULL AND \(test))" }
                 return plain ? test : "(\(col) IS NOT NULL AND \(test))"
             case .exists(let link, let filter, let negated):
-                var (inner, from) = try subquery(link)
-                let body = try subqueryBody(&inner, from, filter: filter == .all ? nil : filter)
+                var inner = try subquery(link)
+                let body = try subqueryBody(&inner, filter: filter == .all ? nil : filter)
                 return "\(negated ? "NOT " : "")EXISTS (SELECT 1 \(body))"
             case .aggregate(let aggregate, let op, let value):
-                var (inner, from) = try subquery(aggregate.link)
+                var inner = try subquery(aggregate.link)
                 let columnType: AttributeType
                 let expression: String
                 if let name = aggregate.column {
-                    columnType = inner.base.attribute(name)?.type ?? .real
-                    let col = "\(inner.alias).\(dialect.quote(name))"
+                    columnType = inner.context.base.attribute(name)?.type ?? .real
+                    let col = "\(inner.context.alias).\(dialect.quote(name))"
                     switch aggregate.function {
                     case .sum: expression = "coalesce(sum(\(col)), 0)"
                     case .latest: expression = "max(\(col))"
@@ -395,7 +402,7 @@ public struct RuleCompiler: Sendable {
                     columnType = .integer
                     expression = "count(*)"
                 }
-                let body = try subqueryBody(&inner, from, filter: aggregate.filter)
+                let body = try subqueryBody(&inner, filter: aggregate.filter)
                 let p = try bind(value, type: columnType)
                 let nullable = aggregate.function != .count && aggregate.function != .sum
                 return comparison("(SELECT \(expression) \(body))", op, p, nullable: nullable && (negated || op == .notEqual))
