@@ -203,15 +203,21 @@ public struct AudienceService: Sendable {
             if type == .text || type == .boolean {
                 return ("values", try categorical())
             }
-            let distinct = try Int.fetchOne(db, sql: "SELECT count(DISTINCT c1) FROM (\(inner.sql))", arguments: args) ?? 0
+            // One pass over the audience for the figures that choose the shape; one more draws it.
+            let stats = try Row.fetchOne(
+                db,
+                sql: """
+                    SELECT count(DISTINCT c1) AS distinct_values, sum(c1 IS NULL OR c1 = '') AS empty,
+                           min(nullif(c1, '')) AS lo, max(nullif(c1, '')) AS hi
+                    FROM (\(inner.sql))
+                    """, arguments: args)
+            let distinct: Int = stats?["distinct_values"] ?? 0
             if distinct <= 20 { return ("values", try categorical()) }
-            let empty = try Int.fetchOne(db, sql: "SELECT count(*) FROM (\(inner.sql)) WHERE c1 IS NULL OR c1 = ''", arguments: args) ?? 0
+            let empty: Int = stats?["empty"] ?? 0
             var out: [Bucket] = []
             if type == .date || type == .datetime {
-                let span = try Row.fetchOne(
-                    db, sql: "SELECT min(c1) AS lo, max(c1) AS hi FROM (\(inner.sql)) WHERE c1 <> ''", arguments: args)
-                let lo: String = span?["lo"] ?? ""
-                let hi: String = span?["hi"] ?? ""
+                let lo: String = stats?["lo"] ?? ""
+                let hi: String = stats?["hi"] ?? ""
                 let years = (Int(hi.prefix(4)) ?? 0) - (Int(lo.prefix(4)) ?? 0)
                 let width = years > 3 ? 4 : 7
                 out = try Row.fetchAll(
@@ -223,15 +229,15 @@ public struct AudienceService: Sendable {
                 if empty > 0 { out.append(Bucket(label: "(empty)", count: empty)) }
                 return (width == 4 ? "years" : "months", out)
             }
-            guard let span = try Row.fetchOne(db, sql: "SELECT min(c1) AS lo, max(c1) AS hi FROM (\(inner.sql))", arguments: args),
-                let lo = span["lo"] as Double?, let hi = span["hi"] as Double?
+            guard let lo = stats?["lo"] as Double?, let hi = stats?["hi"] as Double?
             else { return ("buckets", empty > 0 ? [Bucket(label: "(empty)", count: empty)] : []) }
             let n = max(1, buckets)
             let width = hi > lo ? (hi - lo) / Double(n) : 1
             var counts = [Int](repeating: 0, count: n)
             for row in try Row.fetchAll(
                 db,
-                sql: "SELECT min(CAST((c1 - ?) / ? AS INTEGER), ?) AS b, count(*) AS n FROM (\(inner.sql)) WHERE c1 IS NOT NULL GROUP BY b",
+                sql:
+                    "SELECT max(0, min(CAST((c1 - ?) / ? AS INTEGER), ?)) AS b, count(*) AS n FROM (\(inner.sql)) WHERE c1 IS NOT NULL AND c1 <> '' GROUP BY b",
                 arguments: StatementArguments([lo, width, Double(n - 1)]) + args)
             {
                 counts[row["b"]] = row["n"]

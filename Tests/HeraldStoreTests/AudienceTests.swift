@@ -187,6 +187,19 @@ import Testing
         #expect(values.buckets.reduce(0) { $0 + $1.count } == (try count("true")))
         let signups = try service.distribution(all, attribute: "signup_date")
         #expect(signups.kind == "years")
+        #expect(signups.buckets.reduce(0) { $0 + $1.count } == (try count("true")))
+        // Empty values (NULL, and '' stored in a numeric column) are their own bucket, never a range.
+        try store.write { db in
+            try db.execute(sql: "CREATE TABLE scores (id INTEGER PRIMARY KEY, points REAL)")
+            try db.execute(
+                sql:
+                    "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 100) INSERT INTO scores SELECT i, CASE WHEN i % 10 = 0 THEN '' WHEN i % 10 = 1 THEN NULL ELSE i * 1.5 END FROM n"
+            )
+        }
+        let points = try service.distribution(AudienceSource(entity: "scores", rule: .all), attribute: "points", buckets: 5)
+        #expect(points.kind == "buckets")
+        #expect(points.buckets.map(\.label).last == "(empty)" && points.buckets.last?.count == 20)
+        #expect(points.buckets.reduce(0) { $0 + $1.count } == 100)
         let destinations = try service.distribution(AudienceSource(entity: "bookings", rule: .all), attribute: "destination.region")
         #expect(destinations.buckets.map(\.label).contains("Asia"))
     }
