@@ -82,8 +82,21 @@ guard arguments.count >= 2 else {
     exit(2)
 }
 let path = arguments[1]
-let rounds = arguments.count > 2 ? max(1, Int(arguments[2]) ?? 7) : 7
-let store = try Store.open(path: path)
+let rounds: Int
+if arguments.count > 2 {
+    guard let n = Int(arguments[2]), n >= 1 else {
+        FileHandle.standardError.write(Data("herald-bench: ROUNDS: expected a whole number of at least 1, found '\(arguments[2])'\n".utf8))
+        exit(2)
+    }
+    rounds = n
+} else {
+    rounds = 7
+}
+let store: Store
+do { store = try Store.open(path: path) } catch {
+    FileHandle.standardError.write(Data("herald-bench: \(error)\n".utf8))
+    exit(2)
+}
 let service = AudienceService(store: store)
 
 /// One `sqlite3` shell kept open on the store for the whole benchmark, timing each statement with
