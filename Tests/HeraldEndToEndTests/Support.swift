@@ -50,10 +50,11 @@ enum Herald {
             stderr: String(decoding: errData, as: UTF8.self))
     }
 
-    /// A rule over `nodes` in `slowStoreCopy` that takes minutes: a quadratic correlated count.
+    /// A rule over `nodes` in `slowStoreCopy` that takes about two minutes: a quadratic correlated count.
     static let slowRule = "nodes.count(weight > 2) > 1"
 
-    /// A copy of the sample store with 200,000 `nodes` linked to themselves without an index,
+    /// A copy of the sample store with 60,000 `nodes` linked to themselves without an index
+    /// (about two minutes of work for `slowRule`, so a broken stop fails in bounded time),
     /// and a campaign "Slow" whose one Build audience node uses `slowRule`: work to interrupt.
     static func slowStoreCopy(in folder: String) throws -> String {
         let db = try sampleCopy(in: folder)
@@ -62,7 +63,7 @@ enum Herald {
         sqlite.arguments = [
             db,
             "CREATE TABLE nodes (id INTEGER PRIMARY KEY, parent_id INTEGER, weight INTEGER);"
-                + " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 200000)"
+                + " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000)"
                 + " INSERT INTO nodes SELECT i, i / 3, i % 7 FROM n;",
         ]
         try sqlite.run()
