@@ -204,6 +204,8 @@ private struct JSONReader {
         case UInt8(ascii: "{"):
             position += 1
             var pairs: [(String, JSONValue)] = []
+            // Keys seen so far, for the duplicate check: linear in the object's size.
+            var keys = Set<String>()
             skipSpace()
             if position < bytes.count && bytes[position] == UInt8(ascii: "}") {
                 position += 1
@@ -211,11 +213,16 @@ private struct JSONReader {
             }
             while true {
                 skipSpace()
+                if position < bytes.count && bytes[position] == UInt8(ascii: "}") { throw error("trailing comma before '}'") }
                 guard position < bytes.count, bytes[position] == UInt8(ascii: "\"") else {
                     throw error("expected a quoted key")
                 }
+                let keyStart = position
                 let key = try string()
-                if pairs.contains(where: { $0.0 == key }) { throw error("duplicate key \"\(key)\"") }
+                if !keys.insert(key).inserted {
+                    position = keyStart
+                    throw error("duplicate key \"\(key)\"")
+                }
                 skipSpace()
                 guard position < bytes.count, bytes[position] == UInt8(ascii: ":") else { throw error("expected ':' after the key") }
                 position += 1
@@ -243,6 +250,7 @@ private struct JSONReader {
             }
             while true {
                 skipSpace()
+                if position < bytes.count && bytes[position] == UInt8(ascii: "]") { throw error("trailing comma before ']'") }
                 items.append(try value(depth: depth + 1))
                 skipSpace()
                 guard position < bytes.count else { throw error("unexpected end of the document inside a list") }
@@ -275,24 +283,44 @@ private struct JSONReader {
         return v
     }
 
+    /// RFC 8259 §6: `-? (0 | [1-9][0-9]*) (. [0-9]+)? ([eE] [+-]? [0-9]+)?`; nothing else
+    /// (`+7`, `.5`, `07`, `1.`, `1e`) is a number.
     mutating func number() throws(JSONSyntaxError) -> JSONValue {
         let start = position
+        func isDigit(_ at: Int) -> Bool { at < bytes.count && (48...57).contains(bytes[at]) }
+        func digits() -> Bool {
+            let first = position
+            while isDigit(position) { position += 1 }
+            return position > first
+        }
+        if position < bytes.count && bytes[position] == UInt8(ascii: "-") { position += 1 }
+        guard isDigit(position) else {
+            throw error(position == start ? "unexpected character; expected a value" : "expected a digit after '-'")
+        }
+        if bytes[position] == UInt8(ascii: "0") {
+            position += 1
+            if isDigit(position) { throw error("a number cannot start with 0 followed by digits (leading zeros are not JSON)") }
+        } else {
+            _ = digits()
+        }
         var isInteger = true
-        while position < bytes.count {
-            let b = bytes[position]
-            if (48...57).contains(b) || b == UInt8(ascii: "-") || b == UInt8(ascii: "+") {
-                position += 1
-            } else if b == UInt8(ascii: ".") || b == UInt8(ascii: "e") || b == UInt8(ascii: "E") {
-                isInteger = false
-                position += 1
-            } else {
-                break
-            }
+        if position < bytes.count && bytes[position] == UInt8(ascii: ".") {
+            isInteger = false
+            position += 1
+            guard digits() else { throw error("expected a digit after the decimal point") }
+        }
+        if position < bytes.count && (bytes[position] == UInt8(ascii: "e") || bytes[position] == UInt8(ascii: "E")) {
+            isInteger = false
+            position += 1
+            if position < bytes.count && (bytes[position] == UInt8(ascii: "+") || bytes[position] == UInt8(ascii: "-")) { position += 1 }
+            guard digits() else { throw error("expected a digit in the exponent") }
         }
         let text = String(decoding: bytes[start..<position], as: UTF8.self)
-        if text.isEmpty { throw error("unexpected character; expected a value") }
         if isInteger, let v = Int64(text) { return .integer(v) }
-        guard let d = Double(text), d.isFinite else { throw error("'\(text)' is not a valid number") }
+        guard let d = Double(text), d.isFinite else {
+            position = start
+            throw error("'\(text)' is out of range for a number")
+        }
         return .number(d)
     }
 
@@ -343,9 +371,18 @@ private struct JSONReader {
     }
 
     mutating func hex4() throws(JSONSyntaxError) -> UInt32 {
-        guard position + 4 <= bytes.count,
-            let v = UInt32(String(decoding: bytes[position..<(position + 4)], as: UTF8.self), radix: 16)
-        else { throw error("expected four hex digits after \\u") }
+        guard position + 4 <= bytes.count else { throw error("expected four hex digits after \\u") }
+        var v: UInt32 = 0
+        for b in bytes[position..<(position + 4)] {
+            let digit: UInt8
+            switch b {
+            case 48...57: digit = b - 48
+            case 65...70: digit = b - 55
+            case 97...102: digit = b - 87
+            default: throw error("expected four hex digits after \\u")
+            }
+            v = v << 4 | UInt32(digit)
+        }
         position += 4
         return v
     }
