@@ -251,9 +251,10 @@ public struct Campaign: Sendable, Equatable {
     /// declaration order), or nil when the graph has a cycle.
     /// - Complexity: O(*n* + *e*).
     public func topologicalOrder() -> [NodeID]? {
-        let ids = nodes.map(\.id)
-        let known = Set(ids)
-        var indegree = Dictionary(uniqueKeysWithValues: ids.map { ($0, 0) })
+        // A repeated id is a validation problem, not a second node: each id is ordered once.
+        var known = Set<NodeID>()
+        let ids = nodes.map(\.id).filter { known.insert($0).inserted }
+        var indegree = Dictionary(ids.map { ($0, 0) }, uniquingKeysWith: { a, _ in a })
         var successors: [NodeID: [NodeID]] = [:]
         for e in edges where known.contains(e.from) && known.contains(e.to) {
             indegree[e.to, default: 0] += 1
@@ -265,7 +266,7 @@ public struct Campaign: Sendable, Equatable {
             let next = ready.removeFirst()
             order.append(next)
             for s in successors[next] ?? [] {
-                indegree[s]! -= 1
+                indegree[s, default: 0] -= 1
                 if indegree[s] == 0 { ready.append(s) }
             }
         }

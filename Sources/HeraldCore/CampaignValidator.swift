@@ -25,10 +25,18 @@ public struct CampaignValidator: Sendable {
     public var catalog: Catalog
     /// Saved audiences by name with their entity, to check `in_audience(…)`; nil skips the check.
     public var audiences: [String: String]?
+    /// Live saved audiences whose stored rule is broken, by lowercased name, with the problem.
+    public var brokenAudiences: [String: String]
 
-    public init(catalog: Catalog, audiences: [String: String]? = nil) {
+    public init(catalog: Catalog, audiences: [String: String]? = nil, brokenAudiences: [String: String] = [:]) {
         self.catalog = catalog
         self.audiences = audiences
+        self.brokenAudiences = brokenAudiences
+    }
+
+    /// A validator that knows what `checker` knows of the catalog and the saved audiences.
+    public init(checker: RuleChecker) {
+        self.init(catalog: checker.catalog, audiences: checker.audiences, brokenAudiences: checker.brokenAudiences)
     }
 
     /// Parses a duration such as `30m`, `12h`, `3d`, `2w` into seconds.
@@ -52,10 +60,14 @@ public struct CampaignValidator: Sendable {
         if TimeZone(identifier: campaign.timeZone) == nil {
             add(nil, "timeZone", "'\(campaign.timeZone)' is not an IANA time zone (for example Europe/Paris or UTC)")
         }
-        var seen = Set<NodeID>()
-        for node in campaign.nodes {
-            if node.id.isEmpty { add(nil, "id", "a node has an empty id") }
-            if !seen.insert(node.id).inserted { add(node.id, "id", "two nodes share this id") }
+        var firstPosition: [NodeID: Int] = [:]
+        for (position, node) in campaign.nodes.enumerated() {
+            if node.id.isEmpty { add(nil, "nodes[\(position)].id", "a node has an empty id") }
+            if let first = firstPosition[node.id] {
+                add(node.id, "nodes[\(position)].id", "nodes[\(first)] and nodes[\(position)] share this id; node ids must be unique")
+            } else {
+                firstPosition[node.id] = position
+            }
             if node.label.trimmed.isEmpty { add(node.id, "label", "the label is empty") }
         }
         let byID = Dictionary(campaign.nodes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
@@ -100,7 +112,8 @@ public struct CampaignValidator: Sendable {
         var dimension: [NodeID: String] = [:]
         // Ports whose population is of another entity than their node's (Change dimension's "out").
         var portDimension: [String: String] = [:]
-        let checker = RuleChecker(catalog: catalog, variables: campaign.variableBindings, audiences: audiences)
+        let checker = RuleChecker(
+            catalog: catalog, variables: campaign.variableBindings, audiences: audiences, brokenAudiences: brokenAudiences)
         for id in order ?? campaign.nodes.map(\.id) {
             guard let node = byID[id] else { continue }
             let upstream = campaign.inbound(id).first.flatMap { portDimension[$0.from + "\u{0}" + $0.port] ?? dimension[$0.from] }
@@ -129,6 +142,9 @@ public struct CampaignValidator: Sendable {
                     continue
                 }
                 dimension[id] = entity
+                if let problem = brokenAudiences[name.lowercased()] {
+                    add(id, "audience", "the saved audience '\(name)' cannot be used: \(problem)")
+                }
             case .split(_, let subsets, let overlap, _):
                 dimension[id] = upstream
                 if subsets.isEmpty { add(id, "subsets", "a split needs at least one subset") }

@@ -18,11 +18,34 @@ public struct RuleChecker: Sendable {
     public var variables: [String: Literal]
     /// Saved audiences by name with their entity; nil when they are not known here.
     public var audiences: [String: String]?
+    /// Live saved audiences whose own rule no longer parses or checks, by lowercased name, with
+    /// the problem: a rule that uses one is refused rather than given a guessed population.
+    public var brokenAudiences: [String: String]
 
-    public init(catalog: Catalog, variables: [String: Literal] = [:], audiences: [String: String]? = nil) {
+    public init(
+        catalog: Catalog, variables: [String: Literal] = [:], audiences: [String: String]? = nil, brokenAudiences: [String: String] = [:]
+    ) {
         self.catalog = catalog
         self.variables = variables
         self.audiences = audiences
+        self.brokenAudiences = brokenAudiences
+    }
+
+    /// The problem with a saved live audience's stored rule, or nil when it parses and checks
+    /// against the catalog; `checker` knows the other audiences (and which of them are broken).
+    public static func problem(ofAudience rule: String, entity: String, checker: RuleChecker) -> String? {
+        guard let target = checker.catalog.entity(entity) else {
+            return "its entity '\(entity)' is no longer in the catalog"
+        }
+        let parsed: Rule
+        do { parsed = try Rule(parsing: rule) } catch { return "its rule no longer parses (\(error))" }
+        let problems = checker.problems(in: parsed, on: target)
+        guard !problems.isEmpty else { return nil }
+        return "its rule no longer fits the catalog (\(problems.map(Self.withoutPrefix).joined(separator: "; ")))"
+    }
+
+    static func withoutPrefix(_ message: String) -> String {
+        message.hasPrefix("rule: ") ? String(message.dropFirst(6)) : message
     }
 
     /// Follows `link` from `entity`: N-1/1-1 hops, then one one-to-many link at the end.
@@ -150,15 +173,56 @@ public struct RuleChecker: Sendable {
         }
     }
 
-    /// Checks the whole rule over `entity`; throws on the first problem.
+    /// Checks the whole rule over `entity`; throws naming every problem (two unknown attributes
+    /// are both named).
     public func check(_ rule: Rule, on entity: Entity) throws {
+        let found = problems(in: rule, on: entity)
+        guard !found.isEmpty else { return }
+        throw HeraldError(.invalidInput, found.count == 1 ? found[0] : "rule: " + found.map(Self.withoutPrefix).joined(separator: "; "))
+    }
+
+    /// Every problem in `rule` over `entity`, one message per faulty part, in reading order.
+    public func problems(in rule: Rule, on entity: Entity) -> [String] {
+        func attempt(_ body: () throws -> Void) -> [String] {
+            do {
+                try body()
+                return []
+            } catch {
+                return ["\(error)"]
+            }
+        }
+        switch rule {
+        case .and(let rules), .or(let rules):
+            return rules.flatMap { problems(in: $0, on: entity) }
+        case .not(let inner):
+            return problems(in: inner, on: entity)
+        case .exists(let link, let inner, _):
+            do {
+                let (_, _, target) = try resolveOneToMany(link, from: entity)
+                return problems(in: inner, on: target)
+            } catch {
+                return ["\(error)"]
+            }
+        case .aggregate(var aggregate, let op, let value):
+            guard let filter = aggregate.filter else { return attempt { try checkPart(rule, on: entity) } }
+            let target: Entity
+            do { target = try resolveOneToMany(aggregate.link, from: entity).target } catch { return ["\(error)"] }
+            aggregate.filter = nil
+            return problems(in: filter, on: target) + attempt { try checkPart(.aggregate(aggregate, op, value), on: entity) }
+        default:
+            return attempt { try checkPart(rule, on: entity) }
+        }
+    }
+
+    /// Checks one part of a rule (its sub-rules too, stopping at the first problem).
+    func checkPart(_ rule: Rule, on entity: Entity) throws {
         switch rule {
         case .all:
             return
         case .and(let rules), .or(let rules):
-            for r in rules { try check(r, on: entity) }
+            for r in rules { try checkPart(r, on: entity) }
         case .not(let inner):
-            try check(inner, on: entity)
+            try checkPart(inner, on: entity)
         case .compare(let path, _, let value):
             try checkValue(value, for: try resolve(path, from: entity))
         case .inList(let path, let values, _):
@@ -187,10 +251,10 @@ public struct RuleChecker: Sendable {
             try checkValue(high, for: resolved)
         case .exists(let link, let inner, _):
             let (_, _, target) = try resolveOneToMany(link, from: entity)
-            try check(inner, on: target)
+            try checkPart(inner, on: target)
         case .aggregate(let aggregate, _, let value):
             let (_, _, target) = try resolveOneToMany(aggregate.link, from: entity)
-            if let filter = aggregate.filter { try check(filter, on: target) }
+            if let filter = aggregate.filter { try checkPart(filter, on: target) }
             let subject = "\(aggregate.link.joined(separator: ".")).\(aggregate.function.rawValue)(…)"
             guard let columnName = aggregate.column else {
                 try checkValue(value, type: .integer, name: subject)
@@ -228,6 +292,9 @@ public struct RuleChecker: Sendable {
             guard audienceEntity == entity.name else {
                 throw HeraldError(
                     .invalidInput, "rule: the saved audience '\(name)' is on '\(audienceEntity)', not '\(entity.name)'")
+            }
+            if let problem = brokenAudiences[name.lowercased()] {
+                throw HeraldError(.invalidInput, "rule: the saved audience '\(name)' cannot be used: \(problem)")
             }
         }
     }

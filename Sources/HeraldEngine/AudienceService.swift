@@ -52,10 +52,19 @@ public struct AudienceService: Sendable {
         }
     }
 
-    /// The saved audiences as compiler definitions (rules parsed; key lists have no rule).
+    /// The saved audiences as compiler definitions. A live audience whose stored rule no longer
+    /// parses or fits the catalog carries its problem, and any rule using it fails naming it;
+    /// snapshots are their stored keys, whatever their rule says.
     public func definitions() throws -> [AudienceDefinition] {
-        try store.listAudiences().map { a in
-            AudienceDefinition(id: a.id, name: a.name, entity: a.entity, rule: (try? Rule(parsing: a.rule)) ?? .all, snapshot: a.snapshot)
+        let saved = try store.listAudiences()
+        let checker = Store.audienceChecker(catalog: try store.catalog(), audiences: saved)
+        return saved.map { a in
+            let parsed = try? Rule(parsing: a.rule)
+            let problem = a.snapshot ? nil : checker.brokenAudiences[a.name.lowercased()]
+            // The stand-in rule is never evaluated: a snapshot reads its keys, a broken audience refuses.
+            return AudienceDefinition(
+                id: a.id, name: a.name, entity: a.entity, rule: parsed ?? .not(.all), snapshot: a.snapshot,
+                problem: parsed == nil && !a.snapshot ? (problem ?? "its rule no longer parses") : problem)
         }
     }
 
@@ -295,7 +304,7 @@ public struct AudienceService: Sendable {
                 let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.quotedDatabaseIdentifier)") ?? 0
                 let covering = ([column] + extra).joined(separator: ", ")
                 if !indexed {
-                    return "'\(table)' (\(Names.groupedCount(rows)) rows) has no index on \(column): each \(entity.name) row scans it."
+                    return "'\(table)' (\(Names.counted(rows, "row"))) has no index on \(column): each \(entity.name) row scans it."
                         + " Add one: CREATE INDEX \(table)_\(column) ON \(table)(\(covering));"
                 }
                 if !extra.isEmpty && rows > 100_000 {

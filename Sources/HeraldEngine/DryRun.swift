@@ -30,12 +30,20 @@ public struct Executor: Sendable {
     ///   - events: called (on the executing thread) as the run progresses.
     ///   - isCancelled: polled between nodes and while a node's statements run (through SQLite's
     ///     progress handler); a cancelled run is stored as stopped.
+    /// The campaign's time zone; an unknown one stops the run (validation reports it first).
+    static func timeZone(_ campaign: Campaign) throws -> TimeZone {
+        guard let zone = TimeZone(identifier: campaign.timeZone) else {
+            throw HeraldError(.validation, "campaign '\(campaign.name)': '\(campaign.timeZone)' is not an IANA time zone")
+        }
+        return zone
+    }
+
     public func dryRun(
         _ stored: StoredCampaign, events: @Sendable (RunEvent) -> Void = { _ in },
         isCancelled: @escaping @Sendable () -> Bool = { false }
     ) throws -> RunDetail {
         let catalog = try store.catalog()
-        try CampaignValidator(catalog: catalog, audiences: try store.audienceEntities()).requireValid(stored.campaign)
+        try CampaignValidator(checker: try store.audienceChecker()).requireValid(stored.campaign)
         let campaign = stored.campaign
         guard let order = campaign.topologicalOrder() else {
             throw HeraldError(.validation, "campaign '\(campaign.name)' has a cycle")
@@ -45,7 +53,7 @@ public struct Executor: Sendable {
         let audiences = try AudienceService(store: store).definitions()
         let compiler = RuleCompiler(
             catalog: catalog, dialect: dialect, variables: campaign.variableBindings, audiences: audiences,
-            timeZone: TimeZone(identifier: campaign.timeZone) ?? TimeZone(identifier: "UTC")!)
+            timeZone: try Self.timeZone(campaign))
 
         // Per node: the work table and entity of its inbound population; nil table = skipped branch.
         var inboundTable: [NodeID: String] = [:]
@@ -220,9 +228,9 @@ public struct Executor: Sendable {
             outcome.created += [out, complement]
             outcome.portEntities["out"] = moved.target
             outcome.detail =
-                "\(Names.groupedCount(outcome.counts["out"] ?? 0)) \(moved.target) from \(Names.groupedCount(outcome.inputCount ?? 0)) \(entityName)"
+                "\(Names.counted(outcome.counts["out"] ?? 0, entity: moved.target)) from \(Names.counted(outcome.inputCount ?? 0, entity: entityName))"
             if unmatched > 0 {
-                outcome.log = "\(Names.groupedCount(unmatched)) \(entityName) had no '\(link)'; they went to the complement"
+                outcome.log = "\(Names.counted(unmatched, entity: entityName)) had no '\(link)'; they went to the complement"
             }
         case .readAudience(let name, let emitWhenEmpty):
             guard let audience = compiler.audiences[name.lowercased()] else {
@@ -245,7 +253,7 @@ public struct Executor: Sendable {
             outcome.tables["out"] = table
             outcome.entity = entityName
             outcome.emitEmpty = emitWhenEmpty
-            outcome.detail = "\(Names.groupedCount(n)) \(entityName)"
+            outcome.detail = Names.counted(n, entity: entityName)
             if n == 0 && !emitWhenEmpty { outcome.log = "the audience is empty; the branch ends here" }
         case .split(let seed, let subsets, let overlap, let skipEmpty):
             guard let input, let entityName = inputEntity else { return outcome }

@@ -37,13 +37,17 @@ public struct AudienceDefinition: Sendable, Equatable {
     public var rule: Rule
     /// Snapshots are read from their stored keys; live audiences are re-evaluated.
     public var snapshot: Bool
+    /// Why a live audience's stored rule cannot be used (it no longer parses or fits the
+    /// catalog); nil when it can. A rule that uses a broken audience does not compile.
+    public var problem: String?
 
-    public init(id: Int64, name: String, entity: String, rule: Rule, snapshot: Bool) {
+    public init(id: Int64, name: String, entity: String, rule: Rule, snapshot: Bool, problem: String? = nil) {
         self.id = id
         self.name = name
         self.entity = entity
         self.rule = rule
         self.snapshot = snapshot
+        self.problem = problem
     }
 }
 
@@ -78,7 +82,10 @@ public struct RuleCompiler: Sendable {
     var checker: RuleChecker {
         RuleChecker(
             catalog: catalog, variables: variables,
-            audiences: Dictionary(audiences.values.map { ($0.name, $0.entity) }, uniquingKeysWith: { a, _ in a }))
+            audiences: Dictionary(audiences.values.map { ($0.name, $0.entity) }, uniquingKeysWith: { a, _ in a }),
+            brokenAudiences: Dictionary(
+                audiences.values.compactMap { a in a.snapshot ? nil : a.problem.map { (a.name.lowercased(), $0) } },
+                uniquingKeysWith: { a, _ in a }))
     }
 
     /// `SELECT <key> AS key FROM <entity> …` selecting the keys of the rows matching `rule`.
@@ -420,6 +427,10 @@ public struct RuleCompiler: Sendable {
                 if audience.snapshot {
                     arguments.append(.integer(audience.id))
                     return "EXISTS (SELECT 1 FROM herald_audience_members m WHERE m.audience_id = ? AND m.member_key = \(key))"
+                }
+                // Fail closed: a broken definition never stands in for a population.
+                if let problem = audience.problem {
+                    throw HeraldError(.invalidInput, "rule: the saved audience '\(audience.name)' cannot be used: \(problem)")
                 }
                 // A live audience of the same entity is its rule, applied to this very row.
                 audienceStack.append(audience.name.lowercased())

@@ -49,6 +49,31 @@ extension Store {
         Dictionary(try listAudiences().map { ($0.name, $0.entity) }, uniquingKeysWith: { a, _ in a })
     }
 
+    /// A rule checker that knows the saved audiences, and which live ones are broken (their
+    /// stored rule no longer parses or fits the catalog), so rules using those are refused.
+    public func audienceChecker(variables: [String: Literal] = [:]) throws -> RuleChecker {
+        try Self.audienceChecker(catalog: try catalog(), audiences: try listAudiences(), variables: variables)
+    }
+
+    /// The problems of each broken live audience, by lowercased name.
+    public static func audienceChecker(
+        catalog: Catalog, audiences: [SavedAudience], variables: [String: Literal] = [:]
+    ) -> RuleChecker {
+        let entities = Dictionary(audiences.map { ($0.name, $0.entity) }, uniquingKeysWith: { a, _ in a })
+        var checker = RuleChecker(catalog: catalog, variables: variables, audiences: entities)
+        // Two passes: an audience that uses a broken one is broken too.
+        for _ in 0..<2 {
+            var broken: [String: String] = [:]
+            for audience in audiences where !audience.snapshot {
+                if let problem = RuleChecker.problem(ofAudience: audience.rule, entity: audience.entity, checker: checker) {
+                    broken[audience.name.lowercased()] = problem
+                }
+            }
+            checker.brokenAudiences = broken
+        }
+        return checker
+    }
+
     /// A saved audience by name (case-insensitive), or an error naming the closest one.
     public func audience(named name: String) throws -> SavedAudience {
         try read { db in try Self.audience(db, named: name) }

@@ -15,7 +15,7 @@ struct CampaignCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let campaigns = try Store.open(path: store.db).listCampaigns()
+            let campaigns = try store.openForReading().listCampaigns()
             if output.json {
                 printJSON(
                     .array(
@@ -51,7 +51,7 @@ struct CampaignCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let db = try Store.open(path: store.db)
+            let db = try store.openForReading()
             let stored = try db.loadCampaign(campaign)
             if output.json {
                 printJSON(CampaignFormat.encode(stored.campaign))
@@ -70,7 +70,7 @@ struct CampaignCommand: ParsableCommand {
                 let from = c.node(e.from)
                 say("  \(e.from) [\(from?.portLabel(e.port) ?? e.port)] → \(e.to)")
             }
-            let problems = CampaignValidator(catalog: try db.catalog(), audiences: try db.audienceEntities()).validate(c)
+            let problems = CampaignValidator(checker: try db.audienceChecker()).validate(c)
             say("")
             say(problems.isEmpty ? "valid" : "\(problems.count) problem(s):\n" + problems.map { "  - \($0)" }.joined(separator: "\n"))
         }
@@ -84,7 +84,7 @@ struct CampaignCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            let text = CampaignFormat.encodeText(try Store.open(path: store.db).loadCampaign(campaign).campaign)
+            let text = CampaignFormat.encodeText(try store.openForReading().loadCampaign(campaign).campaign)
             if let out {
                 do { try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
                     throw HeraldError(.io, "--out: cannot write \(out): \(error.localizedDescription)", cause: error)
@@ -116,8 +116,8 @@ struct CampaignCommand: ParsableCommand {
 
         func run() throws {
             let campaign = try CampaignFormat.decode(text: try CampaignCommand.readFile(file))
-            let db = try Store.open(path: store.db)
-            try CampaignValidator(catalog: try db.catalog(), audiences: try db.audienceEntities()).requireValid(campaign)
+            let db = try store.openForWriting()
+            try CampaignValidator(checker: try db.audienceChecker()).requireValid(campaign)
             let stored = try db.saveCampaign(campaign, replace: replace)
             if output.json {
                 printJSON(
@@ -136,14 +136,14 @@ struct CampaignCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let db = try Store.open(path: store.db)
+            let db = try store.openForReading()
             let campaign: Campaign
             if FileManager.default.fileExists(atPath: target) {
                 campaign = try CampaignFormat.decode(text: try CampaignCommand.readFile(target))
             } else {
                 campaign = try db.loadCampaign(target).campaign
             }
-            let problems = CampaignValidator(catalog: try db.catalog(), audiences: try db.audienceEntities()).validate(campaign)
+            let problems = CampaignValidator(checker: try db.audienceChecker()).validate(campaign)
             if output.json {
                 printJSON(
                     .object([
@@ -179,7 +179,7 @@ struct CampaignCommand: ParsableCommand {
             guard !newName.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw HeraldError(.invalidInput, "--as: the new name is empty")
             }
-            let stored = try Store.open(path: store.db).duplicateCampaign(campaign, as: newName)
+            let stored = try store.openForWriting().duplicateCampaign(campaign, as: newName)
             say("saved '\(newName)' (id \(stored.id), version 1)")
         }
     }
