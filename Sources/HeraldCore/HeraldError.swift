@@ -6,7 +6,7 @@
 public struct HeraldError: Error, CustomStringConvertible, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Kind: String, Sendable {
-            case invalidInput, notFound, validation, storeUnreadable, storeTooNew, conflict
+            case invalidInput, notFound, validation, storeUnreadable, storeTooNew, storeTooOld, conflict
             case notImplemented, cancelled, io, internalFailure
         }
         let kind: Kind
@@ -21,6 +21,8 @@ public struct HeraldError: Error, CustomStringConvertible, Sendable {
         public static let storeUnreadable = Code(kind: .storeUnreadable)
         /// The store was written by a newer Herald.
         public static let storeTooNew = Code(kind: .storeTooNew)
+        /// The store needs an upgrade before this command can read it.
+        public static let storeTooOld = Code(kind: .storeTooOld)
         /// The change would overwrite or break existing data.
         public static let conflict = Code(kind: .conflict)
         /// The capability exists in the design but is not built yet.
@@ -47,8 +49,9 @@ public struct HeraldError: Error, CustomStringConvertible, Sendable {
 
     public var description: String { message }
 
-    /// Exit status for the CLI: 2 for anything the user can fix, 1 for internal failures.
+    /// Exit status for the CLI: 2 for bad input or a refused operation (nothing was written),
+    /// 1 for a failure while working (a file that could not be written, a bug).
     public var exitStatus: Int32 {
-        code == .internalFailure ? 1 : 2
+        code == .internalFailure || code == .io ? 1 : 2
     }
 }

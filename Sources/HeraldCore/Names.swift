@@ -87,4 +87,34 @@ public enum Names {
         }
         return value < 0 ? "-" + out : out
     }
+
+    /// `1 row`, `2 rows`, `1,204 profiles`: a grouped count with the noun (given in the
+    /// singular) in the right number.
+    public static func counted(_ value: Int, _ singular: String) -> String {
+        "\(groupedCount(value)) \(value == 1 || value == -1 ? singular : plural(singular))"
+    }
+
+    /// A count of an entity's rows, named after the entity (`1 profile`, `3 bookings`); table
+    /// names are usually plural, so the singular is derived from them.
+    public static func counted(_ value: Int, entity: String) -> String {
+        "\(groupedCount(value)) \(value == 1 || value == -1 ? singular(entity) : entity)"
+    }
+
+    /// English plural of a noun: `row` → `rows`, `category` → `categories`, `address` → `addresses`.
+    public static func plural(_ noun: String) -> String {
+        let lower = noun.lowercased()
+        if lower.hasSuffix("y"), let before = lower.dropLast().last, !"aeiou".contains(before) { return noun.dropLast() + "ies" }
+        if ["s", "x", "z", "ch", "sh"].contains(where: { lower.hasSuffix($0) }) { return noun + "es" }
+        return noun + "s"
+    }
+
+    /// English singular of a plural table name: `profiles` → `profile`, `categories` → `category`,
+    /// `addresses` → `address`; a name that does not look plural is kept.
+    public static func singular(_ noun: String) -> String {
+        let lower = noun.lowercased()
+        if lower.hasSuffix("ies") && lower.count > 3 { return noun.dropLast(3) + "y" }
+        if ["sses", "xes", "zes", "ches", "shes"].contains(where: { lower.hasSuffix($0) }) { return String(noun.dropLast(2)) }
+        if lower.hasSuffix("s") && !lower.hasSuffix("ss") && !lower.hasSuffix("us") && lower.count > 1 { return String(noun.dropLast()) }
+        return noun
+    }
 }

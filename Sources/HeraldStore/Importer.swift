@@ -11,15 +11,19 @@ public struct ImportOptions: Sendable {
     public var references: [(column: String, target: String, targetColumn: String?)]
     /// Declared column types, which win over inference.
     public var types: [String: AttributeType]
+    /// The file has no key column: give each row a generated integer key (in the column named
+    /// by `key`, default `id`).
+    public var generateKey: Bool
 
     public init(
         table: String, key: String? = nil, references: [(column: String, target: String, targetColumn: String?)] = [],
-        types: [String: AttributeType] = [:]
+        types: [String: AttributeType] = [:], generateKey: Bool = false
     ) {
         self.table = table
         self.key = key
         self.references = references
         self.types = types
+        self.generateKey = generateKey
     }
 }
 
@@ -27,9 +31,15 @@ public struct ImportOptions: Sendable {
 public struct ImportResult: Sendable, Equatable {
     public var table: String
     public var createdTable: Bool
-    public var upserted: Int
+    /// Rows whose key was new to the table.
+    public var inserted: Int
+    /// Rows that replaced the values of an existing key.
+    public var updated: Int
+    /// Rows removed by a `d` change (a `d` for a key the table does not hold removes nothing).
     public var deleted: Int
     public var columns: [String: AttributeType]
+    /// The generated key column, when the file had none (`--generate-key`).
+    public var generatedKey: String?
 }
 
 /// Loads CSV files into user tables: create or upsert, all or nothing.
@@ -116,6 +126,7 @@ public enum Importer {
         let exists = try db.tableExists(options.table)
         var columns: [Column]
         var key: String
+        var generated: String?
         if exists {
             let info = try Row.fetchAll(db, sql: "PRAGMA table_info(\(options.table.quotedDatabaseIdentifier))")
             let tableColumns = Dictionary(
@@ -131,6 +142,18 @@ public enum Importer {
             }
             let pk = info.filter { ($0["pk"] as Int) > 0 }.map { $0["name"] as String }
             key = options.key ?? (pk.count == 1 ? pk[0] : "")
+            if options.generateKey {
+                let integerKey =
+                    pk.count == 1 && pk[0].lowercased() == key.lowercased()
+                    && (info.first { ($0["name"] as String) == pk[0] }?["type"] as String?)?.uppercased() == "INTEGER"
+                guard integerKey, !header.fields.contains(where: { $0.lowercased() == key.lowercased() }) else {
+                    throw HeraldError(
+                        .invalidInput,
+                        "--generate-key: table '\(options.table)' needs an INTEGER PRIMARY KEY that the file does not contain; its key is '\(key.isEmpty ? "none" : key)'"
+                    )
+                }
+                generated = pk[0]
+            }
             if key.isEmpty {
                 throw HeraldError(.invalidInput, "--key: table '\(options.table)' has no single-column primary key; name the key column")
             }
@@ -139,9 +162,23 @@ public enum Importer {
                 throw HeraldError(.invalidInput, "--key: '\(key)' is not the primary key or a unique column of '\(options.table)'")
             }
         } else {
-            key = options.key ?? (header.fields.contains("id") ? "id" : "")
-            if key.isEmpty {
-                throw HeraldError(.invalidInput, "--key: the file has no 'id' column; name the key column with --key")
+            if options.generateKey {
+                key = options.key ?? "id"
+                if header.fields.contains(where: { $0.lowercased() == key.lowercased() }) {
+                    throw HeraldError(
+                        .invalidInput,
+                        "--generate-key: the file already has a column '\(key)'; use it as the key (--key \(key)) or name another column for the generated key with --key"
+                    )
+                }
+                try CatalogDiscovery.checkIdentifier(key, field: "--key")
+                generated = key
+            } else {
+                key = options.key ?? (header.fields.contains("id") ? "id" : "")
+                if key.isEmpty {
+                    throw HeraldError(
+                        .invalidInput,
+                        "--key: the file has no 'id' column; name the key column with --key, or add --generate-key to number the rows")
+                }
             }
             // First pass: infer each column's type from every non-empty value.
             var inferred = [TypeGuess](repeating: TypeGuess(), count: header.fields.count)
@@ -156,13 +193,15 @@ public enum Importer {
             reader = CSVReader(bytes: bytes)
             _ = try nextRecord()
         }
-        guard let keyColumn = columns.first(where: { $0.name.lowercased() == key.lowercased() }) else {
+        let keyColumn = columns.first(where: { $0.name.lowercased() == key.lowercased() })
+        if keyColumn == nil && generated == nil {
             throw HeraldError(.invalidInput, "--key: the file has no column '\(key)'\(Names.suggestion(for: key, in: header.fields))")
         }
         if !exists {
-            let definitions = columns.map { c in
-                "\(c.name.quotedDatabaseIdentifier) \(c.type.declaredSQLType)" + (c.name == keyColumn.name ? " PRIMARY KEY" : "")
+            var definitions = columns.map { c in
+                "\(c.name.quotedDatabaseIdentifier) \(c.type.declaredSQLType)" + (c.name == keyColumn?.name ? " PRIMARY KEY" : "")
             }
+            if let generated { definitions.insert("\(generated.quotedDatabaseIdentifier) INTEGER PRIMARY KEY", at: 0) }
             try db.execute(sql: "CREATE TABLE \(options.table.quotedDatabaseIdentifier) (\(definitions.joined(separator: ", ")))")
         }
         for ref in options.references {
@@ -175,18 +214,34 @@ public enum Importer {
 
         let table = options.table.quotedDatabaseIdentifier
         let names = columns.map { $0.name.quotedDatabaseIdentifier }
-        let updates = columns.filter { $0.name != keyColumn.name }.map {
-            "\($0.name.quotedDatabaseIdentifier) = excluded.\($0.name.quotedDatabaseIdentifier)"
+        let placeholders = Array(repeating: "?", count: names.count).joined(separator: ", ")
+        let insertSQL = "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(placeholders))"
+        var upsertSQL = insertSQL
+        var delete: Statement?
+        var firstLine: Statement?
+        var rememberKey: Statement?
+        if let keyColumn {
+            let keyName = keyColumn.name.quotedDatabaseIdentifier
+            let updates = columns.filter { $0.name != keyColumn.name }.map {
+                "\($0.name.quotedDatabaseIdentifier) = excluded.\($0.name.quotedDatabaseIdentifier)"
+            }
+            upsertSQL += " ON CONFLICT (\(keyName)) DO " + (updates.isEmpty ? "NOTHING" : "UPDATE SET \(updates.joined(separator: ", "))")
+            delete = try db.makeStatement(sql: "DELETE FROM \(table) WHERE \(keyName) = ?")
+            if changeIndex == nil {
+                // Without change types a key may appear once: the keys seen so far, with their line,
+                // live in a temporary table so memory stays flat however long the file is.
+                try db.execute(sql: "CREATE TEMP TABLE IF NOT EXISTS herald_import_keys (key PRIMARY KEY, line INTEGER NOT NULL)")
+                try db.execute(sql: "DELETE FROM herald_import_keys")
+                rememberKey = try db.makeStatement(sql: "INSERT INTO herald_import_keys (key, line) VALUES (?, ?) ON CONFLICT DO NOTHING")
+                firstLine = try db.makeStatement(sql: "SELECT line FROM herald_import_keys WHERE key = ?")
+            }
         }
-        let upsertSQL =
-            "INSERT INTO \(table) (\(names.joined(separator: ", "))) VALUES (\(Array(repeating: "?", count: names.count).joined(separator: ", ")))"
-            + " ON CONFLICT (\(keyColumn.name.quotedDatabaseIdentifier)) DO "
-            + (updates.isEmpty ? "NOTHING" : "UPDATE SET \(updates.joined(separator: ", "))")
         let upsert = try db.makeStatement(sql: upsertSQL)
-        let delete = try db.makeStatement(sql: "DELETE FROM \(table) WHERE \(keyColumn.name.quotedDatabaseIdentifier) = ?")
-        var upserted = 0
+        let rowsBefore = exists ? try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 : 0
+        var written = 0
         var deleted = 0
         var lastReported = -1
+        defer { if rememberKey != nil { try? db.execute(sql: "DROP TABLE IF EXISTS temp.herald_import_keys") } }
         while let record = try nextRecord() {
             if record.fields.count != header.fields.count {
                 throw fail(
@@ -203,18 +258,31 @@ public enum Importer {
                         "expected 'u' (upsert) or 'd' (delete), found '\(record.fields[changeIndex])'")
                 }
             }
-            let keyText = record.fields[keyColumn.index]
-            if keyText.isEmpty { throw fail(fileName, record.line, keyColumn.index + 1, keyColumn.name, "the key is empty") }
+            var keyValue: (any DatabaseValueConvertible)?
+            if let keyColumn {
+                let keyText = record.fields[keyColumn.index]
+                if keyText.isEmpty { throw fail(fileName, record.line, keyColumn.index + 1, keyColumn.name, "the key is empty") }
+                keyValue = try convert(keyText, keyColumn, fileName, record.line)
+                if let rememberKey, let firstLine {
+                    try rememberKey.execute(arguments: [keyValue, record.line])
+                    if db.changesCount == 0 {
+                        let earlier = try Int.fetchOne(firstLine, arguments: [keyValue]) ?? 0
+                        throw fail(
+                            fileName, record.line, keyColumn.index + 1, keyColumn.name,
+                            "the key '\(keyText.prefix(40))' already appears on line \(earlier); a key may appear once (add a \(changeColumn) column to apply several changes to one key in file order)"
+                        )
+                    }
+                }
+            }
             if change == "d" {
-                let keyValue = try convert(keyText, keyColumn, fileName, record.line)
-                try delete.execute(arguments: [keyValue])
+                try delete?.execute(arguments: [keyValue])
                 deleted += db.changesCount
             } else {
                 var values: [(any DatabaseValueConvertible)?] = []
                 values.reserveCapacity(columns.count)
                 for c in columns { values.append(try convert(record.fields[c.index], c, fileName, record.line)) }
                 try upsert.execute(arguments: StatementArguments(values))
-                upserted += 1
+                written += 1
             }
             if let progress, bytes.count > 0 {
                 let percent = reader.position * 100 / bytes.count
@@ -224,10 +292,15 @@ public enum Importer {
                 }
             }
         }
+        // Each written row either added a key (+1 row) or replaced one (±0); each delete removed one.
+        let rowsAfter = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
+        let inserted = rowsAfter - rowsBefore + deleted
         progress?(1)
+        var types = Dictionary(columns.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
+        if let generated { types[generated] = .integer }
         return ImportResult(
-            table: options.table, createdTable: !exists, upserted: upserted, deleted: deleted,
-            columns: Dictionary(columns.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a }))
+            table: options.table, createdTable: !exists, inserted: inserted, updated: written - inserted, deleted: deleted,
+            columns: types, generatedKey: generated)
     }
 
     static func convert(_ text: String, _ column: Column, _ file: String, _ line: Int) throws -> (any DatabaseValueConvertible)? {
@@ -237,9 +310,15 @@ public enum Importer {
         }
         switch column.type {
         case .integer:
-            guard let v = Int64(text) else { throw bad("an integer") }
+            guard let v = canonicalInteger(text) else {
+                // `007` or `+7` would be stored as 7: refuse rather than change the value.
+                throw bad(
+                    Int64(text) == nil
+                        ? "an integer" : "an integer without a '+' sign or leading zeros (declare the column text to keep it as written)")
+            }
             return v
         case .real:
+            if let v = canonicalInteger(text) { return Double(v) }
             guard let v = Double(text), v.isFinite else { throw bad("a number") }
             return v
         case .boolean:
@@ -259,6 +338,29 @@ public enum Importer {
         }
     }
 
+    /// The integer `text` spells in its one canonical form (`-12`, `0`; not `012`, `+12`, `-0`,
+    /// `1_000`), or nil.
+    static func canonicalInteger(_ text: String) -> Int64? {
+        guard let v = Int64(text), String(v) == text else { return nil }
+        return v
+    }
+
+    /// A decimal such as `-12.50` or `0.125`: digits on both sides of the point, no sign but a
+    /// minus, no leading zeros, no exponent, and at most 15 significant digits so that the
+    /// stored number is the written one (`10.50` reads back as the number 10.5).
+    static func isPlainDecimal(_ text: String) -> Bool {
+        var bytes = Substring(text).utf8[...]
+        if bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
+        guard let point = bytes.firstIndex(of: UInt8(ascii: ".")) else { return false }
+        let whole = bytes[..<point]
+        let fraction = bytes[bytes.index(after: point)...]
+        let digit: (UInt8) -> Bool = { (48...57).contains($0) }
+        guard !whole.isEmpty, !fraction.isEmpty, whole.allSatisfy(digit), fraction.allSatisfy(digit) else { return false }
+        if whole.count > 1 && whole.first == UInt8(ascii: "0") { return false }
+        let significant = (whole.drop { $0 == UInt8(ascii: "0") }.count) + fraction.count
+        return significant <= 15
+    }
+
     /// Narrows a column's type as values are seen: integer ⊂ real; date ⊂ date-time; else text.
     struct TypeGuess {
         var integer = true
@@ -270,8 +372,11 @@ public enum Importer {
 
         mutating func observe(_ v: String) {
             seen = true
-            if integer && Int64(v) == nil { integer = false }
-            if real && (Double(v) == nil || v.lowercased().contains("n")) { real = false }
+            // Only values that read back exactly as written are numbers: `08123` (a postal code),
+            // `+33612…` (a phone number), integers past 64 bits and `1e5` stay text.
+            let isInteger = canonicalInteger(v) != nil
+            if integer && !isInteger { integer = false }
+            if real && !isInteger && !Importer.isPlainDecimal(v) { real = false }
             if boolean && !["true", "false"].contains(v.lowercased()) { boolean = false }
             if date && !TemporalText.isDate(v) { date = false }
             if datetime && !(TemporalText.isDateTime(v) || TemporalText.isDate(v)) { datetime = false }

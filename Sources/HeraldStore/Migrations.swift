@@ -2,6 +2,27 @@ import GRDB
 
 /// Herald's schema. Shipped migrations are never edited; changes come as new migrations.
 enum Migrations {
+    /// Migrations whose absence does not change what a read sees, so a store without them can
+    /// be read as it is (a read never migrates). v2 only widened a CHECK constraint.
+    static let readCompatible: Set<String> = ["v2: stopped nodes"]
+
+    /// Herald's tables as `CREATE TEMP` statements, in creation order: lets a read-only
+    /// connection treat a plain SQLite file as an empty store without writing to it.
+    static func temporarySchema() throws -> [String] {
+        let memory = try DatabaseQueue()
+        try migrator.migrate(memory)
+        return try memory.read { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT sql FROM sqlite_master
+                    WHERE sql IS NOT NULL AND name NOT LIKE 'sqlite_%' AND name <> 'grdb_migrations' ORDER BY rowid
+                    """)
+        }.map { statement in
+            statement.hasPrefix("CREATE TABLE ") ? "CREATE TEMP TABLE " + statement.dropFirst("CREATE TABLE ".count) : statement
+        }
+    }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1: herald tables") { db in

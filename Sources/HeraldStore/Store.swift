@@ -7,53 +7,154 @@ public import HeraldCore
 /// A `Sendable` facade over a `DatabasePool` (WAL, concurrent readers). Methods are named for
 /// what they do and each runs in one transaction.
 public struct Store: Sendable {
-    public let writer: DatabasePool
+    /// The connection(s) to the file: a WAL `DatabasePool` when writable, one read-only
+    /// connection when the store was opened only to look.
+    public let writer: any DatabaseWriter
     public let path: String
+    /// Opened with ``openForReading(path:)``: nothing through this value can change the file.
+    public let isReadOnly: Bool
+    /// This open added Herald's tables to a SQLite file that did not have them.
+    public let adopted: Bool
     let catalogCache = KeyedMemo<Catalog>()
 
     /// SQLite's 16-byte file header.
     static let sqliteHeader = Array("SQLite format 3\u{0}".utf8)
 
-    /// Opens (or, with `create`, creates) a store and brings Herald's tables up to date.
+    /// Opens (or, with `create`, creates) a store for writing and brings Herald's tables up to
+    /// date. A plain SQLite file gains Herald's tables (``adopted`` says so).
     ///
     /// Refuses, with ``HeraldError`` and without touching the file, when it does not exist and
     /// `create` is false, is not a SQLite database, is corrupt, or was written by a newer Herald.
     public static func open(path: String, create: Bool = false) throws -> Store {
+        try checkFile(path: path, mustExist: !create)
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration(readOnly: false))
+        } catch {
+            throw storeError(error, path: path)
+        }
+        let hadTables = try Self.schemaState(pool, path: path)
+        let store = Store(writer: pool, path: path, isReadOnly: false, adopted: hadTables == .notHerald && !isEmptyFile(pool))
+        try store.migrate()
+        return store
+    }
+
+    /// Opens a store only to look: read-only, no migrations, no journal-mode change, so the
+    /// file stays byte-for-byte as it was.
+    ///
+    /// A store from an older Herald is read as it is when its missing migrations do not change
+    /// what reads see; a plain SQLite file reads as a store with no campaigns, audiences or runs
+    /// (Herald's tables exist only in this connection's temporary schema).
+    public static func openForReading(path: String) throws -> Store {
+        try checkFile(path: path, mustExist: true)
+        let queue: DatabaseQueue
+        do {
+            queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: true))
+        } catch {
+            throw storeError(error, path: path)
+        }
+        switch try schemaState(queue, path: path) {
+        case .current, .readCompatible:
+            break
+        case .needsUpgrade(let missing):
+            throw HeraldError(
+                .storeTooOld,
+                "\(path) was written by an older Herald and must be upgraded before it can be read (missing: \(missing.joined(separator: ", "))); run 'herald init \(path)' to upgrade it"
+            )
+        case .notHerald:
+            do {
+                try queue.inDatabase { db in
+                    for statement in try Migrations.temporarySchema() { try db.execute(sql: statement) }
+                }
+            } catch {
+                throw storeError(error, path: path)
+            }
+        }
+        return Store(writer: queue, path: path, isReadOnly: true, adopted: false)
+    }
+
+    /// This store for writing: itself when writable, else a new read-write open of the same file
+    /// (which migrates it). Screens that mostly look call this only when the user changes something.
+    public func writable() throws -> Store {
+        isReadOnly ? try Store.open(path: path) : self
+    }
+
+    /// Closes the store's connections (waiting for work in progress); later use fails.
+    public func close() throws { try writer.close() }
+
+    static func configuration(readOnly: Bool) -> Configuration {
+        var configuration = Configuration()
+        configuration.busyMode = .timeout(10)
+        configuration.foreignKeysEnabled = true
+        configuration.readonly = readOnly
+        configuration.label = "herald"
+        configuration.prepareDatabase { db in db.add(function: Store.hashFunction) }
+        return configuration
+    }
+
+    /// Refuses directories, missing files (when they must exist), unreadable files and files
+    /// that are not SQLite, before SQLite sees them.
+    static func checkFile(path: String, mustExist: Bool) throws {
         let fm = FileManager.default
         var isDirectory: ObjCBool = false
         let exists = fm.fileExists(atPath: path, isDirectory: &isDirectory)
         if isDirectory.boolValue {
             throw HeraldError(.invalidInput, "\(path) is a directory; give the path of a store file")
         }
-        if !exists && !create {
-            throw HeraldError(
-                .notFound, "no store at \(path); create one with 'herald demo --out \(path)' or import data into it"
-            )
-        }
-        if exists {
-            guard let handle = FileHandle(forReadingAtPath: path) else {
-                throw HeraldError(.storeUnreadable, "cannot read \(path): permission denied")
+        if !exists {
+            guard !mustExist else {
+                throw HeraldError(
+                    .notFound,
+                    "no store at \(path); create one with 'herald init \(path)', or import a CSV file into it with 'herald import FILE.csv --db \(path) --table NAME'"
+                )
             }
-            let header = (try? handle.read(upToCount: 16)) ?? Data()
-            try? handle.close()
-            if !header.isEmpty && Array(header) != sqliteHeader {
-                throw HeraldError(.storeUnreadable, "\(path) is not a SQLite database (its first bytes are not a SQLite header)")
-            }
+            return
         }
-        var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
-        configuration.foreignKeysEnabled = true
-        configuration.label = "herald"
-        configuration.prepareDatabase { db in db.add(function: Store.hashFunction) }
-        let pool: DatabasePool
+        guard let handle = FileHandle(forReadingAtPath: path) else {
+            throw HeraldError(.storeUnreadable, "cannot read \(path): permission denied")
+        }
+        let header = (try? handle.read(upToCount: 16)) ?? Data()
+        try? handle.close()
+        if !header.isEmpty && Array(header) != sqliteHeader {
+            throw HeraldError(.storeUnreadable, "\(path) is not a SQLite database (its first bytes are not a SQLite header)")
+        }
+    }
+
+    /// How Herald's tables in a file compare with this version's migrations.
+    enum SchemaState: Equatable {
+        case current
+        /// Older, but every missing migration leaves what reads see unchanged.
+        case readCompatible
+        case needsUpgrade([String])
+        /// No Herald tables at all.
+        case notHerald
+    }
+
+    static func schemaState(_ reader: any DatabaseReader, path: String) throws -> SchemaState {
+        let migrator = Migrations.migrator
         do {
-            pool = try DatabasePool(path: path, configuration: configuration)
+            return try reader.read { db in
+                guard try db.tableExists("grdb_migrations") else { return .notHerald }
+                if try migrator.hasBeenSuperseded(db) {
+                    throw HeraldError(
+                        .storeTooNew,
+                        "\(path) was written by a newer Herald (it has schema changes this version does not know); upgrade Herald to open it"
+                    )
+                }
+                let applied = try migrator.appliedIdentifiers(db)
+                let missing = migrator.migrations.filter { !applied.contains($0) }
+                if missing.isEmpty { return .current }
+                let blocking = missing.filter { !Migrations.readCompatible.contains($0) }
+                return blocking.isEmpty ? .readCompatible : .needsUpgrade(blocking)
+            }
         } catch {
             throw storeError(error, path: path)
         }
-        let store = Store(writer: pool, path: path)
-        try store.migrate()
-        return store
+    }
+
+    /// A file with no tables at all (new, or zero bytes): creating a store in it is not adopting.
+    static func isEmptyFile(_ reader: any DatabaseReader) -> Bool {
+        (try? reader.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sqlite_master") ?? 0 }) == 0
     }
 
     /// `herald_hash(seed, value)`: FNV-1a over the value's text, for seeded sampling of
@@ -69,9 +170,11 @@ public struct Store: Sendable {
         return Int64(bitPattern: hash & 0x7FFF_FFFF_FFFF_FFFF)
     }
 
-    init(writer: DatabasePool, path: String) {
+    init(writer: any DatabaseWriter, path: String, isReadOnly: Bool, adopted: Bool) {
         self.writer = writer
         self.path = path
+        self.isReadOnly = isReadOnly
+        self.adopted = adopted
     }
 
     /// Translates SQLite failures on the file itself into messages a user can act on.
@@ -89,7 +192,7 @@ public struct Store: Sendable {
             case .SQLITE_CANTOPEN:
                 return HeraldError(.storeUnreadable, "cannot open \(path): \(db.message ?? "unable to open")", cause: error)
             case .SQLITE_READONLY, .SQLITE_PERM:
-                return HeraldError(.storeUnreadable, "\(path) is read-only; Herald needs to write to it", cause: error)
+                return HeraldError(.storeUnreadable, "\(path) is read-only; Herald needs to write to it for this command", cause: error)
             case .SQLITE_BUSY, .SQLITE_LOCKED:
                 return HeraldError(.conflict, "\(path) is locked by another process; try again", cause: error)
             default:
@@ -99,18 +202,10 @@ public struct Store: Sendable {
         return HeraldError(.storeUnreadable, "\(path): \(error)", cause: error)
     }
 
-    /// Applies Herald's migrations; refuses stores written by a newer Herald.
+    /// Applies Herald's missing migrations (``schemaState`` has refused newer stores already).
     func migrate() throws {
-        let migrator = Migrations.migrator
         do {
-            let superseded = try writer.read { db in try migrator.hasBeenSuperseded(db) }
-            if superseded {
-                throw HeraldError(
-                    .storeTooNew,
-                    "\(path) was written by a newer Herald (it has schema changes this version does not know); upgrade Herald to open it"
-                )
-            }
-            try migrator.migrate(writer)
+            try Migrations.migrator.migrate(writer)
         } catch {
             throw Store.storeError(error, path: path)
         }
@@ -118,6 +213,9 @@ public struct Store: Sendable {
 
     /// Runs `body` in a write transaction, mapping file-level SQLite errors to user messages.
     public func write<T>(_ body: (Database) throws -> T) throws -> T {
+        guard !isReadOnly else {
+            throw HeraldError(.internalFailure, "\(path) was opened only to look; this change needs a writable store")
+        }
         do { return try writer.write(body) } catch { throw Store.storeError(error, path: path) }
     }
 

@@ -89,7 +89,8 @@ public enum TerminalApp {
                     currentRun = cancellation
                     work = {
                         do {
-                            _ = try Executor(store: store).dryRun(
+                            // Only looking never writes: the store is opened for writing when a run starts.
+                            _ = try Executor(store: try store.writable()).dryRun(
                                 stored, events: { event in queue.push(.runProgressed(event)) }, isCancelled: { cancellation.isCancelled })
                         } catch {
                             queue.push(.effectFailed("\(error)"))

@@ -49,14 +49,14 @@ struct AudienceCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let service = AudienceService(store: try Store.open(path: store.db))
+            let service = AudienceService(store: try store.openForReading())
             let resolved = try source.source(service)
             let n = try Interruption.cancellable { try service.count(resolved, cancellation: $0, timeLimit: source.timeLimit) }
             if output.json {
                 printJSON(
                     .object([("count", .integer(Int64(n))), ("entity", .string(resolved.entity)), ("rule", .string(resolved.rule.text))]))
             } else {
-                say("\(Names.groupedCount(n)) \(resolved.entity)")
+                say(Names.counted(n, entity: resolved.entity))
             }
         }
     }
@@ -71,7 +71,7 @@ struct AudienceCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let db = try Store.open(path: store.db)
+            let db = try store.openForReading()
             let service = AudienceService(store: db)
             let saved = try source.audience.map { try db.audience(named: $0) }
             let resolved = try source.source(service)
@@ -110,7 +110,7 @@ struct AudienceCommand: ParsableCommand {
 
         func run() throws {
             guard (1...100).contains(buckets) else { throw HeraldError(.invalidInput, "--buckets: expected 1 to 100, found \(buckets)") }
-            let service = AudienceService(store: try Store.open(path: store.db))
+            let service = AudienceService(store: try store.openForReading())
             let resolved = try source.source(service)
             let result = try Interruption.cancellable {
                 try service.distribution(resolved, attribute: attribute, buckets: buckets, cancellation: $0, timeLimit: source.timeLimit)
@@ -146,7 +146,7 @@ struct AudienceCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let service = AudienceService(store: try Store.open(path: store.db))
+            let service = AudienceService(store: try store.openForReading())
             let e = try service.explain(try source.source(service))
             if output.json {
                 printJSON(
@@ -177,7 +177,7 @@ struct AudienceCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let service = AudienceService(store: try Store.open(path: store.db))
+            let service = AudienceService(store: try store.openForWriting())
             let saved = try service.save(
                 name: name, source: AudienceSource(entity: entity, rule: try AudienceService.parse(rule)), snapshot: snapshot,
                 description: description, replace: replace)
@@ -185,7 +185,7 @@ struct AudienceCommand: ParsableCommand {
                 printJSON(AudienceJSON.encode(saved))
             } else {
                 say(
-                    "saved \(saved.snapshot ? "snapshot" : "live") audience '\(saved.name)': \(Names.groupedCount(saved.memberCount ?? 0)) \(saved.entity)"
+                    "saved \(saved.snapshot ? "snapshot" : "live") audience '\(saved.name)': \(Names.counted(saved.memberCount ?? 0, entity: saved.entity))"
                 )
             }
         }
@@ -197,7 +197,7 @@ struct AudienceCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let audiences = try Store.open(path: store.db).listAudiences()
+            let audiences = try store.openForReading().listAudiences()
             if output.json {
                 printJSON(.array(audiences.map(AudienceJSON.encode)))
                 return
@@ -224,8 +224,8 @@ struct AudienceCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            let saved = try AudienceService(store: try Store.open(path: store.db)).refresh(name: name)
-            say("refreshed '\(saved.name)': \(Names.groupedCount(saved.memberCount ?? 0)) \(saved.entity)")
+            let saved = try AudienceService(store: try store.openForWriting()).refresh(name: name)
+            say("refreshed '\(saved.name)': \(Names.counted(saved.memberCount ?? 0, entity: saved.entity))")
         }
     }
 
@@ -236,7 +236,7 @@ struct AudienceCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            try Store.open(path: store.db).renameAudience(named: name, to: newName)
+            try store.openForWriting().renameAudience(named: name, to: newName)
             say("renamed '\(name)' to '\(newName)'")
         }
     }
@@ -247,7 +247,7 @@ struct AudienceCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            try Store.open(path: store.db).deleteAudience(named: name)
+            try store.openForWriting().deleteAudience(named: name)
             say("deleted '\(name)'")
         }
     }
@@ -261,7 +261,7 @@ struct AudienceCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            let service = AudienceService(store: try Store.open(path: store.db))
+            let service = AudienceService(store: try store.openForReading())
             let resolved = try source.source(service)
             let handle: FileHandle
             if let out {
@@ -297,7 +297,7 @@ struct AudienceCommand: ParsableCommand {
                 try handle.close()
                 _ = try? FileManager.default.removeItem(atPath: out)
                 try FileManager.default.moveItem(atPath: out + ".partial", toPath: out)
-                warn("wrote \(Names.groupedCount(n)) rows to \(out)")
+                warn("wrote \(Names.counted(n, "row")) to \(out)")
             }
         }
     }
@@ -312,9 +312,9 @@ struct AudienceCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            let saved = try AudienceService(store: try Store.open(path: store.db)).importKeys(
+            let saved = try AudienceService(store: try store.openForWriting()).importKeys(
                 name: name, entity: entity, file: file, keyColumn: keyColumn, replace: replace)
-            say("saved snapshot audience '\(saved.name)': \(Names.groupedCount(saved.memberCount ?? 0)) \(saved.entity)")
+            say("saved snapshot audience '\(saved.name)': \(Names.counted(saved.memberCount ?? 0, entity: saved.entity))")
         }
     }
 }

@@ -15,7 +15,7 @@ struct CatalogCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let catalog = try Store.open(path: store.db).catalog()
+            let catalog = try store.openForReading().catalog()
             if output.json {
                 printJSON(CatalogJSON.encode(catalog))
                 return
@@ -69,7 +69,7 @@ struct CatalogCommand: ParsableCommand {
 
         func run() throws {
             let (entity, attribute) = try CatalogCommand.split(target, field: "target", needsAttribute: false)
-            try Store.open(path: store.db).setLabel(entity: entity, attribute: attribute, label: label.isEmpty ? nil : label)
+            try store.openForWriting().setLabel(entity: entity, attribute: attribute, label: label.isEmpty ? nil : label)
             say("labelled \(target)")
         }
     }
@@ -81,7 +81,7 @@ struct CatalogCommand: ParsableCommand {
 
         func run() throws {
             let (entity, name) = try CatalogCommand.split(attribute, field: "attribute", needsAttribute: true)
-            try Store.open(path: store.db).setHidden(entity: entity, attribute: name!, hidden: true)
+            try store.openForWriting().setHidden(entity: entity, attribute: name!, hidden: true)
             say("hid \(attribute)")
         }
     }
@@ -93,7 +93,7 @@ struct CatalogCommand: ParsableCommand {
 
         func run() throws {
             let (entity, name) = try CatalogCommand.split(attribute, field: "attribute", needsAttribute: true)
-            try Store.open(path: store.db).setHidden(entity: entity, attribute: name!, hidden: false)
+            try store.openForWriting().setHidden(entity: entity, attribute: name!, hidden: false)
             say("unhid \(attribute)")
         }
     }
@@ -106,7 +106,7 @@ struct CatalogCommand: ParsableCommand {
 
         func run() throws {
             let (entity, name) = try CatalogCommand.split(link, field: "link", needsAttribute: true)
-            try Store.open(path: store.db).renameLink(entity: entity, link: name!, to: newName)
+            try store.openForWriting().renameLink(entity: entity, link: name!, to: newName)
             say("renamed \(link) to \(newName)")
         }
     }
@@ -121,7 +121,7 @@ struct CatalogCommand: ParsableCommand {
         func run() throws {
             let (entity, name) = try CatalogCommand.split(column, field: "column", needsAttribute: true)
             let (targetEntity, targetColumn) = try CatalogCommand.split(target, field: "target", needsAttribute: false)
-            try Store.open(path: store.db).declareReference(entity: entity, column: name!, target: targetEntity, targetColumn: targetColumn)
+            try store.openForWriting().declareReference(entity: entity, column: name!, target: targetEntity, targetColumn: targetColumn)
             say("declared \(column) → \(target)")
         }
     }
@@ -133,7 +133,7 @@ struct CatalogCommand: ParsableCommand {
 
         func run() throws {
             let (entity, name) = try CatalogCommand.split(column, field: "column", needsAttribute: true)
-            try Store.open(path: store.db).removeReference(entity: entity, column: name!)
+            try store.openForWriting().removeReference(entity: entity, column: name!)
             say("removed the reference on \(column)")
         }
     }
@@ -159,7 +159,7 @@ struct CatalogCommand: ParsableCommand {
             for (field, value) in given {
                 if let value { columns[field] = value.isEmpty ? .some(nil) : .some(value) }
             }
-            try Store.open(path: store.db).setProfile(entity: entity, columns: columns)
+            try store.openForWriting().setProfile(entity: entity, columns: columns)
             say("profile entity is now \(entity)")
         }
     }

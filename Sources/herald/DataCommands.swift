@@ -72,10 +72,13 @@ struct ImportCommand: ParsableCommand {
         help: ArgumentHelp("Declare a column type: COLUMN=integer|real|text|boolean|date|datetime.", valueName: "type"))
     var type: [String] = []
 
+    @Flag(name: .long, help: "The file has no key column: number the rows in a generated integer key (named by --key, default 'id').")
+    var generateKey = false
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        var options = ImportOptions(table: table, key: key)
+        var options = ImportOptions(table: table, key: key, generateKey: generateKey)
         for spec in ref {
             let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
@@ -94,21 +97,77 @@ struct ImportCommand: ParsableCommand {
             }
             options.types[parts[0]] = t
         }
-        let db = try Store.open(path: store.db)
+        guard FileManager.default.isReadableFile(atPath: file) else {
+            throw HeraldError(
+                .notFound, FileManager.default.fileExists(atPath: file) ? "file: cannot read \(file)" : "file: \(file) does not exist")
+        }
+        // A new store is created for the import, and removed again if the import fails.
+        let createdStore = !FileManager.default.fileExists(atPath: store.db)
+        let db = try store.openForWriting(create: true)
         let bar = ProgressBar(title: "importing")
-        let result = try Importer.importCSV(file: file, into: db, options: options) { bar.update($0) }
-        bar.finish()
+        let result: ImportResult
+        do {
+            result = try Importer.importCSV(file: file, into: db, options: options) { bar.update($0) }
+            bar.finish()
+        } catch {
+            bar.finish()
+            if createdStore {
+                try? db.close()
+                for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: store.db + suffix) }
+            }
+            throw error
+        }
+        if createdStore { warn("herald: created the store \(store.db)") }
         if output.json {
-            printJSON(
-                .object([
-                    ("table", .string(result.table)), ("createdTable", .bool(result.createdTable)),
-                    ("upserted", .integer(Int64(result.upserted))), ("deleted", .integer(Int64(result.deleted))),
-                    ("columns", .object(result.columns.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value.rawValue)) })),
-                ]))
+            var fields: [(String, JSONValue)] = [
+                ("table", .string(result.table)), ("createdTable", .bool(result.createdTable)),
+                ("inserted", .integer(Int64(result.inserted))), ("updated", .integer(Int64(result.updated))),
+                ("deleted", .integer(Int64(result.deleted))),
+            ]
+            let columns: [(String, JSONValue)] = result.columns.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value.rawValue)) }
+            fields.append(("columns", .object(columns)))
+            if let generated = result.generatedKey { fields.append(("generatedKey", .string(generated))) }
+            printJSON(.object(fields))
         } else {
+            var line = "\(result.createdTable ? "created" : "updated") table \(result.table): "
+            line += Names.counted(result.inserted, "row") + " inserted, \(Names.groupedCount(result.updated)) updated, "
+            line += "\(Names.groupedCount(result.deleted)) deleted"
+            if let generated = result.generatedKey { line += " (keys generated in '\(generated)')" }
+            say(line)
+        }
+    }
+}
+
+struct InitCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "init",
+        abstract: "Create an empty store, or bring an existing one up to date.",
+        discussion: "An existing SQLite file gains Herald's tables; its own tables are left as they are.")
+
+    @Argument(help: ArgumentHelp("The store file to create.", valueName: "path"))
+    var path: String
+
+    func run() throws {
+        let existed = FileManager.default.fileExists(atPath: path)
+        let store = try Store.open(path: path, create: true)
+        let tables = try store.catalog().entities.count
+        if !existed {
+            say("created the empty store \(path)")
+        } else if store.adopted {
             say(
-                "\(result.createdTable ? "created" : "updated") table \(result.table): \(Names.groupedCount(result.upserted)) rows upserted, "
-                    + "\(Names.groupedCount(result.deleted)) deleted")
+                "\(path) is now a Herald store: Herald's tables were added, and \(Names.counted(tables, "table")) of yours left as they were"
+            )
+        } else {
+            say("\(path) is already a Herald store and is up to date")
+        }
+        if tables == 0 {
+            say(
+                """
+                next:
+                  herald import customers.csv --db \(path) --table customers      # load your data (one table per CSV file)
+                  herald catalog profile customers --db \(path) --email email     # who messages go to, and their address columns
+                  herald catalog --db \(path)                                     # what Herald discovered
+                """)
         }
     }
 }

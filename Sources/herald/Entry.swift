@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
+import HeraldStore
 import HeraldTUI
 import Logging
 
@@ -45,7 +46,7 @@ struct Herald: ParsableCommand {
         version: "0.1.0",
         subcommands: [
             OpenCommand.self, DemoCommand.self, ImportCommand.self, CatalogCommand.self, CampaignCommand.self,
-            AudienceCommand.self, RunCommand.self, RunsCommand.self, LogsCommand.self, ThemeCommand.self,
+            AudienceCommand.self, InitCommand.self, RunCommand.self, RunsCommand.self, LogsCommand.self, ThemeCommand.self,
         ],
         defaultSubcommand: OpenCommand.self
     )
@@ -55,6 +56,19 @@ struct Herald: ParsableCommand {
 struct StoreOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("The store file.", valueName: "path"))
     var db: String = ProcessInfo.processInfo.environment["HERALD_DB"] ?? "sample.db"
+
+    init() {}
+    init(db: String) { self.db = db }
+
+    /// The store, read-only: commands that only look leave the file byte-for-byte unchanged.
+    func openForReading() throws -> Store { try Store.openForReading(path: db) }
+
+    /// The store, writable and up to date; says so when this adds Herald's tables to a file.
+    func openForWriting(create: Bool = false) throws -> Store {
+        let store = try Store.open(path: db, create: create)
+        if store.adopted { warn("herald: \(db) had no Herald tables; added them (it is now a Herald store)") }
+        return store
+    }
 }
 
 /// `--json`, shared by every read command.

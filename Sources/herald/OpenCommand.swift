@@ -15,7 +15,7 @@ struct OpenCommand: ParsableCommand {
     var theme: String?
 
     func run() throws {
-        let store = try Store.open(path: path)
+        let store = try Store.openForReading(path: path)
         let themeName = theme ?? ProcessInfo.processInfo.environment["HERALD_THEME"]
         // The interface owns the main thread; ArgumentParser calls run() on it.
         let status = try MainActor.assumeIsolated { try TerminalApp.run(store: store, themeName: themeName) }

@@ -19,7 +19,7 @@ struct RunCommand: ParsableCommand {
                 .notImplemented,
                 "live runs are not implemented yet: this version has no delivery providers; use --dry-run to compute every node's counts")
         }
-        let db = try Store.open(path: store.db)
+        let db = try store.openForWriting()
         let stored = try db.loadCampaign(campaign)
         let total = stored.campaign.nodes.count
         let bar = ProgressBar(title: "dry run")
@@ -64,7 +64,7 @@ struct RunsCommand: ParsableCommand {
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        let db = try Store.open(path: store.db)
+        let db = try store.openForReading()
         if let run = runID {
             let detail = try db.runDetail(run)
             if output.json {
@@ -107,7 +107,7 @@ struct LogsCommand: ParsableCommand {
 
     func run() throws {
         let run = runID
-        let db = try Store.open(path: store.db)
+        let db = try store.openForReading()
         _ = try db.runDetail(run)
         let logs = try db.runLogs(run)
         if output.json {

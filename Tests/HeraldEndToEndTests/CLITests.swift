@@ -64,7 +64,7 @@ import Testing
         (["run", "Win-back"], "live runs are not implemented yet"),
         (["campaign", "list", "--frobnicate"], "Unknown option '--frobnicate'"),
         (["catalog", "hide", "profiles.emial"], "did you mean 'email'?"),
-        (["import", "missing.csv", "--table", "t"], "cannot read missing.csv"),
+        (["import", "missing.csv", "--table", "t"], "file: missing.csv does not exist"),
         (["runs", "99999"], "no run with id 99999"),
         (
             ["import", "BAD", "--table", "things", "--type", "n=integer"],
@@ -137,7 +137,7 @@ import Testing
         let csv = scratch.file("reviews.csv", "id,profile_id,stars,written_on\n1,1,5,2026-10-02\n2,2,3,2026-10-05\n")
         let result = try Herald.run(["import", csv, "--db", db, "--table", "reviews", "--ref", "profile_id=profiles"])
         #expect(result.status == 0, "\(result.stderr)")
-        #expect(result.stdout.contains("created table reviews: 2 rows upserted, 0 deleted"))
+        #expect(result.stdout.contains("created table reviews: 2 rows inserted, 0 updated, 0 deleted"))
         let catalog = try Herald.run(["catalog", "--db", db])
         #expect(catalog.stdout.contains("→ profile  N-1 profiles  (reviews.profile_id = profiles.id)  declared"))
         #expect(catalog.stdout.contains("written_on"))

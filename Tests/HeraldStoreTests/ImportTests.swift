@@ -20,7 +20,8 @@ import Testing
         )
         let result = try Importer.importCSV(file: csv, into: store, options: ImportOptions(table: "people"))
         #expect(result.createdTable)
-        #expect(result.upserted == 2)
+        #expect(result.inserted == 2)
+        #expect(result.updated == 0)
         #expect(
             result.columns == [
                 "id": .integer, "name": .text, "score": .real, "born": .date, "seen": .datetime, "vip": .boolean, "note": .text,
@@ -41,7 +42,8 @@ import Testing
         let result = try Importer.importCSV(
             file: scratch.file("b.csv", "id,city,_change_request_type\n1,Lyon,u\n2,,d\n4,Bern,\n"), into: store,
             options: ImportOptions(table: "cities"))
-        #expect(result.upserted == 2)
+        #expect(result.inserted == 1)
+        #expect(result.updated == 1)
         #expect(result.deleted == 1)
         #expect(
             try rows(store, "SELECT id, city FROM cities ORDER BY id").map { $0.joined(separator: " ") } == [
@@ -87,6 +89,86 @@ import Testing
             #expect("\(error)".contains(message), "\(error)")
         }
         #expect(try store.read { db in try db.tableExists("things") } == false)
+    }
+
+    @Test func aKeyTwiceWithoutChangeTypesIsAnErrorNamingBothLines() throws {
+        let scratch = Scratch()
+        let store = try scratch.store()
+        _ = try Importer.importCSV(file: scratch.file("a.csv", "id,city\n9,Oslo\n"), into: store, options: ImportOptions(table: "cities"))
+        for table in ["cities", "fresh"] {
+            do {
+                _ = try Importer.importCSV(
+                    file: scratch.file("dup.csv", "id,city\n1,Paris\n2,Rome\n1,Lyon\n"), into: store, options: ImportOptions(table: table))
+                Issue.record("a repeated key was accepted")
+            } catch {
+                #expect("\(error)".contains("dup.csv:4:1 (column 'id'): the key '1' already appears on line 2"), "\(error)")
+            }
+        }
+        #expect(try rows(store, "SELECT id FROM cities") == [["int64(9)"]])
+        #expect(try store.read { db in try db.tableExists("fresh") } == false)
+    }
+
+    @Test func changeTypesApplyInFileOrderAndCountEachKind() throws {
+        let scratch = Scratch()
+        let store = try scratch.store()
+        _ = try Importer.importCSV(
+            file: scratch.file("a.csv", "id,city\n1,Paris\n2,Rome\n"), into: store, options: ImportOptions(table: "cities"))
+        let result = try Importer.importCSV(
+            file: scratch.file("b.csv", "id,city,_change_request_type\n3,Bern,u\n3,Basel,u\n1,,d\n1,Nice,u\n2,Milan,\n7,,d\n"), into: store,
+            options: ImportOptions(table: "cities"))
+        // 3 inserted then updated; 1 deleted then inserted again; 2 updated; 7 was never there.
+        #expect(result.inserted == 2)
+        #expect(result.updated == 2)
+        #expect(result.deleted == 1)
+        #expect(
+            try rows(store, "SELECT id, city FROM cities ORDER BY id").map { $0.joined(separator: " ") } == [
+                "int64(1) string(\"Nice\")", "int64(2) string(\"Milan\")", "int64(3) string(\"Basel\")",
+            ])
+    }
+
+    /// Values that a number type would change stay text, so they read back as the file held them.
+    @Test func inferenceNeverChangesAValue() throws {
+        let scratch = Scratch()
+        let store = try scratch.store()
+        let csv = "id,zip,phone,big,price,count,mixed\n1,08123,+33612345678,123456789012345678901,10.50,7,1\n2,75001,+4420,5,3,-12,2.5\n"
+        let result = try Importer.importCSV(file: scratch.file("t.csv", csv), into: store, options: ImportOptions(table: "things"))
+        #expect(result.columns["zip"] == .text)
+        #expect(result.columns["phone"] == .text)
+        #expect(result.columns["big"] == .text)
+        #expect(result.columns["price"] == .real)
+        #expect(result.columns["count"] == .integer)
+        #expect(result.columns["mixed"] == .real)
+        let read = try store.read { db in
+            try Row.fetchAll(db, sql: "SELECT zip, phone, big FROM things ORDER BY id").map {
+                [$0[0] as String, $0[1] as String, $0[2] as String]
+            }
+        }
+        #expect(read == [["08123", "+33612345678", "123456789012345678901"], ["75001", "+4420", "5"]])
+        // A declared integer column refuses a value it would change.
+        do {
+            _ = try Importer.importCSV(
+                file: scratch.file("u.csv", "id,count\n3,007\n"), into: store, options: ImportOptions(table: "things"))
+            Issue.record("007 was accepted as an integer")
+        } catch {
+            #expect("\(error)".contains("u.csv:2:2 (column 'count'): expected an integer without a '+' sign or leading zeros"), "\(error)")
+        }
+    }
+
+    @Test func aFileWithoutKeysGetsGeneratedOnes() throws {
+        let scratch = Scratch()
+        let store = try scratch.store()
+        let file = scratch.file("n.csv", "name,city\nAda,Paris\nAda,Paris\n")
+        let first = try Importer.importCSV(file: file, into: store, options: ImportOptions(table: "visits", generateKey: true))
+        #expect(first.generatedKey == "id")
+        #expect(first.inserted == 2)
+        let second = try Importer.importCSV(file: file, into: store, options: ImportOptions(table: "visits", generateKey: true))
+        #expect(second.inserted == 2)
+        #expect(try rows(store, "SELECT id FROM visits ORDER BY id").flatMap { $0 } == ["int64(1)", "int64(2)", "int64(3)", "int64(4)"])
+        #expect(try store.catalog().entity("visits")?.primaryKey == "id")
+        #expect(throws: HeraldError.self) {
+            try Importer.importCSV(
+                file: scratch.file("k.csv", "id,name\n1,a\n"), into: store, options: ImportOptions(table: "other", generateKey: true))
+        }
     }
 
     @Test func aBadValueInAnExistingTableRollsBackEveryRow() throws {
