@@ -92,16 +92,49 @@ public enum CampaignFormat {
 
     /// Parses campaign text; errors name the field path (`nodes[2].subsets[0].percent`).
     public static func decode(text: String) throws -> Campaign {
-        let json: JSONValue
+        try decode(try parse(text: text))
+    }
+
+    /// Reads campaign text, collecting node and edge problems (see ``decodeAll(_:)``).
+    public static func decodeAll(text: String) throws -> Decoded {
+        try decodeAll(try parse(text: text))
+    }
+
+    static func parse(text: String) throws -> JSONValue {
         do {
-            json = try JSONValue.parse(text)
+            return try JSONValue.parse(text)
         } catch {
             throw HeraldError(.invalidInput, "campaign file: \(error)", cause: error)
         }
-        return try decode(json)
     }
 
+    /// A campaign read from a file, with the nodes and edges that could not be read left out
+    /// and reported, so validation can go on to report everything else.
+    public struct Decoded: Sendable {
+        public var campaign: Campaign
+        public var problems: [ValidationProblem]
+        /// Ids of the nodes left out; edges to and from them are not checked further.
+        public var undecodedNodes: Set<NodeID>
+
+        public init(campaign: Campaign, problems: [ValidationProblem] = [], undecodedNodes: Set<NodeID> = []) {
+            self.campaign = campaign
+            self.problems = problems
+            self.undecodedNodes = undecodedNodes
+        }
+    }
+
+    /// Reads a campaign, throwing on the first problem (for stored campaigns, which were valid).
     public static func decode(_ json: JSONValue) throws -> Campaign {
+        let decoded = try decodeAll(json)
+        if let first = decoded.problems.first {
+            throw HeraldError(.invalidInput, first.description)
+        }
+        return decoded.campaign
+    }
+
+    /// Reads a campaign, collecting a problem for each node or edge that cannot be read instead
+    /// of stopping at the first; only a document that is not a campaign at all throws.
+    public static func decodeAll(_ json: JSONValue) throws -> Decoded {
         let top = try Fields(json, path: "campaign")
         try top.allowOnly(["format", "name", "description", "timeZone", "variables", "nodes", "edges"])
         let format = try top.string("format")
@@ -128,15 +161,27 @@ public enum CampaignFormat {
                 }
             }
         }
-        let nodes = try top.array("nodes")
-        campaign.nodes = try nodes.enumerated().map { i, n in try decodeNode(n, path: "nodes[\(i)]") }
-        let edges = try top.optionalArray("edges") ?? []
-        campaign.edges = try edges.enumerated().map { i, e in
-            let f = try Fields(e, path: "edges[\(i)]")
-            try f.allowOnly(["from", "port", "to"])
-            return Edge(from: try f.string("from"), port: try f.optionalString("port") ?? "out", to: try f.string("to"))
+        var problems: [ValidationProblem] = []
+        var undecoded = Set<NodeID>()
+        for (i, n) in try top.array("nodes").enumerated() {
+            do {
+                campaign.nodes.append(try decodeNode(n, path: "nodes[\(i)]"))
+            } catch {
+                let id: NodeID? = if case .string(let s) = n["id"] { s } else { nil }
+                if let id { undecoded.insert(id) }
+                problems.append(ValidationProblem(node: nil, field: nil, message: "\(error)"))
+            }
         }
-        return campaign
+        for (i, e) in (try top.optionalArray("edges") ?? []).enumerated() {
+            do {
+                let f = try Fields(e, path: "edges[\(i)]")
+                try f.allowOnly(["from", "port", "to"])
+                campaign.edges.append(Edge(from: try f.string("from"), port: try f.optionalString("port") ?? "out", to: try f.string("to")))
+            } catch {
+                problems.append(ValidationProblem(node: nil, field: nil, message: "\(error)"))
+            }
+        }
+        return Decoded(campaign: campaign, problems: problems, undecodedNodes: undecoded)
     }
 
     public static func decodeNode(_ json: JSONValue, path: String) throws -> Node {

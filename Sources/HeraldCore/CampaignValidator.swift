@@ -51,7 +51,15 @@ public struct CampaignValidator: Sendable {
         }
     }
 
-    public func validate(_ campaign: Campaign) -> [ValidationProblem] {
+    /// Every problem of a campaign read from a file: the nodes and edges that could not be read,
+    /// then everything validation finds in the rest.
+    public func validate(_ decoded: CampaignFormat.Decoded) -> [ValidationProblem] {
+        decoded.problems + validate(decoded.campaign, undecoded: decoded.undecodedNodes)
+    }
+
+    /// Every problem of `campaign`. Edges to or from `undecoded` nodes (left out because they
+    /// could not be read, and reported already) are not checked.
+    public func validate(_ campaign: Campaign, undecoded: Set<NodeID> = []) -> [ValidationProblem] {
         var problems: [ValidationProblem] = []
         func add(_ node: NodeID?, _ field: String?, _ message: String) {
             problems.append(ValidationProblem(node: node, field: field, message: message))
@@ -76,6 +84,7 @@ public struct CampaignValidator: Sendable {
         var usedPorts = Set<String>()
         for (i, edge) in campaign.edges.enumerated() {
             let field = "edges[\(i)]"
+            if undecoded.contains(edge.from) || undecoded.contains(edge.to) { continue }
             guard let from = byID[edge.from] else {
                 add(nil, field, "starts at unknown node '\(edge.from)'\(Names.suggestion(for: edge.from, in: Array(byID.keys)))")
                 continue
@@ -94,7 +103,7 @@ public struct CampaignValidator: Sendable {
             }
         }
         for node in campaign.nodes {
-            let inbound = campaign.inbound(node.id).filter { byID[$0.from] != nil }
+            let inbound = campaign.inbound(node.id).filter { byID[$0.from] != nil || undecoded.contains($0.from) }
             if node.startsBranch && !inbound.isEmpty {
                 add(node.id, nil, "a \(node.kind.title) node starts a branch and cannot have an inbound transition")
             }
@@ -198,11 +207,91 @@ public struct CampaignValidator: Sendable {
                         add(id, "messagePer", "'entity' sends one message per row of a non-profile population; this one is '\(dim)'")
                     }
                 }
+                if let profile = catalog.profileEntity.flatMap(catalog.entity) {
+                    if let problem = Self.addressProblem(channel, profile: profile, channels: catalog.profileChannels) {
+                        add(id, nil, problem)
+                    }
+                    for (field, template) in settings.content {
+                        for problem in templateProblems(template, profile: profile, target: upstream.flatMap(catalog.entity)) {
+                            add(id, field, problem)
+                        }
+                    }
+                }
             case .end:
                 dimension[id] = upstream
             }
         }
         return problems
+    }
+
+    /// Why messages on `channel` cannot reach the profile entity's rows, or nil: the catalog must
+    /// name an address column (email, phone, push token, postal address) that exists.
+    static func addressProblem(_ channel: Channel, profile: Entity, channels: ProfileChannels) -> String? {
+        let (columns, what, option): ([String], String, String) =
+            switch channel {
+            case .email: (channels.email.map { [$0] } ?? [], "email address", "--email")
+            case .sms: (channels.phone.map { [$0] } ?? [], "phone number", "--phone")
+            case .push: (channels.pushToken.map { [$0] } ?? [], "push token", "--push-token")
+            case .directMail: (channels.postalAddress, "postal address", "--postal-address")
+            }
+        guard !columns.isEmpty else {
+            return "the profile entity '\(profile.name)' has no \(what) column, so no one can receive this \(channel.rawValue) message "
+                + "(name it with 'herald catalog profile \(profile.name) \(option) COLUMN')"
+        }
+        for column in columns where profile.attribute(column) == nil {
+            return
+                "the \(what) column '\(column)' is not on '\(profile.name)' any more\(Names.suggestion(for: column, in: profile.attributes.map(\.name)))"
+        }
+        return nil
+    }
+
+    /// The template tags (`{{profile.city}}`, `{{#target.x}}`) that do not name a field: each
+    /// `profile.` path must resolve from the profile entity, each `target.` path from the
+    /// population's entity, through N-1 and 1-1 links.
+    func templateProblems(_ template: String, profile: Entity, target: Entity?) -> [String] {
+        var problems: [String] = []
+        let checker = RuleChecker(catalog: catalog)
+        for tag in Self.templateTags(template) {
+            let parts = tag.split(separator: ".").map(String.init)
+            guard parts.count >= 2, let root = parts.first else {
+                problems.append("'{{\(tag)}}' names no field; write profile.<attribute> or target.<attribute>")
+                continue
+            }
+            let base: Entity
+            switch root {
+            case "profile": base = profile
+            case "target":
+                guard let target else { continue }  // the population's entity is unknown; reported elsewhere
+                base = target
+            default:
+                problems.append("'{{\(tag)}}' starts with '\(root)'; template fields start with profile. or target.")
+                continue
+            }
+            let path = AttributePath(Array(parts.dropFirst()))
+            do { _ = try checker.resolve(path, from: base) } catch {
+                problems.append("'{{\(tag)}}': \(Self.strip(error))")
+            }
+        }
+        return problems
+    }
+
+    /// The names inside `{{ }}` tags, sections (`#`, `^`, `/`) included, without the sigil;
+    /// comments (`!`) and partials (`>`) are left out.
+    static func templateTags(_ template: String) -> [String] {
+        var tags: [String] = []
+        var rest = template[...]
+        while let open = rest.range(of: "{{") {
+            guard let close = rest[open.upperBound...].range(of: "}}") else { break }
+            var tag = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            rest = rest[close.upperBound...]
+            if tag.hasPrefix("{") { tag.removeFirst() }
+            if tag.hasPrefix("&") || tag.hasPrefix("#") || tag.hasPrefix("^") || tag.hasPrefix("/") { tag.removeFirst() }
+            if tag.hasPrefix("!") || tag.hasPrefix(">") || tag.hasPrefix("=") { continue }
+            tag = tag.trimmingCharacters(in: .whitespaces)
+            if tag.hasSuffix("}") { tag.removeLast() }
+            if !tag.isEmpty && tag != "." && !tags.contains(tag) { tags.append(tag) }
+        }
+        return tags
     }
 
     /// Drops the "rule: " prefix the checker uses on its own messages; the field says it already.
@@ -213,7 +302,13 @@ public struct CampaignValidator: Sendable {
 
     /// Throws a validation error listing every problem, for commands that must refuse bad campaigns.
     public func requireValid(_ campaign: Campaign) throws {
-        let problems = validate(campaign)
+        try requireValid(CampaignFormat.Decoded(campaign: campaign, problems: [], undecodedNodes: []))
+    }
+
+    /// Throws a validation error listing every problem of a campaign read from a file.
+    public func requireValid(_ decoded: CampaignFormat.Decoded) throws {
+        let campaign = decoded.campaign
+        let problems = validate(decoded)
         guard !problems.isEmpty else { return }
         let lines = problems.map { "  - \($0)" }.joined(separator: "\n")
         throw HeraldError(

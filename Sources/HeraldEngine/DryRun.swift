@@ -43,6 +43,10 @@ public struct Executor: Sendable {
         isCancelled: @escaping @Sendable () -> Bool = { false }
     ) throws -> RunDetail {
         let catalog = try store.catalog()
+        if try store.isArchived(campaignID: stored.id) {
+            throw HeraldError(
+                .conflict, "campaign '\(stored.campaign.name)' is archived; restore it with 'herald campaign unarchive' to run it")
+        }
         try CampaignValidator(checker: try store.audienceChecker()).requireValid(stored.campaign)
         let campaign = stored.campaign
         guard let order = campaign.topologicalOrder() else {

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 public import HeraldCore
 
@@ -23,9 +24,12 @@ public struct CampaignSummary: Sendable, Equatable {
     public var nodeCount: Int
     public var updatedAt: String
     public var lastRun: RunSummary?
+    /// When the campaign was archived; nil while it is active.
+    public var archivedAt: String?
 
     public init(
-        id: Int64, name: String, description: String, version: Int, nodeCount: Int, updatedAt: String, lastRun: RunSummary?
+        id: Int64, name: String, description: String, version: Int, nodeCount: Int, updatedAt: String, lastRun: RunSummary?,
+        archivedAt: String? = nil
     ) {
         self.id = id
         self.name = name
@@ -34,27 +38,32 @@ public struct CampaignSummary: Sendable, Equatable {
         self.nodeCount = nodeCount
         self.updatedAt = updatedAt
         self.lastRun = lastRun
+        self.archivedAt = archivedAt
     }
 }
 
 extension Store {
-    /// Every campaign with its node count and latest run, by name.
-    public func listCampaigns() throws -> [CampaignSummary] {
+    /// Every campaign with its node count and latest run, by name; archived ones only when asked.
+    public func listCampaigns(includeArchived: Bool = false) throws -> [CampaignSummary] {
         try read { db in
+            // A store from before v3 has no archive column (reads do not migrate): nothing is archived.
+            let archived = try Self.hasArchiveColumn(db) ? "c.archived_at" : "NULL"
             let rows = try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT c.id, c.name, c.description, c.current_version, c.updated_at,
+                    SELECT c.id, c.name, c.description, c.current_version, c.updated_at, \(archived) AS archived_at,
                            (SELECT count(*) FROM herald_nodes n WHERE n.campaign_id = c.id AND n.version = c.current_version) AS nodes,
                            (SELECT max(r.id) FROM herald_runs r WHERE r.campaign_id = c.id) AS last_run
-                    FROM herald_campaigns c ORDER BY c.name COLLATE NOCASE
+                    FROM herald_campaigns c
+                    WHERE \(includeArchived ? "1" : "\(archived) IS NULL")
+                    ORDER BY c.name COLLATE NOCASE
                     """)
             return try rows.map { row in
                 let lastRun: Int64? = row["last_run"]
                 return CampaignSummary(
                     id: row["id"], name: row["name"], description: row["description"], version: row["current_version"],
                     nodeCount: row["nodes"], updatedAt: row["updated_at"],
-                    lastRun: try lastRun.flatMap { try RunRepository.summary(db, runID: $0) })
+                    lastRun: try lastRun.flatMap { try RunRepository.summary(db, runID: $0) }, archivedAt: row["archived_at"])
             }
         }
     }
@@ -159,10 +168,85 @@ extension Store {
         }
     }
 
-    /// Copies a campaign under a new name, as version 1.
+    static func hasArchiveColumn(_ db: Database) throws -> Bool {
+        try db.columns(in: "herald_campaigns").contains { $0.name == "archived_at" }
+    }
+
+    /// Refuses a name that is empty or taken by another campaign.
+    static func requireFreeName(_ db: Database, _ name: String, field: String, except id: Int64? = nil) throws -> String {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty else { throw HeraldError(.invalidInput, "\(field): the campaign name is empty") }
+        if let other = try Row.fetchOne(db, sql: "SELECT id, name FROM herald_campaigns WHERE name = ?", arguments: [trimmed]),
+            other["id"] as Int64 != id
+        {
+            throw HeraldError(.conflict, "\(field): a campaign named '\(other["name"] as String)' already exists; choose another name")
+        }
+        return trimmed
+    }
+
+    /// Copies a campaign's current version under a new name, as version 1.
     public func duplicateCampaign(_ reference: String, as newName: String) throws -> StoredCampaign {
         var campaign = try loadCampaign(reference).campaign
-        campaign.name = newName
+        campaign.name = try read { db in try Self.requireFreeName(db, newName, field: "--as") }
         return try saveCampaign(campaign, replace: false)
+    }
+
+    /// Renames a campaign; its versions and runs follow it.
+    public func renameCampaign(_ reference: String, to newName: String) throws -> String {
+        try write { db in
+            let stored = try Self.loadCampaign(db, reference: reference)
+            let name = try Self.requireFreeName(db, newName, field: "new name", except: stored.id)
+            try db.execute(
+                sql: "UPDATE herald_campaigns SET name = ?, updated_at = ? WHERE id = ?", arguments: [name, Store.timestamp(), stored.id])
+            return stored.campaign.name
+        }
+    }
+
+    /// Archives (or restores) a campaign: archived campaigns are kept but not listed or run.
+    /// Archiving is refused while a run of it is active.
+    public func setArchived(_ reference: String, archived: Bool) throws -> String {
+        try write { db in
+            let stored = try Self.loadCampaign(db, reference: reference)
+            if archived { try Self.requireNoActiveRun(db, campaignID: stored.id, name: stored.campaign.name, action: "archive") }
+            try db.execute(
+                sql: "UPDATE herald_campaigns SET archived_at = ? WHERE id = ?", arguments: [archived ? Store.timestamp() : nil, stored.id])
+            return stored.campaign.name
+        }
+    }
+
+    /// Whether the campaign is archived (a store from before archiving has none archived).
+    public func isArchived(campaignID: Int64) throws -> Bool {
+        try read { db in
+            guard try Self.hasArchiveColumn(db) else { return false }
+            return try String.fetchOne(db, sql: "SELECT archived_at FROM herald_campaigns WHERE id = ?", arguments: [campaignID]) != nil
+        }
+    }
+
+    /// Deletes a campaign with its versions and runs; the messages it sent stay in the history
+    /// (with no run). Refused while a run is active, and when it has runs unless `withRuns`.
+    /// - Returns: the campaign's name and how many runs went with it.
+    public func deleteCampaign(_ reference: String, withRuns: Bool) throws -> (name: String, runs: Int) {
+        try write { db in
+            let stored = try Self.loadCampaign(db, reference: reference)
+            try Self.requireNoActiveRun(db, campaignID: stored.id, name: stored.campaign.name, action: "delete")
+            let runs = try Int.fetchOne(db, sql: "SELECT count(*) FROM herald_runs WHERE campaign_id = ?", arguments: [stored.id]) ?? 0
+            if runs > 0 && !withRuns {
+                throw HeraldError(
+                    .conflict,
+                    "campaign '\(stored.campaign.name)' has \(Names.counted(runs, "run")); add --yes to delete it with its runs (sent messages stay in the history), or archive it instead"
+                )
+            }
+            try db.execute(sql: "DELETE FROM herald_campaigns WHERE id = ?", arguments: [stored.id])
+            return (stored.campaign.name, runs)
+        }
+    }
+
+    static func requireNoActiveRun(_ db: Database, campaignID: Int64, name: String, action: String) throws {
+        if let run = try Int64.fetchOne(
+            db, sql: "SELECT id FROM herald_runs WHERE campaign_id = ? AND state IN ('pending', 'running', 'paused') ORDER BY id LIMIT 1",
+            arguments: [campaignID])
+        {
+            throw HeraldError(.conflict, "campaign '\(name)': run #\(run) is active; stop it before you \(action) the campaign")
+        }
     }
 }

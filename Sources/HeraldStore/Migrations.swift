@@ -4,7 +4,8 @@ import GRDB
 enum Migrations {
     /// Migrations whose absence does not change what a read sees, so a store without them can
     /// be read as it is (a read never migrates). v2 only widened a CHECK constraint.
-    static let readCompatible: Set<String> = ["v2: stopped nodes"]
+    /// v3 added a column that reads check for before using.
+    static let readCompatible: Set<String> = ["v2: stopped nodes", "v3: archived campaigns"]
 
     /// Herald's tables as `CREATE TEMP` statements, in creation order: lets a read-only
     /// connection treat a plain SQLite file as an empty store without writing to it.
@@ -192,6 +193,10 @@ enum Migrations {
                     DROP TABLE herald_run_nodes;
                     ALTER TABLE herald_run_nodes_v2 RENAME TO herald_run_nodes;
                     """)
+        }
+        // An archived campaign is kept with its versions and runs but left out of lists and runs.
+        migrator.registerMigration("v3: archived campaigns") { db in
+            try db.execute(sql: "ALTER TABLE herald_campaigns ADD COLUMN archived_at TEXT")
         }
         return migrator
     }

@@ -6,16 +6,20 @@ import HeraldStore
 
 struct CampaignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "campaign", abstract: "List, show, export, import, validate and duplicate campaigns.",
-        subcommands: [List.self, Show.self, Export.self, Import.self, Validate.self, Duplicate.self])
+        commandName: "campaign", abstract: "List, show, export, import, validate, copy, rename, archive and delete campaigns.",
+        subcommands: [
+            List.self, Show.self, Export.self, Import.self, Validate.self, Duplicate.self, Rename.self, Archive.self, Unarchive.self,
+            Delete.self,
+        ])
 
     struct List: ParsableCommand {
         static let configuration = CommandConfiguration(abstract: "List campaigns with their latest run.")
+        @Flag(name: .long, help: "Include archived campaigns.") var archived = false
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let campaigns = try store.openForReading().listCampaigns()
+            let campaigns = try store.openForReading().listCampaigns(includeArchived: archived)
             if output.json {
                 printJSON(
                     .array(
@@ -24,6 +28,7 @@ struct CampaignCommand: ParsableCommand {
                                 ("id", .integer(c.id)), ("name", .string(c.name)), ("version", .integer(Int64(c.version))),
                                 ("nodes", .integer(Int64(c.nodeCount))), ("updatedAt", .string(c.updatedAt)),
                                 ("lastRun", c.lastRun.map(RunJSON.summary) ?? .null),
+                                ("archivedAt", c.archivedAt.map(JSONValue.string) ?? .null),
                             ])
                         }))
                 return
@@ -37,7 +42,7 @@ struct CampaignCommand: ParsableCommand {
                     ["ID", "NAME", "VERSION", "NODES", "LAST RUN"],
                     campaigns.map { c in
                         [
-                            String(c.id), c.name, String(c.version), String(c.nodeCount),
+                            String(c.id), c.name + (c.archivedAt == nil ? "" : " (archived)"), String(c.version), String(c.nodeCount),
                             c.lastRun.map { "#\($0.id) \($0.dryRun ? "dry " : "")\($0.state.rawValue) \($0.startedAt)" } ?? "never",
                         ]
                     }))
@@ -115,9 +120,10 @@ struct CampaignCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let campaign = try CampaignFormat.decode(text: try CampaignCommand.readFile(file))
+            let decoded = try CampaignFormat.decodeAll(text: try CampaignCommand.readFile(file))
+            let campaign = decoded.campaign
             let db = try store.openForWriting()
-            try CampaignValidator(checker: try db.audienceChecker()).requireValid(campaign)
+            try CampaignValidator(checker: try db.audienceChecker()).requireValid(decoded)
             let stored = try db.saveCampaign(campaign, replace: replace)
             if output.json {
                 printJSON(
@@ -136,14 +142,18 @@ struct CampaignCommand: ParsableCommand {
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            let db = try store.openForReading()
-            let campaign: Campaign
+            let decoded: CampaignFormat.Decoded
+            let looksLikeFile = target.hasSuffix(".json") || target.contains("/")
             if FileManager.default.fileExists(atPath: target) {
-                campaign = try CampaignFormat.decode(text: try CampaignCommand.readFile(target))
+                decoded = try CampaignFormat.decodeAll(text: try CampaignCommand.readFile(target))
+            } else if looksLikeFile {
+                throw HeraldError(.notFound, "file: \(target) does not exist")
             } else {
-                campaign = try db.loadCampaign(target).campaign
+                let db = try store.openForReading()
+                decoded = CampaignFormat.Decoded(campaign: try db.loadCampaign(target).campaign, problems: [], undecodedNodes: [])
             }
-            let problems = CampaignValidator(checker: try db.audienceChecker()).validate(campaign)
+            let campaign = decoded.campaign
+            let problems = CampaignValidator(checker: try store.openForReading().audienceChecker()).validate(decoded)
             if output.json {
                 printJSON(
                     .object([
@@ -180,7 +190,54 @@ struct CampaignCommand: ParsableCommand {
                 throw HeraldError(.invalidInput, "--as: the new name is empty")
             }
             let stored = try store.openForWriting().duplicateCampaign(campaign, as: newName)
-            say("saved '\(newName)' (id \(stored.id), version 1)")
+            say("saved '\(stored.campaign.name)' (id \(stored.id), version 1)")
+        }
+    }
+
+    struct Rename: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Rename a campaign; its versions and runs follow it.")
+        @Argument(help: "Campaign name or id.") var campaign: String
+        @Argument(help: "The new name.") var newName: String
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let old = try store.openForWriting().renameCampaign(campaign, to: newName)
+            say("renamed '\(old)' to '\(newName.trimmingCharacters(in: .whitespacesAndNewlines))'")
+        }
+    }
+
+    struct Archive: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Archive a campaign: kept with its runs, hidden from the list (see --archived), and not run.")
+        @Argument(help: "Campaign name or id.") var campaign: String
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            say("archived '\(try store.openForWriting().setArchived(campaign, archived: true))'")
+        }
+    }
+
+    struct Unarchive: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Restore an archived campaign.")
+        @Argument(help: "Campaign name or id.") var campaign: String
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            say("restored '\(try store.openForWriting().setArchived(campaign, archived: false))'")
+        }
+    }
+
+    struct Delete: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete a campaign with its versions and runs; the messages it sent stay in the history.",
+            discussion: "Refused while a run is active. A campaign that has runs needs --yes.")
+        @Argument(help: "Campaign name or id.") var campaign: String
+        @Flag(name: .long, help: "Also delete its runs.") var yes = false
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let (name, runs) = try store.openForWriting().deleteCampaign(campaign, withRuns: yes)
+            say("deleted '\(name)'" + (runs > 0 ? " and its \(Names.counted(runs, "run"))" : ""))
         }
     }
 }

@@ -14,6 +14,10 @@ struct Entry {
             handler.logLevel = level ?? .warning
             return handler
         }
+        if let message = Herald.unknownSubcommand(Array(CommandLine.arguments.dropFirst())) {
+            FileHandle.standardError.write(Data("herald: \(message)\n".utf8))
+            exit(2)
+        }
         do {
             var command = try Herald.parseAsRoot()
             try command.run()
@@ -50,6 +54,41 @@ struct Herald: ParsableCommand {
         ],
         defaultSubcommand: OpenCommand.self
     )
+}
+
+extension Herald {
+    /// A message for a misspelled subcommand (`herald campain list`, `herald campaign lst`),
+    /// which the parser would otherwise read as a store path or an unexpected argument; nil
+    /// when the words name commands (or a store file, for the default command).
+    static func unknownSubcommand(_ arguments: [String]) -> String? {
+        // Generic helpers: asking an existential metatype directly crashes this compiler.
+        func configuration<C: ParsableCommand>(_ type: C.Type) -> CommandConfiguration { C.configuration }
+        func name<C: ParsableCommand>(_ type: C.Type) -> String { C._commandName }
+        var command: any ParsableCommand.Type = Herald.self
+        var path = ["herald"]
+        for (index, word) in arguments.enumerated() {
+            guard !word.hasPrefix("-"), word != "help" else { return nil }
+            let current = configuration(command)
+            let subcommands = current.subcommands
+            guard !subcommands.isEmpty else { return nil }
+            let names = subcommands.map { name($0) }
+            if let next = names.firstIndex(of: word) {
+                command = subcommands[next]
+                path.append(word)
+                continue
+            }
+            let suggestion = Names.suggestion(for: word, in: names)
+            if current.defaultSubcommand != nil {
+                // `herald STORE` opens the interface: a word that is a file, or is not close to
+                // a command and comes alone, is a store path.
+                if FileManager.default.fileExists(atPath: word) { return nil }
+                if suggestion.isEmpty && index == arguments.count - 1 { return nil }
+            }
+            return
+                "unknown command '\(word)' for '\(path.joined(separator: " "))'\(suggestion) (commands: \(names.joined(separator: ", ")))"
+        }
+        return nil
+    }
 }
 
 /// `--db PATH`, shared by every command that works on a store.

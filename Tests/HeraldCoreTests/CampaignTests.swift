@@ -237,7 +237,97 @@ import Testing
     }
 }
 
+@Suite struct CampaignProblemsTests {
+    let validator = CampaignValidator(catalog: Fixtures.catalog)
+
+    func messages(_ campaign: Campaign) -> [String] { validator.validate(campaign).map(\.description) }
+
+    @Test func aChannelWithoutAnAddressColumnIsAProblem() {
+        let campaign = Campaign(
+            name: "Texts",
+            nodes: [
+                Fixtures.node("a", Fixtures.audience("true")),
+                Fixtures.node("t", .message(.sms, ChannelSettings(content: [("text", "Hi")]))),
+            ],
+            edges: [Edge(from: "a", to: "t")])
+        #expect(
+            messages(campaign) == [
+                "node 't': the profile entity 'profiles' has no phone number column, so no one can receive this sms message (name it with 'herald catalog profile profiles --phone COLUMN')"
+            ])
+    }
+
+    @Test func templateFieldsMustExist() {
+        let campaign = Campaign(
+            name: "Mail",
+            nodes: [
+                Fixtures.node("a", Fixtures.audience("status = \"confirmed\"", entity: "bookings")),
+                Fixtures.node(
+                    "m",
+                    Fixtures.email(
+                        subject: "{{profile.first_name}} {{ profile.frist_name }}",
+                        text:
+                            "{{#target.profile.home.country}}{{target.amount}}{{/target.profile.home.country}} {{target.destination.city}} {{city}} {{! a comment }}"
+                    )),
+            ],
+            edges: [Edge(from: "a", to: "m")])
+        #expect(
+            messages(campaign) == [
+                "node 'm', subject: '{{profile.frist_name}}': unknown attribute 'frist_name' on 'profiles'; did you mean 'first_name'?",
+                "node 'm', text: '{{target.destination.city}}': 'bookings' has no link 'destination'",
+                "node 'm', text: '{{city}}' names no field; write profile.<attribute> or target.<attribute>",
+            ])
+    }
+
+    /// A node that cannot be read (an unknown kind) is reported with everything else.
+    @Test func anUnreadableNodeDoesNotHideTheOtherProblems() throws {
+        var document = CampaignFormat.encode(CampaignFormatTests.sample)
+        guard case .object(var top) = document, let nodesAt = top.firstIndex(where: { $0.0 == "nodes" }),
+            case .array(var nodes) = top[nodesAt].1, case .object(var split) = nodes[1], case .object(var audience) = nodes[0]
+        else {
+            Issue.record("unexpected sample shape")
+            return
+        }
+        func set(_ pairs: inout [(String, JSONValue)], _ key: String, _ value: JSONValue) {
+            if let at = pairs.firstIndex(where: { $0.0 == key }) { pairs[at].1 = value }
+        }
+        set(&split, "kind", .string("splitt"))
+        nodes[1] = .object(split)
+        set(&audience, "rule", .string("nosuch = 1 or age > 3 and other = 2"))
+        nodes[0] = .object(audience)
+        top[nodesAt] = ("nodes", .array(nodes))
+        document = .object(top)
+        let decoded = try CampaignFormat.decodeAll(document)
+        #expect(decoded.undecodedNodes == ["split"])
+        let found = validator.validate(decoded).map(\.description)
+        #expect(found.count == 2, "\(found)")
+        #expect(found.first?.contains("nodes[1] ('split').kind: unknown node kind 'splitt'; did you mean 'split'?") == true)
+        #expect(found.last?.hasPrefix("node 'audience', rule: unknown attribute 'nosuch' on 'profiles'") == true)
+        #expect(found.last?.contains("; unknown attribute 'other' on 'profiles'") == true)
+        #expect(throws: HeraldError.self) { try validator.requireValid(decoded) }
+    }
+
+    @Test func duplicateNodeIdsAreAProblemNotACrash() {
+        let campaign = Campaign(
+            name: "Twice",
+            nodes: [Fixtures.node("a", Fixtures.audience("true")), Fixtures.node("a", .end), Fixtures.node("b", .end)],
+            edges: [Edge(from: "a", to: "b")])
+        #expect(messages(campaign).contains("node 'a', nodes[1].id: nodes[0] and nodes[1] share this id; node ids must be unique"))
+        #expect(campaign.topologicalOrder() == ["a", "b"])
+    }
+}
+
 @Suite struct NamesTests {
+    @Test func countsArePluralised() {
+        #expect(Names.counted(1, "profile") == "1 profile")
+        #expect(Names.counted(2, "category") == "2 categories")
+        #expect(Names.counted(1_000, "address") == "1,000 addresses")
+        #expect(Names.counted(1, entity: "profiles") == "1 profile")
+        #expect(Names.counted(1, entity: "categories") == "1 category")
+        #expect(Names.counted(1, entity: "addresses") == "1 address")
+        #expect(Names.counted(3, entity: "bookings") == "3 bookings")
+        #expect(Names.counted(1, entity: "status") == "1 status")
+    }
+
     @Test(arguments: [(0, "0"), (999, "999"), (1000, "1k"), (12_430, "12.4k"), (999_999, "999k"), (1_250_000, "1.2M"), (-1500, "-1.5k")])
     func compactCounts(value: Int, text: String) { #expect(Names.compactCount(value) == text) }
 

@@ -6,7 +6,7 @@ enum Fixtures {
         let profiles = Entity(
             name: "profiles", primaryKey: "id", keyType: .integer,
             attributes: [
-                Attribute(name: "id", type: .integer), Attribute(name: "email", type: .text),
+                Attribute(name: "id", type: .integer), Attribute(name: "email", type: .text), Attribute(name: "first_name", type: .text),
                 Attribute(name: "country", type: .text), Attribute(name: "age", type: .integer),
                 Attribute(name: "score", type: .real), Attribute(name: "vip", type: .boolean),
                 Attribute(name: "signup_date", type: .date), Attribute(name: "seen_at", type: .datetime),
@@ -29,7 +29,8 @@ enum Fixtures {
         let products = Entity(
             name: "products", primaryKey: "sku", keyType: .text,
             attributes: [Attribute(name: "sku", type: .text), Attribute(name: "price", type: .real)])
-        return Catalog(entities: [profiles, bookings, cities, products], profileEntity: "profiles")
+        return Catalog(
+            entities: [profiles, bookings, cities, products], profileEntity: "profiles", profileChannels: ProfileChannels(email: "email"))
     }()
 
     static func node(_ id: String, _ config: NodeConfig) -> Node { Node(id: id, label: "Node " + id, config: config) }
