@@ -102,7 +102,12 @@ extension Store {
         var names: [String] = []
         for row in rows {
             let config: String = row["config"]
-            guard let node = try? CampaignFormat.decodeNode(try JSONValue.parse(config), path: "node") else { continue }
+            // A stored node that no longer reads counts as a user: refusing is safer than breaking it.
+            guard let node = try? CampaignFormat.decodeNode(try JSONValue.parse(config), path: "node") else {
+                let campaign: String = row["name"]
+                if config.lowercased().contains(name.lowercased()) && !names.contains(campaign) { names.append(campaign) }
+                continue
+            }
             var rules: [Rule] = []
             switch node.config {
             case .buildAudience(_, let rule, _): rules.append(rule)
@@ -117,12 +122,27 @@ extension Store {
         return names
     }
 
-    /// Refuses a change to an audience that a campaign's current version reads.
+    /// Saved audiences whose rule refers to the audience (a rule that no longer parses is
+    /// searched as text, so a broken definition is not overlooked).
+    static func audiencesUsing(_ db: Database, audience name: String) throws -> [String] {
+        try Row.fetchAll(db, sql: "SELECT name, rule FROM herald_audiences ORDER BY name").compactMap { row in
+            let other: String = row["name"]
+            let text: String = row["rule"]
+            guard !other.caseInsensitiveEquals(name) else { return nil }
+            if let rule = try? Rule(parsing: text) {
+                return rule.audiences.contains { $0.caseInsensitiveEquals(name) } ? other : nil
+            }
+            return text.lowercased().contains(name.lowercased()) ? other : nil
+        }
+    }
+
+    /// Refuses a change to an audience that a campaign's current version or another saved
+    /// audience reads.
     static func requireUnused(_ db: Database, audience name: String, consequence: String) throws {
-        let users = try campaignsUsing(db, audience: name)
+        var users = try campaignsUsing(db, audience: name).map { "campaign '\($0)'" }
+        users += try audiencesUsing(db, audience: name).map { "saved audience '\($0)'" }
         guard users.isEmpty else {
-            throw HeraldError(
-                .conflict, "audience: '\(name)' is used by campaign \(users.map { "'\($0)'" }.joined(separator: ", ")); \(consequence)")
+            throw HeraldError(.conflict, "audience: '\(name)' is used by \(users.joined(separator: ", ")); \(consequence)")
         }
     }
 

@@ -118,7 +118,11 @@ extension Store {
     /// and creates the next version (earlier versions and their runs are kept).
     @discardableResult
     public func saveCampaign(_ campaign: Campaign, replace: Bool) throws -> StoredCampaign {
-        try write { db in
+        try write { db in try Self.saveCampaign(db, campaign, replace: replace) }
+    }
+
+    static func saveCampaign(_ db: Database, _ campaign: Campaign, replace: Bool) throws -> StoredCampaign {
+        do {
             let now = Store.timestamp()
             let variables = CampaignFormat.encode(campaign)["variables"]?.compact() ?? "{}"
             let existing = try Row.fetchOne(

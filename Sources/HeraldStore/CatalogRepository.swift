@@ -55,6 +55,7 @@ extension Store {
     }
 
     /// Hides an attribute from rules, samples and the TUI (it stays in the table).
+    /// Refused, naming them, when saved audiences or campaigns use the attribute.
     public func setHidden(entity: String, attribute: String, hidden: Bool) throws {
         try write { db in
             let e = try CatalogDiscovery.catalog(db).requireEntity(entity)
@@ -62,12 +63,18 @@ extension Store {
             if attribute == e.primaryKey && hidden {
                 throw HeraldError(.invalidInput, "attribute: '\(attribute)' is the key of '\(entity)' and cannot be hidden")
             }
-            try CatalogDiscovery.setOverride(db, entity: entity, kind: "hidden", name: attribute, value: hidden ? "1" : nil)
+            _ = try Self.keepingDependentsValid(db, change: "hiding \(entity).\(attribute)") {
+                try CatalogDiscovery.setOverride(db, entity: entity, kind: "hidden", name: attribute, value: hidden ? "1" : nil)
+            }
         }
     }
 
-    /// Renames a link (discovered or declared) on one entity.
-    public func renameLink(entity: String, link: String, to newName: String) throws {
+    /// Renames a link (discovered or declared) on one entity. Saved audiences and campaigns that
+    /// follow the link would break: the rename is refused naming them, or with
+    /// `updateDependents` each is rewritten (a campaign gets a new version).
+    /// - Returns: what was rewritten, one line each.
+    @discardableResult
+    public func renameLink(entity: String, link: String, to newName: String, updateDependents: Bool = false) throws -> [String] {
         try write { db in
             let catalog = try CatalogDiscovery.catalog(db)
             let e = try catalog.requireEntity(entity)
@@ -85,7 +92,12 @@ extension Store {
                 try String.fetchOne(
                     db, sql: "SELECT name FROM herald_catalog_overrides WHERE entity = ? AND kind = 'link_name' AND value = ?",
                     arguments: [entity, link]) ?? link
-            try CatalogDiscovery.setOverride(db, entity: entity, kind: "link_name", name: original, value: newName)
+            let rename = LinkRename(entity: entity, oldName: link, newName: newName, catalog: catalog)
+            return try Self.keepingDependentsValid(
+                db, change: "renaming \(entity).\(link)", rewrite: updateDependents ? rename : nil, canRewrite: true
+            ) {
+                try CatalogDiscovery.setOverride(db, entity: entity, kind: "link_name", name: original, value: newName)
+            }
         }
     }
 
@@ -98,12 +110,15 @@ extension Store {
     }
 
     /// Removes a reference declared with ``declareReference(entity:column:target:targetColumn:)``.
+    /// Refused, naming them, when saved audiences or campaigns follow its links.
     public func removeReference(entity: String, column: String) throws {
         try write { db in
-            try db.execute(
-                sql: "DELETE FROM herald_catalog_overrides WHERE entity = ? AND kind = 'ref' AND name = ?", arguments: [entity, column])
-            if db.changesCount == 0 {
-                throw HeraldError(.notFound, "no declared reference on \(entity).\(column) (discovered foreign keys cannot be removed)")
+            _ = try Self.keepingDependentsValid(db, change: "removing the reference \(entity).\(column)") {
+                try db.execute(
+                    sql: "DELETE FROM herald_catalog_overrides WHERE entity = ? AND kind = 'ref' AND name = ?", arguments: [entity, column])
+                if db.changesCount == 0 {
+                    throw HeraldError(.notFound, "no declared reference on \(entity).\(column) (discovered foreign keys cannot be removed)")
+                }
             }
         }
     }
@@ -119,11 +134,80 @@ extension Store {
                     }
                 }
             }
-            try CatalogDiscovery.setOverride(db, entity: "*", kind: "profile", name: "", value: entity)
-            for (field, column) in columns {
-                try CatalogDiscovery.setOverride(db, entity: "*", kind: "channel", name: field.rawValue, value: column ?? "")
+            _ = try Self.keepingDependentsValid(db, change: "changing the profile") {
+                try CatalogDiscovery.setOverride(db, entity: "*", kind: "profile", name: "", value: entity)
+                for (field, column) in columns {
+                    try CatalogDiscovery.setOverride(db, entity: "*", kind: "channel", name: field.rawValue, value: column ?? "")
+                }
             }
         }
+    }
+
+    /// Runs a catalog `change` inside the caller's transaction, then checks every saved audience
+    /// and every campaign's current version against the new catalog: whatever was valid before
+    /// and is not after makes the change fail (the transaction rolls back) with a message naming
+    /// each. With `rewrite`, dependents are first rewritten to follow the renamed link.
+    /// - Returns: one line per rewritten audience or campaign.
+    static func keepingDependentsValid(
+        _ db: Database, change: String, rewrite: LinkRename? = nil, canRewrite: Bool = false, _ apply: () throws -> Void
+    ) throws -> [String] {
+        let before = try CatalogDiscovery.catalog(db)
+        var audiences = try Row.fetchAll(db, sql: "SELECT * FROM herald_audiences ORDER BY name").map(SavedAudience.init)
+        var campaigns = try String.fetchAll(db, sql: "SELECT name FROM herald_campaigns ORDER BY name").map {
+            try loadCampaign(db, reference: $0).campaign
+        }
+        func problems(_ catalog: Catalog) -> (audiences: [String: String], campaigns: [String: [String]]) {
+            let checker = audienceChecker(catalog: catalog, audiences: audiences)
+            let validator = CampaignValidator(checker: checker)
+            return (
+                checker.brokenAudiences,
+                Dictionary(campaigns.map { ($0.name, validator.validate($0).map(\.description)) }, uniquingKeysWith: { a, _ in a })
+            )
+        }
+        let earlier = problems(before)
+        try apply()
+        var updated: [String] = []
+        if let rewrite {
+            let entities = Dictionary(audiences.map { ($0.name, $0.entity) }, uniquingKeysWith: { a, _ in a })
+            for i in audiences.indices {
+                guard let rule = try? Rule(parsing: audiences[i].rule) else { continue }
+                let renamed = rewrite.rename(rule, on: audiences[i].entity).text
+                guard renamed != audiences[i].rule else { continue }
+                audiences[i].rule = renamed
+                try db.execute(sql: "UPDATE herald_audiences SET rule = ? WHERE id = ?", arguments: [renamed, audiences[i].id])
+                updated.append("audience '\(audiences[i].name)': \(renamed)")
+            }
+            for i in campaigns.indices {
+                guard let renamed = rewrite.rename(campaigns[i], audiences: entities) else { continue }
+                campaigns[i] = renamed
+                let stored = try saveCampaign(db, renamed, replace: true)
+                updated.append("campaign '\(renamed.name)': saved as version \(stored.version)")
+            }
+        }
+        let later = problems(try CatalogDiscovery.catalog(db))
+        var broken: [String] = []
+        for audience in audiences {
+            let key = audience.name.lowercased()
+            if let problem = later.audiences[key], earlier.audiences[key] == nil {
+                broken.append("audience '\(audience.name)': \(problem)")
+            }
+        }
+        for campaign in campaigns {
+            let known = Set(earlier.campaigns[campaign.name] ?? [])
+            for problem in later.campaigns[campaign.name] ?? [] where !known.contains(problem) {
+                broken.append("campaign '\(campaign.name)', \(problem)")
+            }
+        }
+        guard broken.isEmpty else {
+            let hint =
+                canRewrite && rewrite == nil
+                ? "add --update-dependents to rewrite them, or change them first" : "change or delete them first"
+            throw HeraldError(
+                .conflict,
+                "\(change) would break saved audiences or campaigns; nothing was changed (\(hint)):\n"
+                    + broken.map { "  - \($0)" }.joined(separator: "\n"))
+        }
+        return updated
     }
 }
 

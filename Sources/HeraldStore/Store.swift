@@ -7,8 +7,8 @@ public import HeraldCore
 /// A `Sendable` facade over a `DatabasePool` (WAL, concurrent readers). Methods are named for
 /// what they do and each runs in one transaction.
 public struct Store: Sendable {
-    /// The connection(s) to the file: a WAL `DatabasePool` when writable, one read-only
-    /// connection when the store was opened only to look.
+    /// The connection to the file: read-write in WAL mode, or read-only when the store was
+    /// opened only to look.
     public let writer: any DatabaseWriter
     public let path: String
     /// Opened with ``openForReading(path:)``: nothing through this value can change the file.
@@ -27,16 +27,30 @@ public struct Store: Sendable {
     /// `create` is false, is not a SQLite database, is corrupt, or was written by a newer Herald.
     public static func open(path: String, create: Bool = false) throws -> Store {
         try checkFile(path: path, mustExist: !create)
-        let pool: DatabasePool
+        // One serialized connection: Herald's own reads run on guarded connections of their
+        // own. (GRDB's pool rewrites the file on every open to make sure a WAL file exists,
+        // which would change a store even when the command then refuses to do anything.)
+        let queue: DatabaseQueue
+        let state: SchemaState
         do {
-            pool = try DatabasePool(path: path, configuration: configuration(readOnly: false))
+            queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: false))
+            state = try Self.schemaState(queue, path: path)
+            let empty = isEmptyFile(queue)
+            try queue.writeWithoutTransaction { db in
+                // WAL lets other processes read while this one writes; the mode is kept in the
+                // file, so this changes it only the first time.
+                if try String.fetchOne(db, sql: "PRAGMA journal_mode") != "wal" {
+                    guard try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") == "wal" else {
+                        throw HeraldError(.storeUnreadable, "\(path): SQLite could not switch the file to WAL mode")
+                    }
+                }
+            }
+            let store = Store(writer: queue, path: path, isReadOnly: false, adopted: state == .notHerald && !empty)
+            try store.migrate()
+            return store
         } catch {
             throw storeError(error, path: path)
         }
-        let hadTables = try Self.schemaState(pool, path: path)
-        let store = Store(writer: pool, path: path, isReadOnly: false, adopted: hadTables == .notHerald && !isEmptyFile(pool))
-        try store.migrate()
-        return store
     }
 
     /// Opens a store only to look: read-only, no migrations, no journal-mode change, so the

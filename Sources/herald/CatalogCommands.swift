@@ -99,15 +99,23 @@ struct CatalogCommand: ParsableCommand {
     }
 
     struct RenameLink: ParsableCommand {
-        static let configuration = CommandConfiguration(commandName: "rename-link", abstract: "Rename a link on one entity.")
+        static let configuration = CommandConfiguration(
+            commandName: "rename-link", abstract: "Rename a link on one entity.",
+            discussion: """
+                Refused when saved audiences or campaigns follow the link, naming each; with --update-dependents \
+                their rules, template fields and Change dimension nodes are rewritten instead (a campaign gets a new version).
+                """)
         @Argument(help: ArgumentHelp("ENTITY.LINK", valueName: "link")) var link: String
         @Argument(help: "The new name.") var newName: String
+        @Flag(name: .long, help: "Rewrite the saved audiences and campaigns that use the link.") var updateDependents = false
         @OptionGroup var store: StoreOptions
 
         func run() throws {
             let (entity, name) = try CatalogCommand.split(link, field: "link", needsAttribute: true)
-            try store.openForWriting().renameLink(entity: entity, link: name!, to: newName)
+            let updated = try store.openForWriting().renameLink(
+                entity: entity, link: name!, to: newName, updateDependents: updateDependents)
             say("renamed \(link) to \(newName)")
+            for line in updated { say("  updated \(line)") }
         }
     }
 

@@ -65,8 +65,16 @@ import Testing
             try count("trips.any()")
                 == (try sql("SELECT count(*) FROM profiles p WHERE EXISTS (SELECT 1 FROM bookings b WHERE b.profile_id = p.id)")))
         #expect(throws: HeraldError.self) { try count("bookings.any()") }
-        try store.setHidden(entity: "profiles", attribute: "city", hidden: true)
-        #expect(throws: HeraldError.self) { try count(#"city = "Lyon""#) }
+        // Hiding an attribute a saved audience uses is refused, naming it; an unused one hides.
+        do {
+            try store.setHidden(entity: "profiles", attribute: "city", hidden: true)
+            Issue.record("hiding an attribute in use was allowed")
+        } catch {
+            #expect("\(error)".contains("audience 'Lyon': its rule no longer fits the catalog (unknown attribute 'city' on 'profiles'"))
+        }
+        #expect(try count(#"city = "Lyon""#) == (try sql("SELECT count(*) FROM profiles WHERE city = 'Lyon'")))
+        try store.setHidden(entity: "profiles", attribute: "last_name", hidden: true)
+        #expect(throws: HeraldError.self) { try count(#"last_name = "Doe""#) }
         // `now()` is taken at each compilation, not when the compiler was first built.
         let first = try service.compiler().now
         usleep(2_000)
