@@ -1,3 +1,5 @@
+public import Foundation
+
 /// An attribute path resolved against the catalog: the links followed and the final attribute.
 public struct ResolvedPath: Sendable, Equatable {
     public var path: AttributePath
@@ -336,6 +338,103 @@ public enum TemporalText {
             return oh < 24 && om < 60
         }
         return false
+    }
+
+    /// The one form Herald stores and compares date-times in: UTC to the second,
+    /// `YYYY-MM-DDTHH:MM:SSZ`. Text order is then time order, so comparisons stay
+    /// index-friendly.
+    public static let canonicalDateTimeGlob = "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]T[0-2][0-9]:[0-5][0-9]:[0-6][0-9]Z"
+    /// Dates are stored as `YYYY-MM-DD`.
+    public static let canonicalDateGlob = "[0-9][0-9][0-9][0-9]-[0-1][0-9]-[0-3][0-9]"
+
+    /// Why a date-time text cannot be stored as an instant.
+    public enum InstantProblem: Error, Equatable, Sendable {
+        /// Not a date or date-time Herald reads.
+        case notADateTime
+        /// Sub-second digits other than zeros: comparing to the second would change the value.
+        case fractionOfASecond
+        /// Outside years 1…9999 once converted to UTC.
+        case outOfRange
+    }
+
+    /// A date-time, or a date (its midnight), as the UTC instant in the canonical form.
+    /// A value without an offset is read in `zone` (a local time that falls in a daylight-saving
+    /// gap moves forward by the gap; one that occurs twice is its first occurrence).
+    /// - Returns: the canonical text, and whether the value carried its own offset.
+    public static func instant(_ s: String, zone: TimeZone) throws(InstantProblem) -> (text: String, hadOffset: Bool) {
+        let u = Array(s.utf8)
+        let dateOnly = isDate(s)
+        guard dateOnly || isDateTime(s), let y = digits(u[0..<4]), let mo = digits(u[5..<7]), let d = digits(u[8..<10]) else {
+            throw .notADateTime
+        }
+        var h = 0
+        var mi = 0
+        var sec = 0
+        var offsetSeconds: Int?
+        if !dateOnly {
+            h = digits(u[11..<13]) ?? 0
+            mi = digits(u[14..<16]) ?? 0
+            var i = 16
+            if i < u.count && u[i] == 58 {
+                sec = digits(u[(i + 1)..<(i + 3)]) ?? 0
+                i += 3
+                if i < u.count && u[i] == 46 {
+                    i += 1
+                    while i < u.count && (48...57).contains(u[i]) {
+                        if u[i] != 48 { throw .fractionOfASecond }
+                        i += 1
+                    }
+                }
+            }
+            if i < u.count {
+                if u[i] == 90 {
+                    offsetSeconds = 0
+                } else {
+                    let sign = u[i] == 45 ? -1 : 1
+                    let oh = digits(u[(i + 1)..<(i + 3)]) ?? 0
+                    let om = digits(u[(i + 4)..<(i + 6)]) ?? 0
+                    offsetSeconds = sign * (oh * 3600 + om * 60)
+                }
+            }
+        }
+        // A leap second (:60) is read as the next second, as most systems do.
+        let civil = CivilDate.days(year: y, month: mo, day: d) * 86_400 + h * 3600 + mi * 60 + sec
+        let utc: Int
+        if let offsetSeconds {
+            utc = civil - offsetSeconds
+        } else {
+            utc = localToUTC(civil, zone: zone)
+        }
+        guard let text = canonical(utcSeconds: utc) else { throw .outOfRange }
+        return (text, offsetSeconds != nil)
+    }
+
+    /// The canonical text of an instant given as seconds since 1970-01-01T00:00:00Z.
+    public static func canonical(utcSeconds: Int) -> String? {
+        let days = utcSeconds >= 0 ? utcSeconds / 86_400 : -((-utcSeconds + 86_399) / 86_400)
+        let rest = utcSeconds - days * 86_400
+        let (y, m, d) = CivilDate.civil(days: days)
+        guard (1...9999).contains(y) else { return nil }
+        func pad(_ v: Int, _ n: Int) -> String {
+            let s = String(v)
+            return String(repeating: "0", count: max(0, n - s.count)) + s
+        }
+        return "\(pad(y, 4))-\(pad(m, 2))-\(pad(d, 2))T\(pad(rest / 3600, 2)):\(pad(rest % 3600 / 60, 2)):\(pad(rest % 60, 2))Z"
+    }
+
+    /// The UTC seconds of a wall-clock time (`civil`, seconds since the epoch as if it were
+    /// UTC) in `zone`: the offset in force just before is tried first, so a repeated hour is its
+    /// first occurrence and a skipped one moves forward by the gap.
+    static func localToUTC(_ civil: Int, zone: TimeZone) -> Int {
+        let before = zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(civil - 86_400)))
+        let after = zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(civil + 86_400)))
+        // Try both offsets; keep one whose instant really shows this wall-clock time.
+        for offset in [max(before, after), min(before, after)] {
+            let candidate = civil - offset
+            if zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(candidate))) == offset { return candidate }
+        }
+        // In a gap: the wall-clock time does not exist; read it with the offset from before.
+        return civil - before
     }
 
     static func digits(_ bytes: ArraySlice<UInt8>) -> Int? {

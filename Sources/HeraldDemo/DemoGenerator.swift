@@ -68,6 +68,8 @@ public struct DemoGenerator: Sendable {
                     """)
             try db.execute(sql: "PRAGMA synchronous = FULL")
         }
+        // Every date and date-time the generator wrote is canonical: rules need not re-check them.
+        try store.recordTemporalColumnsCanonical()
         summary.audiences = try writeAudiences(store)
         summary.campaigns = try writeCampaigns(store)
         try store.writer.writeWithoutTransaction { db in
@@ -451,36 +453,5 @@ enum Digits {
     static func hex16(_ value: UInt64) -> String {
         let text = String(value, radix: 16)
         return String(repeating: "0", count: 16 - text.count) + text
-    }
-}
-
-/// Proleptic Gregorian day numbers (days since 1970-01-01) without Foundation calendars.
-enum CivilDate {
-    static func days(from text: String) -> Int? {
-        let parts = text.split(separator: "-").compactMap { Int($0) }
-        guard parts.count == 3 else { return nil }
-        return days(year: parts[0], month: parts[1], day: parts[2])
-    }
-
-    static func days(year: Int, month: Int, day: Int) -> Int {
-        let y = month <= 2 ? year - 1 : year
-        let era = (y >= 0 ? y : y - 399) / 400
-        let yoe = y - era * 400
-        let doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1
-        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
-        return era * 146097 + doe - 719468
-    }
-
-    static func text(_ days: Int) -> String {
-        let z = days + 719468
-        let era = (z >= 0 ? z : z - 146096) / 146097
-        let doe = z - era * 146097
-        let yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365
-        let doy = doe - (365 * yoe + yoe / 4 - yoe / 100)
-        let mp = (5 * doy + 2) / 153
-        let d = doy - (153 * mp + 2) / 5 + 1
-        let m = mp + (mp < 10 ? 3 : -9)
-        let y = yoe + era * 400 + (m <= 2 ? 1 : 0)
-        return Digits.padded(y, 4) + "-" + Digits.padded(m, 2) + "-" + Digits.padded(d, 2)
     }
 }

@@ -71,7 +71,10 @@ public struct AudienceService: Sendable {
     /// A compiler for the current catalog and saved audiences, with `now` taken at this call.
     /// Building one costs a catalog read and a parse of every saved audience; it is kept until
     /// one of its inputs changes, so a count on an indexed column costs little more than its SQL.
-    public func compiler(variables: [String: Literal] = [:], timeZone: TimeZone = TimeZone(identifier: "UTC")!) throws -> RuleCompiler {
+    /// - Parameter timeZone: the zone of `today()` and of date-time literals without an offset;
+    ///   nil for the store's default.
+    public func compiler(variables: [String: Literal] = [:], timeZone: TimeZone? = nil) throws -> RuleCompiler {
+        let timeZone = try timeZone ?? store.defaultTimeZone()
         let key =
             try store.definitionsSignature() + "\u{1d}" + timeZone.identifier + "\u{1d}"
             + variables.keys.sorted().map { "\($0)=\(String(reflecting: variables[$0]!))" }.joined(separator: "\u{1f}")
@@ -79,9 +82,70 @@ public struct AudienceService: Sendable {
             cached.now = Date()
             return cached
         }
-        let compiler = RuleCompiler(catalog: try store.catalog(), variables: variables, audiences: try definitions(), timeZone: timeZone)
+        let catalog = try store.catalog()
+        var compiler = RuleCompiler(catalog: catalog, variables: variables, audiences: try definitions(), timeZone: timeZone)
+        compiler.temporalProblems = try temporalProblems(catalog)
         compilers.set(key, compiler)
         return compiler
+    }
+
+    /// One date or date-time column's values that are not in Herald's comparable form.
+    public struct TemporalReport: Sendable, Equatable {
+        public var entity: String
+        public var attribute: String
+        public var type: AttributeType
+        public var values: Int
+        public var outOfForm: Int
+        public var examples: [String]
+
+        /// What a rule on the column is told, or nil when every value is in form.
+        public var problem: String? {
+            guard outOfForm > 0 else { return nil }
+            let form = type == .date ? "YYYY-MM-DD" : "YYYY-MM-DDTHH:MM:SSZ (UTC)"
+            return "\(Names.counted(outOfForm, "value")) of \(Names.groupedCount(values)) are not in the form \(form)"
+                + " (for example \(examples.map { "'\($0)'" }.joined(separator: ", "))), so text order is not time order;"
+                + " see 'herald catalog check'"
+        }
+    }
+
+    /// Checks the date and date-time columns of the catalog (all of them, or only those Herald
+    /// has not recorded as written by itself) for values outside the comparable form.
+    public func temporalReports(_ catalog: Catalog, onlyUnverified: Bool) throws -> [TemporalReport] {
+        let verified = onlyUnverified ? try store.canonicalTemporalColumns() : []
+        var reports: [TemporalReport] = []
+        for entity in catalog.entities {
+            for attribute in entity.attributes where attribute.type == .date || attribute.type == .datetime {
+                guard !verified.contains("\(entity.name).\(attribute.name)") else { continue }
+                let table = entity.name.quotedDatabaseIdentifier
+                let column = attribute.name.quotedDatabaseIdentifier
+                let glob = attribute.type == .date ? TemporalText.canonicalDateGlob : TemporalText.canonicalDateTimeGlob
+                let outside = "\(column) IS NOT NULL AND \(column) <> '' AND (typeof(\(column)) <> 'text' OR \(column) NOT GLOB ?)"
+                let report = try readOnly(cancellation: nil, timeLimit: nil, catalog: catalog) { db in
+                    let row = try Row.fetchOne(
+                        db, sql: "SELECT count(\(column)), count(CASE WHEN \(outside) THEN 1 END) FROM \(table)", arguments: [glob])
+                    let bad: Int = row?[1] ?? 0
+                    let examples =
+                        bad == 0
+                        ? []
+                        : try String.fetchAll(
+                            db, sql: "SELECT DISTINCT CAST(\(column) AS TEXT) FROM \(table) WHERE \(outside) LIMIT 3", arguments: [glob])
+                    return TemporalReport(
+                        entity: entity.name, attribute: attribute.name, type: attribute.type, values: row?[0] ?? 0, outOfForm: bad,
+                        examples: examples)
+                }
+                reports.append(report)
+            }
+        }
+        return reports
+    }
+
+    /// The problems of date and date-time columns not known to be in form, for the compiler.
+    func temporalProblems(_ catalog: Catalog) throws -> [String: String] {
+        var problems: [String: String] = [:]
+        for report in try temporalReports(catalog, onlyUnverified: true) {
+            if let problem = report.problem { problems["\(report.entity).\(report.attribute)"] = problem }
+        }
+        return problems
     }
 
     /// Resolves `[NAME] [--entity E] [--rule R]`: a saved audience, a rule, or the audience narrowed by the rule.

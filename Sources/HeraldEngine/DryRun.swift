@@ -54,10 +54,10 @@ public struct Executor: Sendable {
         }
         let runID = try store.write { db in try RunRepository.createRun(db, campaign: stored, dryRun: true) }
         events(.started(runID: runID))
-        let audiences = try AudienceService(store: store).definitions()
-        let compiler = RuleCompiler(
-            catalog: catalog, dialect: dialect, variables: campaign.variableBindings, audiences: audiences,
-            timeZone: try Self.timeZone(campaign))
+        // The same compiler counts use: saved audiences, broken-definition and date-time checks.
+        var compiler = try AudienceService(store: store).compiler(
+            variables: campaign.variableBindings, timeZone: try Self.timeZone(campaign))
+        compiler.dialect = dialect
 
         // Per node: the work table and entity of its inbound population; nil table = skipped branch.
         var inboundTable: [NodeID: String] = [:]

@@ -67,6 +67,19 @@ public struct RuleCompiler: Sendable {
     /// Lists with more values than this are bound as one JSON array instead of one parameter each.
     public var inlineListLimit = 200
 
+    /// Date and date-time columns (`entity.column`) whose values are not all in one comparable
+    /// form, with the problem: a rule on one fails instead of comparing text that does not
+    /// order like time.
+    public var temporalProblems: [String: String] = [:]
+
+    /// Refuses a date or date-time column whose stored values do not compare as time.
+    func requireComparable(entity: String, attribute: Attribute) throws {
+        guard attribute.type == .date || attribute.type == .datetime,
+            let problem = temporalProblems["\(entity).\(attribute.name)"]
+        else { return }
+        throw HeraldError(.invalidInput, "rule: '\(entity).\(attribute.name)' cannot be compared: \(problem)")
+    }
+
     public init(
         catalog: Catalog, dialect: any SQLDialect = SQLiteDialect(), variables: [String: Literal] = [:],
         audiences: [AudienceDefinition] = [], now: Date = Date(), timeZone: TimeZone = TimeZone(identifier: "UTC")!
@@ -166,7 +179,11 @@ public struct RuleCompiler: Sendable {
             return String(repeating: "0", count: max(0, n - s.count)) + s
         }
         let date = "\(pad(c.year, 4))-\(pad(c.month, 2))-\(pad(c.day, 2))"
-        if type == .date || base == .today { return date }
+        if type == .date { return date }
+        if base == .today {
+            // Midnight in the campaign's zone, as the UTC instant date-times are stored in.
+            return TemporalText.canonical(utcSeconds: Int(moment.timeIntervalSince1970.rounded(.down))) ?? date
+        }
         return date + "T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2))Z"
     }
 
@@ -228,6 +245,7 @@ public struct RuleCompiler: Sendable {
         /// `IS NOT NULL` lets SQLite turn the join into an inner one and pick the better plan.
         mutating func columnAndJoin(_ path: AttributePath) throws -> (String, Attribute, Bool) {
             let resolved = try compiler.checker.resolve(path, from: base)
+            try compiler.requireComparable(entity: resolved.entity, attribute: resolved.attribute)
             let at = follow(resolved.hops)
             return ("\(at).\(dialect.quote(resolved.attribute.name))", resolved.attribute, !resolved.hops.isEmpty)
         }
@@ -237,6 +255,13 @@ public struct RuleCompiler: Sendable {
             switch value {
             case .integer(let v): arguments.append(.integer(v))
             case .real(let v): arguments.append(.real(v))
+            case .text(let s) where type == .datetime:
+                // Compared as instants: the literal becomes the canonical UTC text values are
+                // stored in (a date means its midnight in the compiler's time zone).
+                guard let instant = try? TemporalText.instant(s, zone: compiler.timeZone) else {
+                    throw HeraldError(.invalidInput, "rule: \"\(s)\" is not a date-time to the second such as \"2026-01-31T09:30:00Z\"")
+                }
+                arguments.append(.text(instant.text))
             case .text(let s): arguments.append(.text(s))
             case .boolean(let b): arguments.append(.integer(b ? 1 : 0))
             case .relative(let base, let offset, let unit):
@@ -398,6 +423,9 @@ public struct RuleCompiler: Sendable {
                 let columnType: AttributeType
                 let expression: String
                 if let name = aggregate.column {
+                    if let attribute = inner.context.base.attribute(name) {
+                        try compiler.requireComparable(entity: inner.context.base.name, attribute: attribute)
+                    }
                     columnType = inner.context.base.attribute(name)?.type ?? .real
                     let col = "\(inner.context.alias).\(dialect.quote(name))"
                     switch aggregate.function {

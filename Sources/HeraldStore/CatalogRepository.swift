@@ -29,7 +29,8 @@ extension Store {
         """
 
     /// Changes whenever anything a rule compiles against changes: the schema, the catalog
-    /// overrides, or a saved audience's definition (not its members).
+    /// overrides, a saved audience's definition (not its members), the store's settings, or
+    /// data committed by this or another connection (which may put a date-time column out of form).
     public func definitionsSignature() throws -> String {
         try read { db in
             // Cached: preparing this statement costs more than running it.
@@ -38,7 +39,9 @@ extension Store {
                     sql: """
                         SELECT \(Self.catalogKey) || char(29) ||
                           coalesce((SELECT group_concat(id || char(31) || name || char(31) || entity || char(31) || kind || char(31) || rule, char(30))
-                                    FROM (SELECT * FROM herald_audiences ORDER BY id)), '')
+                                    FROM (SELECT * FROM herald_audiences ORDER BY id)), '') || char(29) ||
+                          coalesce((SELECT group_concat(key || char(31) || value, char(30)) FROM herald_meta), '') || char(29) ||
+                          (SELECT data_version FROM pragma_data_version) || '.' || total_changes()
                         """)) ?? ""
         }
     }

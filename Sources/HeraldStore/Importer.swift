@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import GRDB
 public import HeraldCore
 
@@ -14,11 +14,14 @@ public struct ImportOptions: Sendable {
     /// The file has no key column: give each row a generated integer key (in the column named
     /// by `key`, default `id`).
     public var generateKey: Bool
+    /// The zone date-times without an offset are read in; nil for the store's default.
+    public var timeZone: TimeZone?
 
     public init(
         table: String, key: String? = nil, references: [(column: String, target: String, targetColumn: String?)] = [],
-        types: [String: AttributeType] = [:], generateKey: Bool = false
+        types: [String: AttributeType] = [:], generateKey: Bool = false, timeZone: TimeZone? = nil
     ) {
+        self.timeZone = timeZone
         self.table = table
         self.key = key
         self.references = references
@@ -40,6 +43,10 @@ public struct ImportResult: Sendable, Equatable {
     public var columns: [String: AttributeType]
     /// The generated key column, when the file had none (`--generate-key`).
     public var generatedKey: String?
+    /// How many date-times had no offset and were read in `timeZone`.
+    public var assumedOffsets: Int = 0
+    /// The zone those were read in (an IANA name).
+    public var timeZone: String = "UTC"
 }
 
 /// Loads CSV files into user tables: create or upsert, all or nothing.
@@ -89,6 +96,7 @@ public enum Importer {
         bytes: UnsafeBufferPointer<UInt8>, fileName: String, db: Database, options: ImportOptions,
         progress: (@Sendable (Double) -> Void)?
     ) throws -> ImportResult {
+        var converter = ValueConverter(file: fileName, zone: try options.timeZone ?? Store.defaultTimeZone(db))
         var reader = CSVReader(bytes: bytes)
         func nextRecord() throws -> (line: Int, fields: [String])? {
             do {
@@ -262,7 +270,7 @@ public enum Importer {
             if let keyColumn {
                 let keyText = record.fields[keyColumn.index]
                 if keyText.isEmpty { throw fail(fileName, record.line, keyColumn.index + 1, keyColumn.name, "the key is empty") }
-                keyValue = try convert(keyText, keyColumn, fileName, record.line)
+                keyValue = try converter.convert(keyText, keyColumn, record.line)
                 if let rememberKey, let firstLine {
                     try rememberKey.execute(arguments: [keyValue, record.line])
                     if db.changesCount == 0 {
@@ -280,7 +288,7 @@ public enum Importer {
             } else {
                 var values: [(any DatabaseValueConvertible)?] = []
                 values.reserveCapacity(columns.count)
-                for c in columns { values.append(try convert(record.fields[c.index], c, fileName, record.line)) }
+                for c in columns { values.append(try converter.convert(record.fields[c.index], c, record.line)) }
                 try upsert.execute(arguments: StatementArguments(values))
                 written += 1
             }
@@ -298,43 +306,72 @@ public enum Importer {
         progress?(1)
         var types = Dictionary(columns.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
         if let generated { types[generated] = .integer }
+        if !exists {
+            // Every date and date-time in a table Herald created is in the canonical form.
+            let temporal = columns.filter { $0.type == .date || $0.type == .datetime }.map(\.name)
+            try Store.markTemporalCanonical(db, table: options.table, columns: temporal)
+        }
         return ImportResult(
             table: options.table, createdTable: !exists, inserted: inserted, updated: written - inserted, deleted: deleted,
-            columns: types, generatedKey: generated)
+            columns: types, generatedKey: generated, assumedOffsets: converter.assumedOffsets, timeZone: converter.zone.ianaName)
     }
 
-    static func convert(_ text: String, _ column: Column, _ file: String, _ line: Int) throws -> (any DatabaseValueConvertible)? {
-        if text.isEmpty { return nil }
-        func bad(_ expected: String) -> HeraldError {
-            fail(file, line, column.index + 1, column.name, "expected \(expected), found '\(text.prefix(40))'")
+    /// Turns CSV text into the value stored for a column, refusing what would change it.
+    struct ValueConverter {
+        let file: String
+        let zone: TimeZone
+        var assumedOffsets = 0
+
+        init(file: String, zone: TimeZone) {
+            self.file = file
+            self.zone = zone
         }
-        switch column.type {
-        case .integer:
-            guard let v = canonicalInteger(text) else {
-                // `007` or `+7` would be stored as 7: refuse rather than change the value.
-                throw bad(
-                    Int64(text) == nil
-                        ? "an integer" : "an integer without a '+' sign or leading zeros (declare the column text to keep it as written)")
+
+        mutating func convert(_ text: String, _ column: Column, _ line: Int) throws -> (any DatabaseValueConvertible)? {
+            if text.isEmpty { return nil }
+            func bad(_ expected: String) -> HeraldError {
+                fail(file, line, column.index + 1, column.name, "expected \(expected), found '\(text.prefix(40))'")
             }
-            return v
-        case .real:
-            if let v = canonicalInteger(text) { return Double(v) }
-            guard let v = Double(text), v.isFinite else { throw bad("a number") }
-            return v
-        case .boolean:
-            switch text.lowercased() {
-            case "true", "1", "yes", "t", "y": return 1
-            case "false", "0", "no", "f", "n": return 0
-            default: throw bad("true or false")
+            switch column.type {
+            case .integer:
+                guard let v = canonicalInteger(text) else {
+                    // `007` or `+7` would be stored as 7: refuse rather than change the value.
+                    throw bad(
+                        Int64(text) == nil
+                            ? "an integer"
+                            : "an integer without a '+' sign or leading zeros (declare the column text to keep it as written)")
+                }
+                return v
+            case .real:
+                if let v = canonicalInteger(text) { return Double(v) }
+                guard let v = Double(text), v.isFinite else { throw bad("a number") }
+                return v
+            case .boolean:
+                switch text.lowercased() {
+                case "true", "1", "yes", "t", "y": return 1
+                case "false", "0", "no", "f", "n": return 0
+                default: throw bad("true or false")
+                }
+            case .date:
+                guard TemporalText.isDate(text) else { throw bad("a date such as 2026-01-31") }
+                return text
+            case .datetime:
+                // Stored as the UTC instant, so date-times from different offsets compare correctly.
+                do {
+                    let instant = try TemporalText.instant(text, zone: zone)
+                    if !instant.hadOffset { assumedOffsets += 1 }
+                    return instant.text
+                } catch .fractionOfASecond {
+                    throw bad(
+                        "a date-time to the second (Herald compares date-times to the second; declare the column text to keep fractions)")
+                } catch .outOfRange {
+                    throw bad("a date-time between the years 1 and 9999")
+                } catch {
+                    throw bad("a date-time such as 2026-01-31T09:30:00Z or 2026-01-31 10:30:00+01:00")
+                }
+            case .text:
+                return text
             }
-        case .date:
-            guard TemporalText.isDate(text) else { throw bad("a date such as 2026-01-31") }
-            return text
-        case .datetime:
-            guard TemporalText.isDateTime(text) || TemporalText.isDate(text) else { throw bad("a date-time such as 2026-01-31T09:30:00Z") }
-            return text
-        case .text:
-            return text
         }
     }
 

@@ -1,12 +1,16 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
+import HeraldEngine
 import HeraldStore
 
 struct CatalogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalog", abstract: "Show and refine the catalog: entities, attributes, links and the profile.",
-        subcommands: [Show.self, Label.self, Hide.self, Unhide.self, RenameLink.self, Ref.self, Unref.self, Profile.self],
+        subcommands: [
+            Show.self, Check.self, Label.self, Hide.self, Unhide.self, RenameLink.self, Ref.self, Unref.self, Profile.self,
+            TimeZoneSetting.self,
+        ],
         defaultSubcommand: Show.self)
 
     struct Show: ParsableCommand {
@@ -49,6 +53,72 @@ struct CatalogCommand: ParsableCommand {
             } else {
                 say("profile: none (name one with 'herald catalog profile ENTITY')")
             }
+        }
+    }
+
+    struct Check: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Check that date and date-time columns hold values that compare as time.",
+            discussion: """
+                Herald stores dates as YYYY-MM-DD and date-times as UTC instants, YYYY-MM-DDTHH:MM:SSZ, so that text \
+                order is time order. Tables Herald did not import may hold other forms (local times, offsets, \
+                numbers); rules on such a column are refused until the values are converted. Exits 2 when a \
+                column is out of form.
+                """)
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let db = try store.openForReading()
+            let reports = try AudienceService(store: db).temporalReports(try db.catalog(), onlyUnverified: false)
+            if output.json {
+                printJSON(
+                    .array(
+                        reports.map { r in
+                            .object([
+                                ("entity", .string(r.entity)), ("attribute", .string(r.attribute)), ("type", .string(r.type.rawValue)),
+                                ("values", .integer(Int64(r.values))), ("outOfForm", .integer(Int64(r.outOfForm))),
+                                ("examples", .array(r.examples.map(JSONValue.string))),
+                            ])
+                        }))
+            } else if reports.isEmpty {
+                say("no date or date-time columns to check")
+            } else {
+                say(
+                    table(
+                        ["COLUMN", "TYPE", "VALUES", "OUT OF FORM", "EXAMPLES"],
+                        reports.map { r in
+                            [
+                                "\(r.entity).\(r.attribute)", r.type.rawValue, Names.groupedCount(r.values),
+                                Names.groupedCount(r.outOfForm),
+                                cell(r.examples.joined(separator: ", "), 50),
+                            ]
+                        }))
+                let bad = reports.filter { $0.outOfForm > 0 }
+                say(
+                    bad.isEmpty
+                        ? "every date and date-time is in form"
+                        : "\(Names.counted(bad.count, "column")) out of form: rules on \(bad.count == 1 ? "it" : "them") are refused until the values are rewritten (re-import the table, or convert them in SQL)"
+                )
+            }
+            if reports.contains(where: { $0.outOfForm > 0 }) { throw ExitCode(2) }
+        }
+    }
+
+    struct TimeZoneSetting: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            commandName: "time-zone",
+            abstract: "Show or set the zone date-times without an offset are read in (imports, rule literals); UTC by default.")
+        @Argument(help: "An IANA time zone such as Europe/Paris.") var zone: String?
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            guard let zone else {
+                say(try store.openForReading().defaultTimeZone().identifier)
+                return
+            }
+            try store.openForWriting().setDefaultTimeZone(zone)
+            say("date-times without an offset are now read in \(zone)")
         }
     }
 

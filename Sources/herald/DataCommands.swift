@@ -75,10 +75,22 @@ struct ImportCommand: ParsableCommand {
     @Flag(name: .long, help: "The file has no key column: number the rows in a generated integer key (named by --key, default 'id').")
     var generateKey = false
 
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Read date-times without an offset in this IANA zone (default: the store's, see 'catalog time-zone').", valueName: "zone"))
+    var timeZone: String?
+
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         var options = ImportOptions(table: table, key: key, generateKey: generateKey)
+        if let timeZone {
+            guard let zone = TimeZone(identifier: timeZone) else {
+                throw HeraldError(.invalidInput, "--time-zone: '\(timeZone)' is not an IANA time zone (for example Europe/Paris or UTC)")
+            }
+            options.timeZone = zone
+        }
         for spec in ref {
             let parts = spec.split(separator: "=", maxSplits: 1).map(String.init)
             guard parts.count == 2, !parts[0].isEmpty, !parts[1].isEmpty else {
@@ -127,6 +139,8 @@ struct ImportCommand: ParsableCommand {
             let columns: [(String, JSONValue)] = result.columns.sorted { $0.key < $1.key }.map { ($0.key, .string($0.value.rawValue)) }
             fields.append(("columns", .object(columns)))
             if let generated = result.generatedKey { fields.append(("generatedKey", .string(generated))) }
+            fields.append(("assumedOffsets", .integer(Int64(result.assumedOffsets))))
+            fields.append(("timeZone", .string(result.timeZone)))
             printJSON(.object(fields))
         } else {
             var line = "\(result.createdTable ? "created" : "updated") table \(result.table): "
@@ -134,6 +148,11 @@ struct ImportCommand: ParsableCommand {
             line += "\(Names.groupedCount(result.deleted)) deleted"
             if let generated = result.generatedKey { line += " (keys generated in '\(generated)')" }
             say(line)
+            if result.assumedOffsets > 0 {
+                say(
+                    "\(Names.counted(result.assumedOffsets, "date-time")) had no UTC offset and \(result.assumedOffsets == 1 ? "was" : "were") read as \(result.timeZone) time (stored as UTC)"
+                )
+            }
         }
     }
 }
