@@ -2,6 +2,7 @@ public import Foundation
 import GRDB
 public import HeraldCore
 public import HeraldStore
+import Logging
 
 /// Where an audience's rows come from: a rule over an entity, a saved audience, or both.
 public struct AudienceSource: Sendable {
@@ -206,9 +207,18 @@ public struct AudienceService: Sendable {
     ) throws -> Int {
         let compiler = try compiler(variables: variables)
         let compiled = try compiler.count(entity: source.entity, rule: source.rule)
-        return try readOnly(cancellation: cancellation, timeLimit: timeLimit, catalog: compiler.catalog) { db in
+        let started = DispatchTime.now()
+        let n = try readOnly(cancellation: cancellation, timeLimit: timeLimit, catalog: compiler.catalog) { db in
             try Int.fetchOne(db, sql: compiled.sql, arguments: compiled.arguments.statementArguments) ?? 0
         }
+        // The rule is not logged: its values may be addresses.
+        store.logger.debug(
+            "counted an audience",
+            metadata: [
+                "entity": "\(source.entity)", "rows": "\(n)",
+                "ms": "\((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)",
+            ])
+        return n
     }
 
     /// Up to `limit` rows with the chosen columns (default: the entity's visible attributes).

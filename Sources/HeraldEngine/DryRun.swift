@@ -2,6 +2,7 @@ import Foundation
 import GRDB
 public import HeraldCore
 public import HeraldStore
+import Logging
 
 /// Something that happened during a run, for progress displays.
 public enum RunEvent: Sendable, Equatable {
@@ -54,6 +55,8 @@ public struct Executor: Sendable {
         }
         let runID = try store.write { db in try RunRepository.createRun(db, campaign: stored, dryRun: true) }
         events(.started(runID: runID))
+        store.logger.info(
+            "dry run started", metadata: ["run": "\(runID)", "campaign": "\(stored.id)", "version": "\(stored.version)"])
         // The same compiler counts use: saved audiences, broken-definition and date-time checks.
         var compiler = try AudienceService(store: store).compiler(
             variables: campaign.variableBindings, timeZone: try Self.timeZone(campaign))
@@ -137,6 +140,8 @@ public struct Executor: Sendable {
                     }
                     finished = true
                     events(.nodeFinished(id, state: .failed, inputCount: nil, outputs: [:], detail: message))
+                    // The message stays in the run's own log; diagnostics name the node only.
+                    store.logger.error("node failed", metadata: ["run": "\(runID)", "node": "\(id)", "kind": "\(node.kind.rawValue)"])
                     failure = HeraldError(.validation, "dry run of '\(campaign.name)' failed at node '\(id)': \(message)", cause: error)
                     break
                 }
@@ -166,6 +171,12 @@ public struct Executor: Sendable {
                     }
                 }
                 events(.nodeFinished(id, state: .completed, inputCount: result.inputCount, outputs: result.counts, detail: result.detail))
+                store.logger.debug(
+                    "node finished",
+                    metadata: [
+                        "run": "\(runID)", "node": "\(id)", "kind": "\(node.kind.rawValue)", "in": "\(result.inputCount ?? 0)",
+                        "ms": "\(ms)",
+                    ])
             }
             // A dry run keeps its counts, not its populations: drop the work tables.
             try work.run(policy, what: "removing the work tables") { db in

@@ -1,6 +1,7 @@
 public import Foundation
 import GRDB
 public import HeraldCore
+import Logging
 
 /// What `herald import` should do with a CSV file.
 public struct ImportOptions: Sendable {
@@ -71,12 +72,21 @@ public enum Importer {
             throw HeraldError(.invalidInput, "--table: names starting with herald_ or sqlite_ are reserved")
         }
         let name = (file as NSString).lastPathComponent
-        return try data.withUnsafeBytes { raw in
+        let started = Date()
+        let result = try data.withUnsafeBytes { raw in
             let bytes = raw.bindMemory(to: UInt8.self)
             return try store.write { db in
                 try run(bytes: bytes, fileName: name, db: db, options: options, progress: progress)
             }
         }
+        store.logger.info(
+            "import committed",
+            metadata: [
+                "table": "\(result.table)", "inserted": "\(result.inserted)", "updated": "\(result.updated)",
+                "deleted": "\(result.deleted)",
+                "bytes": "\(data.count)", "ms": "\(Int(Date().timeIntervalSince(started) * 1000))",
+            ])
+        return result
     }
 
     struct Column {

@@ -1,6 +1,7 @@
 public import Foundation
 public import GRDB
 public import HeraldCore
+public import Logging
 
 /// The SQLite file behind everything: the user's tables and Herald's own (`herald_*`).
 ///
@@ -15,6 +16,9 @@ public struct Store: Sendable {
     public let isReadOnly: Bool
     /// This open added Herald's tables to a SQLite file that did not have them.
     public let adopted: Bool
+    /// Where the store and the modules built on it log: ids, counts and timings only, never
+    /// addresses, message bodies or rule values.
+    public var logger = Logger(label: "herald.store")
     let catalogCache = KeyedMemo<Catalog>()
 
     /// SQLite's 16-byte file header.
@@ -47,6 +51,8 @@ public struct Store: Sendable {
             }
             let store = Store(writer: queue, path: path, isReadOnly: false, adopted: state == .notHerald && !empty)
             try store.migrate()
+            store.logger.debug(
+                "opened the store for writing", metadata: ["store": "\(path)", "schema": "\(state)", "adopted": "\(store.adopted)"])
             return store
         } catch {
             throw storeError(error, path: path)
@@ -84,7 +90,9 @@ public struct Store: Sendable {
                 throw storeError(error, path: path)
             }
         }
-        return Store(writer: queue, path: path, isReadOnly: true, adopted: false)
+        let store = Store(writer: queue, path: path, isReadOnly: true, adopted: false)
+        store.logger.debug("opened the store read-only", metadata: ["store": "\(path)"])
+        return store
     }
 
     /// This store for writing: itself when writable, else a new read-write open of the same file

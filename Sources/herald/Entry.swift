@@ -8,18 +8,33 @@ import Logging
 @main
 struct Entry {
     static func main() {
-        LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            let level = ProcessInfo.processInfo.environment["HERALD_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:))
-            handler.logLevel = level ?? .warning
-            return handler
+        let environment = ProcessInfo.processInfo.environment
+        var arguments = Array(CommandLine.arguments.dropFirst())
+        do {
+            let logs = try LogSetup.extract(&arguments, environment: environment)
+            // The interface owns the screen, so its logs go to a file; commands log to stderr.
+            let opensInterface = Herald.opensInterface(arguments)
+            var file = logs.file
+            if opensInterface && file == nil { file = LogSetup.defaultFile(environment: environment) }
+            do {
+                try logs.bootstrap(toFile: file)
+            } catch  where logs.file == nil {
+                // The default log folder is not writable: the interface runs without a log.
+                try logs.bootstrap(toFile: "/dev/null")
+            }
+        } catch let error as HeraldError {
+            FileHandle.standardError.write(Data("herald: \(error.message)\n".utf8))
+            exit(2)
+        } catch {
+            FileHandle.standardError.write(Data("herald: \(error)\n".utf8))
+            exit(2)
         }
-        if let message = Herald.unknownSubcommand(Array(CommandLine.arguments.dropFirst())) {
+        if let message = Herald.unknownSubcommand(arguments) {
             FileHandle.standardError.write(Data("herald: \(message)\n".utf8))
             exit(2)
         }
         do {
-            var command = try Herald.parseAsRoot()
+            var command = try Herald.parseAsRoot(arguments)
             try command.run()
         } catch let interrupted as Interruption.Interrupted {
             FileHandle.standardError.write(Data("herald: \(interrupted.message)\n".utf8))
@@ -46,7 +61,13 @@ struct Herald: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "herald",
         abstract: "Design and run orchestrated marketing campaigns on one SQLite file.",
-        discussion: "Run 'herald [STORE]' to open the terminal interface (default ./sample.db).",
+        discussion: """
+            Run 'herald [STORE]' to open the terminal interface (default ./sample.db). Every command also takes \
+            --log-level trace|debug|info|notice|warning|error|critical (or HERALD_LOG_LEVEL; default warning) \
+            and --log-file PATH. Commands log to standard error; the interface logs to \
+            $XDG_STATE_HOME/herald/herald.log (~/.local/state/herald/herald.log). Logs name ids, counts and \
+            timings, never addresses or message bodies.
+            """,
         version: "0.1.0",
         subcommands: [
             OpenCommand.self, DemoCommand.self, ImportCommand.self, CatalogCommand.self, CampaignCommand.self,
@@ -57,6 +78,16 @@ struct Herald: ParsableCommand {
 }
 
 extension Herald {
+    /// Whether these arguments open the terminal interface (`herald`, `herald STORE`, `herald open`).
+    static func opensInterface(_ arguments: [String]) -> Bool {
+        guard let first = arguments.first(where: { !$0.hasPrefix("-") }) else {
+            return !arguments.contains { ["-h", "--help", "--version"].contains($0) }
+        }
+        func name<C: ParsableCommand>(_ type: C.Type) -> String { C._commandName }
+        let names = Herald.configuration.subcommands.map { name($0) }
+        return first == "open" || (!names.contains(first) && first != "help")
+    }
+
     /// A message for a misspelled subcommand (`herald campain list`, `herald campaign lst`),
     /// which the parser would otherwise read as a store path or an unexpected argument; nil
     /// when the words name commands (or a store file, for the default command).

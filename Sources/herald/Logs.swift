@@ -1,0 +1,158 @@
+import Foundation
+import HeraldCore
+import Logging
+
+/// Where diagnostics go: standard error for commands, a file while the interface owns the
+/// screen. Messages name ids, counts and timings, never addresses or message bodies.
+struct LogSetup {
+    var level: Logger.Level = .warning
+    /// Explicit `--log-file`; nil for the default (standard error, or the state file for the interface).
+    var file: String?
+
+    static let levels = Logger.Level.allCases.map(\.rawValue)
+
+    /// Takes `--log-level LEVEL` and `--log-file PATH` (also `--opt=value`) out of `arguments`,
+    /// wherever they stand, so every command accepts them; `HERALD_LOG_LEVEL` sets the default.
+    static func extract(_ arguments: inout [String], environment: [String: String]) throws -> LogSetup {
+        var setup = LogSetup()
+        if let text = environment["HERALD_LOG_LEVEL"], !text.isEmpty {
+            guard let level = Logger.Level(rawValue: text.lowercased()) else {
+                throw HeraldError(
+                    .invalidInput, "HERALD_LOG_LEVEL: expected one of \(levels.joined(separator: ", ")), found '\(text)'")
+            }
+            setup.level = level
+        }
+        var kept: [String] = []
+        var index = 0
+        while index < arguments.count {
+            let word = arguments[index]
+            if word == "--" {
+                kept += arguments[index...]
+                break
+            }
+            var name = word
+            var value: String?
+            if let equals = word.firstIndex(of: "="), word.hasPrefix("--") {
+                name = String(word[..<equals])
+                value = String(word[word.index(after: equals)...])
+            }
+            guard name == "--log-level" || name == "--log-file" else {
+                kept.append(word)
+                index += 1
+                continue
+            }
+            if value == nil {
+                guard index + 1 < arguments.count else { throw HeraldError(.invalidInput, "\(name): expected a value") }
+                value = arguments[index + 1]
+                index += 1
+            }
+            index += 1
+            if name == "--log-level" {
+                guard let level = Logger.Level(rawValue: value!.lowercased()) else {
+                    throw HeraldError(.invalidInput, "--log-level: expected one of \(levels.joined(separator: ", ")), found '\(value!)'")
+                }
+                setup.level = level
+            } else {
+                guard !value!.isEmpty else { throw HeraldError(.invalidInput, "--log-file: expected a file path") }
+                setup.file = value
+            }
+        }
+        arguments = kept
+        return setup
+    }
+
+    /// The interface's default log file: `$XDG_STATE_HOME/herald/herald.log`, else
+    /// `~/.local/state/herald/herald.log`.
+    static func defaultFile(environment: [String: String]) -> String? {
+        let base: String
+        if let state = environment["XDG_STATE_HOME"], state.hasPrefix("/") {
+            base = state
+        } else if let home = environment["HOME"], !home.isEmpty {
+            base = home + "/.local/state"
+        } else {
+            return nil
+        }
+        return base + "/herald/herald.log"
+    }
+
+    /// Sends every logger to standard error, or appends to `file` (creating its folder).
+    /// - Throws: when `file` cannot be opened for appending.
+    func bootstrap(toFile file: String?) throws {
+        let level = self.level
+        guard let file else {
+            LoggingSystem.bootstrap { label in
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            }
+            return
+        }
+        let sink = try LogFile(path: file)
+        LoggingSystem.bootstrap { label in
+            var handler = FileLogHandler(label: label, sink: sink)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
+
+/// An append-only log file shared by every logger of the process.
+final class LogFile: @unchecked Sendable {
+    private let handle: FileHandle
+    private let lock = NSLock()
+
+    init(path: String) throws {
+        let folder = (path as NSString).deletingLastPathComponent
+        do {
+            if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
+            if !FileManager.default.fileExists(atPath: path) {
+                guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
+                    throw HeraldError(.invalidInput, "--log-file: cannot create \(path)")
+                }
+            }
+            guard let handle = FileHandle(forWritingAtPath: path) else {
+                throw HeraldError(.invalidInput, "--log-file: cannot write to \(path)")
+            }
+            handle.seekToEndOfFile()
+            self.handle = handle
+        } catch let error as HeraldError {
+            throw error
+        } catch {
+            throw HeraldError(.invalidInput, "--log-file: cannot write to \(path): \(error.localizedDescription)", cause: error)
+        }
+    }
+
+    func write(_ line: String) {
+        lock.lock()
+        defer { lock.unlock() }
+        handle.write(Data(line.utf8))
+    }
+}
+
+/// One line per message: time, level, label, message, metadata.
+struct FileLogHandler: LogHandler {
+    let label: String
+    let sink: LogFile
+    var logLevel: Logger.Level = .warning
+    var metadata: Logger.Metadata = [:]
+
+    init(label: String, sink: LogFile) {
+        self.label = label
+        self.sink = sink
+    }
+
+    subscript(metadataKey key: String) -> Logger.Metadata.Value? {
+        get { metadata[key] }
+        set { metadata[key] = newValue }
+    }
+
+    func log(
+        level: Logger.Level, message: Logger.Message, metadata explicit: Logger.Metadata?, source: String, file: String, function: String,
+        line: UInt
+    ) {
+        let all = metadata.merging(explicit ?? [:]) { _, new in new }
+        let fields = all.isEmpty ? "" : " " + all.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+        let time = ISO8601DateFormatter.string(from: Date(), timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withInternetDateTime])
+        sink.write("\(time) \(level) \(label): \(message)\(fields)\n")
+    }
+}
