@@ -1,10 +1,14 @@
 import Foundation
 import Testing
 
-/// One tmux server on a private socket, running Herald in a real terminal.
+/// One tmux server on a private socket, running Herald in a real terminal. Going away stops
+/// the server and everything in it, also when the test failed.
 final class TmuxSession {
     let socket = "herald-test-" + UUID().uuidString.prefix(8)
     let name = "herald"
+    /// The server's and the pane's process ids, to make sure they are gone at the end.
+    private var serverPID: Int32 = 0
+    private var panePID: Int32 = 0
 
     /// Starts `herald` in a new window; after it exits the pane shows whether the terminal's echo
     /// mode was restored, then its exit status (last, so seeing `EXIT=` means both are there).
@@ -16,9 +20,34 @@ final class TmuxSession {
             "env \(exports) '\(Herald.binary)' \(arguments.map { "'\($0)'" }.joined(separator: " ")); "
             + "status=$?; stty -a | tr ' ;' '\\n\\n' | grep -x -e echo -e -echo | sed 's/^/TTY=/'; echo \"EXIT=$status\"; sleep 600"
         try tmux(["new-session", "-d", "-s", name, "-x", String(width), "-y", String(height), command])
+        let pids = try tmux(["display-message", "-p", "-t", name, "#{pid} #{pane_pid}"]).split(separator: " ").compactMap {
+            Int32($0.trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+        if pids.count == 2 {
+            serverPID = pids[0]
+            panePID = pids[1]
+        }
     }
 
-    deinit { _ = try? tmux(["kill-server"]) }
+    deinit {
+        _ = try? tmux(["kill-server"])
+        // kill-server ends the panes with SIGHUP; anything still there after a moment (a process
+        // that blocks signals, a server that never saw the command) is killed outright.
+        let deadline = Date().addingTimeInterval(5)
+        while Date() < deadline && (Self.alive(serverPID) || Self.alive(panePID)) { Thread.sleep(forTimeInterval: 0.05) }
+        for pid in [panePID, serverPID] where Self.alive(pid) {
+            kill(-pid, SIGKILL)  // the pane's process group: the shell, Herald, sleep
+            kill(pid, SIGKILL)
+        }
+        try? FileManager.default.removeItem(atPath: "/tmp/tmux-\(getuid())/\(socket)")
+    }
+
+    static func alive(_ pid: Int32) -> Bool {
+        guard pid > 0 else { return false }
+        // A zombie has exited; its parent (init, for a daemon's children) reaps it.
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8) else { return false }
+        return !status.contains(") Z ")
+    }
 
     @discardableResult
     func tmux(_ arguments: [String]) throws -> String {
@@ -26,11 +55,14 @@ final class TmuxSession {
         // tmux forks a server that would inherit every open descriptor of this test process,
         // including the ones Foundation uses to watch other child processes, and those would
         // then never see their child exit. Close everything above stderr before exec.
+        // It would also inherit the test runner's blocked signals, and a server started with
+        // them ignores kill-server: perl (always there, perl-base) clears the mask first.
         process.executableURL = URL(fileURLWithPath: "/bin/bash")
         process.arguments =
             [
                 "-c",
-                #"for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done 2>/dev/null; exec tmux "$@""#,
+                #"for fd in /proc/$$/fd/*; do n=${fd##*/}; if [ "$n" -gt 2 ]; then eval "exec $n>&-"; fi; done 2>/dev/null; "#
+                    + #"exec perl -MPOSIX -e 'sigprocmask(SIG_SETMASK, POSIX::SigSet->new) or die "sigprocmask"; exec { $ARGV[0] } @ARGV or die "exec"' tmux "$@""#,
                 "bash", "-L", socket, "-f", "/dev/null",
             ] + arguments
         // Output goes through a file: the tmux server forked by new-session would hold a pipe open.

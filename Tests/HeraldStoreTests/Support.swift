@@ -35,14 +35,21 @@ final class Scratch {
         return try Store.open(path: path)
     }
 
-    /// A demo store generated once per process for the tests that only read it.
+    /// A demo store generated once per process for the tests that only read it; removed, with
+    /// the copies tests made of it, when the process exits.
     static let demoPath: String = {
-        let path = NSTemporaryDirectory() + "herald-demo-\(ProcessInfo.processInfo.processIdentifier).db"
+        let path = demoFile
         if !FileManager.default.fileExists(atPath: path) {
             _ = try! DemoGenerator(profiles: 3000, seed: 7).generate(to: path)
         }
+        atexit {
+            for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: Scratch.demoFile + suffix) }
+            retained.removeAll()
+        }
         return path
     }()
+
+    static let demoFile = NSTemporaryDirectory() + "herald-demo-\(ProcessInfo.processInfo.processIdentifier).db"
 }
 
 extension Store {
