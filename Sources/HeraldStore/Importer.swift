@@ -264,7 +264,7 @@ public enum Importer {
             if record.fields.count != header.fields.count {
                 throw fail(
                     fileName, record.line, nil, nil,
-                    "expected \(header.fields.count) fields as in the header, found \(record.fields.count)")
+                    "expected \(Names.counted(header.fields.count, "field")) as in the header, found \(record.fields.count)")
             }
             var change = "u"
             if let changeIndex {

@@ -38,7 +38,7 @@ struct DemoCommand: ParsableCommand {
         say(
             "wrote \(out): \(Names.groupedCount(summary.profiles)) profiles, \(Names.groupedCount(summary.bookings)) bookings, "
                 + "\(Names.groupedCount(summary.memberships)) loyalty memberships, \(Names.groupedCount(summary.consentRecords)) consent records, "
-                + "\(Names.groupedCount(summary.messages)) past messages, \(summary.audiences) saved audiences, \(summary.campaigns) campaigns "
+                + "\(Names.groupedCount(summary.messages)) past messages, \(Names.counted(summary.audiences, "saved audience")), \(Names.counted(summary.campaigns, "campaign")) "
                 + "in \(String(format: "%.1f", seconds)) s")
     }
 }

@@ -23,7 +23,7 @@ struct ThemeCommand: ParsableCommand {
             for name in names {
                 let theme = try? Theme.load(named: name)
                 say(
-                    "\(name)  \(theme?.variant ?? "?")  \(theme?.glyphs.name ?? "?") lines\(theme?.warnings.isEmpty == false ? "  (\(theme!.warnings.count) warnings)" : "")"
+                    "\(name)  \(theme?.variant ?? "?")  \(theme?.glyphs.name ?? "?") lines\(theme?.warnings.isEmpty == false ? "  (\(Names.counted(theme!.warnings.count, "warning")))" : "")"
                 )
             }
             say("searched: " + Theme.searchPaths().joined(separator: ", "))
