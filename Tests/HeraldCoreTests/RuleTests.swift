@@ -191,3 +191,42 @@ extension String {
         }
     }
 }
+
+@Suite struct RuleFuzzTests {
+    /// Random text and mutations of valid rules: the parser answers with a rule or an error
+    /// (never a trap or a hang), whatever parses prints back to the same rule, and the checker
+    /// answers too.
+    @Test func fuzzedRulesNeverCrash() {
+        var random = SplitMix64(seed: 1729)
+        let alphabet = Array("abc.()\"' ,=<>!$-+0123456789dwhmtrueandornotinemptyanycount()`\\\n\u{e9}")
+        let valid = [
+            #"country in ("FR", "DE") and bookings.count(status = "confirmed" and amount > 10) >= 2"#,
+            #"not (email is empty) and email not icontains "@example.org" or age between 18 and 30"#,
+            #"signup_date >= today() - 2w and in_audience("VIP") and $minimum < 3 and home.country = 'ES'"#,
+        ]
+        let checker = RuleChecker(catalog: Fixtures.catalog, variables: ["minimum": .integer(3)], audiences: ["VIP": "profiles"])
+        let profiles = Fixtures.catalog.entity("profiles")!
+        var parsed = 0
+        for round in 0..<6_000 {
+            var text: [Character]
+            if round % 2 == 0 {
+                text = (0..<Int(random.next(below: 50))).map { _ in alphabet[Int(random.next(below: UInt64(alphabet.count)))] }
+            } else {
+                text = Array(valid[round % valid.count])
+                for _ in 0..<(1 + Int(random.next(below: 3))) {
+                    let at = Int(random.next(below: UInt64(text.count)))
+                    switch random.next(below: 3) {
+                    case 0: text[at] = alphabet[Int(random.next(below: UInt64(alphabet.count)))]
+                    case 1: text.remove(at: at)
+                    default: text.insert(alphabet[Int(random.next(below: UInt64(alphabet.count)))], at: at)
+                    }
+                }
+            }
+            guard let rule = try? Rule(parsing: String(text)) else { continue }
+            parsed += 1
+            #expect((try? Rule(parsing: rule.text)) == rule, "\(String(text)) printed as \(rule.text)")
+            _ = checker.problems(in: rule, on: profiles)
+        }
+        #expect(parsed > 100)
+    }
+}

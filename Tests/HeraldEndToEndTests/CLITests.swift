@@ -84,6 +84,28 @@ import Testing
         #expect(result.stderr.contains(message), "\(result.stderr)")
     }
 
+    @Test func renameArchiveAndDeleteCampaigns() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        func herald(_ arguments: String...) throws -> Herald.Result { try Herald.run(arguments + ["--db", db]) }
+        #expect(try herald("campaign", "rename", "Win-back", "Come back").stdout == "renamed 'Win-back' to 'Come back'\n")
+        #expect(try herald("campaign", "show", "Win-back").status == 2)
+        #expect(try herald("run", "Come back", "--dry-run").status == 0)
+        #expect(try herald("campaign", "archive", "Come back").status == 0)
+        #expect(!(try herald("campaign", "list").stdout.contains("Come back")))
+        #expect(try herald("campaign", "list", "--archived").stdout.contains("Come back (archived)"))
+        let refused = try herald("run", "Come back", "--dry-run")
+        #expect(refused.status == 2)
+        #expect(refused.stderr.contains("is archived; restore it with 'herald campaign unarchive'"))
+        #expect(try herald("campaign", "unarchive", "Come back").status == 0)
+        let withRuns = try herald("campaign", "delete", "Come back")
+        #expect(withRuns.status == 2)
+        #expect(withRuns.stderr.contains("has 1 run; add --yes"))
+        #expect(try herald("campaign", "delete", "Come back", "--yes").stdout == "deleted 'Come back' and its 1 run\n")
+        #expect(try herald("campaign", "list", "--archived").stdout.contains("Come back") == false)
+        #expect(try herald("campaign", "delete", "Departure reminder").stdout == "deleted 'Departure reminder'\n")
+    }
+
     @Test func storesThatAreNotSQLiteAreRefusedAndKept() throws {
         let scratch = Scratch()
         let notes = scratch.file("notes.txt", "not a database\n")

@@ -35,15 +35,18 @@ import Testing
         #expect(first.stdout.contains("created table customers: 4 rows inserted, 0 updated, 0 deleted"))
         #expect(first.stdout.contains("2 date-times had no UTC offset and were read as UTC time"))
         #expect(first.stderr.contains("created the store shop.db"))
-        _ = try herald("import", "orders.csv", "--db", "shop.db", "--table", "orders", "--key", "order_id", "--ref", "customer_id=customers")
+        _ = try herald(
+            "import", "orders.csv", "--db", "shop.db", "--table", "orders", "--key", "order_id", "--ref", "customer_id=customers")
         _ = try herald("catalog", "profile", "customers", "--email", "email", "--phone", "phone", "--db", "shop.db")
         let catalog = try herald("catalog", "--db", "shop.db")
         #expect(catalog.stdout.contains("→ orders  1-N orders  (customers.customer_id = orders.customer_id)  declared"))
         // The phone numbers kept their '+'.
-        let phones = try herald("audience", "show", "--entity", "customers", "--rule", "phone starts with \"+33\"", "--columns", "phone", "--db", "shop.db")
+        let phones = try herald(
+            "audience", "show", "--entity", "customers", "--rule", "phone starts with \"+33\"", "--columns", "phone", "--db", "shop.db")
         #expect(phones.stdout.contains("+33612345678"))
         let count = try herald(
-            "audience", "count", "--entity", "customers", "--rule", "country = \"FR\" and orders.count(status = \"paid\") >= 2", "--db", "shop.db")
+            "audience", "count", "--entity", "customers", "--rule", "country = \"FR\" and orders.count(status = \"paid\") >= 2", "--db",
+            "shop.db")
         #expect(count.stdout == "1 customer\n")
         let instants = try herald(
             "audience", "count", "--entity", "customers", "--rule", "signed_up < \"2025-03-02T10:00:00+01:00\"", "--db", "shop.db")

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 import HeraldCore
-import HeraldStore
 import Testing
+
+@testable import HeraldStore
 
 @Suite struct StoreOpeningTests {
     @Test func missingFileIsRefusedWithoutCreatingIt() {
@@ -77,6 +78,37 @@ import Testing
             #expect(error.code == .storeTooNew)
             #expect(error.message.contains("newer Herald"))
         }
+    }
+
+    /// A store written before the last migrations is read as it is (no migration, same bytes),
+    /// and brought up to date by the first command that writes.
+    @Test func anOlderStoreIsReadWithoutMigratingAndUpgradedOnWrite() throws {
+        let scratch = Scratch()
+        let path = scratch.file("old.db")
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try queue.writeWithoutTransaction { db in _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
+            try Migrations.migrator.migrate(queue, upTo: "v1: herald tables")
+            try queue.write { db in
+                try db.execute(
+                    sql: """
+                        INSERT INTO herald_campaigns (name, created_at, updated_at) VALUES ('Old one', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z');
+                        INSERT INTO herald_campaign_versions (campaign_id, version, created_at) VALUES (1, 1, '2025-01-01T00:00:00Z');
+                        """)
+            }
+            try queue.close()
+        }
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let reader = try Store.openForReading(path: path)
+        #expect(try reader.listCampaigns().map(\.name) == ["Old one"])
+        #expect(try reader.listCampaigns().first?.archivedAt == nil)
+        try reader.close()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        let writer = try Store.open(path: path)
+        #expect(try writer.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }.count == 3)
+        _ = try writer.setArchived("Old one", archived: true)
+        #expect(try writer.listCampaigns().isEmpty)
+        #expect(try writer.listCampaigns(includeArchived: true).first?.archivedAt != nil)
     }
 
     @Test func reopeningKeepsUserTablesAndHeraldTables() throws {
