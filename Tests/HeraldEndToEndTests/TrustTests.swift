@@ -25,6 +25,14 @@ import Testing
             #expect(result.status == 0, "\(command): \(result.stderr)")
             #expect(try bytes(db) == before, "\(command) changed the store")
         }
+        // With a run recorded, the run views only look too.
+        #expect(try Herald.run(["run", "Win-back", "--dry-run", "--db", db]).status == 0)
+        let withRun = try bytes(db)
+        for command in [["runs"], ["runs", "1"], ["runs", "1", "--json"], ["logs", "1"], ["campaign", "list"]] {
+            let result = try Herald.run(command + ["--db", db])
+            #expect(result.status == 0, "\(command): \(result.stderr)")
+            #expect(try bytes(db) == withRun, "\(command) changed the store")
+        }
         // The shipped file in the checkout is the one tests copy; it must be a current store.
         let shipped = Herald.root.appendingPathComponent("sample.db").path
         let untouched = try bytes(shipped)
