@@ -21,7 +21,15 @@ public struct AudienceService: Sendable {
     let connections = ReadConnections()
     let compilers = KeyedMemo<RuleCompiler>()
 
-    public init(store: Store) { self.store = store }
+    /// Forces every one-to-many predicate into one form; nil lets the compiler choose per
+    /// predicate. `HERALD_ONE_TO_MANY=correlated|set-wise` sets it for a process (benchmarks,
+    /// and tests that need a slow statement to interrupt).
+    public var oneToManyForm: OneToManyForm?
+
+    public init(store: Store, oneToManyForm: OneToManyForm? = .fromEnvironment) {
+        self.store = store
+        self.oneToManyForm = oneToManyForm
+    }
 
     /// Guarded read-only connections kept between queries; a query holds one to itself, so
     /// cancelling stops that query only.
@@ -81,13 +89,48 @@ public struct AudienceService: Sendable {
             + variables.keys.sorted().map { "\($0)=\(String(reflecting: variables[$0]!))" }.joined(separator: "\u{1f}")
         if var cached = compilers.get(key) {
             cached.now = Date()
+            cached.oneToManyForm = oneToManyForm
             return cached
         }
         let catalog = try store.catalog()
         var compiler = RuleCompiler(catalog: catalog, variables: variables, audiences: try definitions(), timeZone: timeZone)
         compiler.temporalProblems = try temporalProblems(catalog)
+        compiler.statistics = try statistics(catalog)
         compilers.set(key, compiler)
+        compiler.oneToManyForm = oneToManyForm
         return compiler
+    }
+
+    /// Approximate row counts and indexed columns, for choosing how one-to-many predicates
+    /// compile. Cheap: `max(rowid)` is a B-tree descent, not a count.
+    func statistics(_ catalog: Catalog) throws -> TableStatistics {
+        try store.read { db in
+            var stats = TableStatistics()
+            for entity in catalog.entities {
+                let table = entity.name.quotedDatabaseIdentifier
+                let rows = (try? Int.fetchOne(db, sql: "SELECT max(rowid) FROM \(table)")) ?? nil
+                if let rows {
+                    stats.rows[entity.name] = rows
+                } else {
+                    stats.rows[entity.name] = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
+                }
+                stats.indexed.insert("\(entity.name).\(entity.primaryKey)")
+            }
+            for row in try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.name AS t, i.name AS c FROM sqlite_master m
+                    JOIN pragma_index_list(m.name) l JOIN pragma_index_info(l.name) i
+                    WHERE m.type = 'table' AND i.seqno = 0
+                    """)
+            {
+                stats.indexed.insert("\(row["t"] as String).\(row["c"] as String? ?? "")")
+            }
+            for row in try Row.fetchAll(db, sql: "SELECT id, member_count FROM herald_audiences WHERE kind = 'snapshot'") {
+                if let members: Int = row["member_count"] { stats.rows["audience:\(row["id"] as Int64)"] = members }
+            }
+            return stats
+        }
     }
 
     /// One date or date-time column's values that are not in Herald's comparable form.
@@ -343,12 +386,19 @@ public struct AudienceService: Sendable {
         public var arguments: [SQLValue]
         public var plan: [String]
         public var hints: [String]
+        /// The form chosen for each one-to-many predicate, and why.
+        public var forms: [String]
+        /// How the connection reads the file.
+        public var tuning: ReadTuning
     }
 
     /// The SQL, its bound values, SQLite's query plan, and index advice for one-to-many links.
-    public func explain(_ source: AudienceSource) throws -> Explanation {
+    /// - Parameter form: forces every one-to-many predicate into one form (nil: Herald chooses).
+    public func explain(_ source: AudienceSource, form: OneToManyForm? = nil) throws -> Explanation {
         let catalog = try store.catalog()
-        let compiled = try compiler().count(entity: source.entity, rule: source.rule)
+        var compiler = try compiler()
+        compiler.oneToManyForm = form
+        let compiled = try compiler.count(entity: source.entity, rule: source.rule)
         let entity = try catalog.requireEntity(source.entity)
         let plan = try readOnly(cancellation: nil, timeLimit: 30, catalog: catalog) { db in
             try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + compiled.sql, arguments: compiled.arguments.statementArguments).map {
@@ -388,7 +438,9 @@ public struct AudienceService: Sendable {
                 return nil
             }
         }
-        return Explanation(sql: compiled.sql, arguments: compiled.arguments, plan: plan, hints: hints)
+        return Explanation(
+            sql: compiled.sql, arguments: compiled.arguments, plan: plan, hints: hints, forms: compiled.notes,
+            tuning: ReadTuning.current(path: store.path))
     }
 
     /// (table, correlated column, other columns used) for every one-to-many link a rule follows.

@@ -18,10 +18,13 @@ public enum RunEvent: Sendable, Equatable {
 public struct Executor: Sendable {
     public let store: Store
     public let dialect: any SQLDialect
+    /// Forces the form of one-to-many predicates (see ``AudienceService/oneToManyForm``).
+    public var oneToManyForm: OneToManyForm?
 
-    public init(store: Store, dialect: any SQLDialect = SQLiteDialect()) {
+    public init(store: Store, dialect: any SQLDialect = SQLiteDialect(), oneToManyForm: OneToManyForm? = .fromEnvironment) {
         self.store = store
         self.dialect = dialect
+        self.oneToManyForm = oneToManyForm
     }
 
     /// Runs every node of the campaign's current version without sending anything, storing
@@ -58,7 +61,7 @@ public struct Executor: Sendable {
         store.logger.info(
             "dry run started", metadata: ["run": "\(runID)", "campaign": "\(stored.id)", "version": "\(stored.version)"])
         // The same compiler counts use: saved audiences, broken-definition and date-time checks.
-        var compiler = try AudienceService(store: store).compiler(
+        var compiler = try AudienceService(store: store, oneToManyForm: oneToManyForm).compiler(
             variables: campaign.variableBindings, timeZone: try Self.timeZone(campaign))
         compiler.dialect = dialect
 

@@ -22,10 +22,42 @@ public enum SQLValue: Sendable, Equatable, CustomStringConvertible {
 public struct CompiledSQL: Sendable, Equatable {
     public var sql: String
     public var arguments: [SQLValue]
+    /// How each one-to-many predicate was compiled, and why (shown by `audience explain`).
+    public var notes: [String]
 
-    public init(sql: String, arguments: [SQLValue] = []) {
+    public init(sql: String, arguments: [SQLValue] = [], notes: [String] = []) {
         self.sql = sql
         self.arguments = arguments
+        self.notes = notes
+    }
+}
+
+/// How a one-to-many predicate (`any`, `none`, `count`, `sum`, `min`, `max`, `avg`, `latest`)
+/// becomes SQL.
+public enum OneToManyForm: String, Sendable, Equatable, CaseIterable {
+    /// A correlated `EXISTS` or scalar subquery per outer row: best when few outer rows qualify
+    /// and the link's column is indexed.
+    case correlated
+    /// One grouped pass over the related table, joined back as a semi-join (`key IN (…)`) or,
+    /// for predicates that hold for rows with no related rows, an anti-join (`key NOT IN (…)`).
+    case setWise = "set-wise"
+
+    /// `HERALD_ONE_TO_MANY` (`correlated` or `set-wise`), or nil when unset or unknown.
+    public static var fromEnvironment: OneToManyForm? {
+        ProcessInfo.processInfo.environment["HERALD_ONE_TO_MANY"].flatMap(OneToManyForm.init(rawValue:))
+    }
+}
+
+/// What the compiler knows of the tables' sizes and indexes, to choose a form.
+public struct TableStatistics: Sendable, Equatable {
+    /// Approximate row counts by table.
+    public var rows: [String: Int]
+    /// `table.column` for every column that leads some index (or is an integer primary key).
+    public var indexed: Set<String>
+
+    public init(rows: [String: Int] = [:], indexed: Set<String> = []) {
+        self.rows = rows
+        self.indexed = indexed
     }
 }
 
@@ -66,6 +98,11 @@ public struct RuleCompiler: Sendable {
 
     /// Lists with more values than this are bound as one JSON array instead of one parameter each.
     public var inlineListLimit = 200
+
+    /// Forces every one-to-many predicate into one form (tests, benchmarks); nil chooses per
+    /// predicate from `statistics` and the outer rule's selectivity.
+    public var oneToManyForm: OneToManyForm?
+    public var statistics = TableStatistics()
 
     /// Date and date-time columns (`entity.column`) whose values are not all in one comparable
     /// form, with the problem: a rule on one fails instead of comparing text that does not
@@ -111,6 +148,9 @@ public struct RuleCompiler: Sendable {
         try checker.check(rule, on: entity)
         let counter = AliasCounter()
         var context = Context(compiler: self, base: entity, alias: counter.next(), counter: counter, audienceStack: [])
+        // The outer rows a correlated subquery would run for: the table, narrowed by what the
+        // rule says about keys (a population's size is not known here, so it counts as the table).
+        context.outerRows = max(1, Int(Double(statistics.rows[entity.name] ?? 1_000_000) * selectivity(rule, on: entity)))
         var selected = ""
         for (i, path) in columns.enumerated() {
             let (col, _) = try context.column(path)
@@ -129,7 +169,27 @@ public struct RuleCompiler: Sendable {
         }
         for join in context.joins { sql += " " + join }
         if rule != .all { sql += " WHERE " + condition }
-        return CompiledSQL(sql: sql, arguments: context.arguments)
+        return CompiledSQL(sql: sql, arguments: context.arguments, notes: counter.notes)
+    }
+
+    /// The fraction of `entity`'s rows a rule can select at most, from what it says about the key
+    /// or unique columns (`id = 42`, `id in (…)`); 1 when nothing narrows it.
+    func selectivity(_ rule: Rule, on entity: Entity) -> Double {
+        let rows = Double(max(statistics.rows[entity.name] ?? 1_000_000, 1))
+        switch rule {
+        case .and(let parts): return parts.map { selectivity($0, on: entity) }.min() ?? 1
+        case .or(let parts): return min(1, parts.map { selectivity($0, on: entity) }.reduce(0, +))
+        case .compare(let path, .equal, _) where path.segments == [entity.primaryKey]: return min(1, 1 / rows)
+        case .inList(let path, let values, negated: false) where path.segments == [entity.primaryKey]:
+            return min(1, Double(values.count) / rows)
+        case .inAudience(let name):
+            // A snapshot has a known size.
+            if let audience = audiences[name.lowercased()], audience.snapshot, let members = statistics.rows["audience:\(audience.id)"] {
+                return min(1, Double(members) / rows)
+            }
+            return 1
+        default: return 1
+        }
     }
 
     /// Moves a population along a link: the distinct related keys, and the population's rows that
@@ -187,8 +247,11 @@ public struct RuleCompiler: Sendable {
         return date + "T\(pad(c.hour, 2)):\(pad(c.minute, 2)):\(pad(c.second, 2))Z"
     }
 
+    /// State shared by every context of one compilation: alias numbers and the notes on the
+    /// forms chosen.
     final class AliasCounter {
         var value = -1
+        var notes: [String] = []
         func next() -> String {
             value += 1
             return "t\(value)"
@@ -204,6 +267,8 @@ public struct RuleCompiler: Sendable {
         var joins: [String] = []
         var aliases: [[String]: String] = [:]
         var arguments: [SQLValue] = []
+        /// Estimated rows this context's condition is evaluated for.
+        var outerRows = 1_000_000
 
         init(compiler: RuleCompiler, base: Entity, alias: String, counter: AliasCounter, audienceStack: [String]) {
             self.compiler = compiler
@@ -278,16 +343,157 @@ public struct RuleCompiler: Sendable {
             var from: String
             /// The condition tying the target's rows to the outer row.
             var correlation: String
+            /// The outer column the link starts from, qualified.
+            var outerKey: String
+            /// The target's column the link ends at.
+            var linkColumn: String
         }
 
         /// A correlated subquery context over the target of a one-to-many link.
         mutating func subquery(_ link: [String]) throws -> Subquery {
             let (hops, last, target) = try compiler.checker.resolveOneToMany(link, from: base)
             let outer = follow(hops)
-            let inner = Context(compiler: compiler, base: target, alias: counter.next(), counter: counter, audienceStack: audienceStack)
+            var inner = Context(compiler: compiler, base: target, alias: counter.next(), counter: counter, audienceStack: audienceStack)
+            // Predicates inside run once per related row considered.
+            inner.outerRows = max(compiler.statistics.rows[target.name] ?? 1_000_000, 1)
             return Subquery(
                 context: inner, from: "FROM \(dialect.quote(target.name)) \(inner.alias)",
-                correlation: "\(inner.alias).\(dialect.quote(last.targetColumn)) = \(outer).\(dialect.quote(last.sourceColumn))")
+                correlation: "\(inner.alias).\(dialect.quote(last.targetColumn)) = \(outer).\(dialect.quote(last.sourceColumn))",
+                outerKey: "\(outer).\(dialect.quote(last.sourceColumn))", linkColumn: last.targetColumn)
+        }
+
+        // The one-to-many cases live in functions of their own: inlined into `condition`, their
+        // locals made each level of a deeply nested rule big enough to overflow a thread's stack.
+
+        mutating func existsCondition(_ link: [String], filter: Rule?, none: Bool, negated: Bool) throws -> String {
+            if try chooseForm(link, what: "\(link.joined(separator: ".")).\(none ? "none" : "any")(…)") == .setWise {
+                // any: the keys that have a matching related row; none: all the others.
+                var inner = try subquery(link)
+                let body = try groupedBody(&inner, filter: filter, having: nil)
+                return membership(inner, body, includesEmpty: none, negated: negated)
+            }
+            var inner = try subquery(link)
+            let body = try subqueryBody(&inner, filter: filter)
+            return "\(none ? "NOT " : "")EXISTS (SELECT 1 \(body))"
+        }
+
+        mutating func aggregateCondition(_ aggregate: Aggregate, _ op: ComparisonOperator, _ value: Literal, negated: Bool) throws -> String
+        {
+            var inner = try subquery(aggregate.link)
+            let columnType: AttributeType
+            let expression: String
+            if let name = aggregate.column {
+                if let attribute = inner.context.base.attribute(name) {
+                    try compiler.requireComparable(entity: inner.context.base.name, attribute: attribute)
+                }
+                columnType = inner.context.base.attribute(name)?.type ?? .real
+                let col = "\(inner.context.alias).\(dialect.quote(name))"
+                switch aggregate.function {
+                case .sum: expression = "coalesce(sum(\(col)), 0)"
+                case .latest: expression = "max(\(col))"
+                default: expression = "\(aggregate.function.rawValue)(\(col))"
+                }
+            } else {
+                columnType = .integer
+                expression = "count(*)"
+            }
+            let nullable = aggregate.function != .count && aggregate.function != .sum
+            let subject = "\(aggregate.link.joined(separator: ".")).\(aggregate.function.rawValue)(…) \(op.rawValue) …"
+            if let holdsForNone = try holdsWithoutRelatedRows(aggregate.function, op, value),
+                try chooseForm(aggregate.link, what: subject) == .setWise
+            {
+                // One grouped pass: the keys whose group passes (a semi-join), or, when the
+                // predicate also holds for keys with no related rows, all but those whose
+                // group fails (an anti-join). Empty and NULL groups keep their documented values.
+                let body = try groupedBody(&inner, filter: aggregate.filter) { context in
+                    let p = try context.bind(value, type: columnType)
+                    let passes = context.comparison(expression, op, p, nullable: nullable && (holdsForNone || op == .notEqual))
+                    return holdsForNone ? "NOT \(passes)" : passes
+                }
+                return membership(inner, body, includesEmpty: holdsForNone, negated: negated)
+            }
+            let body = try subqueryBody(&inner, filter: aggregate.filter)
+            let p = try bind(value, type: columnType)
+            return comparison("(SELECT \(expression) \(body))", op, p, nullable: nullable && (negated || op == .notEqual))
+        }
+
+        /// Picks the form of one one-to-many predicate and notes the choice.
+        mutating func chooseForm(_ link: [String], what: String) throws -> OneToManyForm {
+            let (_, last, target) = try compiler.checker.resolveOneToMany(link, from: base)
+            let stats = compiler.statistics
+            let targetRows = max(stats.rows[target.name] ?? 1_000_000, 1)
+            if let forced = compiler.oneToManyForm {
+                counter.notes.append("\(what): \(forced.rawValue) (forced)")
+                return forced
+            }
+            let indexed = stats.indexed.contains("\(target.name).\(last.targetColumn)")
+            // A correlated lookup costs about log2(n) with an index on the link's column, a scan
+            // without; the set-wise form reads the related table once.
+            let perLookup = indexed ? log2(Double(targetRows)) + 1 : Double(targetRows)
+            let correlatedCost = Double(outerRows) * perLookup
+            let setCost = Double(targetRows) * 1.5
+            let form: OneToManyForm = correlatedCost < setCost ? .correlated : .setWise
+            let outer = Names.groupedCount(outerRows)
+            let reason =
+                form == .correlated
+                ? "about \(outer) outer row\(outerRows == 1 ? "" : "s") to look up\(indexed ? " through the index on \(target.name).\(last.targetColumn)" : "")"
+                : "one pass over \(target.name) (about \(Names.counted(targetRows, "row"))) instead of a lookup for each of about \(outer) outer rows"
+            counter.notes.append("\(what): \(form.rawValue), \(reason)")
+            return form
+        }
+
+        /// Whether an aggregate predicate holds for an outer row with no related rows: `count`
+        /// and `sum` of nothing are 0; `min`, `max`, `avg` and `latest` are empty, for which
+        /// only `!=` holds. Nil when that cannot be known at compile time (then the correlated
+        /// form is used).
+        func holdsWithoutRelatedRows(_ function: AggregateFunction, _ op: ComparisonOperator, _ value: Literal) throws -> Bool? {
+            switch function {
+            case .count, .sum:
+                let bound: Double
+                switch try compiler.checker.substitute(value) {
+                case .integer(let v): bound = Double(v)
+                case .real(let v): bound = v
+                default: return nil
+                }
+                switch op {
+                case .equal: return 0 == bound
+                case .notEqual: return 0 != bound
+                case .less: return 0 < bound
+                case .lessOrEqual: return 0 <= bound
+                case .greater: return 0 > bound
+                case .greaterOrEqual: return 0 >= bound
+                }
+            default:
+                return op == .notEqual
+            }
+        }
+
+        /// `SELECT T FROM target … WHERE T IS NOT NULL [AND filter] [GROUP BY T HAVING …]`:
+        /// the related table's link column, once per matching row or group (no correlation).
+        mutating func groupedBody(
+            _ subquery: inout Subquery, filter: Rule?, having: ((inout Context) throws -> String)? = nil
+        ) throws -> String {
+            let column = "\(subquery.context.alias).\(dialect.quote(subquery.linkColumn))"
+            let condition = try filter.map { try subquery.context.condition($0, depth: 1) }
+            var sql = "SELECT \(column) " + subquery.from
+            for join in subquery.context.joins { sql += " " + join }
+            // NULL link values would make NOT IN select nothing.
+            sql += " WHERE \(column) IS NOT NULL"
+            if let condition { sql += " AND " + condition }
+            if let having {
+                let clause = try having(&subquery.context)
+                sql += " GROUP BY \(column) HAVING \(clause)"
+            }
+            arguments += subquery.context.arguments
+            return sql
+        }
+
+        /// The outer key tested against a grouped body: a semi-join, or an anti-join when rows
+        /// without related rows belong to the result. Two-valued even under `not`.
+        func membership(_ subquery: Subquery, _ body: String, includesEmpty: Bool, negated: Bool) -> String {
+            let key = subquery.outerKey
+            if includesEmpty { return "(\(key) IS NULL OR \(key) NOT IN (\(body)))" }
+            return negated ? "(\(key) IS NOT NULL AND \(key) IN (\(body)))" : "\(key) IN (\(body))"
         }
 
         /// Renders `FROM … [joins] WHERE correlation [AND filter]` for a subquery.
@@ -414,33 +620,10 @@ public struct RuleCompiler: Sendable {
                 }
                 if textNegated { return "NOT (\(col) IS NOT NULL AND \(test))" }
                 return plain ? test : "(\(col) IS NOT NULL AND \(test))"
-            case .exists(let link, let filter, let negated):
-                var inner = try subquery(link)
-                let body = try subqueryBody(&inner, filter: filter == .all ? nil : filter)
-                return "\(negated ? "NOT " : "")EXISTS (SELECT 1 \(body))"
+            case .exists(let link, let filter, let none):
+                return try existsCondition(link, filter: filter == .all ? nil : filter, none: none, negated: negated)
             case .aggregate(let aggregate, let op, let value):
-                var inner = try subquery(aggregate.link)
-                let columnType: AttributeType
-                let expression: String
-                if let name = aggregate.column {
-                    if let attribute = inner.context.base.attribute(name) {
-                        try compiler.requireComparable(entity: inner.context.base.name, attribute: attribute)
-                    }
-                    columnType = inner.context.base.attribute(name)?.type ?? .real
-                    let col = "\(inner.context.alias).\(dialect.quote(name))"
-                    switch aggregate.function {
-                    case .sum: expression = "coalesce(sum(\(col)), 0)"
-                    case .latest: expression = "max(\(col))"
-                    default: expression = "\(aggregate.function.rawValue)(\(col))"
-                    }
-                } else {
-                    columnType = .integer
-                    expression = "count(*)"
-                }
-                let body = try subqueryBody(&inner, filter: aggregate.filter)
-                let p = try bind(value, type: columnType)
-                let nullable = aggregate.function != .count && aggregate.function != .sum
-                return comparison("(SELECT \(expression) \(body))", op, p, nullable: nullable && (negated || op == .notEqual))
+                return try aggregateCondition(aggregate, op, value, negated: negated)
             case .inAudience(let name):
                 guard let audience = compiler.audiences[name.lowercased()] else {
                     throw HeraldError(.invalidInput, "rule: no saved audience named '\(name)'")

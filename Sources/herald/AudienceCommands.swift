@@ -153,13 +153,23 @@ struct AudienceCommand: ParsableCommand {
                     .object([
                         ("sql", .string(e.sql)), ("arguments", .array(e.arguments.map { .string($0.description) })),
                         ("plan", .array(e.plan.map(JSONValue.string))), ("hints", .array(e.hints.map(JSONValue.string))),
+                        ("forms", .array(e.forms.map(JSONValue.string))),
+                        (
+                            "connection",
+                            .object([
+                                ("mmapBytes", .integer(e.tuning.mmapBytes)), ("cacheKiB", .integer(Int64(e.tuning.cacheKiB))),
+                                ("tempStore", .string(e.tuning.tempStoreInMemory ? "memory" : "default")),
+                            ])
+                        ),
                     ]))
                 return
             }
             say("SQL:\n  \(e.sql)")
             say("values: \(e.arguments.isEmpty ? "none" : e.arguments.map(\.description).joined(separator: ", "))")
+            for form in e.forms { say("form: \(form)") }
             say("plan:")
             for line in e.plan { say("  \(line)") }
+            say("connection: \(e.tuning.summary)")
             for hint in e.hints { say("hint: \(hint)") }
         }
     }

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
+import HeraldEngine
 import HeraldStore
 import HeraldTUI
 import Logging
@@ -11,6 +12,9 @@ struct Entry {
         let environment = ProcessInfo.processInfo.environment
         var arguments = Array(CommandLine.arguments.dropFirst())
         do {
+            if let form = environment["HERALD_ONE_TO_MANY"], !form.isEmpty, OneToManyForm(rawValue: form) == nil {
+                throw HeraldError(.invalidInput, "HERALD_ONE_TO_MANY: expected 'correlated' or 'set-wise', found '\(form)'")
+            }
             let logs = try LogSetup.extract(&arguments, environment: environment)
             // The interface owns the screen, so its logs go to a file; commands log to stderr.
             let opensInterface = Herald.opensInterface(arguments)

@@ -35,17 +35,19 @@ import Testing
         let db = try Herald.slowStoreCopy(in: scratch.path)
         let rule = Herald.slowRule
         let count = try Herald.run(
-            ["audience", "count", "--db", db, "--entity", "nodes", "--rule", rule, "--time-limit", "300"], interruptAfter: 3)
+            ["audience", "count", "--db", db, "--entity", "nodes", "--rule", rule, "--time-limit", "300"],
+            environment: Herald.slowEnvironment, interruptAfter: 3)
         #expect(count.status == 130, "\(count.stderr)")
         #expect(count.stderr == "herald: the query was cancelled\n")
         // An interrupted export to a file leaves neither the file nor its partial copy.
         let out = scratch.path + "/nodes.csv"
         let export = try Herald.run(
-            ["audience", "export", "--db", db, "--entity", "nodes", "--rule", rule, "-o", out], interruptAfter: 3)
+            ["audience", "export", "--db", db, "--entity", "nodes", "--rule", rule, "-o", out], environment: Herald.slowEnvironment,
+            interruptAfter: 3)
         #expect(export.status == 130, "\(export.stderr)")
         #expect(!FileManager.default.fileExists(atPath: out) && !FileManager.default.fileExists(atPath: out + ".partial"))
 
-        let run = try Herald.run(["run", "Slow", "--dry-run", "--db", db], interruptAfter: 3)
+        let run = try Herald.run(["run", "Slow", "--dry-run", "--db", db], environment: Herald.slowEnvironment, interruptAfter: 3)
         #expect(run.status == 130, "\(run.stderr)")
         #expect(run.stderr.contains("stopped"))
         let runs = try Herald.run(["runs", "--campaign", "Slow", "--db", db, "--json"])

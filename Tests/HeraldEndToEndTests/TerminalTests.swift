@@ -148,7 +148,7 @@ final class TmuxSession {
     @Test func xStopsARunningDryRun() throws {
         let scratch = Scratch()
         let db = try Herald.slowStoreCopy(in: scratch.path)
-        let tmux = try TmuxSession(arguments: [db], environment: ["LANG": "C.UTF-8"])
+        let tmux = try TmuxSession(arguments: [db], environment: Herald.slowEnvironment.merging(["LANG": "C.UTF-8"]) { a, _ in a })
         try tmux.waitFor("Slow")
         try tmux.keys("j", "Enter")  // the list is alphabetical: Departure reminder, Slow, …
         try tmux.waitFor("Heavy")

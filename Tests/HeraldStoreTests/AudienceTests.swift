@@ -323,7 +323,8 @@ import Testing
         let scratch = Scratch()
         let store = try scratch.store()
         try store.addSlowNodes()
-        let service = AudienceService(store: store)
+        // Correlated, the count is quadratic: slow enough to be stopped.
+        let service = AudienceService(store: store, oneToManyForm: .correlated)
         let rule = try Rule(parsing: "nodes.count(weight > 2) > 1")
         let cancellation = QueryCancellation()
         DispatchQueue.global().asyncAfter(deadline: .now() + 0.3) { cancellation.cancel() }

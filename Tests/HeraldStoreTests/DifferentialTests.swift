@@ -18,7 +18,8 @@ import Testing
     }
 
     struct Order {
-        var personID: Int64
+        /// nil: an order with no person (a NULL foreign key), which no person has.
+        var personID: Int64?
         var values: [String: Value]
     }
 
@@ -73,6 +74,13 @@ import Testing
                         sql: "INSERT INTO orders VALUES (?, ?, ?, ?, ?)",
                         arguments: [orderID, person.id, values["amount"]!, values["status"]!, values["placed"]!])
                 }
+            }
+            // Orders with a NULL foreign key: they must never make NOT IN select nothing.
+            for _ in 0..<5 {
+                orderID += 1
+                let values: [String: Value] = ["amount": 10.0.databaseValue, "status": "confirmed".databaseValue, "placed": Value.null]
+                orders.append(Order(personID: nil, values: values))
+                try db.execute(sql: "INSERT INTO orders VALUES (?, NULL, 10.0, 'confirmed', NULL)", arguments: [orderID])
             }
         }
         try store.declareReference(entity: "people", column: "city_id", target: "cities", targetColumn: nil)
@@ -290,7 +298,13 @@ import Testing
         let (store, people, cities, orders, scratch) = try Self.makeData(seed: seed)
         _ = scratch
         let catalog = try store.catalog()
-        let compiler = RuleCompiler(catalog: catalog)
+        let service = AudienceService(store: store)
+        var compilers: [RuleCompiler] = []
+        for form in [OneToManyForm.correlated, .setWise, nil] {
+            var compiler = try service.compiler()
+            compiler.oneToManyForm = form
+            compilers.append(compiler)
+        }
         let types = Dictionary(uniqueKeysWithValues: catalog.entity("people")!.attributes.map { ($0.name, $0.type) })
             .merging(catalog.entity("orders")!.attributes.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
         let evaluator = Evaluator(cities: cities, orders: orders, types: types)
@@ -298,19 +312,45 @@ import Testing
         var nonTrivial = 0
         for _ in 0..<300 {
             let rule = maker.rule(depth: 0, onPeople: true)
-            let compiled = try compiler.selectKeys(entity: "people", rule: rule)
-            let fromSQL = try store.read { db in
-                Set(try Int64.fetchAll(db, sql: compiled.sql, arguments: StatementArguments(compiled.arguments.map(Self.databaseValue))))
-            }
             let fromSwift = Set(people.filter { evaluator.evaluate(rule, row: $0.values, city: $0.cityID, personID: $0.id) }.map(\.id))
-            #expect(
-                fromSQL == fromSwift,
-                "rule: \(rule.text)\nonly SQL: \(fromSQL.subtracting(fromSwift).sorted())\nonly Swift: \(fromSwift.subtracting(fromSQL).sorted())"
-            )
-            if fromSQL != fromSwift { return }
+            // Every form (correlated, set-wise, and whichever the compiler picks) gives the same keys.
+            var fromSQL = Set<Int64>()
+            for compiler in compilers {
+                let compiled = try compiler.selectKeys(entity: "people", rule: rule)
+                fromSQL = try store.read { db in
+                    Set(
+                        try Int64.fetchAll(db, sql: compiled.sql, arguments: StatementArguments(compiled.arguments.map(Self.databaseValue)))
+                    )
+                }
+                #expect(
+                    fromSQL == fromSwift,
+                    "\(compiler.oneToManyForm?.rawValue ?? "chosen") form, rule: \(rule.text)\nonly SQL: \(fromSQL.subtracting(fromSwift).sorted())\nonly Swift: \(fromSwift.subtracting(fromSQL).sorted())\n\(compiled.sql)"
+                )
+                if fromSQL != fromSwift { return }
+            }
             if !fromSQL.isEmpty && fromSQL.count < people.count { nonTrivial += 1 }
         }
         #expect(nonTrivial > 100, "too many rules selected nobody or everybody to be a useful test")
+    }
+
+    /// The chosen form follows the outer rule's selectivity, and explain says which it is.
+    @Test func theFormFollowsSelectivityAndExplainSaysSo() throws {
+        let (store, _, _, _, scratch) = try Self.makeData(seed: 9)
+        _ = scratch
+        let service = AudienceService(store: store)
+        let broad = try service.explain(
+            AudienceSource(entity: "people", rule: try Rule(parsing: #"orders.count(status = "confirmed") >= 1"#)))
+        #expect(broad.forms.count == 1)
+        #expect(broad.forms.first?.hasPrefix("orders.count(…) >= …: set-wise") == true, "\(broad.forms)")
+        #expect(broad.sql.contains("GROUP BY"))
+        let narrow = try service.explain(
+            AudienceSource(entity: "people", rule: try Rule(parsing: #"id = 3 and orders.any(status = "confirmed")"#)))
+        #expect(narrow.forms.first?.hasPrefix("orders.any(…): correlated, about 1 outer row") == true, "\(narrow.forms)")
+        #expect(narrow.sql.contains("EXISTS"))
+        let forced = try service.explain(
+            AudienceSource(entity: "people", rule: try Rule(parsing: #"id = 3 and orders.any(status = "confirmed")"#)), form: .setWise)
+        #expect(forced.forms == ["orders.any(…): set-wise (forced)"])
+        #expect(broad.tuning.mmapBytes > 0)
     }
 
     static func databaseValue(_ v: SQLValue) -> DatabaseValue {

@@ -94,7 +94,7 @@ import Testing
             cancellation.cancel()
         }
         do {
-            _ = try Executor(store: store).dryRun(
+            _ = try Executor(store: store, oneToManyForm: .correlated).dryRun(
                 stored,
                 events: { event in if case .nodeStarted("a") = event { started.signal() } },
                 isCancelled: { cancellation.isCancelled })

@@ -65,7 +65,7 @@ extension Store {
     }
 
     /// A 60,000-row `nodes` table linked to itself without an index, so a rule like
-    /// `nodes.count(weight > 2) > 1` is a quadratic correlated count: about two minutes of work
+    /// `nodes.count(weight > 2) > 1`, compiled in the correlated form, is a quadratic count: about two minutes of work
     /// (20,000 rows took 14 s in the sqlite3 shell), so a test of stopping it fails in bounded
     /// time if stopping breaks.
     func addSlowNodes() throws {
