@@ -20,6 +20,11 @@ public struct AudienceService: Sendable {
     public let store: Store
     let connections = ReadConnections()
     let compilers = KeyedMemo<RuleCompiler>()
+    /// Counts, samples and distributions already computed, for the same definitions and data.
+    let results = ResultCache()
+    /// Whether repeated requests are answered from `results` (benchmarks turn it off to time
+    /// the query itself).
+    public var cachesResults = true
 
     /// Forces every one-to-many predicate into one form; nil lets the compiler choose per
     /// predicate. `HERALD_ONE_TO_MANY=correlated|set-wise` sets it for a process (benchmarks,
@@ -83,6 +88,13 @@ public struct AudienceService: Sendable {
     /// - Parameter timeZone: the zone of `today()` and of date-time literals without an offset;
     ///   nil for the store's default.
     public func compiler(variables: [String: Literal] = [:], timeZone: TimeZone? = nil) throws -> RuleCompiler {
+        try keyedCompiler(variables: variables, timeZone: timeZone).compiler
+    }
+
+    /// The compiler, and a key that changes whenever anything its results depend on changes:
+    /// the schema, the catalog, saved audiences, settings, any committed data, the time zone,
+    /// the variables and the forced form.
+    func keyedCompiler(variables: [String: Literal] = [:], timeZone: TimeZone? = nil) throws -> (compiler: RuleCompiler, key: String) {
         let timeZone = try timeZone ?? store.defaultTimeZone()
         let key =
             try store.definitionsSignature() + "\u{1d}" + timeZone.identifier + "\u{1d}"
@@ -90,7 +102,7 @@ public struct AudienceService: Sendable {
         if var cached = compilers.get(key) {
             cached.now = Date()
             cached.oneToManyForm = oneToManyForm
-            return cached
+            return (cached, key + "\u{1d}" + (oneToManyForm?.rawValue ?? ""))
         }
         let catalog = try store.catalog()
         var compiler = RuleCompiler(catalog: catalog, variables: variables, audiences: try definitions(), timeZone: timeZone)
@@ -98,7 +110,18 @@ public struct AudienceService: Sendable {
         compiler.statistics = try statistics(catalog)
         compilers.set(key, compiler)
         compiler.oneToManyForm = oneToManyForm
-        return compiler
+        return (compiler, key + "\u{1d}" + (oneToManyForm?.rawValue ?? ""))
+    }
+
+    /// The cache key of one result: what was asked, over which rule, under which definitions.
+    /// Rules that use `now()` or `today()` are kept for `ResultCache.volatileLifetime` only.
+    func resultKey(_ kind: String, _ source: AudienceSource, _ extra: String, definitions: String) -> (key: String, volatile: Bool) {
+        let rule = source.rule.text
+        // An empty key is never stored: with caching off every request runs.
+        guard cachesResults else { return ("", true) }
+        return (
+            [kind, source.entity, rule, extra, definitions].joined(separator: "\u{1e}"), rule.contains("now()") || rule.contains("today()")
+        )
     }
 
     /// Approximate row counts and indexed columns, for choosing how one-to-many predicates
@@ -248,12 +271,15 @@ public struct AudienceService: Sendable {
     public func count(
         _ source: AudienceSource, variables: [String: Literal] = [:], cancellation: QueryCancellation? = nil, timeLimit: TimeInterval? = nil
     ) throws -> Int {
-        let compiler = try compiler(variables: variables)
+        let (compiler, definitions) = try keyedCompiler(variables: variables)
+        let (key, volatile) = resultKey("count", source, "", definitions: definitions)
+        if let cached: Int = results.get(key) { return cached }
         let compiled = try compiler.count(entity: source.entity, rule: source.rule)
         let started = DispatchTime.now()
         let n = try readOnly(cancellation: cancellation, timeLimit: timeLimit, catalog: compiler.catalog) { db in
             try Int.fetchOne(db, sql: compiled.sql, arguments: compiled.arguments.statementArguments) ?? 0
         }
+        results.set(key, n, volatile: volatile)
         // The rule is not logged: its values may be addresses.
         store.logger.debug(
             "counted an audience",
@@ -276,7 +302,9 @@ public struct AudienceService: Sendable {
         let entity = try catalog.requireEntity(source.entity)
         let names = requested.isEmpty ? entity.attributes.filter { !$0.hidden }.map(\.name) : requested
         let paths = names.map { AttributePath($0) }
-        let compiler = try self.compiler()
+        let (compiler, definitions) = try keyedCompiler()
+        let (key, volatile) = resultKey("sample", source, names.joined(separator: ",") + "#\(limit)", definitions: definitions)
+        if let cached: SampleRows = results.get(key) { return (cached.columns, cached.rows) }
         for path in paths {
             do { _ = try compiler.checker.resolve(path, from: entity) } catch {
                 throw HeraldError(.invalidInput, "--columns: \("\(error)".replacingOccurrences(of: "rule: ", with: ""))")
@@ -292,7 +320,18 @@ public struct AudienceService: Sendable {
                 }
             }
         }
+        results.set(key, SampleRows(columns: names, rows: rows), volatile: volatile)
         return (names, rows)
+    }
+
+    struct SampleRows: Sendable {
+        var columns: [String]
+        var rows: [[String]]
+    }
+
+    struct Distribution: Sendable {
+        var kind: String
+        var buckets: [Bucket]
     }
 
     /// One bar of a distribution.
@@ -311,7 +350,21 @@ public struct AudienceService: Sendable {
     ) {
         let catalog = try store.catalog()
         let entity = try catalog.requireEntity(source.entity)
-        let compiler = try self.compiler()
+        let (compiler, definitions) = try keyedCompiler()
+        let (key, volatile) = resultKey("distribution", source, "\(attribute)#\(buckets)", definitions: definitions)
+        if let cached: Distribution = results.get(key) { return (cached.kind, cached.buckets) }
+        let result = try computeDistribution(
+            source, attribute: attribute, buckets: buckets, catalog: catalog, entity: entity, compiler: compiler,
+            cancellation: cancellation,
+            timeLimit: timeLimit)
+        results.set(key, Distribution(kind: result.kind, buckets: result.buckets), volatile: volatile)
+        return result
+    }
+
+    func computeDistribution(
+        _ source: AudienceSource, attribute: String, buckets: Int, catalog: Catalog, entity: Entity, compiler: RuleCompiler,
+        cancellation: QueryCancellation?, timeLimit: TimeInterval?
+    ) throws -> (kind: String, buckets: [Bucket]) {
         let path = AttributePath(attribute)
         let resolved: ResolvedPath
         do { resolved = try compiler.checker.resolve(path, from: entity) } catch {
@@ -429,11 +482,11 @@ public struct AudienceService: Sendable {
                 let covering = ([column] + extra).joined(separator: ", ")
                 if !indexed {
                     return "'\(table)' (\(Names.counted(rows, "row"))) has no index on \(column): each \(entity.name) row scans it."
-                        + " Add one: CREATE INDEX \(table)_\(column) ON \(table)(\(covering));"
+                        + " Add one: CREATE INDEX \(table)_\(column) ON \(table)(\(covering)); or let 'herald catalog indexes --apply' create what saved rules need"
                 }
                 if !extra.isEmpty && rows > 100_000 {
                     return
-                        "a covering index lets SQLite answer from the index alone: CREATE INDEX \(table)_\(([column] + extra).joined(separator: "_")) ON \(table)(\(covering));"
+                        "a covering index lets SQLite answer from the index alone: CREATE INDEX \(table)_\(([column] + extra).joined(separator: "_")) ON \(table)(\(covering)); 'herald catalog indexes' lists and creates the ones saved rules need"
                 }
                 return nil
             }
@@ -601,6 +654,52 @@ extension DatabaseValue {
         case .double(let v): v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
         case .string(let s): s
         case .blob(let d): "<\(d.count) bytes>"
+        }
+    }
+}
+
+/// Results of counts, samples and distributions, kept while their key holds. Keys include the
+/// store's definitions signature (schema, catalog, saved audiences, settings and committed
+/// data, from this process or any other), so a change anywhere misses the cache. Bounded in
+/// entries; results of rules with `now()` or `today()` live a minute at most.
+final class ResultCache: @unchecked Sendable {
+    static let capacity = 512
+    static let volatileLifetime: TimeInterval = 60
+
+    private struct Entry {
+        var value: any Sendable
+        var expires: Date?
+    }
+
+    private let lock = NSLock()
+    private var entries: [String: Entry] = [:]
+    private var order: [String] = []
+    /// Answers given from the cache (for tests).
+    private(set) var hits = 0
+
+    func get<T: Sendable>(_ key: String) -> T? {
+        guard !key.isEmpty else { return nil }
+        lock.lock()
+        defer { lock.unlock() }
+        guard let entry = entries[key] else { return nil }
+        if let expires = entry.expires, expires < Date() {
+            entries[key] = nil
+            return nil
+        }
+        guard let value = entry.value as? T else { return nil }
+        hits += 1
+        return value
+    }
+
+    func set(_ key: String, _ value: any Sendable, volatile: Bool) {
+        guard !key.isEmpty else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        if entries[key] == nil { order.append(key) }
+        entries[key] = Entry(value: value, expires: volatile ? Date().addingTimeInterval(Self.volatileLifetime) : nil)
+        // Oldest first out; keys of a superseded signature age out the same way.
+        while order.count > Self.capacity {
+            entries[order.removeFirst()] = nil
         }
     }
 }

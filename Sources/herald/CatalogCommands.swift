@@ -8,7 +8,7 @@ struct CatalogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "catalog", abstract: "Show and refine the catalog: entities, attributes, links and the profile.",
         subcommands: [
-            Show.self, Check.self, Label.self, Hide.self, Unhide.self, RenameLink.self, Ref.self, Unref.self, Profile.self,
+            Show.self, Check.self, Indexes.self, Label.self, Hide.self, Unhide.self, RenameLink.self, Ref.self, Unref.self, Profile.self,
             TimeZoneSetting.self,
         ],
         defaultSubcommand: Show.self)
@@ -102,6 +102,75 @@ struct CatalogCommand: ParsableCommand {
                 )
             }
             if reports.contains(where: { $0.outOfForm > 0 }) { throw ExitCode(2) }
+        }
+    }
+
+    struct Indexes: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List, create (--apply) or drop (--drop) the indexes that serve saved audiences and campaigns.",
+            discussion: """
+                An index serves a one-to-many rule when it starts with the link's column and goes on with the \
+                columns the rule filters and aggregates on: SQLite then answers from the index alone. Herald's \
+                indexes are named herald_idx_TABLE_COLUMNS. --apply builds the missing ones (one write \
+                transaction each) and prints how long the rules they serve took before and after.
+                """)
+        @Flag(name: .long, help: "Create the advised indexes that do not exist yet.") var apply = false
+        @Flag(name: .long, help: "Drop every index Herald created (herald_idx_…).") var drop = false
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            if apply && drop { throw ValidationError("--apply and --drop: choose one") }
+        }
+
+        func run() throws {
+            let advisor = IndexAdvisor(service: AudienceService(store: try store.openForReading()))
+            if drop {
+                let dropped = try advisor.dropAll()
+                say(dropped.isEmpty ? "no Herald indexes to drop" : "dropped \(dropped.joined(separator: ", "))")
+                return
+            }
+            let advice = try advisor.advice()
+            if apply {
+                let missing = advice.filter { !$0.exists }
+                guard !missing.isEmpty else {
+                    say("nothing to create: the saved rules' indexes exist")
+                    return
+                }
+                for item in missing {
+                    let before = try advisor.timeRules(of: item)
+                    FileHandle.standardError.write(Data("building \(item.name)…\n".utf8))
+                    try advisor.apply([item])
+                    let after = try advisor.timeRules(of: item)
+                    say(
+                        String(
+                            format: "created %@: its rules took %.2f s, now %.2f s (%.1f× faster)", item.name, before, after,
+                            before / max(after, 0.000_1)))
+                }
+                return
+            }
+            if output.json {
+                printJSON(
+                    .array(
+                        advice.map { a in
+                            .object([
+                                ("name", .string(a.name)), ("table", .string(a.table)),
+                                ("columns", .array(a.columns.map(JSONValue.string))),
+                                ("exists", .bool(a.exists)), ("usedBy", .array(a.usedBy.map(JSONValue.string))), ("sql", .string(a.sql)),
+                            ])
+                        }))
+                return
+            }
+            if advice.isEmpty {
+                say("no index to advise: the saved rules' one-to-many links are served by existing indexes")
+                return
+            }
+            for a in advice {
+                let time = try advisor.timeRules(of: a)
+                say("\(a.exists ? "exists" : "advised")  \(a.sql)")
+                say(String(format: "  serves %@; those rules take %.2f s now", a.usedBy.joined(separator: ", "), time))
+            }
+            if advice.contains(where: { !$0.exists }) { say("create them with 'herald catalog indexes --apply'") }
         }
     }
 

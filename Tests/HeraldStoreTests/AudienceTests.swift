@@ -346,3 +346,63 @@ import Testing
         #expect(try service.count(AudienceSource(entity: "nodes", rule: try Rule(parsing: "weight = 1"))) > 0)
     }
 }
+
+/// Repeated requests are answered from the cache; any change to the data, from this process or
+/// another one, is seen by the next request.
+@Suite struct ResultCacheTests {
+    func sqlite(_ db: String, _ sql: String) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [db, sql]
+        try process.run()
+        process.waitUntilExit()
+        #expect(process.terminationStatus == 0)
+    }
+
+    @Test func repeatsHitTheCacheAndEveryWriteInvalidatesIt() throws {
+        let writer = try Scratch.demoCopy()
+        let reader = try Store.openForReading(path: writer.path)
+        let service = AudienceService(store: reader)
+        let source = AudienceSource(entity: "profiles", rule: try Rule(parsing: #"country = "FR""#))
+        let first = try service.count(source)
+        #expect(service.results.hits == 0)
+        #expect(try service.count(source) == first)
+        #expect(service.results.hits == 1)
+        _ = try service.sample(source, columns: ["country"], limit: 3)
+        _ = try service.sample(source, columns: ["country"], limit: 3)
+        _ = try service.distribution(source, attribute: "language")
+        _ = try service.distribution(source, attribute: "language")
+        #expect(service.results.hits == 3)
+        // Another connection in this process commits: the next count sees it.
+        try writer.write { db in
+            try db.execute(sql: "UPDATE profiles SET country = 'FR' WHERE id IN (SELECT id FROM profiles WHERE country <> 'FR' LIMIT 5)")
+        }
+        #expect(try service.count(source) == first + 5)
+        // Another process commits: the same.
+        try sqlite(writer.path, "UPDATE profiles SET country = 'DE' WHERE id IN (SELECT id FROM profiles WHERE country = 'FR' LIMIT 2)")
+        #expect(try service.count(source) == first + 3)
+        // A saved audience's new definition is a new key too.
+        let hitsBefore = service.results.hits
+        #expect(try service.count(source) == first + 3)
+        #expect(service.results.hits == hitsBefore + 1)
+    }
+
+    @Test func rulesWithNowAreKeptBrieflyAndTheCacheIsBounded() throws {
+        let cache = ResultCache()
+        cache.set("a", 1, volatile: true)
+        cache.set("b", 2, volatile: false)
+        #expect(cache.get("a") == 1)
+        for i in 0..<(ResultCache.capacity + 10) { cache.set("k\(i)", i, volatile: false) }
+        #expect((cache.get("a") as Int?) == nil)
+        #expect((cache.get("b") as Int?) == nil)
+        #expect(cache.get("k\(ResultCache.capacity + 9)") == ResultCache.capacity + 9)
+        let service = AudienceService(store: try Scratch.demoCopy())
+        #expect(
+            service.resultKey(
+                "count", AudienceSource(entity: "profiles", rule: try Rule(parsing: "signup_date > today() - 30d")), "", definitions: "d"
+            ).volatile)
+        #expect(
+            !service.resultKey("count", AudienceSource(entity: "profiles", rule: try Rule(parsing: "age > 3")), "", definitions: "d")
+                .volatile)
+    }
+}
