@@ -9,7 +9,10 @@
 // Every side is timed in processor seconds (user + system: the shell's `.timer` reports them to
 // the microsecond, where its wall clock has millisecond steps) and in wall-clock seconds.
 //
-//   swift run -c release herald-bench bench-data/demo.db [ROUNDS]
+//   swift run -c release herald-bench bench-data/demo.db [ROUNDS] [--apply-indexes]
+//
+// --apply-indexes first creates the covering indexes `herald catalog indexes` would advise for
+// these rules (herald_idx_…; `herald catalog indexes --drop` removes them).
 import Foundation
 import HeraldCore
 import HeraldEngine
@@ -81,9 +84,11 @@ let cases: [Case] = [
 
 func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 
-let arguments = CommandLine.arguments
+var arguments = CommandLine.arguments
+let applyIndexes = arguments.contains("--apply-indexes")
+arguments.removeAll { $0 == "--apply-indexes" }
 guard arguments.count >= 2 else {
-    FileHandle.standardError.write(Data("usage: herald-bench STORE [ROUNDS]\n".utf8))
+    FileHandle.standardError.write(Data("usage: herald-bench STORE [ROUNDS] [--apply-indexes]\n".utf8))
     exit(2)
 }
 let path = arguments[1]
@@ -226,6 +231,12 @@ func heraldTime(_ c: Case) throws -> (Timing, count: Int) {
     return (Timing(wall: wall, cpu: processorSeconds() - cpu), n)
 }
 
+if applyIndexes {
+    let advisor = IndexAdvisor(service: service)
+    let advice = try advisor.advice(for: try cases.map { ($0.entity, try Rule(parsing: $0.rule), $0.name) })
+    try advisor.apply(advice) { item in FileHandle.standardError.write(Data("building \(item.sql)\n".utf8)) }
+    print("indexes: " + (advice.isEmpty ? "none advised" : advice.map(\.sql).joined(separator: "; ")) + "\n")
+}
 let naive = try Shell(path: path)
 let tuned = try Shell(path: path, pragmas: ReadTuning.current(path: path).pragmas)
 print("| rule | form | rows | rounds | herald s | naive SQL s | **herald / naive** | Herald's SQL in the shell s | **herald / own SQL** |")

@@ -149,6 +149,20 @@ public struct AudienceService: Sendable {
             {
                 stats.indexed.insert("\(row["t"] as String).\(row["c"] as String? ?? "")")
             }
+            // ANALYZE's figures: "rows avg-rows-per-first-column-value …" per index.
+            if try db.tableExists("sqlite_stat1") {
+                for row in try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT s.tbl AS t, i.name AS c, s.stat AS stat FROM sqlite_stat1 s
+                        JOIN pragma_index_info(s.idx) i WHERE i.seqno = 0
+                        """)
+                {
+                    let figures = (row["stat"] as String? ?? "").split(separator: " ").compactMap { Double($0) }
+                    guard figures.count >= 2, figures[0] > 0 else { continue }
+                    stats.valueFraction["\(row["t"] as String).\(row["c"] as String? ?? "")"] = min(1, figures[1] / figures[0])
+                }
+            }
             for row in try Row.fetchAll(db, sql: "SELECT id, member_count FROM herald_audiences WHERE kind = 'snapshot'") {
                 if let members: Int = row["member_count"] { stats.rows["audience:\(row["id"] as Int64)"] = members }
             }
@@ -466,6 +480,7 @@ public struct AudienceService: Sendable {
             if usages[key] == nil { order.append(key) }
             usages[key, default: (table, column, [])].extra.formUnion(extra)
         }
+        let existingIndexes = try IndexAdvisor(service: self).indexes()
         let hints = try store.read { db -> [String] in
             try order.compactMap { key -> String? in
                 let (table, column, extraSet) = usages[key]!
@@ -484,7 +499,10 @@ public struct AudienceService: Sendable {
                     return "'\(table)' (\(Names.counted(rows, "row"))) has no index on \(column): each \(entity.name) row scans it."
                         + " Add one: CREATE INDEX \(table)_\(column) ON \(table)(\(covering)); or let 'herald catalog indexes --apply' create what saved rules need"
                 }
-                if !extra.isEmpty && rows > 100_000 {
+                let covered = existingIndexes.contains { index in
+                    index.table == table && index.columns.first == column && Set(extra).isSubset(of: Set(index.columns.dropFirst()))
+                }
+                if !extra.isEmpty && rows > 100_000 && !covered {
                     return
                         "a covering index lets SQLite answer from the index alone: CREATE INDEX \(table)_\(([column] + extra).joined(separator: "_")) ON \(table)(\(covering)); 'herald catalog indexes' lists and creates the ones saved rules need"
                 }

@@ -83,10 +83,23 @@ public struct IndexAdvisor: Sendable {
                 if !(wanted[key]!.usedBy.contains(saved.origin)) { wanted[key]!.usedBy.append(saved.origin) }
             }
         }
+        // An index whose columns begin another advised index on the same table is served by that
+        // one: merge it into the longest.
+        for key in order {
+            guard let short = wanted[key] else { continue }
+            if let longer = order.compactMap({ wanted[$0] }).first(where: { other in
+                other.table == short.table && other.columns.count > short.columns.count
+                    && Array(other.columns.prefix(short.columns.count)) == short.columns
+            }) {
+                let longKey = longer.table + "\u{0}" + longer.columns.joined(separator: "\u{0}")
+                for origin in short.usedBy where !(wanted[longKey]!.usedBy.contains(origin)) { wanted[longKey]!.usedBy.append(origin) }
+                wanted[key] = nil
+            }
+        }
         let existing = try indexes()
         var result: [Advice] = []
         for key in order {
-            var advice = wanted[key]!
+            guard var advice = wanted[key] else { continue }
             let covered = existing.contains { index in
                 index.table == advice.table && index.columns.count >= advice.columns.count
                     && Array(index.columns.prefix(advice.columns.count)) == advice.columns

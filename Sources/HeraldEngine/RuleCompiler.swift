@@ -54,10 +54,14 @@ public struct TableStatistics: Sendable, Equatable {
     public var rows: [String: Int]
     /// `table.column` for every column that leads some index (or is an integer primary key).
     public var indexed: Set<String>
+    /// `table.column`: the fraction of the table's rows one value of the column matches on
+    /// average, from `sqlite_stat1` (written by `ANALYZE`) when an index starts with the column.
+    public var valueFraction: [String: Double]
 
-    public init(rows: [String: Int] = [:], indexed: Set<String> = []) {
+    public init(rows: [String: Int] = [:], indexed: Set<String> = [], valueFraction: [String: Double] = [:]) {
         self.rows = rows
         self.indexed = indexed
+        self.valueFraction = valueFraction
     }
 }
 
@@ -182,6 +186,10 @@ public struct RuleCompiler: Sendable {
         case .compare(let path, .equal, _) where path.segments == [entity.primaryKey]: return min(1, 1 / rows)
         case .inList(let path, let values, negated: false) where path.segments == [entity.primaryKey]:
             return min(1, Double(values.count) / rows)
+        case .compare(let path, .equal, _) where path.segments.count == 1:
+            return statistics.valueFraction["\(entity.name).\(path.attribute)"] ?? 1
+        case .inList(let path, let values, negated: false) where path.segments.count == 1:
+            return min(1, Double(values.count) * (statistics.valueFraction["\(entity.name).\(path.attribute)"] ?? 1))
         case .inAudience(let name):
             // A snapshot has a known size.
             if let audience = audiences[name.lowercased()], audience.snapshot, let members = statistics.rows["audience:\(audience.id)"] {
