@@ -306,6 +306,8 @@ public struct RuleChecker: Sendable {
 public enum TemporalText {
     /// `YYYY-MM-DD` with a valid month and day.
     public static func isDate(_ s: String) -> Bool {
+        // Cheap rejections first: imports call this for every value of a column.
+        guard s.utf8.count == 10 else { return false }
         let u = Array(s.utf8)
         guard u.count == 10, u[4] == 45, u[7] == 45 else { return false }
         guard let y = digits(u[0..<4]), let m = digits(u[5..<7]), let d = digits(u[8..<10]) else { return false }
@@ -314,6 +316,7 @@ public enum TemporalText {
 
     /// `YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z|±HH:MM]`.
     public static func isDateTime(_ s: String) -> Bool {
+        guard s.utf8.count >= 16 else { return false }
         let u = Array(s.utf8)
         guard u.count >= 16, isDate(String(decoding: u[0..<10], as: UTF8.self)) else { return false }
         guard u[10] == 84 || u[10] == 32, u[13] == 58 else { return false }

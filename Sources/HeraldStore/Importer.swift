@@ -238,7 +238,12 @@ public enum Importer {
         var delete: Statement?
         var firstLine: Statement?
         var rememberKey: Statement?
-        if let keyColumn {
+        let rowsBefore = exists ? try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 : 0
+        // Into a new or empty table without change types, every row is a plain insert, and the
+        // key's own uniqueness finds a repeated key (the earlier line is then looked up in the
+        // file): no upsert, no table of the keys seen.
+        let plainInserts = keyColumn != nil && changeIndex == nil && rowsBefore == 0
+        if let keyColumn, !plainInserts {
             let keyName = keyColumn.name.quotedDatabaseIdentifier
             let updates = columns.filter { $0.name != keyColumn.name }.map {
                 "\($0.name.quotedDatabaseIdentifier) = excluded.\($0.name.quotedDatabaseIdentifier)"
@@ -254,8 +259,7 @@ public enum Importer {
                 firstLine = try db.makeStatement(sql: "SELECT line FROM herald_import_keys WHERE key = ?")
             }
         }
-        let upsert = try db.makeStatement(sql: upsertSQL)
-        let rowsBefore = exists ? try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 : 0
+        let upsert = try db.makeStatement(sql: plainInserts ? insertSQL : upsertSQL)
         var written = 0
         var deleted = 0
         var lastReported = -1
@@ -299,7 +303,20 @@ public enum Importer {
                 var values: [(any DatabaseValueConvertible)?] = []
                 values.reserveCapacity(columns.count)
                 for c in columns { values.append(try converter.convert(record.fields[c.index], c, record.line)) }
-                try upsert.execute(arguments: StatementArguments(values))
+                upsert.setUncheckedArguments(StatementArguments(values))
+                do {
+                    try upsert.execute()
+                } catch let error as DatabaseError
+                    where plainInserts
+                    && (error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY || error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE)
+                {
+                    guard let keyColumn, let keyValue else { throw error }
+                    let earlier = try Importer.firstLine(of: keyValue.databaseValue, column: keyColumn, in: bytes, converter: converter)
+                    throw fail(
+                        fileName, record.line, keyColumn.index + 1, keyColumn.name,
+                        "the key '\(record.fields[keyColumn.index].prefix(40))' already appears on line \(earlier); a key may appear once (add a \(changeColumn) column to apply several changes to one key in file order)"
+                    )
+                }
                 written += 1
             }
             if let progress, bytes.count > 0 {
@@ -324,6 +341,23 @@ public enum Importer {
         return ImportResult(
             table: options.table, createdTable: !exists, inserted: inserted, updated: written - inserted, deleted: deleted,
             columns: types, generatedKey: generated, assumedOffsets: converter.assumedOffsets, timeZone: converter.zone.ianaName)
+    }
+
+    /// The line of the first record whose key is `key` (reading the file again: only a repeated
+    /// key, which ends the import, needs it).
+    static func firstLine(
+        of key: DatabaseValue, column: Column, in bytes: UnsafeBufferPointer<UInt8>, converter: ValueConverter
+    ) throws -> Int {
+        var reader = CSVReader(bytes: bytes)
+        var converter = converter
+        _ = try? reader.next()  // the header
+        while let record = try? reader.next() {
+            guard column.index < record.fields.count, !record.fields[column.index].isEmpty else { continue }
+            if let value = try? converter.convert(record.fields[column.index], column, record.line), value.databaseValue == key {
+                return record.line
+            }
+        }
+        return 0
     }
 
     /// Turns CSV text into the value stored for a column, refusing what would change it.
@@ -388,8 +422,15 @@ public enum Importer {
     /// The integer `text` spells in its one canonical form (`-12`, `0`; not `012`, `+12`, `-0`,
     /// `1_000`), or nil.
     static func canonicalInteger(_ text: String) -> Int64? {
-        guard let v = Int64(text), String(v) == text else { return nil }
-        return v
+        // Checked on the bytes, without printing the number back: a sign other than a lone
+        // leading '-', a leading zero, or "-0" is not the canonical form.
+        let u = text.utf8
+        guard let first = u.first else { return nil }
+        var digits = u[...]
+        if first == UInt8(ascii: "-") { digits = digits.dropFirst() }
+        guard let lead = digits.first, (48...57).contains(lead) else { return nil }
+        if lead == 48 && (digits.count > 1 || first == UInt8(ascii: "-")) { return nil }
+        return Int64(text)
     }
 
     /// A decimal such as `-12.50` or `0.125`: digits on both sides of the point, no sign but a
