@@ -1,5 +1,6 @@
 public import Foundation
 import GRDB
+import GRDBSQLite
 public import HeraldCore
 import Logging
 
@@ -264,6 +265,61 @@ public enum Importer {
         var deleted = 0
         var lastReported = -1
         defer { if rememberKey != nil { try? db.execute(sql: "DROP TABLE IF EXISTS temp.herald_import_keys") } }
+        /// Binds one record's values to `statement` and runs it; `duplicate` builds the error for a
+        /// key that is already in the table.
+        func bindAndStep(
+            _ statement: Statement, record: (line: Int, fields: [String]), converter: inout ValueConverter, db: Database,
+            duplicate: () throws -> HeraldError?
+        ) throws {
+            let handle = statement.sqliteStatement
+            let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+            for (i, c) in columns.enumerated() {
+                let index = Int32(i + 1)
+                let text = record.fields[c.index]
+                let code: Int32
+                if text.isEmpty {
+                    code = sqlite3_bind_null(handle, index)
+                } else {
+                    switch c.type {
+                    case .text, .date:
+                        if c.type == .date && !TemporalText.isDate(text) {
+                            _ = try converter.convert(text, c, record.line)  // throws the reason
+                        }
+                        var copy = text
+                        code = copy.withUTF8 { utf8 in
+                            sqlite3_bind_text(
+                                handle, index, UnsafeRawPointer(utf8.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(utf8.count),
+                                transient)
+                        }
+                    default:
+                        switch try converter.convert(text, c, record.line)?.databaseValue.storage {
+                        case .int64(let v): code = sqlite3_bind_int64(handle, index, v)
+                        case .double(let v): code = sqlite3_bind_double(handle, index, v)
+                        case .string(let v):
+                            var copy = v
+                            code = copy.withUTF8 { utf8 in
+                                sqlite3_bind_text(
+                                    handle, index, UnsafeRawPointer(utf8.baseAddress!).assumingMemoryBound(to: CChar.self),
+                                    Int32(utf8.count), transient)
+                            }
+                        default: code = sqlite3_bind_null(handle, index)
+                        }
+                    }
+                }
+                guard code == SQLITE_OK else {
+                    throw DatabaseError(
+                        resultCode: ResultCode(rawValue: code), message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+                }
+            }
+            let result = sqlite3_step(handle)
+            sqlite3_reset(handle)
+            if result == SQLITE_DONE { return }
+            let extended = ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection))
+            if extended == .SQLITE_CONSTRAINT_PRIMARYKEY || extended == .SQLITE_CONSTRAINT_UNIQUE, let error = try duplicate() {
+                throw error
+            }
+            throw DatabaseError(resultCode: extended, message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
+        }
         while let record = try nextRecord() {
             if record.fields.count != header.fields.count {
                 throw fail(
@@ -299,6 +355,19 @@ public enum Importer {
             if change == "d" {
                 try delete?.execute(arguments: [keyValue])
                 deleted += db.changesCount
+            } else if plainInserts {
+                // The hot path of a load into a new table: each value bound with SQLite's C API,
+                // with no argument array per row.
+                let lookup = converter
+                try bindAndStep(upsert, record: record, converter: &converter, db: db) {
+                    guard let keyColumn, let keyValue else { return nil }
+                    let earlier = try Importer.firstLine(of: keyValue.databaseValue, column: keyColumn, in: bytes, converter: lookup)
+                    return fail(
+                        fileName, record.line, keyColumn.index + 1, keyColumn.name,
+                        "the key '\(record.fields[keyColumn.index].prefix(40))' already appears on line \(earlier); a key may appear once (add a \(changeColumn) column to apply several changes to one key in file order)"
+                    )
+                }
+                written += 1
             } else {
                 var values: [(any DatabaseValueConvertible)?] = []
                 values.reserveCapacity(columns.count)
