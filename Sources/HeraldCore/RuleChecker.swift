@@ -308,9 +308,22 @@ public enum TemporalText {
     public static func isDate(_ s: String) -> Bool {
         // Cheap rejections first: imports call this for every value of a column.
         guard s.utf8.count == 10 else { return false }
-        let u = Array(s.utf8)
+        // Native strings are contiguous UTF-8: read them in place, without an array.
+        if let answer = s.utf8.withContiguousStorageIfAvailable({ isDate(bytes: $0) }) { return answer }
+        return Array(s.utf8).withUnsafeBufferPointer { isDate(bytes: $0) }
+    }
+
+    static func isDate(bytes u: UnsafeBufferPointer<UInt8>) -> Bool {
         guard u.count == 10, u[4] == 45, u[7] == 45 else { return false }
-        guard let y = digits(u[0..<4]), let m = digits(u[5..<7]), let d = digits(u[8..<10]) else { return false }
+        func number(_ range: Range<Int>) -> Int? {
+            var v = 0
+            for i in range {
+                guard (48...57).contains(u[i]) else { return nil }
+                v = v * 10 + Int(u[i] - 48)
+            }
+            return v
+        }
+        guard let y = number(0..<4), let m = number(5..<7), let d = number(8..<10) else { return false }
         return y > 0 && (1...12).contains(m) && d >= 1 && d <= daysIn(month: m, year: y)
     }
 

@@ -4,6 +4,8 @@ public struct CSVReader {
     let bytes: UnsafeBufferPointer<UInt8>
     public private(set) var position = 0
     public private(set) var line = 1
+    /// Fields a record is expected to have (the header's count), to size each record once.
+    public var expectedFields = 0
 
     public init(bytes: UnsafeBufferPointer<UInt8>) {
         self.bytes = bytes
@@ -26,6 +28,7 @@ public struct CSVReader {
         guard position < bytes.count else { return nil }
         let startLine = line
         var fields: [String] = []
+        fields.reserveCapacity(expectedFields)
         var column = 1
         while true {
             // One field, starting at `position`.

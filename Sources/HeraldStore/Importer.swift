@@ -123,6 +123,7 @@ public enum Importer {
         guard let header = try nextRecord() else {
             throw HeraldError(.invalidInput, "\(fileName): the file is empty; expected a header row")
         }
+        reader.expectedFields = header.fields.count
         var seen = Set<String>()
         for (i, name) in header.fields.enumerated() {
             if name.isEmpty { throw fail(fileName, header.line, i + 1, nil, "the header has an empty column name") }
@@ -210,6 +211,7 @@ public enum Importer {
                 Column(name: name, index: index, type: options.types[name] ?? inferred[index].type)
             }
             reader = CSVReader(bytes: bytes)
+            reader.expectedFields = header.fields.count
             _ = try nextRecord()
         }
         let keyColumn = columns.first(where: { $0.name.lowercased() == key.lowercased() })
