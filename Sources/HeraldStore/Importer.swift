@@ -375,19 +375,7 @@ public enum Importer {
                 values.reserveCapacity(columns.count)
                 for c in columns { values.append(try converter.convert(record.fields[c.index], c, record.line)) }
                 upsert.setUncheckedArguments(StatementArguments(values))
-                do {
-                    try upsert.execute()
-                } catch let error as DatabaseError
-                    where plainInserts
-                    && (error.extendedResultCode == .SQLITE_CONSTRAINT_PRIMARYKEY || error.extendedResultCode == .SQLITE_CONSTRAINT_UNIQUE)
-                {
-                    guard let keyColumn, let keyValue else { throw error }
-                    let earlier = try Importer.firstLine(of: keyValue.databaseValue, column: keyColumn, in: bytes, converter: converter)
-                    throw fail(
-                        fileName, record.line, keyColumn.index + 1, keyColumn.name,
-                        "the key '\(record.fields[keyColumn.index].prefix(40))' already appears on line \(earlier); a key may appear once (add a \(changeColumn) column to apply several changes to one key in file order)"
-                    )
-                }
+                try upsert.execute()
                 written += 1
             }
             if let progress, bytes.count > 0 {

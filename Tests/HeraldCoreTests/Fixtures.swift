@@ -43,3 +43,21 @@ enum Fixtures {
         .buildAudience(entity: entity, rule: try! Rule(parsing: rule), emitWhenEmpty: false)
     }
 }
+
+extension SplitMix64 {
+    /// One of `items`, at random.
+    mutating func pick<T>(_ items: [T]) -> T { items[Int(next(below: UInt64(items.count)))] }
+
+    /// Applies `edits` random replacements, deletions or insertions of `alphabet` items to
+    /// `items`, for fuzzing a reader with near-valid input.
+    mutating func mutate<T>(_ items: inout [T], alphabet: [T], edits: Int) {
+        for _ in 0..<edits where !items.isEmpty {
+            let at = Int(next(below: UInt64(items.count)))
+            switch next(below: 3) {
+            case 0: items[at] = pick(alphabet)
+            case 1: items.remove(at: at)
+            default: items.insert(pick(alphabet), at: at)
+            }
+        }
+    }
+}

@@ -94,14 +94,7 @@ import Testing
         var parsedMutants = 0
         for _ in 0..<3_000 {
             var bytes = valid
-            for _ in 0..<(1 + Int(random.next(below: 4))) {
-                let at = Int(random.next(below: UInt64(bytes.count)))
-                switch random.next(below: 3) {
-                case 0: bytes[at] = alphabet[Int(random.next(below: UInt64(alphabet.count)))]
-                case 1: bytes.remove(at: at)
-                default: bytes.insert(alphabet[Int(random.next(below: UInt64(alphabet.count)))], at: at)
-                }
-            }
+            random.mutate(&bytes, alphabet: alphabet, edits: 1 + Int(random.next(below: 4)))
             let text = String(decoding: bytes, as: UTF8.self)
             if let value = try? JSONValue.parse(text) {
                 parsedMutants += 1

@@ -213,14 +213,7 @@ extension String {
                 text = (0..<Int(random.next(below: 50))).map { _ in alphabet[Int(random.next(below: UInt64(alphabet.count)))] }
             } else {
                 text = Array(valid[round % valid.count])
-                for _ in 0..<(1 + Int(random.next(below: 3))) {
-                    let at = Int(random.next(below: UInt64(text.count)))
-                    switch random.next(below: 3) {
-                    case 0: text[at] = alphabet[Int(random.next(below: UInt64(alphabet.count)))]
-                    case 1: text.remove(at: at)
-                    default: text.insert(alphabet[Int(random.next(below: UInt64(alphabet.count)))], at: at)
-                    }
-                }
+                random.mutate(&text, alphabet: alphabet, edits: 1 + Int(random.next(below: 3)))
             }
             guard let rule = try? Rule(parsing: String(text)) else { continue }
             parsed += 1
