@@ -160,6 +160,7 @@ public struct RuleCompiler: Sendable {
             let (col, _) = try context.column(path)
             selected += ", \(col) AS c\(i + 1)"
         }
+        try context.share(rule)
         let condition = try context.condition(rule)
         let key = "\(context.alias).\(dialect.quote(entity.primaryKey))"
         var sql: String
@@ -173,7 +174,7 @@ public struct RuleCompiler: Sendable {
         }
         for join in context.joins { sql += " " + join }
         if rule != .all { sql += " WHERE " + condition }
-        return CompiledSQL(sql: sql, arguments: context.arguments, notes: counter.notes)
+        return CompiledSQL(sql: sql, arguments: context.joinArguments + context.arguments, notes: counter.notes)
     }
 
     /// The fraction of `entity`'s rows a rule can select at most, from what it says about the key
@@ -277,6 +278,11 @@ public struct RuleCompiler: Sendable {
         var arguments: [SQLValue] = []
         /// Estimated rows this context's condition is evaluated for.
         var outerRows = 1_000_000
+        /// Values bound inside `joins` (grouped passes shared by several predicates); they come
+        /// before the condition's in the statement's text.
+        var joinArguments: [SQLValue] = []
+        /// One-to-many predicates answered by a shared grouped pass, with its column.
+        var sharedColumns: [Rule: String] = [:]
 
         init(compiler: RuleCompiler, base: Entity, alias: String, counter: AliasCounter, audienceStack: [String]) {
             self.compiler = compiler
@@ -427,12 +433,16 @@ public struct RuleCompiler: Sendable {
 
         /// Picks the form of one one-to-many predicate and notes the choice.
         mutating func chooseForm(_ link: [String], what: String) throws -> OneToManyForm {
+            try chooseForm(link, what: what, note: true).form
+        }
+
+        mutating func chooseForm(_ link: [String], what: String, note: Bool) throws -> (form: OneToManyForm, reason: String) {
             let (_, last, target) = try compiler.checker.resolveOneToMany(link, from: base)
             let stats = compiler.statistics
             let targetRows = max(stats.rows[target.name] ?? 1_000_000, 1)
             if let forced = compiler.oneToManyForm {
-                counter.notes.append("\(what): \(forced.rawValue) (forced)")
-                return forced
+                if note { counter.notes.append("\(what): \(forced.rawValue) (forced)") }
+                return (forced, "forced")
             }
             let indexed = stats.indexed.contains("\(target.name).\(last.targetColumn)")
             // A correlated lookup costs about log2(n) with an index on the link's column, a scan
@@ -446,8 +456,8 @@ public struct RuleCompiler: Sendable {
                 form == .correlated
                 ? "about \(outer) outer row\(outerRows == 1 ? "" : "s") to look up\(indexed ? " through the index on \(target.name).\(last.targetColumn)" : "")"
                 : "one pass over \(target.name) (about \(Names.counted(targetRows, "row"))) instead of a lookup for each of about \(outer) outer rows"
-            counter.notes.append("\(what): \(form.rawValue), \(reason)")
-            return form
+            if note { counter.notes.append("\(what): \(form.rawValue), \(reason)") }
+            return (form, reason)
         }
 
         /// Whether an aggregate predicate holds for an outer row with no related rows: `count`
@@ -482,6 +492,7 @@ public struct RuleCompiler: Sendable {
             _ subquery: inout Subquery, filter: Rule?, having: ((inout Context) throws -> String)? = nil
         ) throws -> String {
             let column = "\(subquery.context.alias).\(dialect.quote(subquery.linkColumn))"
+            if let filter { try subquery.context.share(filter) }
             let condition = try filter.map { try subquery.context.condition($0, depth: 1) }
             var sql = "SELECT \(column) " + subquery.from
             for join in subquery.context.joins { sql += " " + join }
@@ -492,7 +503,7 @@ public struct RuleCompiler: Sendable {
                 let clause = try having(&subquery.context)
                 sql += " GROUP BY \(column) HAVING \(clause)"
             }
-            arguments += subquery.context.arguments
+            arguments += subquery.context.joinArguments + subquery.context.arguments
             return sql
         }
 
@@ -506,13 +517,92 @@ public struct RuleCompiler: Sendable {
 
         /// Renders `FROM … [joins] WHERE correlation [AND filter]` for a subquery.
         mutating func subqueryBody(_ subquery: inout Subquery, filter: Rule?) throws -> String {
+            if let filter { try subquery.context.share(filter) }
             let condition = try filter.map { try subquery.context.condition($0, depth: 1) }
             var sql = subquery.from
             for join in subquery.context.joins { sql += " " + join }
             sql += " WHERE " + subquery.correlation
             if let condition { sql += " AND " + condition }
-            arguments += subquery.context.arguments
+            arguments += subquery.context.joinArguments + subquery.context.arguments
             return sql
+        }
+
+        /// When a rule tests one link several times at this level (`bookings.count(…) >= 2 and
+        /// bookings.sum(amount) > 500`) and the set-wise form is chosen, they share one grouped
+        /// pass over the related table: a `LEFT JOIN` of one row per outer key with a column per
+        /// predicate (`count(*) FILTER (WHERE …)`, `sum(…) FILTER (…)`), instead of one pass each.
+        mutating func share(_ rule: Rule) throws {
+            var byLink: [[String]: [Rule]] = [:]
+            var order: [[String]] = []
+            func add(_ link: [String], _ predicate: Rule) {
+                if byLink[link] == nil { order.append(link) }
+                if !(byLink[link]?.contains(predicate) ?? false) { byLink[link, default: []].append(predicate) }
+            }
+            func collect(_ r: Rule) {
+                switch r {
+                case .and(let rules), .or(let rules): rules.forEach(collect)
+                case .not(let inner): collect(inner)
+                case .exists(let link, _, _): add(link, r)
+                case .aggregate(let a, _, _): add(a.link, r)
+                default: break
+                }
+            }
+            collect(rule)
+            for link in order {
+                guard let predicates = byLink[link], predicates.count >= 2, sharedColumns[predicates[0]] == nil else { continue }
+                let form = try chooseForm(link, what: "\(link.joined(separator: ".")): \(predicates.count) predicates", note: false)
+                guard form.form == .setWise else { continue }
+                let (hops, last, target) = try compiler.checker.resolveOneToMany(link, from: base)
+                let outer = follow(hops)
+                var inner = Context(compiler: compiler, base: target, alias: counter.next(), counter: counter, audienceStack: audienceStack)
+                inner.outerRows = max(compiler.statistics.rows[target.name] ?? 1_000_000, 1)
+                let group = counter.next()
+                var selects: [String] = []
+                for (i, predicate) in predicates.enumerated() {
+                    var filter: Rule?
+                    var expression = "count(*)"
+                    switch predicate {
+                    case .exists(_, let f, _):
+                        filter = f == .all ? nil : f
+                    case .aggregate(let a, _, _):
+                        filter = a.filter
+                        if let name = a.column {
+                            if let attribute = target.attribute(name) {
+                                try compiler.requireComparable(entity: target.name, attribute: attribute)
+                            }
+                            let function = a.function == .latest ? "max" : a.function.rawValue
+                            expression = "\(function)(\(inner.alias).\(dialect.quote(name)))"
+                        }
+                    default: continue
+                    }
+                    if let filter { expression += " FILTER (WHERE \(try inner.condition(filter, depth: 1)))" }
+                    selects.append("\(expression) AS a\(i + 1)")
+                    sharedColumns[predicate] = "\(group).a\(i + 1)"
+                }
+                let key = "\(inner.alias).\(dialect.quote(last.targetColumn))"
+                var sql =
+                    "LEFT JOIN (SELECT \(key) AS k, \(selects.joined(separator: ", ")) FROM \(dialect.quote(target.name)) \(inner.alias)"
+                for join in inner.joins { sql += " " + join }
+                sql += " WHERE \(key) IS NOT NULL GROUP BY \(key)) \(group) ON \(group).k = \(outer).\(dialect.quote(last.sourceColumn))"
+                joins.append(sql)
+                joinArguments += inner.joinArguments + inner.arguments
+                counter.notes.append(
+                    "\(link.joined(separator: ".")): \(predicates.count) predicates in one grouped pass, set-wise, \(form.reason)")
+            }
+        }
+
+        /// A one-to-many aggregate answered by a shared grouped pass's column: count and sum of
+        /// no related rows are 0, the others empty (as in the correlated form).
+        mutating func sharedAggregateCondition(
+            _ aggregate: Aggregate, _ op: ComparisonOperator, _ value: Literal, column: String, negated: Bool
+        ) throws -> String {
+            let target = try compiler.checker.resolveOneToMany(aggregate.link, from: base).target
+            let type = aggregate.column.flatMap { target.attribute($0)?.type } ?? (aggregate.column == nil ? .integer : .real)
+            let p = try bind(value, type: aggregate.function == .count ? .integer : type)
+            switch aggregate.function {
+            case .count, .sum: return comparison("coalesce(\(column), 0)", op, p, nullable: false)
+            default: return comparison(column, op, p, nullable: negated || op == .notEqual)
+            }
         }
 
         func comparison(_ expression: String, _ op: ComparisonOperator, _ placeholder: String, nullable: Bool) -> String {
@@ -629,8 +719,12 @@ public struct RuleCompiler: Sendable {
                 if textNegated { return "NOT (\(col) IS NOT NULL AND \(test))" }
                 return plain ? test : "(\(col) IS NOT NULL AND \(test))"
             case .exists(let link, let filter, let none):
+                if let shared = sharedColumns[rule] { return "coalesce(\(shared), 0) \(none ? "=" : ">") 0" }
                 return try existsCondition(link, filter: filter == .all ? nil : filter, none: none, negated: negated)
             case .aggregate(let aggregate, let op, let value):
+                if let shared = sharedColumns[rule] {
+                    return try sharedAggregateCondition(aggregate, op, value, column: shared, negated: negated)
+                }
                 return try aggregateCondition(aggregate, op, value, negated: negated)
             case .inAudience(let name):
                 guard let audience = compiler.audiences[name.lowercased()] else {

@@ -350,6 +350,16 @@ import Testing
         let forced = try service.explain(
             AudienceSource(entity: "people", rule: try Rule(parsing: #"id = 3 and orders.any(status = "confirmed")"#)), form: .setWise)
         #expect(forced.forms == ["orders.any(…): set-wise (forced)"])
+        // Several predicates on one link share one grouped pass.
+        let several = try service.explain(
+            AudienceSource(
+                entity: "people",
+                rule: try Rule(
+                    parsing: #"orders.count(status = "confirmed") >= 1 and (orders.sum(amount) < 30 or not orders.any(amount > 20))"#)))
+        #expect(several.forms.count == 1, "\(several.forms)")
+        #expect(several.forms.first?.hasPrefix("orders: 3 predicates in one grouped pass, set-wise") == true, "\(several.forms)")
+        #expect(several.sql.components(separatedBy: "GROUP BY").count == 2, "\(several.sql)")
+        #expect(several.sql.contains("FILTER (WHERE"))
         #expect(broad.tuning.mmapBytes > 0)
     }
 
