@@ -283,6 +283,9 @@ public struct RuleCompiler: Sendable {
         var joinArguments: [SQLValue] = []
         /// One-to-many predicates answered by a shared grouped pass, with its column.
         var sharedColumns: [Rule: String] = [:]
+        /// Conjuncts answered together by one grouped semi-join: the first carries the
+        /// membership test and its values, the others are true.
+        var sharedMembership: [Rule: (sql: String, arguments: [SQLValue])] = [:]
 
         init(compiler: RuleCompiler, base: Entity, alias: String, counter: AliasCounter, audienceStack: [String]) {
             self.compiler = compiler
@@ -548,10 +551,14 @@ public struct RuleCompiler: Sendable {
                 }
             }
             collect(rule)
+            let conjuncts: [Rule] = if case .and(let parts) = rule { parts } else { [rule] }
             for link in order {
-                guard let predicates = byLink[link], predicates.count >= 2, sharedColumns[predicates[0]] == nil else { continue }
+                guard let predicates = byLink[link], predicates.count >= 2, sharedColumns[predicates[0]] == nil,
+                    sharedMembership[predicates[0]] == nil
+                else { continue }
                 let form = try chooseForm(link, what: "\(link.joined(separator: ".")): \(predicates.count) predicates", note: false)
                 guard form.form == .setWise else { continue }
+                if try shareAsSemiJoin(link, predicates, conjuncts: conjuncts, reason: form.reason) { continue }
                 let (hops, last, target) = try compiler.checker.resolveOneToMany(link, from: base)
                 let outer = follow(hops)
                 var inner = Context(compiler: compiler, base: target, alias: counter.next(), counter: counter, audienceStack: audienceStack)
@@ -589,6 +596,66 @@ public struct RuleCompiler: Sendable {
                 counter.notes.append(
                     "\(link.joined(separator: ".")): \(predicates.count) predicates in one grouped pass, set-wise, \(form.reason)")
             }
+        }
+
+        /// When every predicate on the link is a conjunct of the rule and none of them holds for
+        /// keys without related rows, one grouped semi-join answers them all: the groups whose
+        /// aggregates pass every test (`HAVING … AND …`), a set no bigger than the answer.
+        mutating func shareAsSemiJoin(_ link: [String], _ predicates: [Rule], conjuncts: [Rule], reason: String) throws -> Bool {
+            for predicate in predicates {
+                guard conjuncts.contains(predicate) else { return false }
+                switch predicate {
+                case .exists(_, _, let none) where !none: continue
+                case .aggregate(let a, let op, let value):
+                    guard try holdsWithoutRelatedRows(a.function, op, value) == false else { return false }
+                default: return false
+                }
+            }
+            var inner = try subquery(link)
+            let target = inner.context.base
+            var tests: [String] = []
+            for predicate in predicates {
+                var filter: Rule?
+                var expression = "count(*)"
+                var nullable = false
+                var op = ComparisonOperator.greater
+                var value = Literal.integer(0)
+                var type = AttributeType.integer
+                switch predicate {
+                case .exists(_, let f, _):
+                    filter = f == .all ? nil : f
+                case .aggregate(let a, let o, let v):
+                    filter = a.filter
+                    op = o
+                    value = v
+                    if let name = a.column {
+                        if let attribute = target.attribute(name) {
+                            try compiler.requireComparable(entity: target.name, attribute: attribute)
+                        }
+                        type = target.attribute(name)?.type ?? .real
+                        let function = a.function == .latest ? "max" : a.function.rawValue
+                        expression = "\(function)(\(inner.context.alias).\(dialect.quote(name)))"
+                        nullable = a.function != .sum && a.function != .count
+                    }
+                    if a.function == .count { type = .integer }
+                default: return false
+                }
+                if let filter { expression += " FILTER (WHERE \(try inner.context.condition(filter, depth: 1)))" }
+                if case .aggregate(let a, _, _) = predicate, a.function == .sum { expression = "coalesce(\(expression), 0)" }
+                let p = try inner.context.bind(value, type: type)
+                tests.append(inner.context.comparison(expression, op, p, nullable: nullable && op == .notEqual))
+            }
+            let key = "\(inner.context.alias).\(dialect.quote(inner.linkColumn))"
+            var sql = "SELECT \(key) " + inner.from
+            for join in inner.context.joins { sql += " " + join }
+            sql += " WHERE \(key) IS NOT NULL GROUP BY \(key) HAVING " + tests.joined(separator: " AND ")
+            let membership = "\(inner.outerKey) IN (\(sql))"
+            let values = inner.context.joinArguments + inner.context.arguments
+            sharedMembership[predicates[0]] = (membership, values)
+            for predicate in predicates.dropFirst() { sharedMembership[predicate] = ("1", []) }
+            counter.notes.append(
+                "\(link.joined(separator: ".")): \(predicates.count) predicates in one grouped semi-join, set-wise, \(reason)")
+            return true
         }
 
         /// A one-to-many aggregate answered by a shared grouped pass's column: count and sum of
@@ -719,9 +786,17 @@ public struct RuleCompiler: Sendable {
                 if textNegated { return "NOT (\(col) IS NOT NULL AND \(test))" }
                 return plain ? test : "(\(col) IS NOT NULL AND \(test))"
             case .exists(let link, let filter, let none):
+                if let membership = sharedMembership[rule] {
+                    arguments += membership.arguments
+                    return membership.sql
+                }
                 if let shared = sharedColumns[rule] { return "coalesce(\(shared), 0) \(none ? "=" : ">") 0" }
                 return try existsCondition(link, filter: filter == .all ? nil : filter, none: none, negated: negated)
             case .aggregate(let aggregate, let op, let value):
+                if let membership = sharedMembership[rule] {
+                    arguments += membership.arguments
+                    return membership.sql
+                }
                 if let shared = sharedColumns[rule] {
                     return try sharedAggregateCondition(aggregate, op, value, column: shared, negated: negated)
                 }

@@ -360,6 +360,24 @@ import Testing
         #expect(several.forms.first?.hasPrefix("orders: 3 predicates in one grouped pass, set-wise") == true, "\(several.forms)")
         #expect(several.sql.components(separatedBy: "GROUP BY").count == 2, "\(several.sql)")
         #expect(several.sql.contains("FILTER (WHERE"))
+        // Conjuncts none of which holds without related rows: one grouped semi-join.
+        let conjuncts = #"orders.count(status = "confirmed") >= 1 and orders.sum(amount where status = "cancelled") > 5 and orders.any()"#
+        let joined = try service.explain(AudienceSource(entity: "people", rule: try Rule(parsing: conjuncts)))
+        #expect(joined.forms.first?.hasPrefix("orders: 3 predicates in one grouped semi-join, set-wise") == true, "\(joined.forms)")
+        #expect(joined.sql.components(separatedBy: "GROUP BY").count == 2, "\(joined.sql)")
+        // Each shared form selects what the correlated form does.
+        for text in [
+            conjuncts, #"orders.count() >= 2 and orders.min(amount) < 20"#, #"orders.count() < 2 and orders.max(placed) > "2026-03-01""#,
+            #"not (orders.any(status = "confirmed") and orders.avg(amount) > 10)"#, #"orders.none() or orders.sum(amount) = 0"#,
+        ] {
+            let rule = try Rule(parsing: text)
+            var counts: [Int] = []
+            for form in [OneToManyForm.correlated, .setWise] {
+                let forced = AudienceService(store: store, oneToManyForm: form)
+                counts.append(try forced.count(AudienceSource(entity: "people", rule: rule)))
+            }
+            #expect(counts[0] == counts[1], "\(text): correlated \(counts[0]), set-wise \(counts[1])")
+        }
         #expect(broad.tuning.mmapBytes > 0)
     }
 
