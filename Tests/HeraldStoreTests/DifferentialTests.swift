@@ -296,7 +296,7 @@ import Testing
     @Test(arguments: [UInt64(1), 2, 3])
     func compiledSQLAgreesWithTheEvaluator(seed: UInt64) throws {
         let (store, people, cities, orders, scratch) = try Self.makeData(seed: seed)
-        _ = scratch
+        defer { withExtendedLifetime(scratch) {} }  // the folder outlives every connection to it
         let catalog = try store.catalog()
         let service = AudienceService(store: store)
         var compilers: [RuleCompiler] = []
@@ -336,7 +336,7 @@ import Testing
     /// The chosen form follows the outer rule's selectivity, and explain says which it is.
     @Test func theFormFollowsSelectivityAndExplainSaysSo() throws {
         let (store, _, _, _, scratch) = try Self.makeData(seed: 9)
-        _ = scratch
+        defer { withExtendedLifetime(scratch) {} }  // the folder outlives every connection to it
         let service = AudienceService(store: store)
         let broad = try service.explain(
             AudienceSource(entity: "people", rule: try Rule(parsing: #"orders.count(status = "confirmed") >= 1"#)))
