@@ -493,10 +493,11 @@ public struct AudienceService: Sendable {
                             SELECT EXISTS (SELECT 1 FROM pragma_index_list(?) l JOIN pragma_index_info(l.name) i
                                            WHERE i.seqno = 0 AND i.name = ?)
                             """, arguments: [table, column]) ?? false
-                let rows = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table.quotedDatabaseIdentifier)") ?? 0
+                // The compiler's estimate (`max(rowid)`): a count would read the whole table.
+                let rows = compiler.statistics.rows[table] ?? 0
                 let covering = ([column] + extra).joined(separator: ", ")
                 if !indexed {
-                    return "'\(table)' (\(Names.counted(rows, "row"))) has no index on \(column): each \(entity.name) row scans it."
+                    return "'\(table)' (about \(Names.counted(rows, "row"))) has no index on \(column): each \(entity.name) row scans it."
                         + " Add one: CREATE INDEX \(table)_\(column) ON \(table)(\(covering)); or let 'herald catalog indexes --apply' create what saved rules need"
                 }
                 let covered = existingIndexes.contains { index in
