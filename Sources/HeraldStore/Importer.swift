@@ -241,11 +241,15 @@ public enum Importer {
         var delete: Statement?
         var firstLine: Statement?
         var rememberKey: Statement?
-        let rowsBefore = exists ? try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0 : 0
+        let empty = try !exists || !(Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM \(table))") ?? false)
         // Into a new or empty table without change types, every row is a plain insert, and the
         // key's own uniqueness finds a repeated key (the earlier line is then looked up in the
         // file): no upsert, no table of the keys seen.
-        let plainInserts = keyColumn != nil && changeIndex == nil && rowsBefore == 0
+        let plainInserts = keyColumn != nil && changeIndex == nil && empty
+        // Every written row is an insert, unless an upsert may have met an existing key: then
+        // the table's size before and after tells inserts from updates.
+        let onlyInserts = plainInserts || keyColumn == nil
+        let rowsBefore = onlyInserts || empty ? 0 : try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
         if let keyColumn, !plainInserts {
             let keyName = keyColumn.name.quotedDatabaseIdentifier
             let updates = columns.filter { $0.name != keyColumn.name }.map {
@@ -271,10 +275,18 @@ public enum Importer {
         /// key that is already in the table.
         func bindAndStep(
             _ statement: Statement, record: (line: Int, fields: [String]), converter: inout ValueConverter, db: Database,
-            duplicate: () throws -> HeraldError?
+            duplicate: (ValueConverter) throws -> HeraldError?
         ) throws {
             let handle = statement.sqliteStatement
             let transient = unsafeBitCast(-1, to: sqlite3_destructor_type.self)
+            func bindText(_ text: String, _ index: Int32) -> Int32 {
+                var text = text
+                return text.withUTF8 { utf8 in
+                    sqlite3_bind_text(
+                        handle, index, UnsafeRawPointer(utf8.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(utf8.count), transient
+                    )
+                }
+            }
             for (i, c) in columns.enumerated() {
                 let index = Int32(i + 1)
                 let text = record.fields[c.index]
@@ -287,23 +299,12 @@ public enum Importer {
                         if c.type == .date && !TemporalText.isDate(text) {
                             _ = try converter.convert(text, c, record.line)  // throws the reason
                         }
-                        var copy = text
-                        code = copy.withUTF8 { utf8 in
-                            sqlite3_bind_text(
-                                handle, index, UnsafeRawPointer(utf8.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(utf8.count),
-                                transient)
-                        }
+                        code = bindText(text, index)
                     default:
                         switch try converter.convert(text, c, record.line)?.databaseValue.storage {
                         case .int64(let v): code = sqlite3_bind_int64(handle, index, v)
                         case .double(let v): code = sqlite3_bind_double(handle, index, v)
-                        case .string(let v):
-                            var copy = v
-                            code = copy.withUTF8 { utf8 in
-                                sqlite3_bind_text(
-                                    handle, index, UnsafeRawPointer(utf8.baseAddress!).assumingMemoryBound(to: CChar.self),
-                                    Int32(utf8.count), transient)
-                            }
+                        case .string(let v): code = bindText(v, index)
                         default: code = sqlite3_bind_null(handle, index)
                         }
                     }
@@ -317,7 +318,7 @@ public enum Importer {
             sqlite3_reset(handle)
             if result == SQLITE_DONE { return }
             let extended = ResultCode(rawValue: sqlite3_extended_errcode(db.sqliteConnection))
-            if extended == .SQLITE_CONSTRAINT_PRIMARYKEY || extended == .SQLITE_CONSTRAINT_UNIQUE, let error = try duplicate() {
+            if extended == .SQLITE_CONSTRAINT_PRIMARYKEY || extended == .SQLITE_CONSTRAINT_UNIQUE, let error = try duplicate(converter) {
                 throw error
             }
             throw DatabaseError(resultCode: extended, message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
@@ -338,20 +339,22 @@ public enum Importer {
                         "expected 'u' (upsert) or 'd' (delete), found '\(record.fields[changeIndex])'")
                 }
             }
+            /// A key seen on an earlier line, without change types: the import stops.
+            func repeated(_ keyColumn: Column, earlier: Int) -> HeraldError {
+                fail(
+                    fileName, record.line, keyColumn.index + 1, keyColumn.name,
+                    "the key '\(record.fields[keyColumn.index].prefix(40))' already appears on line \(earlier); a key may appear once (add a \(changeColumn) column to apply several changes to one key in file order)"
+                )
+            }
             var keyValue: (any DatabaseValueConvertible)?
             if let keyColumn {
                 let keyText = record.fields[keyColumn.index]
                 if keyText.isEmpty { throw fail(fileName, record.line, keyColumn.index + 1, keyColumn.name, "the key is empty") }
-                keyValue = try converter.convert(keyText, keyColumn, record.line)
+                // On the plain-insert path the key is bound with the other values.
+                if !plainInserts { keyValue = try converter.convert(keyText, keyColumn, record.line) }
                 if let rememberKey, let firstLine {
                     try rememberKey.execute(arguments: [keyValue, record.line])
-                    if db.changesCount == 0 {
-                        let earlier = try Int.fetchOne(firstLine, arguments: [keyValue]) ?? 0
-                        throw fail(
-                            fileName, record.line, keyColumn.index + 1, keyColumn.name,
-                            "the key '\(keyText.prefix(40))' already appears on line \(earlier); a key may appear once (add a \(changeColumn) column to apply several changes to one key in file order)"
-                        )
-                    }
+                    if db.changesCount == 0 { throw repeated(keyColumn, earlier: try Int.fetchOne(firstLine, arguments: [keyValue]) ?? 0) }
                 }
             }
             if change == "d" {
@@ -360,20 +363,23 @@ public enum Importer {
             } else if plainInserts {
                 // The hot path of a load into a new table: each value bound with SQLite's C API,
                 // with no argument array per row.
-                let lookup = converter
-                try bindAndStep(upsert, record: record, converter: &converter, db: db) {
-                    guard let keyColumn, let keyValue else { return nil }
-                    let earlier = try Importer.firstLine(of: keyValue.databaseValue, column: keyColumn, in: bytes, converter: lookup)
-                    return fail(
-                        fileName, record.line, keyColumn.index + 1, keyColumn.name,
-                        "the key '\(record.fields[keyColumn.index].prefix(40))' already appears on line \(earlier); a key may appear once (add a \(changeColumn) column to apply several changes to one key in file order)"
-                    )
+                try bindAndStep(upsert, record: record, converter: &converter, db: db) { lookup in
+                    var converter = lookup
+                    guard let keyColumn, let key = try converter.convert(record.fields[keyColumn.index], keyColumn, record.line) else {
+                        return nil
+                    }
+                    return repeated(
+                        keyColumn,
+                        earlier: try Importer.firstLine(of: key.databaseValue, column: keyColumn, in: bytes, converter: converter))
                 }
                 written += 1
             } else {
                 var values: [(any DatabaseValueConvertible)?] = []
                 values.reserveCapacity(columns.count)
-                for c in columns { values.append(try converter.convert(record.fields[c.index], c, record.line)) }
+                for c in columns {
+                    // The key was converted above (converting again would count its offset twice).
+                    values.append(c.index == keyColumn?.index ? keyValue : try converter.convert(record.fields[c.index], c, record.line))
+                }
                 upsert.setUncheckedArguments(StatementArguments(values))
                 try upsert.execute()
                 written += 1
@@ -387,8 +393,7 @@ public enum Importer {
             }
         }
         // Each written row either added a key (+1 row) or replaced one (±0); each delete removed one.
-        let rowsAfter = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0
-        let inserted = rowsAfter - rowsBefore + deleted
+        let inserted = onlyInserts ? written : (try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)") ?? 0) - rowsBefore + deleted
         progress?(1)
         var types = Dictionary(columns.map { ($0.name, $0.type) }, uniquingKeysWith: { a, _ in a })
         if let generated { types[generated] = .integer }

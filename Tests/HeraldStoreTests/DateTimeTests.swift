@@ -52,6 +52,20 @@ import Testing
         #expect(stored[1] == "2020-01-01T07:00:00Z")
     }
 
+    /// A date-time key is read once per row, into a new table and into an existing one.
+    @Test func aDateTimeKeyCountsItsAssumedOffsetOnce() throws {
+        let scratch = Scratch()
+        let store = try scratch.store()
+        let file = scratch.file("k.csv", "at,n\n2020-01-01 10:00,1\n2020-01-02 10:00,2\n")
+        let created = try Importer.importCSV(file: file, into: store, options: ImportOptions(table: "ticks", key: "at"))
+        #expect(created.assumedOffsets == 2)
+        #expect(created.inserted == 2)
+        let again = try Importer.importCSV(file: file, into: store, options: ImportOptions(table: "ticks", key: "at"))
+        #expect(again.assumedOffsets == 2)
+        #expect(again.updated == 2)
+        #expect(again.inserted == 0)
+    }
+
     @Test func aFractionOfASecondIsRefusedNotDropped() throws {
         let scratch = Scratch()
         let store = try scratch.store()
