@@ -139,15 +139,8 @@ public struct AudienceService: Sendable {
                 }
                 stats.indexed.insert("\(entity.name).\(entity.primaryKey)")
             }
-            for row in try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT m.name AS t, i.name AS c FROM sqlite_master m
-                    JOIN pragma_index_list(m.name) l JOIN pragma_index_info(l.name) i
-                    WHERE m.type = 'table' AND i.seqno = 0
-                    """)
-            {
-                stats.indexed.insert("\(row["t"] as String).\(row["c"] as String? ?? "")")
+            for index in try Store.indexes(db) where !index.columns.isEmpty {
+                stats.indexed.insert("\(index.table).\(index.columns[0])")
             }
             // ANALYZE's figures: "rows avg-rows-per-first-column-value …" per index.
             if try db.tableExists("sqlite_stat1") {
@@ -480,35 +473,27 @@ public struct AudienceService: Sendable {
             if usages[key] == nil { order.append(key) }
             usages[key, default: (table, column, [])].extra.formUnion(extra)
         }
-        let existingIndexes = try IndexAdvisor(service: self).indexes()
-        let hints = try store.read { db -> [String] in
-            try order.compactMap { key -> String? in
-                let (table, column, extraSet) = usages[key]!
-                let extra = extraSet.sorted()
-                // Is `column` the first column of some index on `table`?
-                let indexed =
-                    try Bool.fetchOne(
-                        db,
-                        sql: """
-                            SELECT EXISTS (SELECT 1 FROM pragma_index_list(?) l JOIN pragma_index_info(l.name) i
-                                           WHERE i.seqno = 0 AND i.name = ?)
-                            """, arguments: [table, column]) ?? false
-                // The compiler's estimate (`max(rowid)`): a count would read the whole table.
-                let rows = compiler.statistics.rows[table] ?? 0
-                let covering = ([column] + extra).joined(separator: ", ")
-                if !indexed {
-                    return "'\(table)' (about \(Names.counted(rows, "row"))) has no index on \(column): each \(entity.name) row scans it."
-                        + " Add one: CREATE INDEX \(table)_\(column) ON \(table)(\(covering)); or let 'herald catalog indexes --apply' create what saved rules need"
-                }
-                let covered = existingIndexes.contains { index in
-                    index.table == table && index.columns.first == column && Set(extra).isSubset(of: Set(index.columns.dropFirst()))
-                }
-                if !extra.isEmpty && rows > 100_000 && !covered {
-                    return
-                        "a covering index lets SQLite answer from the index alone: CREATE INDEX \(table)_\(([column] + extra).joined(separator: "_")) ON \(table)(\(covering)); 'herald catalog indexes' lists and creates the ones saved rules need"
-                }
-                return nil
+        let existingIndexes = try store.indexes()
+        let hints = try order.compactMap { key -> String? in
+            let (table, column, extraSet) = usages[key]!
+            let extra = extraSet.sorted()
+            // Is `column` the first column of some index on `table`? (The compiler's own view.)
+            let indexed = compiler.statistics.indexed.contains("\(table).\(column)")
+            // The compiler's estimate (`max(rowid)`): a count would read the whole table.
+            let rows = compiler.statistics.rows[table] ?? 0
+            let covering = ([column] + extra).joined(separator: ", ")
+            if !indexed {
+                return "'\(table)' (about \(Names.counted(rows, "row"))) has no index on \(column): each \(entity.name) row scans it."
+                    + " Add one: CREATE INDEX \(table)_\(column) ON \(table)(\(covering)); or let 'herald catalog indexes --apply' create what saved rules need"
             }
+            let covered = existingIndexes.contains { index in
+                index.table == table && index.columns.first == column && Set(extra).isSubset(of: Set(index.columns.dropFirst()))
+            }
+            if !extra.isEmpty && rows > 100_000 && !covered {
+                return
+                    "a covering index lets SQLite answer from the index alone: CREATE INDEX \(table)_\(([column] + extra).joined(separator: "_")) ON \(table)(\(covering)); 'herald catalog indexes' lists and creates the ones saved rules need"
+            }
+            return nil
         }
         return Explanation(
             sql: compiled.sql, arguments: compiled.arguments, plan: plan, hints: hints, forms: compiled.notes,

@@ -96,7 +96,7 @@ public struct IndexAdvisor: Sendable {
                 wanted[key] = nil
             }
         }
-        let existing = try indexes()
+        let existing = try service.store.indexes()
         var result: [Advice] = []
         for key in order {
             guard var advice = wanted[key] else { continue }
@@ -109,29 +109,6 @@ public struct IndexAdvisor: Sendable {
             result.append(advice)
         }
         return result
-    }
-
-    /// Every index of the user's tables with its columns in order.
-    func indexes() throws -> [(name: String, table: String, columns: [String])] {
-        try service.store.read { db in
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT l.name AS name, m.name AS t, i.name AS c FROM sqlite_master m
-                    JOIN pragma_index_list(m.name) l JOIN pragma_index_info(l.name) i
-                    WHERE m.type = 'table' ORDER BY l.name, i.seqno
-                    """)
-            var out: [(name: String, table: String, columns: [String])] = []
-            for row in rows {
-                let name: String = row["name"]
-                if out.last?.name == name {
-                    out[out.count - 1].columns.append(row["c"] as String? ?? "")
-                } else {
-                    out.append((name, row["t"], [row["c"] as String? ?? ""]))
-                }
-            }
-            return out
-        }
     }
 
     /// Seconds to count every saved rule an advice serves (the cache is bypassed).
@@ -156,7 +133,7 @@ public struct IndexAdvisor: Sendable {
 
     /// Drops every index Herald created (`herald_idx_…`); returns their names.
     public func dropAll() throws -> [String] {
-        let names = try indexes().map(\.name).filter { $0.hasPrefix(Self.prefix) }
+        let names = try service.store.indexes().map(\.name).filter { $0.hasPrefix(Self.prefix) }
         let writable = try service.store.writable()
         try writable.write { db in
             for name in Set(names) { try db.execute(sql: "DROP INDEX IF EXISTS \(name.quotedDatabaseIdentifier)") }

@@ -397,23 +397,9 @@ public struct RuleCompiler: Sendable {
         mutating func aggregateCondition(_ aggregate: Aggregate, _ op: ComparisonOperator, _ value: Literal, negated: Bool) throws -> String
         {
             var inner = try subquery(aggregate.link)
-            let columnType: AttributeType
-            let expression: String
-            if let name = aggregate.column {
-                if let attribute = inner.context.base.attribute(name) {
-                    try compiler.requireComparable(entity: inner.context.base.name, attribute: attribute)
-                }
-                columnType = inner.context.base.attribute(name)?.type ?? .real
-                let col = "\(inner.context.alias).\(dialect.quote(name))"
-                switch aggregate.function {
-                case .sum: expression = "coalesce(sum(\(col)), 0)"
-                case .latest: expression = "max(\(col))"
-                default: expression = "\(aggregate.function.rawValue)(\(col))"
-                }
-            } else {
-                columnType = .integer
-                expression = "count(*)"
-            }
+            var (expression, columnType) = try inner.context.aggregateExpression(
+                of: .aggregate(aggregate, op, value), filtered: false)
+            if aggregate.function == .sum { expression = "coalesce(\(expression), 0)" }
             let nullable = aggregate.function != .count && aggregate.function != .sum
             let subject = "\(aggregate.link.joined(separator: ".")).\(aggregate.function.rawValue)(…) \(op.rawValue) …"
             if let holdsForNone = try holdsWithoutRelatedRows(aggregate.function, op, value),
@@ -432,6 +418,37 @@ public struct RuleCompiler: Sendable {
             let body = try subqueryBody(&inner, filter: aggregate.filter)
             let p = try bind(value, type: columnType)
             return comparison("(SELECT \(expression) \(body))", op, p, nullable: nullable && (negated || op == .notEqual))
+        }
+
+        /// The SQL aggregate a one-to-many predicate computes over this (related) context's
+        /// rows, and the type its value compares as: `count(*)` for `any`/`none` and `count`,
+        /// `sum(t1.amount)`, `max(t1.departs)` for `latest`. With `filtered`, the predicate's
+        /// filter is part of it (`FILTER (WHERE …)`, for passes shared by several predicates);
+        /// otherwise the caller puts the filter in its `WHERE`.
+        mutating func aggregateExpression(of predicate: Rule, filtered: Bool) throws -> (sql: String, type: AttributeType) {
+            var sql = "count(*)"
+            var type = AttributeType.integer
+            var filter: Rule?
+            switch predicate {
+            case .exists(_, let f, _):
+                filter = f == .all ? nil : f
+            case .aggregate(let a, _, _):
+                filter = a.filter
+                if let name = a.column {
+                    if let attribute = base.attribute(name) {
+                        try compiler.requireComparable(entity: base.name, attribute: attribute)
+                        if a.function != .count { type = attribute.type }
+                    } else if a.function != .count {
+                        type = .real
+                    }
+                    let function = a.function == .latest ? "max" : a.function.rawValue
+                    sql = "\(function)(\(alias).\(dialect.quote(name)))"
+                }
+            default:
+                throw HeraldError(.internalFailure, "not a one-to-many predicate")
+            }
+            if filtered, let filter { sql += " FILTER (WHERE \(try condition(filter, depth: 1)))" }
+            return (sql, type)
         }
 
         /// Picks the form of one one-to-many predicate and notes the choice.
@@ -566,23 +583,7 @@ public struct RuleCompiler: Sendable {
                 let group = counter.next()
                 var selects: [String] = []
                 for (i, predicate) in predicates.enumerated() {
-                    var filter: Rule?
-                    var expression = "count(*)"
-                    switch predicate {
-                    case .exists(_, let f, _):
-                        filter = f == .all ? nil : f
-                    case .aggregate(let a, _, _):
-                        filter = a.filter
-                        if let name = a.column {
-                            if let attribute = target.attribute(name) {
-                                try compiler.requireComparable(entity: target.name, attribute: attribute)
-                            }
-                            let function = a.function == .latest ? "max" : a.function.rawValue
-                            expression = "\(function)(\(inner.alias).\(dialect.quote(name)))"
-                        }
-                    default: continue
-                    }
-                    if let filter { expression += " FILTER (WHERE \(try inner.condition(filter, depth: 1)))" }
+                    let expression = try inner.aggregateExpression(of: predicate, filtered: true).sql
                     selects.append("\(expression) AS a\(i + 1)")
                     sharedColumns[predicate] = "\(group).a\(i + 1)"
                 }
@@ -612,38 +613,20 @@ public struct RuleCompiler: Sendable {
                 }
             }
             var inner = try subquery(link)
-            let target = inner.context.base
             var tests: [String] = []
             for predicate in predicates {
-                var filter: Rule?
-                var expression = "count(*)"
-                var nullable = false
+                let (raw, type) = try inner.context.aggregateExpression(of: predicate, filtered: true)
+                var expression = raw
+                // `any` is a count above zero; none of these tests holds for an empty group, so
+                // a NULL min/max/avg/latest fails as it should.
                 var op = ComparisonOperator.greater
                 var value = Literal.integer(0)
-                var type = AttributeType.integer
-                switch predicate {
-                case .exists(_, let f, _):
-                    filter = f == .all ? nil : f
-                case .aggregate(let a, let o, let v):
-                    filter = a.filter
-                    op = o
-                    value = v
-                    if let name = a.column {
-                        if let attribute = target.attribute(name) {
-                            try compiler.requireComparable(entity: target.name, attribute: attribute)
-                        }
-                        type = target.attribute(name)?.type ?? .real
-                        let function = a.function == .latest ? "max" : a.function.rawValue
-                        expression = "\(function)(\(inner.context.alias).\(dialect.quote(name)))"
-                        nullable = a.function != .sum && a.function != .count
-                    }
-                    if a.function == .count { type = .integer }
-                default: return false
+                if case .aggregate(let a, let o, let v) = predicate {
+                    (op, value) = (o, v)
+                    if a.function == .sum { expression = "coalesce(\(expression), 0)" }
                 }
-                if let filter { expression += " FILTER (WHERE \(try inner.context.condition(filter, depth: 1)))" }
-                if case .aggregate(let a, _, _) = predicate, a.function == .sum { expression = "coalesce(\(expression), 0)" }
                 let p = try inner.context.bind(value, type: type)
-                tests.append(inner.context.comparison(expression, op, p, nullable: nullable && op == .notEqual))
+                tests.append(inner.context.comparison(expression, op, p, nullable: false))
             }
             let key = "\(inner.context.alias).\(dialect.quote(inner.linkColumn))"
             var sql = "SELECT \(key) " + inner.from

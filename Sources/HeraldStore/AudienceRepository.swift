@@ -44,11 +44,6 @@ extension Store {
         try read { db in try Row.fetchAll(db, sql: "SELECT * FROM herald_audiences ORDER BY name COLLATE NOCASE").map(SavedAudience.init) }
     }
 
-    /// Saved audience names with their entity, for rule checking.
-    public func audienceEntities() throws -> [String: String] {
-        Dictionary(try listAudiences().map { ($0.name, $0.entity) }, uniquingKeysWith: { a, _ in a })
-    }
-
     /// A rule checker that knows the saved audiences, and which live ones are broken (their
     /// stored rule no longer parses or fits the catalog), so rules using those are refused.
     public func audienceChecker(variables: [String: Literal] = [:]) throws -> RuleChecker {

@@ -214,6 +214,41 @@ extension Store {
     }
 }
 
+/// One index of a user table, with its columns in order.
+public struct IndexInfo: Sendable, Equatable {
+    public var name: String
+    public var table: String
+    public var columns: [String]
+}
+
+extension Store {
+    /// Every index of every table, columns in order (one statement over SQLite's schema).
+    public func indexes() throws -> [IndexInfo] {
+        try read { db in try Self.indexes(db) }
+    }
+
+    public static func indexes(_ db: Database) throws -> [IndexInfo] {
+        var out: [IndexInfo] = []
+        for row in try Row.fetchAll(
+            db,
+            sql: """
+                SELECT l.name AS name, m.name AS t, i.name AS c FROM sqlite_master m
+                JOIN pragma_index_list(m.name) l JOIN pragma_index_info(l.name) i
+                WHERE m.type = 'table' ORDER BY l.name, i.seqno
+                """)
+        {
+            let name: String = row["name"]
+            let column: String = row["c"] ?? ""
+            if out.last?.name == name {
+                out[out.count - 1].columns.append(column)
+            } else {
+                out.append(IndexInfo(name: name, table: row["t"], columns: [column]))
+            }
+        }
+        return out
+    }
+}
+
 /// Reads SQLite's schema and Herald's overrides into a ``Catalog``.
 public enum CatalogDiscovery {
     struct Reference {
