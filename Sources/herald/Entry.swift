@@ -15,6 +15,12 @@ struct Entry {
             if let form = environment["HERALD_ONE_TO_MANY"], !form.isEmpty, OneToManyForm(rawValue: form) == nil {
                 throw HeraldError(.invalidInput, "HERALD_ONE_TO_MANY: expected 'correlated' or 'set-wise', found '\(form)'")
             }
+            // The connection settings fall back to their defaults silently otherwise.
+            for (name, least) in [("HERALD_MMAP_MB", 0), ("HERALD_CACHE_MB", 1)] {
+                if let text = environment[name], !text.isEmpty, (Int(text) ?? -1) < least {
+                    throw HeraldError(.invalidInput, "\(name): expected a whole number of megabytes, at least \(least), found '\(text)'")
+                }
+            }
             let logs = try LogSetup.extract(&arguments, environment: environment)
             // The interface owns the screen, so its logs go to a file; commands log to stderr.
             let opensInterface = Herald.opensInterface(arguments)

@@ -103,6 +103,9 @@ import Testing
         (["campain", "list"], "did you mean 'campaign'?"),
         (["campaign", "lst"], "did you mean 'list'?"),
         (["campaign", "list", "--log-level", "loud"], "--log-level: expected one of"),
+        (["ENV:HERALD_MMAP_MB=lots", "campaign", "list"], "HERALD_MMAP_MB: expected a whole number of megabytes"),
+        (["ENV:HERALD_ONE_TO_MANY=fast", "campaign", "list"], "HERALD_ONE_TO_MANY: expected 'correlated' or 'set-wise'"),
+        (["catalog", "indexes", "--apply", "--drop"], "--apply and --drop: choose one"),
     ])
     func malformedInputExitsTwoAndChangesNothing(arguments: [String], message: String) throws {
         let scratch = Scratch()
@@ -123,8 +126,13 @@ import Testing
         ]
         for (name, data) in files { try data.write(to: URL(fileURLWithPath: scratch.path + "/" + name)) }
         let before = try bytes(db)
-        let args = arguments.map { $0.hasPrefix("FILE:") ? scratch.path + "/" + $0.dropFirst(5) : $0 }
-        let result = try Herald.run(args + ["--db", db], in: scratch.path)
+        var environment: [String: String] = [:]
+        for setting in arguments where setting.hasPrefix("ENV:") {
+            let pair = setting.dropFirst(4).split(separator: "=", maxSplits: 1).map(String.init)
+            environment[pair[0]] = pair[1]
+        }
+        let args = arguments.filter { !$0.hasPrefix("ENV:") }.map { $0.hasPrefix("FILE:") ? scratch.path + "/" + $0.dropFirst(5) : $0 }
+        let result = try Herald.run(args + ["--db", db], environment: environment, in: scratch.path)
         #expect(result.status == 2, "\(args): status \(result.status) \(result.stdout) \(result.stderr)")
         #expect(result.stderr.contains(message), "\(args): \(result.stderr)")
         #expect(!result.stderr.contains("Fatal error") && !result.stderr.contains("crashed"), "\(result.stderr)")
