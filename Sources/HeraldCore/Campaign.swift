@@ -272,4 +272,46 @@ public struct Campaign: Sendable, Equatable {
         }
         return order.count == ids.count ? order : nil
     }
+
+    /// The entity of the population arriving at each node: a Build audience's entity, a Read
+    /// audience's saved audience's, a Change dimension's link target on its `out` port, and
+    /// otherwise the upstream node's. A node whose upstream is unknown (an unknown entity, link
+    /// or audience, or a cycle) has none.
+    /// - Parameter audiences: saved audiences by name with their entity.
+    public func inboundEntities(catalog: Catalog, audiences: [String: String]) -> [NodeID: String] {
+        var nodeEntity: [NodeID: String] = [:]
+        var portEntity: [PortRef: String] = [:]
+        var inbound: [NodeID: String] = [:]
+        let byID = Dictionary(nodes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        for id in topologicalOrder() ?? nodes.map(\.id) {
+            guard let node = byID[id] else { continue }
+            let upstream = self.inbound(id).first.flatMap { portEntity[PortRef(node: $0.from, port: $0.port)] ?? nodeEntity[$0.from] }
+            inbound[id] = upstream
+            switch node.config {
+            case .buildAudience(let entity, _, _):
+                if catalog.entity(entity) != nil { nodeEntity[id] = entity }
+            case .readAudience(let name, _):
+                nodeEntity[id] = audiences.first { $0.key.lowercased() == name.lowercased() }?.value
+            case .changeDimension(let link):
+                nodeEntity[id] = upstream
+                if let upstream, let target = catalog.entity(upstream)?.link(link)?.target {
+                    portEntity[PortRef(node: id, port: "out")] = target
+                }
+            default:
+                nodeEntity[id] = upstream
+            }
+        }
+        return inbound
+    }
+}
+
+/// One output port of one node.
+public struct PortRef: Hashable, Sendable {
+    public var node: NodeID
+    public var port: String
+
+    public init(node: NodeID, port: String) {
+        self.node = node
+        self.port = port
+    }
 }

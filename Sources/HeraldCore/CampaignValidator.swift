@@ -117,15 +117,13 @@ public struct CampaignValidator: Sendable {
         let order = campaign.topologicalOrder()
         if order == nil { add(nil, "edges", "the graph has a cycle; campaigns must flow one way") }
 
-        // Configuration and dimensions, in flow order so each node knows its population's entity.
-        var dimension: [NodeID: String] = [:]
-        // Ports whose population is of another entity than their node's (Change dimension's "out").
-        var portDimension: [String: String] = [:]
+        // Configuration, in flow order, with the entity of each node's inbound population.
+        let inboundEntity = campaign.inboundEntities(catalog: catalog, audiences: audiences ?? [:])
         let checker = RuleChecker(
             catalog: catalog, variables: campaign.variableBindings, audiences: audiences, brokenAudiences: brokenAudiences)
         for id in order ?? campaign.nodes.map(\.id) {
             guard let node = byID[id] else { continue }
-            let upstream = campaign.inbound(id).first.flatMap { portDimension[$0.from + "\u{0}" + $0.port] ?? dimension[$0.from] }
+            let upstream = inboundEntity[id]
             switch node.config {
             case .buildAudience(let entityName, let rule, _):
                 guard let entity = catalog.entity(entityName) else {
@@ -134,28 +132,22 @@ public struct CampaignValidator: Sendable {
                     )
                     continue
                 }
-                dimension[id] = entity.name
                 do { try checker.check(rule, on: entity) } catch { add(id, "rule", Self.strip(error)) }
             case .changeDimension(let linkName):
-                dimension[id] = upstream
                 guard let dim = upstream, let entity = catalog.entity(dim) else { continue }
-                guard let link = entity.link(linkName) else {
+                if entity.link(linkName) == nil {
                     add(id, "link", "'\(dim)' has no link '\(linkName)'\(Names.suggestion(for: linkName, in: entity.links.map(\.name)))")
-                    continue
                 }
-                portDimension[id + "\u{0}out"] = link.target
             case .readAudience(let name, _):
                 guard let audiences else { continue }
-                guard let entity = audiences.first(where: { $0.key.lowercased() == name.lowercased() })?.value else {
+                guard audiences.contains(where: { $0.key.lowercased() == name.lowercased() }) else {
                     add(id, "audience", "no saved audience named '\(name)'\(Names.suggestion(for: name, in: Array(audiences.keys)))")
                     continue
                 }
-                dimension[id] = entity
                 if let problem = brokenAudiences[name.lowercased()] {
                     add(id, "audience", "the saved audience '\(name)' cannot be used: \(problem)")
                 }
             case .split(_, let subsets, let overlap, _):
-                dimension[id] = upstream
                 if subsets.isEmpty { add(id, "subsets", "a split needs at least one subset") }
                 var percentTotal = 0.0
                 for (i, subset) in subsets.enumerated() {
@@ -179,12 +171,10 @@ public struct CampaignValidator: Sendable {
                     add(id, "subsets", "percentages add up to \(percentTotal)%, more than 100%")
                 }
             case .wait(let duration):
-                dimension[id] = upstream
                 if Self.durationSeconds(duration) == nil {
                     add(id, "duration", "expected a positive duration such as 30m, 12h, 3d or 2w, found '\(duration)'")
                 }
             case .message(let channel, let settings):
-                dimension[id] = upstream
                 for field in channel.requiredFields where (settings.field(field) ?? "").trimmed.isEmpty {
                     add(id, field, "the \(node.kind.title) content needs '\(field)'")
                 }
@@ -218,7 +208,7 @@ public struct CampaignValidator: Sendable {
                     }
                 }
             case .end:
-                dimension[id] = upstream
+                break
             }
         }
         return problems

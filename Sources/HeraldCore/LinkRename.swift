@@ -112,39 +112,26 @@ public struct LinkRename: Sendable {
     /// entities (for Read audience nodes). Returns nil when nothing uses the link.
     public func rename(_ campaign: Campaign, audiences: [String: String]) -> Campaign? {
         var result = campaign
-        let order = campaign.topologicalOrder() ?? campaign.nodes.map(\.id)
-        var dimension: [NodeID: String] = [:]
-        var portDimension: [String: String] = [:]
-        for id in order {
-            guard let index = result.nodes.firstIndex(where: { $0.id == id }) else { continue }
-            let upstream = campaign.inbound(id).first.flatMap { portDimension[$0.from + "\u{0}" + $0.port] ?? dimension[$0.from] }
-            var node = result.nodes[index]
-            switch node.config {
+        // Populations are followed through the catalog as it was, before the rename.
+        let inbound = campaign.inboundEntities(catalog: catalog, audiences: audiences)
+        for index in result.nodes.indices {
+            let upstream = inbound[result.nodes[index].id]
+            switch result.nodes[index].config {
             case .buildAudience(let entityName, let rule, let emit):
-                dimension[id] = entityName
-                node.config = .buildAudience(entity: entityName, rule: rename(rule, on: entityName), emitWhenEmpty: emit)
-            case .readAudience(let name, _):
-                dimension[id] = audiences.first { $0.key.lowercased() == name.lowercased() }?.value
+                result.nodes[index].config = .buildAudience(entity: entityName, rule: rename(rule, on: entityName), emitWhenEmpty: emit)
             case .changeDimension(let link):
-                dimension[id] = upstream
-                if let upstream, let target = catalog.entity(upstream)?.link(link)?.target {
-                    portDimension[id + "\u{0}out"] = target
-                    if upstream == entity && link == oldName { node.config = .changeDimension(link: newName) }
-                }
+                if upstream == entity && link == oldName { result.nodes[index].config = .changeDimension(link: newName) }
             case .split(let seed, var subsets, let overlap, let skipEmpty):
-                dimension[id] = upstream
                 if let upstream {
                     for i in subsets.indices { subsets[i].rule = subsets[i].rule.map { rename($0, on: upstream) } }
                 }
-                node.config = .split(seed: seed, subsets: subsets, overlap: overlap, skipEmpty: skipEmpty)
+                result.nodes[index].config = .split(seed: seed, subsets: subsets, overlap: overlap, skipEmpty: skipEmpty)
             case .message(let channel, var settings):
-                dimension[id] = upstream
                 settings.content = settings.content.map { ($0.0, rename(template: $0.1, profile: catalog.profileEntity, target: upstream)) }
-                node.config = .message(channel, settings)
-            case .wait, .end:
-                dimension[id] = upstream
+                result.nodes[index].config = .message(channel, settings)
+            case .readAudience, .wait, .end:
+                break
             }
-            result.nodes[index] = node
         }
         return result == campaign ? nil : result
     }
