@@ -8,14 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 profiles="${1:-1000000}"
-out="bench-data"
-mkdir -p "$out"
-scripts/deps
-command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-
-echo "building release…" >&2
-swift build -c release --product herald >&2
-bin=.build/release/herald
+. Benchmarks/setup.sh
 
 rm -f "$out/demo.db" "$out/baseline.db"
 /usr/bin/time -f "%e %M" -o "$out/herald.time" "$bin" demo --out "$out/demo.db" --profiles "$profiles" --force

@@ -9,14 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rows="${1:-1000000}"
-out="bench-data"
-mkdir -p "$out"
-scripts/deps
-command -v /usr/bin/time >/dev/null || { apt-get update -qq && apt-get install -y -qq time >/dev/null; }
-
-echo "building release…" >&2
-swift build -c release --product herald >&2
-bin=.build/release/herald
+. Benchmarks/setup.sh
 
 csv="$out/import-$rows.csv"
 if [ ! -f "$csv" ]; then
