@@ -9,7 +9,7 @@
 // Every side is timed in processor seconds (user + system: the shell's `.timer` reports them to
 // the microsecond, where its wall clock has millisecond steps) and in wall-clock seconds.
 //
-//   swift run -c release herald-bench bench-data/demo.db [ROUNDS] [--apply-indexes]
+//   swift run -c release herald-bench bench-data/demo.db [ROUNDS] [--apply-indexes] [--only TEXT]
 //
 // --apply-indexes first creates the covering indexes `herald catalog indexes` would advise for
 // these rules (herald_idx_…; `herald catalog indexes --drop` removes them).
@@ -87,8 +87,18 @@ func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
 var arguments = CommandLine.arguments
 let applyIndexes = arguments.contains("--apply-indexes")
 arguments.removeAll { $0 == "--apply-indexes" }
+// --only TEXT: just the rules whose name contains TEXT (to look at a few quickly).
+var only: String?
+if let i = arguments.firstIndex(of: "--only") {
+    guard i + 1 < arguments.count else {
+        FileHandle.standardError.write(Data("herald-bench: --only: expected part of a rule's name\n".utf8))
+        exit(2)
+    }
+    only = arguments[i + 1]
+    arguments.removeSubrange(i...(i + 1))
+}
 guard arguments.count >= 2 else {
-    FileHandle.standardError.write(Data("usage: herald-bench STORE [ROUNDS] [--apply-indexes]\n".utf8))
+    FileHandle.standardError.write(Data("usage: herald-bench STORE [ROUNDS] [--apply-indexes] [--only TEXT]\n".utf8))
     exit(2)
 }
 let path = arguments[1]
@@ -243,12 +253,16 @@ print("| rule | form | rows | rounds | herald s | naive SQL s | **herald / naive
 print("|---|---|---|---|---|---|---|---|---|")
 var naiveRatios: [(Double, Bool)] = []
 var ownRatios: [Double] = []
-for c in cases {
+for c in cases where only.map({ c.name.contains($0) }) ?? true {
     let rule = try Rule(parsing: c.rule)
     let compiled = try service.compiler().count(entity: c.entity, rule: rule)
     let oneToMany = !compiled.notes.isEmpty
-    let form = compiled.notes.map { $0.components(separatedBy: ": ").dropFirst().first?.components(separatedBy: ",").first ?? "?" }
-        .joined(separator: " + ")
+    let form =
+        compiled.notes.compactMap { note in
+            note.components(separatedBy: ": ").dropFirst().first?.components(separatedBy: ",").first
+                .flatMap(OneToManyForm.init(rawValue:))?.rawValue
+        }
+        .joined(separator: " + ") + (compiled.notes.contains { $0.hasPrefix("none(…) counted as") } ? " (difference)" : "")
     // One warm-up each (counts must agree), then rounds that rotate which side goes first, so
     // drift in the machine's load or page cache favours none of them.
     let (warmUp, n) = try heraldTime(c)

@@ -313,7 +313,8 @@ public enum TemporalText {
         return Array(s.utf8).withUnsafeBufferPointer { isDate(bytes: $0) }
     }
 
-    static func isDate(bytes u: UnsafeBufferPointer<UInt8>) -> Bool {
+    /// `isDate` on UTF-8 bytes.
+    public static func isDate(bytes u: UnsafeBufferPointer<UInt8>) -> Bool {
         guard u.count == 10, u[4] == 45, u[7] == 45 else { return false }
         func number(_ range: Range<Int>) -> Int? {
             var v = 0
@@ -330,8 +331,13 @@ public enum TemporalText {
     /// `YYYY-MM-DD[T ]HH:MM[:SS[.fff]][Z|±HH:MM]`.
     public static func isDateTime(_ s: String) -> Bool {
         guard s.utf8.count >= 16 else { return false }
-        let u = Array(s.utf8)
-        guard u.count >= 16, isDate(String(decoding: u[0..<10], as: UTF8.self)) else { return false }
+        if let answer = s.utf8.withContiguousStorageIfAvailable({ isDateTime(bytes: $0) }) { return answer }
+        return Array(s.utf8).withUnsafeBufferPointer { isDateTime(bytes: $0) }
+    }
+
+    /// `isDateTime` on UTF-8 bytes.
+    public static func isDateTime(bytes u: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard u.count >= 16, isDate(bytes: UnsafeBufferPointer(rebasing: u[0..<10])) else { return false }
         guard u[10] == 84 || u[10] == 32, u[13] == 58 else { return false }
         guard let h = digits(u[11..<13]), let mi = digits(u[14..<16]), h < 24, mi < 60 else { return false }
         var i = 16
@@ -453,7 +459,7 @@ public enum TemporalText {
         return civil - before
     }
 
-    static func digits(_ bytes: ArraySlice<UInt8>) -> Int? {
+    static func digits(_ bytes: some Collection<UInt8>) -> Int? {
         var v = 0
         for b in bytes {
             guard (48...57).contains(b) else { return nil }

@@ -227,12 +227,48 @@ public struct RuleCompiler: Sendable {
 
     /// `SELECT count(*) FROM <entity> … WHERE …` for the rows of `entity` matching `rule`: the
     /// same statement one would write by hand (links are N-1 or 1-1, so joins never duplicate rows).
+    ///
+    /// A rule whose top level says "and no related row" (`bookings.none(…)`, alone or as a
+    /// conjunct) is counted as a difference: the rows matching the rest, minus those that also
+    /// have a related row. Both counts are semi-joins SQLite drives from the related table's
+    /// index, where the anti-join would test every outer row; the result is the same because
+    /// compiled conditions are two-valued.
     public func count(entity: String, rule: Rule) throws -> CompiledSQL {
+        if let (rest, related) = Self.splitNoRelatedRow(rule) {
+            let all = try plainCount(entity: entity, rule: rest)
+            let with = try plainCount(entity: entity, rule: rest == .all ? related : .and([rest, related]))
+            return CompiledSQL(
+                sql: "SELECT (\(all.sql)) - (\(with.sql))", arguments: all.arguments + with.arguments,
+                notes: with.notes + ["none(…) counted as the rows matching the rest of the rule minus those with a related row"])
+        }
+        return try plainCount(entity: entity, rule: rule)
+    }
+
+    func plainCount(entity: String, rule: Rule) throws -> CompiledSQL {
         var keys = try selectKeys(entity: entity, rule: rule)
         let prefix = "SELECT t0.\(dialect.quote(try catalog.requireEntity(entity).primaryKey)) AS key FROM "
         precondition(keys.sql.hasPrefix(prefix), "selectKeys changed its projection")
         keys.sql = "SELECT count(*) FROM " + keys.sql.dropFirst(prefix.count)
         return keys
+    }
+
+    /// `rest and link.none(filter)` as (`rest`, `link.any(filter)`); nil when the rule's top
+    /// level has no such conjunct (`not link.any(…)` counts as one).
+    static func splitNoRelatedRow(_ rule: Rule) -> (rest: Rule, related: Rule)? {
+        func related(_ part: Rule) -> Rule? {
+            switch part {
+            case .exists(let link, let filter, negated: true): return .exists(link: link, filter, negated: false)
+            case .not(.exists(let link, let filter, negated: false)): return .exists(link: link, filter, negated: false)
+            default: return nil
+            }
+        }
+        if let r = related(rule) { return (.all, r) }
+        guard case .and(let parts) = rule, let i = parts.firstIndex(where: { related($0) != nil }), let r = related(parts[i]) else {
+            return nil
+        }
+        var rest = parts
+        rest.remove(at: i)
+        return (rest.isEmpty ? .all : rest.count == 1 ? rest[0] : .and(rest), r)
     }
 
     /// The value `now()` or `today()` shifted by an offset stands for, as stored text.
@@ -514,7 +550,12 @@ public struct RuleCompiler: Sendable {
             let column = "\(subquery.context.alias).\(dialect.quote(subquery.linkColumn))"
             if let filter { try subquery.context.share(filter) }
             let condition = try filter.map { try subquery.context.condition($0, depth: 1) }
-            var sql = "SELECT \(column) " + subquery.from
+            // Unfiltered keys read in order from an index on the link column come out distinct
+            // for almost nothing, and a smaller list is quicker to probe.
+            let distinct =
+                filter == nil && having == nil
+                && compiler.statistics.indexed.contains("\(subquery.context.base.name).\(subquery.linkColumn)")
+            var sql = "SELECT \(distinct ? "DISTINCT " : "")\(column) " + subquery.from
             for join in subquery.context.joins { sql += " " + join }
             // NULL link values would make NOT IN select nothing.
             sql += " WHERE \(column) IS NOT NULL"

@@ -1,5 +1,9 @@
 /// An RFC 4180 CSV reader over UTF-8 bytes: quoted fields, doubled quotes, CRLF or LF line
 /// ends, line breaks inside quotes. Reports the line each record starts on.
+///
+/// `nextFields(into:)` hands out where each field's bytes are, without making a string of any
+/// of them (an import binds most values straight from the mapped file); `next()` makes them
+/// strings.
 public struct CSVReader {
     let bytes: UnsafeBufferPointer<UInt8>
     public private(set) var position = 0
@@ -19,30 +23,37 @@ public struct CSVReader {
         public var message: String
     }
 
-    /// The next record with the line it starts on, or nil at the end of input.
-    /// A blank line comes back as one empty field.
-    ///
-    /// Fields are made straight from the input bytes; only a quoted field with doubled quotes
-    /// is copied to remove them.
-    public mutating func next() throws(SyntaxError) -> (line: Int, fields: [String])? {
+    /// Where one field's text is in the input: the bytes `start..<end`, already checked to be
+    /// UTF-8. A quoted field's range excludes its quotes; when it contains doubled quotes, its
+    /// text is the range with each `""` read as one `"`.
+    public struct Field: Sendable, Equatable {
+        public var start: Int
+        public var end: Int
+        public var hasDoubledQuotes: Bool
+
+        public var isEmpty: Bool { start == end }
+    }
+
+    /// The next record's fields into `fields` (emptied first, its storage reused), and the line
+    /// the record starts on; nil at the end of input. A blank line is one empty field.
+    public mutating func nextFields(into fields: inout [Field]) throws(SyntaxError) -> Int? {
+        fields.removeAll(keepingCapacity: true)
         guard position < bytes.count else { return nil }
         let startLine = line
-        var fields: [String] = []
-        fields.reserveCapacity(expectedFields)
         var column = 1
         while true {
             // One field, starting at `position`.
             if position < bytes.count && bytes[position] == UInt8(ascii: "\"") {
                 position += 1
                 let start = position
-                var escaped: [UInt8]?
+                var doubled = false
                 var closed = false
+                var high: UInt8 = 0
                 while position < bytes.count {
                     let c = bytes[position]
                     if c == UInt8(ascii: "\"") {
                         if position + 1 < bytes.count && bytes[position + 1] == UInt8(ascii: "\"") {
-                            if escaped == nil { escaped = Array(bytes[start..<position]) }
-                            escaped!.append(c)
+                            doubled = true
                             position += 2
                             continue
                         }
@@ -50,17 +61,13 @@ public struct CSVReader {
                         break
                     }
                     if c == 10 { line += 1 }
-                    escaped?.append(c)
+                    high |= c
                     position += 1
                 }
                 if !closed { throw SyntaxError(line: startLine, column: column, message: "a quoted field is never closed") }
-                let end = position
+                try check(start, position, ascii: high < 0x80, startLine, column)
+                fields.append(Field(start: start, end: position, hasDoubledQuotes: doubled))
                 position += 1  // the closing quote
-                if let escaped {
-                    fields.append(try Self.validated(escaped, startLine, column))
-                } else {
-                    fields.append(try text(start, end, startLine, column))
-                }
                 // After a closing quote: a separator, a line end or the end of input.
                 if position < bytes.count {
                     let b = bytes[position]
@@ -72,6 +79,7 @@ public struct CSVReader {
                 }
             } else {
                 let start = position
+                var high: UInt8 = 0
                 while position < bytes.count {
                     let b = bytes[position]
                     if b == UInt8(ascii: ",") || b == 10 || b == 13 { break }
@@ -79,48 +87,62 @@ public struct CSVReader {
                         throw SyntaxError(
                             line: line, column: column, message: "a quote inside an unquoted field; quote the field and double the quote")
                     }
+                    high |= b
                     position += 1
                 }
-                fields.append(try text(start, position, startLine, column))
+                try check(start, position, ascii: high < 0x80, startLine, column)
+                fields.append(Field(start: start, end: position, hasDoubledQuotes: false))
             }
-            guard position < bytes.count else { return (startLine, fields) }
+            guard position < bytes.count else { return startLine }
             let b = bytes[position]
             if b == UInt8(ascii: ",") {
                 position += 1
                 column += 1
                 if position >= bytes.count {
-                    fields.append("")
-                    return (startLine, fields)
+                    fields.append(Field(start: position, end: position, hasDoubledQuotes: false))
+                    return startLine
                 }
                 continue
             }
             // A line end: CRLF, LF or CR.
             position += (b == 13 && position + 1 < bytes.count && bytes[position + 1] == 10) ? 2 : 1
             line += 1
-            return (startLine, fields)
+            return startLine
         }
     }
 
-    /// The bytes `start..<end` as text, checked to be UTF-8 (ASCII, the common case, needs no check).
-    func text(_ start: Int, _ end: Int, _ line: Int, _ column: Int) throws(SyntaxError) -> String {
-        let slice = UnsafeBufferPointer(rebasing: bytes[start..<end])
-        var ascii = true
-        for b in slice where b >= 0x80 {
-            ascii = false
-            break
-        }
-        if ascii { return String(decoding: slice, as: UTF8.self) }
-        guard let s = String(validating: slice, as: UTF8.self) else {
-            throw SyntaxError(line: line, column: column, message: "the field is not valid UTF-8")
-        }
-        return s
+    /// The next record as strings, with the line it starts on, or nil at the end of input.
+    public mutating func next() throws(SyntaxError) -> (line: Int, fields: [String])? {
+        var ranges: [Field] = []
+        ranges.reserveCapacity(expectedFields)
+        guard let line = try nextFields(into: &ranges) else { return nil }
+        return (line, ranges.map(text))
     }
 
-    /// A copied field (its doubled quotes removed) as text, checked to be UTF-8.
-    static func validated(_ bytes: [UInt8], _ line: Int, _ column: Int) throws(SyntaxError) -> String {
-        guard let s = String(validating: bytes, as: UTF8.self) else {
+    /// A field's bytes in the input; for a field with doubled quotes, the raw bytes (quotes
+    /// still doubled): use `text(_:)` for those.
+    public func bytes(_ field: Field) -> UnsafeBufferPointer<UInt8> {
+        UnsafeBufferPointer(rebasing: bytes[field.start..<field.end])
+    }
+
+    /// A field's text.
+    public func text(_ field: Field) -> String {
+        guard field.hasDoubledQuotes else { return String(decoding: bytes(field), as: UTF8.self) }
+        var unescaped: [UInt8] = []
+        unescaped.reserveCapacity(field.end - field.start)
+        var i = field.start
+        while i < field.end {
+            unescaped.append(bytes[i])
+            i += bytes[i] == UInt8(ascii: "\"") ? 2 : 1
+        }
+        return String(decoding: unescaped, as: UTF8.self)
+    }
+
+    /// Refuses a field that is not UTF-8 (ASCII, the common case, needs no check).
+    func check(_ start: Int, _ end: Int, ascii: Bool, _ line: Int, _ column: Int) throws(SyntaxError) {
+        if ascii { return }
+        if String(validating: UnsafeBufferPointer(rebasing: bytes[start..<end]), as: UTF8.self) == nil {
             throw SyntaxError(line: line, column: column, message: "the field is not valid UTF-8")
         }
-        return s
     }
 }

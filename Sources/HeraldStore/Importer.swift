@@ -120,6 +120,19 @@ public enum Importer {
                 throw fail(fileName, error.line, error.column, nil, error.message)
             }
         }
+        // Records after the header: where each field is, its text made only when needed.
+        var fields: [CSVReader.Field] = []
+        func nextFields() throws -> Int? {
+            do {
+                while let line = try reader.nextFields(into: &fields) {
+                    if fields.count == 1 && fields[0].isEmpty { continue }  // blank line
+                    return line
+                }
+                return nil
+            } catch {
+                throw fail(fileName, error.line, error.column, nil, error.message)
+            }
+        }
         guard let header = try nextRecord() else {
             throw HeraldError(.invalidInput, "\(fileName): the file is empty; expected a header row")
         }
@@ -202,9 +215,10 @@ public enum Importer {
             }
             // First pass: infer each column's type from every non-empty value.
             var inferred = [TypeGuess](repeating: TypeGuess(), count: header.fields.count)
-            while let record = try nextRecord() {
-                for (i, value) in record.fields.enumerated() where i < inferred.count && !value.isEmpty {
-                    inferred[i].observe(value)
+            while try nextFields() != nil {
+                for (i, field) in fields.enumerated() where i < inferred.count && !field.isEmpty {
+                    // A doubled quote is in no number or date.
+                    if field.hasDoubledQuotes { inferred[i].observeText() } else { inferred[i].observe(reader.bytes(field)) }
                 }
             }
             columns = dataColumns.map { index, name in
@@ -274,7 +288,7 @@ public enum Importer {
         /// Binds one record's values to `statement` and runs it; `duplicate` builds the error for a
         /// key that is already in the table.
         func bindAndStep(
-            _ statement: Statement, record: (line: Int, fields: [String]), converter: inout ValueConverter, db: Database,
+            _ statement: Statement, line: Int, converter: inout ValueConverter, db: Database,
             duplicate: (ValueConverter) throws -> HeraldError?
         ) throws {
             let handle = statement.sqliteStatement
@@ -287,26 +301,47 @@ public enum Importer {
                     )
                 }
             }
+            /// Bytes of the mapped file, which outlives the statement: SQLite need not copy them.
+            func bindInPlace(_ raw: UnsafeBufferPointer<UInt8>, _ index: Int32) -> Int32 {
+                sqlite3_bind_text(
+                    handle, index, UnsafeRawPointer(raw.baseAddress!).assumingMemoryBound(to: CChar.self), Int32(raw.count), nil)
+            }
+            func bindConverted(_ field: CSVReader.Field, _ c: Column, _ index: Int32) throws -> Int32 {
+                switch try converter.convert(reader.text(field), c, line)?.databaseValue.storage {
+                case .int64(let v): sqlite3_bind_int64(handle, index, v)
+                case .double(let v): sqlite3_bind_double(handle, index, v)
+                case .string(let v): bindText(v, index)
+                default: sqlite3_bind_null(handle, index)
+                }
+            }
             for (i, c) in columns.enumerated() {
                 let index = Int32(i + 1)
-                let text = record.fields[c.index]
+                let field = fields[c.index]
                 let code: Int32
-                if text.isEmpty {
+                if field.isEmpty {
                     code = sqlite3_bind_null(handle, index)
+                } else if field.hasDoubledQuotes {
+                    code = try bindConverted(field, c, index)
                 } else {
+                    // Text, dates and integers are bound from the file's bytes; the converter
+                    // handles the rest, and says why a value does not fit.
+                    let raw = reader.bytes(field)
                     switch c.type {
-                    case .text, .date:
-                        if c.type == .date && !TemporalText.isDate(text) {
-                            _ = try converter.convert(text, c, record.line)  // throws the reason
+                    case .text: code = bindInPlace(raw, index)
+                    case .date where TemporalText.isDate(bytes: raw): code = bindInPlace(raw, index)
+                    case .integer:
+                        if let v = Importer.canonicalInteger(bytes: raw) {
+                            code = sqlite3_bind_int64(handle, index, v)
+                        } else {
+                            code = try bindConverted(field, c, index)
                         }
-                        code = bindText(text, index)
-                    default:
-                        switch try converter.convert(text, c, record.line)?.databaseValue.storage {
-                        case .int64(let v): code = sqlite3_bind_int64(handle, index, v)
-                        case .double(let v): code = sqlite3_bind_double(handle, index, v)
-                        case .string(let v): code = bindText(v, index)
-                        default: code = sqlite3_bind_null(handle, index)
+                    case .real:
+                        if let v = Importer.plainDecimal(bytes: raw) {
+                            code = sqlite3_bind_double(handle, index, v)
+                        } else {
+                            code = try bindConverted(field, c, index)
                         }
+                    default: code = try bindConverted(field, c, index)
                     }
                 }
                 guard code == SQLITE_OK else {
@@ -323,37 +358,37 @@ public enum Importer {
             }
             throw DatabaseError(resultCode: extended, message: String(cString: sqlite3_errmsg(db.sqliteConnection)))
         }
-        while let record = try nextRecord() {
-            if record.fields.count != header.fields.count {
+        while let line = try nextFields() {
+            if fields.count != header.fields.count {
                 throw fail(
-                    fileName, record.line, nil, nil,
-                    "expected \(Names.counted(header.fields.count, "field")) as in the header, found \(record.fields.count)")
+                    fileName, line, nil, nil,
+                    "expected \(Names.counted(header.fields.count, "field")) as in the header, found \(fields.count)")
             }
             var change = "u"
             if let changeIndex {
-                change = record.fields[changeIndex].lowercased()
+                change = reader.text(fields[changeIndex]).lowercased()
                 if change.isEmpty { change = "u" }
                 guard change == "u" || change == "d" else {
                     throw fail(
-                        fileName, record.line, changeIndex + 1, changeColumn,
-                        "expected 'u' (upsert) or 'd' (delete), found '\(record.fields[changeIndex])'")
+                        fileName, line, changeIndex + 1, changeColumn,
+                        "expected 'u' (upsert) or 'd' (delete), found '\(reader.text(fields[changeIndex]))'")
                 }
             }
             /// A key seen on an earlier line, without change types: the import stops.
             func repeated(_ keyColumn: Column, earlier: Int) -> HeraldError {
                 fail(
-                    fileName, record.line, keyColumn.index + 1, keyColumn.name,
-                    "the key '\(record.fields[keyColumn.index].prefix(40))' already appears on line \(earlier); a key may appear once (add a \(changeColumn) column to apply several changes to one key in file order)"
+                    fileName, line, keyColumn.index + 1, keyColumn.name,
+                    "the key '\(reader.text(fields[keyColumn.index]).prefix(40))' already appears on line \(earlier); a key may appear once (add a \(changeColumn) column to apply several changes to one key in file order)"
                 )
             }
             var keyValue: (any DatabaseValueConvertible)?
             if let keyColumn {
-                let keyText = record.fields[keyColumn.index]
-                if keyText.isEmpty { throw fail(fileName, record.line, keyColumn.index + 1, keyColumn.name, "the key is empty") }
+                let keyField = fields[keyColumn.index]
+                if keyField.isEmpty { throw fail(fileName, line, keyColumn.index + 1, keyColumn.name, "the key is empty") }
                 // On the plain-insert path the key is bound with the other values.
-                if !plainInserts { keyValue = try converter.convert(keyText, keyColumn, record.line) }
+                if !plainInserts { keyValue = try converter.convert(reader.text(keyField), keyColumn, line) }
                 if let rememberKey, let firstLine {
-                    try rememberKey.execute(arguments: [keyValue, record.line])
+                    try rememberKey.execute(arguments: [keyValue, line])
                     if db.changesCount == 0 { throw repeated(keyColumn, earlier: try Int.fetchOne(firstLine, arguments: [keyValue]) ?? 0) }
                 }
             }
@@ -363,9 +398,9 @@ public enum Importer {
             } else if plainInserts {
                 // The hot path of a load into a new table: each value bound with SQLite's C API,
                 // with no argument array per row.
-                try bindAndStep(upsert, record: record, converter: &converter, db: db) { lookup in
+                try bindAndStep(upsert, line: line, converter: &converter, db: db) { lookup in
                     var converter = lookup
-                    guard let keyColumn, let key = try converter.convert(record.fields[keyColumn.index], keyColumn, record.line) else {
+                    guard let keyColumn, let key = try converter.convert(reader.text(fields[keyColumn.index]), keyColumn, line) else {
                         return nil
                     }
                     return repeated(
@@ -378,7 +413,7 @@ public enum Importer {
                 values.reserveCapacity(columns.count)
                 for c in columns {
                     // The key was converted above (converting again would count its offset twice).
-                    values.append(c.index == keyColumn?.index ? keyValue : try converter.convert(record.fields[c.index], c, record.line))
+                    values.append(c.index == keyColumn?.index ? keyValue : try converter.convert(reader.text(fields[c.index]), c, line))
                 }
                 upsert.setUncheckedArguments(StatementArguments(values))
                 try upsert.execute()
@@ -486,22 +521,65 @@ public enum Importer {
     /// The integer `text` spells in its one canonical form (`-12`, `0`; not `012`, `+12`, `-0`,
     /// `1_000`), or nil.
     static func canonicalInteger(_ text: String) -> Int64? {
-        // Checked on the bytes, without printing the number back: a sign other than a lone
-        // leading '-', a leading zero, or "-0" is not the canonical form.
-        let u = text.utf8
+        var text = text
+        return text.withUTF8 { canonicalInteger(bytes: $0) }
+    }
+
+    /// `canonicalInteger` on UTF-8 bytes: a sign other than a lone leading '-', a leading zero,
+    /// "-0", or a value past 64 bits is not the canonical form.
+    static func canonicalInteger(bytes u: UnsafeBufferPointer<UInt8>) -> Int64? {
         guard let first = u.first else { return nil }
-        var digits = u[...]
-        if first == UInt8(ascii: "-") { digits = digits.dropFirst() }
-        guard let lead = digits.first, (48...57).contains(lead) else { return nil }
-        if lead == 48 && (digits.count > 1 || first == UInt8(ascii: "-")) { return nil }
-        return Int64(text)
+        let negative = first == UInt8(ascii: "-")
+        let start = negative ? 1 : 0
+        guard start < u.count else { return nil }
+        let lead = u[start]
+        if lead == 48 && (u.count > start + 1 || negative) { return nil }
+        var magnitude: UInt64 = 0
+        for i in start..<u.count {
+            let d = u[i] &- 48
+            guard d < 10 else { return nil }
+            let (times10, o1) = magnitude.multipliedReportingOverflow(by: 10)
+            let (sum, o2) = times10.addingReportingOverflow(UInt64(d))
+            if o1 || o2 { return nil }
+            magnitude = sum
+        }
+        if negative { return magnitude <= UInt64(Int64.max) + 1 ? Int64(bitPattern: 0 &- magnitude) : nil }
+        return magnitude <= UInt64(Int64.max) ? Int64(magnitude) : nil
     }
 
     /// A decimal such as `-12.50` or `0.125`: digits on both sides of the point, no sign but a
     /// minus, no leading zeros, no exponent, and at most 15 significant digits so that the
     /// stored number is the written one (`10.50` reads back as the number 10.5).
     static func isPlainDecimal(_ text: String) -> Bool {
-        var bytes = Substring(text).utf8[...]
+        var text = text
+        return text.withUTF8 { isPlainDecimal(bytes: $0) }
+    }
+
+    /// The number a plain decimal or canonical integer spells (`-12.50`, `7`), or nil for any
+    /// other text. Exact: its digits (at most 15 significant) and the power of ten dividing them
+    /// are both exact doubles, and one division rounds correctly, as reading the text would.
+    static func plainDecimal(bytes u: UnsafeBufferPointer<UInt8>) -> Double? {
+        if let v = canonicalInteger(bytes: u) { return Double(v) }
+        guard isPlainDecimal(bytes: u) else { return nil }
+        var mantissa: Int64 = 0
+        var scale = 0
+        var afterPoint = false
+        for b in u {
+            if b == UInt8(ascii: ".") {
+                afterPoint = true
+            } else if b != UInt8(ascii: "-") {
+                mantissa = mantissa * 10 + Int64(b - 48)
+                if afterPoint { scale += 1 }
+            }
+        }
+        let powers: [Double] = [1, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10, 1e11, 1e12, 1e13, 1e14, 1e15]
+        guard scale < powers.count else { return nil }
+        let value = Double(mantissa) / powers[scale]
+        return u.first == UInt8(ascii: "-") ? -value : value
+    }
+
+    static func isPlainDecimal(bytes all: UnsafeBufferPointer<UInt8>) -> Bool {
+        var bytes = all[...]
         if bytes.first == UInt8(ascii: "-") { bytes = bytes.dropFirst() }
         guard let point = bytes.firstIndex(of: UInt8(ascii: ".")) else { return false }
         let whole = bytes[..<point]
@@ -522,16 +600,34 @@ public enum Importer {
         var datetime = true
         var seen = false
 
-        mutating func observe(_ v: String) {
+        mutating func observe(_ v: UnsafeBufferPointer<UInt8>) {
             seen = true
             // Only values that read back exactly as written are numbers: `08123` (a postal code),
             // `+33612…` (a phone number), integers past 64 bits and `1e5` stay text.
-            let isInteger = canonicalInteger(v) != nil
-            if integer && !isInteger { integer = false }
-            if real && !isInteger && !Importer.isPlainDecimal(v) { real = false }
-            if boolean && !["true", "false"].contains(v.lowercased()) { boolean = false }
-            if date && !TemporalText.isDate(v) { date = false }
-            if datetime && !(TemporalText.isDateTime(v) || TemporalText.isDate(v)) { datetime = false }
+            if integer || real {
+                let isInteger = canonicalInteger(bytes: v) != nil
+                if integer && !isInteger { integer = false }
+                if real && !isInteger && !Importer.isPlainDecimal(bytes: v) { real = false }
+            }
+            if boolean && !Self.isTrueOrFalse(v) { boolean = false }
+            if date && !TemporalText.isDate(bytes: v) { date = false }
+            if datetime && !(TemporalText.isDateTime(bytes: v) || TemporalText.isDate(bytes: v)) { datetime = false }
+        }
+
+        /// A value that can only be text.
+        mutating func observeText() {
+            seen = true
+            (integer, real, boolean, date, datetime) = (false, false, false, false, false)
+        }
+
+        /// `true` or `false` in any case.
+        static func isTrueOrFalse(_ v: UnsafeBufferPointer<UInt8>) -> Bool {
+            func matches(_ word: StaticString) -> Bool {
+                guard v.count == word.utf8CodeUnitCount else { return false }
+                for i in 0..<v.count where v[i] | 0x20 != word.utf8Start[i] { return false }
+                return true
+            }
+            return matches("true") || matches("false")
         }
 
         var type: AttributeType {

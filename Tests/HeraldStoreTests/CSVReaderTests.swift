@@ -58,6 +58,26 @@ import Testing
         #expect(error.message.contains(message))
     }
 
+    /// The field ranges an import binds from are the same fields, with the same text.
+    @Test func fieldRangesGiveTheSameText() throws {
+        let text = "id,name,note\r\n1,\"Doe, Jane\",\"a \"\"b\"\"\"\n2,Ünal,\n\n\"\",x,\"two\nlines\""
+        let bytes = Array(text.utf8)
+        let expected = try records(text).get()
+        bytes.withUnsafeBufferPointer { buffer in
+            var reader = CSVReader(bytes: buffer)
+            var fields: [CSVReader.Field] = []
+            var got: [(line: Int, fields: [String])] = []
+            do throws(CSVReader.SyntaxError) {
+                while let line = try reader.nextFields(into: &fields) { got.append((line, fields.map(reader.text))) }
+            } catch {
+                Issue.record("\(error.message)")
+            }
+            #expect(got.map(\.line) == expected.map(\.line))
+            #expect(got.map(\.fields) == expected.map(\.fields))
+            #expect(got[1].fields == ["1", "Doe, Jane", "a \"b\""])
+        }
+    }
+
     @Test func invalidUTF8IsAnError() {
         guard case .failure(let error) = records([0x61, 0x2C, 0xC3, 0x28, 0x0A]) else {
             Issue.record("invalid UTF-8 was accepted")

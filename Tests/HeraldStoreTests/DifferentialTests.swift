@@ -327,6 +327,21 @@ import Testing
                     "\(compiler.oneToManyForm?.rawValue ?? "chosen") form, rule: \(rule.text)\nonly SQL: \(fromSQL.subtracting(fromSwift).sorted())\nonly Swift: \(fromSwift.subtracting(fromSQL).sorted())\n\(compiled.sql)"
                 )
                 if fromSQL != fromSwift { return }
+                // Counts agree too, including the difference a top-level `none` is counted as.
+                let withoutOrders = Rule.and([rule, .exists(link: ["orders"], .all, negated: true)])
+                let expectedWithout = people.filter {
+                    evaluator.evaluate(withoutOrders, row: $0.values, city: $0.cityID, personID: $0.id)
+                }.count
+                for (counted, expected) in [(rule, fromSwift.count), (withoutOrders, expectedWithout)] {
+                    let compiled = try compiler.count(entity: "people", rule: counted)
+                    let n = try store.read { db in
+                        try Int.fetchOne(db, sql: compiled.sql, arguments: StatementArguments(compiled.arguments.map(Self.databaseValue)))
+                    }
+                    #expect(
+                        n == expected, "count, \(compiler.oneToManyForm?.rawValue ?? "chosen") form, rule: \(counted.text)\n\(compiled.sql)"
+                    )
+                    if n != expected { return }
+                }
             }
             if !fromSQL.isEmpty && fromSQL.count < people.count { nonTrivial += 1 }
         }

@@ -1,8 +1,9 @@
 import Foundation
 import GRDB
 import HeraldCore
-import HeraldStore
 import Testing
+
+@testable import HeraldStore
 
 @Suite struct ImportTests {
     func rows(_ store: Store, _ sql: String) throws -> [[String]] {
@@ -151,6 +152,38 @@ import Testing
             Issue.record("007 was accepted as an integer")
         } catch {
             #expect("\(error)".contains("u.csv:2:2 (column 'count'): expected an integer without a '+' sign or leading zeros"), "\(error)")
+        }
+    }
+
+    /// Integers and decimals are read from the file's bytes without making text of them; they
+    /// must be exactly what reading the text would give. An integer is canonical when printing
+    /// it back gives the same text; a decimal is the number `Double` reads, to the last bit.
+    @Test func numbersReadFromBytesAreTheNumbersTheTextSpells() {
+        var random = SplitMix64(seed: 1_000_003)
+        let alphabet = Array("0123456789-.+e")
+        var samples = [
+            "0", "-0", "00", "7", "-12", "012", "+12", "9223372036854775807", "-9223372036854775808", "9223372036854775808",
+            "-9223372036854775809", "18446744073709551616", "10.50", "0.125", "-0.5", "0.000000000000001", "999999999999999.9",
+            "123456789012345.6", "1.", ".5", "-", "1e5", "4.35", "0.1", "2.675", "-0.0",
+        ]
+        for _ in 0..<20_000 {
+            let length = 1 + Int(random.next(below: 20))
+            samples.append(String((0..<length).map { _ in alphabet[Int(random.next(below: UInt64(alphabet.count)))] }))
+            // Mostly digits with one point: the shapes that pass.
+            let digits = (0..<(1 + Int(random.next(below: 17)))).map { _ in alphabet[Int(random.next(below: 10))] }
+            let point = Int(random.next(below: UInt64(digits.count + 1)))
+            samples.append((random.next(below: 2) == 0 ? "-" : "") + String(digits[..<point]) + "." + String(digits[point...]))
+        }
+        for text in samples {
+            var copy = text
+            copy.withUTF8 { bytes in
+                let integer = Importer.canonicalInteger(bytes: bytes)
+                let expected = Int64(text).flatMap { String($0) == text ? $0 : nil }
+                #expect(integer == expected, "integer '\(text)'")
+                let decimal = Importer.plainDecimal(bytes: bytes)
+                let expectedDecimal = expected != nil || Importer.isPlainDecimal(text) ? Double(text) : nil
+                #expect(decimal?.bitPattern == expectedDecimal?.bitPattern, "decimal '\(text)': \(String(describing: decimal))")
+            }
         }
     }
 
