@@ -10,6 +10,11 @@ public enum CivilDate {
         return days(year: parts[0], month: parts[1], day: parts[2])
     }
 
+    /// The day number of a real calendar date written `YYYY-MM-DD` (`2027-02-30` is not), or nil.
+    public static func validDays(from text: String) -> Int? {
+        TemporalText.isDate(text) ? days(from: text) : nil
+    }
+
     public static func days(year: Int, month: Int, day: Int) -> Int {
         let y = month <= 2 ? year - 1 : year
         let era = (y >= 0 ? y : y - 399) / 400

@@ -4,8 +4,8 @@ import GRDB
 enum Migrations {
     /// Migrations whose absence does not change what a read sees, so a store without them can
     /// be read as it is (a read never migrates). v2 only widened a CHECK constraint.
-    /// v3 added a column that reads check for before using.
-    static let readCompatible: Set<String> = ["v2: stopped nodes", "v3: archived campaigns"]
+    /// v3 added a column and v4 a table that reads check for before using.
+    static let readCompatible: Set<String> = ["v2: stopped nodes", "v3: archived campaigns", "v4: schedules"]
 
     /// Herald's tables as `CREATE TEMP` statements, in creation order: lets a read-only
     /// connection treat a plain SQLite file as an empty store without writing to it.
@@ -197,6 +197,20 @@ enum Migrations {
         // An archived campaign is kept with its versions and runs but left out of lists and runs.
         migrator.registerMigration("v3: archived campaigns") { db in
             try db.execute(sql: "ALTER TABLE herald_campaigns ADD COLUMN archived_at TEXT")
+        }
+        // One schedule per campaign, in its canonical text; instants are canonical UTC text.
+        migrator.registerMigration("v4: schedules") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE herald_schedules (
+                        campaign_id INTEGER PRIMARY KEY REFERENCES herald_campaigns(id) ON DELETE CASCADE,
+                        expression TEXT NOT NULL,
+                        time_zone TEXT NOT NULL,
+                        valid_from TEXT,
+                        valid_until TEXT,
+                        updated_at TEXT NOT NULL
+                    )
+                    """)
         }
         return migrator
     }

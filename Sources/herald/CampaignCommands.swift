@@ -6,10 +6,10 @@ import HeraldStore
 
 struct CampaignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "campaign", abstract: "List, show, export, import, validate, copy, rename, archive and delete campaigns.",
+        commandName: "campaign", abstract: "List, show, export, import, validate, copy, rename, schedule, archive and delete campaigns.",
         subcommands: [
-            List.self, Show.self, Export.self, Import.self, Validate.self, Duplicate.self, Rename.self, Archive.self, Unarchive.self,
-            Delete.self,
+            List.self, Show.self, Export.self, Import.self, Validate.self, Duplicate.self, Rename.self, ScheduleSet.self, Archive.self,
+            Unarchive.self, Delete.self,
         ])
 
     struct List: ParsableCommand {
@@ -76,6 +76,8 @@ struct CampaignCommand: ParsableCommand {
                 say("  \(e.from) [\(from?.portLabel(e.port) ?? e.port)] → \(e.to)")
             }
             let problems = CampaignValidator(checker: try db.audienceChecker()).validate(c)
+            say("")
+            try showSchedule(try db.schedule(campaignID: stored.id), name: c.name, json: false)
             say("")
             say(problems.isEmpty ? "valid" : "\(problems.count) problem(s):\n" + problems.map { "  - \($0)" }.joined(separator: "\n"))
         }

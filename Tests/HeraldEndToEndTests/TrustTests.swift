@@ -7,6 +7,7 @@ import Testing
 
     static let readCommands: [[String]] = [
         ["campaign", "list"], ["campaign", "list", "--archived", "--json"], ["campaign", "show", "Win-back"],
+        ["campaign", "schedule", "Win-back"], ["campaign", "schedule", "Win-back", "--json"],
         ["campaign", "export", "Welcome series"], ["campaign", "validate", "Win-back"], ["catalog"], ["catalog", "--json"],
         ["catalog", "check"], ["catalog", "time-zone"], ["audience", "count", "--entity", "profiles", "--rule", "country = \"FR\""],
         ["audience", "count", "VIP travellers"], ["audience", "show", "French speakers"],
