@@ -95,9 +95,10 @@ public struct AudienceService: Sendable {
     /// the schema, the catalog, saved audiences, settings, any committed data, the time zone,
     /// the variables and the forced form.
     func keyedCompiler(variables: [String: Literal] = [:], timeZone: TimeZone? = nil) throws -> (compiler: RuleCompiler, key: String) {
-        let timeZone = try timeZone ?? store.defaultTimeZone()
+        let (storeZone, signature) = try store.timeZoneAndSignature()
+        let timeZone = try timeZone ?? storeZone ?? store.defaultTimeZone()
         let key =
-            try store.definitionsSignature() + "\u{1d}" + timeZone.identifier + "\u{1d}"
+            signature + "\u{1d}" + timeZone.identifier + "\u{1d}"
             + variables.keys.sorted().map { "\($0)=\(String(reflecting: variables[$0]!))" }.joined(separator: "\u{1f}")
         if var cached = compilers.get(key) {
             cached.now = Date()
@@ -116,9 +117,9 @@ public struct AudienceService: Sendable {
     /// The cache key of one result: what was asked, over which rule, under which definitions.
     /// Rules that use `now()` or `today()` are kept for `ResultCache.volatileLifetime` only.
     func resultKey(_ kind: String, _ source: AudienceSource, _ extra: String, definitions: String) -> (key: String, volatile: Bool) {
-        let rule = source.rule.text
         // An empty key is never stored: with caching off every request runs.
         guard cachesResults else { return ("", true) }
+        let rule = source.rule.text
         return (
             [kind, source.entity, rule, extra, definitions].joined(separator: "\u{1e}"), rule.contains("now()") || rule.contains("today()")
         )

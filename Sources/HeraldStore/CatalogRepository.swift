@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import GRDB
 public import HeraldCore
 
@@ -32,18 +32,26 @@ extension Store {
     /// overrides, a saved audience's definition (not its members), the store's settings, or
     /// data committed by this or another connection (which may put a date-time column out of form).
     public func definitionsSignature() throws -> String {
-        try read { db in
-            // Cached: preparing this statement costs more than running it.
-            try String.fetchOne(
-                db.cachedStatement(
-                    sql: """
-                        SELECT \(Self.catalogKey) || char(29) ||
-                          coalesce((SELECT group_concat(id || char(31) || name || char(31) || entity || char(31) || kind || char(31) || rule, char(30))
-                                    FROM (SELECT * FROM herald_audiences ORDER BY id)), '') || char(29) ||
-                          coalesce((SELECT group_concat(key || char(31) || value, char(30)) FROM herald_meta), '') || char(29) ||
-                          (SELECT data_version FROM pragma_data_version) || '.' || total_changes()
-                        """)) ?? ""
-        }
+        try read { db in try Self.definitionsSignature(db) }
+    }
+
+    /// The store's default time zone (nil when its name is not a zone: `defaultTimeZone()`
+    /// says why) and `definitionsSignature()`, read in one transaction (a count asks for both).
+    public func timeZoneAndSignature() throws -> (timeZone: TimeZone?, signature: String) {
+        try read { db in (try? Self.defaultTimeZone(db), try Self.definitionsSignature(db)) }
+    }
+
+    static func definitionsSignature(_ db: Database) throws -> String {
+        // Cached: preparing this statement costs more than running it.
+        try String.fetchOne(
+            db.cachedStatement(
+                sql: """
+                    SELECT \(Self.catalogKey) || char(29) ||
+                      coalesce((SELECT group_concat(id || char(31) || name || char(31) || entity || char(31) || kind || char(31) || rule, char(30))
+                                FROM (SELECT * FROM herald_audiences ORDER BY id)), '') || char(29) ||
+                      coalesce((SELECT group_concat(key || char(31) || value, char(30)) FROM herald_meta), '') || char(29) ||
+                      (SELECT data_version FROM pragma_data_version) || '.' || total_changes()
+                    """)) ?? ""
     }
 
     /// Sets (or, with nil, clears) the display label of an entity or one of its attributes.

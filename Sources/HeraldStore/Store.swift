@@ -243,7 +243,23 @@ public struct Store: Sendable {
 
     /// Runs `body` in a read transaction, mapping file-level SQLite errors to user messages.
     public func read<T>(_ body: (Database) throws -> T) throws -> T {
-        do { return try writer.read(body) } catch { throw Store.storeError(error, path: path) }
+        do {
+            // A read-only connection cannot write: GRDB's read, which also switches `query_only`
+            // on and off around the body (two statements), is needed only on a writable one.
+            if isReadOnly, let queue = writer as? DatabaseQueue {
+                var result: T?
+                try queue.inDatabase { db in
+                    try db.inTransaction(.deferred) {
+                        result = try body(db)
+                        return .commit
+                    }
+                }
+                return result!
+            }
+            return try writer.read(body)
+        } catch {
+            throw Store.storeError(error, path: path)
+        }
     }
 
     /// The current UTC time as ISO-8601 text, as Herald stores timestamps.

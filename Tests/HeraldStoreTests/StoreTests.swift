@@ -106,7 +106,9 @@ import Testing
         try reader.close()
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
         let writer = try Store.open(path: path)
-        #expect(try writer.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") } == Migrations.migrator.migrations)
+        #expect(
+            try writer.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
+                == Migrations.migrator.migrations)
         _ = try writer.setArchived("Old one", archived: true)
         #expect(try writer.listCampaigns().isEmpty)
         #expect(try writer.listCampaigns(includeArchived: true).first?.archivedAt != nil)
