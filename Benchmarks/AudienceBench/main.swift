@@ -26,7 +26,6 @@ struct Case {
 }
 
 let cases: [Case] = [
-    Case(name: "trivial", entity: "profiles", rule: "id = 1", sql: "SELECT count(*) FROM profiles WHERE id = 1;"),
     Case(
         name: "selective, indexed", entity: "profiles", rule: #"country = "NL""#, sql: "SELECT count(*) FROM profiles WHERE country = 'NL';"
     ),
@@ -297,7 +296,7 @@ for c in cases where only.map({ c.name.contains($0) }) ?? true {
     ownRatios.append(ownRatio)
     print(
         String(
-            format: "| %@ `%@` | %@ | %d | %d | %.6f | %.6f | **%.2f** | %.6f | **%.2f** |", c.name,
+            format: "| %@ `%@` | %@ | %d | %d | %.4f | %.4f | **%.2f** | %.4f | **%.2f** |", c.name,
             c.rule.replacingOccurrences(of: "|", with: "\\|"), form.isEmpty ? "-" : form, n, caseRounds, herald.map(\.cpu).min()!,
             baseline.map(\.cpu).min()!, naiveRatio, own.map(\.cpu).min()!, ownRatio))
 }
