@@ -7,7 +7,7 @@ public struct HeraldError: Error, CustomStringConvertible, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Kind: String, Sendable {
             case invalidInput, notFound, validation, storeUnreadable, storeTooNew, storeTooOld, conflict
-            case notImplemented, cancelled, io, internalFailure
+            case notImplemented, cancelled, io, internalFailure, runFailed
         }
         let kind: Kind
 
@@ -33,6 +33,8 @@ public struct HeraldError: Error, CustomStringConvertible, Sendable {
         public static let io = Code(kind: .io)
         /// A bug in Herald.
         public static let internalFailure = Code(kind: .internalFailure)
+        /// A run failed while working (a node's statement failed); what it did is kept.
+        public static let runFailed = Code(kind: .runFailed)
 
         public var description: String { kind.rawValue }
     }
@@ -50,8 +52,8 @@ public struct HeraldError: Error, CustomStringConvertible, Sendable {
     public var description: String { message }
 
     /// Exit status for the CLI: 2 for bad input or a refused operation (nothing was written),
-    /// 1 for a failure while working (a file that could not be written, a bug).
+    /// 1 for a failure while working (a file that could not be written, a failed run, a bug).
     public var exitStatus: Int32 {
-        code == .internalFailure || code == .io ? 1 : 2
+        code == .internalFailure || code == .io || code == .runFailed ? 1 : 2
     }
 }

@@ -20,6 +20,20 @@ public struct Executor: Sendable {
     public let dialect: any SQLDialect
     /// Forces the form of one-to-many predicates (see ``AudienceService/oneToManyForm``).
     public var oneToManyForm: OneToManyForm?
+    /// For tests of recovery: after this many nodes have committed, the executor stops as a
+    /// killed process would, leaving the run as it is (running, leased, with its tables).
+    var simulatedCrashAfterNodes: Int?
+
+    struct SimulatedCrash: Error {}
+
+    /// Polled like a cancellation; when it says so, the executor stops without finishing the
+    /// run: the node in progress is rolled back, the lease is released, and the run stays
+    /// unfinished for another executor to resume (a scheduler asked to terminate does this).
+    public var halt: (@Sendable () -> Bool)?
+
+    struct Halted: Error {
+        var runID: Int64
+    }
 
     public init(store: Store, dialect: any SQLDialect = SQLiteDialect(), oneToManyForm: OneToManyForm? = .fromEnvironment) {
         self.store = store
@@ -46,65 +60,171 @@ public struct Executor: Sendable {
         _ stored: StoredCampaign, events: @Sendable (RunEvent) -> Void = { _ in },
         isCancelled: @escaping @Sendable () -> Bool = { false }
     ) throws -> RunDetail {
-        let catalog = try store.catalog()
+        try requireRunnable(stored)
+        let owner = RunLease.newOwner()
+        let runID = try store.write { db in try RunRepository.createRun(db, campaign: stored, dryRun: true, leaseOwner: owner) }
+        store.logger.info(
+            "dry run started", metadata: ["run": "\(runID)", "campaign": "\(stored.id)", "version": "\(stored.version)"])
+        return try execute(runID: runID, stored, owner: owner, events: events, isCancelled: isCancelled, halt: halt)
+    }
+
+    /// Starts a dry run of the campaign version a scheduler claimed an occurrence for, in the
+    /// same transaction as the claim (`claim` returns false when another scheduler has it).
+    func dryRun(
+        _ stored: StoredCampaign, claiming claim: (Database, Int64) throws -> Bool,
+        events: @Sendable (RunEvent) -> Void = { _ in }, isCancelled: @escaping @Sendable () -> Bool = { false }
+    ) throws -> RunDetail? {
+        try requireRunnable(stored)
+        let owner = RunLease.newOwner()
+        let runID: Int64
+        do {
+            runID = try store.write { db -> Int64 in
+                let id = try RunRepository.createRun(db, campaign: stored, dryRun: true, leaseOwner: owner)
+                // Another scheduler launched this occurrence: nothing of this one is kept.
+                guard try claim(db, id) else { throw ClaimLost() }
+                return id
+            }
+        } catch let error as HeraldError where error.cause is ClaimLost {
+            return nil  // the store wraps what a transaction's body throws
+        }
+        return try execute(runID: runID, stored, owner: owner, events: events, isCancelled: isCancelled, halt: halt)
+    }
+
+    struct ClaimLost: Error {}
+
+    /// Continues an unfinished run (its executor was killed, or the machine stopped) with the
+    /// campaign version it started with: nodes whose result was recorded are not recomputed,
+    /// a node that was in progress is redone from its inputs. Refused while another live
+    /// executor holds the run's lease.
+    public func resume(
+        runID: Int64, events: @Sendable (RunEvent) -> Void = { _ in }, isCancelled: @escaping @Sendable () -> Bool = { false }
+    ) throws -> RunDetail {
+        let summary = try store.runDetail(runID).summary
+        guard summary.state == .running else {
+            throw HeraldError(
+                .conflict,
+                "run #\(runID) is \(summary.state.rawValue); only an unfinished run can be resumed (start a new one with 'herald run')")
+        }
+        let stored = try store.loadCampaign(id: summary.campaignID, version: summary.version)
+        try requireRunnable(stored)
+        store.logger.info("run resumed", metadata: ["run": "\(runID)", "campaign": "\(stored.id)", "version": "\(stored.version)"])
+        return try execute(runID: runID, stored, owner: RunLease.newOwner(), events: events, isCancelled: isCancelled, halt: halt)
+    }
+
+    /// Fails closed on what must not run: an archived campaign, an invalid definition, a cycle.
+    func requireRunnable(_ stored: StoredCampaign) throws {
         if try store.isArchived(campaignID: stored.id) {
             throw HeraldError(
                 .conflict, "campaign '\(stored.campaign.name)' is archived; restore it with 'herald campaign unarchive' to run it")
         }
         try CampaignValidator(checker: try store.audienceChecker()).requireValid(stored.campaign)
-        let campaign = stored.campaign
-        guard let order = campaign.topologicalOrder() else {
-            throw HeraldError(.validation, "campaign '\(campaign.name)' has a cycle")
+        guard stored.campaign.topologicalOrder() != nil else {
+            throw HeraldError(.validation, "campaign '\(stored.campaign.name)' has a cycle")
         }
-        let runID = try store.write { db in try RunRepository.createRun(db, campaign: stored, dryRun: true) }
-        events(.started(runID: runID))
-        store.logger.info(
-            "dry run started", metadata: ["run": "\(runID)", "campaign": "\(stored.id)", "version": "\(stored.version)"])
-        // The same compiler counts use: saved audiences, broken-definition and date-time checks.
-        var compiler = try AudienceService(store: store, oneToManyForm: oneToManyForm).compiler(
-            variables: campaign.variableBindings, timeZone: try Self.timeZone(campaign))
-        compiler.dialect = dialect
+    }
 
-        // Per node: the work table and entity of its inbound population; nil table = skipped branch.
-        var inboundTable: [NodeID: String] = [:]
-        var inboundEntity: [NodeID: String] = [:]
-        var skipped = Set<NodeID>()
-        var created: [String] = []
-        var tableCounter = 0
-        func newTableName() -> String {
-            tableCounter += 1
-            return "herald_work_\(runID)_\(tableCounter)"
+    /// The name of one output of a node in a run: `herald_work_<run>_n<position>_<k>`, or while
+    /// the node is being computed `herald_work_<run>_tmp<position>_<k>`.
+    static func workTable(run: Int64, position: Int, index: Int, temporary: Bool) -> String {
+        "herald_work_\(run)_\(temporary ? "tmp" : "n")\(position)_\(index)"
+    }
+
+    /// Executes the nodes of a run that have no recorded result, in order. Each node's work
+    /// tables, state, port counts, log lines and the lease's renewal are one transaction, so a
+    /// kill at any point leaves either the whole result or nothing of it.
+    func execute(
+        runID: Int64, _ stored: StoredCampaign, owner: String, events: @Sendable (RunEvent) -> Void,
+        isCancelled: @escaping @Sendable () -> Bool, halt: (@Sendable () -> Bool)?
+    ) throws -> RunDetail {
+        let campaign = stored.campaign
+        let catalog = try store.catalog()
+        let order = campaign.topologicalOrder() ?? []
+        let lease = try store.write { db in try RunLease.acquire(db, runID: runID, owner: owner) }
+        let halting: @Sendable () -> Bool = { halt?() ?? false }
+        let stopping: @Sendable () -> Bool = { isCancelled() || halting() }
+        events(.started(runID: runID))
+        // The same compiler counts use: saved audiences, broken-definition and date-time checks.
+        var compiler: RuleCompiler
+        do {
+            compiler = try AudienceService(store: store, oneToManyForm: oneToManyForm).compiler(
+                variables: campaign.variableBindings, timeZone: try Self.timeZone(campaign))
+        } catch {
+            try? store.write { db in try lease.release(db) }
+            throw error
         }
+        compiler.dialect = dialect
+        let entities = campaign.inboundEntities(catalog: catalog, audiences: compiler.audiences.mapValues(\.entity))
 
         // Generated SQL runs on a guarded connection of its own: it may read the catalog's tables
         // and snapshot members, and create, fill, read and drop this run's work tables, nothing
-        // else; a cancellation stops the statement in progress.
+        // else; a cancellation stops the statement in progress. Herald's own bookkeeping runs on
+        // the same connection, trusted, so that it commits with the node's tables.
         let work: GuardedConnection
         do { work = try GuardedConnection(path: store.path, readOnly: false) } catch {
-            try? store.write { db in try RunRepository.finishRun(db, runID: runID, state: .failed, error: "\(error)") }
+            try? store.write { db in
+                try RunRepository.finishRun(db, runID: runID, state: .failed, error: "\(error)")
+                try lease.release(db)
+            }
             throw error
         }
         var policy = AudienceService.readPolicy(catalog)
         policy.workPrefix = "herald_work_\(runID)_"
 
+        // What earlier executors of this run recorded.
+        var recorded = try store.read { db in try RunRepository.progress(db, runID: runID) }
+        sweep(work, policy: policy, resuming: runID)
+
+        // Per node: the work table and entity of its inbound population; nil table = skipped branch.
+        var inboundTable: [NodeID: String] = [:]
+        var skipped = Set<NodeID>()
         var failure: HeraldError?
         var finished = false
+        var committed = 0
         func stop() throws {
             try store.write { db in
                 try RunRepository.log(db, runID: runID, nodeID: nil, level: "warning", message: "run stopped by the user")
                 try RunRepository.finishRun(db, runID: runID, state: .stopped, error: nil)
+                try lease.release(db)
             }
             finished = true
             failure = HeraldError(.cancelled, "dry run of '\(campaign.name)' stopped")
         }
+        /// Passes a finished node's outputs to the nodes they lead to.
+        func route(_ id: NodeID, tables: [String: String], counts: [String: Int], emitEmpty: Bool) {
+            for e in campaign.outbound(id) {
+                let count = counts[e.port] ?? 0
+                if let table = tables[e.port], count > 0 || emitEmpty {
+                    inboundTable[e.to] = table
+                } else {
+                    skipped.insert(e.to)
+                }
+            }
+        }
         do {
             for id in order {
+                if halting() { throw Halted(runID: runID) }
                 if isCancelled() {
                     try stop()
                     break
                 }
-                guard let node = campaign.node(id) else { continue }
+                guard let node = campaign.node(id), let position = campaign.nodes.firstIndex(where: { $0.id == id }) else { continue }
                 let outEdges = campaign.outbound(id)
+                if let done = recorded.nodes[id], done.state == .completed || done.state == .skipped {
+                    // Recorded by an earlier executor of this run: its tables and counts stand.
+                    if done.state == .skipped {
+                        for e in outEdges { skipped.insert(e.to) }
+                    } else {
+                        let ports = recorded.ports[id] ?? [:]
+                        route(
+                            id, tables: ports.compactMapValues(\.table), counts: ports.mapValues(\.count),
+                            emitEmpty: Self.emitsWhenEmpty(node))
+                    }
+                    events(
+                        .nodeFinished(
+                            id, state: done.state, inputCount: done.inputCount, outputs: (recorded.ports[id] ?? [:]).mapValues(\.count),
+                            detail: done.detail))
+                    continue
+                }
                 if skipped.contains(id) {
                     try store.write { db in
                         try RunRepository.markNodeFinished(
@@ -120,18 +240,54 @@ public struct Executor: Sendable {
                 let started = DispatchTime.now()
                 let result: NodeOutcome
                 do {
-                    result = try work.run(policy, shouldStop: isCancelled, what: "node '\(id)'") { db in
-                        try execute(
-                            node, db: db, compiler: compiler, catalog: catalog, input: inboundTable[id], inputEntity: inboundEntity[id],
-                            newTable: newTableName)
+                    result = try work.run(policy, shouldStop: stopping, what: "node '\(id)'") { db in
+                        var index = 0
+                        var outcome = try execute(
+                            node, db: db, compiler: compiler, catalog: catalog, input: inboundTable[id], inputEntity: entities[id],
+                            newTable: {
+                                index += 1
+                                return Self.workTable(run: runID, position: position, index: index, temporary: true)
+                            })
+                        let ms = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
+                        try work.guardian.trusting {
+                            // The node's tables appear under their final names with its figures.
+                            var renamed: [String: String] = [:]
+                            for (i, table) in outcome.created.enumerated() {
+                                let final = Self.workTable(run: runID, position: position, index: i + 1, temporary: false)
+                                try db.execute(sql: "ALTER TABLE \(dialect.quote(table)) RENAME TO \(dialect.quote(final))")
+                                renamed[table] = final
+                            }
+                            outcome.created = outcome.created.map { renamed[$0] ?? $0 }
+                            outcome.tables = outcome.tables.mapValues { renamed[$0] ?? $0 }
+                            for port in node.outputPorts {
+                                try RunRepository.recordEdge(
+                                    db, runID: runID, fromNode: id, port: port, toNode: outEdges.first { $0.port == port }?.to,
+                                    workTable: outcome.tables[port], count: outcome.counts[port] ?? 0)
+                            }
+                            try RunRepository.markNodeFinished(
+                                db, runID: runID, nodeID: id, state: .completed, inputCount: outcome.inputCount, durationMS: ms,
+                                detail: outcome.detail, error: nil)
+                            if let log = outcome.log {
+                                try RunRepository.log(db, runID: runID, nodeID: id, level: "info", message: log)
+                            }
+                            try lease.renew(db)
+                        }
+                        return outcome
                     }
                 } catch let error as HeraldError where error.code == .cancelled {
+                    // Halting leaves the node to be redone by the next executor.
+                    if halting() { throw Halted(runID: runID) }
                     try store.write { db in
                         try RunRepository.markNodeFinished(
                             db, runID: runID, nodeID: id, state: .stopped, inputCount: nil, durationMS: 0, detail: nil, error: nil)
                     }
                     events(.nodeFinished(id, state: .stopped, inputCount: nil, outputs: [:], detail: nil))
                     try stop()
+                    break
+                } catch let error as HeraldError where error.code == .conflict {
+                    // The lease was lost: another executor carries on; this one writes nothing more.
+                    finished = true
+                    failure = error
                     break
                 } catch {
                     let message = "\(error)"
@@ -140,63 +296,111 @@ public struct Executor: Sendable {
                             db, runID: runID, nodeID: id, state: .failed, inputCount: nil, durationMS: 0, detail: nil, error: message)
                         try RunRepository.log(db, runID: runID, nodeID: id, level: "error", message: message)
                         try RunRepository.finishRun(db, runID: runID, state: .failed, error: "node '\(id)': \(message)")
+                        try lease.release(db)
                     }
                     finished = true
                     events(.nodeFinished(id, state: .failed, inputCount: nil, outputs: [:], detail: message))
                     // The message stays in the run's own log; diagnostics name the node only.
                     store.logger.error("node failed", metadata: ["run": "\(runID)", "node": "\(id)", "kind": "\(node.kind.rawValue)"])
-                    failure = HeraldError(.validation, "dry run of '\(campaign.name)' failed at node '\(id)': \(message)", cause: error)
+                    failure = HeraldError(.runFailed, "dry run of '\(campaign.name)' failed at node '\(id)': \(message)", cause: error)
                     break
                 }
-                created.append(contentsOf: result.created)
-                let ms = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
-                try store.write { db in
-                    for port in node.outputPorts {
-                        let to = outEdges.first { $0.port == port }?.to
-                        try RunRepository.recordEdge(
-                            db, runID: runID, fromNode: id, port: port, toNode: to, workTable: result.tables[port],
-                            count: result.counts[port] ?? 0)
-                    }
-                    try RunRepository.markNodeFinished(
-                        db, runID: runID, nodeID: id, state: .completed, inputCount: result.inputCount, durationMS: ms,
-                        detail: result.detail, error: nil)
-                    if let log = result.log {
-                        try RunRepository.log(db, runID: runID, nodeID: id, level: "info", message: log)
-                    }
-                }
-                for e in outEdges {
-                    let count = result.counts[e.port] ?? 0
-                    if let table = result.tables[e.port], count > 0 || result.emitEmpty {
-                        inboundTable[e.to] = table
-                        inboundEntity[e.to] = result.portEntities[e.port] ?? result.entity
-                    } else {
-                        skipped.insert(e.to)
-                    }
-                }
+                committed += 1
+                if let limit = simulatedCrashAfterNodes, committed >= limit { throw SimulatedCrash() }
+                recorded.nodes[id] = RunNodeState(
+                    nodeID: id, state: .completed, inputCount: result.inputCount, durationMS: nil, detail: result.detail, error: nil)
+                route(id, tables: result.tables, counts: result.counts, emitEmpty: result.emitEmpty)
                 events(.nodeFinished(id, state: .completed, inputCount: result.inputCount, outputs: result.counts, detail: result.detail))
                 store.logger.debug(
                     "node finished",
-                    metadata: [
-                        "run": "\(runID)", "node": "\(id)", "kind": "\(node.kind.rawValue)", "in": "\(result.inputCount ?? 0)",
-                        "ms": "\(ms)",
-                    ])
+                    metadata: ["run": "\(runID)", "node": "\(id)", "kind": "\(node.kind.rawValue)", "in": "\(result.inputCount ?? 0)"])
             }
-            // A dry run keeps its counts, not its populations: drop the work tables.
-            try work.run(policy, what: "removing the work tables") { db in
-                for table in created { try db.execute(sql: "DROP TABLE IF EXISTS \(dialect.quote(table))") }
-            }
-            if !finished { try store.write { db in try RunRepository.finishRun(db, runID: runID, state: .completed, error: nil) } }
-        } catch {
-            // Whatever failed between nodes (the store itself, most likely), the run must not stay `running`.
+            // A dry run keeps its counts, not its populations: its work tables go with the
+            // run's completion, in one transaction.
             if !finished {
-                try? store.write { db in try RunRepository.finishRun(db, runID: runID, state: .failed, error: "\(error)") }
+                try work.run(policy, what: "finishing the run") { db in
+                    for table in try String.fetchAll(
+                        db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\\'",
+                        arguments: ["herald\\_work\\_\(runID)\\_%"])
+                    {
+                        try db.execute(sql: "DROP TABLE \(dialect.quote(table))")
+                    }
+                    try work.guardian.trusting {
+                        try lease.renew(db)
+                        try RunRepository.finishRun(db, runID: runID, state: .completed, error: nil)
+                        try lease.release(db)
+                    }
+                }
+            } else if failure?.code != .conflict {
+                // A stopped or failed dry run keeps no populations either.
+                try work.run(policy, what: "removing the work tables") { db in
+                    for table in try String.fetchAll(
+                        db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\\'",
+                        arguments: ["herald\\_work\\_\(runID)\\_%"])
+                    {
+                        try db.execute(sql: "DROP TABLE \(dialect.quote(table))")
+                    }
+                }
             }
+        } catch let crash as SimulatedCrash {
+            throw crash
+        } catch let halted as Halted {
+            // The run stays unfinished, free for the next executor to resume.
+            try? store.write { db in try lease.release(db) }
+            store.logger.notice("run halted", metadata: ["run": "\(runID)"])
+            throw HeraldError(
+                .cancelled,
+                "run #\(halted.runID) was halted before it finished; 'herald runs resume \(halted.runID)' or a scheduler continues it")
+        } catch {
+            // Whatever failed between nodes (the store itself, most likely), the run must not
+            // stay `running` under this executor: it is released for a resume.
+            try? store.write { db in try lease.release(db) }
             throw error
         }
         let detail = try store.runDetail(runID)
         events(.finished(detail))
         if let failure { throw failure }
         return detail
+    }
+
+    /// Drops what no run will read again: work tables under temporary names (a node
+    /// interrupted before its commit leaves none, but an older Herald's could), the tables of
+    /// runs that have finished, and tables of runs that no longer exist.
+    func sweep(_ work: GuardedConnection, policy: StatementGuard.Policy, resuming runID: Int64) {
+        // Best effort: a store busy with another executor's node is swept next time.
+        do {
+            try sweepTables(work, policy: policy)
+        } catch {
+            store.logger.notice("leftover work tables not swept", metadata: ["run": "\(runID)", "reason": "\(error)"])
+        }
+    }
+
+    func sweepTables(_ work: GuardedConnection, policy: StatementGuard.Policy) throws {
+        try work.run(policy, what: "sweeping leftover work tables") { db in
+            try work.guardian.trusting {
+                let unfinished = Set(try Int64.fetchAll(db, sql: "SELECT id FROM herald_runs WHERE state = 'running'"))
+                for table in try String.fetchAll(
+                    db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'herald\\_work\\_%' ESCAPE '\\'")
+                {
+                    let rest = table.dropFirst("herald_work_".count)
+                    let run = Int64(rest.prefix { $0.isNumber })
+                    let temporary = rest.drop { $0.isNumber }.hasPrefix("_tmp")
+                    // Another executor's node in progress has not committed its temporary
+                    // tables, so a visible one is always a leftover.
+                    if let run, unfinished.contains(run), !temporary { continue }
+                    try db.execute(sql: "DROP TABLE \(dialect.quote(table))")
+                }
+            }
+        }
+    }
+
+    /// Whether a node's empty outputs still lead on (`emitWhenEmpty`, or a Split without skipEmpty).
+    static func emitsWhenEmpty(_ node: Node) -> Bool {
+        switch node.config {
+        case .buildAudience(_, _, let emit), .readAudience(_, let emit): emit
+        case .split(_, _, _, let skipEmpty): !skipEmpty
+        default: false
+        }
     }
 
     struct NodeOutcome {

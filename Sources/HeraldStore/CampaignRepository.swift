@@ -77,7 +77,13 @@ extension Store {
         try read { db in try Self.loadCampaign(db, reference: String(id)) }
     }
 
-    static func loadCampaign(_ db: Database, reference: String) throws -> StoredCampaign {
+    /// One version of a campaign, as a run executes it (editing makes a new version and never
+    /// changes this one).
+    public func loadCampaign(id: Int64, version: Int) throws -> StoredCampaign {
+        try read { db in try Self.loadCampaign(db, reference: String(id), version: version) }
+    }
+
+    static func loadCampaign(_ db: Database, reference: String, version wanted: Int? = nil) throws -> StoredCampaign {
         var row = try Row.fetchOne(db, sql: "SELECT * FROM herald_campaigns WHERE name = ?", arguments: [reference])
         if row == nil, let id = Int64(reference) {
             row = try Row.fetchOne(db, sql: "SELECT * FROM herald_campaigns WHERE id = ?", arguments: [id])
@@ -90,7 +96,14 @@ extension Store {
                     + (names.isEmpty ? " (the store has no campaigns)" : ""))
         }
         let id: Int64 = row["id"]
-        let version: Int = row["current_version"]
+        let version: Int = wanted ?? row["current_version"]
+        if let wanted,
+            try !Bool.fetchOne(
+                db, sql: "SELECT EXISTS (SELECT 1 FROM herald_campaign_versions WHERE campaign_id = ? AND version = ?)",
+                arguments: [id, wanted])!
+        {
+            throw HeraldError(.notFound, "campaign '\(row["name"] as String)' has no version \(wanted)")
+        }
         var campaign = Campaign(name: row["name"], description: row["description"], timeZone: row["time_zone"])
         let variables = try CampaignFormat.decode(
             .object([

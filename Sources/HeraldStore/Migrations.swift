@@ -4,8 +4,8 @@ import GRDB
 enum Migrations {
     /// Migrations whose absence does not change what a read sees, so a store without them can
     /// be read as it is (a read never migrates). v2 only widened a CHECK constraint.
-    /// v3 added a column and v4 a table that reads check for before using.
-    static let readCompatible: Set<String> = ["v2: stopped nodes", "v3: archived campaigns", "v4: schedules"]
+    /// v3 added a column, v4 and v5 tables that reads check for before using.
+    static let readCompatible: Set<String> = ["v2: stopped nodes", "v3: archived campaigns", "v4: schedules", "v5: schedule launches"]
 
     /// Herald's tables as `CREATE TEMP` statements, in creation order: lets a read-only
     /// connection treat a plain SQLite file as an empty store without writing to it.
@@ -209,6 +209,20 @@ enum Migrations {
                         valid_from TEXT,
                         valid_until TEXT,
                         updated_at TEXT NOT NULL
+                    )
+                    """)
+        }
+        // Which occurrence of a schedule was launched, once: the primary key is the claim two
+        // schedulers race for.
+        migrator.registerMigration("v5: schedule launches") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE herald_schedule_launches (
+                        campaign_id INTEGER NOT NULL REFERENCES herald_campaigns(id) ON DELETE CASCADE,
+                        occurrence TEXT NOT NULL,
+                        run_id INTEGER REFERENCES herald_runs(id) ON DELETE SET NULL,
+                        launched_at TEXT NOT NULL,
+                        PRIMARY KEY (campaign_id, occurrence)
                     )
                     """)
         }

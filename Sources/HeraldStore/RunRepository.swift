@@ -1,3 +1,4 @@
+import Foundation
 public import GRDB
 public import HeraldCore
 
@@ -81,6 +82,19 @@ public struct RunDetail: Sendable, Equatable {
     }
 }
 
+/// A run's recorded node states and outputs.
+public struct RunProgress: Sendable {
+    public struct Output: Sendable, Equatable {
+        public var table: String?
+        public var count: Int
+    }
+
+    public var nodes: [NodeID: RunNodeState] = [:]
+    public var ports: [NodeID: [String: Output]] = [:]
+
+    public init() {}
+}
+
 /// Reads and writes run bookkeeping (`herald_runs`, `herald_run_nodes`, `herald_run_edges`, logs).
 public enum RunRepository {
     static func summary(_ db: Database, runID: Int64) throws -> RunSummary? {
@@ -97,10 +111,18 @@ public enum RunRepository {
             startedAt: row["started_at"], finishedAt: row["finished_at"], error: row["error"])
     }
 
-    public static func createRun(_ db: Database, campaign: StoredCampaign, dryRun: Bool) throws -> Int64 {
+    /// A new run of a campaign version, its nodes pending; with `leaseOwner`, leased to that
+    /// executor from the start, so no other process takes it before it begins.
+    public static func createRun(_ db: Database, campaign: StoredCampaign, dryRun: Bool, leaseOwner: String? = nil) throws -> Int64 {
         try db.execute(
-            sql: "INSERT INTO herald_runs (campaign_id, version, mode, state, started_at) VALUES (?, ?, ?, 'running', ?)",
-            arguments: [campaign.id, campaign.version, dryRun ? "dry" : "live", Store.timestamp()])
+            sql: """
+                INSERT INTO herald_runs (campaign_id, version, mode, state, started_at, lease_owner, lease_expires_at)
+                VALUES (?, ?, ?, 'running', ?, ?, ?)
+                """,
+            arguments: [
+                campaign.id, campaign.version, dryRun ? "dry" : "live", Store.timestamp(), leaseOwner,
+                leaseOwner.map { _ in RunLease.expiry(after: Date()) },
+            ])
         let runID = db.lastInsertedRowID
         for node in campaign.campaign.nodes {
             try db.execute(
@@ -141,6 +163,23 @@ public enum RunRepository {
         try db.execute(
             sql: "INSERT INTO herald_run_logs (run_id, node_id, at, level, message) VALUES (?, ?, ?, ?, ?)",
             arguments: [runID, nodeID, Store.timestamp(), level, message])
+    }
+
+    /// What a run has recorded so far: each node's state, and each finished node's outputs
+    /// (work table and count per port), for an executor that resumes it.
+    public static func progress(_ db: Database, runID: Int64) throws -> RunProgress {
+        var progress = RunProgress()
+        for row in try Row.fetchAll(db, sql: "SELECT * FROM herald_run_nodes WHERE run_id = ?", arguments: [runID]) {
+            let id: NodeID = row["node_id"]
+            progress.nodes[id] = RunNodeState(
+                nodeID: id, state: RunState(rawValue: row["state"]) ?? .failed, inputCount: row["input_count"],
+                durationMS: row["duration_ms"], detail: row["detail"], error: row["error"])
+        }
+        for row in try Row.fetchAll(db, sql: "SELECT * FROM herald_run_edges WHERE run_id = ?", arguments: [runID]) {
+            progress.ports[row["from_node"], default: [:]][row["port"]] = RunProgress.Output(
+                table: row["work_table"], count: row["row_count"] ?? 0)
+        }
+        return progress
     }
 
     public static func finishRun(_ db: Database, runID: Int64, state: RunState, error: String?) throws {

@@ -49,7 +49,8 @@ extension Store {
         try read { db in try Self.schedule(db, campaignID: campaignID) }
     }
 
-    static func schedule(_ db: Database, campaignID: Int64) throws -> CampaignSchedule? {
+    /// `schedule(campaignID:)` inside a transaction.
+    public static func schedule(_ db: Database, campaignID: Int64) throws -> CampaignSchedule? {
         guard try db.tableExists("herald_schedules"),
             let row = try Row.fetchOne(
                 db, sql: "SELECT expression, time_zone, valid_from, valid_until FROM herald_schedules WHERE campaign_id = ?",

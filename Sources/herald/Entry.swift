@@ -82,7 +82,7 @@ struct Herald: ParsableCommand {
         subcommands: [
             OpenCommand.self, DemoCommand.self, ImportCommand.self, CatalogCommand.self, CampaignCommand.self,
             AudienceCommand.self, InitCommand.self, RunCommand.self, RunsCommand.self, LogsCommand.self, ScheduleCommand.self,
-            ThemeCommand.self,
+            SchedulerCommand.self, ThemeCommand.self,
         ],
         defaultSubcommand: OpenCommand.self
     )
@@ -109,7 +109,8 @@ extension Herald {
         var command: any ParsableCommand.Type = Herald.self
         var path = ["herald"]
         for (index, word) in arguments.enumerated() {
-            guard !word.hasPrefix("-"), word != "help" else { return nil }
+            // Options, help, and numbers (run ids) end the words that can name commands.
+            guard !word.hasPrefix("-"), word != "help", Int64(word) == nil else { return nil }
             let current = configuration(command)
             let subcommands = current.subcommands
             guard !subcommands.isEmpty else { return nil }

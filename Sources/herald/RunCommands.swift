@@ -21,25 +21,10 @@ struct RunCommand: ParsableCommand {
         }
         let db = try store.openForWriting()
         let stored = try db.loadCampaign(campaign)
-        let total = stored.campaign.nodes.count
-        let bar = ProgressBar(title: "dry run")
-        let finished = Counter()
-        // The bar is cleared however the run ends, so a stop or failure message starts its own line.
-        defer { bar.finish() }
-        let detail = try Interruption.cancellable { cancellation in
-            try Executor(store: db).dryRun(
-                stored,
-                events: { event in
-                    if case .nodeFinished = event { bar.update(Double(finished.increment()) / Double(max(total, 1))) }
-                }, isCancelled: { cancellation.isCancelled })
+        let detail = try runWithProgress(total: stored.campaign.nodes.count, title: "dry run") { events, cancellation in
+            try Executor(store: db).dryRun(stored, events: events, isCancelled: { cancellation.isCancelled })
         }
-        bar.finish()  // before the report, which goes to standard output
-        if output.json {
-            printJSON(RunJSON.detail(detail))
-            return
-        }
-        say("dry run #\(detail.summary.id) of '\(stored.campaign.name)' v\(stored.version): \(detail.summary.state.rawValue)")
-        say(RunText.nodeTable(detail, campaign: stored.campaign))
+        try report(detail, db: db, json: output.json, verb: "dry run #\(detail.summary.id)")
     }
 }
 
@@ -56,47 +41,119 @@ final class Counter: @unchecked Sendable {
 }
 
 struct RunsCommand: ParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "runs", abstract: "List runs, newest first, or show one.")
-    @Argument(help: ArgumentHelp("Show this run's per-node figures.", valueName: "run")) var runID: Int64?
-    @Option(name: .long, help: "Only runs of this campaign (name or id).") var campaign: String?
-    @Option(name: .long, help: "How many runs to list.") var limit: Int = 20
-    @OptionGroup var store: StoreOptions
-    @OptionGroup var output: OutputOptions
+    static let configuration = CommandConfiguration(
+        commandName: "runs", abstract: "List, show and resume runs.", subcommands: [List.self, Show.self, LogsCommand.self, Resume.self],
+        defaultSubcommand: List.self)
 
-    func run() throws {
-        let db = try store.openForReading()
-        if let run = runID {
-            let detail = try db.runDetail(run)
-            if output.json {
-                printJSON(RunJSON.detail(detail))
-            } else {
-                let campaign = try db.loadCampaign(id: detail.summary.campaignID).campaign
-                say("run #\(run) of '\(detail.summary.campaignName)' v\(detail.summary.version): \(detail.summary.state.rawValue)")
-                say(RunText.nodeTable(detail, campaign: campaign))
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List runs, newest first ('herald runs RUN' shows one).")
+        @Argument(help: ArgumentHelp("Show this run's per-node figures.", valueName: "run")) var runID: Int64?
+        @Option(name: .long, help: "Only runs of this campaign (name or id).") var campaign: String?
+        @Option(name: .long, help: "How many runs to list.") var limit: Int = 20
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let db = try store.openForReading()
+            if let run = runID {
+                try showRun(run, db: db, json: output.json)
+                return
             }
-            return
+            guard limit > 0 else { throw HeraldError(.invalidInput, "--limit: expected a positive number, found \(limit)") }
+            let campaignID = try campaign.map { try db.loadCampaign($0).id }
+            let runs = try db.listRuns(campaignID: campaignID, limit: limit)
+            if output.json {
+                printJSON(.array(runs.map(RunJSON.summary)))
+                return
+            }
+            if runs.isEmpty {
+                say("no runs yet; try 'herald run CAMPAIGN --dry-run'")
+                return
+            }
+            say(
+                table(
+                    ["RUN", "CAMPAIGN", "VERSION", "MODE", "STATE", "STARTED", "FINISHED"],
+                    runs.map { r in
+                        [
+                            "#\(r.id)", r.campaignName, String(r.version), r.dryRun ? "dry" : "live", r.state.rawValue, r.startedAt,
+                            r.finishedAt ?? "",
+                        ]
+                    }))
         }
-        guard limit > 0 else { throw HeraldError(.invalidInput, "--limit: expected a positive number, found \(limit)") }
-        let campaignID = try campaign.map { try db.loadCampaign($0).id }
-        let runs = try db.listRuns(campaignID: campaignID, limit: limit)
-        if output.json {
-            printJSON(.array(runs.map(RunJSON.summary)))
-            return
-        }
-        if runs.isEmpty {
-            say("no runs yet; try 'herald run CAMPAIGN --dry-run'")
-            return
-        }
-        say(
-            table(
-                ["RUN", "CAMPAIGN", "VERSION", "MODE", "STATE", "STARTED", "FINISHED"],
-                runs.map { r in
-                    [
-                        "#\(r.id)", r.campaignName, String(r.version), r.dryRun ? "dry" : "live", r.state.rawValue, r.startedAt,
-                        r.finishedAt ?? "",
-                    ]
-                }))
     }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one run's per-node figures.")
+        @Argument(help: ArgumentHelp("The run id.", valueName: "run")) var runID: Int64
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws { try showRun(runID, db: try store.openForReading(), json: output.json) }
+    }
+
+    struct Resume: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Continue an unfinished run whose executor stopped (killed, or the machine went down).",
+            discussion: """
+                Nodes whose result was recorded are not recomputed; the node that was in progress is redone from its \
+                inputs, with the campaign version the run started with. Refused while another live process executes the \
+                run. Exit status 1 when the run fails.
+                """)
+        @Argument(help: ArgumentHelp("The run id.", valueName: "run")) var runID: Int64
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let db = try store.openForWriting()
+            let summary = try db.runDetail(runID).summary
+            let total = try db.loadCampaign(id: summary.campaignID, version: summary.version).campaign.nodes.count
+            let detail = try runWithProgress(total: total, title: "resuming run #\(runID)") { events, cancellation in
+                try Executor(store: db).resume(runID: runID, events: events, isCancelled: { cancellation.isCancelled })
+            }
+            try report(detail, db: db, json: output.json, verb: "run #\(runID)")
+        }
+    }
+}
+
+/// Prints one run: its state and per-node figures, with the campaign version it ran.
+func showRun(_ run: Int64, db: Store, json: Bool) throws {
+    let detail = try db.runDetail(run)
+    if json {
+        printJSON(RunJSON.detail(detail))
+        return
+    }
+    let campaign = try db.loadCampaign(id: detail.summary.campaignID, version: detail.summary.version).campaign
+    say("run #\(run) of '\(detail.summary.campaignName)' v\(detail.summary.version): \(detail.summary.state.rawValue)")
+    say(RunText.nodeTable(detail, campaign: campaign))
+}
+
+/// Runs an executor with a progress bar on standard error that is cleared however it ends.
+func runWithProgress(
+    total: Int, title: String,
+    _ body: (@escaping @Sendable (RunEvent) -> Void, QueryCancellation) throws -> RunDetail
+) throws -> RunDetail {
+    let bar = ProgressBar(title: title)
+    let finished = Counter()
+    defer { bar.finish() }
+    let detail = try Interruption.cancellable { cancellation in
+        try body(
+            { event in
+                if case .nodeFinished = event { bar.update(Double(finished.increment()) / Double(max(total, 1))) }
+            }, cancellation)
+    }
+    bar.finish()  // before the report, which goes to standard output
+    return detail
+}
+
+/// The final table of a run, as JSON or text.
+func report(_ detail: RunDetail, db: Store, json: Bool, verb: String) throws {
+    if json {
+        printJSON(RunJSON.detail(detail))
+        return
+    }
+    let campaign = try db.loadCampaign(id: detail.summary.campaignID, version: detail.summary.version).campaign
+    say("\(verb) of '\(detail.summary.campaignName)' v\(detail.summary.version): \(detail.summary.state.rawValue)")
+    say(RunText.nodeTable(detail, campaign: campaign))
 }
 
 struct LogsCommand: ParsableCommand {

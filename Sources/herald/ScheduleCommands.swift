@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
+import HeraldEngine
 import HeraldStore
 
 /// `herald schedule …`: schedules on their own, without a store.
@@ -179,4 +180,68 @@ func printLaunches(_ launches: [Schedule.Launch], schedule: String, zone: TimeZo
     }
     if launches.isEmpty { warn("'\(schedule)' has no launch from then on") }
     for line in launchLines(launches, zone: zone) { say(line) }
+}
+
+/// `herald scheduler`: launches due campaigns and resumes abandoned runs until told to stop.
+struct SchedulerCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "scheduler", abstract: "Launch scheduled campaigns when they are due, and resume runs whose executor has gone.",
+        discussion: """
+            Each due occurrence is launched once, even with several schedulers on one store; after downtime the \
+            latest missed occurrence is launched once, not once per missed tick. SIGTERM or Ctrl-C halts the run in \
+            progress (its current node is rolled back and left for the next executor) and exits 0. This version \
+            has no delivery, so scheduled runs are dry runs: --dry-run is required.
+            """)
+    @Flag(name: .long, help: "Launch scheduled runs as dry runs (required: live runs are not available).") var dryRun = false
+    @Flag(name: .long, help: "Do one pass and exit.") var once = false
+    @Option(name: .long, help: ArgumentHelp("Seconds between passes at most (1–3600).", valueName: "seconds")) var poll = 30
+    @OptionGroup var store: StoreOptions
+
+    func run() throws {
+        guard dryRun else {
+            throw HeraldError(.notImplemented, "live runs are not available in this version; run the scheduler with --dry-run")
+        }
+        guard (1...3600).contains(poll) else { throw HeraldError(.invalidInput, "--poll: expected 1 to 3600 seconds, found \(poll)") }
+        let db = try store.openForWriting()
+        let stop = Interruption.SignalNumber()
+        var sources: [any DispatchSourceSignal] = []
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { stop.set(number) }
+            source.resume()
+            sources.append(source)
+        }
+        defer { for source in sources { source.cancel() } }
+        var scheduler = Scheduler(store: db, dryRun: true)
+        scheduler.halt = { stop.value != 0 }
+        warn("scheduler: watching \(db.path)\(once ? " (one pass)" : "")")
+        while stop.value == 0 {
+            let now = Date()
+            do {
+                for action in try scheduler.tick(now: now) {
+                    switch action {
+                    case .launched(let campaign, let occurrence, let run):
+                        say(
+                            "launched '\(campaign)' for \(TemporalText.canonical(utcSeconds: occurrence) ?? "?"): run #\(run.summary.id) \(run.summary.state.rawValue)"
+                        )
+                    case .resumed(let run):
+                        say("resumed run #\(run.summary.id) of '\(run.summary.campaignName)': \(run.summary.state.rawValue)")
+                    case .skipped(let campaign, let reason):
+                        warn("skipped '\(campaign)': \(reason)")
+                    }
+                }
+            } catch let error as HeraldError where error.code == .cancelled && stop.value != 0 {
+                warn("scheduler: \(error.message)")
+                break
+            }
+            if once { break }
+            // Sleep until the next launch or the poll interval, whichever comes first, waking
+            // early on a signal.
+            let next = try scheduler.nextLaunch(after: Date())
+            let wake = min(next ?? .distantFuture, Date().addingTimeInterval(TimeInterval(poll)))
+            while stop.value == 0 && Date() < wake { Thread.sleep(forTimeInterval: min(0.2, max(0.01, wake.timeIntervalSinceNow))) }
+        }
+        warn("scheduler: stopped")
+    }
 }

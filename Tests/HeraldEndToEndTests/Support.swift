@@ -59,13 +59,26 @@ enum Herald {
     /// (about two minutes of work for `slowRule`, so a broken stop fails in bounded time),
     /// and a campaign "Slow" whose one Build audience node uses `slowRule`: work to interrupt.
     static func slowStoreCopy(in folder: String) throws -> String {
+        let escaped = slowRule.replacingOccurrences(of: "\"", with: "\\\"")
+        return try nodesStoreCopy(
+            in: folder, rows: 60000,
+            campaign: """
+                {"format": "herald.campaign/1", "name": "Slow", "nodes": [
+                  {"id": "heavy", "kind": "buildAudience", "label": "Heavy", "entity": "nodes", "rule": "\(escaped)"}
+                ], "edges": []}
+                """)
+    }
+
+    /// A copy of the sample store with `rows` self-linked `nodes` (`parent_id` → `id`, no index
+    /// on it, so correlated one-to-many rules over them are quadratic) and `campaign` imported.
+    static func nodesStoreCopy(in folder: String, rows: Int, campaign: String) throws -> String {
         let db = try sampleCopy(in: folder)
         let sqlite = Process()
         sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
         sqlite.arguments = [
             db,
             "CREATE TABLE nodes (id INTEGER PRIMARY KEY, parent_id INTEGER, weight INTEGER);"
-                + " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000)"
+                + " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(rows))"
                 + " INSERT INTO nodes SELECT i, i / 3, i % 7 FROM n;",
         ]
         try sqlite.run()
@@ -73,16 +86,9 @@ enum Herald {
         guard sqlite.terminationStatus == 0 else { throw Failure("sqlite3 could not add the nodes table") }
         let ref = try run(["catalog", "ref", "nodes.parent_id", "nodes", "--db", db])
         guard ref.status == 0 else { throw Failure(ref.stderr) }
-        let campaign = folder + "/slow.json"
-        let escaped = slowRule.replacingOccurrences(of: "\"", with: "\\\"")
-        try Data(
-            """
-            {"format": "herald.campaign/1", "name": "Slow", "nodes": [
-              {"id": "heavy", "kind": "buildAudience", "label": "Heavy", "entity": "nodes", "rule": "\(escaped)"}
-            ], "edges": []}
-            """.utf8
-        ).write(to: URL(fileURLWithPath: campaign))
-        let imported = try run(["campaign", "import", campaign, "--db", db])
+        let file = folder + "/campaign-\(UUID().uuidString).json"
+        try Data(campaign.utf8).write(to: URL(fileURLWithPath: file))
+        let imported = try run(["campaign", "import", file, "--db", db])
         guard imported.status == 0 else { throw Failure(imported.stderr) }
         return db
     }

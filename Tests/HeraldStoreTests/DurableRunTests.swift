@@ -1,0 +1,135 @@
+import Foundation
+import GRDB
+import HeraldCore
+import HeraldStore
+import Testing
+
+@testable import HeraldEngine
+
+@Suite struct DurableRunTests {
+    static func counts(_ detail: RunDetail) -> [String: Int] {
+        Dictionary(uniqueKeysWithValues: detail.edges.map { ("\($0.fromNode).\($0.port)", $0.count) })
+    }
+
+    func workTables(_ store: Store) throws -> [String] {
+        try store.read { db in
+            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'herald_work_%' ORDER BY name")
+        }
+    }
+
+    /// One executor per run: a live holder keeps the lease, an expired one or a process that
+    /// has exited loses it, and the loser's next renewal fails.
+    @Test func leasesGoToOneExecutorAtATime() throws {
+        let store = try Scratch.demoCopy()
+        let stored = try store.loadCampaign("Win-back")
+        let runID = try store.write { db in try RunRepository.createRun(db, campaign: stored, dryRun: true) }
+        let me = RunLease.newOwner()
+        let other = RunLease.newOwner()  // this process too: alive
+        let mine = try store.write { db in try RunLease.acquire(db, runID: runID, owner: me) }
+        do {
+            _ = try store.write { db in try RunLease.acquire(db, runID: runID, owner: other) }
+            Issue.record("a live executor's lease was taken")
+        } catch let error as HeraldError {
+            #expect(error.code == .conflict && error.message.contains("is being executed by \(me)"), "\(error.message)")
+        }
+        try store.write { db in try mine.renew(db) }
+        // After expiry the lease goes to whoever asks; the old holder finds out at its next renewal.
+        let later = Date().addingTimeInterval(RunLease.lifetime + 1)
+        let theirs = try store.write { db in try RunLease.acquire(db, runID: runID, owner: other, now: later) }
+        #expect(throws: HeraldError.self) { try store.write { db in try mine.renew(db) } }
+        try store.write { db in try theirs.renew(db) }
+
+        // A holder on this machine whose process has exited (a kill -9) loses it at once.
+        let exited = Process()
+        exited.executableURL = URL(fileURLWithPath: "/bin/true")
+        try exited.run()
+        exited.waitUntilExit()
+        let dead = "\(ProcessInfo.processInfo.hostName)/\(exited.processIdentifier)/gone"
+        try store.write { db in
+            try db.execute(
+                sql: "UPDATE herald_runs SET lease_owner = ?, lease_expires_at = ? WHERE id = ?",
+                arguments: [dead, Store.timestamp(Date().addingTimeInterval(3600)), runID])
+        }
+        let taken = try store.write { db in try RunLease.acquire(db, runID: runID, owner: me) }
+        #expect(taken.owner == me)
+    }
+
+    /// Executors racing for one run: exactly one gets it.
+    @Test func racingExecutorsGetOneLease() async throws {
+        let store = try Scratch.demoCopy()
+        let stored = try store.loadCampaign("Win-back")
+        let runID = try store.write { db in try RunRepository.createRun(db, campaign: stored, dryRun: true) }
+        let path = store.path
+        let winners = try await withThrowingTaskGroup(of: Bool.self) { group in
+            for _ in 0..<6 {
+                group.addTask {
+                    let own = try Store.open(path: path)
+                    do {
+                        _ = try own.write { db in try RunLease.acquire(db, runID: runID, owner: RunLease.newOwner()) }
+                        return true
+                    } catch let error as HeraldError where error.code == .conflict {
+                        return false
+                    }
+                }
+            }
+            var wins = 0
+            for try await won in group where won { wins += 1 }
+            return wins
+        }
+        #expect(winners == 1)
+    }
+
+    /// A run interrupted after some nodes resumes from there: recorded nodes are not
+    /// recomputed, leftovers under temporary names are swept, the lease of an executor that is
+    /// still alive is respected, and the final counts are those of an uninterrupted run.
+    @Test func anInterruptedRunResumesWhereItStopped() throws {
+        let store = try Scratch.demoCopy()
+        let stored = try store.loadCampaign("Welcome series")
+        let baseline = Self.counts(try Executor(store: store).dryRun(stored))
+        #expect(try workTables(store).isEmpty)
+
+        var crashing = Executor(store: store)
+        crashing.simulatedCrashAfterNodes = 2
+        #expect(throws: Executor.SimulatedCrash.self) { try crashing.dryRun(stored) }
+        let runID = try #require(try store.listRuns().first?.id)
+        let interrupted = try store.runDetail(runID)
+        #expect(interrupted.summary.state == .running)
+        #expect(interrupted.nodes.filter { $0.state == .completed }.count == 2)
+        #expect(!(try workTables(store).isEmpty))
+        try store.write { db in try db.execute(sql: "CREATE TABLE herald_work_\(runID)_tmp5_1 (key INTEGER PRIMARY KEY)") }
+
+        // The crashed executor's lease is still valid (its process, this one, is alive).
+        #expect(throws: HeraldError.self) { try Executor(store: store).resume(runID: runID) }
+        try store.write { db in
+            try db.execute(sql: "UPDATE herald_runs SET lease_expires_at = '2000-01-01T00:00:00Z' WHERE id = ?", arguments: [runID])
+        }
+        let started = Started()
+        let resumed = try Executor(store: store).resume(runID: runID, events: { if case .nodeStarted(let id) = $0 { started.add(id) } })
+        #expect(Self.counts(resumed) == baseline)
+        #expect(resumed.summary.state == .completed)
+        let order = try #require(stored.campaign.topologicalOrder())
+        #expect(started.ids.allSatisfy { !order.prefix(2).contains($0) }, "recomputed: \(started.ids)")
+        #expect(!started.ids.isEmpty)
+        #expect(try workTables(store).isEmpty)
+        let lease = try store.read { db in try Row.fetchOne(db, sql: "SELECT lease_owner FROM herald_runs WHERE id = ?", arguments: [runID])
+        }
+        #expect((lease?["lease_owner"] as String?) == nil)
+        // A finished run cannot be resumed.
+        #expect(throws: HeraldError.self) { try Executor(store: store).resume(runID: runID) }
+    }
+
+    final class Started: @unchecked Sendable {
+        private let lock = NSLock()
+        private var list: [NodeID] = []
+        func add(_ id: NodeID) {
+            lock.lock()
+            list.append(id)
+            lock.unlock()
+        }
+        var ids: [NodeID] {
+            lock.lock()
+            defer { lock.unlock() }
+            return list
+        }
+    }
+}
