@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 public import GRDB
 public import HeraldCore
 
@@ -244,6 +244,48 @@ extension Store {
                 db, sql: "SELECT at, node_id, level, message FROM herald_run_logs WHERE run_id = ? ORDER BY id", arguments: [runID]
             )
             .map { ($0["at"], $0["node_id"], $0["level"], $0["message"]) }
+        }
+    }
+}
+
+extension Store {
+    /// The run's work tables and the bytes they take in the file (nil when this SQLite has no
+    /// `dbstat` table to measure them with).
+    public func workTables(runID: Int64) throws -> (tables: [String], bytes: Int?) {
+        try read { db in
+            let tables = try String.fetchAll(
+                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\\' ORDER BY name",
+                arguments: ["herald\\_work\\_\(runID)\\_%"])
+            guard !tables.isEmpty else { return (tables, 0) }
+            // dbstat also counts each table's primary-key index pages under the table's name.
+            let bytes = try? Int.fetchOne(
+                db, sql: "SELECT sum(pgsize) FROM dbstat WHERE name IN (SELECT value FROM json_each(?))",
+                arguments: [JSONValue.array(tables.map(JSONValue.string)).compact()])
+            return (tables, bytes ?? nil)
+        }
+    }
+
+    /// Deletes finished runs (completed, failed, stopped) that started before `cutoff`, with
+    /// their node states, counts, logs and any work tables left; unfinished runs are kept, since
+    /// they can still be resumed. Messages they sent stay in the history.
+    /// - Returns: how many runs and work tables went.
+    public func purgeRuns(startedBefore cutoff: Date) throws -> (runs: Int, tables: Int) {
+        try write { db in
+            let ids = try Int64.fetchAll(
+                db, sql: "SELECT id FROM herald_runs WHERE state <> 'running' AND started_at < ? ORDER BY id",
+                arguments: [Store.timestamp(cutoff)])
+            var tables = 0
+            for id in ids {
+                for table in try String.fetchAll(
+                    db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\\'",
+                    arguments: ["herald\\_work\\_\(id)\\_%"])
+                {
+                    try db.execute(sql: "DROP TABLE \(table.quotedDatabaseIdentifier)")
+                    tables += 1
+                }
+                try db.execute(sql: "DELETE FROM herald_runs WHERE id = ?", arguments: [id])
+            }
+            return (ids.count, tables)
         }
     }
 }

@@ -42,7 +42,8 @@ final class Counter: @unchecked Sendable {
 
 struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "runs", abstract: "List, show and resume runs.", subcommands: [List.self, Show.self, LogsCommand.self, Resume.self],
+        commandName: "runs", abstract: "List, show, resume and purge runs.",
+        subcommands: [List.self, Show.self, LogsCommand.self, Resume.self, Purge.self],
         defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
@@ -115,6 +116,26 @@ struct RunsCommand: ParsableCommand {
     }
 }
 
+extension RunsCommand {
+    struct Purge: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete finished runs older than a retention period, with their figures, logs and work tables.",
+            discussion: "Unfinished runs are kept (they can be resumed). Messages the runs sent stay in the history.")
+        @Option(name: .customLong("older-than"), help: ArgumentHelp("Age of the runs to delete: 30d, 12h.", valueName: "age"))
+        var olderThan = "30d"
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let units: [Character: Double] = ["d": 86_400, "h": 3_600]
+            guard let unit = olderThan.last.flatMap({ units[$0] }), let n = Int(olderThan.dropLast()), n >= 0 else {
+                throw HeraldError(.invalidInput, "--older-than: expected an age such as 30d or 12h, found '\(olderThan)'")
+            }
+            let (runs, tables) = try store.openForWriting().purgeRuns(startedBefore: Date().addingTimeInterval(-Double(n) * unit))
+            say("purged \(Names.counted(runs, "run")) started more than \(olderThan) ago (\(Names.counted(tables, "work table")))")
+        }
+    }
+}
+
 /// Prints one run: its state and per-node figures, with the campaign version it ran.
 func showRun(_ run: Int64, db: Store, json: Bool) throws {
     let detail = try db.runDetail(run)
@@ -125,6 +146,12 @@ func showRun(_ run: Int64, db: Store, json: Bool) throws {
     let campaign = try db.loadCampaign(id: detail.summary.campaignID, version: detail.summary.version).campaign
     say("run #\(run) of '\(detail.summary.campaignName)' v\(detail.summary.version): \(detail.summary.state.rawValue)")
     say(RunText.nodeTable(detail, campaign: campaign))
+    let (tables, bytes) = try db.workTables(runID: run)
+    let size = bytes.map { " (\(Names.groupedCount(($0 + 1023) / 1024)) KiB)" } ?? ""
+    say(
+        tables.isEmpty
+            ? "work tables: none (\(detail.summary.dryRun ? "a dry run keeps its counts only" : "purged"))"
+            : "work tables: \(tables.count)\(size)")
 }
 
 /// Runs an executor with a progress bar on standard error that is cleared however it ends.

@@ -172,5 +172,14 @@ import Testing
         #expect(shown.status == 0 && shown.stdout.contains("run #1 of 'Win-back' v1: completed"), "\(shown.stderr)")
         let show = try Herald.run(["runs", "show", "1", "--json", "--db", db])
         #expect(show.status == 0, "\(show.stderr)")
+        #expect(shown.stdout.contains("work tables: none (a dry run keeps its counts only)"), "\(shown.stdout)")
+        let badAge = try Herald.run(["runs", "purge", "--older-than", "a week", "--db", db])
+        #expect(badAge.status == 2 && badAge.stderr.contains("--older-than: expected an age such as 30d"), "\(badAge.stderr)")
+        let kept = try Herald.run(["runs", "purge", "--db", db])
+        #expect(kept.stdout.contains("purged 0 runs"), "\(kept.stdout)")
+        Thread.sleep(forTimeInterval: 1.1)  // started_at is to the second
+        let purged = try Herald.run(["runs", "purge", "--older-than", "0d", "--db", db])
+        #expect(purged.status == 0 && purged.stdout.contains("purged 1 run "), "\(purged.stdout)\(purged.stderr)")
+        #expect(try Herald.run(["runs", "show", "1", "--db", db]).status == 2)
     }
 }

@@ -118,6 +118,25 @@ import Testing
         #expect(throws: HeraldError.self) { try Executor(store: store).resume(runID: runID) }
     }
 
+    /// An unfinished run's tables are measured and kept by a purge; finished runs go.
+    @Test func purgeKeepsWhatCanStillResume() throws {
+        let store = try Scratch.demoCopy()
+        let stored = try store.loadCampaign("Welcome series")
+        let finished = try Executor(store: store).dryRun(stored).summary.id
+        var crashing = Executor(store: store)
+        crashing.simulatedCrashAfterNodes = 1
+        #expect(throws: Executor.SimulatedCrash.self) { try crashing.dryRun(stored) }
+        let unfinished = try #require(try store.listRuns().first?.id)
+        let (tables, bytes) = try store.workTables(runID: unfinished)
+        #expect(tables.count == 1)
+        #expect((bytes ?? 0) > 0)
+        #expect(try store.workTables(runID: finished).tables.isEmpty)
+        let purged = try store.purgeRuns(startedBefore: Date().addingTimeInterval(60))
+        #expect(purged.runs == 1)
+        #expect(try store.listRuns().map(\.id) == [unfinished])
+        #expect(try store.workTables(runID: unfinished).tables.count == 1)
+    }
+
     final class Started: @unchecked Sendable {
         private let lock = NSLock()
         private var list: [NodeID] = []
