@@ -319,10 +319,7 @@ public struct Executor: Sendable {
             // run's completion, in one transaction.
             if !finished {
                 try work.run(policy, what: "finishing the run") { db in
-                    for table in try String.fetchAll(
-                        db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\\'",
-                        arguments: ["herald\\_work\\_\(runID)\\_%"])
-                    {
+                    for table in try RunRepository.workTableNames(db, runID: runID) {
                         try db.execute(sql: "DROP TABLE \(dialect.quote(table))")
                     }
                     try work.guardian.trusting {
@@ -334,10 +331,7 @@ public struct Executor: Sendable {
             } else if failure?.code != .conflict {
                 // A stopped or failed dry run keeps no populations either.
                 try work.run(policy, what: "removing the work tables") { db in
-                    for table in try String.fetchAll(
-                        db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\\'",
-                        arguments: ["herald\\_work\\_\(runID)\\_%"])
-                    {
+                    for table in try RunRepository.workTableNames(db, runID: runID) {
                         try db.execute(sql: "DROP TABLE \(dialect.quote(table))")
                     }
                 }
@@ -379,9 +373,7 @@ public struct Executor: Sendable {
         try work.run(policy, what: "sweeping leftover work tables") { db in
             try work.guardian.trusting {
                 let unfinished = Set(try Int64.fetchAll(db, sql: "SELECT id FROM herald_runs WHERE state = 'running'"))
-                for table in try String.fetchAll(
-                    db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'herald\\_work\\_%' ESCAPE '\\'")
-                {
+                for table in try RunRepository.workTableNames(db, runID: nil) {
                     let rest = table.dropFirst("herald_work_".count)
                     let run = Int64(rest.prefix { $0.isNumber })
                     let temporary = rest.drop { $0.isNumber }.hasPrefix("_tmp")

@@ -182,6 +182,14 @@ public enum RunRepository {
         return progress
     }
 
+    /// The work tables of one run (`herald_work_<run>_…`), or with nil of every run, by name.
+    public static func workTableNames(_ db: Database, runID: Int64?) throws -> [String] {
+        let pattern = runID.map { "herald\\_work\\_\($0)\\_%" } ?? "herald\\_work\\_%"
+        return try String.fetchAll(
+            db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\\' ORDER BY name",
+            arguments: [pattern])
+    }
+
     public static func finishRun(_ db: Database, runID: Int64, state: RunState, error: String?) throws {
         try db.execute(
             sql: "UPDATE herald_runs SET state = ?, finished_at = ?, error = ? WHERE id = ?",
@@ -253,9 +261,7 @@ extension Store {
     /// `dbstat` table to measure them with).
     public func workTables(runID: Int64) throws -> (tables: [String], bytes: Int?) {
         try read { db in
-            let tables = try String.fetchAll(
-                db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\\' ORDER BY name",
-                arguments: ["herald\\_work\\_\(runID)\\_%"])
+            let tables = try RunRepository.workTableNames(db, runID: runID)
             guard !tables.isEmpty else { return (tables, 0) }
             // dbstat also counts each table's primary-key index pages under the table's name.
             let bytes = try? Int.fetchOne(
@@ -276,10 +282,7 @@ extension Store {
                 arguments: [Store.timestamp(cutoff)])
             var tables = 0
             for id in ids {
-                for table in try String.fetchAll(
-                    db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE ? ESCAPE '\\'",
-                    arguments: ["herald\\_work\\_\(id)\\_%"])
-                {
+                for table in try RunRepository.workTableNames(db, runID: id) {
                     try db.execute(sql: "DROP TABLE \(table.quotedDatabaseIdentifier)")
                     tables += 1
                 }
