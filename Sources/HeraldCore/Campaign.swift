@@ -107,6 +107,9 @@ public enum NodeConfig: Sendable, Equatable {
     case wait(duration: String)
     /// Delivers on a channel.
     case message(Channel, ChannelSettings)
+    /// Combines two populations of one entity: union, intersection, or the primary set minus
+    /// the secondary; `complement` holds the primary rows left out.
+    case combine(CombineOperation)
     /// Ends the branch.
     case end
 
@@ -124,14 +127,25 @@ public enum NodeConfig: Sendable, Equatable {
             case .push: .push
             case .directMail: .directMail
             }
+        case .combine: .combine
         case .end: .end
         }
     }
 }
 
+/// How a Combine node merges its primary and secondary populations.
+public enum CombineOperation: String, Sendable, Equatable, CaseIterable {
+    /// Rows in either set; the complement is empty.
+    case union
+    /// Primary rows also in the secondary set; the complement holds the other primary rows.
+    case intersection
+    /// Primary rows not in the secondary set; the complement holds the excluded ones.
+    case exclusion
+}
+
 /// The node kinds this version of Herald can store, validate and run.
 public enum NodeKind: String, Sendable, CaseIterable {
-    case buildAudience, readAudience, changeDimension, split, wait, email, sms, push, directMail, end
+    case buildAudience, readAudience, changeDimension, split, combine, wait, email, sms, push, directMail, end
 
     /// Human name for canvases and lists.
     public var title: String {
@@ -140,6 +154,7 @@ public enum NodeKind: String, Sendable, CaseIterable {
         case .readAudience: "Read audience"
         case .changeDimension: "Change dimension"
         case .split: "Split"
+        case .combine: "Combine"
         case .wait: "Wait"
         case .email: "Email"
         case .sms: "SMS"
@@ -172,9 +187,19 @@ public struct Node: Sendable, Equatable {
     public var outputPorts: [String] {
         switch config {
         case .buildAudience, .readAudience, .wait, .message: ["out"]
-        case .changeDimension: ["out", "complement"]
+        case .changeDimension, .combine: ["out", "complement"]
         case .split(_, let subsets, _, _): subsets.indices.map { "subset\($0 + 1)" } + ["complement"]
         case .end: []
+        }
+    }
+
+    /// Input ports; the first is the one whose population the node works on (and whose
+    /// absence skips it). Every input port takes exactly one transition.
+    public var inputPorts: [String] {
+        switch config {
+        case .buildAudience, .readAudience: []
+        case .combine: ["primary", "secondary"]
+        default: ["in"]
         }
     }
 
@@ -197,17 +222,23 @@ public struct Node: Sendable, Equatable {
     }
 }
 
-/// A transition from one node's output port to another node.
+/// A transition from one node's output port to another node's input port.
 public struct Edge: Sendable, Equatable, Hashable {
     public var from: NodeID
+    /// The output port it leaves from.
     public var port: String
     public var to: NodeID
+    /// The input port it arrives at (`in`, or `primary`/`secondary` on a Combine node).
+    public var toPort: String
 
-    public init(from: NodeID, port: String = "out", to: NodeID) {
+    public init(from: NodeID, port: String = "out", to: NodeID, toPort: String = "in") {
         self.from = from
         self.port = port
         self.to = to
+        self.toPort = toPort
     }
+
+    public var source: PortRef { PortRef(node: from, port: port) }
 }
 
 /// A campaign: a directed acyclic graph of nodes plus its settings.
@@ -279,13 +310,29 @@ public struct Campaign: Sendable, Equatable {
     /// or audience, or a cycle) has none.
     /// - Parameter audiences: saved audiences by name with their entity.
     public func inboundEntities(catalog: Catalog, audiences: [String: String]) -> [NodeID: String] {
+        entities(catalog: catalog, audiences: audiences).inbound
+    }
+
+    /// The entity arriving at each input port (`PortRef` of the receiving node and its input
+    /// port), for nodes with several inputs.
+    public func inputEntities(catalog: Catalog, audiences: [String: String]) -> [PortRef: String] {
+        entities(catalog: catalog, audiences: audiences).inputs
+    }
+
+    func entities(catalog: Catalog, audiences: [String: String]) -> (inbound: [NodeID: String], inputs: [PortRef: String]) {
         var nodeEntity: [NodeID: String] = [:]
         var portEntity: [PortRef: String] = [:]
         var inbound: [NodeID: String] = [:]
+        var inputs: [PortRef: String] = [:]
         let byID = Dictionary(nodes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for id in topologicalOrder() ?? nodes.map(\.id) {
             guard let node = byID[id] else { continue }
-            let upstream = self.inbound(id).first.flatMap { portEntity[PortRef(node: $0.from, port: $0.port)] ?? nodeEntity[$0.from] }
+            for edge in self.inbound(id) {
+                if let entity = portEntity[edge.source] ?? nodeEntity[edge.from] { inputs[PortRef(node: id, port: edge.toPort)] = entity }
+            }
+            // The population a node works on arrives at its first input port.
+            let main = self.inbound(id).first { $0.toPort == node.inputPorts.first } ?? self.inbound(id).first
+            let upstream = main.flatMap { portEntity[$0.source] ?? nodeEntity[$0.from] }
             inbound[id] = upstream
             switch node.config {
             case .buildAudience(let entity, _, _):
@@ -301,7 +348,7 @@ public struct Campaign: Sendable, Equatable {
                 nodeEntity[id] = upstream
             }
         }
-        return inbound
+        return (inbound, inputs)
     }
 }
 

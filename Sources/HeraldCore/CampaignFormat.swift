@@ -1,7 +1,11 @@
-/// The campaign text format (`herald.campaign/1`): JSON with a fixed key order, rules written
-/// in the rule language, defaults omitted. Documented in docs/campaign-format.md.
+/// The campaign text format (`herald.campaign/2`): JSON with a fixed key order, rules written
+/// in the rule language, defaults omitted; each edge names the output port it leaves and the
+/// input port it reaches. `herald.campaign/1` files (edges with an output port only, every node
+/// one input) are still read. Documented in docs/campaign-format.md.
 public enum CampaignFormat {
-    public static let formatTag = "herald.campaign/1"
+    public static let formatTag = "herald.campaign/2"
+    /// The first format, read as version 2 (its edges all reach an `in` port).
+    public static let formatTagV1 = "herald.campaign/1"
 
     // MARK: Encoding
 
@@ -20,7 +24,13 @@ public enum CampaignFormat {
         top.append(
             (
                 "edges",
-                .array(campaign.edges.map { .object([("from", .string($0.from)), ("port", .string($0.port)), ("to", .string($0.to))]) })
+                .array(
+                    campaign.edges.map {
+                        .object([
+                            ("from", .string($0.from)), ("fromPort", .string($0.port)), ("to", .string($0.to)),
+                            ("toPort", .string($0.toPort)),
+                        ])
+                    })
             ))
         return .object(top)
     }
@@ -50,6 +60,8 @@ public enum CampaignFormat {
             if emitWhenEmpty { pairs.append(("emitWhenEmpty", .bool(true))) }
         case .changeDimension(let link):
             pairs.append(("link", .string(link)))
+        case .combine(let operation):
+            pairs.append(("operation", .string(operation.rawValue)))
         case .readAudience(let audience, let emitWhenEmpty):
             pairs.append(("audience", .string(audience)))
             if emitWhenEmpty { pairs.append(("emitWhenEmpty", .bool(true))) }
@@ -138,10 +150,10 @@ public enum CampaignFormat {
         let top = try Fields(json, path: "campaign")
         try top.allowOnly(["format", "name", "description", "timeZone", "variables", "nodes", "edges"])
         let format = try top.string("format")
-        guard format == formatTag else {
+        guard format == formatTag || format == formatTagV1 else {
             throw HeraldError(
                 .invalidInput,
-                "format: this Herald reads '\(formatTag)', the file says '\(format)'"
+                "format: this Herald reads '\(formatTag)' and '\(formatTagV1)', the file says '\(format)'"
                     + (format.hasPrefix("herald.campaign/") ? " (written by a newer Herald?)" : "")
             )
         }
@@ -175,8 +187,17 @@ public enum CampaignFormat {
         for (i, e) in (try top.optionalArray("edges") ?? []).enumerated() {
             do {
                 let f = try Fields(e, path: "edges[\(i)]")
-                try f.allowOnly(["from", "port", "to"])
-                campaign.edges.append(Edge(from: try f.string("from"), port: try f.optionalString("port") ?? "out", to: try f.string("to")))
+                if format == formatTagV1 {
+                    try f.allowOnly(["from", "port", "to"])
+                    campaign.edges.append(
+                        Edge(from: try f.string("from"), port: try f.optionalString("port") ?? "out", to: try f.string("to")))
+                } else {
+                    try f.allowOnly(["from", "fromPort", "to", "toPort"])
+                    campaign.edges.append(
+                        Edge(
+                            from: try f.string("from"), port: try f.optionalString("fromPort") ?? "out", to: try f.string("to"),
+                            toPort: try f.optionalString("toPort") ?? "in"))
+                }
             } catch {
                 problems.append(ValidationProblem(node: nil, field: nil, message: "\(error)"))
             }
@@ -215,6 +236,16 @@ public enum CampaignFormat {
         case .changeDimension:
             try g.allowOnly(common + ["link"])
             config = .changeDimension(link: try g.string("link"))
+        case .combine:
+            try g.allowOnly(common + ["operation"])
+            let name = try g.string("operation")
+            guard let operation = CombineOperation(rawValue: name) else {
+                throw HeraldError(
+                    .invalidInput,
+                    "\(at).operation: expected \(CombineOperation.allCases.map { "'\($0.rawValue)'" }.joined(separator: ", ")), found '\(name)'"
+                )
+            }
+            config = .combine(operation)
         case .readAudience:
             try g.allowOnly(common + ["audience", "emitWhenEmpty"])
             config = .readAudience(audience: try g.string("audience"), emitWhenEmpty: try g.optionalBool("emitWhenEmpty") ?? false)

@@ -81,7 +81,7 @@ public struct CampaignValidator: Sendable {
         let byID = Dictionary(campaign.nodes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
 
         // Edges: endpoints, ports, fan-in.
-        var usedPorts = Set<String>()
+        var usedPorts = Set<PortRef>()
         for (i, edge) in campaign.edges.enumerated() {
             let field = "edges[\(i)]"
             if undecoded.contains(edge.from) || undecoded.contains(edge.to) { continue }
@@ -89,16 +89,22 @@ public struct CampaignValidator: Sendable {
                 add(nil, field, "starts at unknown node '\(edge.from)'\(Names.suggestion(for: edge.from, in: Array(byID.keys)))")
                 continue
             }
-            guard byID[edge.to] != nil else {
+            guard let to = byID[edge.to] else {
                 add(nil, field, "ends at unknown node '\(edge.to)'\(Names.suggestion(for: edge.to, in: Array(byID.keys)))")
                 continue
+            }
+            if !to.inputPorts.contains(edge.toPort) {
+                let ports =
+                    to.inputPorts.isEmpty
+                    ? "it starts a branch and has none" : "its input ports are \(to.inputPorts.joined(separator: ", "))"
+                add(edge.to, field, "no input port '\(edge.toPort)' on this \(to.kind.title) node; \(ports)")
             }
             if edge.from == edge.to { add(edge.from, field, "connects the node to itself") }
             if !from.outputPorts.contains(edge.port) {
                 let ports =
                     from.outputPorts.isEmpty ? "it has no output ports" : "its ports are \(from.outputPorts.joined(separator: ", "))"
                 add(edge.from, field, "no output port '\(edge.port)' on this \(from.kind.title) node; \(ports)")
-            } else if !usedPorts.insert("\(edge.from)\u{0}\(edge.port)").inserted {
+            } else if !usedPorts.insert(edge.source).inserted {
                 add(edge.from, field, "port '\(edge.port)' is connected twice; a port leads to one node")
             }
         }
@@ -109,9 +115,19 @@ public struct CampaignValidator: Sendable {
             }
             if !node.startsBranch && inbound.isEmpty {
                 add(node.id, nil, "nothing leads to this \(node.kind.title) node; connect an inbound transition")
-            }
-            if inbound.count > 1 {
-                add(node.id, nil, "\(inbound.count) transitions lead to this node; it takes one")
+            } else if !node.startsBranch {
+                for port in node.inputPorts {
+                    let reaching = inbound.filter { $0.toPort == port }.count
+                    if reaching == 0 && node.inputPorts.count > 1 {
+                        add(node.id, nil, "nothing reaches input port '\(port)'; a \(node.kind.title) node needs every input connected")
+                    }
+                    if reaching > 1 {
+                        add(
+                            node.id, nil,
+                            "\(reaching) transitions lead to \(node.inputPorts.count > 1 ? "input port '\(port)'" : "this node"); \(node.inputPorts.count > 1 ? "a port" : "it") takes one"
+                        )
+                    }
+                }
             }
         }
         let order = campaign.topologicalOrder()
@@ -137,6 +153,16 @@ public struct CampaignValidator: Sendable {
                 guard let dim = upstream, let entity = catalog.entity(dim) else { continue }
                 if entity.link(linkName) == nil {
                     add(id, "link", "'\(dim)' has no link '\(linkName)'\(Names.suggestion(for: linkName, in: entity.links.map(\.name)))")
+                }
+            case .combine:
+                let inputs = campaign.inputEntities(catalog: catalog, audiences: audiences ?? [:])
+                if let primary = inputs[PortRef(node: id, port: "primary")], let secondary = inputs[PortRef(node: id, port: "secondary")],
+                    primary != secondary
+                {
+                    add(
+                        id, nil,
+                        "the primary population is \(primary) and the secondary \(secondary); both must be of one entity (add a Change dimension node)"
+                    )
                 }
             case .readAudience(let name, _):
                 guard let audiences else { continue }

@@ -174,9 +174,13 @@ public struct Executor: Sendable {
         var recorded = try store.read { db in try RunRepository.progress(db, runID: runID) }
         sweep(work, policy: policy, resuming: runID)
 
-        // Per node: the work table and entity of its inbound population; nil table = skipped branch.
-        var inboundTable: [NodeID: String] = [:]
-        var skipped = Set<NodeID>()
+        // Per node and input port: the work table of the population arriving there. A node whose
+        // first input receives none (an empty or skipped branch) is skipped; an empty secondary
+        // input of a Combine is an empty set.
+        var inputs: [NodeID: [String: String]] = [:]
+        func reached(_ node: Node) -> Bool {
+            node.startsBranch || node.inputPorts.first.map { inputs[node.id]?[$0] != nil } == true
+        }
         var failure: HeraldError?
         var finished = false
         var committed = 0
@@ -193,11 +197,7 @@ public struct Executor: Sendable {
         func route(_ id: NodeID, tables: [String: String], counts: [String: Int], emitEmpty: Bool) {
             for e in campaign.outbound(id) {
                 let count = counts[e.port] ?? 0
-                if let table = tables[e.port], count > 0 || emitEmpty {
-                    inboundTable[e.to] = table
-                } else {
-                    skipped.insert(e.to)
-                }
+                if let table = tables[e.port], count > 0 || emitEmpty { inputs[e.to, default: [:]][e.toPort] = table }
             }
         }
         do {
@@ -211,9 +211,7 @@ public struct Executor: Sendable {
                 let outEdges = campaign.outbound(id)
                 if let done = recorded.nodes[id], done.state == .completed || done.state == .skipped {
                     // Recorded by an earlier executor of this run: its tables and counts stand.
-                    if done.state == .skipped {
-                        for e in outEdges { skipped.insert(e.to) }
-                    } else {
+                    if done.state == .completed {
                         let ports = recorded.ports[id] ?? [:]
                         route(
                             id, tables: ports.compactMapValues(\.table), counts: ports.mapValues(\.count),
@@ -225,13 +223,12 @@ public struct Executor: Sendable {
                             detail: done.detail))
                     continue
                 }
-                if skipped.contains(id) {
+                if !reached(node) {
                     try store.write { db in
                         try RunRepository.markNodeFinished(
                             db, runID: runID, nodeID: id, state: .skipped, inputCount: nil, durationMS: 0,
                             detail: "no population reached this node", error: nil)
                     }
-                    for e in outEdges { skipped.insert(e.to) }
                     events(.nodeFinished(id, state: .skipped, inputCount: nil, outputs: [:], detail: nil))
                     continue
                 }
@@ -243,7 +240,8 @@ public struct Executor: Sendable {
                     result = try work.run(policy, shouldStop: stopping, what: "node '\(id)'") { db in
                         var index = 0
                         var outcome = try execute(
-                            node, db: db, compiler: compiler, catalog: catalog, input: inboundTable[id], inputEntity: entities[id],
+                            node, db: db, compiler: compiler, catalog: catalog, input: node.inputPorts.first.flatMap { inputs[id]?[$0] },
+                            inputs: inputs[id] ?? [:], inputEntity: entities[id],
                             newTable: {
                                 index += 1
                                 return Self.workTable(run: runID, position: position, index: index, temporary: true)
@@ -417,8 +415,8 @@ public struct Executor: Sendable {
     }
 
     func execute(
-        _ node: Node, db: Database, compiler: RuleCompiler, catalog: Catalog, input: String?, inputEntity: String?,
-        newTable: () -> String
+        _ node: Node, db: Database, compiler: RuleCompiler, catalog: Catalog, input: String?, inputs: [String: String] = [:],
+        inputEntity: String?, newTable: () -> String
     ) throws -> NodeOutcome {
         var outcome = NodeOutcome()
         outcome.entity = inputEntity
@@ -445,6 +443,43 @@ public struct Executor: Sendable {
                 "\(Names.counted(outcome.counts["out"] ?? 0, entity: moved.target)) from \(Names.counted(outcome.inputCount ?? 0, entity: entityName))"
             if unmatched > 0 {
                 outcome.log = "\(Names.counted(unmatched, entity: entityName)) had no '\(link)'; they went to the complement"
+            }
+        case .combine(let operation):
+            guard let input, let entityName = inputEntity else { return outcome }
+            let isInteger = try catalog.requireEntity(entityName).keyType == .integer
+            let primary = dialect.quote(input)
+            let secondaryCount = try inputs["secondary"].map { try count(db, $0) } ?? 0
+            outcome.inputCount = try count(db, input)
+            // A secondary branch that brought no population is an empty set.
+            let secondary = inputs["secondary"].map { "SELECT key FROM \(dialect.quote($0))" } ?? "SELECT NULL AS key WHERE 0"
+            let inSecondary = "p.key IN (\(secondary))"
+            let (outSQL, complementSQL): (String, String?) =
+                switch operation {
+                case .union: ("SELECT key FROM \(primary) UNION SELECT key FROM (\(secondary)) WHERE key IS NOT NULL", nil)
+                case .intersection:
+                    ("SELECT p.key FROM \(primary) p WHERE \(inSecondary)", "SELECT p.key FROM \(primary) p WHERE NOT \(inSecondary)")
+                case .exclusion:
+                    ("SELECT p.key FROM \(primary) p WHERE NOT \(inSecondary)", "SELECT p.key FROM \(primary) p WHERE \(inSecondary)")
+                }
+            for (port, sql) in [("out", Optional(outSQL)), ("complement", complementSQL)] {
+                let table = newTable()
+                try db.execute(sql: dialect.createWorkTable(table, keyIsInteger: isInteger))
+                if let sql { try db.execute(sql: "INSERT INTO \(dialect.quote(table)) " + sql) }
+                outcome.counts[port] = sql == nil ? 0 : db.changesCount
+                outcome.tables[port] = table
+                outcome.created.append(table)
+            }
+            let out = outcome.counts["out"] ?? 0
+            let left = outcome.counts["complement"] ?? 0
+            outcome.detail =
+                switch operation {
+                case .union:
+                    "\(Names.counted(out, entity: entityName)): \(Names.groupedCount(outcome.inputCount ?? 0)) primary, \(Names.groupedCount(secondaryCount)) secondary"
+                case .intersection: "\(Names.counted(out, entity: entityName)) in both; \(Names.groupedCount(left)) primary only"
+                case .exclusion: "\(Names.counted(out, entity: entityName)) kept; \(Names.groupedCount(left)) excluded"
+                }
+            if operation == .exclusion && left > 0 {
+                outcome.log = "\(Names.counted(left, entity: entityName)) excluded by the secondary set; they went to the complement"
             }
         case .readAudience(let name, let emitWhenEmpty):
             guard let audience = compiler.audiences[name.lowercased()] else {

@@ -119,10 +119,14 @@ extension Store {
             campaign.nodes.append(try CampaignFormat.decodeNode(try JSONValue.parse(config), path: "stored node"))
         }
         for e in try Row.fetchAll(
-            db, sql: "SELECT from_node, from_port, to_node FROM herald_edges WHERE campaign_id = ? AND version = ? ORDER BY position",
+            db,
+            sql: """
+                SELECT from_node, from_port, to_node, \(try hasInputPorts(db) ? "to_port" : "'in'") AS to_port
+                FROM herald_edges WHERE campaign_id = ? AND version = ? ORDER BY position
+                """,
             arguments: [id, version])
         {
-            campaign.edges.append(Edge(from: e["from_node"], port: e["from_port"], to: e["to_node"]))
+            campaign.edges.append(Edge(from: e["from_node"], port: e["from_port"], to: e["to_node"], toPort: e["to_port"]))
         }
         return StoredCampaign(id: id, version: version, campaign: campaign)
     }
@@ -177,12 +181,19 @@ extension Store {
             }
             for (position, edge) in campaign.edges.enumerated() {
                 try db.execute(
-                    sql:
-                        "INSERT INTO herald_edges (campaign_id, version, position, from_node, from_port, to_node) VALUES (?, ?, ?, ?, ?, ?)",
-                    arguments: [id, version, position, edge.from, edge.port, edge.to])
+                    sql: """
+                        INSERT INTO herald_edges (campaign_id, version, position, from_node, from_port, to_node, to_port)
+                        VALUES (?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [id, version, position, edge.from, edge.port, edge.to, edge.toPort])
             }
             return StoredCampaign(id: id, version: version, campaign: campaign)
         }
+    }
+
+    /// Whether edges record their input port (stores from before v6 read every edge as `in`).
+    static func hasInputPorts(_ db: Database) throws -> Bool {
+        try db.columns(in: "herald_edges").contains { $0.name == "to_port" }
     }
 
     static func hasArchiveColumn(_ db: Database) throws -> Bool {

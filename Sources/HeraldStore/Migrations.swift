@@ -4,8 +4,10 @@ import GRDB
 enum Migrations {
     /// Migrations whose absence does not change what a read sees, so a store without them can
     /// be read as it is (a read never migrates). v2 only widened a CHECK constraint.
-    /// v3 added a column, v4 and v5 tables that reads check for before using.
-    static let readCompatible: Set<String> = ["v2: stopped nodes", "v3: archived campaigns", "v4: schedules", "v5: schedule launches"]
+    /// v3 and v6 added columns, v4 and v5 tables, that reads check for before using.
+    static let readCompatible: Set<String> = [
+        "v2: stopped nodes", "v3: archived campaigns", "v4: schedules", "v5: schedule launches", "v6: input ports",
+    ]
 
     /// Herald's tables as `CREATE TEMP` statements, in creation order: lets a read-only
     /// connection treat a plain SQLite file as an empty store without writing to it.
@@ -225,6 +227,10 @@ enum Migrations {
                         PRIMARY KEY (campaign_id, occurrence)
                     )
                     """)
+        }
+        // Edges reach a named input port (Combine has two); every earlier edge reached `in`.
+        migrator.registerMigration("v6: input ports") { db in
+            try db.execute(sql: "ALTER TABLE herald_edges ADD COLUMN to_port TEXT NOT NULL DEFAULT 'in'")
         }
         return migrator
     }

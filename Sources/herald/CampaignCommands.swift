@@ -73,7 +73,7 @@ struct CampaignCommand: ParsableCommand {
             say("")
             for e in c.edges {
                 let from = c.node(e.from)
-                say("  \(e.from) [\(from?.portLabel(e.port) ?? e.port)] → \(e.to)")
+                say("  \(e.from) [\(from?.portLabel(e.port) ?? e.port)] → \(e.to)\(e.toPort == "in" ? "" : " [\(e.toPort)]")")
             }
             let problems = CampaignValidator(checker: try db.audienceChecker()).validate(c)
             say("")
@@ -251,6 +251,12 @@ enum NodeText {
         case .buildAudience(let entity, let rule, _): return "\(entity) where \(rule.text)"
         case .readAudience(let audience, _): return "saved audience '\(audience)'"
         case .changeDimension(let link): return "along the link '\(link)'"
+        case .combine(let operation):
+            switch operation {
+            case .union: return "primary or secondary"
+            case .intersection: return "primary and also secondary; complement: primary only"
+            case .exclusion: return "primary minus secondary; complement: the excluded"
+            }
         case .split(_, let subsets, _, _):
             return subsets.map { s in
                 var parts = [s.label]

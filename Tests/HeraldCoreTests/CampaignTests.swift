@@ -43,7 +43,7 @@ import Testing
 
     @Test func encodingIsStableAndReadable() {
         let text = CampaignFormat.encodeText(Self.sample)
-        #expect(text.hasPrefix("{\n  \"format\": \"herald.campaign/1\",\n  \"name\": \"Spring sale\","))
+        #expect(text.hasPrefix("{\n  \"format\": \"herald.campaign/2\",\n  \"name\": \"Spring sale\","))
         #expect(text.contains("\"rule\": \"age >= $minimum and country in (\\\"FR\\\", \\\"DE\\\")\""))
         #expect(text.hasSuffix("}\n"))
     }

@@ -55,7 +55,7 @@ import Testing
             "spring.json",
             """
             {
-              "format": "herald.campaign/1",
+              "format": "herald.campaign/2",
               "name": "Spring offer",
               "timeZone": "Europe/Paris",
               "nodes": [
@@ -70,8 +70,8 @@ import Testing
               ],
               "edges": [
                 {"from": "buyers", "to": "channel"},
-                {"from": "channel", "port": "subset1", "to": "mail"},
-                {"from": "channel", "port": "subset2", "to": "text"}
+                {"from": "channel", "fromPort": "subset1", "to": "mail"},
+                {"from": "channel", "fromPort": "subset2", "to": "text"}
               ]
             }
 

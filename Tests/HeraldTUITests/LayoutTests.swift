@@ -52,6 +52,26 @@ import Testing
         }
     }
 
+    /// A Combine takes two inputs: both audiences sit on the first layer, side by side, and
+    /// both transitions reach the Combine box.
+    @Test func aCombineDrawsBothInputs() {
+        let campaign = Campaign(
+            name: "Combine",
+            nodes: [
+                Node(id: "a", label: "A", config: .buildAudience(entity: "p", rule: .all, emitWhenEmpty: false)),
+                Node(id: "b", label: "B", config: .buildAudience(entity: "p", rule: .all, emitWhenEmpty: false)),
+                Node(id: "c", label: "C", config: .combine(.exclusion)),
+                Node(id: "e", label: "E", config: .end),
+            ],
+            edges: [
+                Edge(from: "a", to: "c", toPort: "primary"), Edge(from: "b", to: "c", toPort: "secondary"), Edge(from: "c", to: "e"),
+            ])
+        let result = GraphLayout.layout(campaign)
+        #expect(result.layers.map { $0.sorted() } == [["a", "b"], ["c"], ["e"]])
+        #expect(result.routes.count == 3)
+        checkRoutes(result, campaign)
+    }
+
     @Test func longEdgesGoAroundThroughLanes() {
         // s → b → c and s → c: the edge from s to c skips b's layer and needs a lane beside b.
         let campaign = Campaign(

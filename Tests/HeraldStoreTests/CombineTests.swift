@@ -1,0 +1,113 @@
+import Foundation
+import GRDB
+import HeraldCore
+import HeraldEngine
+import HeraldStore
+import Testing
+
+/// Combine nodes (two input ports) against the same sets written by hand in SQL.
+@Suite struct CombineTests {
+    let store: Store
+
+    init() throws { store = try Scratch.demoCopy() }
+
+    func count(_ sql: String) throws -> Int {
+        try store.read { db in try Int.fetchOne(db, sql: sql) ?? -1 }
+    }
+
+    /// Build `primary` and `secondary` audiences of profiles and combine them.
+    func campaign(_ operation: CombineOperation, primary: String, secondary: String, entity: String = "profiles") throws -> Campaign {
+        var c = Campaign(name: "Combine \(operation.rawValue) \(UUID().uuidString.prefix(6))")
+        c.nodes = [
+            Node(id: "a", label: "A", config: .buildAudience(entity: "profiles", rule: try Rule(parsing: primary), emitWhenEmpty: false)),
+            Node(id: "b", label: "B", config: .buildAudience(entity: entity, rule: try Rule(parsing: secondary), emitWhenEmpty: false)),
+            Node(id: "c", label: "C", config: .combine(operation)),
+            Node(id: "kept", label: "Kept", config: .end), Node(id: "left", label: "Left", config: .end),
+        ]
+        c.edges = [
+            Edge(from: "a", to: "c", toPort: "primary"), Edge(from: "b", to: "c", toPort: "secondary"),
+            Edge(from: "c", to: "kept"), Edge(from: "c", port: "complement", to: "left"),
+        ]
+        return c
+    }
+
+    func run(_ campaign: Campaign) throws -> [String: Int] {
+        let stored = try store.saveCampaign(campaign, replace: false)
+        let detail = try Executor(store: store).dryRun(stored)
+        #expect(detail.summary.state == .completed)
+        return Dictionary(uniqueKeysWithValues: detail.edges.map { ("\($0.fromNode).\($0.port)", $0.count) })
+    }
+
+    static let french = #"country = "FR""#
+    static let cancelled = #"bookings.any(status = "cancelled")"#
+    static let frenchSQL = "country = 'FR'"
+    static let cancelledSQL = "id IN (SELECT profile_id FROM bookings WHERE status = 'cancelled')"
+
+    @Test func exclusionKeepsThePrimaryRowsNotInTheSecondary() throws {
+        let counts = try run(try campaign(.exclusion, primary: Self.french, secondary: Self.cancelled))
+        #expect(counts["c.out"] == (try count("SELECT count(*) FROM profiles WHERE \(Self.frenchSQL) AND NOT \(Self.cancelledSQL)")))
+        #expect(counts["c.complement"] == (try count("SELECT count(*) FROM profiles WHERE \(Self.frenchSQL) AND \(Self.cancelledSQL)")))
+        #expect((counts["c.out"] ?? 0) > 0 && (counts["c.complement"] ?? 0) > 0)
+    }
+
+    @Test func intersectionAndUnion() throws {
+        let both = try run(try campaign(.intersection, primary: Self.french, secondary: Self.cancelled))
+        #expect(both["c.out"] == (try count("SELECT count(*) FROM profiles WHERE \(Self.frenchSQL) AND \(Self.cancelledSQL)")))
+        #expect(both["c.complement"] == (try count("SELECT count(*) FROM profiles WHERE \(Self.frenchSQL) AND NOT \(Self.cancelledSQL)")))
+        let either = try run(try campaign(.union, primary: Self.french, secondary: Self.cancelled))
+        #expect(either["c.out"] == (try count("SELECT count(*) FROM profiles WHERE \(Self.frenchSQL) OR \(Self.cancelledSQL)")))
+        #expect(either["c.complement"] == 0)
+    }
+
+    /// A secondary branch that selected nobody is an empty set: nothing is excluded.
+    @Test func anEmptySecondaryExcludesNothing() throws {
+        let counts = try run(try campaign(.exclusion, primary: Self.french, secondary: "id < 0"))
+        #expect(counts["c.out"] == (try count("SELECT count(*) FROM profiles WHERE \(Self.frenchSQL)")))
+        #expect(counts["c.complement"] == 0)
+        let none = try run(try campaign(.intersection, primary: Self.french, secondary: "id < 0"))
+        #expect(none["c.out"] == 0)
+    }
+
+    @Test func validationChecksInputPortsAndEntities() throws {
+        let checker = try store.audienceChecker()
+        let validator = CampaignValidator(checker: checker)
+        let mixed = try campaign(.exclusion, primary: Self.french, secondary: #"status = "cancelled""#, entity: "bookings")
+        #expect(validator.validate(mixed).contains { $0.message.contains("the primary population is profiles and the secondary bookings") })
+        var missing = try campaign(.exclusion, primary: Self.french, secondary: Self.cancelled)
+        missing.edges.removeAll { $0.toPort == "secondary" }
+        missing.nodes.removeAll { $0.id == "b" }
+        #expect(validator.validate(missing).contains { $0.message.contains("nothing reaches input port 'secondary'") })
+        var wrongPort = try campaign(.exclusion, primary: Self.french, secondary: Self.cancelled)
+        wrongPort.edges[1].toPort = "tertiary"
+        #expect(
+            validator.validate(wrongPort).contains {
+                $0.message.contains("no input port 'tertiary' on this Combine node; its input ports are primary, secondary")
+            })
+        var twice = try campaign(.exclusion, primary: Self.french, secondary: Self.cancelled)
+        twice.edges[1].toPort = "primary"
+        #expect(validator.validate(twice).contains { $0.message.contains("2 transitions lead to input port 'primary'") })
+    }
+
+    /// Version 2 files name both ports and round-trip; version 1 files still read, as `in`.
+    @Test func theFormatNamesBothPorts() throws {
+        let c = try campaign(.exclusion, primary: Self.french, secondary: Self.cancelled)
+        let text = CampaignFormat.encodeText(c)
+        #expect(text.contains("\"format\": \"herald.campaign/2\""))
+        #expect(text.contains("\"toPort\": \"secondary\""))
+        #expect(try CampaignFormat.decode(text: text) == c)
+        let v1 = try CampaignFormat.decode(
+            text: #"""
+                {"format": "herald.campaign/1", "name": "old", "nodes": [
+                  {"id": "a", "kind": "buildAudience", "label": "A", "entity": "profiles", "rule": "true"},
+                  {"id": "e", "kind": "end", "label": "E"}], "edges": [{"from": "a", "to": "e"}]}
+                """#)
+        #expect(v1.edges == [Edge(from: "a", port: "out", to: "e", toPort: "in")])
+        #expect(throws: HeraldError.self) {
+            try CampaignFormat.decode(
+                text: #"{"format": "herald.campaign/2", "name": "x", "nodes": [], "edges": [{"from": "a", "port": "out", "to": "b"}]}"#)
+        }
+        // Stored and loaded with its ports.
+        let stored = try store.saveCampaign(c, replace: false)
+        #expect(try store.loadCampaign(id: stored.id).campaign.edges == c.edges)
+    }
+}
