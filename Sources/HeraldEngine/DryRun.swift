@@ -25,6 +25,8 @@ public struct Executor: Sendable {
     var simulatedCrashAfterNodes: Int?
 
     struct SimulatedCrash: Error {}
+    /// For tests of failure handling: this node's work fails inside its transaction.
+    var simulatedFailureAt: NodeID?
 
     /// Polled like a cancellation; when it says so, the executor stops without finishing the
     /// run: the node in progress is rolled back, the lease is released, and the run stays
@@ -33,6 +35,58 @@ public struct Executor: Sendable {
 
     struct Halted: Error {
         var runID: Int64
+    }
+
+    /// Looks for a pause or stop request for the run every quarter of a second (a file beside
+    /// the store, see `RunRequest.file`), so the executing connection's progress handler can
+    /// see it without touching the database.
+    final class RequestWatcher: @unchecked Sendable {
+        private let lock = NSLock()
+        private var current: RunRequest?
+        private var done = false
+        private let finished = DispatchSemaphore(value: 0)
+        let path: String
+        let runID: Int64
+
+        init(path: String, runID: Int64) {
+            self.path = path
+            self.runID = runID
+            Thread.detachNewThread { [self] in
+                defer { finished.signal() }
+                while !isDone {
+                    if let request = RunRequest.pending(store: path, runID: runID) { set(request) }
+                    Thread.sleep(forTimeInterval: 0.25)
+                }
+            }
+        }
+
+        var value: RunRequest? {
+            lock.lock()
+            defer { lock.unlock() }
+            return current
+        }
+
+        private var isDone: Bool {
+            lock.lock()
+            defer { lock.unlock() }
+            return done
+        }
+
+        private func set(_ request: RunRequest) {
+            lock.lock()
+            current = request
+            lock.unlock()
+        }
+
+        /// Stops watching; whatever was asked has been handled (or the run ended), so the
+        /// request is removed.
+        func finish() {
+            lock.lock()
+            done = true
+            lock.unlock()
+            finished.wait()
+            RunRequest.clear(store: path, runID: runID)
+        }
     }
 
     public init(store: Store, dialect: any SQLDialect = SQLiteDialect(), oneToManyForm: OneToManyForm? = .fromEnvironment) {
@@ -100,13 +154,15 @@ public struct Executor: Sendable {
         runID: Int64, events: @Sendable (RunEvent) -> Void = { _ in }, isCancelled: @escaping @Sendable () -> Bool = { false }
     ) throws -> RunDetail {
         let summary = try store.runDetail(runID).summary
-        guard summary.state == .running else {
+        guard summary.state == .running || summary.state == .paused else {
             throw HeraldError(
                 .conflict,
                 "run #\(runID) is \(summary.state.rawValue); only an unfinished run can be resumed (start a new one with 'herald run')")
         }
         let stored = try store.loadCampaign(id: summary.campaignID, version: summary.version)
         try requireRunnable(stored)
+        // A paused run (asked to pause, or a node failed) continues; its failed node is retried.
+        if summary.state == .paused { try store.write { db in try RunRepository.reopen(db, runID: runID) } }
         store.logger.info("run resumed", metadata: ["run": "\(runID)", "campaign": "\(stored.id)", "version": "\(stored.version)"])
         return try execute(runID: runID, stored, owner: RunLease.newOwner(), events: events, isCancelled: isCancelled, halt: halt)
     }
@@ -140,8 +196,11 @@ public struct Executor: Sendable {
         let catalog = try store.catalog()
         let order = campaign.topologicalOrder() ?? []
         let lease = try store.write { db in try RunLease.acquire(db, runID: runID, owner: owner) }
-        let halting: @Sendable () -> Bool = { halt?() ?? false }
-        let stopping: @Sendable () -> Bool = { isCancelled() || halting() }
+        // Pauses and stops asked by other processes (`herald runs pause|stop`).
+        let requests = RequestWatcher(path: store.path, runID: runID)
+        defer { requests.finish() }
+        let halting: @Sendable () -> Bool = { halt?() ?? false || requests.value == .pause }
+        let stopping: @Sendable () -> Bool = { isCancelled() || requests.value == .stop || halting() }
         events(.started(runID: runID))
         // The same compiler counts use: saved audiences, broken-definition and date-time checks.
         var compiler: RuleCompiler
@@ -184,6 +243,7 @@ public struct Executor: Sendable {
         var failure: HeraldError?
         var finished = false
         var committed = 0
+        var stopped = false
         func stop() throws {
             try store.write { db in
                 try RunRepository.log(db, runID: runID, nodeID: nil, level: "warning", message: "run stopped by the user")
@@ -191,6 +251,7 @@ public struct Executor: Sendable {
                 try lease.release(db)
             }
             finished = true
+            stopped = true
             failure = HeraldError(.cancelled, "dry run of '\(campaign.name)' stopped")
         }
         /// Passes a finished node's outputs to the nodes they lead to.
@@ -203,7 +264,7 @@ public struct Executor: Sendable {
         do {
             for id in order {
                 if halting() { throw Halted(runID: runID) }
-                if isCancelled() {
+                if isCancelled() || requests.value == .stop {
                     try stop()
                     break
                 }
@@ -246,6 +307,7 @@ public struct Executor: Sendable {
                                 index += 1
                                 return Self.workTable(run: runID, position: position, index: index, temporary: true)
                             })
+                        if simulatedFailureAt == id { throw HeraldError(.io, "simulated failure of node '\(id)'") }
                         let ms = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
                         try work.guardian.trusting {
                             // The node's tables appear under their final names with its figures.
@@ -293,14 +355,19 @@ public struct Executor: Sendable {
                         try RunRepository.markNodeFinished(
                             db, runID: runID, nodeID: id, state: .failed, inputCount: nil, durationMS: 0, detail: nil, error: message)
                         try RunRepository.log(db, runID: runID, nodeID: id, level: "error", message: message)
-                        try RunRepository.finishRun(db, runID: runID, state: .failed, error: "node '\(id)': \(message)")
+                        // The run pauses with the error, its finished nodes kept: once the cause
+                        // is fixed, a resume retries the failed node.
+                        try RunRepository.pause(db, runID: runID, error: "node '\(id)': \(message)")
                         try lease.release(db)
                     }
                     finished = true
                     events(.nodeFinished(id, state: .failed, inputCount: nil, outputs: [:], detail: message))
                     // The message stays in the run's own log; diagnostics name the node only.
                     store.logger.error("node failed", metadata: ["run": "\(runID)", "node": "\(id)", "kind": "\(node.kind.rawValue)"])
-                    failure = HeraldError(.runFailed, "dry run of '\(campaign.name)' failed at node '\(id)': \(message)", cause: error)
+                    failure = HeraldError(
+                        .runFailed,
+                        "dry run of '\(campaign.name)' failed at node '\(id)': \(message); run #\(runID) is paused, and 'herald runs resume \(runID)' retries the node",
+                        cause: error)
                     break
                 }
                 committed += 1
@@ -326,8 +393,8 @@ public struct Executor: Sendable {
                         try lease.release(db)
                     }
                 }
-            } else if failure?.code != .conflict {
-                // A stopped or failed dry run keeps no populations either.
+            } else if stopped {
+                // A stopped dry run keeps no populations either.
                 try work.run(policy, what: "removing the work tables") { db in
                     for table in try RunRepository.workTableNames(db, runID: runID) {
                         try db.execute(sql: "DROP TABLE \(dialect.quote(table))")
@@ -337,6 +404,15 @@ public struct Executor: Sendable {
         } catch let crash as SimulatedCrash {
             throw crash
         } catch let halted as Halted {
+            if requests.value == .pause {
+                // Asked to pause: the run waits, paused, for 'herald runs resume'.
+                try? store.write { db in
+                    try RunRepository.pause(db, runID: runID, error: nil)
+                    try lease.release(db)
+                }
+                store.logger.notice("run paused", metadata: ["run": "\(runID)"])
+                throw HeraldError(.cancelled, "run #\(halted.runID) paused; 'herald runs resume \(halted.runID)' continues it")
+            }
             // The run stays unfinished, free for the next executor to resume.
             try? store.write { db in try lease.release(db) }
             store.logger.notice("run halted", metadata: ["run": "\(runID)"])

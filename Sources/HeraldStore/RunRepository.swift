@@ -190,6 +190,23 @@ public enum RunRepository {
             arguments: [pattern])
     }
 
+    /// Makes a paused run runnable again: its state `running`, its failed or stopped nodes back
+    /// to `pending` (they are redone), its request and error cleared.
+    public static func reopen(_ db: Database, runID: Int64) throws {
+        try db.execute(sql: "UPDATE herald_runs SET state = 'running', error = NULL WHERE id = ? AND state = 'paused'", arguments: [runID])
+        try db.execute(
+            sql:
+                "UPDATE herald_run_nodes SET state = 'pending', error = NULL WHERE run_id = ? AND state IN ('failed', 'stopped', 'running')",
+            arguments: [runID])
+    }
+
+    /// Pauses a run (asked to, or with the error of the node that failed): it keeps its finished
+    /// nodes and work tables and waits for a resume.
+    public static func pause(_ db: Database, runID: Int64, error: String?) throws {
+        try db.execute(
+            sql: "UPDATE herald_runs SET state = 'paused', error = ? WHERE id = ?", arguments: [error, runID])
+    }
+
     public static func finishRun(_ db: Database, runID: Int64, state: RunState, error: String?) throws {
         try db.execute(
             sql: "UPDATE herald_runs SET state = ?, finished_at = ?, error = ? WHERE id = ?",
@@ -256,7 +273,100 @@ extension Store {
     }
 }
 
+/// What another process can ask of a run's executor.
+public enum RunRequest: String, Sendable {
+    /// Stop after rolling back the node in progress, keeping the run resumable (`paused`).
+    case pause
+    /// End the run as `stopped`; its populations are dropped.
+    case stop
+
+    /// Where a request for a run waits for its executor: a small file beside the store. The
+    /// store itself cannot carry it, because a node in progress holds its write lock for as
+    /// long as the node takes.
+    public static func file(store path: String, runID: Int64) -> String { "\(path)-requests/run-\(runID)" }
+
+    /// The request waiting for the run, if any.
+    public static func pending(store path: String, runID: Int64) -> RunRequest? {
+        guard let data = FileManager.default.contents(atPath: file(store: path, runID: runID)) else { return nil }
+        return RunRequest(rawValue: String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+    }
+
+    func post(store path: String, runID: Int64) throws {
+        let target = Self.file(store: path, runID: runID)
+        do {
+            try FileManager.default.createDirectory(
+                atPath: (target as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try Data(rawValue.utf8).write(to: URL(fileURLWithPath: target), options: .atomic)
+        } catch {
+            throw HeraldError(.io, "cannot leave the request for run #\(runID) in \(target): \(error.localizedDescription)", cause: error)
+        }
+    }
+
+    /// Removes the run's request once handled (and the folder when it is empty).
+    public static func clear(store path: String, runID: Int64) {
+        let target = file(store: path, runID: runID)
+        try? FileManager.default.removeItem(atPath: target)
+        let folder = (target as NSString).deletingLastPathComponent
+        if (try? FileManager.default.contentsOfDirectory(atPath: folder))?.isEmpty == true {
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+    }
+}
+
 extension Store {
+    /// Asks the run's executor to pause or stop; a run no live process executes is paused or
+    /// stopped at once. Refused for a finished run, and for pausing a run that is not running.
+    /// - Returns: whether the request was handed to a live executor (false: done here).
+    public func request(_ request: RunRequest, runID: Int64, now: Date = Date()) throws -> Bool {
+        // Decided on a read: a live executor's node holds the write lock for as long as it runs.
+        func liveState(_ db: Database) throws -> (state: String, live: Bool) {
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT state, lease_owner, lease_expires_at FROM herald_runs WHERE id = ?", arguments: [runID])
+            else {
+                throw HeraldError(.notFound, "run: no run with id \(runID)")
+            }
+            let state: String = row["state"]
+            let allowed = request == .pause ? ["running"] : ["running", "paused"]
+            guard allowed.contains(state) else {
+                throw HeraldError(
+                    .conflict,
+                    "run #\(runID) is \(state); only a \(allowed.joined(separator: " or ")) run can be \(request == .pause ? "paused" : "stopped")"
+                )
+            }
+            let owner: String? = row["lease_owner"]
+            let expires: String? = row["lease_expires_at"]
+            return (state, owner.map { !RunLease.isDeadHereProcess($0) } == true && (expires ?? "") > Store.timestamp(now))
+        }
+        let seen = try read(liveState)
+        if seen.live && seen.state == "running" {
+            try request.post(store: path, runID: runID)
+            return true
+        }
+        return try write { db in
+            let (state, live) = try liveState(db)
+            if live && state == "running" {
+                try request.post(store: path, runID: runID)
+                return true
+            }
+            // Nobody executes it: done here.
+            if request == .stop {
+                for table in try RunRepository.workTableNames(db, runID: runID) {
+                    try db.execute(sql: "DROP TABLE \(table.quotedDatabaseIdentifier)")
+                }
+                try RunRepository.log(db, runID: runID, nodeID: nil, level: "warning", message: "run stopped by the user")
+            }
+            try db.execute(
+                sql: """
+                    UPDATE herald_runs SET state = ?, lease_owner = NULL, lease_expires_at = NULL,
+                        finished_at = CASE WHEN ? = 'stopped' THEN ? ELSE finished_at END
+                    WHERE id = ?
+                    """,
+                arguments: [request == .stop ? "stopped" : "paused", request == .stop ? "stopped" : "paused", Store.timestamp(now), runID])
+            return false
+        }
+    }
+
     /// The run's work tables and the bytes they take in the file (nil when this SQLite has no
     /// `dbstat` table to measure them with).
     public func workTables(runID: Int64) throws -> (tables: [String], bytes: Int?) {

@@ -42,8 +42,8 @@ final class Counter: @unchecked Sendable {
 
 struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "runs", abstract: "List, show, resume and purge runs.",
-        subcommands: [List.self, Show.self, LogsCommand.self, Resume.self, Purge.self],
+        commandName: "runs", abstract: "List, show, pause, resume, stop and purge runs.",
+        subcommands: [List.self, Show.self, LogsCommand.self, Pause.self, Resume.self, Stop.self, Purge.self],
         defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
@@ -94,11 +94,11 @@ struct RunsCommand: ParsableCommand {
 
     struct Resume: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Continue an unfinished run whose executor stopped (killed, or the machine went down).",
+            abstract: "Continue a paused run, or an unfinished one whose executor stopped (killed, or the machine went down).",
             discussion: """
-                Nodes whose result was recorded are not recomputed; the node that was in progress is redone from its \
-                inputs, with the campaign version the run started with. Refused while another live process executes the \
-                run. Exit status 1 when the run fails.
+                Nodes whose result was recorded are not recomputed; the node that was in progress, or that failed and \
+                paused the run, is redone from its inputs, with the campaign version the run started with. Refused while \
+                another live process executes the run. Exit status 1 when the run fails again.
                 """)
         @Argument(help: ArgumentHelp("The run id.", valueName: "run")) var runID: Int64
         @OptionGroup var store: StoreOptions
@@ -117,6 +117,30 @@ struct RunsCommand: ParsableCommand {
 }
 
 extension RunsCommand {
+    struct Pause: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Pause a running run: its executor rolls back the node in progress and the run waits for 'runs resume'.")
+        @Argument(help: ArgumentHelp("The run id.", valueName: "run")) var runID: Int64
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let handed = try store.openForWriting().request(.pause, runID: runID)
+            say(handed ? "asked run #\(runID) to pause; its executor stops within a second" : "run #\(runID) paused")
+        }
+    }
+
+    struct Stop: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Stop a running or paused run for good; its populations are dropped, its figures kept.")
+        @Argument(help: ArgumentHelp("The run id.", valueName: "run")) var runID: Int64
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            let handed = try store.openForWriting().request(.stop, runID: runID)
+            say(handed ? "asked run #\(runID) to stop; its executor stops within a second" : "run #\(runID) stopped")
+        }
+    }
+
     struct Purge: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Delete finished runs older than a retention period, with their figures, logs and work tables.",

@@ -167,6 +167,10 @@ import Testing
             "\(finished.stderr)")
         let missing = try Herald.run(["runs", "resume", "99", "--db", db])
         #expect(missing.status == 2 && missing.stderr.contains("no run with id 99"), "\(missing.stderr)")
+        let pause = try Herald.run(["runs", "pause", "1", "--db", db])
+        #expect(pause.status == 2 && pause.stderr.contains("run #1 is completed; only a running run can be paused"), "\(pause.stderr)")
+        let stop = try Herald.run(["runs", "stop", "1", "--db", db])
+        #expect(stop.status == 2 && stop.stderr.contains("only a running or paused run can be stopped"), "\(stop.stderr)")
         // The old spelling still shows a run.
         let shown = try Herald.run(["runs", "1", "--db", db])
         #expect(shown.status == 0 && shown.stdout.contains("run #1 of 'Win-back' v1: completed"), "\(shown.stderr)")

@@ -137,6 +137,121 @@ import Testing
         #expect(try store.workTables(runID: unfinished).tables.count == 1)
     }
 
+    /// A failed node pauses the run with the error and keeps what finished; a resume retries it.
+    @Test func aFailedNodePausesTheRunAndResumeRetriesIt() throws {
+        let store = try Scratch.demoCopy()
+        let stored = try store.loadCampaign("Welcome series")
+        let baseline = Self.counts(try Executor(store: store).dryRun(stored))
+        let order = try #require(stored.campaign.topologicalOrder())
+        var failing = Executor(store: store)
+        failing.simulatedFailureAt = order[2]
+        do {
+            _ = try failing.dryRun(stored)
+            Issue.record("the failure was not reported")
+        } catch let error as HeraldError {
+            #expect(error.code == .runFailed && error.exitStatus == 1, "\(error)")
+            #expect(error.message.contains("is paused, and 'herald runs resume"), "\(error.message)")
+        }
+        let runID = try #require(try store.listRuns().first?.id)
+        let paused = try store.runDetail(runID)
+        #expect(paused.summary.state == .paused)
+        #expect(paused.summary.error?.contains("simulated failure of node '\(order[2])'") == true)
+        #expect(paused.nodes.first { $0.nodeID == order[2] }?.state == .failed)
+        #expect(!(try workTables(store).isEmpty))  // the finished nodes' populations stay
+        let retried = try Executor(store: store).resume(runID: runID)
+        #expect(retried.summary.state == .completed)
+        #expect(Self.counts(retried) == baseline)
+        #expect(try workTables(store).isEmpty)
+    }
+
+    /// A campaign whose one node takes minutes in the correlated form, on a copy of the demo.
+    func slowStore() throws -> (Store, StoredCampaign) {
+        let store = try Scratch.demoCopy()
+        try store.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE nodes (id INTEGER PRIMARY KEY, parent_id INTEGER REFERENCES nodes(id), weight INTEGER);
+                    WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 60000)
+                    INSERT INTO nodes SELECT i, CASE WHEN i < 3 THEN NULL ELSE i / 3 END, i % 7 FROM n;
+                    """)
+        }
+        var campaign = Campaign(name: "Slow")
+        campaign.nodes = [
+            Node(
+                id: "heavy", label: "Heavy",
+                config: .buildAudience(entity: "nodes", rule: try Rule(parsing: "nodes.count(weight > 2) > 1"), emitWhenEmpty: false))
+        ]
+        return (store, try store.saveCampaign(campaign, replace: false))
+    }
+
+    /// Runs `body` on another thread, asks for `request` once the run is under way, and returns
+    /// the error the executor ended with.
+    func interrupt(_ store: Store, _ stored: StoredCampaign, _ request: RunRequest) throws -> HeraldError? {
+        let outcome = Outcome()
+        let path = store.path
+        let thread = Thread {
+            do {
+                let own = try Store.open(path: path)
+                _ = try Executor(store: own, oneToManyForm: .correlated).dryRun(try own.loadCampaign(id: stored.id))
+            } catch let error as HeraldError {
+                outcome.error = error
+            } catch {}
+            outcome.done.signal()
+        }
+        thread.start()
+        // Wait until the run's node is running, then ask.
+        var runID: Int64?
+        for _ in 0..<200 where runID == nil {
+            Thread.sleep(forTimeInterval: 0.05)
+            runID = try store.listRuns().first { try store.runDetail($0.id).nodes.contains { $0.state == .running } }?.id
+        }
+        let id = try #require(runID)
+        #expect(try store.request(request, runID: id))  // handed to the live executor
+        #expect(outcome.done.wait(timeout: .now() + 30) == .success, "the executor did not stop")
+        return outcome.error
+    }
+
+    final class Outcome: @unchecked Sendable {
+        var error: HeraldError?
+        let done = DispatchSemaphore(value: 0)
+    }
+
+    @Test func anotherProcessCanPauseAndStopARun() throws {
+        let (store, stored) = try slowStore()
+        let paused = try interrupt(store, stored, .pause)
+        #expect(paused?.message.contains("paused; 'herald runs resume") == true, "\(String(describing: paused))")
+        let runID = try #require(try store.listRuns().first?.id)
+        #expect(try store.runDetail(runID).summary.state == .paused)
+        // Resumed set-wise: quick, and the same population.
+        let resumed = try Executor(store: store, oneToManyForm: .setWise).resume(runID: runID)
+        #expect(resumed.summary.state == .completed)
+
+        let stopped = try interrupt(store, stored, .stop)
+        #expect(stopped?.code == .cancelled)
+        let second = try #require(try store.listRuns().first?.id)
+        #expect(try store.runDetail(second).summary.state == .stopped)
+        #expect(try workTables(store).isEmpty)
+        #expect(throws: HeraldError.self) { try store.request(.pause, runID: second) }  // finished
+    }
+
+    /// With no live executor, a stop or pause takes effect at once.
+    @Test func requestsToAnAbandonedRunTakeEffectAtOnce() throws {
+        let store = try Scratch.demoCopy()
+        let stored = try store.loadCampaign("Welcome series")
+        var crashing = Executor(store: store)
+        crashing.simulatedCrashAfterNodes = 1
+        #expect(throws: Executor.SimulatedCrash.self) { try crashing.dryRun(stored) }
+        let runID = try #require(try store.listRuns().first?.id)
+        try store.write { db in
+            try db.execute(sql: "UPDATE herald_runs SET lease_expires_at = '2000-01-01T00:00:00Z' WHERE id = ?", arguments: [runID])
+        }
+        #expect(try store.request(.pause, runID: runID) == false)
+        #expect(try store.runDetail(runID).summary.state == .paused)
+        #expect(try store.request(.stop, runID: runID) == false)
+        #expect(try store.runDetail(runID).summary.state == .stopped)
+        #expect(try workTables(store).isEmpty)
+    }
+
     final class Started: @unchecked Sendable {
         private let lock = NSLock()
         private var list: [NodeID] = []
