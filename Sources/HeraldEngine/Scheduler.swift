@@ -47,7 +47,9 @@ public struct Scheduler: Sendable {
                 actions.append(.resumed(run: try executor.resume(runID: runID)))
             } catch let error as HeraldError where error.code == .conflict {
                 continue  // another executor took it first
-            } catch let error as HeraldError where error.code == .runFailed {
+            } catch let error as HeraldError where error.code != .cancelled {
+                // A run that cannot go on (a failed node, a campaign no longer valid) stays
+                // where it is, and the scheduler carries on with the others.
                 actions.append(.skipped(campaign: "run #\(runID)", reason: error.message))
             }
         }
