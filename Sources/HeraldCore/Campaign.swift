@@ -110,6 +110,10 @@ public enum NodeConfig: Sendable, Equatable {
     /// Combines two populations of one entity: union, intersection, or the primary set minus
     /// the secondary; `complement` holds the primary rows left out.
     case combine(CombineOperation)
+    /// Sends the whole inbound population down `branches` parallel branches.
+    case fork(branches: Int)
+    /// Waits for its `inputs` branches and continues with their union.
+    case andJoin(inputs: Int)
     /// Ends the branch.
     case end
 
@@ -128,6 +132,8 @@ public enum NodeConfig: Sendable, Equatable {
             case .directMail: .directMail
             }
         case .combine: .combine
+        case .fork: .fork
+        case .andJoin: .andJoin
         case .end: .end
         }
     }
@@ -145,7 +151,7 @@ public enum CombineOperation: String, Sendable, Equatable, CaseIterable {
 
 /// The node kinds this version of Herald can store, validate and run.
 public enum NodeKind: String, Sendable, CaseIterable {
-    case buildAudience, readAudience, changeDimension, split, combine, wait, email, sms, push, directMail, end
+    case buildAudience, readAudience, changeDimension, split, combine, fork, andJoin, wait, email, sms, push, directMail, end
 
     /// Human name for canvases and lists.
     public var title: String {
@@ -155,6 +161,8 @@ public enum NodeKind: String, Sendable, CaseIterable {
         case .changeDimension: "Change dimension"
         case .split: "Split"
         case .combine: "Combine"
+        case .fork: "Fork"
+        case .andJoin: "And-join"
         case .wait: "Wait"
         case .email: "Email"
         case .sms: "SMS"
@@ -189,9 +197,14 @@ public struct Node: Sendable, Equatable {
         case .buildAudience, .readAudience, .wait, .message: ["out"]
         case .changeDimension, .combine: ["out", "complement"]
         case .split(_, let subsets, _, _): subsets.indices.map { "subset\($0 + 1)" } + ["complement"]
+        case .fork(let n): (0..<max(n, 0)).map { "branch\($0 + 1)" }
+        case .andJoin: ["out"]
         case .end: []
         }
     }
+
+    /// The valid number of branches of a Fork and of inputs of an And-join.
+    public static let branchRange = 2...16
 
     /// Input ports; the first is the one whose population the node works on (and whose
     /// absence skips it). Every input port takes exactly one transition.
@@ -199,6 +212,7 @@ public struct Node: Sendable, Equatable {
         switch config {
         case .buildAudience, .readAudience: []
         case .combine: ["primary", "secondary"]
+        case .andJoin(let n): (0..<max(n, 0)).map { "in\($0 + 1)" }
         default: ["in"]
         }
     }

@@ -62,6 +62,10 @@ public enum CampaignFormat {
             pairs.append(("link", .string(link)))
         case .combine(let operation):
             pairs.append(("operation", .string(operation.rawValue)))
+        case .fork(let n):
+            pairs.append(("branches", .integer(Int64(n))))
+        case .andJoin(let n):
+            pairs.append(("inputs", .integer(Int64(n))))
         case .readAudience(let audience, let emitWhenEmpty):
             pairs.append(("audience", .string(audience)))
             if emitWhenEmpty { pairs.append(("emitWhenEmpty", .bool(true))) }
@@ -246,6 +250,12 @@ public enum CampaignFormat {
                 )
             }
             config = .combine(operation)
+        case .fork:
+            try g.allowOnly(common + ["branches"])
+            config = .fork(branches: Int(clamping: try g.optionalInteger("branches") ?? 2))
+        case .andJoin:
+            try g.allowOnly(common + ["inputs"])
+            config = .andJoin(inputs: Int(clamping: try g.optionalInteger("inputs") ?? 2))
         case .readAudience:
             try g.allowOnly(common + ["audience", "emitWhenEmpty"])
             config = .readAudience(audience: try g.string("audience"), emitWhenEmpty: try g.optionalBool("emitWhenEmpty") ?? false)

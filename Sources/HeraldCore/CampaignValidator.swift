@@ -154,6 +154,18 @@ public struct CampaignValidator: Sendable {
                 if entity.link(linkName) == nil {
                     add(id, "link", "'\(dim)' has no link '\(linkName)'\(Names.suggestion(for: linkName, in: entity.links.map(\.name)))")
                 }
+            case .fork(let n), .andJoin(let n):
+                if !Node.branchRange.contains(n) {
+                    let field = if case .fork = node.config { "branches" } else { "inputs" }
+                    add(id, field, "expected \(Node.branchRange.lowerBound) to \(Node.branchRange.upperBound), found \(n)")
+                }
+                if case .andJoin = node.config {
+                    let inputs = campaign.inputEntities(catalog: catalog, audiences: audiences ?? [:])
+                    let entities = Set(node.inputPorts.compactMap { inputs[PortRef(node: id, port: $0)] })
+                    if entities.count > 1 {
+                        add(id, nil, "the joined branches carry \(entities.sorted().joined(separator: " and ")); all must be of one entity")
+                    }
+                }
             case .combine:
                 let inputs = campaign.inputEntities(catalog: catalog, audiences: audiences ?? [:])
                 if let primary = inputs[PortRef(node: id, port: "primary")], let secondary = inputs[PortRef(node: id, port: "secondary")],

@@ -238,7 +238,9 @@ public struct Executor: Sendable {
         // input of a Combine is an empty set.
         var inputs: [NodeID: [String: String]] = [:]
         func reached(_ node: Node) -> Bool {
-            node.startsBranch || node.inputPorts.first.map { inputs[node.id]?[$0] != nil } == true
+            // An And-join goes on with whichever of its branches brought a population.
+            if case .andJoin = node.config { return !(inputs[node.id] ?? [:]).isEmpty }
+            return node.startsBranch || node.inputPorts.first.map { inputs[node.id]?[$0] != nil } == true
         }
         var failure: HeraldError?
         var finished = false
@@ -301,7 +303,8 @@ public struct Executor: Sendable {
                     result = try work.run(policy, shouldStop: stopping, what: "node '\(id)'") { db in
                         var index = 0
                         var outcome = try execute(
-                            node, db: db, compiler: compiler, catalog: catalog, input: node.inputPorts.first.flatMap { inputs[id]?[$0] },
+                            node, db: db, compiler: compiler, catalog: catalog,
+                            input: node.inputPorts.lazy.compactMap { inputs[id]?[$0] }.first,
                             inputs: inputs[id] ?? [:], inputEntity: entities[id],
                             newTable: {
                                 index += 1
@@ -557,6 +560,31 @@ public struct Executor: Sendable {
             if operation == .exclusion && left > 0 {
                 outcome.log = "\(Names.counted(left, entity: entityName)) excluded by the secondary set; they went to the complement"
             }
+        case .fork:
+            guard let input else { return outcome }
+            let n = try count(db, input)
+            outcome.inputCount = n
+            for port in node.outputPorts {
+                outcome.tables[port] = input
+                outcome.counts[port] = n
+            }
+            outcome.detail = "\(Names.counted(n, entity: inputEntity ?? "row")) down each of \(node.outputPorts.count) branches"
+        case .andJoin:
+            guard let entityName = inputEntity else { return outcome }
+            let arrived = node.inputPorts.compactMap { inputs[$0] }
+            let table = newTable()
+            try db.execute(sql: dialect.createWorkTable(table, keyIsInteger: try catalog.requireEntity(entityName).keyType == .integer))
+            try db.execute(
+                sql: "INSERT INTO \(dialect.quote(table)) "
+                    + arrived.map { "SELECT key FROM \(dialect.quote($0))" }.joined(separator: " UNION "))
+            outcome.counts["out"] = db.changesCount
+            outcome.tables["out"] = table
+            outcome.created.append(table)
+            outcome.inputCount = try arrived.reduce(0) { $0 + (try count(db, $1)) }
+            let missing = node.inputPorts.count - arrived.count
+            outcome.detail =
+                "\(Names.counted(outcome.counts["out"] ?? 0, entity: entityName)) from \(arrived.count) branch\(arrived.count == 1 ? "" : "es")"
+                + (missing > 0 ? " (\(missing) brought none)" : "")
         case .readAudience(let name, let emitWhenEmpty):
             guard let audience = compiler.audiences[name.lowercased()] else {
                 throw HeraldError(.notFound, "no saved audience named '\(name)'")

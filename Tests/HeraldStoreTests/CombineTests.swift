@@ -88,6 +88,53 @@ import Testing
         #expect(validator.validate(twice).contains { $0.message.contains("2 transitions lead to input port 'primary'") })
     }
 
+    /// A Fork sends its whole population down each branch; an And-join waits for its branches
+    /// and continues with their union, also when one of them brought nobody.
+    func forkAndJoin(second: String) throws -> Campaign {
+        func split(_ id: String, _ rule: String) throws -> Node {
+            Node(
+                id: id, label: id,
+                config: .split(seed: 1, subsets: [SplitSubset(label: id, rule: try Rule(parsing: rule))], overlap: false, skipEmpty: false))
+        }
+        var c = Campaign(name: "Fork \(UUID().uuidString.prefix(6))")
+        c.nodes = [
+            Node(
+                id: "a", label: "A", config: .buildAudience(entity: "profiles", rule: try Rule(parsing: Self.french), emitWhenEmpty: false)),
+            Node(id: "fork", label: "Fork", config: .fork(branches: 2)),
+            try split("s1", "lifetime_value > 5000"), try split("s2", second),
+            Node(id: "join", label: "Join", config: .andJoin(inputs: 2)),
+            Node(id: "e1", label: "E1", config: .end), Node(id: "e2", label: "E2", config: .end),
+            Node(id: "done", label: "Done", config: .end),
+        ]
+        c.edges = [
+            Edge(from: "a", to: "fork"), Edge(from: "fork", port: "branch1", to: "s1"), Edge(from: "fork", port: "branch2", to: "s2"),
+            Edge(from: "s1", port: "subset1", to: "join", toPort: "in1"), Edge(from: "s2", port: "subset1", to: "join", toPort: "in2"),
+            Edge(from: "s1", port: "complement", to: "e1"), Edge(from: "s2", port: "complement", to: "e2"), Edge(from: "join", to: "done"),
+        ]
+        return c
+    }
+
+    @Test func forksCopyAndJoinsUnite() throws {
+        let counts = try run(try forkAndJoin(second: #"signup_date >= "2025-01-01""#))
+        let french = try count("SELECT count(*) FROM profiles WHERE \(Self.frenchSQL)")
+        #expect(counts["fork.branch1"] == french && counts["fork.branch2"] == french)
+        #expect(
+            counts["join.out"]
+                == (try count(
+                    "SELECT count(*) FROM profiles WHERE \(Self.frenchSQL) AND (lifetime_value > 5000 OR signup_date >= '2025-01-01')")))
+        let oneEmpty = try run(try forkAndJoin(second: "id < 0"))
+        #expect(oneEmpty["join.out"] == (try count("SELECT count(*) FROM profiles WHERE \(Self.frenchSQL) AND lifetime_value > 5000")))
+        var bad = try forkAndJoin(second: "id < 0")
+        bad.nodes[1].config = .fork(branches: 1)
+        #expect(
+            CampaignValidator(checker: try store.audienceChecker()).validate(bad).contains {
+                $0.field == "branches" && $0.message.contains("expected 2 to 16, found 1")
+            })
+        // Both kinds round-trip through the file format.
+        let c = try forkAndJoin(second: "id < 0")
+        #expect(try CampaignFormat.decode(text: CampaignFormat.encodeText(c)) == c)
+    }
+
     /// Version 2 files name both ports and round-trip; version 1 files still read, as `in`.
     @Test func theFormatNamesBothPorts() throws {
         let c = try campaign(.exclusion, primary: Self.french, secondary: Self.cancelled)

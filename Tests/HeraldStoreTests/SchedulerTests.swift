@@ -128,6 +128,18 @@ import Testing
         #expect(try scheduler.orphanedRuns(now: Date().addingTimeInterval(RunLease.lifetime + 5)) == [live])
     }
 
+    /// Every example campaign of the demo runs under the scheduler.
+    @Test func everyExampleCampaignRunsUnderTheScheduler() throws {
+        let store = try Scratch.demoCopy()
+        let names = try store.listCampaigns().map(\.name)
+        #expect(names.count == 3)
+        for name in names { try schedule(store, name, "daily at 06:00", zone: "UTC", setAt: "2027-06-01T00:00:00Z") }
+        let actions = try Scheduler(store: store, dryRun: true).tick(now: try at("2027-06-01T06:00:05Z", paris))
+        let runs = actions.compactMap { if case .launched(let campaign, _, let run) = $0 { (campaign, run.summary.state) } else { nil } }
+        #expect(Set(runs.map(\.0)) == Set(names))
+        #expect(runs.allSatisfy { $0.1 == .completed })
+    }
+
     @Test func liveRunsAreRefused() throws {
         let store = try Scratch.demoCopy()
         #expect(throws: HeraldError.self) { try Scheduler(store: store, dryRun: false).tick() }
