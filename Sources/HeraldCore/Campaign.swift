@@ -110,6 +110,9 @@ public enum NodeConfig: Sendable, Equatable {
     /// Combines two populations of one entity: union, intersection, or the primary set minus
     /// the secondary; `complement` holds the primary rows left out.
     case combine(CombineOperation)
+    /// Saves the inbound population as a snapshot audience, replacing its members or adding to
+    /// them, and passes it on.
+    case saveAudience(audience: String, append: Bool)
     /// Sends the whole inbound population down `branches` parallel branches.
     case fork(branches: Int)
     /// Waits for its `inputs` branches and continues with their union.
@@ -132,6 +135,7 @@ public enum NodeConfig: Sendable, Equatable {
             case .directMail: .directMail
             }
         case .combine: .combine
+        case .saveAudience: .saveAudience
         case .fork: .fork
         case .andJoin: .andJoin
         case .end: .end
@@ -151,7 +155,8 @@ public enum CombineOperation: String, Sendable, Equatable, CaseIterable {
 
 /// The node kinds this version of Herald can store, validate and run.
 public enum NodeKind: String, Sendable, CaseIterable {
-    case buildAudience, readAudience, changeDimension, split, combine, fork, andJoin, wait, email, sms, push, directMail, end
+    case buildAudience, readAudience, changeDimension, split, combine, saveAudience, fork, andJoin, wait, email, sms, push, directMail,
+        end
 
     /// Human name for canvases and lists.
     public var title: String {
@@ -161,6 +166,7 @@ public enum NodeKind: String, Sendable, CaseIterable {
         case .changeDimension: "Change dimension"
         case .split: "Split"
         case .combine: "Combine"
+        case .saveAudience: "Save audience"
         case .fork: "Fork"
         case .andJoin: "And-join"
         case .wait: "Wait"
@@ -194,7 +200,7 @@ public struct Node: Sendable, Equatable {
     /// Output ports in display order.
     public var outputPorts: [String] {
         switch config {
-        case .buildAudience, .readAudience, .wait, .message: ["out"]
+        case .buildAudience, .readAudience, .wait, .message, .saveAudience: ["out"]
         case .changeDimension, .combine: ["out", "complement"]
         case .split(_, let subsets, _, _): subsets.indices.map { "subset\($0 + 1)" } + ["complement"]
         case .fork(let n): (0..<max(n, 0)).map { "branch\($0 + 1)" }

@@ -62,6 +62,9 @@ public enum CampaignFormat {
             pairs.append(("link", .string(link)))
         case .combine(let operation):
             pairs.append(("operation", .string(operation.rawValue)))
+        case .saveAudience(let audience, let append):
+            pairs.append(("audience", .string(audience)))
+            if append { pairs.append(("append", .bool(true))) }
         case .fork(let n):
             pairs.append(("branches", .integer(Int64(n))))
         case .andJoin(let n):
@@ -250,6 +253,9 @@ public enum CampaignFormat {
                 )
             }
             config = .combine(operation)
+        case .saveAudience:
+            try g.allowOnly(common + ["audience", "append"])
+            config = .saveAudience(audience: try g.string("audience"), append: try g.optionalBool("append") ?? false)
         case .fork:
             try g.allowOnly(common + ["branches"])
             config = .fork(branches: Int(clamping: try g.optionalInteger("branches") ?? 2))

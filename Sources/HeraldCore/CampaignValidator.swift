@@ -154,6 +154,14 @@ public struct CampaignValidator: Sendable {
                 if entity.link(linkName) == nil {
                     add(id, "link", "'\(dim)' has no link '\(linkName)'\(Names.suggestion(for: linkName, in: entity.links.map(\.name)))")
                 }
+            case .saveAudience(let name, _):
+                if name.trimmed.isEmpty {
+                    add(id, "audience", "the audience name is empty")
+                } else if let audiences, let existing = audiences.first(where: { $0.key.lowercased() == name.lowercased() }),
+                    let upstream, existing.value != upstream
+                {
+                    add(id, "audience", "the saved audience '\(existing.key)' holds \(existing.value), but this node receives \(upstream)")
+                }
             case .fork(let n), .andJoin(let n):
                 if !Node.branchRange.contains(n) {
                     let field = if case .fork = node.config { "branches" } else { "inputs" }

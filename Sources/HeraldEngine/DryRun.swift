@@ -560,6 +560,14 @@ public struct Executor: Sendable {
             if operation == .exclusion && left > 0 {
                 outcome.log = "\(Names.counted(left, entity: entityName)) excluded by the secondary set; they went to the complement"
             }
+        case .saveAudience(let name, let append):
+            guard let input else { return outcome }
+            let n = try count(db, input)
+            outcome.inputCount = n
+            outcome.counts["out"] = n
+            outcome.tables["out"] = input
+            outcome.detail =
+                "would \(append ? "add" : "save") \(Names.counted(n, entity: inputEntity ?? "row")) \(append ? "to" : "as") the audience '\(name)'; a dry run saves nothing"
         case .fork:
             guard let input else { return outcome }
             let n = try count(db, input)

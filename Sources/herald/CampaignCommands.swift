@@ -257,6 +257,7 @@ enum NodeText {
             case .intersection: return "primary and also secondary; complement: primary only"
             case .exclusion: return "primary minus secondary; complement: the excluded"
             }
+        case .saveAudience(let name, let append): return "\(append ? "add to" : "save as") the audience '\(name)'"
         case .fork(let n): return "\(n) parallel branches"
         case .andJoin(let n): return "waits for \(n) branches; continues with their union"
         case .split(_, let subsets, _, _):

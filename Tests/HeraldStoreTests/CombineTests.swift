@@ -135,6 +135,33 @@ import Testing
         #expect(try CampaignFormat.decode(text: CampaignFormat.encodeText(c)) == c)
     }
 
+    /// A dry run of Save audience counts what it would save and saves nothing.
+    @Test func saveAudienceInADryRunSavesNothing() throws {
+        var c = Campaign(name: "Save \(UUID().uuidString.prefix(6))")
+        c.nodes = [
+            Node(
+                id: "a", label: "A", config: .buildAudience(entity: "profiles", rule: try Rule(parsing: Self.french), emitWhenEmpty: false)),
+            Node(id: "save", label: "Save", config: .saveAudience(audience: "French snapshot", append: false)),
+            Node(id: "e", label: "E", config: .end),
+        ]
+        c.edges = [Edge(from: "a", to: "save"), Edge(from: "save", to: "e")]
+        let before = try store.listAudiences().map(\.name)
+        let stored = try store.saveCampaign(c, replace: false)
+        let detail = try Executor(store: store).dryRun(stored)
+        #expect(detail.edges.first { $0.fromNode == "save" }?.count == (try count("SELECT count(*) FROM profiles WHERE \(Self.frenchSQL)")))
+        #expect(detail.nodes.first { $0.nodeID == "save" }?.detail?.contains("would save") == true)
+        #expect(try store.listAudiences().map(\.name) == before)
+        #expect(try CampaignFormat.decode(text: CampaignFormat.encodeText(c)) == c)
+        // Saving bookings into an audience of profiles is a problem.
+        var wrong = c
+        wrong.nodes[0].config = .buildAudience(entity: "bookings", rule: .all, emitWhenEmpty: false)
+        wrong.nodes[1].config = .saveAudience(audience: "VIP travellers", append: true)
+        #expect(
+            CampaignValidator(checker: try store.audienceChecker()).validate(wrong).contains {
+                $0.message.contains("the saved audience 'VIP travellers' holds profiles, but this node receives bookings")
+            })
+    }
+
     /// Version 2 files name both ports and round-trip; version 1 files still read, as `in`.
     @Test func theFormatNamesBothPorts() throws {
         let c = try campaign(.exclusion, primary: Self.french, secondary: Self.cancelled)
