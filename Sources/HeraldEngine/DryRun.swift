@@ -301,15 +301,13 @@ public struct Executor: Sendable {
                 let result: NodeOutcome
                 do {
                     result = try work.run(policy, shouldStop: stopping, what: "node '\(id)'") { db in
-                        var index = 0
-                        var outcome = try execute(
-                            node, db: db, compiler: compiler, catalog: catalog,
-                            input: node.inputPorts.lazy.compactMap { inputs[id]?[$0] }.first,
-                            inputs: inputs[id] ?? [:], inputEntity: entities[id],
-                            newTable: {
-                                index += 1
-                                return Self.workTable(run: runID, position: position, index: index, temporary: true)
-                            })
+                        let counter = Counter()
+                        var outcome = try node.execution.execute(
+                            NodeContext(
+                                db: db, compiler: compiler, catalog: catalog, dialect: dialect,
+                                input: node.inputPorts.lazy.compactMap { inputs[id]?[$0] }.first, inputs: inputs[id] ?? [:],
+                                entity: entities[id],
+                                newTable: { Self.workTable(run: runID, position: position, index: counter.next(), temporary: true) }))
                         if simulatedFailureAt == id { throw HeraldError(.io, "simulated failure of node '\(id)'") }
                         let ms = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
                         try work.guardian.trusting {
@@ -472,213 +470,6 @@ public struct Executor: Sendable {
         }
     }
 
-    struct NodeOutcome {
-        var inputCount: Int?
-        var counts: [String: Int] = [:]
-        var tables: [String: String] = [:]
-        var created: [String] = []
-        var entity: String?
-        /// Ports whose population is of another entity than `entity`.
-        var portEntities: [String: String] = [:]
-        var detail: String?
-        var log: String?
-        var emitEmpty = false
-    }
-
-    func count(_ db: Database, _ table: String) throws -> Int {
-        try Int.fetchOne(db, sql: "SELECT count(*) FROM \(dialect.quote(table))") ?? 0
-    }
-
-    func run(_ db: Database, _ compiled: CompiledSQL, prefix: String) throws {
-        try db.execute(sql: prefix + compiled.sql, arguments: compiled.arguments.statementArguments)
-    }
-
-    func execute(
-        _ node: Node, db: Database, compiler: RuleCompiler, catalog: Catalog, input: String?, inputs: [String: String] = [:],
-        inputEntity: String?, newTable: () -> String
-    ) throws -> NodeOutcome {
-        var outcome = NodeOutcome()
-        outcome.entity = inputEntity
-        switch node.config {
-        case .changeDimension(let link):
-            guard let input, let entityName = inputEntity else { return outcome }
-            outcome.inputCount = try count(db, input)
-            let moved = try compiler.changeDimension(population: input, entity: entityName, link: link)
-            let target = try catalog.requireEntity(moved.target)
-            let out = newTable()
-            try db.execute(sql: dialect.createWorkTable(out, keyIsInteger: target.keyType == .integer))
-            try run(db, moved.out, prefix: "INSERT INTO \(dialect.quote(out)) ")
-            outcome.counts["out"] = db.changesCount
-            let complement = newTable()
-            try db.execute(
-                sql: dialect.createWorkTable(complement, keyIsInteger: try catalog.requireEntity(entityName).keyType == .integer))
-            try run(db, moved.complement, prefix: "INSERT INTO \(dialect.quote(complement)) ")
-            let unmatched = db.changesCount
-            outcome.counts["complement"] = unmatched
-            outcome.tables = ["out": out, "complement": complement]
-            outcome.created += [out, complement]
-            outcome.portEntities["out"] = moved.target
-            outcome.detail =
-                "\(Names.counted(outcome.counts["out"] ?? 0, entity: moved.target)) from \(Names.counted(outcome.inputCount ?? 0, entity: entityName))"
-            if unmatched > 0 {
-                outcome.log = "\(Names.counted(unmatched, entity: entityName)) had no '\(link)'; they went to the complement"
-            }
-        case .combine(let operation):
-            guard let input, let entityName = inputEntity else { return outcome }
-            let isInteger = try catalog.requireEntity(entityName).keyType == .integer
-            let primary = dialect.quote(input)
-            let secondaryCount = try inputs["secondary"].map { try count(db, $0) } ?? 0
-            outcome.inputCount = try count(db, input)
-            // A secondary branch that brought no population is an empty set.
-            let secondary = inputs["secondary"].map { "SELECT key FROM \(dialect.quote($0))" } ?? "SELECT NULL AS key WHERE 0"
-            let inSecondary = "p.key IN (\(secondary))"
-            let (outSQL, complementSQL): (String, String?) =
-                switch operation {
-                case .union: ("SELECT key FROM \(primary) UNION SELECT key FROM (\(secondary)) WHERE key IS NOT NULL", nil)
-                case .intersection:
-                    ("SELECT p.key FROM \(primary) p WHERE \(inSecondary)", "SELECT p.key FROM \(primary) p WHERE NOT \(inSecondary)")
-                case .exclusion:
-                    ("SELECT p.key FROM \(primary) p WHERE NOT \(inSecondary)", "SELECT p.key FROM \(primary) p WHERE \(inSecondary)")
-                }
-            for (port, sql) in [("out", Optional(outSQL)), ("complement", complementSQL)] {
-                let table = newTable()
-                try db.execute(sql: dialect.createWorkTable(table, keyIsInteger: isInteger))
-                if let sql { try db.execute(sql: "INSERT INTO \(dialect.quote(table)) " + sql) }
-                outcome.counts[port] = sql == nil ? 0 : db.changesCount
-                outcome.tables[port] = table
-                outcome.created.append(table)
-            }
-            let out = outcome.counts["out"] ?? 0
-            let left = outcome.counts["complement"] ?? 0
-            outcome.detail =
-                switch operation {
-                case .union:
-                    "\(Names.counted(out, entity: entityName)): \(Names.groupedCount(outcome.inputCount ?? 0)) primary, \(Names.groupedCount(secondaryCount)) secondary"
-                case .intersection: "\(Names.counted(out, entity: entityName)) in both; \(Names.groupedCount(left)) primary only"
-                case .exclusion: "\(Names.counted(out, entity: entityName)) kept; \(Names.groupedCount(left)) excluded"
-                }
-            if operation == .exclusion && left > 0 {
-                outcome.log = "\(Names.counted(left, entity: entityName)) excluded by the secondary set; they went to the complement"
-            }
-        case .saveAudience(let name, let append):
-            guard let input else { return outcome }
-            let n = try count(db, input)
-            outcome.inputCount = n
-            outcome.counts["out"] = n
-            outcome.tables["out"] = input
-            outcome.detail =
-                "would \(append ? "add" : "save") \(Names.counted(n, entity: inputEntity ?? "row")) \(append ? "to" : "as") the audience '\(name)'; a dry run saves nothing"
-        case .fork:
-            guard let input else { return outcome }
-            let n = try count(db, input)
-            outcome.inputCount = n
-            for port in node.outputPorts {
-                outcome.tables[port] = input
-                outcome.counts[port] = n
-            }
-            outcome.detail = "\(Names.counted(n, entity: inputEntity ?? "row")) down each of \(node.outputPorts.count) branches"
-        case .andJoin:
-            guard let entityName = inputEntity else { return outcome }
-            let arrived = node.inputPorts.compactMap { inputs[$0] }
-            let table = newTable()
-            try db.execute(sql: dialect.createWorkTable(table, keyIsInteger: try catalog.requireEntity(entityName).keyType == .integer))
-            try db.execute(
-                sql: "INSERT INTO \(dialect.quote(table)) "
-                    + arrived.map { "SELECT key FROM \(dialect.quote($0))" }.joined(separator: " UNION "))
-            outcome.counts["out"] = db.changesCount
-            outcome.tables["out"] = table
-            outcome.created.append(table)
-            outcome.inputCount = try arrived.reduce(0) { $0 + (try count(db, $1)) }
-            let missing = node.inputPorts.count - arrived.count
-            outcome.detail =
-                "\(Names.counted(outcome.counts["out"] ?? 0, entity: entityName)) from \(arrived.count) branch\(arrived.count == 1 ? "" : "es")"
-                + (missing > 0 ? " (\(missing) brought none)" : "")
-        case .readAudience(let name, let emitWhenEmpty):
-            guard let audience = compiler.audiences[name.lowercased()] else {
-                throw HeraldError(.notFound, "no saved audience named '\(name)'")
-            }
-            var read = node
-            read.config = .buildAudience(entity: audience.entity, rule: .inAudience(audience.name), emitWhenEmpty: emitWhenEmpty)
-            var outcome = try execute(
-                read, db: db, compiler: compiler, catalog: catalog, input: input, inputEntity: inputEntity, newTable: newTable)
-            outcome.detail = "\(outcome.detail ?? "") from the \(audience.snapshot ? "snapshot" : "live") audience '\(audience.name)'"
-            return outcome
-        case .buildAudience(let entityName, let rule, let emitWhenEmpty):
-            let entity = try catalog.requireEntity(entityName)
-            let table = newTable()
-            try db.execute(sql: dialect.createWorkTable(table, keyIsInteger: entity.keyType == .integer))
-            outcome.created.append(table)
-            try run(db, try compiler.selectKeys(entity: entityName, rule: rule), prefix: "INSERT INTO \(dialect.quote(table)) ")
-            let n = db.changesCount
-            outcome.counts["out"] = n
-            outcome.tables["out"] = table
-            outcome.entity = entityName
-            outcome.emitEmpty = emitWhenEmpty
-            outcome.detail = Names.counted(n, entity: entityName)
-            if n == 0 && !emitWhenEmpty { outcome.log = "the audience is empty; the branch ends here" }
-        case .split(let seed, let subsets, let overlap, let skipEmpty):
-            guard let input, let entityName = inputEntity else { return outcome }
-            let entity = try catalog.requireEntity(entityName)
-            let isInteger = entity.keyType == .integer
-            let total = try count(db, input)
-            outcome.inputCount = total
-            var previous: [String] = []
-            for (i, subset) in subsets.enumerated() {
-                let port = "subset\(i + 1)"
-                let table = newTable()
-                try db.execute(sql: dialect.createWorkTable(table, keyIsInteger: isInteger))
-                outcome.created.append(table)
-                var select = try compiler.selectKeys(entity: entityName, rule: subset.rule ?? .all, population: input)
-                if !overlap && !previous.isEmpty {
-                    let exclusions = previous.map { "NOT EXISTS (SELECT 1 FROM \(dialect.quote($0)) p WHERE p.key = w.key)" }
-                    select.sql += (select.sql.contains(" WHERE ") ? " AND " : " WHERE ") + exclusions.joined(separator: " AND ")
-                }
-                if let limit = subset.limit {
-                    let n: Int
-                    switch limit {
-                    case .count(let c): n = c
-                    case .percent(let p): n = Int((Double(total) * p / 100).rounded(.down))
-                    }
-                    select.sql += " ORDER BY \(dialect.sampleOrder(key: "w.key", keyIsInteger: isInteger, seed: seed)) LIMIT \(n)"
-                }
-                try run(db, select, prefix: "INSERT INTO \(dialect.quote(table)) ")
-                outcome.counts[port] = db.changesCount
-                outcome.tables[port] = table
-                previous.append(table)
-            }
-            let complement = newTable()
-            try db.execute(sql: dialect.createWorkTable(complement, keyIsInteger: isInteger))
-            outcome.created.append(complement)
-            let exclusions = previous.map { "NOT EXISTS (SELECT 1 FROM \(dialect.quote($0)) p WHERE p.key = w.key)" }
-            try db.execute(
-                sql: "INSERT INTO \(dialect.quote(complement)) SELECT w.key FROM \(dialect.quote(input)) w"
-                    + (exclusions.isEmpty ? "" : " WHERE " + exclusions.joined(separator: " AND ")))
-            outcome.counts["complement"] = db.changesCount
-            outcome.tables["complement"] = complement
-            outcome.emitEmpty = !skipEmpty
-            outcome.detail =
-                subsets.indices.map { "\(subsets[$0].label) \(Names.groupedCount(outcome.counts["subset\($0 + 1)"] ?? 0))" }
-                .joined(separator: ", ") + ", complement \(Names.groupedCount(outcome.counts["complement"] ?? 0))"
-        case .wait(let duration):
-            guard let input else { return outcome }
-            let n = try count(db, input)
-            outcome.inputCount = n
-            outcome.counts["out"] = n
-            outcome.tables["out"] = input
-            outcome.detail = "would wait \(duration); a dry run passes straight through"
-        case .message(let channel, let settings):
-            guard let input else { return outcome }
-            let n = try count(db, input)
-            outcome.inputCount = n
-            outcome.counts["out"] = n
-            outcome.tables["out"] = input
-            let unit = settings.messagePer == .entity ? "messages (one per \(inputEntity ?? "row"))" : "messages"
-            outcome.detail = "\(Names.groupedCount(n)) \(channel.rawValue) \(unit) would be prepared; nothing is sent in a dry run"
-        case .end:
-            if let input { outcome.inputCount = try count(db, input) }
-        }
-        return outcome
-    }
 }
 
 extension SQLValue {
@@ -689,5 +480,14 @@ extension SQLValue {
         case .real(let v): v.databaseValue
         case .text(let s): s.databaseValue
         }
+    }
+}
+
+/// Numbers a node's work tables as it creates them.
+final class Counter: @unchecked Sendable {
+    private var value = 0
+    func next() -> Int {
+        value += 1
+        return value
     }
 }

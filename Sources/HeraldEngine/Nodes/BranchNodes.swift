@@ -1,0 +1,27 @@
+import GRDB
+import HeraldCore
+import HeraldStore
+
+/// And-join: the union of the branches that brought a population, once all have finished.
+struct AndJoinNode: NodeExecution {
+    var node: Node
+
+    func execute(_ context: NodeContext) throws -> NodeOutcome {
+        var outcome = NodeOutcome(entity: context.entity)
+        guard let entityName = context.entity else { return outcome }
+        let (db, dialect) = (context.db, context.dialect)
+        let arrived = node.inputPorts.compactMap { context.inputs[$0] }
+        let table = try context.workTable(of: entityName, in: &outcome)
+        try db.execute(
+            sql: "INSERT INTO \(dialect.quote(table)) "
+                + arrived.map { "SELECT key FROM \(dialect.quote($0))" }.joined(separator: " UNION "))
+        outcome.counts["out"] = db.changesCount
+        outcome.tables["out"] = table
+        outcome.inputCount = try arrived.reduce(0) { $0 + (try context.count($1)) }
+        let missing = node.inputPorts.count - arrived.count
+        outcome.detail =
+            "\(Names.counted(outcome.counts["out"] ?? 0, entity: entityName)) from \(arrived.count) branch\(arrived.count == 1 ? "" : "es")"
+            + (missing > 0 ? " (\(missing) brought none)" : "")
+        return outcome
+    }
+}

@@ -1,0 +1,98 @@
+import GRDB
+import HeraldCore
+import HeraldStore
+
+/// What one node kind does when a run reaches it: fill its output ports' work tables from its
+/// inputs, inside SQLite, and describe the result. Each kind is one type in this folder; the
+/// only place that lists the kinds is `NodeConfig.execution`.
+protocol NodeExecution {
+    func execute(_ context: NodeContext) throws -> NodeOutcome
+}
+
+/// What a node works with: the transaction it runs in, the compiler, and its inputs.
+struct NodeContext {
+    let db: Database
+    let compiler: RuleCompiler
+    let catalog: Catalog
+    let dialect: any SQLDialect
+    /// The work table at the node's first input port that received one (nil: none did).
+    let input: String?
+    /// The work table at each input port that received a population.
+    let inputs: [String: String]
+    /// The entity of the population at the first input.
+    let entity: String?
+    /// A new, unused work table name for this node.
+    let newTable: () -> String
+
+    func count(_ table: String) throws -> Int {
+        try Int.fetchOne(db, sql: "SELECT count(*) FROM \(dialect.quote(table))") ?? 0
+    }
+
+    /// The population the node works on and its entity, or nil when none arrived.
+    var population: (table: String, entity: String)? {
+        guard let input, let entity else { return nil }
+        return (input, entity)
+    }
+
+    /// A new, empty work table for keys of `entity`, recorded in `outcome` as created.
+    func workTable(of entity: String, in outcome: inout NodeOutcome) throws -> String {
+        let table = newTable()
+        try db.execute(sql: dialect.createWorkTable(table, keyIsInteger: try catalog.requireEntity(entity).keyType == .integer))
+        outcome.created.append(table)
+        return table
+    }
+
+    /// The outcome of a node that hands its input on unchanged to `ports` (its `inputCount` is
+    /// the row count); nil when nothing arrived.
+    func passThrough(to ports: [String]) throws -> NodeOutcome? {
+        guard let input else { return nil }
+        var outcome = NodeOutcome(entity: entity)
+        let rows = try count(input)
+        outcome.inputCount = rows
+        for port in ports {
+            outcome.tables[port] = input
+            outcome.counts[port] = rows
+        }
+        return outcome
+    }
+
+    func run(_ compiled: CompiledSQL, prefix: String) throws {
+        try db.execute(sql: prefix + compiled.sql, arguments: compiled.arguments.statementArguments)
+    }
+}
+
+/// A node's result: per output port, its work table and row count, and what to tell the user.
+struct NodeOutcome {
+    var inputCount: Int?
+    var counts: [String: Int] = [:]
+    var tables: [String: String] = [:]
+    /// Tables this node created (they are renamed to their final names at the commit).
+    var created: [String] = []
+    var entity: String?
+    var detail: String?
+    var log: String?
+    /// Whether empty outputs still lead on.
+    var emitEmpty = false
+
+    init(entity: String?) { self.entity = entity }
+}
+
+extension Node {
+    /// The type that executes this node.
+    var execution: any NodeExecution {
+        switch config {
+        case .buildAudience(let entity, let rule, let emit): BuildAudienceNode(entityName: entity, rule: rule, emitWhenEmpty: emit)
+        case .readAudience(let name, let emit): ReadAudienceNode(name: name, emitWhenEmpty: emit)
+        case .changeDimension(let link): ChangeDimensionNode(link: link)
+        case .split(let seed, let subsets, let overlap, let skipEmpty):
+            SplitNode(seed: seed, subsets: subsets, overlap: overlap, skipEmpty: skipEmpty)
+        case .combine(let operation): CombineNode(operation: operation)
+        case .saveAudience(let name, let append): SaveAudienceNode(name: name, append: append)
+        case .fork: ForkNode(node: self)
+        case .andJoin: AndJoinNode(node: self)
+        case .wait(let duration): WaitNode(duration: duration)
+        case .message(let channel, let settings): MessageNode(channel: channel, settings: settings)
+        case .end: EndNode()
+        }
+    }
+}
