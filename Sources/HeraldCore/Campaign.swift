@@ -105,6 +105,9 @@ public enum NodeConfig: Sendable, Equatable {
     case split(seed: Int64, subsets: [SplitSubset], overlap: Bool, skipEmpty: Bool)
     /// Holds the population for a duration (`3d`, `12h`, `90m`).
     case wait(duration: String)
+    /// Holds the population until a date-time, or the next occurrence of a time of day, in the
+    /// campaign's time zone.
+    case waitUntil(WaitTarget)
     /// Delivers on a channel.
     case message(Channel, ChannelSettings)
     /// Combines two populations of one entity: union, intersection, or the primary set minus
@@ -126,7 +129,7 @@ public enum NodeConfig: Sendable, Equatable {
         case .readAudience: .readAudience
         case .changeDimension: .changeDimension
         case .split: .split
-        case .wait: .wait
+        case .wait, .waitUntil: .wait
         case .message(let c, _):
             switch c {
             case .email: .email
@@ -141,6 +144,14 @@ public enum NodeConfig: Sendable, Equatable {
         case .end: .end
         }
     }
+}
+
+/// Where a Wait node's wait ends.
+public enum WaitTarget: Sendable, Equatable {
+    /// A date-time as written (`2027-03-28T09:00`, or with an offset), read in the campaign's zone.
+    case dateTime(String)
+    /// The next time the campaign's zone shows this wall-clock time.
+    case timeOfDay(LocalTime)
 }
 
 /// How a Combine node merges its primary and secondary populations.
@@ -200,7 +211,7 @@ public struct Node: Sendable, Equatable {
     /// Output ports in display order.
     public var outputPorts: [String] {
         switch config {
-        case .buildAudience, .readAudience, .wait, .message, .saveAudience: ["out"]
+        case .buildAudience, .readAudience, .wait, .waitUntil, .message, .saveAudience: ["out"]
         case .changeDimension, .combine: ["out", "complement"]
         case .split(_, let subsets, _, _): subsets.indices.map { "subset\($0 + 1)" } + ["complement"]
         case .fork(let n): (0..<max(n, 0)).map { "branch\($0 + 1)" }

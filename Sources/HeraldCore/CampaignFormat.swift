@@ -94,6 +94,10 @@ public enum CampaignFormat {
             if skipEmpty { pairs.append(("skipEmpty", .bool(true))) }
         case .wait(let duration):
             pairs.append(("duration", .string(duration)))
+        case .waitUntil(.dateTime(let text)):
+            pairs.append(("until", .string(text)))
+        case .waitUntil(.timeOfDay(let time)):
+            pairs.append(("at", .string(time.text)))
         case .message(_, let settings):
             pairs.append(("category", .string(settings.category.rawValue)))
             pairs.append(("messagePer", .string(settings.messagePer.rawValue)))
@@ -285,8 +289,23 @@ public enum CampaignFormat {
                 seed: try g.optionalInteger("seed") ?? 0, subsets: subsets, overlap: try g.optionalBool("overlap") ?? false,
                 skipEmpty: try g.optionalBool("skipEmpty") ?? false)
         case .wait:
-            try g.allowOnly(common + ["duration"])
-            config = .wait(duration: try g.string("duration"))
+            try g.allowOnly(common + ["duration", "until", "at"])
+            let given = try ["duration", "until", "at"].filter { try g.optionalString($0) != nil }
+            guard given.count == 1 else {
+                throw HeraldError(
+                    .invalidInput,
+                    "\(at): a wait takes one of 'duration' (3d), 'until' (a date-time) or 'at' (a time of day), found \(given.isEmpty ? "none" : given.joined(separator: " and "))"
+                )
+            }
+            switch given[0] {
+            case "duration": config = .wait(duration: try g.string("duration"))
+            case "until": config = .waitUntil(.dateTime(try g.string("until")))
+            default:
+                let text = try g.string("at")
+                do { config = .waitUntil(.timeOfDay(try LocalTime.parse(text))) } catch {
+                    throw HeraldError(.invalidInput, "\(at).at: \(error.message)")
+                }
+            }
         case .email, .sms, .push, .directMail:
             let channel: Channel =
                 switch kind {

@@ -220,6 +220,12 @@ public struct CampaignValidator: Sendable {
                 if Self.durationSeconds(duration) == nil {
                     add(id, "duration", "expected a positive duration such as 30m, 12h, 3d or 2w, found '\(duration)'")
                 }
+            case .waitUntil(.dateTime(let text)):
+                if let zone = TimeZone(identifier: campaign.timeZone), (try? TemporalText.instant(text, zone: zone)) == nil {
+                    add(id, "until", "expected a date-time such as 2027-03-28T09:00 (or with an offset), found '\(text)'")
+                }
+            case .waitUntil(.timeOfDay):
+                break
             case .message(let channel, let settings):
                 for field in channel.requiredFields where (settings.field(field) ?? "").trimmed.isEmpty {
                     add(id, field, "the \(node.kind.title) content needs '\(field)'")

@@ -272,6 +272,8 @@ enum NodeText {
                 return parts.joined(separator: ": ")
             }.joined(separator: "; ") + "; complement"
         case .wait(let d): return d
+        case .waitUntil(.dateTime(let text)): return "until \(text)"
+        case .waitUntil(.timeOfDay(let time)): return "until the next \(time.text)"
         case .message(_, let s):
             let title = s.field("subject") ?? s.field("title") ?? s.field("text") ?? ""
             return "\(s.category.rawValue), per \(s.messagePer.rawValue): \(title)"

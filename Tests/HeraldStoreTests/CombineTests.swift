@@ -162,6 +162,43 @@ import Testing
             })
     }
 
+    /// A wait for a duration, until a date-time, or until a time of day: one of the three, checked.
+    @Test func waitsForADurationADateTimeOrATimeOfDay() throws {
+        func wait(_ fields: String) throws -> Campaign {
+            try CampaignFormat.decode(
+                text: #"""
+                    {"format": "herald.campaign/2", "name": "W", "timeZone": "Europe/Paris", "nodes": [
+                      {"id": "a", "kind": "buildAudience", "label": "A", "entity": "profiles", "rule": "country = \"FR\""},
+                      {"id": "w", "kind": "wait", "label": "W", \#(fields)}],
+                     "edges": [{"from": "a", "to": "w"}]}
+                    """#)
+        }
+        let until = try wait(#""until": "2027-03-28T09:00""#)
+        #expect(until.nodes[1].config == .waitUntil(.dateTime("2027-03-28T09:00")))
+        let at = try wait(#""at": "9:30""#)
+        #expect(at.nodes[1].config == .waitUntil(.timeOfDay(LocalTime(hour: 9, minute: 30))))
+        #expect(try CampaignFormat.decode(text: CampaignFormat.encodeText(at)) == at)
+        #expect(try CampaignFormat.decode(text: CampaignFormat.encodeText(until)) == until)
+        for (fields, message) in [
+            (#""duration": "3d", "at": "09:00""#, "found duration and at"), ("", "found none"),
+            (#""at": "25:00""#, "w').at: expected a time"),
+        ] {
+            do {
+                _ = try wait(fields.isEmpty ? #""note": "x""# : fields)
+                Issue.record("accepted \(fields)")
+            } catch {
+                #expect("\(error)".contains(message), "\(error)")
+            }
+        }
+        let validator = CampaignValidator(checker: try store.audienceChecker())
+        #expect(
+            validator.validate(try wait(#""until": "soon""#)).contains {
+                $0.field == "until" && $0.message.contains("expected a date-time")
+            })
+        let detail = try Executor(store: store).dryRun(try store.saveCampaign(at, replace: false))
+        #expect(detail.nodes.first { $0.nodeID == "w" }?.detail == "would wait until the next 09:30; a dry run passes straight through")
+    }
+
     /// Version 2 files name both ports and round-trip; version 1 files still read, as `in`.
     @Test func theFormatNamesBothPorts() throws {
         let c = try campaign(.exclusion, primary: Self.french, secondary: Self.cancelled)

@@ -90,7 +90,9 @@ extension Node {
         case .saveAudience(let name, let append): SaveAudienceNode(name: name, append: append)
         case .fork: ForkNode(node: self)
         case .andJoin: AndJoinNode(node: self)
-        case .wait(let duration): WaitNode(duration: duration)
+        case .wait(let duration): WaitNode(what: duration)
+        case .waitUntil(.dateTime(let text)): WaitNode(what: "until \(text)")
+        case .waitUntil(.timeOfDay(let time)): WaitNode(what: "until the next \(time.text)")
         case .message(let channel, let settings): MessageNode(channel: channel, settings: settings)
         case .end: EndNode()
         }

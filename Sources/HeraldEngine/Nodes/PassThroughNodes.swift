@@ -4,11 +4,12 @@ import HeraldStore
 
 /// Wait: in a dry run the population passes straight through.
 struct WaitNode: NodeExecution {
-    var duration: String
+    /// How long, in words: `3d`, `until 2027-03-28T09:00`.
+    var what: String
 
     func execute(_ context: NodeContext) throws -> NodeOutcome {
         guard var outcome = try context.passThrough(to: ["out"]) else { return NodeOutcome(entity: context.entity) }
-        outcome.detail = "would wait \(duration); a dry run passes straight through"
+        outcome.detail = "would wait \(what); a dry run passes straight through"
         return outcome
     }
 }
