@@ -116,6 +116,9 @@ public enum NodeConfig: Sendable, Equatable {
     /// Saves the inbound population as a snapshot audience, replacing its members or adding to
     /// them, and passes it on.
     case saveAudience(audience: String, append: Bool)
+    /// Sends the whole inbound population down the first branch whose condition holds (on the
+    /// inbound count and the campaign's variables), or to `default`.
+    case test(branches: [TestBranch])
     /// Sends the whole inbound population down `branches` parallel branches.
     case fork(branches: Int)
     /// Waits for its `inputs` branches and continues with their union.
@@ -139,6 +142,7 @@ public enum NodeConfig: Sendable, Equatable {
             }
         case .combine: .combine
         case .saveAudience: .saveAudience
+        case .test: .test
         case .fork: .fork
         case .andJoin: .andJoin
         case .end: .end
@@ -166,8 +170,8 @@ public enum CombineOperation: String, Sendable, Equatable, CaseIterable {
 
 /// The node kinds this version of Herald can store, validate and run.
 public enum NodeKind: String, Sendable, CaseIterable {
-    case buildAudience, readAudience, changeDimension, split, combine, saveAudience, fork, andJoin, wait, email, sms, push, directMail,
-        end
+    case buildAudience, readAudience, changeDimension, split, combine, saveAudience, test, fork, andJoin, wait, email, sms, push,
+        directMail, end
 
     /// Human name for canvases and lists.
     public var title: String {
@@ -178,6 +182,7 @@ public enum NodeKind: String, Sendable, CaseIterable {
         case .split: "Split"
         case .combine: "Combine"
         case .saveAudience: "Save audience"
+        case .test: "Test"
         case .fork: "Fork"
         case .andJoin: "And-join"
         case .wait: "Wait"
@@ -215,6 +220,7 @@ public struct Node: Sendable, Equatable {
         case .changeDimension, .combine: ["out", "complement"]
         case .split(_, let subsets, _, _): subsets.indices.map { "subset\($0 + 1)" } + ["complement"]
         case .fork(let n): (0..<max(n, 0)).map { "branch\($0 + 1)" }
+        case .test(let branches): branches.indices.map { "branch\($0 + 1)" } + ["default"]
         case .andJoin: ["out"]
         case .end: []
         }
@@ -240,6 +246,9 @@ public struct Node: Sendable, Equatable {
             let n = Int(port.dropFirst(6)), n >= 1, n <= subsets.count
         {
             return subsets[n - 1].label
+        }
+        if case .test(let branches) = config, port.hasPrefix("branch"), let n = Int(port.dropFirst(6)), n >= 1, n <= branches.count {
+            return branches[n - 1].label
         }
         return port
     }

@@ -65,6 +65,9 @@ public enum CampaignFormat {
         case .saveAudience(let audience, let append):
             pairs.append(("audience", .string(audience)))
             if append { pairs.append(("append", .bool(true))) }
+        case .test(let branches):
+            pairs.append(
+                ("branches", .array(branches.map { .object([("label", .string($0.label)), ("when", .string($0.condition.text))]) })))
         case .fork(let n):
             pairs.append(("branches", .integer(Int64(n))))
         case .andJoin(let n):
@@ -260,6 +263,15 @@ public enum CampaignFormat {
         case .saveAudience:
             try g.allowOnly(common + ["audience", "append"])
             config = .saveAudience(audience: try g.string("audience"), append: try g.optionalBool("append") ?? false)
+        case .test:
+            try g.allowOnly(common + ["branches"])
+            config = .test(
+                branches: try g.array("branches").enumerated().map { i, b in
+                    let bf = try Fields(b, path: "\(at).branches[\(i)]")
+                    try bf.allowOnly(["label", "when"])
+                    return TestBranch(
+                        label: try bf.string("label"), condition: try rule(try bf.string("when"), field: "branches[\(i)].when"))
+                })
         case .fork:
             try g.allowOnly(common + ["branches"])
             config = .fork(branches: Int(clamping: try g.optionalInteger("branches") ?? 2))

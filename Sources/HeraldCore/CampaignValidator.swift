@@ -162,6 +162,19 @@ public struct CampaignValidator: Sendable {
                 {
                     add(id, "audience", "the saved audience '\(existing.key)' holds \(existing.value), but this node receives \(upstream)")
                 }
+            case .test(let branches):
+                if branches.isEmpty { add(id, "branches", "a test needs at least one branch (the rest goes to default)") }
+                let facts = TestFacts.entity(variables: campaign.variables)
+                for (i, branch) in branches.enumerated() {
+                    if branch.label.trimmed.isEmpty { add(id, "branches[\(i)]", "the branch has no label") }
+                    do {
+                        try checker.check(branch.condition, on: facts)
+                        // Evaluated once to refuse what a condition cannot use (links, patterns, now()).
+                        _ = try TestFacts.holds(branch.condition, count: 0, variables: campaign.variableBindings)
+                    } catch {
+                        add(id, "branches[\(i)].when", Self.strip(error))
+                    }
+                }
             case .fork(let n), .andJoin(let n):
                 if !Node.branchRange.contains(n) {
                     let field = if case .fork = node.config { "branches" } else { "inputs" }

@@ -199,6 +199,46 @@ import Testing
         #expect(detail.nodes.first { $0.nodeID == "w" }?.detail == "would wait until the next 09:30; a dry run passes straight through")
     }
 
+    /// A Test sends the whole population down the first branch whose condition holds on its
+    /// count and the campaign's variables, else to default.
+    @Test func testNodesBranchOnTheCountAndVariables() throws {
+        func campaign(_ conditions: [String], variables: [(String, Literal)] = []) throws -> Campaign {
+            var c = Campaign(name: "Test \(UUID().uuidString.prefix(6))")
+            c.variables = variables
+            c.nodes = [
+                Node(
+                    id: "a", label: "A",
+                    config: .buildAudience(entity: "profiles", rule: try Rule(parsing: Self.french), emitWhenEmpty: false)),
+                Node(
+                    id: "t", label: "T",
+                    config: .test(
+                        branches: try conditions.enumerated().map {
+                            TestBranch(label: "B\($0.offset + 1)", condition: try Rule(parsing: $0.element))
+                        })),
+            ]
+            for port in c.nodes[1].outputPorts {
+                c.nodes.append(Node(id: "end-\(port)", label: port, config: .end))
+                c.edges.append(Edge(from: "t", port: port, to: "end-\(port)"))
+            }
+            c.edges.insert(Edge(from: "a", to: "t"), at: 0)
+            return c
+        }
+        let french = try count("SELECT count(*) FROM profiles WHERE \(Self.frenchSQL)")
+        let counts = try run(try campaign(["count >= \(french + 1)", "count between 1 and \(french)"]))
+        #expect(counts["t.branch1"] == 0 && counts["t.branch2"] == french && counts["t.default"] == 0, "\(counts)")
+        let none = try run(try campaign(["count < 0"]))
+        #expect(none["t.default"] == french && none["t.branch1"] == 0)
+        let byVariable = try run(
+            try campaign(["region = \"EU\" and count >= $least"], variables: [("region", .text("EU")), ("least", .integer(1))]))
+        #expect(byVariable["t.branch1"] == french)
+        let validator = CampaignValidator(checker: try store.audienceChecker())
+        #expect(validator.validate(try campaign(["bookings.any()"])).contains { $0.field == "branches[0].when" })
+        #expect(validator.validate(try campaign(["size > 3"])).contains { $0.field == "branches[0].when" && $0.message.contains("size") })
+        let c = try campaign(["count >= 10"])
+        #expect(try CampaignFormat.decode(text: CampaignFormat.encodeText(c)) == c)
+        #expect(validator.validate(c).isEmpty, "\(validator.validate(c))")
+    }
+
     /// Version 2 files name both ports and round-trip; version 1 files still read, as `in`.
     @Test func theFormatNamesBothPorts() throws {
         let c = try campaign(.exclusion, primary: Self.french, secondary: Self.cancelled)

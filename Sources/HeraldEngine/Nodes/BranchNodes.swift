@@ -25,3 +25,27 @@ struct AndJoinNode: NodeExecution {
         return outcome
     }
 }
+
+/// Test: the whole population takes the first branch whose condition holds on its count and the
+/// campaign's variables, or `default`; the other branches receive nothing and end.
+struct TestNode: NodeExecution {
+    var branches: [TestBranch]
+    var node: Node
+
+    func execute(_ context: NodeContext) throws -> NodeOutcome {
+        var outcome = NodeOutcome(entity: context.entity)
+        guard let input = context.input else { return outcome }
+        let n = try context.count(input)
+        outcome.inputCount = n
+        let taken =
+            try branches.firstIndex { try TestFacts.holds($0.condition, count: n, variables: context.compiler.variables) }
+            .map { "branch\($0 + 1)" } ?? "default"
+        for port in node.outputPorts { outcome.counts[port] = 0 }
+        outcome.tables[taken] = input
+        outcome.counts[taken] = n
+        let label = node.portLabel(taken)
+        outcome.detail = "\(Names.counted(n, entity: context.entity ?? "row")) → \(label)"
+        outcome.log = "the test sent the population to '\(label)'"
+        return outcome
+    }
+}

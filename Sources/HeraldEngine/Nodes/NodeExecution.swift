@@ -88,6 +88,7 @@ extension Node {
             SplitNode(seed: seed, subsets: subsets, overlap: overlap, skipEmpty: skipEmpty)
         case .combine(let operation): CombineNode(operation: operation)
         case .saveAudience(let name, let append): SaveAudienceNode(name: name, append: append)
+        case .test(let branches): TestNode(branches: branches, node: self)
         case .fork: ForkNode(node: self)
         case .andJoin: AndJoinNode(node: self)
         case .wait(let duration): WaitNode(what: duration)
