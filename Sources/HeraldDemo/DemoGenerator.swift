@@ -363,8 +363,50 @@ public struct DemoGenerator: Sendable {
 /// The example campaigns shipped in `sample.db`, kept as campaign files in `Examples/` too.
 public enum DemoCampaigns {
     public static func all() throws -> [Campaign] {
-        try [welcome, reminder, winBack].map { try CampaignFormat.decode(text: $0) }
+        try [welcome, reminder, winBack, summerSale].map { try CampaignFormat.decode(text: $0) }
     }
+
+    /// Exercises the kinds the others do not: an exclusion, a test on the inbound count, a wait
+    /// until a time of day, a fork and an and-join, and a saved audience.
+    static let summerSale = """
+        {
+          "format": "herald.campaign/2",
+          "name": "Summer sale",
+          "description": "Past customers who never cancelled, if there are enough of them: a morning email and an app push, then everyone reached is saved as an audience.",
+          "timeZone": "Europe/Paris",
+          "variables": {"minimum": 100},
+          "nodes": [
+            {"id": "customers", "kind": "buildAudience", "label": "Past customers", "entity": "profiles", "rule": "bookings.count(status = \\"completed\\") >= 1 and email is not empty"},
+            {"id": "cancellers", "kind": "buildAudience", "label": "Ever cancelled", "entity": "profiles", "rule": "bookings.any(status = \\"cancelled\\")"},
+            {"id": "exclude", "kind": "combine", "label": "Never cancelled", "operation": "exclusion"},
+            {"id": "enough", "kind": "test", "label": "Enough of them?", "branches": [{"label": "Enough", "when": "count >= $minimum"}]},
+            {"id": "tooFew", "kind": "end", "label": "Too few"},
+            {"id": "morning", "kind": "wait", "label": "Until 9 o'clock", "at": "09:00"},
+            {"id": "both", "kind": "fork", "label": "Email and push", "branches": 2},
+            {"id": "mail", "kind": "email", "label": "Summer sale email", "category": "marketing", "messagePer": "profile",
+             "subject": "Summer sale: 20% off, {{profile.first_name}}", "text": "Book before Sunday for 20% off any summer trip."},
+            {"id": "app", "kind": "push", "label": "Summer sale push", "category": "marketing", "messagePer": "profile",
+             "title": "Summer sale", "body": "20% off any summer trip until Sunday."},
+            {"id": "reached", "kind": "andJoin", "label": "Everyone reached", "inputs": 2},
+            {"id": "save", "kind": "saveAudience", "label": "Save as 'Summer sale reached'", "audience": "Summer sale reached"},
+            {"id": "done", "kind": "end", "label": "End"}
+          ],
+          "edges": [
+            {"from": "customers", "fromPort": "out", "to": "exclude", "toPort": "primary"},
+            {"from": "cancellers", "fromPort": "out", "to": "exclude", "toPort": "secondary"},
+            {"from": "exclude", "fromPort": "out", "to": "enough", "toPort": "in"},
+            {"from": "enough", "fromPort": "branch1", "to": "morning", "toPort": "in"},
+            {"from": "enough", "fromPort": "default", "to": "tooFew", "toPort": "in"},
+            {"from": "morning", "fromPort": "out", "to": "both", "toPort": "in"},
+            {"from": "both", "fromPort": "branch1", "to": "mail", "toPort": "in"},
+            {"from": "both", "fromPort": "branch2", "to": "app", "toPort": "in"},
+            {"from": "mail", "fromPort": "out", "to": "reached", "toPort": "in1"},
+            {"from": "app", "fromPort": "out", "to": "reached", "toPort": "in2"},
+            {"from": "reached", "fromPort": "out", "to": "save", "toPort": "in"},
+            {"from": "save", "fromPort": "out", "to": "done", "toPort": "in"}
+          ]
+        }
+        """
 
     static let welcome = """
         {

@@ -8,7 +8,7 @@ import Testing
         let list = try Herald.run(["campaign", "list", "--db", db, "--json"])
         #expect(list.status == 0, "\(list.stderr)")
         let campaigns = try #require(try json(list.stdout) as? [[String: Any]])
-        #expect(campaigns.compactMap { $0["name"] as? String } == ["Departure reminder", "Welcome series", "Win-back"])
+        #expect(campaigns.compactMap { $0["name"] as? String } == ["Departure reminder", "Summer sale", "Welcome series", "Win-back"])
         let catalog = try Herald.run(["catalog", "--db", db, "--json"])
         let object = try #require(try json(catalog.stdout) as? [String: Any])
         #expect(object["profileEntity"] as? String == "profiles")

@@ -60,7 +60,7 @@ import Testing
             description: "", replace: true)
         #expect(try count(#"in_audience("Lyon")"#) == (try sql("SELECT count(*) FROM profiles WHERE city = 'Paris'")))
         // A renamed link and a hidden attribute change what rules may say.
-        try store.renameLink(entity: "profiles", link: "bookings", to: "trips")
+        _ = try store.renameLink(entity: "profiles", link: "bookings", to: "trips", updateDependents: true)
         #expect(
             try count("trips.any()")
                 == (try sql("SELECT count(*) FROM profiles p WHERE EXISTS (SELECT 1 FROM bookings b WHERE b.profile_id = p.id)")))

@@ -65,6 +65,22 @@ import Testing
         #expect(c["sms.out"] == members)
     }
 
+    @Test func summerSale() throws {
+        let c = try counts("Summer sale")
+        let customers =
+            "SELECT id FROM profiles p WHERE (SELECT count(*) FROM bookings b WHERE b.profile_id = p.id AND b.status = 'completed') >= 1 AND email IS NOT NULL AND email <> ''"
+        let cancellers = "SELECT DISTINCT profile_id FROM bookings WHERE status = 'cancelled'"
+        let kept = try count("SELECT count(*) FROM (\(customers)) WHERE id NOT IN (\(cancellers))")
+        #expect(kept >= 100)  // the test takes its "Enough" branch
+        #expect(c["customers.out"] == (try count("SELECT count(*) FROM (\(customers))")))
+        #expect(c["cancellers.out"] == (try count("SELECT count(*) FROM (\(cancellers))")))
+        #expect(c["exclude.out"] == kept)
+        #expect(c["exclude.complement"] == (try count("SELECT count(*) FROM (\(customers)) WHERE id IN (\(cancellers))")))
+        #expect(c["enough.branch1"] == kept && c["enough.default"] == 0)
+        #expect(c["both.branch1"] == kept && c["both.branch2"] == kept)
+        #expect(c["reached.out"] == kept && c["save.out"] == kept)
+    }
+
     @Test func seededSamplesAreRepeatable() throws {
         let a = try counts("Welcome series")
         let b = try counts("Welcome series")
@@ -193,7 +209,7 @@ nonisolated(unsafe) var retained: [Scratch] = []
         #expect(try digest(a) == digest(b))
         let summary = try DemoGenerator(profiles: 300, seed: 12).generate(to: scratch.file("c.db"))
         #expect(summary.profiles == 300)
-        #expect(summary.campaigns == 3)
+        #expect(summary.campaigns == 4)
         #expect(try digest(a) != digest(scratch.file("c.db")))
     }
 
