@@ -55,8 +55,16 @@ import Testing
         #expect(replaced.status == 0, "\(replaced.stderr)")
         #expect((try json(replaced.stdout) as? [String: Any])?["version"] as? Int == 2)
         #expect(try Herald.run(["campaign", "export", "Welcome series", "--db", db]).stdout == exported.stdout)
-        let shipped = try String(contentsOf: Herald.root.appendingPathComponent("Examples/welcome-series.json"), encoding: .utf8)
-        #expect(shipped == exported.stdout, "Examples/ must match the campaigns in sample.db")
+        // Examples/ holds exactly what sample.db's campaigns export as (they are written from the
+        // same definitions in the demo generator).
+        for (name, file) in [
+            ("Departure reminder", "departure-reminder"), ("Summer sale", "summer-sale"), ("Welcome series", "welcome-series"),
+            ("Win-back", "win-back"),
+        ] {
+            let shipped = try String(contentsOf: Herald.root.appendingPathComponent("Examples/\(file).json"), encoding: .utf8)
+            let fresh = try Herald.run(["campaign", "export", name, "--db", db])
+            #expect(shipped == fresh.stdout, "Examples/\(file).json must match '\(name)' in sample.db")
+        }
     }
 
     @Test(arguments: [
