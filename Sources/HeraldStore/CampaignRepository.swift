@@ -104,11 +104,20 @@ extension Store {
         {
             throw HeraldError(.notFound, "campaign '\(row["name"] as String)' has no version \(wanted)")
         }
-        var campaign = Campaign(name: row["name"], description: row["description"], timeZone: row["time_zone"])
+        // The version's own time zone and variables; versions saved before they were kept use the
+        // campaign's.
+        let settings =
+            try db.columns(in: "herald_campaign_versions").contains { $0.name == "variables" }
+            ? try Row.fetchOne(
+                db, sql: "SELECT time_zone, variables FROM herald_campaign_versions WHERE campaign_id = ? AND version = ?",
+                arguments: [id, version]) : nil
+        let zone: String = settings?["time_zone"] ?? row["time_zone"]
+        let variablesText: String = settings?["variables"] ?? row["variables"]
+        var campaign = Campaign(name: row["name"], description: row["description"], timeZone: zone)
         let variables = try CampaignFormat.decode(
             .object([
                 ("format", .string(CampaignFormat.formatTag)), ("name", .string(campaign.name)),
-                ("variables", try JSONValue.parse(row["variables"])), ("nodes", .array([])),
+                ("variables", try JSONValue.parse(variablesText)), ("nodes", .array([])),
             ]))
         campaign.variables = variables.variables
         for nodeRow in try Row.fetchAll(
@@ -171,8 +180,8 @@ extension Store {
                 version = 1
             }
             try db.execute(
-                sql: "INSERT INTO herald_campaign_versions (campaign_id, version, created_at) VALUES (?, ?, ?)",
-                arguments: [id, version, now])
+                sql: "INSERT INTO herald_campaign_versions (campaign_id, version, created_at, time_zone, variables) VALUES (?, ?, ?, ?, ?)",
+                arguments: [id, version, now, campaign.timeZone, variables])
             for (position, node) in campaign.nodes.enumerated() {
                 try db.execute(
                     sql:

@@ -4,9 +4,10 @@ import GRDB
 enum Migrations {
     /// Migrations whose absence does not change what a read sees, so a store without them can
     /// be read as it is (a read never migrates). v2 only widened a CHECK constraint.
-    /// v3 and v6 added columns, v4 and v5 tables, that reads check for before using.
+    /// v3, v6 and v7 added columns, v4 and v5 tables, that reads check for before using.
     static let readCompatible: Set<String> = [
         "v2: stopped nodes", "v3: archived campaigns", "v4: schedules", "v5: schedule launches", "v6: input ports",
+        "v7: versioned settings",
     ]
 
     /// Herald's tables as `CREATE TEMP` statements, in creation order: lets a read-only
@@ -231,6 +232,12 @@ enum Migrations {
         // Edges reach a named input port (Combine has two); every earlier edge reached `in`.
         migrator.registerMigration("v6: input ports") { db in
             try db.execute(sql: "ALTER TABLE herald_edges ADD COLUMN to_port TEXT NOT NULL DEFAULT 'in'")
+        }
+        // A version keeps the time zone and variables it was saved with, so a run of it (or its
+        // resume) never sees later edits.
+        migrator.registerMigration("v7: versioned settings") { db in
+            try db.execute(sql: "ALTER TABLE herald_campaign_versions ADD COLUMN time_zone TEXT")
+            try db.execute(sql: "ALTER TABLE herald_campaign_versions ADD COLUMN variables TEXT")
         }
         return migrator
     }

@@ -252,6 +252,22 @@ import Testing
         #expect(try workTables(store).isEmpty)
     }
 
+    /// A version keeps its time zone and variables: a run (or a resume) of version 1 does not
+    /// see what version 2 changed.
+    @Test func aVersionKeepsItsSettings() throws {
+        let store = try Scratch.demoCopy()
+        var campaign = try store.loadCampaign("Summer sale").campaign
+        let first = try store.loadCampaign("Summer sale")
+        campaign.timeZone = "America/New_York"
+        campaign.variables = [("minimum", .integer(1_000_000))]
+        let second = try store.saveCampaign(campaign, replace: true)
+        #expect(second.version == first.version + 1)
+        let old = try store.loadCampaign(id: first.id, version: first.version).campaign
+        #expect(old.timeZone == "Europe/Paris")
+        #expect(old.variableBindings["minimum"] == .integer(100))
+        #expect(try store.loadCampaign(id: first.id, version: second.version).campaign.timeZone == "America/New_York")
+    }
+
     final class Started: @unchecked Sendable {
         private let lock = NSLock()
         private var list: [NodeID] = []
