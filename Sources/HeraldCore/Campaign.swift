@@ -116,6 +116,9 @@ public enum NodeConfig: Sendable, Equatable {
     /// Saves the inbound population as a snapshot audience, replacing its members or adding to
     /// them, and passes it on.
     case saveAudience(audience: String, append: Bool)
+    /// Keeps `keep` rows per value of the `by` attributes, chosen by `prefer`; the others go to
+    /// `complement`. Rows whose `by` values are all empty are each their own group.
+    case deduplicate(by: [String], keep: Int, prefer: DedupPreference)
     /// Sends the whole inbound population down the first branch whose condition holds (on the
     /// inbound count and the campaign's variables), or to `default`.
     case test(branches: [TestBranch])
@@ -143,6 +146,7 @@ public enum NodeConfig: Sendable, Equatable {
         case .combine: .combine
         case .saveAudience: .saveAudience
         case .test: .test
+        case .deduplicate: .deduplicate
         case .fork: .fork
         case .andJoin: .andJoin
         case .end: .end
@@ -158,6 +162,28 @@ public enum WaitTarget: Sendable, Equatable {
     case timeOfDay(LocalTime)
 }
 
+/// Which rows of a group a Deduplication node keeps.
+public enum DedupPreference: Sendable, Equatable {
+    /// A seeded random choice: the same seed keeps the same rows.
+    case random(seed: Int64)
+    /// The highest value of an attribute (empty values last).
+    case highest(String)
+    /// The lowest value of an attribute (empty values last).
+    case lowest(String)
+    /// Rows where the attribute is not empty first.
+    case nonEmpty(String)
+    /// Rows whose attribute has the earliest value in `order`, then any other value.
+    case preferred(String, order: [Literal])
+
+    /// The attribute the preference reads, if any.
+    public var attribute: String? {
+        switch self {
+        case .random: nil
+        case .highest(let a), .lowest(let a), .nonEmpty(let a), .preferred(let a, _): a
+        }
+    }
+}
+
 /// How a Combine node merges its primary and secondary populations.
 public enum CombineOperation: String, Sendable, Equatable, CaseIterable {
     /// Rows in either set; the complement is empty.
@@ -170,8 +196,8 @@ public enum CombineOperation: String, Sendable, Equatable, CaseIterable {
 
 /// The node kinds this version of Herald can store, validate and run.
 public enum NodeKind: String, Sendable, CaseIterable {
-    case buildAudience, readAudience, changeDimension, split, combine, saveAudience, test, fork, andJoin, wait, email, sms, push,
-        directMail, end
+    case buildAudience, readAudience, changeDimension, split, combine, deduplicate, saveAudience, test, fork, andJoin, wait, email,
+        sms, push, directMail, end
 
     /// Human name for canvases and lists.
     public var title: String {
@@ -183,6 +209,7 @@ public enum NodeKind: String, Sendable, CaseIterable {
         case .combine: "Combine"
         case .saveAudience: "Save audience"
         case .test: "Test"
+        case .deduplicate: "Deduplication"
         case .fork: "Fork"
         case .andJoin: "And-join"
         case .wait: "Wait"
@@ -217,7 +244,7 @@ public struct Node: Sendable, Equatable {
     public var outputPorts: [String] {
         switch config {
         case .buildAudience, .readAudience, .wait, .waitUntil, .message, .saveAudience: ["out"]
-        case .changeDimension, .combine: ["out", "complement"]
+        case .changeDimension, .combine, .deduplicate: ["out", "complement"]
         case .split(_, let subsets, _, _): subsets.indices.map { "subset\($0 + 1)" } + ["complement"]
         case .fork(let n): (0..<max(n, 0)).map { "branch\($0 + 1)" }
         case .test(let branches): branches.indices.map { "branch\($0 + 1)" } + ["default"]

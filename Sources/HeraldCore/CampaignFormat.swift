@@ -65,6 +65,19 @@ public enum CampaignFormat {
         case .saveAudience(let audience, let append):
             pairs.append(("audience", .string(audience)))
             if append { pairs.append(("append", .bool(true))) }
+        case .deduplicate(let by, let keep, let prefer):
+            pairs.append(("by", .array(by.map(JSONValue.string))))
+            if keep != 1 { pairs.append(("keep", .integer(Int64(keep)))) }
+            let preference: JSONValue =
+                switch prefer {
+                case .random(let seed): .object([("random", .integer(seed))])
+                case .highest(let a): .object([("highest", .string(a))])
+                case .lowest(let a): .object([("lowest", .string(a))])
+                case .nonEmpty(let a): .object([("nonEmpty", .string(a))])
+                case .preferred(let a, let order):
+                    .object([("attribute", .string(a)), ("order", .array(order.map(literalJSON)))])
+                }
+            pairs.append(("prefer", preference))
         case .test(let branches):
             pairs.append(
                 ("branches", .array(branches.map { .object([("label", .string($0.label)), ("when", .string($0.condition.text))]) })))
@@ -263,6 +276,39 @@ public enum CampaignFormat {
         case .saveAudience:
             try g.allowOnly(common + ["audience", "append"])
             config = .saveAudience(audience: try g.string("audience"), append: try g.optionalBool("append") ?? false)
+        case .deduplicate:
+            try g.allowOnly(common + ["by", "keep", "prefer"])
+            let by = try g.array("by").enumerated().map { i, v -> String in
+                guard case .string(let s) = v else { throw HeraldError(.invalidInput, "\(at).by[\(i)]: expected an attribute name") }
+                return s
+            }
+            let p = try Fields(g["prefer"] ?? .object([("random", .integer(0))]), path: "\(at).prefer")
+            try p.allowOnly(["random", "highest", "lowest", "nonEmpty", "attribute", "order"])
+            let prefer: DedupPreference
+            if let seed = try p.optionalInteger("random") {
+                prefer = .random(seed: seed)
+            } else if let a = try p.optionalString("highest") {
+                prefer = .highest(a)
+            } else if let a = try p.optionalString("lowest") {
+                prefer = .lowest(a)
+            } else if let a = try p.optionalString("nonEmpty") {
+                prefer = .nonEmpty(a)
+            } else if let a = try p.optionalString("attribute") {
+                let order = try p.array("order").enumerated().map { i, v -> Literal in
+                    switch v {
+                    case .string(let s): return .text(s)
+                    case .integer(let n): return .integer(n)
+                    case .number(let n): return .real(n)
+                    case .bool(let b): return .boolean(b)
+                    default: throw HeraldError(.invalidInput, "\(at).prefer.order[\(i)]: expected a value")
+                    }
+                }
+                prefer = .preferred(a, order: order)
+            } else {
+                throw HeraldError(
+                    .invalidInput, "\(at).prefer: expected one of random, highest, lowest, nonEmpty, or attribute with order")
+            }
+            config = .deduplicate(by: by, keep: Int(clamping: try g.optionalInteger("keep") ?? 1), prefer: prefer)
         case .test:
             try g.allowOnly(common + ["branches"])
             config = .test(

@@ -162,6 +162,15 @@ public struct CampaignValidator: Sendable {
                 {
                     add(id, "audience", "the saved audience '\(existing.key)' holds \(existing.value), but this node receives \(upstream)")
                 }
+            case .deduplicate(let by, let keep, let prefer):
+                if by.isEmpty { add(id, "by", "name at least one attribute to deduplicate on") }
+                if keep < 1 { add(id, "keep", "must be at least 1, found \(keep)") }
+                guard let dim = upstream, let entity = catalog.entity(dim) else { continue }
+                for name in by + [prefer.attribute].compactMap({ $0 }) where entity.attribute(name) == nil {
+                    add(
+                        id, prefer.attribute == name && !by.contains(name) ? "prefer" : "by",
+                        "'\(dim)' has no attribute '\(name)'\(Names.suggestion(for: name, in: entity.attributes.map(\.name)))")
+                }
             case .test(let branches):
                 if branches.isEmpty { add(id, "branches", "a test needs at least one branch (the rest goes to default)") }
                 let facts = TestFacts.entity(variables: campaign.variables)

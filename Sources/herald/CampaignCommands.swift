@@ -258,6 +258,7 @@ enum NodeText {
             case .exclusion: return "primary minus secondary; complement: the excluded"
             }
         case .saveAudience(let name, let append): return "\(append ? "add to" : "save as") the audience '\(name)'"
+        case .deduplicate(let by, let keep, _): return "keep \(keep) per \(by.joined(separator: ", "))"
         case .test(let branches): return branches.map { "\($0.label): \($0.condition.text)" }.joined(separator: "; ") + "; default"
         case .fork(let n): return "\(n) parallel branches"
         case .andJoin(let n): return "waits for \(n) branches; continues with their union"

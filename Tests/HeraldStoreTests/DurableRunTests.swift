@@ -268,6 +268,62 @@ import Testing
         #expect(try store.loadCampaign(id: first.id, version: second.version).campaign.timeZone == "America/New_York")
     }
 
+    /// Deduplication against hand-written SQL: one profile per city (the highest lifetime
+    /// value), profiles without a city never merged; a seed makes a random choice repeatable.
+    @Test func deduplicationKeepsOnePerGroup() throws {
+        let store = try Scratch.demoCopy()
+        func campaign(_ prefer: DedupPreference, keep: Int = 1) throws -> StoredCampaign {
+            var c = Campaign(name: "Dedup \(UUID().uuidString.prefix(6))")
+            c.nodes = [
+                Node(
+                    id: "a", label: "A",
+                    config: .buildAudience(entity: "profiles", rule: try Rule(parsing: #"country = "FR""#), emitWhenEmpty: false)),
+                Node(id: "d", label: "D", config: .deduplicate(by: ["city"], keep: keep, prefer: prefer)),
+                Node(id: "e", label: "E", config: .end),
+            ]
+            c.edges = [Edge(from: "a", to: "d"), Edge(from: "d", to: "e")]
+            return try store.saveCampaign(c, replace: false)
+        }
+        func sql(_ text: String) throws -> Int { try store.read { db in try Int.fetchOne(db, sql: text) ?? -1 } }
+        /// The keys kept, read from the run's work table (the run is stopped after the node).
+        func kept(_ stored: StoredCampaign) throws -> [Int64] {
+            var executor = Executor(store: store)
+            executor.simulatedCrashAfterNodes = 2
+            #expect(throws: Executor.SimulatedCrash.self) { try executor.dryRun(stored) }
+            let run = try #require(try store.listRuns().first?.id)
+            return try store.read { db in try Int64.fetchAll(db, sql: "SELECT key FROM herald_work_\(run)_n1_1 ORDER BY key") }
+        }
+        let counts = Self.counts(try Executor(store: store).dryRun(try campaign(.highest("lifetime_value"))))
+        let groups = try sql(
+            "SELECT (SELECT count(DISTINCT city) FROM profiles WHERE country = 'FR' AND city <> '') + (SELECT count(*) FROM profiles WHERE country = 'FR' AND (city IS NULL OR city = ''))"
+        )
+        let french = try sql("SELECT count(*) FROM profiles WHERE country = 'FR'")
+        #expect(counts["d.out"] == groups && counts["d.complement"] == french - groups, "\(counts)")
+        #expect(groups > 0 && french > groups)
+        // Each kept profile has its city's highest lifetime value.
+        let highest = try kept(try campaign(.highest("lifetime_value")))
+        let notHighest = try store.read { db in
+            try Int.fetchOne(
+                db,
+                sql: """
+                    SELECT count(*) FROM profiles p WHERE p.id IN (SELECT value FROM json_each(?)) AND p.city <> ''
+                    AND p.lifetime_value < (SELECT max(q.lifetime_value) FROM profiles q WHERE q.country = 'FR' AND q.city = p.city)
+                    """, arguments: ["[" + highest.map(String.init).joined(separator: ",") + "]"])
+        }
+        #expect(notHighest == 0)
+        let seven = try kept(try campaign(.random(seed: 7)))
+        #expect(try kept(try campaign(.random(seed: 7))) == seven)
+        #expect(try kept(try campaign(.random(seed: 8))) != seven)
+        let two = Self.counts(try Executor(store: store).dryRun(try campaign(.preferred("language", order: [.text("fr")]), keep: 2)))
+        #expect((two["d.out"] ?? 0) > groups)
+        var bad = try campaign(.highest("nope")).campaign
+        bad.nodes[1].config = .deduplicate(by: ["town"], keep: 0, prefer: .highest("nope"))
+        let problems = CampaignValidator(checker: try store.audienceChecker()).validate(bad).map(\.message)
+        #expect(problems.contains { $0.contains("no attribute 'town'") } && problems.contains { $0.contains("no attribute 'nope'") })
+        #expect(problems.contains { $0.contains("must be at least 1") })
+        #expect(try CampaignFormat.decode(text: CampaignFormat.encodeText(bad)) == bad)
+    }
+
     final class Started: @unchecked Sendable {
         private let lock = NSLock()
         private var list: [NodeID] = []

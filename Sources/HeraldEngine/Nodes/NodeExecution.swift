@@ -89,6 +89,7 @@ extension Node {
         case .combine(let operation): CombineNode(operation: operation)
         case .saveAudience(let name, let append): SaveAudienceNode(name: name, append: append)
         case .test(let branches): TestNode(branches: branches, node: self)
+        case .deduplicate(let by, let keep, let prefer): DeduplicationNode(by: by, keep: keep, prefer: prefer)
         case .fork: ForkNode(node: self)
         case .andJoin: AndJoinNode(node: self)
         case .wait(let duration): WaitNode(what: duration)
