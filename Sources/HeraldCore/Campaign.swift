@@ -128,6 +128,8 @@ public enum NodeConfig: Sendable, Equatable {
     case andJoin(inputs: Int)
     /// Ends the branch.
     case end
+    /// Ends the branch and starts another campaign (by name) with its own audience.
+    case endAndStart(campaign: String)
 
     public var kind: NodeKind {
         switch self {
@@ -149,7 +151,7 @@ public enum NodeConfig: Sendable, Equatable {
         case .deduplicate: .deduplicate
         case .fork: .fork
         case .andJoin: .andJoin
-        case .end: .end
+        case .end, .endAndStart: .end
         }
     }
 }
@@ -249,7 +251,7 @@ public struct Node: Sendable, Equatable {
         case .fork(let n): (0..<max(n, 0)).map { "branch\($0 + 1)" }
         case .test(let branches): branches.indices.map { "branch\($0 + 1)" } + ["default"]
         case .andJoin: ["out"]
-        case .end: []
+        case .end, .endAndStart: []
         }
     }
 

@@ -123,6 +123,8 @@ public enum CampaignFormat {
             }
         case .end:
             break
+        case .endAndStart(let other):
+            pairs.append(("start", .string(other)))
         }
         return .object(pairs)
     }
@@ -398,8 +400,8 @@ public enum CampaignFormat {
             }
             config = .message(channel, settings)
         case .end:
-            try g.allowOnly(common)
-            config = .end
+            try g.allowOnly(common + ["start"])
+            config = try g.optionalString("start").map { .endAndStart(campaign: $0) } ?? .end
         }
         return Node(id: id, label: try g.optionalString("label") ?? kind.title, note: try g.optionalString("note"), config: config)
     }

@@ -283,6 +283,11 @@ public struct CampaignValidator: Sendable {
                 }
             case .end:
                 break
+            case .endAndStart(let other):
+                if other.trimmed.isEmpty { add(id, "start", "name the campaign to start") }
+                if other.lowercased() == campaign.name.lowercased() {
+                    add(id, "start", "a campaign cannot start itself; schedule it instead")
+                }
             }
         }
         return problems

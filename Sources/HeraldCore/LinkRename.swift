@@ -129,7 +129,7 @@ public struct LinkRename: Sendable {
             case .message(let channel, var settings):
                 settings.content = settings.content.map { ($0.0, rename(template: $0.1, profile: catalog.profileEntity, target: upstream)) }
                 result.nodes[index].config = .message(channel, settings)
-            case .readAudience, .wait, .waitUntil, .combine, .deduplicate, .saveAudience, .test, .fork, .andJoin, .end:
+            case .readAudience, .wait, .waitUntil, .combine, .deduplicate, .saveAudience, .test, .fork, .andJoin, .end, .endAndStart:
                 break
             }
         }

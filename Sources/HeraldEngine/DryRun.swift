@@ -177,6 +177,14 @@ public struct Executor: Sendable {
         guard stored.campaign.topologicalOrder() != nil else {
             throw HeraldError(.validation, "campaign '\(stored.campaign.name)' has a cycle")
         }
+        // An End node that starts another campaign must name one that exists.
+        let names = Set(try store.listCampaigns(includeArchived: true).map { $0.name.lowercased() })
+        for node in stored.campaign.nodes {
+            if case .endAndStart(let other) = node.config, !names.contains(other.lowercased()) {
+                throw HeraldError(
+                    .validation, "campaign '\(stored.campaign.name)': node '\(node.id)' starts '\(other)', which does not exist")
+            }
+        }
     }
 
     /// The name of one output of a node in a run: `herald_work_<run>_n<position>_<k>`, or while

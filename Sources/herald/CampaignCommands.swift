@@ -280,6 +280,7 @@ enum NodeText {
             let title = s.field("subject") ?? s.field("title") ?? s.field("text") ?? ""
             return "\(s.category.rawValue), per \(s.messagePer.rawValue): \(title)"
         case .end: return ""
+        case .endAndStart(let other): return "then starts '\(other)'"
         }
     }
 }

@@ -239,6 +239,35 @@ import Testing
         #expect(validator.validate(c).isEmpty, "\(validator.validate(c))")
     }
 
+    /// An End node may start another campaign: a dry run says so; a missing one stops the run
+    /// before it starts, and a campaign cannot start itself.
+    @Test func anEndCanStartAnotherCampaign() throws {
+        func campaign(_ other: String) throws -> Campaign {
+            var c = Campaign(name: "Starter \(UUID().uuidString.prefix(6))")
+            c.nodes = [
+                Node(
+                    id: "a", label: "A",
+                    config: .buildAudience(entity: "profiles", rule: try Rule(parsing: Self.french), emitWhenEmpty: false)),
+                Node(id: "e", label: "E", config: .endAndStart(campaign: other)),
+            ]
+            c.edges = [Edge(from: "a", to: "e")]
+            return c
+        }
+        let good = try campaign("Win-back")
+        #expect(try CampaignFormat.decode(text: CampaignFormat.encodeText(good)) == good)
+        #expect(CampaignFormat.encodeText(good).contains("\"start\": \"Win-back\""))
+        let detail = try Executor(store: store).dryRun(try store.saveCampaign(good, replace: false))
+        #expect(detail.nodes.first { $0.nodeID == "e" }?.detail == "would start the campaign 'Win-back'; a dry run starts nothing")
+        let missing = try store.saveCampaign(try campaign("Nope"), replace: false)
+        #expect(throws: HeraldError.self) { try Executor(store: store).dryRun(missing) }
+        var selfStart = try campaign("x")
+        selfStart.nodes[1].config = .endAndStart(campaign: selfStart.name)
+        #expect(
+            CampaignValidator(checker: try store.audienceChecker()).validate(selfStart).contains {
+                $0.message.contains("cannot start itself")
+            })
+    }
+
     /// Version 2 files name both ports and round-trip; version 1 files still read, as `in`.
     @Test func theFormatNamesBothPorts() throws {
         let c = try campaign(.exclusion, primary: Self.french, secondary: Self.cancelled)

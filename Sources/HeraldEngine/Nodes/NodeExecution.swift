@@ -96,7 +96,8 @@ extension Node {
         case .waitUntil(.dateTime(let text)): WaitNode(what: "until \(text)")
         case .waitUntil(.timeOfDay(let time)): WaitNode(what: "until the next \(time.text)")
         case .message(let channel, let settings): MessageNode(channel: channel, settings: settings)
-        case .end: EndNode()
+        case .end: EndNode(starts: nil)
+        case .endAndStart(let other): EndNode(starts: other)
         }
     }
 }

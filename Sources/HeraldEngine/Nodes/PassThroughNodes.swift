@@ -54,11 +54,14 @@ struct ForkNode: NodeExecution {
     }
 }
 
-/// End: counts what arrives.
+/// End: counts what arrives; with `starts`, says which campaign a live run would start.
 struct EndNode: NodeExecution {
+    var starts: String?
+
     func execute(_ context: NodeContext) throws -> NodeOutcome {
         var outcome = NodeOutcome(entity: context.entity)
         if let input = context.input { outcome.inputCount = try context.count(input) }
+        if let starts { outcome.detail = "would start the campaign '\(starts)'; a dry run starts nothing" }
         return outcome
     }
 }
