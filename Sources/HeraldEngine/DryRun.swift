@@ -114,16 +114,14 @@ public struct Executor: Sendable {
         _ stored: StoredCampaign, events: @Sendable (RunEvent) -> Void = { _ in },
         isCancelled: @escaping @Sendable () -> Bool = { false }
     ) throws -> RunDetail {
-        try requireRunnable(stored)
-        let owner = RunLease.newOwner()
-        let runID = try store.write { db in try RunRepository.createRun(db, campaign: stored, dryRun: true, leaseOwner: owner) }
-        store.logger.info(
-            "dry run started", metadata: ["run": "\(runID)", "campaign": "\(stored.id)", "version": "\(stored.version)"])
-        return try execute(runID: runID, stored, owner: owner, events: events, isCancelled: isCancelled, halt: halt)
+        guard let detail = try dryRun(stored, claiming: { _, _ in true }, events: events, isCancelled: isCancelled) else {
+            throw HeraldError(.internalFailure, "a dry run without a claim was not started")
+        }
+        return detail
     }
 
-    /// Starts a dry run of the campaign version a scheduler claimed an occurrence for, in the
-    /// same transaction as the claim (`claim` returns false when another scheduler has it).
+    /// Starts a dry run whose creation `claim` may veto in the same transaction (a scheduler
+    /// claiming an occurrence: false when another scheduler has it, and then nil).
     func dryRun(
         _ stored: StoredCampaign, claiming claim: (Database, Int64) throws -> Bool,
         events: @Sendable (RunEvent) -> Void = { _ in }, isCancelled: @escaping @Sendable () -> Bool = { false }
@@ -141,6 +139,8 @@ public struct Executor: Sendable {
         } catch let error as HeraldError where error.cause is ClaimLost {
             return nil  // the store wraps what a transaction's body throws
         }
+        store.logger.info(
+            "dry run started", metadata: ["run": "\(runID)", "campaign": "\(stored.id)", "version": "\(stored.version)"])
         return try execute(runID: runID, stored, owner: owner, events: events, isCancelled: isCancelled, halt: halt)
     }
 
@@ -238,7 +238,7 @@ public struct Executor: Sendable {
         policy.workPrefix = "herald_work_\(runID)_"
 
         // What earlier executors of this run recorded.
-        var recorded = try store.read { db in try RunRepository.progress(db, runID: runID) }
+        let recorded = try store.read { db in try RunRepository.progress(db, runID: runID) }
         sweep(work, policy: policy, resuming: runID)
 
         // Per node and input port: the work table of the population arriving there. A node whose
@@ -381,8 +381,6 @@ public struct Executor: Sendable {
                 }
                 committed += 1
                 if let limit = simulatedCrashAfterNodes, committed >= limit { throw SimulatedCrash() }
-                recorded.nodes[id] = RunNodeState(
-                    nodeID: id, state: .completed, inputCount: result.inputCount, durationMS: nil, detail: result.detail, error: nil)
                 route(id, tables: result.tables, counts: result.counts, emitEmpty: result.emitEmpty)
                 events(.nodeFinished(id, state: .completed, inputCount: result.inputCount, outputs: result.counts, detail: result.detail))
                 store.logger.debug(

@@ -101,7 +101,7 @@ public struct Scheduler: Sendable {
                 let id: Int64 = row["campaign_id"]
                 // A schedule that no longer reads launches nothing (and says so in the log).
                 let schedule = try? Store.schedule(db, campaignID: id)
-                let setAt = (row["updated_at"] as String?).flatMap(Self.seconds(iso:))
+                let setAt = (row["updated_at"] as String?).flatMap(TemporalText.utcSeconds(canonical:))
                 let last = (row["last"] as String?).flatMap(TemporalText.utcSeconds(canonical:))
                 out.append((id, schedule, setAt, last))
             }
@@ -127,15 +127,7 @@ public struct Scheduler: Sendable {
     /// Unfinished runs no live executor holds: no lease, an expired one, or one held by a
     /// process of this machine that has exited.
     public func orphanedRuns(now: Date) throws -> [Int64] {
-        try store.read { db in
-            try Row.fetchAll(db, sql: "SELECT id, lease_owner, lease_expires_at FROM herald_runs WHERE state = 'running' ORDER BY id")
-                .compactMap { row in
-                    let owner: String? = row["lease_owner"]
-                    let expires: String? = row["lease_expires_at"]
-                    guard let owner, let expires else { return row["id"] }
-                    return expires <= Store.timestamp(now) || RunLease.isDeadHereProcess(owner) ? row["id"] : nil
-                }
-        }
+        try store.read { db in try RunLease.unfinished(db).filter { !$0.isLive(now: now) }.map(\.runID) }
     }
 
     /// Records that this occurrence is launched by `runID`; false when it already was (by
@@ -154,10 +146,6 @@ public struct Scheduler: Sendable {
                 ON CONFLICT DO NOTHING
                 """, arguments: [campaignID, text, runID, Store.timestamp(now)])
         return db.changesCount == 1
-    }
-
-    static func seconds(iso text: String) -> Int? {
-        TemporalText.utcSeconds(canonical: text)
     }
 
     /// When the next launch is due after `now`, over every schedule (for the loop's sleep).

@@ -224,7 +224,7 @@ final class GuardedConnection: @unchecked Sendable {
         guardian.arm(policy, shouldStop: shouldStop, timeLimit: timeLimit)
         defer { guardian.disarm() }
         do {
-            if queue.configuration.readonly { return try queue.read(body) }
+            if queue.configuration.readonly { return try queue.readOnOpenedReadOnly(body) }
             // Take the write lock when the work starts, so a busy store makes it wait rather than
             // fail halfway through.
             var result: T?

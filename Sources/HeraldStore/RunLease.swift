@@ -35,23 +35,51 @@ public struct RunLease: Sendable, Equatable {
         return kill(pid, 0) == -1 && errno == ESRCH
     }
 
-    /// Takes the lease of an unfinished run, or explains who holds it.
-    public static func acquire(_ db: Database, runID: Int64, owner: String, now: Date = Date()) throws -> RunLease {
-        guard
-            let row = try Row.fetchOne(
-                db, sql: "SELECT state, lease_owner, lease_expires_at FROM herald_runs WHERE id = ?", arguments: [runID])
-        else {
+    /// A run's state and its lease as stored.
+    public struct Holding: Sendable, Equatable {
+        public var runID: Int64
+        public var state: String
+        public var owner: String?
+        public var expires: String?
+
+        init(row: Row) {
+            runID = row["id"]
+            state = row["state"]
+            owner = row["lease_owner"]
+            expires = row["lease_expires_at"]
+        }
+
+        /// Whether a live executor other than `except` holds the run at `now`: the lease has
+        /// not expired and its holder is not a process of this machine that has exited.
+        public func isLive(now: Date, except: String? = nil) -> Bool {
+            guard let owner, owner != except, let expires else { return false }
+            return expires > Store.timestamp(now) && !isDeadHereProcess(owner)
+        }
+    }
+
+    static let holdingColumns = "id, state, lease_owner, lease_expires_at"
+
+    /// The state and lease of one run.
+    public static func holding(_ db: Database, runID: Int64) throws -> Holding {
+        guard let row = try Row.fetchOne(db, sql: "SELECT \(holdingColumns) FROM herald_runs WHERE id = ?", arguments: [runID]) else {
             throw HeraldError(.notFound, "run: no run with id \(runID)")
         }
-        let state: String = row["state"]
-        guard state == RunState.running.rawValue else {
+        return Holding(row: row)
+    }
+
+    /// The state and lease of every unfinished run, oldest first.
+    public static func unfinished(_ db: Database) throws -> [Holding] {
+        try Row.fetchAll(db, sql: "SELECT \(holdingColumns) FROM herald_runs WHERE state = 'running' ORDER BY id").map(Holding.init)
+    }
+
+    /// Takes the lease of an unfinished run, or explains who holds it.
+    public static func acquire(_ db: Database, runID: Int64, owner: String, now: Date = Date()) throws -> RunLease {
+        let held = try holding(db, runID: runID)
+        guard held.state == RunState.running.rawValue else {
             throw HeraldError(
-                .conflict, "run #\(runID) is \(state); only an unfinished run can be resumed (start a new one with 'herald run')")
+                .conflict, "run #\(runID) is \(held.state); only an unfinished run can be resumed (start a new one with 'herald run')")
         }
-        let holder: String? = row["lease_owner"]
-        let expires: String? = row["lease_expires_at"]
-        let nowText = Store.timestamp(now)
-        if let holder, holder != owner, let expires, expires > nowText, !isDeadHereProcess(holder) {
+        if held.isLive(now: now, except: owner), let holder = held.owner, let expires = held.expires {
             throw HeraldError(
                 .conflict, "run #\(runID) is being executed by \(holder) (its lease runs until \(expires)); try again after that")
         }

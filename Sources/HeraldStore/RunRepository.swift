@@ -320,13 +320,8 @@ extension Store {
     public func request(_ request: RunRequest, runID: Int64, now: Date = Date()) throws -> Bool {
         // Decided on a read: a live executor's node holds the write lock for as long as it runs.
         func liveState(_ db: Database) throws -> (state: String, live: Bool) {
-            guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT state, lease_owner, lease_expires_at FROM herald_runs WHERE id = ?", arguments: [runID])
-            else {
-                throw HeraldError(.notFound, "run: no run with id \(runID)")
-            }
-            let state: String = row["state"]
+            let held = try RunLease.holding(db, runID: runID)
+            let state = held.state
             let allowed = request == .pause ? ["running"] : ["running", "paused"]
             guard allowed.contains(state) else {
                 throw HeraldError(
@@ -334,9 +329,7 @@ extension Store {
                     "run #\(runID) is \(state); only a \(allowed.joined(separator: " or ")) run can be \(request == .pause ? "paused" : "stopped")"
                 )
             }
-            let owner: String? = row["lease_owner"]
-            let expires: String? = row["lease_expires_at"]
-            return (state, owner.map { !RunLease.isDeadHereProcess($0) } == true && (expires ?? "") > Store.timestamp(now))
+            return (state, held.isLive(now: now))
         }
         let seen = try read(liveState)
         if seen.live && seen.state == "running" {

@@ -246,16 +246,7 @@ public struct Store: Sendable {
         do {
             // A read-only connection cannot write: GRDB's read, which also switches `query_only`
             // on and off around the body (two statements), is needed only on a writable one.
-            if isReadOnly, let queue = writer as? DatabaseQueue {
-                var result: T?
-                try queue.inDatabase { db in
-                    try db.inTransaction(.deferred) {
-                        result = try body(db)
-                        return .commit
-                    }
-                }
-                return result!
-            }
+            if isReadOnly, let queue = writer as? DatabaseQueue { return try queue.readOnOpenedReadOnly(body) }
             return try writer.read(body)
         } catch {
             throw Store.storeError(error, path: path)
@@ -267,5 +258,21 @@ public struct Store: Sendable {
         let f = ISO8601DateFormatter()
         f.formatOptions = [.withInternetDateTime]
         return f.string(from: date)
+    }
+}
+
+extension DatabaseQueue {
+    /// A read transaction on a connection opened read-only. GRDB's `read` also switches
+    /// `query_only` on and off around the body, two more statements per read, which such a
+    /// connection does not need: it cannot write.
+    public func readOnOpenedReadOnly<T>(_ body: (Database) throws -> T) throws -> T {
+        var result: T?
+        try inDatabase { db in
+            try db.inTransaction(.deferred) {
+                result = try body(db)
+                return .commit
+            }
+        }
+        return result!
     }
 }

@@ -123,10 +123,7 @@ extension RunsCommand {
         @Argument(help: ArgumentHelp("The run id.", valueName: "run")) var runID: Int64
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
-            let handed = try store.openForWriting().request(.pause, runID: runID)
-            say(handed ? "asked run #\(runID) to pause; its executor stops within a second" : "run #\(runID) paused")
-        }
+        func run() throws { try ask(.pause, runID: runID, store: store) }
     }
 
     struct Stop: ParsableCommand {
@@ -135,10 +132,7 @@ extension RunsCommand {
         @Argument(help: ArgumentHelp("The run id.", valueName: "run")) var runID: Int64
         @OptionGroup var store: StoreOptions
 
-        func run() throws {
-            let handed = try store.openForWriting().request(.stop, runID: runID)
-            say(handed ? "asked run #\(runID) to stop; its executor stops within a second" : "run #\(runID) stopped")
-        }
+        func run() throws { try ask(.stop, runID: runID, store: store) }
     }
 
     struct Purge: ParsableCommand {
@@ -160,16 +154,18 @@ extension RunsCommand {
     }
 }
 
+/// Hands a pause or stop to the run's executor, or applies it when none is alive.
+func ask(_ request: RunRequest, runID: Int64, store: StoreOptions) throws {
+    let handed = try store.openForWriting().request(request, runID: runID)
+    let done = request == .pause ? "paused" : "stopped"
+    say(handed ? "asked run #\(runID) to \(request.rawValue); its executor stops within a second" : "run #\(runID) \(done)")
+}
+
 /// Prints one run: its state and per-node figures, with the campaign version it ran.
 func showRun(_ run: Int64, db: Store, json: Bool) throws {
     let detail = try db.runDetail(run)
-    if json {
-        printJSON(RunJSON.detail(detail))
-        return
-    }
-    let campaign = try db.loadCampaign(id: detail.summary.campaignID, version: detail.summary.version).campaign
-    say("run #\(run) of '\(detail.summary.campaignName)' v\(detail.summary.version): \(detail.summary.state.rawValue)")
-    say(RunText.nodeTable(detail, campaign: campaign))
+    try report(detail, db: db, json: json, verb: "run #\(run)")
+    if json { return }
     let (tables, bytes) = try db.workTables(runID: run)
     let size = bytes.map { " (\(Names.groupedCount(($0 + 1023) / 1024)) KiB)" } ?? ""
     say(

@@ -33,18 +33,6 @@ import Testing
         return Dictionary(uniqueKeysWithValues: transitions.map { ("\($0["from"]!).\($0["port"]!)", $0["count"] as! Int) })
     }
 
-    static func sqlite(_ db: String, _ sql: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [db, sql]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
-    }
-
     @Test func aKilledDryRunResumesToTheSameCounts() throws {
         let scratch = Scratch()
         let pristine = try Herald.nodesStoreCopy(in: scratch.path, rows: 8000, campaign: Self.chain)
@@ -76,7 +64,7 @@ import Testing
             let list = try #require(try json(runs.stdout) as? [[String: Any]], "\(runs.stderr)")
             guard let run = list.first, let id = run["id"] as? Int, let state = run["state"] as? String else { continue }
             // Whatever the kill interrupted left no half-built table under a temporary name.
-            #expect(try Self.sqlite(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'herald_work_%tmp%'") == "0")
+            #expect(try Herald.sqlite(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'herald_work_%tmp%'") == "0")
             if state == "running" {
                 interrupted += 1
                 if i % 2 == 0 {
@@ -96,9 +84,10 @@ import Testing
                 #expect(state == "completed", "kill after \(delay) s left the run \(state)")
             }
             #expect(
-                try Self.sqlite(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'herald_work_%'") == "0", "kill after \(delay) s")
+                try Herald.sqlite(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'herald_work_%'") == "0", "kill after \(delay) s")
             #expect(
-                try Self.sqlite(db, "SELECT state || ' ' || coalesce(lease_owner, '-') FROM herald_runs WHERE id = \(id)") == "completed -")
+                try Herald.sqlite(db, "SELECT state || ' ' || coalesce(lease_owner, '-') FROM herald_runs WHERE id = \(id)")
+                    == "completed -")
         }
         #expect(interrupted >= 2, "too few kills landed while the run was working to test resuming")
     }
@@ -149,9 +138,9 @@ import Testing
         scheduler.waitUntilExit()
         #expect(scheduler.terminationStatus == 0)
         #expect(
-            try Self.sqlite(db, "SELECT state || ' ' || coalesce(lease_owner, '-') FROM herald_runs ORDER BY id DESC LIMIT 1")
+            try Herald.sqlite(db, "SELECT state || ' ' || coalesce(lease_owner, '-') FROM herald_runs ORDER BY id DESC LIMIT 1")
                 == "running -")
-        #expect(try Self.sqlite(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'herald_work_%'") == "0")
+        #expect(try Herald.sqlite(db, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'herald_work_%'") == "0")
         let resumed = try Herald.run(["runs", "resume", "1", "--db", db])  // set-wise: quick
         #expect(resumed.status == 0 && resumed.stdout.contains(": completed"), "\(resumed.stdout)\(resumed.stderr)")
     }

@@ -73,17 +73,11 @@ enum Herald {
     /// on it, so correlated one-to-many rules over them are quadratic) and `campaign` imported.
     static func nodesStoreCopy(in folder: String, rows: Int, campaign: String) throws -> String {
         let db = try sampleCopy(in: folder)
-        let sqlite = Process()
-        sqlite.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        sqlite.arguments = [
+        try sqlite(
             db,
             "CREATE TABLE nodes (id INTEGER PRIMARY KEY, parent_id INTEGER, weight INTEGER);"
                 + " WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < \(rows))"
-                + " INSERT INTO nodes SELECT i, i / 3, i % 7 FROM n;",
-        ]
-        try sqlite.run()
-        sqlite.waitUntilExit()
-        guard sqlite.terminationStatus == 0 else { throw Failure("sqlite3 could not add the nodes table") }
+                + " INSERT INTO nodes SELECT i, i / 3, i % 7 FROM n;")
         let ref = try run(["catalog", "ref", "nodes.parent_id", "nodes", "--db", db])
         guard ref.status == 0 else { throw Failure(ref.stderr) }
         let file = folder + "/campaign-\(UUID().uuidString).json"
@@ -91,6 +85,22 @@ enum Herald {
         let imported = try run(["campaign", "import", file, "--db", db])
         guard imported.status == 0 else { throw Failure(imported.stderr) }
         return db
+    }
+
+    /// Runs SQL in the `sqlite3` shell on `db`, as a user would look at the file; its output,
+    /// trimmed. Fails when the shell does.
+    @discardableResult
+    static func sqlite(_ db: String, _ sql: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [db, sql]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw Failure("sqlite3 failed on \(db): \(sql)") }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     /// A private copy of the shipped sample store.

@@ -46,11 +46,11 @@ import Testing
     @Test func aPlainSQLiteFileIsExploredWithoutChangeAndAdoptedOnFirstWrite() throws {
         let scratch = Scratch()
         let db = scratch.path + "/shop.db"
-        try sqlite(
+        try Herald.sqlite(
             db,
             "CREATE TABLE customers (id INTEGER PRIMARY KEY, country TEXT); INSERT INTO customers VALUES (1, 'FR'), (2, 'DE'), (3, 'FR');")
         let before = try bytes(db)
-        let schema = try sqlite(db, "SELECT group_concat(name) FROM sqlite_master")
+        let schema = try Herald.sqlite(db, "SELECT group_concat(name) FROM sqlite_master")
         let count = try Herald.run(["audience", "count", "--entity", "customers", "--rule", "country = \"FR\"", "--db", db])
         #expect(count.stdout == "2 customers\n", "\(count.stderr)")
         let one = try Herald.run(["audience", "count", "--entity", "customers", "--rule", "id = 2", "--db", db])
@@ -59,7 +59,7 @@ import Testing
             _ = try Herald.run(command + ["--db", db])
         }
         #expect(try bytes(db) == before)
-        #expect(try sqlite(db, "SELECT group_concat(name) FROM sqlite_master") == schema)
+        #expect(try Herald.sqlite(db, "SELECT group_concat(name) FROM sqlite_master") == schema)
         let label = try Herald.run(["catalog", "label", "customers", "Customers", "--db", db])
         #expect(label.status == 0, "\(label.stderr)")
         #expect(label.stderr.contains("had no Herald tables; added them"))
@@ -180,18 +180,5 @@ import Testing
             #expect(!text.contains("zq-canary"), "an address reached the logs")
             #expect(!text.contains("canary body"), "a message body reached the logs")
         }
-    }
-
-    @discardableResult
-    func sqlite(_ db: String, _ sql: String) throws -> String {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
-        process.arguments = [db, sql]
-        let out = Pipe()
-        process.standardOutput = out
-        try process.run()
-        let data = out.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return String(decoding: data, as: UTF8.self)
     }
 }

@@ -9,14 +9,13 @@ struct BuildAudienceNode: NodeExecution {
     var emitWhenEmpty: Bool
 
     func execute(_ context: NodeContext) throws -> NodeOutcome {
-        var outcome = NodeOutcome(entity: context.entity)
+        var outcome = NodeOutcome()
         let (db, dialect) = (context.db, context.dialect)
         let table = try context.workTable(of: entityName, in: &outcome)
         try context.run(try context.compiler.selectKeys(entity: entityName, rule: rule), prefix: "INSERT INTO \(dialect.quote(table)) ")
         let n = db.changesCount
         outcome.counts["out"] = n
         outcome.tables["out"] = table
-        outcome.entity = entityName
         outcome.emitEmpty = emitWhenEmpty
         outcome.detail = Names.counted(n, entity: entityName)
         if n == 0 && !emitWhenEmpty { outcome.log = "the audience is empty; the branch ends here" }

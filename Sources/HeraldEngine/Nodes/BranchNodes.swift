@@ -7,7 +7,7 @@ struct AndJoinNode: NodeExecution {
     var node: Node
 
     func execute(_ context: NodeContext) throws -> NodeOutcome {
-        var outcome = NodeOutcome(entity: context.entity)
+        var outcome = NodeOutcome()
         guard let entityName = context.entity else { return outcome }
         let (db, dialect) = (context.db, context.dialect)
         let arrived = node.inputPorts.compactMap { context.inputs[$0] }
@@ -33,7 +33,7 @@ struct TestNode: NodeExecution {
     var node: Node
 
     func execute(_ context: NodeContext) throws -> NodeOutcome {
-        var outcome = NodeOutcome(entity: context.entity)
+        var outcome = NodeOutcome()
         guard let input = context.input else { return outcome }
         let n = try context.count(input)
         outcome.inputCount = n

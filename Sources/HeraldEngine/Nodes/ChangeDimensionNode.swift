@@ -7,7 +7,7 @@ struct ChangeDimensionNode: NodeExecution {
     var link: String
 
     func execute(_ context: NodeContext) throws -> NodeOutcome {
-        var outcome = NodeOutcome(entity: context.entity)
+        var outcome = NodeOutcome()
         guard let (input, entityName) = context.population else { return outcome }
         let (db, dialect) = (context.db, context.dialect)
         outcome.inputCount = try context.count(input)

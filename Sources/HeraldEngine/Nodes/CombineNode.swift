@@ -7,7 +7,7 @@ struct CombineNode: NodeExecution {
     var operation: CombineOperation
 
     func execute(_ context: NodeContext) throws -> NodeOutcome {
-        var outcome = NodeOutcome(entity: context.entity)
+        var outcome = NodeOutcome()
         guard let (input, entityName) = context.population else { return outcome }
         let (db, dialect, inputs) = (context.db, context.dialect, context.inputs)
         let primary = dialect.quote(input)

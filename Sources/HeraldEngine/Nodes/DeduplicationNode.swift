@@ -11,7 +11,7 @@ struct DeduplicationNode: NodeExecution {
     var prefer: DedupPreference
 
     func execute(_ context: NodeContext) throws -> NodeOutcome {
-        var outcome = NodeOutcome(entity: context.entity)
+        var outcome = NodeOutcome()
         guard let (input, entityName) = context.population else { return outcome }
         let (db, dialect) = (context.db, context.dialect)
         let entity = try context.catalog.requireEntity(entityName)

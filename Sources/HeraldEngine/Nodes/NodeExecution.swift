@@ -46,7 +46,7 @@ struct NodeContext {
     /// the row count); nil when nothing arrived.
     func passThrough(to ports: [String]) throws -> NodeOutcome? {
         guard let input else { return nil }
-        var outcome = NodeOutcome(entity: entity)
+        var outcome = NodeOutcome()
         let rows = try count(input)
         outcome.inputCount = rows
         for port in ports {
@@ -68,13 +68,10 @@ struct NodeOutcome {
     var tables: [String: String] = [:]
     /// Tables this node created (they are renamed to their final names at the commit).
     var created: [String] = []
-    var entity: String?
     var detail: String?
     var log: String?
     /// Whether empty outputs still lead on.
     var emitEmpty = false
-
-    init(entity: String?) { self.entity = entity }
 }
 
 extension Node {

@@ -8,7 +8,7 @@ struct WaitNode: NodeExecution {
     var what: String
 
     func execute(_ context: NodeContext) throws -> NodeOutcome {
-        guard var outcome = try context.passThrough(to: ["out"]) else { return NodeOutcome(entity: context.entity) }
+        guard var outcome = try context.passThrough(to: ["out"]) else { return NodeOutcome() }
         outcome.detail = "would wait \(what); a dry run passes straight through"
         return outcome
     }
@@ -20,7 +20,7 @@ struct MessageNode: NodeExecution {
     var settings: ChannelSettings
 
     func execute(_ context: NodeContext) throws -> NodeOutcome {
-        guard var outcome = try context.passThrough(to: ["out"]) else { return NodeOutcome(entity: context.entity) }
+        guard var outcome = try context.passThrough(to: ["out"]) else { return NodeOutcome() }
         let n = outcome.inputCount ?? 0
         let unit = settings.messagePer == .entity ? "messages (one per \(context.entity ?? "row"))" : "messages"
         outcome.detail = "\(Names.groupedCount(n)) \(channel.rawValue) \(unit) would be prepared; nothing is sent in a dry run"
@@ -34,7 +34,7 @@ struct SaveAudienceNode: NodeExecution {
     var append: Bool
 
     func execute(_ context: NodeContext) throws -> NodeOutcome {
-        guard var outcome = try context.passThrough(to: ["out"]) else { return NodeOutcome(entity: context.entity) }
+        guard var outcome = try context.passThrough(to: ["out"]) else { return NodeOutcome() }
         let n = outcome.inputCount ?? 0
         outcome.detail =
             "would \(append ? "add" : "save") \(Names.counted(n, entity: context.entity ?? "row")) \(append ? "to" : "as") the audience '\(name)'; a dry run saves nothing"
@@ -47,7 +47,7 @@ struct ForkNode: NodeExecution {
     var node: Node
 
     func execute(_ context: NodeContext) throws -> NodeOutcome {
-        guard var outcome = try context.passThrough(to: node.outputPorts) else { return NodeOutcome(entity: context.entity) }
+        guard var outcome = try context.passThrough(to: node.outputPorts) else { return NodeOutcome() }
         let n = outcome.inputCount ?? 0
         outcome.detail = "\(Names.counted(n, entity: context.entity ?? "row")) down each of \(node.outputPorts.count) branches"
         return outcome
@@ -59,7 +59,7 @@ struct EndNode: NodeExecution {
     var starts: String?
 
     func execute(_ context: NodeContext) throws -> NodeOutcome {
-        var outcome = NodeOutcome(entity: context.entity)
+        var outcome = NodeOutcome()
         if let input = context.input { outcome.inputCount = try context.count(input) }
         if let starts { outcome.detail = "would start the campaign '\(starts)'; a dry run starts nothing" }
         return outcome

@@ -10,7 +10,7 @@ struct SplitNode: NodeExecution {
     var skipEmpty: Bool
 
     func execute(_ context: NodeContext) throws -> NodeOutcome {
-        var outcome = NodeOutcome(entity: context.entity)
+        var outcome = NodeOutcome()
         guard let (input, entityName) = context.population else { return outcome }
         let (db, dialect, compiler) = (context.db, context.dialect, context.compiler)
         let isInteger = try context.catalog.requireEntity(entityName).keyType == .integer
