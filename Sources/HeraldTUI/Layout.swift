@@ -158,13 +158,29 @@ public enum GraphLayout {
                 nextX[v] = nx + slotWidth(v) / 2
                 nx += slotWidth(v) + gap
             }
+            // A node with several inputs (Combine, And-join) takes each transition at its own
+            // column, spread across its top in the order of the sources, so arrows and counts
+            // stay apart.
+            var entryX: [Int: Int] = [:]
+            var labelRoom: [Int: Int] = [:]
+            for target in next where !vertices[target]!.isDummy {
+                let arriving = segments.filter { $0.to == target && vs.contains($0.from) }
+                    .sorted { position[$0.from]!.midX < position[$1.from]!.midX }
+                guard arriving.count > 1 else { continue }
+                let left = nextX[target]! - boxWidth / 2
+                let step = boxWidth / arriving.count
+                for (i, seg) in arriving.enumerated() {
+                    entryX[seg.edgeIndex] = left + step * i + step / 2
+                    labelRoom[seg.edgeIndex] = max(step - step / 2 - 3, 1)
+                }
+            }
             // One track per source; overlapping spans get different rows.
             var tracks: [[ClosedRange<Int>]] = []
             var trackOf: [String: Int] = [:]
             for s in vs {
                 let outs = segments.filter { $0.from == s }
                 guard !outs.isEmpty else { continue }
-                let xs = [position[s]!.midX] + outs.map { nextX[$0.to]! }
+                let xs = [position[s]!.midX] + outs.map { entryX[$0.edgeIndex] ?? nextX[$0.to]! }
                 let span = xs.min()!...xs.max()!
                 if span.lowerBound == span.upperBound {
                     trackOf[s] = -1
@@ -182,7 +198,7 @@ public enum GraphLayout {
                 let sx = position[s]!.midX
                 let sourceBottom = vertices[s]!.isDummy ? y - 1 : y  // first row below the box
                 for seg in segments where seg.from == s {
-                    let tx = nextX[seg.to]!
+                    let tx = entryX[seg.edgeIndex] ?? nextX[seg.to]!
                     let track = trackOf[s] ?? 0
                     let busY = y + 1 + max(track, 0)
                     var pts = pendingPoints[seg.edgeIndex] ?? []
@@ -202,7 +218,7 @@ public enum GraphLayout {
                         routes.append(
                             EdgeRoute(
                                 edge: e, points: pts, labelAnchor: Point(x: tx + 2, y: arrowY - 1),
-                                labelWidth: boxWidth / 2 + gap - 2))
+                                labelWidth: labelRoom[seg.edgeIndex] ?? boxWidth / 2 + gap - 2))
                         pendingPoints[seg.edgeIndex] = nil
                     }
                 }
