@@ -51,15 +51,19 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // The deterministic travel-company data generator behind `herald demo`.
+        // The deterministic travel-company data generator behind `herald demo`; its campaigns
+        // are the files in Examples/, embedded at build time.
         .target(
             name: "HeraldDemo",
             dependencies: [
                 "HeraldCore", "HeraldStore",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
-            swiftSettings: strictSettings
+            swiftSettings: strictSettings,
+            plugins: ["EmbedExamples"]
         ),
+        .executableTarget(name: "herald-embed-examples", swiftSettings: strictSettings),
+        .plugin(name: "EmbedExamples", capability: .buildTool(), dependencies: ["herald-embed-examples"]),
         // Terminal UI: driver, cell grid, layout, views, themes. The only curses caller.
         .target(
             name: "HeraldTUI",

@@ -103,6 +103,9 @@ public enum NodeConfig: Sendable, Equatable {
     case changeDimension(link: String)
     /// Ordered subsets with optional rule and limit, sampled in a seeded random order.
     case split(seed: Int64, subsets: [SplitSubset], overlap: Bool, skipEmpty: Bool)
+    /// Adds typed columns to each row of the population: attributes through N-1/1-1 links,
+    /// aggregates over one-to-many links, and the first rows of a one-to-many link.
+    case enrich(fields: [EnrichmentField])
     /// Holds the population for a duration (`3d`, `12h`, `90m`).
     case wait(duration: String)
     /// Holds the population until a date-time, or the next occurrence of a time of day, in the
@@ -149,6 +152,7 @@ public enum NodeConfig: Sendable, Equatable {
         case .saveAudience: .saveAudience
         case .test: .test
         case .deduplicate: .deduplicate
+        case .enrich: .enrichment
         case .fork: .fork
         case .andJoin: .andJoin
         case .end, .endAndStart: .end
@@ -198,7 +202,8 @@ public enum CombineOperation: String, Sendable, Equatable, CaseIterable {
 
 /// The node kinds this version of Herald can store, validate and run.
 public enum NodeKind: String, Sendable, CaseIterable {
-    case buildAudience, readAudience, changeDimension, split, combine, deduplicate, saveAudience, test, fork, andJoin, wait, email,
+    case buildAudience, readAudience, changeDimension, split, combine, deduplicate, enrichment, saveAudience, test, fork, andJoin, wait,
+        email,
         sms, push, directMail, end
 
     /// Human name for canvases and lists.
@@ -212,6 +217,7 @@ public enum NodeKind: String, Sendable, CaseIterable {
         case .saveAudience: "Save audience"
         case .test: "Test"
         case .deduplicate: "Deduplication"
+        case .enrichment: "Enrichment"
         case .fork: "Fork"
         case .andJoin: "And-join"
         case .wait: "Wait"
@@ -245,7 +251,7 @@ public struct Node: Sendable, Equatable {
     /// Output ports in display order.
     public var outputPorts: [String] {
         switch config {
-        case .buildAudience, .readAudience, .wait, .waitUntil, .message, .saveAudience: ["out"]
+        case .buildAudience, .readAudience, .wait, .waitUntil, .message, .saveAudience, .enrich: ["out"]
         case .changeDimension, .combine, .deduplicate: ["out", "complement"]
         case .split(_, let subsets, _, _): subsets.indices.map { "subset\($0 + 1)" } + ["complement"]
         case .fork(let n): (0..<max(n, 0)).map { "branch\($0 + 1)" }

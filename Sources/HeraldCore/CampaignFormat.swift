@@ -78,6 +78,26 @@ public enum CampaignFormat {
                     .object([("attribute", .string(a)), ("order", .array(order.map(literalJSON)))])
                 }
             pairs.append(("prefer", preference))
+        case .enrich(let fields):
+            pairs.append(
+                (
+                    "fields",
+                    .array(
+                        fields.map { field in
+                            var p: [(String, JSONValue)] = [("name", .string(field.name))]
+                            switch field.value {
+                            case .value(let v): p.append(("value", .string(v.text)))
+                            case .rows(let rows):
+                                p.append(("rows", .string(rows.link.map(RulePrinter.identifier).joined(separator: "."))))
+                                p.append(("columns", .array(rows.columns.map { .string($0.description) })))
+                                if let filter = rows.filter { p.append(("where", .string(filter.text))) }
+                                if let order = rows.orderBy { p.append(("orderBy", .string(order))) }
+                                if rows.descending { p.append(("descending", .bool(true))) }
+                                p.append(("first", .integer(Int64(rows.first))))
+                            }
+                            return .object(p)
+                        })
+                ))
         case .test(let branches):
             pairs.append(
                 ("branches", .array(branches.map { .object([("label", .string($0.label)), ("when", .string($0.condition.text))]) })))
@@ -311,6 +331,45 @@ public enum CampaignFormat {
                     .invalidInput, "\(at).prefer: expected one of random, highest, lowest, nonEmpty, or attribute with order")
             }
             config = .deduplicate(by: by, keep: Int(clamping: try g.optionalInteger("keep") ?? 1), prefer: prefer)
+        case .enrichment:
+            try g.allowOnly(common + ["fields"])
+            config = .enrich(
+                fields: try g.array("fields").enumerated().map { i, json in
+                    let field = "fields[\(i)]"
+                    let ff = try Fields(json, path: "\(at).\(field)")
+                    try ff.allowOnly(["name", "value", "rows", "columns", "where", "orderBy", "descending", "first"])
+                    let name = try ff.string("name")
+                    if let text = try ff.optionalString("value") {
+                        try ff.allowOnly(["name", "value"])
+                        do {
+                            return EnrichmentField(name: name, value: .value(try ValueExpression(parsing: text)))
+                        } catch {
+                            throw HeraldError(.invalidInput, "\(at).\(field).value: \(error)", cause: error)
+                        }
+                    }
+                    guard let link = try ff.optionalString("rows") else {
+                        throw HeraldError(
+                            .invalidInput,
+                            "\(at).\(field): give 'value' (an attribute or an aggregate) or 'rows' (a one-to-many link with columns and first)"
+                        )
+                    }
+                    let columns = try ff.array("columns").enumerated().map { j, c -> AttributePath in
+                        guard case .string(let s) = c, !s.isEmpty, !s.split(separator: ".", omittingEmptySubsequences: false).contains("")
+                        else {
+                            throw HeraldError(
+                                .invalidInput, "\(at).\(field).columns[\(j)]: expected an attribute such as departs or destination.city")
+                        }
+                        return AttributePath(s)
+                    }
+                    return EnrichmentField(
+                        name: name,
+                        value: .rows(
+                            RelatedRows(
+                                link: link.split(separator: ".").map(String.init), columns: columns,
+                                filter: try ff.optionalString("where").map { try rule($0, field: "\(field).where") },
+                                orderBy: try ff.optionalString("orderBy"), descending: try ff.optionalBool("descending") ?? false,
+                                first: Int(clamping: try ff.integer("first")))))
+                })
         case .test:
             try g.allowOnly(common + ["branches"])
             config = .test(

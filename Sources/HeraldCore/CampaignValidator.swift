@@ -137,6 +137,7 @@ public struct CampaignValidator: Sendable {
         let inboundEntity = campaign.inboundEntities(catalog: catalog, audiences: audiences ?? [:])
         let checker = RuleChecker(
             catalog: catalog, variables: campaign.variableBindings, audiences: audiences, brokenAudiences: brokenAudiences)
+        let enrichment = campaign.enrichmentColumns(catalog: catalog, audiences: audiences ?? [:])
         for id in order ?? campaign.nodes.map(\.id) {
             guard let node = byID[id] else { continue }
             let upstream = inboundEntity[id]
@@ -170,6 +171,24 @@ public struct CampaignValidator: Sendable {
                     add(
                         id, prefer.attribute == name && !by.contains(name) ? "prefer" : "by",
                         "'\(dim)' has no attribute '\(name)'\(Names.suggestion(for: name, in: entity.attributes.map(\.name)))")
+                }
+            case .enrich(let fields):
+                if fields.isEmpty { add(id, "fields", "name at least one field to add") }
+                let arriving = enrichment.inbound[id] ?? []
+                var seen = Set<String>()
+                for (i, field) in fields.enumerated() {
+                    let at = "fields[\(i)]"
+                    if !Self.isFieldName(field.name) {
+                        add(id, "\(at).name", "'\(field.name)' is not a field name; use letters, digits and _, starting with a letter")
+                    } else if !seen.insert(field.name).inserted {
+                        add(id, "\(at).name", "the field '\(field.name)' is named twice")
+                    } else if ["profile", "target"].contains(field.name) {
+                        add(id, "\(at).name", "'\(field.name)' is reserved for template fields; choose another name")
+                    } else if let earlier = arriving.first(where: { $0.name == field.name }) {
+                        add(id, "\(at).name", "the node '\(earlier.node)' already adds a field '\(field.name)'; choose another name")
+                    }
+                    guard let dim = upstream, let entity = catalog.entity(dim) else { continue }
+                    do { _ = try checker.type(of: field.value, on: entity) } catch { add(id, at, Self.strip(error)) }
                 }
             case .test(let branches):
                 if branches.isEmpty { add(id, "branches", "a test needs at least one branch (the rest goes to default)") }
@@ -276,7 +295,9 @@ public struct CampaignValidator: Sendable {
                         add(id, nil, problem)
                     }
                     for (field, template) in settings.content {
-                        for problem in templateProblems(template, profile: profile, target: upstream.flatMap(catalog.entity)) {
+                        for problem in templateProblems(
+                            template, profile: profile, target: upstream.flatMap(catalog.entity), added: enrichment.inbound[id] ?? [])
+                        {
                             add(id, field, problem)
                         }
                     }
@@ -316,14 +337,31 @@ public struct CampaignValidator: Sendable {
 
     /// The template tags (`{{profile.city}}`, `{{#target.x}}`) that do not name a field: each
     /// `profile.` path must resolve from the profile entity, each `target.` path from the
-    /// population's entity, through N-1 and 1-1 links.
-    func templateProblems(_ template: String, profile: Entity, target: Entity?) -> [String] {
+    /// population's entity, through N-1 and 1-1 links; a bare name is a column an Enrichment
+    /// node added, or, inside a section over added related rows, one of their columns.
+    func templateProblems(_ template: String, profile: Entity, target: Entity?, added: [EnrichmentColumn] = []) -> [String] {
         var problems: [String] = []
         let checker = RuleChecker(catalog: catalog)
-        for tag in Self.templateTags(template) {
+        let fields = Dictionary(added.map { ($0.name, $0.type) }, uniquingKeysWith: { _, b in b })
+        for (tag, sections) in Self.templateTags(template) {
             let parts = tag.split(separator: ".").map(String.init)
+            if parts.count == 1 {
+                if fields[tag] != nil { continue }
+                // Inside {{#rows}} … {{/rows}}, the related rows' columns.
+                let columns = sections.compactMap { name -> [String: AttributeType]? in
+                    if case .rows(let c) = fields[name] { c } else { nil }
+                }
+                if columns.contains(where: { $0[tag] != nil }) { continue }
+                // The population's entity is unknown (reported elsewhere), so are its added fields.
+                if target == nil { continue }
+            }
             guard parts.count >= 2, let root = parts.first else {
-                problems.append("'{{\(tag)}}' names no field; write profile.<attribute> or target.<attribute>")
+                let known = added.map(\.name)
+                problems.append(
+                    "'{{\(tag)}}' names no field; write profile.<attribute>"
+                        + (known.isEmpty
+                            ? " or target.<attribute>" : ", target.<attribute> or an added field (\(known.joined(separator: ", ")))")
+                        + Names.suggestion(for: tag, in: known))
                 continue
             }
             let base: Entity
@@ -333,7 +371,10 @@ public struct CampaignValidator: Sendable {
                 guard let target else { continue }  // the population's entity is unknown; reported elsewhere
                 base = target
             default:
-                problems.append("'{{\(tag)}}' starts with '\(root)'; template fields start with profile. or target.")
+                problems.append(
+                    fields[root] != nil
+                        ? "'{{\(tag)}}': '\(root)' is an added field; write {{\(root)}}, or loop over its rows with {{#\(root)}} … {{/\(root)}}"
+                        : "'{{\(tag)}}' starts with '\(root)'; template fields start with profile. or target.")
                 continue
             }
             let path = AttributePath(Array(parts.dropFirst()))
@@ -344,23 +385,41 @@ public struct CampaignValidator: Sendable {
         return problems
     }
 
-    /// The names inside `{{ }}` tags, sections (`#`, `^`, `/`) included, without the sigil;
-    /// comments (`!`) and partials (`>`) are left out.
-    static func templateTags(_ template: String) -> [String] {
-        var tags: [String] = []
+    /// The names inside `{{ }}` tags, sections (`#`, `^`) included, without the sigil, each once
+    /// per enclosing sections (outermost first); comments (`!`) and partials (`>`) are left out.
+    static func templateTags(_ template: String) -> [(tag: String, sections: [String])] {
+        var tags: [(tag: String, sections: [String])] = []
+        var open: [String] = []
         var rest = template[...]
-        while let open = rest.range(of: "{{") {
-            guard let close = rest[open.upperBound...].range(of: "}}") else { break }
-            var tag = rest[open.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+        while let start = rest.range(of: "{{") {
+            guard let close = rest[start.upperBound...].range(of: "}}") else { break }
+            var tag = rest[start.upperBound..<close.lowerBound].trimmingCharacters(in: .whitespaces)
             rest = rest[close.upperBound...]
             if tag.hasPrefix("{") { tag.removeFirst() }
-            if tag.hasPrefix("&") || tag.hasPrefix("#") || tag.hasPrefix("^") || tag.hasPrefix("/") { tag.removeFirst() }
             if tag.hasPrefix("!") || tag.hasPrefix(">") || tag.hasPrefix("=") { continue }
+            var sigil: Character?
+            if let first = tag.first, "&#^/".contains(first) {
+                sigil = first
+                tag.removeFirst()
+            }
             tag = tag.trimmingCharacters(in: .whitespaces)
             if tag.hasSuffix("}") { tag.removeLast() }
-            if !tag.isEmpty && tag != "." && !tags.contains(tag) { tags.append(tag) }
+            if sigil == "/" {
+                if let i = open.lastIndex(of: tag) { open.removeSubrange(i...) }
+                continue
+            }
+            if !tag.isEmpty && tag != "." && !tags.contains(where: { $0.tag == tag && $0.sections == open }) {
+                tags.append((tag, open))
+            }
+            if sigil == "#" || sigil == "^" { open.append(tag) }
         }
         return tags
+    }
+
+    /// Whether `name` can name an added field in templates: an ASCII letter, then letters, digits and `_`.
+    static func isFieldName(_ name: String) -> Bool {
+        guard let first = name.unicodeScalars.first, first.properties.isAlphabetic, first.isASCII else { return false }
+        return name.unicodeScalars.allSatisfy { $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "_") }
     }
 
     /// Drops the "rule: " prefix the checker uses on its own messages; the field says it already.

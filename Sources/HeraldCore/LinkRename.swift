@@ -56,11 +56,32 @@ public struct LinkRename: Sendable {
         case .exists(let link, let inner, let negated):
             let (renamed, target) = rename(links: link, from: base, keepLast: false)
             return .exists(link: renamed, target.map { rename(inner, on: $0) } ?? inner, negated: negated)
-        case .aggregate(var aggregate, let op, let value):
-            let (renamed, target) = rename(links: aggregate.link, from: base, keepLast: false)
-            aggregate.link = renamed
-            if let filter = aggregate.filter, let target { aggregate.filter = rename(filter, on: target) }
-            return .aggregate(aggregate, op, value)
+        case .aggregate(let aggregate, let op, let value):
+            return .aggregate(rename(aggregate, on: base), op, value)
+        }
+    }
+
+    func rename(_ aggregate: Aggregate, on base: String) -> Aggregate {
+        var aggregate = aggregate
+        let (renamed, target) = rename(links: aggregate.link, from: base, keepLast: false)
+        aggregate.link = renamed
+        if let filter = aggregate.filter, let target { aggregate.filter = rename(filter, on: target) }
+        return aggregate
+    }
+
+    /// An Enrichment field over `base` with the link renamed.
+    func rename(_ value: EnrichmentValue, on base: String) -> EnrichmentValue {
+        switch value {
+        case .value(.attribute(let path)): return .value(.attribute(rename(path, from: base)))
+        case .value(.aggregate(let aggregate)): return .value(.aggregate(rename(aggregate, on: base)))
+        case .rows(var rows):
+            let (renamed, target) = rename(links: rows.link, from: base, keepLast: false)
+            rows.link = renamed
+            if let target {
+                rows.filter = rows.filter.map { rename($0, on: target) }
+                rows.columns = rows.columns.map { rename($0, from: target) }
+            }
+            return .rows(rows)
         }
     }
 
@@ -129,6 +150,10 @@ public struct LinkRename: Sendable {
             case .message(let channel, var settings):
                 settings.content = settings.content.map { ($0.0, rename(template: $0.1, profile: catalog.profileEntity, target: upstream)) }
                 result.nodes[index].config = .message(channel, settings)
+            case .enrich(var fields):
+                guard let upstream else { break }
+                for i in fields.indices { fields[i].value = rename(fields[i].value, on: upstream) }
+                result.nodes[index].config = .enrich(fields: fields)
             case .readAudience, .wait, .waitUntil, .combine, .deduplicate, .saveAudience, .test, .fork, .andJoin, .end, .endAndStart:
                 break
             }

@@ -255,36 +255,10 @@ public struct RuleChecker: Sendable {
             let (_, _, target) = try resolveOneToMany(link, from: entity)
             try checkPart(inner, on: target)
         case .aggregate(let aggregate, _, let value):
-            let (_, _, target) = try resolveOneToMany(aggregate.link, from: entity)
-            if let filter = aggregate.filter { try checkPart(filter, on: target) }
+            let type = try type(of: aggregate, on: entity)
             let subject = "\(aggregate.link.joined(separator: ".")).\(aggregate.function.rawValue)(…)"
-            guard let columnName = aggregate.column else {
-                try checkValue(value, type: .integer, name: subject)
-                return
-            }
-            guard let column = target.attribute(columnName), !column.hidden else {
-                throw HeraldError(
-                    .invalidInput,
-                    "rule: unknown attribute '\(columnName)' on '\(target.name)'\(Names.suggestion(for: columnName, in: target.referenceableNames))"
-                )
-            }
-            switch aggregate.function {
-            case .sum, .avg:
-                guard column.type.isNumeric else {
-                    throw HeraldError(
-                        .invalidInput,
-                        "rule: \(aggregate.function.rawValue) needs a number column; '\(columnName)' is \(column.type.rawValue)")
-                }
-                try checkValue(value, type: .real, name: subject)
-            case .latest:
-                guard column.type == .date || column.type == .datetime else {
-                    throw HeraldError(
-                        .invalidInput, "rule: latest needs a date or date-time column; '\(columnName)' is \(column.type.rawValue)")
-                }
-                try checkValue(value, type: column.type, name: subject)
-            default:
-                try checkValue(value, type: column.type, name: subject)
-            }
+            // A sum or an average compares with any number.
+            try checkValue(value, type: aggregate.function == .sum || aggregate.function == .avg ? .real : type, name: subject)
         case .inAudience(let name):
             guard let audiences else { return }
             guard let audienceEntity = audiences.first(where: { $0.key.lowercased() == name.lowercased() })?.value else {

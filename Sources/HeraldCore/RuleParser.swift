@@ -46,6 +46,30 @@ enum RuleParser {
         return rule
     }
 
+    /// Parses a value expression: an attribute path (`home_destination.city`) or an aggregate
+    /// over a one-to-many link (`bookings.count(status = "confirmed")`).
+    static func parseValue(_ source: String) throws(RuleSyntaxError) -> ValueExpression {
+        var parser = Parser(source: source, lexemes: try lex(source))
+        if source.allSatisfy(\.isWhitespace) {
+            throw RuleSyntaxError(
+                message: "the value is empty; write an attribute such as city, or an aggregate such as bookings.count()", offset: 0,
+                source: source)
+        }
+        let path = try parser.parsePath()
+        var value = ValueExpression.attribute(path)
+        if parser.current.token == .symbol("(") {
+            guard path.segments.count >= 2 else {
+                throw parser.error(
+                    "'(' follows '\(path)', which is not a function; after a one-to-many link use count, sum, min, max, avg or latest")
+            }
+            value = .aggregate(try parser.parseAggregate(path, depth: 0))
+        }
+        if parser.current.token != .end {
+            throw parser.error("expected the end of the value, found \(parser.describe(parser.current.token))")
+        }
+        return value
+    }
+
     // MARK: Lexer
 
     static func lex(_ source: String) throws(RuleSyntaxError) -> [Lexeme] {
@@ -367,47 +391,57 @@ enum RuleParser {
         mutating func parseCall(_ path: AttributePath, depth: Int) throws(RuleSyntaxError) -> Rule {
             let name = path.attribute.lowercased()
             let link = Array(path.links)
-            let open = current
-            advance()  // (
-            func closeParen(_ p: inout Parser) throws(RuleSyntaxError) {
-                guard p.current.token == .symbol(")") else {
-                    throw p.error("expected ')' to close the '(' at column \(open.offset + 1), found \(p.describe(p.current.token))")
-                }
-                p.advance()
-            }
-            let subject = "\(link.joined(separator: ".")).\(name)(…)"
-            switch name {
-            case "any", "none":
+            if name == "any" || name == "none" {
+                let open = current
+                advance()  // (
                 var rule = Rule.all
                 if current.token != .symbol(")") { rule = try parseOr(depth: depth + 1) }
-                try closeParen(&self)
+                try closeParen(opening: open)
                 return .exists(link: link, rule, negated: name == "none")
-            case "count":
+            }
+            let aggregate = try parseAggregate(path, depth: depth)
+            let (op, value) = try parseComparison(after: "\(link.joined(separator: ".")).\(name)(…)")
+            return .aggregate(aggregate, op, value)
+        }
+
+        mutating func closeParen(opening open: Lexeme) throws(RuleSyntaxError) {
+            guard current.token == .symbol(")") else {
+                throw error("expected ')' to close the '(' at column \(open.offset + 1), found \(describe(current.token))")
+            }
+            advance()
+        }
+
+        /// `link.count(rule)`, `link.sum(column where rule)` …: the value, without a comparison.
+        mutating func parseAggregate(_ path: AttributePath, depth: Int) throws(RuleSyntaxError) -> Aggregate {
+            let name = path.attribute.lowercased()
+            let link = Array(path.links)
+            let open = current
+            advance()  // (
+            guard let function = AggregateFunction(rawValue: name) else {
+                throw error("'\(path.attribute)' is not an aggregate; use count, sum, min, max, avg or latest", at: open)
+            }
+            if function == .count {
                 var filter: Rule?
                 if current.token != .symbol(")") { filter = try parseOr(depth: depth + 1) }
-                try closeParen(&self)
-                let (op, value) = try parseComparison(after: subject)
-                return .aggregate(Aggregate(link: link, function: .count, filter: filter), op, value)
-            default:
-                let function = AggregateFunction(rawValue: name)!
-                let column: String
-                switch current.token {
-                case .identifier(let c) where !RulePrinter.reserved.contains(c.lowercased()): column = c
-                case .quotedIdentifier(let c): column = c
-                default:
-                    throw error(
-                        "expected the column to \(name) in '\(link.joined(separator: ".")).\(name)(…)', found \(describe(current.token))")
-                }
-                advance()
-                var filter: Rule?
-                if isKeyword("where") {
-                    advance()
-                    filter = try parseOr(depth: depth + 1)
-                }
-                try closeParen(&self)
-                let (op, value) = try parseComparison(after: subject)
-                return .aggregate(Aggregate(link: link, function: function, column: column, filter: filter), op, value)
+                try closeParen(opening: open)
+                return Aggregate(link: link, function: .count, filter: filter)
             }
+            let column: String
+            switch current.token {
+            case .identifier(let c) where !RulePrinter.reserved.contains(c.lowercased()): column = c
+            case .quotedIdentifier(let c): column = c
+            default:
+                throw error(
+                    "expected the column to \(name) in '\(link.joined(separator: ".")).\(name)(…)', found \(describe(current.token))")
+            }
+            advance()
+            var filter: Rule?
+            if isKeyword("where") {
+                advance()
+                filter = try parseOr(depth: depth + 1)
+            }
+            try closeParen(opening: open)
+            return Aggregate(link: link, function: function, column: column, filter: filter)
         }
 
         mutating func parseCondition(depth: Int) throws(RuleSyntaxError) -> Rule {
@@ -541,12 +575,17 @@ public enum RulePrinter {
             let args = inner == .all ? "" : render(inner, parent: .top)
             return "\(link.map(identifier).joined(separator: ".")).\(negated ? "none" : "any")(\(args))"
         case .aggregate(let a, let op, let v):
-            var args = a.column.map(identifier) ?? ""
-            if let filter = a.filter { args += (args.isEmpty ? "" : " where ") + render(filter, parent: .top) }
-            return "\(a.link.map(identifier).joined(separator: ".")).\(a.function.rawValue)(\(args)) \(op.rawValue) \(literal(v))"
+            return "\(aggregate(a)) \(op.rawValue) \(literal(v))"
         case .inAudience(let name):
             return "in_audience(\(literal(.text(name))))"
         }
+    }
+
+    /// `bookings.sum(amount where status = "completed")`.
+    static func aggregate(_ a: Aggregate) -> String {
+        var args = a.column.map(identifier) ?? ""
+        if let filter = a.filter { args += (args.isEmpty ? "" : " where ") + render(filter, parent: .top) }
+        return "\(a.link.map(identifier).joined(separator: ".")).\(a.function.rawValue)(\(args))"
     }
 
     static func identifier(_ name: String) -> String {

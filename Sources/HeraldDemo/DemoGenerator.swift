@@ -360,129 +360,26 @@ public struct DemoGenerator: Sendable {
     }
 }
 
-/// The example campaigns shipped in `sample.db`, kept as campaign files in `Examples/` too.
+/// The example campaigns shipped in `sample.db`: the files in `Examples/`, embedded when Herald
+/// is built, in the order they are saved (a campaign another one starts comes first).
 public enum DemoCampaigns {
+    static let order = ["welcome-series", "departure-reminder", "win-back", "summer-sale", "beach-brochure"]
+
     public static func all() throws -> [Campaign] {
-        try [welcome, reminder, winBack, summerSale].map { try CampaignFormat.decode(text: $0) }
+        let files = Dictionary(ExampleFiles.all.map { ($0.name, $0.text) }, uniquingKeysWith: { a, _ in a })
+        let unlisted = Set(files.keys).subtracting(order)
+        guard unlisted.isEmpty, order.allSatisfy({ files[$0] != nil }) else {
+            throw HeraldError(
+                .internalFailure,
+                "the embedded examples (\(files.keys.sorted().joined(separator: ", "))) do not match the demo's list (\(order.joined(separator: ", ")))"
+            )
+        }
+        return try order.map { name in
+            do { return try CampaignFormat.decode(text: files[name]!) } catch {
+                throw HeraldError(.internalFailure, "the example Examples/\(name).json does not read: \(error)")
+            }
+        }
     }
-
-    /// Exercises the kinds the others do not: an exclusion, a test on the inbound count, a wait
-    /// until a time of day, a fork and an and-join, and a saved audience.
-    static let summerSale = """
-        {
-          "format": "herald.campaign/2",
-          "name": "Summer sale",
-          "description": "Past customers who never cancelled, if there are enough of them: a morning email and an app push, then everyone reached is saved as an audience.",
-          "timeZone": "Europe/Paris",
-          "variables": {"minimum": 100},
-          "nodes": [
-            {"id": "customers", "kind": "buildAudience", "label": "Past customers", "entity": "profiles", "rule": "bookings.count(status = \\"completed\\") >= 1 and email is not empty"},
-            {"id": "cancellers", "kind": "buildAudience", "label": "Ever cancelled", "entity": "profiles", "rule": "bookings.any(status = \\"cancelled\\")"},
-            {"id": "exclude", "kind": "combine", "label": "Never cancelled", "operation": "exclusion"},
-            {"id": "enough", "kind": "test", "label": "Enough of them?", "branches": [{"label": "Enough", "when": "count >= $minimum"}]},
-            {"id": "tooFew", "kind": "end", "label": "Too few"},
-            {"id": "morning", "kind": "wait", "label": "Until 9 o'clock", "at": "09:00"},
-            {"id": "both", "kind": "fork", "label": "Email and push", "branches": 2},
-            {"id": "mail", "kind": "email", "label": "Summer sale email", "category": "marketing", "messagePer": "profile",
-             "subject": "Summer sale: 20% off, {{profile.first_name}}", "text": "Book before Sunday for 20% off any summer trip."},
-            {"id": "app", "kind": "push", "label": "Summer sale push", "category": "marketing", "messagePer": "profile",
-             "title": "Summer sale", "body": "20% off any summer trip until Sunday."},
-            {"id": "reached", "kind": "andJoin", "label": "Everyone reached", "inputs": 2},
-            {"id": "save", "kind": "saveAudience", "label": "Save as 'Summer sale reached'", "audience": "Summer sale reached"},
-            {"id": "done", "kind": "end", "label": "End"}
-          ],
-          "edges": [
-            {"from": "customers", "fromPort": "out", "to": "exclude", "toPort": "primary"},
-            {"from": "cancellers", "fromPort": "out", "to": "exclude", "toPort": "secondary"},
-            {"from": "exclude", "fromPort": "out", "to": "enough", "toPort": "in"},
-            {"from": "enough", "fromPort": "branch1", "to": "morning", "toPort": "in"},
-            {"from": "enough", "fromPort": "default", "to": "tooFew", "toPort": "in"},
-            {"from": "morning", "fromPort": "out", "to": "both", "toPort": "in"},
-            {"from": "both", "fromPort": "branch1", "to": "mail", "toPort": "in"},
-            {"from": "both", "fromPort": "branch2", "to": "app", "toPort": "in"},
-            {"from": "mail", "fromPort": "out", "to": "reached", "toPort": "in1"},
-            {"from": "app", "fromPort": "out", "to": "reached", "toPort": "in2"},
-            {"from": "reached", "fromPort": "out", "to": "save", "toPort": "in"},
-            {"from": "save", "fromPort": "out", "to": "done", "toPort": "in"}
-          ]
-        }
-        """
-
-    static let welcome = """
-        {
-          "format": "herald.campaign/1",
-          "name": "Welcome series",
-          "description": "Greets October sign-ups, waits three days, then sends app users a push and A/B tests two inspiration emails on the rest.",
-          "timeZone": "Europe/Paris",
-          "nodes": [
-            {"id": "signups", "kind": "buildAudience", "label": "New sign-ups", "entity": "profiles", "rule": "signup_date >= \\"2026-10-01\\" and email is not empty"},
-            {"id": "welcome", "kind": "email", "label": "Welcome email", "category": "marketing", "messagePer": "profile",
-             "subject": "Welcome aboard, {{profile.first_name}}!", "text": "Hello {{profile.first_name}}, thanks for joining Herald Travel."},
-            {"id": "wait", "kind": "wait", "label": "Wait 3 days", "duration": "3d"},
-            {"id": "split", "kind": "split", "label": "App or A/B", "seed": 42, "subsets": [
-              {"label": "App users", "rule": "push_token is not empty"},
-              {"label": "Variant A", "percent": 50}
-            ]},
-            {"id": "push", "kind": "push", "label": "App deals push", "category": "marketing", "messagePer": "profile",
-             "title": "Your trips, in your pocket", "body": "Deals for {{profile.city}} travellers are waiting in the app."},
-            {"id": "cityBreaks", "kind": "email", "label": "City breaks (A)", "category": "marketing", "messagePer": "profile",
-             "subject": "Three city breaks for this winter", "text": "Lisbon, Prague, Vienna: pick yours."},
-            {"id": "beaches", "kind": "email", "label": "Beaches (B)", "category": "marketing", "messagePer": "profile",
-             "subject": "Sun is never far away", "text": "Zanzibar, Bali, Cancun: escape the winter."}
-          ],
-          "edges": [
-            {"from": "signups", "port": "out", "to": "welcome"},
-            {"from": "welcome", "port": "out", "to": "wait"},
-            {"from": "wait", "port": "out", "to": "split"},
-            {"from": "split", "port": "subset1", "to": "push"},
-            {"from": "split", "port": "subset2", "to": "cityBreaks"},
-            {"from": "split", "port": "complement", "to": "beaches"}
-          ]
-        }
-        """
-
-    static let reminder = """
-        {
-          "format": "herald.campaign/1",
-          "name": "Departure reminder",
-          "description": "One email per confirmed booking departing in the next two weeks, to the booking's traveller.",
-          "timeZone": "UTC",
-          "nodes": [
-            {"id": "departing", "kind": "buildAudience", "label": "Departing soon", "entity": "bookings", "rule": "status = \\"confirmed\\" and departs >= \\"2026-11-01\\" and departs <= \\"2026-11-14\\""},
-            {"id": "reminder", "kind": "email", "label": "Trip reminder", "category": "transactional", "messagePer": "entity",
-             "subject": "Your trip to {{target.destination.city}} departs on {{target.departs}}", "text": "Have your documents ready, {{profile.first_name}}."},
-            {"id": "done", "kind": "end", "label": "End"}
-          ],
-          "edges": [
-            {"from": "departing", "port": "out", "to": "reminder"},
-            {"from": "reminder", "port": "out", "to": "done"}
-          ]
-        }
-        """
-
-    static let winBack = """
-        {
-          "format": "herald.campaign/1",
-          "name": "Win-back",
-          "description": "Profiles in core markets who have not booked for a year: loyalty members get an SMS, the others an email, each capped.",
-          "timeZone": "Europe/London",
-          "nodes": [
-            {"id": "lapsed", "kind": "buildAudience", "label": "Lapsed customers", "entity": "profiles", "rule": "last_booking_date < \\"2025-11-01\\" and country in (\\"FR\\", \\"DE\\", \\"GB\\", \\"ES\\", \\"IT\\")"},
-            {"id": "tier", "kind": "split", "label": "Loyalty tier", "seed": 7, "subsets": [
-              {"label": "Members", "rule": "loyalty_memberships.tier is not empty"}
-            ]},
-            {"id": "sms", "kind": "sms", "label": "Members SMS", "category": "marketing", "messagePer": "profile",
-             "text": "{{profile.first_name}}, your points are waiting: 20% off your next trip.", "frequencyCap": {"max": 1, "days": 30}},
-            {"id": "email", "kind": "email", "label": "We miss you", "category": "marketing", "messagePer": "profile",
-             "subject": "We miss you, {{profile.first_name}}", "text": "Here is 15% off to come back.", "frequencyCap": {"max": 2, "days": 30}}
-          ],
-          "edges": [
-            {"from": "lapsed", "port": "out", "to": "tier"},
-            {"from": "tier", "port": "subset1", "to": "sms"},
-            {"from": "tier", "port": "complement", "to": "email"}
-          ]
-        }
-        """
 }
 
 /// Zero-padded numbers without Foundation's formatter, which dominates generation time otherwise.

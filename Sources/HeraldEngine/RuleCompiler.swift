@@ -177,6 +177,23 @@ public struct RuleCompiler: Sendable {
         return CompiledSQL(sql: sql, arguments: context.joinArguments + context.arguments, notes: counter.notes)
     }
 
+    /// `SELECT w.key AS key, <value> AS "<name>", … FROM population w JOIN entity …`: the
+    /// population's keys with each Enrichment field computed, in the fields' order.
+    public func enrichment(population: String, entity entityName: String, fields: [EnrichmentField]) throws -> CompiledSQL {
+        let entity = try catalog.requireEntity(entityName)
+        let counter = AliasCounter()
+        var context = Context(compiler: self, base: entity, alias: counter.next(), counter: counter, audienceStack: [])
+        var selected = ""
+        for field in fields {
+            _ = try checker.type(of: field.value, on: entity)
+            selected += ", \(try context.enrichmentValue(field.value)) AS \(dialect.quote(field.name))"
+        }
+        var sql = "SELECT w.key AS key\(selected) FROM \(dialect.quote(population)) w"
+        sql += " JOIN \(dialect.quote(entity.name)) \(context.alias) ON \(context.alias).\(dialect.quote(entity.primaryKey)) = w.key"
+        for join in context.joins { sql += " " + join }
+        return CompiledSQL(sql: sql, arguments: context.joinArguments + context.arguments, notes: counter.notes)
+    }
+
     /// The fraction of `entity`'s rows a rule can select at most, from what it says about the key
     /// or unique columns (`id = 42`, `id in (…)`); 1 when nothing narrows it.
     func selectivity(_ rule: Rule, on entity: Entity) -> Double {
@@ -470,21 +487,58 @@ public struct RuleCompiler: Sendable {
                 filter = f == .all ? nil : f
             case .aggregate(let a, _, _):
                 filter = a.filter
-                if let name = a.column {
-                    if let attribute = base.attribute(name) {
-                        try compiler.requireComparable(entity: base.name, attribute: attribute)
-                        if a.function != .count { type = attribute.type }
-                    } else if a.function != .count {
-                        type = .real
-                    }
-                    let function = a.function == .latest ? "max" : a.function.rawValue
-                    sql = "\(function)(\(alias).\(dialect.quote(name)))"
-                }
+                (sql, type) = try aggregateValue(a)
             default:
                 throw HeraldError(.internalFailure, "not a one-to-many predicate")
             }
             if filtered, let filter { sql += " FILTER (WHERE \(try condition(filter, depth: 1)))" }
             return (sql, type)
+        }
+
+        /// The SQL aggregate computing `a` over this (related) context's rows, without its filter,
+        /// and the type its value compares as.
+        mutating func aggregateValue(_ a: Aggregate) throws -> (sql: String, type: AttributeType) {
+            guard let name = a.column else { return ("count(*)", .integer) }
+            var type = AttributeType.real
+            if let attribute = base.attribute(name) {
+                try compiler.requireComparable(entity: base.name, attribute: attribute)
+                type = a.function == .count ? .integer : attribute.type
+            } else if a.function == .count {
+                type = .integer
+            }
+            let function = a.function == .latest ? "max" : a.function.rawValue
+            return ("\(function)(\(alias).\(dialect.quote(name)))", type)
+        }
+
+        /// An Enrichment field's value for this context's row: a column through N-1/1-1 joins,
+        /// a correlated aggregate (`sum` and `count` of nothing are 0), or a JSON array of the
+        /// first related rows in order.
+        mutating func enrichmentValue(_ value: EnrichmentValue) throws -> String {
+            switch value {
+            case .value(.attribute(let path)):
+                return try column(path).0
+            case .value(.aggregate(let a)):
+                var inner = try subquery(a.link)
+                let (expression, _) = try inner.context.aggregateValue(a)
+                let body = try subqueryBody(&inner, filter: a.filter)
+                let sql = "(SELECT \(expression) \(body))"
+                return a.function == .sum ? "coalesce(\(sql), 0)" : sql
+            case .rows(let rows):
+                var inner = try subquery(rows.link)
+                let names = rows.columns.map(RelatedRows.columnName)
+                var selected: [String] = []
+                for (path, name) in zip(rows.columns, names) {
+                    selected.append("\(try inner.context.column(path).0) AS \(dialect.quote(name))")
+                }
+                let target = inner.context
+                let body = try subqueryBody(&inner, filter: rows.filter)
+                let key = "\(target.alias).\(dialect.quote(target.base.primaryKey))"
+                let order =
+                    (rows.orderBy.map { "\(target.alias).\(dialect.quote($0))\(rows.descending ? " DESC" : ""), " } ?? "") + key
+                let object = names.map { "'\($0.replacingOccurrences(of: "'", with: "''"))', r.\(dialect.quote($0))" }
+                return
+                    "(SELECT json_group_array(json_object(\(object.joined(separator: ", ")))) FROM (SELECT \(selected.joined(separator: ", ")) \(body) ORDER BY \(order) LIMIT \(rows.first)) r)"
+            }
         }
 
         /// Picks the form of one one-to-many predicate and notes the choice.

@@ -1,3 +1,5 @@
+public import HeraldCore
+
 /// What differs between the SQL engines Herald targets. SQLite is the embedded default;
 /// PostgreSQL implements the same seam later without touching the compiler.
 public protocol SQLDialect: Sendable {
@@ -5,8 +7,9 @@ public protocol SQLDialect: Sendable {
     func quote(_ identifier: String) -> String
     /// A deterministic pseudo-random sort key for `key` under `seed`, for seeded sampling.
     func sampleOrder(key: String, keyIsInteger: Bool, seed: Int64) -> String
-    /// DDL for a work table holding one population's keys.
-    func createWorkTable(_ name: String, keyIsInteger: Bool) -> String
+    /// DDL for a work table holding one population's keys, and, after them, typed columns
+    /// (an Enrichment node's fields).
+    func createWorkTable(_ name: String, keyIsInteger: Bool, columns: [(name: String, type: EnrichmentType)]) -> String
     /// The largest number of bound parameters one statement may use.
     var maximumParameters: Int { get }
     /// A predicate testing membership in a JSON array bound as one parameter.
@@ -31,10 +34,21 @@ public struct SQLiteDialect: SQLDialect {
         return "herald_hash(\(mixedSeed), \(key)), \(key)"
     }
 
-    public func createWorkTable(_ name: String, keyIsInteger: Bool) -> String {
-        keyIsInteger
-            ? "CREATE TABLE \(quote(name)) (key INTEGER PRIMARY KEY)"
-            : "CREATE TABLE \(quote(name)) (key PRIMARY KEY) WITHOUT ROWID"
+    public func createWorkTable(_ name: String, keyIsInteger: Bool, columns: [(name: String, type: EnrichmentType)] = []) -> String {
+        // Declared types with the affinity that keeps each value as computed: dates and
+        // related rows (JSON) stay text.
+        let extra = columns.map { column -> String in
+            let declared =
+                switch column.type {
+                case .scalar(.integer), .scalar(.boolean): "INTEGER"
+                case .scalar(.real): "REAL"
+                case .scalar(.text), .scalar(.date), .scalar(.datetime), .rows: "TEXT"
+                }
+            return ", \(quote(column.name)) \(declared)"
+        }.joined()
+        return keyIsInteger
+            ? "CREATE TABLE \(quote(name)) (key INTEGER PRIMARY KEY\(extra))"
+            : "CREATE TABLE \(quote(name)) (key PRIMARY KEY\(extra)) WITHOUT ROWID"
     }
 
     public var maximumParameters: Int { 32766 }

@@ -84,7 +84,7 @@ struct CampaignCommand: ParsableCommand {
     }
 
     struct Export: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Write a campaign as a campaign file (herald.campaign/1 JSON).")
+        static let configuration = CommandConfiguration(abstract: "Write a campaign as a campaign file (herald.campaign/2 JSON).")
         @Argument(help: "Campaign name or id.") var campaign: String
         @Option(name: .shortAndLong, help: ArgumentHelp("Write to this file instead of standard output.", valueName: "file")) var out:
             String?
@@ -260,6 +260,7 @@ enum NodeText {
         case .saveAudience(let name, let append): return "\(append ? "add to" : "save as") the audience '\(name)'"
         case .deduplicate(let by, let keep, _): return "keep \(keep) per \(by.joined(separator: ", "))"
         case .test(let branches): return branches.map { "\($0.label): \($0.condition.text)" }.joined(separator: "; ") + "; default"
+        case .enrich(let fields): return fields.map(\.description).joined(separator: "; ")
         case .fork(let n): return "\(n) parallel branches"
         case .andJoin(let n): return "waits for \(n) branches; continues with their union"
         case .split(_, let subsets, _, _):

@@ -8,7 +8,10 @@ import Testing
         let list = try Herald.run(["campaign", "list", "--db", db, "--json"])
         #expect(list.status == 0, "\(list.stderr)")
         let campaigns = try #require(try json(list.stdout) as? [[String: Any]])
-        #expect(campaigns.compactMap { $0["name"] as? String } == ["Departure reminder", "Summer sale", "Welcome series", "Win-back"])
+        #expect(
+            campaigns.compactMap { $0["name"] as? String } == [
+                "Beach brochure", "Departure reminder", "Summer sale", "Welcome series", "Win-back",
+            ])
         let catalog = try Herald.run(["catalog", "--db", db, "--json"])
         let object = try #require(try json(catalog.stdout) as? [String: Any])
         #expect(object["profileEntity"] as? String == "profiles")
@@ -55,15 +58,17 @@ import Testing
         #expect(replaced.status == 0, "\(replaced.stderr)")
         #expect((try json(replaced.stdout) as? [String: Any])?["version"] as? Int == 2)
         #expect(try Herald.run(["campaign", "export", "Welcome series", "--db", db]).stdout == exported.stdout)
-        // Examples/ holds exactly what sample.db's campaigns export as (they are written from the
-        // same definitions in the demo generator).
-        for (name, file) in [
-            ("Departure reminder", "departure-reminder"), ("Summer sale", "summer-sale"), ("Welcome series", "welcome-series"),
-            ("Win-back", "win-back"),
-        ] {
-            let shipped = try String(contentsOf: Herald.root.appendingPathComponent("Examples/\(file).json"), encoding: .utf8)
+        // Examples/ is the demo's source (embedded when Herald is built) and holds each campaign
+        // in its canonical form: exactly what sample.db's campaign exports as.
+        let folder = Herald.root.appendingPathComponent("Examples")
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder.path).filter { $0.hasSuffix(".json") }.sorted()
+        #expect(files.count == 5)
+        for file in files {
+            let shipped = try String(contentsOf: folder.appendingPathComponent(file), encoding: .utf8)
+            let name = try #require((try json(shipped) as? [String: Any])?["name"] as? String)
             let fresh = try Herald.run(["campaign", "export", name, "--db", db])
-            #expect(shipped == fresh.stdout, "Examples/\(file).json must match '\(name)' in sample.db")
+            #expect(fresh.status == 0, "Examples/\(file): \(fresh.stderr)")
+            #expect(shipped == fresh.stdout, "Examples/\(file) must match '\(name)' in sample.db")
         }
     }
 

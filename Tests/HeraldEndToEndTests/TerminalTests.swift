@@ -130,7 +130,7 @@ final class TmuxSession {
         let counts = try expectedCounts(try Herald.sampleCopy(in: other.path), campaign: "Welcome series")
         let tmux = try TmuxSession(arguments: [db], environment: ["LANG": "C.UTF-8"])
         try tmux.waitFor("Welcome series")
-        try tmux.keys("j", "j", "Enter")  // Departure reminder, Summer sale, Welcome series
+        try tmux.keys("j", "j", "j", "Enter")  // Beach brochure, Departure reminder, Summer sale, Welcome series
         try tmux.waitFor("New sign-ups")
         try tmux.keys("r")
         let screen = try tmux.waitFor("completed")
@@ -150,7 +150,7 @@ final class TmuxSession {
         let db = try Herald.slowStoreCopy(in: scratch.path)
         let tmux = try TmuxSession(arguments: [db], environment: Herald.slowEnvironment.merging(["LANG": "C.UTF-8"]) { a, _ in a })
         try tmux.waitFor("Slow")
-        try tmux.keys("j", "Enter")  // the list is alphabetical: Departure reminder, Slow, …
+        try tmux.keys("j", "j", "Enter")  // the list is alphabetical: Beach brochure, Departure reminder, Slow, …
         try tmux.waitFor("Heavy")
         try tmux.keys("r")
         try tmux.waitFor("running")
@@ -170,7 +170,7 @@ final class TmuxSession {
         let db = try Herald.sampleCopy(in: scratch.path)
         let tmux = try TmuxSession(arguments: [db])
         try tmux.waitFor("Welcome series")
-        try tmux.keys("j", "j", "Enter")  // Departure reminder, Summer sale, Welcome series
+        try tmux.keys("j", "j", "j", "Enter")  // Beach brochure, Departure reminder, Summer sale, Welcome series
         try tmux.waitFor("New sign-ups")
         try tmux.resize(width: 64, height: 22)
         // tmux keeps the bottom of the old 40-line frame until Herald redraws; the selected node
@@ -206,7 +206,7 @@ final class TmuxSession {
         let db = try Herald.sampleCopy(in: scratch.path)
         let tmux = try TmuxSession(arguments: [db], environment: ["LANG": "C", "LC_ALL": "C"])
         try tmux.waitFor("Welcome series")
-        try tmux.keys("j", "j", "Enter")  // Departure reminder, Summer sale, Welcome series
+        try tmux.keys("j", "j", "j", "Enter")  // Beach brochure, Departure reminder, Summer sale, Welcome series
         let screen = try tmux.waitFor("New sign-ups")
         #expect(screen.contains("+--------"))
         #expect(!screen.contains("╭") && !screen.contains("─") && !screen.contains("▼"))

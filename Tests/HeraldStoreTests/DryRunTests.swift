@@ -209,7 +209,7 @@ nonisolated(unsafe) var retained: [Scratch] = []
         #expect(try digest(a) == digest(b))
         let summary = try DemoGenerator(profiles: 300, seed: 12).generate(to: scratch.file("c.db"))
         #expect(summary.profiles == 300)
-        #expect(summary.campaigns == 4)
+        #expect(summary.campaigns == 5)
         #expect(try digest(a) != digest(scratch.file("c.db")))
     }
 
@@ -219,5 +219,15 @@ nonisolated(unsafe) var retained: [Scratch] = []
         for campaign in try DemoCampaigns.all() {
             #expect(validator.validate(campaign) == [], "\(campaign.name)")
         }
+    }
+
+    /// Together the examples use every node kind, and every form of the kinds that have several.
+    @Test func exampleCampaignsExerciseEveryNodeKind() throws {
+        let nodes = try DemoCampaigns.all().flatMap(\.nodes)
+        let kinds = Set(nodes.map(\.kind))
+        #expect(kinds == Set(NodeKind.allCases), "missing: \(Set(NodeKind.allCases).subtracting(kinds).map(\.rawValue).sorted())")
+        #expect(nodes.contains { if case .endAndStart = $0.config { true } else { false } })
+        #expect(nodes.contains { if case .waitUntil = $0.config { true } else { false } })
+        #expect(nodes.contains { if case .wait = $0.config { true } else { false } })
     }
 }

@@ -132,7 +132,7 @@ import Testing
     @Test func everyExampleCampaignRunsUnderTheScheduler() throws {
         let store = try Scratch.demoCopy()
         let names = try store.listCampaigns().map(\.name)
-        #expect(names.count == 4)
+        #expect(names.count == 5)
         for name in names { try schedule(store, name, "daily at 06:00", zone: "UTC", setAt: "2027-06-01T00:00:00Z") }
         let actions = try Scheduler(store: store, dryRun: true).tick(now: try at("2027-06-01T06:00:05Z", paris))
         let runs = actions.compactMap { if case .launched(let campaign, _, let run) = $0 { (campaign, run.summary.state) } else { nil } }

@@ -21,6 +21,8 @@ struct NodeContext {
     let inputs: [String: String]
     /// The entity of the population at the first input.
     let entity: String?
+    /// The columns Enrichment nodes upstream added to this population.
+    let addedColumns: [EnrichmentColumn]
     /// A new, unused work table name for this node.
     let newTable: () -> String
 
@@ -34,10 +36,14 @@ struct NodeContext {
         return (input, entity)
     }
 
-    /// A new, empty work table for keys of `entity`, recorded in `outcome` as created.
-    func workTable(of entity: String, in outcome: inout NodeOutcome) throws -> String {
+    /// A new, empty work table for keys of `entity` (and `columns` after them), recorded in
+    /// `outcome` as created.
+    func workTable(
+        of entity: String, columns: [(name: String, type: EnrichmentType)] = [], in outcome: inout NodeOutcome
+    ) throws -> String {
         let table = newTable()
-        try db.execute(sql: dialect.createWorkTable(table, keyIsInteger: try catalog.requireEntity(entity).keyType == .integer))
+        try db.execute(
+            sql: dialect.createWorkTable(table, keyIsInteger: try catalog.requireEntity(entity).keyType == .integer, columns: columns))
         outcome.created.append(table)
         return table
     }
@@ -87,6 +93,7 @@ extension Node {
         case .saveAudience(let name, let append): SaveAudienceNode(name: name, append: append)
         case .test(let branches): TestNode(branches: branches, node: self)
         case .deduplicate(let by, let keep, let prefer): DeduplicationNode(by: by, keep: keep, prefer: prefer)
+        case .enrich(let fields): EnrichmentNode(fields: fields)
         case .fork: ForkNode(node: self)
         case .andJoin: AndJoinNode(node: self)
         case .wait(let duration): WaitNode(what: duration)
