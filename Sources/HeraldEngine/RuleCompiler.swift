@@ -219,7 +219,8 @@ public struct RuleCompiler: Sendable {
     }
 
     /// Moves a population along a link: the distinct related keys, and the population's rows that
-    /// have no related row (the complement, still of the source entity).
+    /// have no related row (the complement, still of the source entity), each with its reason:
+    /// `empty` when the link's column has no value, `unmatched` when no related row has it.
     public func changeDimension(
         population: String, entity entityName: String, link linkName: String
     ) throws -> (
@@ -237,8 +238,9 @@ public struct RuleCompiler: Sendable {
         let join =
             "JOIN \(dialect.quote(target.name)) t1 ON t1.\(dialect.quote(link.targetColumn)) = t0.\(dialect.quote(link.sourceColumn))"
         let out = "SELECT DISTINCT t1.\(dialect.quote(target.primaryKey)) AS key FROM \(w) w JOIN \(source) t0 ON t0.\(key) = w.key \(join)"
+        let sourceColumn = "t0.\(dialect.quote(link.sourceColumn))"
         let complement =
-            "SELECT w.key AS key FROM \(w) w JOIN \(source) t0 ON t0.\(key) = w.key WHERE NOT EXISTS (SELECT 1 FROM \(dialect.quote(target.name)) t1 WHERE t1.\(dialect.quote(link.targetColumn)) = t0.\(dialect.quote(link.sourceColumn)))"
+            "SELECT w.key AS key, CASE WHEN \(sourceColumn) IS NULL OR \(sourceColumn) = '' THEN 'empty' ELSE 'unmatched' END AS reason FROM \(w) w JOIN \(source) t0 ON t0.\(key) = w.key WHERE NOT EXISTS (SELECT 1 FROM \(dialect.quote(target.name)) t1 WHERE t1.\(dialect.quote(link.targetColumn)) = t0.\(dialect.quote(link.sourceColumn)))"
         return (CompiledSQL(sql: out), CompiledSQL(sql: complement), target.name)
     }
 

@@ -4,8 +4,9 @@ public import HeraldCore
 public import HeraldStore
 import Logging
 
-/// Launches campaigns on their schedules and resumes runs whose executor has gone. The clock is
-/// passed in, so one `tick(now:)` can be tested at any instant.
+/// Launches campaigns on their schedules, starts pending runs, continues waiting runs whose wait
+/// has ended, and resumes runs whose executor has gone. The clock is passed in, so one
+/// `tick(now:)` can be tested at any instant.
 ///
 /// An occurrence is launched once: the claim is a row keyed by campaign and occurrence, inserted
 /// in the transaction that creates the run, so two schedulers on one store never both launch
@@ -13,7 +14,7 @@ import Logging
 /// and never one older than the last launched or from before the schedule was set.
 public struct Scheduler: Sendable {
     public let store: Store
-    /// Scheduled launches run as dry runs (this version has no delivery).
+    /// Scheduled launches run as dry runs instead of live ones.
     public var dryRun: Bool
     public var oneToManyForm: OneToManyForm? = .fromEnvironment
     /// Polled while a run executes; when it says so, the run is halted (left to resume).
@@ -32,16 +33,16 @@ public struct Scheduler: Sendable {
         case skipped(campaign: String, reason: String)
     }
 
-    /// One pass: resumes runs whose executor has gone, then launches every scheduled campaign
-    /// whose latest occurrence at or before `now` has not been launched.
+    /// One pass: resumes runs whose executor has gone, starts pending runs and continues those
+    /// whose wait has ended, then launches every scheduled campaign whose latest occurrence at
+    /// or before `now` has not been launched.
     public func tick(now: Date = Date()) throws -> [Action] {
-        guard dryRun else {
-            throw HeraldError(.notImplemented, "live runs are not available in this version; run the scheduler with --dry-run")
-        }
         var actions: [Action] = []
         var executor = Executor(store: store, oneToManyForm: oneToManyForm)
         executor.halt = halt
-        for runID in try orphanedRuns(now: now) {
+        executor.clock = { now }
+        let due = try store.read { db in try RunRepository.dueRuns(db, now: now) }
+        for runID in try orphanedRuns(now: now) + due {
             if halt?() == true { return actions }
             do {
                 actions.append(.resumed(run: try executor.resume(runID: runID)))
@@ -58,11 +59,11 @@ public struct Scheduler: Sendable {
             let stored: StoredCampaign
             do { stored = try store.loadCampaign(id: due.campaignID) } catch { continue }
             do {
-                let detail = try executor.dryRun(
-                    stored,
+                let detail = try executor.run(
+                    stored, mode: dryRun ? .dry : .live,
                     claiming: { db, runID in
                         try Self.claim(db, campaignID: due.campaignID, occurrence: due.occurrence, runID: runID, now: now)
-                    })
+                    }, startedBy: "schedule")
                 if let detail {
                     actions.append(.launched(campaign: stored.campaign.name, occurrence: due.occurrence, run: detail))
                 }
@@ -148,16 +149,21 @@ public struct Scheduler: Sendable {
         return db.changesCount == 1
     }
 
-    /// When the next launch is due after `now`, over every schedule (for the loop's sleep).
+    /// When the next launch or end of a wait is due after `now`, over every schedule and
+    /// waiting run (for the loop's sleep).
     public func nextLaunch(after now: Date) throws -> Date? {
         let nowSeconds = Int(now.timeIntervalSince1970.rounded(.down)) + 1
-        let schedules = try store.read { db -> [CampaignSchedule] in
-            guard try db.tableExists("herald_schedules") else { return [] }
-            return try Int64.fetchAll(db, sql: "SELECT campaign_id FROM herald_schedules").compactMap {
-                try? Store.schedule(db, campaignID: $0)
-            }
+        let (schedules, wake) = try store.read { db -> ([CampaignSchedule], String?) in
+            let wake = try String.fetchOne(db, sql: "SELECT min(wake_at) FROM herald_runs WHERE state = 'waiting'")
+            guard try db.tableExists("herald_schedules") else { return ([], wake) }
+            return (
+                try Int64.fetchAll(db, sql: "SELECT campaign_id FROM herald_schedules").compactMap {
+                    try? Store.schedule(db, campaignID: $0)
+                }, wake
+            )
         }
-        let next = schedules.compactMap { $0.launches(after: nowSeconds, count: 1).first?.utcSeconds }.min()
+        let launch = schedules.compactMap { $0.launches(after: nowSeconds, count: 1).first?.utcSeconds }
+        let next = (launch + [wake.flatMap(TemporalText.utcSeconds(canonical:))].compactMap { $0 }).min()
         return next.map { Date(timeIntervalSince1970: TimeInterval($0)) }
     }
 }

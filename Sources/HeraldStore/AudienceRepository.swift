@@ -241,3 +241,41 @@ extension Store {
 extension String {
     func caseInsensitiveEquals(_ other: String) -> Bool { lowercased() == other.lowercased() }
 }
+
+/// What a run writes to saved audiences.
+public enum AudienceRepository {
+    /// Saves the keys in the work table `keysFrom` (quoted) as the members of the snapshot
+    /// audience `name` of `entity`, creating it if needed; with `append`, adds them to its
+    /// members instead of replacing them. Refuses a live audience (its members are its rule's)
+    /// and one of another entity.
+    /// - Returns: the audience's member count afterwards.
+    public static func saveSnapshot(_ db: Database, name: String, entity: String, keysFrom table: String, append: Bool) throws -> Int {
+        let now = Store.timestamp()
+        let id: Int64
+        if let row = try Row.fetchOne(db, sql: "SELECT id, entity, kind FROM herald_audiences WHERE name = ?", arguments: [name]) {
+            guard (row["kind"] as String) == "snapshot" else {
+                throw HeraldError(
+                    .conflict, "the audience '\(name)' is live (its members are its rule's); a Save audience node writes snapshot audiences"
+                )
+            }
+            guard (row["entity"] as String) == entity else {
+                throw HeraldError(.conflict, "the audience '\(name)' holds \(row["entity"] as String), not \(entity)")
+            }
+            id = row["id"]
+            if !append { try db.execute(sql: "DELETE FROM herald_audience_members WHERE audience_id = ?", arguments: [id]) }
+        } else {
+            try db.execute(
+                sql: """
+                    INSERT INTO herald_audiences (name, entity, rule, kind, description, created_at, refreshed_at)
+                    VALUES (?, ?, 'not true', 'snapshot', 'Saved by a campaign run', ?, ?)
+                    """, arguments: [name, entity, now, now])
+            id = db.lastInsertedRowID
+        }
+        try db.execute(
+            sql: "INSERT OR IGNORE INTO herald_audience_members (audience_id, member_key) SELECT ?, key FROM \(table)", arguments: [id])
+        let members = try Int.fetchOne(db, sql: "SELECT count(*) FROM herald_audience_members WHERE audience_id = ?", arguments: [id]) ?? 0
+        try db.execute(
+            sql: "UPDATE herald_audiences SET member_count = ?, refreshed_at = ? WHERE id = ?", arguments: [members, now, id])
+        return members
+    }
+}

@@ -280,7 +280,9 @@ extension Store {
 
     static func requireNoActiveRun(_ db: Database, campaignID: Int64, name: String, action: String) throws {
         if let run = try Int64.fetchOne(
-            db, sql: "SELECT id FROM herald_runs WHERE campaign_id = ? AND state IN ('pending', 'running', 'paused') ORDER BY id LIMIT 1",
+            db,
+            sql:
+                "SELECT id FROM herald_runs WHERE campaign_id = ? AND state IN ('pending', 'running', 'waiting', 'paused') ORDER BY id LIMIT 1",
             arguments: [campaignID])
         {
             throw HeraldError(.conflict, "campaign '\(name)': run #\(run) is active; stop it before you \(action) the campaign")

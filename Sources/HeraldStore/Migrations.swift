@@ -4,10 +4,11 @@ import GRDB
 enum Migrations {
     /// Migrations whose absence does not change what a read sees, so a store without them can
     /// be read as it is (a read never migrates). v2 only widened a CHECK constraint.
-    /// v3, v6 and v7 added columns, v4 and v5 tables, that reads check for before using.
+    /// v3, v6 and v7 added columns, v4 and v5 tables, that reads check for before using; v8
+    /// widened CHECK constraints and added columns that reads take as empty when missing.
     static let readCompatible: Set<String> = [
         "v2: stopped nodes", "v3: archived campaigns", "v4: schedules", "v5: schedule launches", "v6: input ports",
-        "v7: versioned settings",
+        "v7: versioned settings", "v8: waiting runs",
     ]
 
     /// Herald's tables as `CREATE TEMP` statements, in creation order: lets a read-only
@@ -238,6 +239,54 @@ enum Migrations {
         migrator.registerMigration("v7: versioned settings") { db in
             try db.execute(sql: "ALTER TABLE herald_campaign_versions ADD COLUMN time_zone TEXT")
             try db.execute(sql: "ALTER TABLE herald_campaign_versions ADD COLUMN variables TEXT")
+        }
+        // Runs can be pending (created by another campaign's End node, for the scheduler to
+        // start) and waiting (a Wait node holds a branch until `wake_at`); log lines carry a
+        // code and figures. The run tables are rebuilt for their CHECK constraints, following
+        // SQLite's procedure (foreign keys are off during migrations and checked at the end).
+        migrator.registerMigration("v8: waiting runs") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE herald_runs_v8 (
+                        id INTEGER PRIMARY KEY,
+                        campaign_id INTEGER NOT NULL REFERENCES herald_campaigns(id) ON DELETE CASCADE,
+                        version INTEGER NOT NULL,
+                        mode TEXT NOT NULL CHECK (mode IN ('dry', 'live')),
+                        state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'waiting', 'paused', 'completed', 'failed', 'stopped')),
+                        started_at TEXT NOT NULL,
+                        finished_at TEXT,
+                        error TEXT,
+                        lease_owner TEXT,
+                        lease_expires_at TEXT,
+                        wake_at TEXT,
+                        started_by TEXT
+                    );
+                    INSERT INTO herald_runs_v8 (id, campaign_id, version, mode, state, started_at, finished_at, error, lease_owner, lease_expires_at)
+                        SELECT id, campaign_id, version, mode, state, started_at, finished_at, error, lease_owner, lease_expires_at FROM herald_runs;
+                    DROP TABLE herald_runs;
+                    ALTER TABLE herald_runs_v8 RENAME TO herald_runs;
+                    CREATE INDEX herald_runs_campaign ON herald_runs(campaign_id, id);
+                    CREATE INDEX herald_runs_due ON herald_runs(state, wake_at) WHERE state IN ('pending', 'waiting');
+                    CREATE TABLE herald_run_nodes_v8 (
+                        run_id INTEGER NOT NULL REFERENCES herald_runs(id) ON DELETE CASCADE,
+                        node_id TEXT NOT NULL,
+                        state TEXT NOT NULL CHECK (state IN ('pending', 'running', 'waiting', 'completed', 'failed', 'skipped', 'stopped')),
+                        input_count INTEGER,
+                        started_at TEXT,
+                        finished_at TEXT,
+                        duration_ms INTEGER,
+                        detail TEXT,
+                        error TEXT,
+                        wake_at TEXT,
+                        PRIMARY KEY (run_id, node_id)
+                    ) WITHOUT ROWID;
+                    INSERT INTO herald_run_nodes_v8 (run_id, node_id, state, input_count, started_at, finished_at, duration_ms, detail, error)
+                        SELECT run_id, node_id, state, input_count, started_at, finished_at, duration_ms, detail, error FROM herald_run_nodes;
+                    DROP TABLE herald_run_nodes;
+                    ALTER TABLE herald_run_nodes_v8 RENAME TO herald_run_nodes;
+                    ALTER TABLE herald_run_logs ADD COLUMN code TEXT;
+                    ALTER TABLE herald_run_logs ADD COLUMN figures TEXT;
+                    """)
         }
         return migrator
     }

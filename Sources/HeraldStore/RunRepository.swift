@@ -4,7 +4,27 @@ public import HeraldCore
 
 /// Execution state of a run or of one node in it.
 public enum RunState: String, Sendable, Codable {
-    case pending, running, paused, completed, failed, stopped, skipped
+    case pending, running, waiting, paused, completed, failed, stopped, skipped
+
+    /// Whether a run in this state can still go on (and so keeps its work tables).
+    public var isUnfinished: Bool { [.pending, .running, .waiting, .paused].contains(self) }
+}
+
+/// One structured line of a run's log: what happened, in words and as a stable code with
+/// figures. Never addresses or message bodies.
+public struct RunLogLine: Sendable, Equatable {
+    public var level: String
+    /// A stable name for what happened (`dimension.unmatched`, `channel.not-available`).
+    public var code: String
+    public var message: String
+    public var figures: [String: Int]
+
+    public init(level: String = "info", code: String, _ message: String, figures: [String: Int] = [:]) {
+        self.level = level
+        self.code = code
+        self.message = message
+        self.figures = figures
+    }
 }
 
 /// A run's headline facts.
@@ -18,11 +38,17 @@ public struct RunSummary: Sendable, Equatable {
     public var startedAt: String
     public var finishedAt: String?
     public var error: String?
+    /// When a waiting run's first Wait node is due (canonical UTC text).
+    public var wakeAt: String?
+    /// What started the run when it was not a person: `schedule`, or the run whose End node did.
+    public var startedBy: String?
 
     public init(
         id: Int64, campaignID: Int64, campaignName: String, version: Int, dryRun: Bool, state: RunState, startedAt: String,
-        finishedAt: String?, error: String?
+        finishedAt: String?, error: String?, wakeAt: String? = nil, startedBy: String? = nil
     ) {
+        self.wakeAt = wakeAt
+        self.startedBy = startedBy
         self.id = id
         self.campaignID = campaignID
         self.campaignName = campaignName
@@ -43,8 +69,13 @@ public struct RunNodeState: Sendable, Equatable {
     public var durationMS: Int?
     public var detail: String?
     public var error: String?
+    /// When a waiting node's wait ends (canonical UTC text).
+    public var wakeAt: String?
 
-    public init(nodeID: NodeID, state: RunState, inputCount: Int?, durationMS: Int?, detail: String?, error: String?) {
+    public init(
+        nodeID: NodeID, state: RunState, inputCount: Int?, durationMS: Int?, detail: String?, error: String?, wakeAt: String? = nil
+    ) {
+        self.wakeAt = wakeAt
         self.nodeID = nodeID
         self.state = state
         self.inputCount = inputCount
@@ -108,20 +139,25 @@ public enum RunRepository {
         return RunSummary(
             id: row["id"], campaignID: row["campaign_id"], campaignName: row["campaign_name"], version: row["version"],
             dryRun: (row["mode"] as String) == "dry", state: RunState(rawValue: row["state"]) ?? .failed,
-            startedAt: row["started_at"], finishedAt: row["finished_at"], error: row["error"])
+            startedAt: row["started_at"], finishedAt: row["finished_at"], error: row["error"], wakeAt: row["wake_at"],
+            startedBy: row["started_by"])
     }
 
     /// A new run of a campaign version, its nodes pending; with `leaseOwner`, leased to that
     /// executor from the start, so no other process takes it before it begins.
-    public static func createRun(_ db: Database, campaign: StoredCampaign, dryRun: Bool, leaseOwner: String? = nil) throws -> Int64 {
+    /// With `pending`, the run waits for a scheduler (or `runs resume`) to start it.
+    public static func createRun(
+        _ db: Database, campaign: StoredCampaign, dryRun: Bool, leaseOwner: String? = nil, pending: Bool = false,
+        startedBy: String? = nil
+    ) throws -> Int64 {
         try db.execute(
             sql: """
-                INSERT INTO herald_runs (campaign_id, version, mode, state, started_at, lease_owner, lease_expires_at)
-                VALUES (?, ?, ?, 'running', ?, ?, ?)
+                INSERT INTO herald_runs (campaign_id, version, mode, state, started_at, lease_owner, lease_expires_at, started_by)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?)
                 """,
             arguments: [
-                campaign.id, campaign.version, dryRun ? "dry" : "live", Store.timestamp(), leaseOwner,
-                leaseOwner.map { _ in RunLease.expiry(after: Date()) },
+                campaign.id, campaign.version, dryRun ? "dry" : "live", pending ? "pending" : "running", Store.timestamp(), leaseOwner,
+                leaseOwner.map { _ in RunLease.expiry(after: Date()) }, startedBy,
             ])
         let runID = db.lastInsertedRowID
         for node in campaign.campaign.nodes {
@@ -137,16 +173,32 @@ public enum RunRepository {
             arguments: [Store.timestamp(), runID, nodeID])
     }
 
+    /// Records a node's end (or, `waiting`, that it holds its population until `wakeAt`).
     public static func markNodeFinished(
         _ db: Database, runID: Int64, nodeID: NodeID, state: RunState, inputCount: Int?, durationMS: Int, detail: String?,
-        error: String?
+        error: String?, wakeAt: String? = nil
     ) throws {
         try db.execute(
             sql: """
-                UPDATE herald_run_nodes SET state = ?, input_count = ?, finished_at = ?, duration_ms = ?, detail = ?, error = ?
+                UPDATE herald_run_nodes SET state = ?, input_count = ?, finished_at = ?, duration_ms = ?, detail = ?, error = ?, wake_at = ?
                 WHERE run_id = ? AND node_id = ?
                 """,
-            arguments: [state.rawValue, inputCount, Store.timestamp(), durationMS, detail, error, runID, nodeID])
+            arguments: [state.rawValue, inputCount, Store.timestamp(), durationMS, detail, error, wakeAt, runID, nodeID])
+    }
+
+    /// A run whose branches all ended or wait: it waits, unleased, until `wakeAt`, when a
+    /// scheduler resumes it.
+    public static func wait(_ db: Database, runID: Int64, until wakeAt: String) throws {
+        try db.execute(sql: "UPDATE herald_runs SET state = 'waiting', wake_at = ? WHERE id = ?", arguments: [wakeAt, runID])
+    }
+
+    /// Runs a scheduler should start or continue at `now`: pending ones, and waiting ones whose
+    /// wait is over, oldest first.
+    public static func dueRuns(_ db: Database, now: Date) throws -> [Int64] {
+        try Int64.fetchAll(
+            db,
+            sql: "SELECT id FROM herald_runs WHERE state = 'pending' OR (state = 'waiting' AND wake_at <= ?) ORDER BY id",
+            arguments: [Store.timestamp(now)])
     }
 
     public static func recordEdge(
@@ -159,10 +211,13 @@ public enum RunRepository {
                 """, arguments: [runID, fromNode, port, toNode, workTable, count])
     }
 
-    public static func log(_ db: Database, runID: Int64, nodeID: NodeID?, level: String, message: String) throws {
+    public static func log(_ db: Database, runID: Int64, nodeID: NodeID?, _ line: RunLogLine) throws {
+        let figures =
+            line.figures.isEmpty
+            ? nil : JSONValue.object(line.figures.sorted { $0.key < $1.key }.map { ($0.key, .integer(Int64($0.value))) }).compact()
         try db.execute(
-            sql: "INSERT INTO herald_run_logs (run_id, node_id, at, level, message) VALUES (?, ?, ?, ?, ?)",
-            arguments: [runID, nodeID, Store.timestamp(), level, message])
+            sql: "INSERT INTO herald_run_logs (run_id, node_id, at, level, code, message, figures) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [runID, nodeID, Store.timestamp(), line.level, line.code, line.message, figures])
     }
 
     /// What a run has recorded so far: each node's state, and each finished node's outputs
@@ -173,7 +228,7 @@ public enum RunRepository {
             let id: NodeID = row["node_id"]
             progress.nodes[id] = RunNodeState(
                 nodeID: id, state: RunState(rawValue: row["state"]) ?? .failed, inputCount: row["input_count"],
-                durationMS: row["duration_ms"], detail: row["detail"], error: row["error"])
+                durationMS: row["duration_ms"], detail: row["detail"], error: row["error"], wakeAt: row["wake_at"])
         }
         for row in try Row.fetchAll(db, sql: "SELECT * FROM herald_run_edges WHERE run_id = ?", arguments: [runID]) {
             progress.ports[row["from_node"], default: [:]][row["port"]] = RunProgress.Output(
@@ -190,10 +245,13 @@ public enum RunRepository {
             arguments: [pattern])
     }
 
-    /// Makes a paused run runnable again: its state `running`, its failed or stopped nodes back
-    /// to `pending` (they are redone), its request and error cleared.
+    /// Makes a paused, pending or waiting run runnable again: its state `running`, its failed or
+    /// stopped nodes back to `pending` (they are redone), its error cleared. Waiting nodes keep
+    /// their wake time.
     public static func reopen(_ db: Database, runID: Int64) throws {
-        try db.execute(sql: "UPDATE herald_runs SET state = 'running', error = NULL WHERE id = ? AND state = 'paused'", arguments: [runID])
+        try db.execute(
+            sql: "UPDATE herald_runs SET state = 'running', error = NULL WHERE id = ? AND state IN ('paused', 'pending', 'waiting')",
+            arguments: [runID])
         try db.execute(
             sql:
                 "UPDATE herald_run_nodes SET state = 'pending', error = NULL WHERE run_id = ? AND state IN ('failed', 'stopped', 'running')",
@@ -226,7 +284,7 @@ public enum RunRepository {
         let nodes = order.map { row in
             RunNodeState(
                 nodeID: row["node_id"], state: RunState(rawValue: row["state"]) ?? .failed, inputCount: row["input_count"],
-                durationMS: row["duration_ms"], detail: row["detail"], error: row["error"])
+                durationMS: row["duration_ms"], detail: row["detail"], error: row["error"], wakeAt: row["wake_at"])
         }
         let edges = try Row.fetchAll(
             db,
@@ -263,12 +321,19 @@ extension Store {
     }
 
     /// The run's log lines, oldest first.
-    public func runLogs(_ runID: Int64) throws -> [(at: String, node: String?, level: String, message: String)] {
+    /// A run's log, oldest first; lines written before codes existed have the code `note`.
+    public func runLogs(_ runID: Int64) throws -> [(at: String, node: String?, line: RunLogLine)] {
         try read { db in
-            try Row.fetchAll(
-                db, sql: "SELECT at, node_id, level, message FROM herald_run_logs WHERE run_id = ? ORDER BY id", arguments: [runID]
-            )
-            .map { ($0["at"], $0["node_id"], $0["level"], $0["message"]) }
+            try Row.fetchAll(db, sql: "SELECT * FROM herald_run_logs WHERE run_id = ? ORDER BY id", arguments: [runID]).map { row in
+                var figures: [String: Int] = [:]
+                if let text = row["figures"] as String?, case .object(let pairs)? = try? JSONValue.parse(text) {
+                    for (key, value) in pairs { if case .integer(let n) = value { figures[key] = Int(n) } }
+                }
+                return (
+                    row["at"], row["node_id"],
+                    RunLogLine(level: row["level"], code: row["code"] ?? "note", row["message"], figures: figures)
+                )
+            }
         }
     }
 }
@@ -322,11 +387,11 @@ extension Store {
         func liveState(_ db: Database) throws -> (state: String, live: Bool) {
             let held = try RunLease.holding(db, runID: runID)
             let state = held.state
-            let allowed = request == .pause ? ["running"] : ["running", "paused"]
+            let allowed = request == .pause ? ["running", "waiting", "pending"] : ["running", "waiting", "pending", "paused"]
             guard allowed.contains(state) else {
                 throw HeraldError(
                     .conflict,
-                    "run #\(runID) is \(state); only a \(allowed.joined(separator: " or ")) run can be \(request == .pause ? "paused" : "stopped")"
+                    "run #\(runID) is \(state); only a \(allowed.dropLast().joined(separator: ", ")) or \(allowed.last ?? "") run can be \(request == .pause ? "paused" : "stopped")"
                 )
             }
             return (state, held.isLive(now: now))
@@ -347,7 +412,8 @@ extension Store {
                 for table in try RunRepository.workTableNames(db, runID: runID) {
                     try db.execute(sql: "DROP TABLE \(table.quotedDatabaseIdentifier)")
                 }
-                try RunRepository.log(db, runID: runID, nodeID: nil, level: "warning", message: "run stopped by the user")
+                try RunRepository.log(
+                    db, runID: runID, nodeID: nil, RunLogLine(level: "warning", code: "run.stopped", "run stopped by the user"))
             }
             try db.execute(
                 sql: """
@@ -381,7 +447,7 @@ extension Store {
     public func purgeRuns(startedBefore cutoff: Date) throws -> (runs: Int, tables: Int) {
         try write { db in
             let ids = try Int64.fetchAll(
-                db, sql: "SELECT id FROM herald_runs WHERE state <> 'running' AND started_at < ? ORDER BY id",
+                db, sql: "SELECT id FROM herald_runs WHERE state IN ('completed', 'failed', 'stopped') AND started_at < ? ORDER BY id",
                 arguments: [Store.timestamp(cutoff)])
             var tables = 0
             for id in ids {

@@ -189,17 +189,33 @@ final class ProgressBar: @unchecked Sendable {
         self.enabled = stderrIsTerminal
     }
 
-    func update(_ fraction: Double) {
+    private var note: String?
+
+    /// Redraws the bar at `fraction`, with `note` (the node in progress) after it.
+    func update(_ fraction: Double, note: String? = nil) {
         guard enabled else { return }
         let percent = Int((min(max(fraction, 0), 1) * 100).rounded(.down))
         lock.lock()
         defer { lock.unlock() }
-        guard percent != last else { return }
+        self.note = note
         last = percent
+        draw()
+    }
+
+    /// Prints a line above the bar (which is drawn again under it).
+    func line(_ text: String) {
+        guard enabled else { return }
+        lock.lock()
+        defer { lock.unlock() }
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)\n".utf8))
+        if last >= 0 { draw() }
+    }
+
+    private func draw() {
         let width = 30
-        let filled = width * percent / 100
+        let filled = width * last / 100
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        FileHandle.standardError.write(Data("\r\(title) [\(bar)] \(percent)%".utf8))
+        FileHandle.standardError.write(Data("\r\u{1B}[K\(title) [\(bar)] \(last)%\(note.map { " " + $0 } ?? "")".utf8))
     }
 
     /// Clears the bar; calling it again does nothing.

@@ -6,44 +6,64 @@ import HeraldStore
 
 struct RunCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "run", abstract: "Run a campaign headless (this version: --dry-run only).")
+        commandName: "run", abstract: "Run a campaign headless, as a dry run or a live one.",
+        discussion: """
+            A dry run computes every node's population and counts it, and sends nothing. A live run also saves \
+            audiences, holds populations in Wait nodes (the run then waits, and 'herald scheduler' continues it when \
+            the wait ends) and starts the campaigns End nodes name; this version has no delivery, so its channel \
+            nodes send nothing and say so. On a terminal each node is reported as it finishes; the final table goes \
+            to standard output. Exit status 1 when a node fails (the run is paused and 'herald runs retry' retries it).
+            """)
 
     @Argument(help: "Campaign name or id.") var campaign: String
     @Flag(name: .long, help: "Compute every node's population and count it; send nothing.") var dryRun = false
+    @Flag(name: .long, help: "Run for real: save audiences, wait, start campaigns (channels: not available in this version).")
+    var live = false
     @OptionGroup var store: StoreOptions
     @OptionGroup var output: OutputOptions
 
     func run() throws {
-        guard dryRun else {
+        guard dryRun != live else {
             throw HeraldError(
-                .notImplemented,
-                "live runs are not implemented yet: this version has no delivery providers; use --dry-run to compute every node's counts")
+                .invalidInput,
+                dryRun
+                    ? "--dry-run and --live: choose one"
+                    : "choose --dry-run (count every node, send nothing) or --live (run for real; channel delivery is not available in this version)"
+            )
         }
+        let mode: RunMode = live ? .live : .dry
         let db = try store.openForWriting()
         let stored = try db.loadCampaign(campaign)
-        let detail = try runWithProgress(total: stored.campaign.nodes.count, title: "dry run") { events, cancellation in
-            try Executor(store: db).dryRun(stored, events: events, isCancelled: { cancellation.isCancelled })
+        let detail = try runWithProgress(stored.campaign, title: "\(mode.rawValue) run") { events, cancellation in
+            try Executor(store: db).run(stored, mode: mode, events: events, isCancelled: { cancellation.isCancelled })
         }
-        try report(detail, db: db, json: output.json, verb: "dry run #\(detail.summary.id)")
+        try report(detail, db: db, json: output.json, verb: "\(mode.rawValue) run #\(detail.summary.id)")
     }
 }
 
 /// A thread-safe counter for progress callbacks.
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
-    private var value = 0
+    private var count = 0
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
     func increment() -> Int {
         lock.lock()
         defer { lock.unlock() }
-        value += 1
-        return value
+        count += 1
+        return count
     }
 }
 
 struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "runs", abstract: "List, show, pause, resume, stop and purge runs.",
-        subcommands: [List.self, Show.self, LogsCommand.self, Pause.self, Resume.self, Stop.self, Purge.self],
+        commandName: "runs", abstract: "List, show, pause, resume, retry, restart, stop and purge runs.",
+        subcommands: [
+            List.self, Show.self, LogsCommand.self, Pause.self, Resume.self, Retry.self, Restart.self, Stop.self, Purge.self,
+        ],
         defaultSubcommand: List.self)
 
     struct List: ParsableCommand {
@@ -94,12 +114,36 @@ struct RunsCommand: ParsableCommand {
 
     struct Resume: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Continue a paused run, or an unfinished one whose executor stopped (killed, or the machine went down).",
+            abstract:
+                "Continue an unfinished run: paused, waiting, pending, or one whose executor stopped (killed, or the machine went down).",
             discussion: """
                 Nodes whose result was recorded are not recomputed; the node that was in progress, or that failed and \
-                paused the run, is redone from its inputs, with the campaign version the run started with. Refused while \
+                paused the run, is redone from its inputs, with the campaign version the run started with. A waiting run \
+                lets through the populations whose wait has ended and keeps waiting for the others. Refused while \
                 another live process executes the run. Exit status 1 when the run fails again.
                 """)
+        @Argument(help: ArgumentHelp("The run id.", valueName: "run")) var runID: Int64
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws { try continueRun(runID, store: store, json: output.json, requireFailed: false) }
+    }
+
+    struct Retry: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Retry the failed node of a paused run, from its inputs, and go on with the run.",
+            discussion: "Refused when the run has no failed node (use 'runs resume'). Exit status 1 when the node fails again.")
+        @Argument(help: ArgumentHelp("The run id.", valueName: "run")) var runID: Int64
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws { try continueRun(runID, store: store, json: output.json, requireFailed: true) }
+    }
+
+    struct Restart: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Start a new run of the same campaign version, in the same mode, as a finished run.",
+            discussion: "Refused while the run is unfinished (stop it first, or resume it): two live runs must not act twice.")
         @Argument(help: ArgumentHelp("The run id.", valueName: "run")) var runID: Int64
         @OptionGroup var store: StoreOptions
         @OptionGroup var output: OutputOptions
@@ -107,13 +151,40 @@ struct RunsCommand: ParsableCommand {
         func run() throws {
             let db = try store.openForWriting()
             let summary = try db.runDetail(runID).summary
-            let total = try db.loadCampaign(id: summary.campaignID, version: summary.version).campaign.nodes.count
-            let detail = try runWithProgress(total: total, title: "resuming run #\(runID)") { events, cancellation in
-                try Executor(store: db).resume(runID: runID, events: events, isCancelled: { cancellation.isCancelled })
+            guard !summary.state.isUnfinished else {
+                throw HeraldError(
+                    .conflict,
+                    "run #\(runID) is \(summary.state.rawValue); stop it ('herald runs stop \(runID)') or resume it before starting it again"
+                )
             }
-            try report(detail, db: db, json: output.json, verb: "run #\(runID)")
+            let stored = try db.loadCampaign(id: summary.campaignID, version: summary.version)
+            let mode: RunMode = summary.dryRun ? .dry : .live
+            let detail = try runWithProgress(stored.campaign, title: "\(mode.rawValue) run") { events, cancellation in
+                try Executor(store: db).run(stored, mode: mode, events: events, isCancelled: { cancellation.isCancelled })
+            }
+            try report(detail, db: db, json: output.json, verb: "\(mode.rawValue) run #\(detail.summary.id) (restarting #\(runID))")
         }
     }
+}
+
+/// Resumes a run (or, with `requireFailed`, retries its failed node) with progress and a report.
+func continueRun(_ runID: Int64, store: StoreOptions, json: Bool, requireFailed: Bool) throws {
+    let db = try store.openForWriting()
+    let detail = try db.runDetail(runID)
+    if requireFailed {
+        guard detail.summary.state == .paused, let failed = detail.nodes.first(where: { $0.state == .failed }) else {
+            throw HeraldError(
+                .conflict,
+                "run #\(runID) has no failed node to retry (it is \(detail.summary.state.rawValue)); 'herald runs resume \(runID)' continues it"
+            )
+        }
+        warn("retrying node '\(failed.nodeID)' of run #\(runID)")
+    }
+    let campaign = try db.loadCampaign(id: detail.summary.campaignID, version: detail.summary.version).campaign
+    let resumed = try runWithProgress(campaign, title: "run #\(runID)") { events, cancellation in
+        try Executor(store: db).resume(runID: runID, events: events, isCancelled: { cancellation.isCancelled })
+    }
+    try report(resumed, db: db, json: json, verb: "run #\(runID)")
 }
 
 extension RunsCommand {
@@ -174,18 +245,37 @@ func showRun(_ run: Int64, db: Store, json: Bool) throws {
             : "work tables: \(tables.count)\(size)")
 }
 
-/// Runs an executor with a progress bar on standard error that is cleared however it ends.
+/// Runs an executor with a per-node progress display on standard error (when it is a terminal):
+/// a line for each node as it finishes, under a bar naming the node in progress. It is cleared
+/// however the run ends.
 func runWithProgress(
-    total: Int, title: String,
+    _ campaign: Campaign, title: String,
     _ body: (@escaping @Sendable (RunEvent) -> Void, QueryCancellation) throws -> RunDetail
 ) throws -> RunDetail {
+    let total = campaign.nodes.count
     let bar = ProgressBar(title: title)
     let finished = Counter()
     defer { bar.finish() }
     let detail = try Interruption.cancellable { cancellation in
         try body(
             { event in
-                if case .nodeFinished = event { bar.update(Double(finished.increment()) / Double(max(total, 1))) }
+                switch event {
+                case .nodeStarted(let id):
+                    bar.update(Double(finished.value) / Double(max(total, 1)), note: "node '\(id)'")
+                case .nodeFinished(let id, let state, let inputCount, let outputs, _):
+                    let done = finished.increment()
+                    let node = campaign.node(id)
+                    let outs = (node?.outputPorts ?? []).compactMap { port in
+                        outputs[port].map { "\(node?.portLabel(port) ?? port) \(Names.groupedCount($0))" }
+                    }
+                    let figures = ([inputCount.map { "in \(Names.groupedCount($0))" }].compactMap { $0 } + outs).joined(separator: ", ")
+                    bar.line(
+                        "\(state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(id) (\(node?.kind.title ?? "?"))\(figures.isEmpty ? "" : ": " + figures)"
+                    )
+                    bar.update(Double(done) / Double(max(total, 1)), note: nil)
+                default:
+                    break
+                }
             }, cancellation)
     }
     bar.finish()  // before the report, which goes to standard output
@@ -201,6 +291,7 @@ func report(_ detail: RunDetail, db: Store, json: Bool, verb: String) throws {
     let campaign = try db.loadCampaign(id: detail.summary.campaignID, version: detail.summary.version).campaign
     say("\(verb) of '\(detail.summary.campaignName)' v\(detail.summary.version): \(detail.summary.state.rawValue)")
     say(RunText.nodeTable(detail, campaign: campaign))
+    for line in RunText.notes(detail, campaign: campaign) { say(line) }
 }
 
 struct LogsCommand: ParsableCommand {
@@ -219,14 +310,19 @@ struct LogsCommand: ParsableCommand {
                 .array(
                     logs.map { l in
                         .object([
-                            ("at", .string(l.at)), ("node", l.node.map(JSONValue.string) ?? .null), ("level", .string(l.level)),
-                            ("message", .string(l.message)),
+                            ("at", .string(l.at)), ("node", l.node.map(JSONValue.string) ?? .null), ("level", .string(l.line.level)),
+                            ("code", .string(l.line.code)), ("message", .string(l.line.message)),
+                            ("figures", .object(l.line.figures.sorted { $0.key < $1.key }.map { ($0.key, .integer(Int64($0.value))) })),
                         ])
                     }))
             return
         }
         if logs.isEmpty { say("run #\(run) has no log lines") }
-        for l in logs { say("\(l.at)  \(l.level.padding(toLength: 7, withPad: " ", startingAt: 0))  \(l.node ?? "-")  \(l.message)") }
+        for l in logs {
+            say(
+                "\(l.at)  \(l.line.level.padding(toLength: 7, withPad: " ", startingAt: 0))  \(l.node ?? "-")  \(l.line.code)  \(l.line.message)"
+            )
+        }
     }
 }
 
@@ -236,7 +332,8 @@ enum RunJSON {
             ("id", .integer(r.id)), ("campaign", .string(r.campaignName)), ("campaignId", .integer(r.campaignID)),
             ("version", .integer(Int64(r.version))), ("mode", .string(r.dryRun ? "dry" : "live")), ("state", .string(r.state.rawValue)),
             ("startedAt", .string(r.startedAt)), ("finishedAt", r.finishedAt.map(JSONValue.string) ?? .null),
-            ("error", r.error.map(JSONValue.string) ?? .null),
+            ("error", r.error.map(JSONValue.string) ?? .null), ("wakeAt", r.wakeAt.map(JSONValue.string) ?? .null),
+            ("startedBy", r.startedBy.map(JSONValue.string) ?? .null),
         ])
     }
 
@@ -276,6 +373,27 @@ enum RunJSON {
 }
 
 enum RunText {
+    /// What the table does not say: when a waiting run goes on, what a live run could not do.
+    static func notes(_ detail: RunDetail, campaign: Campaign) -> [String] {
+        var notes: [String] = []
+        if detail.summary.state == .waiting, let wake = detail.summary.wakeAt {
+            let zone = TimeZone(identifier: campaign.timeZone) ?? TimeZone(identifier: "UTC")!
+            let local = TemporalText.utcSeconds(canonical: wake).map { TemporalText.local(utcSeconds: $0, zone: zone) } ?? wake
+            notes.append(
+                "waiting until \(local); 'herald scheduler' continues the run then ('herald runs resume \(detail.summary.id)' sooner lets through only what is due)"
+            )
+        }
+        let unsent = detail.nodes.filter { n in
+            n.state == .skipped && campaign.node(n.nodeID)?.kind.isChannel == true && n.inputCount != nil
+        }
+        if !unsent.isEmpty {
+            notes.append(
+                "not sent: \(unsent.map(\.nodeID).joined(separator: ", ")) (delivery is not available in this version; nothing after them ran)"
+            )
+        }
+        return notes
+    }
+
     static func nodeTable(_ detail: RunDetail, campaign: Campaign) -> String {
         table(
             ["NODE", "KIND", "STATE", "IN", "OUT", "MS"],

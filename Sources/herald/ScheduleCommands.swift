@@ -185,22 +185,21 @@ func printLaunches(_ launches: [Schedule.Launch], schedule: String, zone: TimeZo
 /// `herald scheduler`: launches due campaigns and resumes abandoned runs until told to stop.
 struct SchedulerCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "scheduler", abstract: "Launch scheduled campaigns when they are due, and resume runs whose executor has gone.",
+        commandName: "scheduler",
+        abstract: "Launch scheduled campaigns when they are due, continue waiting runs, and resume runs whose executor has gone.",
         discussion: """
             Each due occurrence is launched once, even with several schedulers on one store; after downtime the \
-            latest missed occurrence is launched once, not once per missed tick. SIGTERM or Ctrl-C halts the run in \
-            progress (its current node is rolled back and left for the next executor) and exits 0. This version \
-            has no delivery, so scheduled runs are dry runs: --dry-run is required.
+            latest missed occurrence is launched once, not once per missed tick. Runs whose Wait nodes have ended, \
+            and runs another campaign's End node started, go on. SIGTERM or Ctrl-C halts the run in progress (its \
+            current node is rolled back and left for the next executor) and exits 0. Scheduled launches are live \
+            runs (this version has no delivery: channel nodes report that and send nothing) unless --dry-run.
             """)
-    @Flag(name: .long, help: "Launch scheduled runs as dry runs (required: live runs are not available).") var dryRun = false
+    @Flag(name: .long, help: "Launch scheduled runs as dry runs, which count and send nothing.") var dryRun = false
     @Flag(name: .long, help: "Do one pass and exit.") var once = false
     @Option(name: .long, help: ArgumentHelp("Seconds between passes at most (1–3600).", valueName: "seconds")) var poll = 30
     @OptionGroup var store: StoreOptions
 
     func run() throws {
-        guard dryRun else {
-            throw HeraldError(.notImplemented, "live runs are not available in this version; run the scheduler with --dry-run")
-        }
         guard (1...3600).contains(poll) else { throw HeraldError(.invalidInput, "--poll: expected 1 to 3600 seconds, found \(poll)") }
         let db = try store.openForWriting()
         let stop = Interruption.SignalNumber()
@@ -213,7 +212,7 @@ struct SchedulerCommand: ParsableCommand {
             sources.append(source)
         }
         defer { for source in sources { source.cancel() } }
-        var scheduler = Scheduler(store: db, dryRun: true)
+        var scheduler = Scheduler(store: db, dryRun: dryRun)
         scheduler.halt = { stop.value != 0 }
         warn("scheduler: watching \(db.path)\(once ? " (one pass)" : "")")
         while stop.value == 0 {

@@ -74,7 +74,10 @@ import Testing
 
     @Test(arguments: [
         (["campaign", "show", "Welcom"], "no campaign named 'Welcom'; did you mean 'Welcome series'?"),
-        (["run", "Win-back"], "live runs are not implemented yet"),
+        (["run", "Win-back"], "choose --dry-run (count every node, send nothing) or --live"),
+        (["run", "Win-back", "--dry-run", "--live"], "--dry-run and --live: choose one"),
+        (["runs", "retry", "1"], "no run with id 1"),
+        (["runs", "restart", "abc"], "abc"),
         (["campaign", "list", "--frobnicate"], "Unknown option '--frobnicate'"),
         (["catalog", "hide", "profiles.emial"], "did you mean 'email'?"),
         (["import", "missing.csv", "--table", "t"], "file: missing.csv does not exist"),

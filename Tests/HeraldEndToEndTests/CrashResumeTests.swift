@@ -92,15 +92,15 @@ import Testing
         #expect(interrupted >= 2, "too few kills landed while the run was working to test resuming")
     }
 
-    /// SIGTERM stops the scheduler cleanly (exit 0); without --dry-run it refuses to start.
-    @Test func theSchedulerStopsOnSIGTERM() throws {
+    /// SIGTERM stops the scheduler cleanly (exit 0), live or dry; a bad poll interval is refused.
+    @Test(arguments: [["--dry-run"], []]) func theSchedulerStopsOnSIGTERM(mode: [String]) throws {
         let scratch = Scratch()
         let db = try Herald.sampleCopy(in: scratch.path)
-        let refused = try Herald.run(["scheduler", "--db", db])
-        #expect(refused.status == 2 && refused.stderr.contains("live runs are not available"), "\(refused.stderr)")
+        let refused = try Herald.run(["scheduler", "--poll", "0", "--db", db])
+        #expect(refused.status == 2 && refused.stderr.contains("--poll: expected 1 to 3600 seconds"), "\(refused.stderr)")
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Herald.binary)
-        process.arguments = ["scheduler", "--dry-run", "--poll", "1", "--db", db]
+        process.arguments = ["scheduler"] + mode + ["--poll", "1", "--db", db]
         let err = Pipe()
         process.standardError = err
         process.standardOutput = FileHandle.nullDevice
@@ -157,9 +157,11 @@ import Testing
         let missing = try Herald.run(["runs", "resume", "99", "--db", db])
         #expect(missing.status == 2 && missing.stderr.contains("no run with id 99"), "\(missing.stderr)")
         let pause = try Herald.run(["runs", "pause", "1", "--db", db])
-        #expect(pause.status == 2 && pause.stderr.contains("run #1 is completed; only a running run can be paused"), "\(pause.stderr)")
+        #expect(
+            pause.status == 2 && pause.stderr.contains("run #1 is completed; only a running, waiting or pending run can be paused"),
+            "\(pause.stderr)")
         let stop = try Herald.run(["runs", "stop", "1", "--db", db])
-        #expect(stop.status == 2 && stop.stderr.contains("only a running or paused run can be stopped"), "\(stop.stderr)")
+        #expect(stop.status == 2 && stop.stderr.contains("only a running, waiting, pending or paused run can be stopped"), "\(stop.stderr)")
         // The old spelling still shows a run.
         let shown = try Herald.run(["runs", "1", "--db", db])
         #expect(shown.status == 0 && shown.stdout.contains("run #1 of 'Win-back' v1: completed"), "\(shown.stderr)")

@@ -112,7 +112,7 @@ import Testing
         let stored = try store.saveAudienceThenEnd("Nobody", entity: "profiles", rule: "country = \"XX\"")
         let detail = try Executor(store: store).dryRun(stored)
         #expect(detail.nodes.first { $0.nodeID == "b" }?.state == .skipped)
-        #expect(try store.runLogs(detail.summary.id).map(\.message) == ["the audience is empty; the branch ends here"])
+        #expect(try store.runLogs(detail.summary.id).map(\.line.message) == ["the audience is empty; the branch ends here"])
     }
 
     @Test func changeDimensionMovesAlongLinksAndKeepsTheUnmatched() throws {
@@ -148,8 +148,9 @@ import Testing
         #expect(without > 0)
         #expect(counts["c.complement"] == without)
         #expect(
-            try store.runLogs(detail.summary.id).map(\.message).contains(
-                "\(Names.groupedCount(without)) profiles had no 'bookings'; they went to the complement"))
+            try store.runLogs(detail.summary.id).map(\.line.message).contains(
+                "\(Names.groupedCount(without)) profiles had no 'bookings' (\(Names.groupedCount(without)) no matching bookings row); they went to the complement, each with its reason"
+            ))
     }
 
     @Test func invalidCampaignsDoNotRun() throws {

@@ -150,7 +150,7 @@ import Testing
             Issue.record("the failure was not reported")
         } catch let error as HeraldError {
             #expect(error.code == .runFailed && error.exitStatus == 1, "\(error)")
-            #expect(error.message.contains("is paused, and 'herald runs resume"), "\(error.message)")
+            #expect(error.message.contains("is paused, and 'herald runs retry"), "\(error.message)")
         }
         let runID = try #require(try store.listRuns().first?.id)
         let paused = try store.runDetail(runID)

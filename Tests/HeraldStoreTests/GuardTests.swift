@@ -107,6 +107,6 @@ import Testing
         let detail = try store.runDetail(run.id)
         #expect(detail.nodes.first { $0.nodeID == "a" }?.state == .stopped)
         #expect(try tables(like: "herald_work_%").isEmpty)
-        #expect(try store.runLogs(run.id).map(\.message) == ["run stopped by the user"])
+        #expect(try store.runLogs(run.id).map(\.line.message) == ["run stopped by the user"])
     }
 }

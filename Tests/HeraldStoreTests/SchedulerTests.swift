@@ -140,8 +140,21 @@ import Testing
         #expect(runs.allSatisfy { $0.1 == .completed })
     }
 
-    @Test func liveRunsAreRefused() throws {
+    /// Live, every example runs too: each completes, except the one that waits until nine,
+    /// which a later tick continues.
+    @Test func everyExampleCampaignRunsLiveUnderTheScheduler() throws {
         let store = try Scratch.demoCopy()
-        #expect(throws: HeraldError.self) { try Scheduler(store: store, dryRun: false).tick() }
+        let names = try store.listCampaigns().map(\.name)
+        for name in names { try schedule(store, name, "daily at 06:00", zone: "UTC", setAt: "2027-06-01T00:00:00Z") }
+        let scheduler = Scheduler(store: store, dryRun: false)
+        let actions = try scheduler.tick(now: try at("2027-06-01T06:00:05Z", paris))
+        let runs = Dictionary(
+            uniqueKeysWithValues: actions.compactMap { if case .launched(let campaign, _, let run) = $0 { (campaign, run) } else { nil } })
+        #expect(Set(runs.keys) == Set(names))
+        for (name, run) in runs { #expect(run.summary.state == (name == "Summer sale" ? .waiting : .completed), "\(name)") }
+        let later = try scheduler.tick(now: try at("2027-06-01T09:00:01", paris))
+        let resumed = later.compactMap { if case .resumed(let run) = $0 { run } else { nil } }
+        #expect(resumed.map(\.summary.campaignName) == ["Summer sale"])
+        #expect(resumed.first?.summary.state == .completed)
     }
 }

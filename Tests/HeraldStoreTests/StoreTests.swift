@@ -94,6 +94,9 @@ import Testing
                     sql: """
                         INSERT INTO herald_campaigns (name, created_at, updated_at) VALUES ('Old one', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z');
                         INSERT INTO herald_campaign_versions (campaign_id, version, created_at) VALUES (1, 1, '2025-01-01T00:00:00Z');
+                        INSERT INTO herald_runs (id, campaign_id, version, mode, state, started_at) VALUES (1, 1, 1, 'dry', 'completed', '2025-01-02T00:00:00Z');
+                        INSERT INTO herald_run_nodes (run_id, node_id, state, input_count) VALUES (1, 'a', 'completed', 7);
+                        INSERT INTO herald_run_logs (run_id, node_id, at, level, message) VALUES (1, 'a', '2025-01-02T00:00:00Z', 'info', 'old line');
                         """)
             }
             try queue.close()
@@ -103,15 +106,24 @@ import Testing
         #expect(try reader.listCampaigns().map(\.name) == ["Old one"])
         #expect(try reader.listCampaigns().first?.archivedAt == nil)
         #expect(try reader.schedule(campaignID: 1) == nil)  // the table came later
+        // Runs from before waits and log codes read as they were.
+        #expect(try reader.runDetail(1).summary.state == .completed)
+        #expect(try reader.runDetail(1).nodes.map(\.inputCount) == [7])
+        #expect(try reader.runLogs(1).map(\.line) == [RunLogLine(code: "note", "old line")])
         try reader.close()
         #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
         let writer = try Store.open(path: path)
         #expect(
             try writer.read { db in try String.fetchAll(db, sql: "SELECT identifier FROM grdb_migrations") }
                 == Migrations.migrator.migrations)
+        // The rebuilt run tables keep their rows and their ties to the campaign.
+        #expect(try writer.runDetail(1).nodes.map(\.state) == [.completed])
+        #expect(try writer.read { db in try String.fetchAll(db, sql: "PRAGMA foreign_key_check") }.isEmpty)
         _ = try writer.setArchived("Old one", archived: true)
         #expect(try writer.listCampaigns().isEmpty)
         #expect(try writer.listCampaigns(includeArchived: true).first?.archivedAt != nil)
+        _ = try writer.deleteCampaign("Old one", withRuns: true)
+        #expect(try writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM herald_run_nodes") } == 0)
     }
 
     @Test func reopeningKeepsUserTablesAndHeraldTables() throws {

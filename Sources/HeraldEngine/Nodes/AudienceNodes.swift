@@ -18,7 +18,9 @@ struct BuildAudienceNode: NodeExecution {
         outcome.tables["out"] = table
         outcome.emitEmpty = emitWhenEmpty
         outcome.detail = Names.counted(n, entity: entityName)
-        if n == 0 && !emitWhenEmpty { outcome.log = "the audience is empty; the branch ends here" }
+        if n == 0 && !emitWhenEmpty {
+            outcome.logs.append(RunLogLine(code: "audience.empty", "the audience is empty; the branch ends here"))
+        }
         return outcome
     }
 }

@@ -45,7 +45,7 @@ struct TestNode: NodeExecution {
         outcome.counts[taken] = n
         let label = node.portLabel(taken)
         outcome.detail = "\(Names.counted(n, entity: context.entity ?? "row")) → \(label)"
-        outcome.log = "the test sent the population to '\(label)'"
+        outcome.logs.append(RunLogLine(code: "test.branch", "the test sent the population to '\(label)'", figures: ["rows": n]))
         return outcome
     }
 }

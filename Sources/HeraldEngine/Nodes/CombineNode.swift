@@ -40,7 +40,11 @@ struct CombineNode: NodeExecution {
             case .exclusion: "\(Names.counted(out, entity: entityName)) kept; \(Names.groupedCount(left)) excluded"
             }
         if operation == .exclusion && left > 0 {
-            outcome.log = "\(Names.counted(left, entity: entityName)) excluded by the secondary set; they went to the complement"
+            outcome.logs.append(
+                RunLogLine(
+                    code: "combine.excluded",
+                    "\(Names.counted(left, entity: entityName)) excluded by the secondary set; they went to the complement",
+                    figures: ["rows": left]))
         }
         return outcome
     }

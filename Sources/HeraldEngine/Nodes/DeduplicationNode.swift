@@ -68,8 +68,11 @@ struct DeduplicationNode: NodeExecution {
         outcome.detail =
             "\(Names.counted(outcome.counts["out"] ?? 0, entity: entityName)) kept (\(keep) per \(by.joined(separator: ", "))); \(Names.groupedCount(outcome.counts["complement"] ?? 0)) duplicates"
         if let dropped = outcome.counts["complement"], dropped > 0 {
-            outcome.log =
-                "\(Names.counted(dropped, entity: entityName)) were duplicates by \(by.joined(separator: ", ")); they went to the complement"
+            outcome.logs.append(
+                RunLogLine(
+                    code: "deduplication.duplicates",
+                    "\(Names.counted(dropped, entity: entityName)) were duplicates by \(by.joined(separator: ", ")); they went to the complement",
+                    figures: ["rows": dropped]))
         }
         return outcome
     }

@@ -1,3 +1,4 @@
+import Foundation
 import GRDB
 import HeraldCore
 import HeraldStore
@@ -23,6 +24,15 @@ struct NodeContext {
     let entity: String?
     /// The columns Enrichment nodes upstream added to this population.
     let addedColumns: [EnrichmentColumn]
+    /// A live run (saves audiences, holds populations in waits) rather than a dry one.
+    let live: Bool
+    /// The run's clock at this node, and the campaign's time zone.
+    let now: Date
+    let timeZone: TimeZone
+    /// When this node was found waiting by an earlier executor, the end of its wait.
+    let recordedWake: Date?
+    /// Runs Herald's own statements (audience members, not generated SQL) past the guard.
+    let trusted: (() throws -> Void) throws -> Void
     /// A new, unused work table name for this node.
     let newTable: () -> String
 
@@ -75,9 +85,15 @@ struct NodeOutcome {
     /// Tables this node created (they are renamed to their final names at the commit).
     var created: [String] = []
     var detail: String?
-    var log: String?
+    var logs: [RunLogLine] = []
     /// Whether empty outputs still lead on.
     var emitEmpty = false
+    /// `completed`; `skipped` for what this version cannot do (a live channel node); `waiting`
+    /// with `wakeAt` for a live Wait node whose wait has not ended.
+    var state = RunState.completed
+    var wakeAt: Date?
+    /// A live End node's campaign to start, as a pending run.
+    var starts: String?
 }
 
 extension Node {
@@ -96,9 +112,8 @@ extension Node {
         case .enrich(let fields): EnrichmentNode(fields: fields)
         case .fork: ForkNode(node: self)
         case .andJoin: AndJoinNode(node: self)
-        case .wait(let duration): WaitNode(what: duration)
-        case .waitUntil(.dateTime(let text)): WaitNode(what: "until \(text)")
-        case .waitUntil(.timeOfDay(let time)): WaitNode(what: "until the next \(time.text)")
+        case .wait(let duration): WaitNode(length: .duration(duration))
+        case .waitUntil(let target): WaitNode(length: .until(target))
         case .message(let channel, let settings): MessageNode(channel: channel, settings: settings)
         case .end: EndNode(starts: nil)
         case .endAndStart(let other): EndNode(starts: other)

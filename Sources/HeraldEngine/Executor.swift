@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import GRDB
 public import HeraldCore
 public import HeraldStore
@@ -11,6 +11,12 @@ public enum RunEvent: Sendable, Equatable {
     /// A node finished; `outputs` maps each output port to its population size.
     case nodeFinished(NodeID, state: RunState, inputCount: Int?, outputs: [String: Int], detail: String?)
     case finished(RunDetail)
+}
+
+/// Whether a run only counts (dry) or acts (live: saves audiences, holds populations in waits,
+/// starts campaigns; channel nodes report that delivery is not available in this version).
+public enum RunMode: String, Sendable, CaseIterable {
+    case dry, live
 }
 
 /// Executes campaigns inside the store. Set nodes run as SQL (`INSERT … SELECT` into one work
@@ -32,6 +38,8 @@ public struct Executor: Sendable {
     /// run: the node in progress is rolled back, the lease is released, and the run stays
     /// unfinished for another executor to resume (a scheduler asked to terminate does this).
     public var halt: (@Sendable () -> Bool)?
+    /// The run's clock: when waits start and whether they have ended (a scheduler passes its own).
+    public var clock: @Sendable () -> Date = { Date() }
 
     struct Halted: Error {
         var runID: Int64
@@ -114,16 +122,24 @@ public struct Executor: Sendable {
         _ stored: StoredCampaign, events: @Sendable (RunEvent) -> Void = { _ in },
         isCancelled: @escaping @Sendable () -> Bool = { false }
     ) throws -> RunDetail {
-        guard let detail = try dryRun(stored, claiming: { _, _ in true }, events: events, isCancelled: isCancelled) else {
-            throw HeraldError(.internalFailure, "a dry run without a claim was not started")
+        try run(stored, mode: .dry, events: events, isCancelled: isCancelled)
+    }
+
+    /// Starts a run of the campaign version and executes it until it ends or waits.
+    public func run(
+        _ stored: StoredCampaign, mode: RunMode, events: @Sendable (RunEvent) -> Void = { _ in },
+        isCancelled: @escaping @Sendable () -> Bool = { false }
+    ) throws -> RunDetail {
+        guard let detail = try run(stored, mode: mode, claiming: { _, _ in true }, events: events, isCancelled: isCancelled) else {
+            throw HeraldError(.internalFailure, "a run without a claim was not started")
         }
         return detail
     }
 
-    /// Starts a dry run whose creation `claim` may veto in the same transaction (a scheduler
+    /// Starts a run whose creation `claim` may veto in the same transaction (a scheduler
     /// claiming an occurrence: false when another scheduler has it, and then nil).
-    func dryRun(
-        _ stored: StoredCampaign, claiming claim: (Database, Int64) throws -> Bool,
+    func run(
+        _ stored: StoredCampaign, mode: RunMode, claiming claim: (Database, Int64) throws -> Bool, startedBy: String? = nil,
         events: @Sendable (RunEvent) -> Void = { _ in }, isCancelled: @escaping @Sendable () -> Bool = { false }
     ) throws -> RunDetail? {
         try requireRunnable(stored)
@@ -131,7 +147,8 @@ public struct Executor: Sendable {
         let runID: Int64
         do {
             runID = try store.write { db -> Int64 in
-                let id = try RunRepository.createRun(db, campaign: stored, dryRun: true, leaseOwner: owner)
+                let id = try RunRepository.createRun(
+                    db, campaign: stored, dryRun: mode == .dry, leaseOwner: owner, startedBy: startedBy)
                 // Another scheduler launched this occurrence: nothing of this one is kept.
                 guard try claim(db, id) else { throw ClaimLost() }
                 return id
@@ -140,31 +157,44 @@ public struct Executor: Sendable {
             return nil  // the store wraps what a transaction's body throws
         }
         store.logger.info(
-            "dry run started", metadata: ["run": "\(runID)", "campaign": "\(stored.id)", "version": "\(stored.version)"])
-        return try execute(runID: runID, stored, owner: owner, events: events, isCancelled: isCancelled, halt: halt)
+            "\(mode.rawValue) run started", metadata: ["run": "\(runID)", "campaign": "\(stored.id)", "version": "\(stored.version)"])
+        return try execute(runID: runID, stored, mode: mode, owner: owner, events: events, isCancelled: isCancelled, halt: halt)
     }
 
     struct ClaimLost: Error {}
 
-    /// Continues an unfinished run (its executor was killed, or the machine stopped) with the
-    /// campaign version it started with: nodes whose result was recorded are not recomputed,
-    /// a node that was in progress is redone from its inputs. Refused while another live
-    /// executor holds the run's lease.
+    /// Continues an unfinished run with the campaign version it started with: one whose
+    /// executor was killed (or the machine stopped), a paused one (its failed node is retried),
+    /// a waiting one (waits that have ended let their populations through) or a pending one
+    /// (started by another campaign's End node). Nodes whose result was recorded are not
+    /// recomputed; a node that was in progress is redone from its inputs. Refused while another
+    /// live executor holds the run's lease.
     public func resume(
         runID: Int64, events: @Sendable (RunEvent) -> Void = { _ in }, isCancelled: @escaping @Sendable () -> Bool = { false }
     ) throws -> RunDetail {
         let summary = try store.runDetail(runID).summary
-        guard summary.state == .running || summary.state == .paused else {
+        guard summary.state.isUnfinished else {
             throw HeraldError(
                 .conflict,
-                "run #\(runID) is \(summary.state.rawValue); only an unfinished run can be resumed (start a new one with 'herald run')")
+                "run #\(runID) is \(summary.state.rawValue); only an unfinished run can be resumed (start a new one with 'herald run' or 'herald runs restart')"
+            )
         }
         let stored = try store.loadCampaign(id: summary.campaignID, version: summary.version)
-        try requireRunnable(stored)
-        // A paused run (asked to pause, or a node failed) continues; its failed node is retried.
-        if summary.state == .paused { try store.write { db in try RunRepository.reopen(db, runID: runID) } }
+        do { try requireRunnable(stored) } catch let error as HeraldError where summary.state == .pending {
+            // A run nobody started cannot start: it ends, failed, with the reason, instead of
+            // being retried by every scheduler tick.
+            try store.write { db in
+                try RunRepository.log(db, runID: runID, nodeID: nil, RunLogLine(level: "error", code: "run.not-runnable", error.message))
+                try RunRepository.finishRun(db, runID: runID, state: .failed, error: error.message)
+            }
+            throw HeraldError(
+                .validation, "run #\(runID) of '\(stored.campaign.name)' cannot start, so it failed: \(error.message)", cause: error)
+        }
+        if summary.state != .running { try store.write { db in try RunRepository.reopen(db, runID: runID) } }
         store.logger.info("run resumed", metadata: ["run": "\(runID)", "campaign": "\(stored.id)", "version": "\(stored.version)"])
-        return try execute(runID: runID, stored, owner: RunLease.newOwner(), events: events, isCancelled: isCancelled, halt: halt)
+        return try execute(
+            runID: runID, stored, mode: summary.dryRun ? .dry : .live, owner: RunLease.newOwner(), events: events, isCancelled: isCancelled,
+            halt: halt)
     }
 
     /// Fails closed on what must not run: an archived campaign, an invalid definition, a cycle.
@@ -197,11 +227,20 @@ public struct Executor: Sendable {
     /// tables, state, port counts, log lines and the lease's renewal are one transaction, so a
     /// kill at any point leaves either the whole result or nothing of it.
     func execute(
-        runID: Int64, _ stored: StoredCampaign, owner: String, events: @Sendable (RunEvent) -> Void,
+        runID: Int64, _ stored: StoredCampaign, mode: RunMode, owner: String, events: @Sendable (RunEvent) -> Void,
         isCancelled: @escaping @Sendable () -> Bool, halt: (@Sendable () -> Bool)?
     ) throws -> RunDetail {
         let campaign = stored.campaign
+        let live = mode == .live
         let catalog = try store.catalog()
+        let zone = try Self.timeZone(campaign)
+        // The campaigns live End nodes start, read before any node holds the write lock.
+        var targets: [String: StoredCampaign] = [:]
+        if live {
+            for node in campaign.nodes {
+                if case .endAndStart(let name) = node.config { targets[name] = try store.loadCampaign(name) }
+            }
+        }
         let order = campaign.topologicalOrder() ?? []
         let lease = try store.write { db in try RunLease.acquire(db, runID: runID, owner: owner) }
         // Pauses and stops asked by other processes (`herald runs pause|stop`).
@@ -214,7 +253,7 @@ public struct Executor: Sendable {
         var compiler: RuleCompiler
         do {
             compiler = try AudienceService(store: store, oneToManyForm: oneToManyForm).compiler(
-                variables: campaign.variableBindings, timeZone: try Self.timeZone(campaign))
+                variables: campaign.variableBindings, timeZone: zone)
         } catch {
             try? store.write { db in try lease.release(db) }
             throw error
@@ -258,13 +297,14 @@ public struct Executor: Sendable {
         var stopped = false
         func stop() throws {
             try store.write { db in
-                try RunRepository.log(db, runID: runID, nodeID: nil, level: "warning", message: "run stopped by the user")
+                try RunRepository.log(
+                    db, runID: runID, nodeID: nil, RunLogLine(level: "warning", code: "run.stopped", "run stopped by the user"))
                 try RunRepository.finishRun(db, runID: runID, state: .stopped, error: nil)
                 try lease.release(db)
             }
             finished = true
             stopped = true
-            failure = HeraldError(.cancelled, "dry run of '\(campaign.name)' stopped")
+            failure = HeraldError(.cancelled, "\(mode.rawValue) run of '\(campaign.name)' stopped")
         }
         /// Passes a finished node's outputs to the nodes they lead to.
         func route(_ id: NodeID, tables: [String: String], counts: [String: Int], emitEmpty: Bool) {
@@ -273,6 +313,9 @@ public struct Executor: Sendable {
                 if let table = tables[e.port], count > 0 || emitEmpty { inputs[e.to, default: [:]][e.toPort] = table }
             }
         }
+        // Waiting nodes and everything downstream of them: left pending until the wait ends.
+        var blocked = Set<NodeID>()
+        var wakes: [Date] = []
         do {
             for id in order {
                 if halting() { throw Halted(runID: runID) }
@@ -282,6 +325,24 @@ public struct Executor: Sendable {
                 }
                 guard let node = campaign.node(id), let position = campaign.nodes.firstIndex(where: { $0.id == id }) else { continue }
                 let outEdges = campaign.outbound(id)
+                if campaign.inbound(id).contains(where: { blocked.contains($0.from) }) {
+                    blocked.insert(id)
+                    continue
+                }
+                let now = clock()
+                var recordedWake: Date?
+                if let done = recorded.nodes[id], done.state == .waiting {
+                    let wake = done.wakeAt.flatMap(TemporalText.utcSeconds(canonical:)).map {
+                        Date(timeIntervalSince1970: TimeInterval($0))
+                    }
+                    if let wake, wake > now {
+                        blocked.insert(id)
+                        wakes.append(wake)
+                        events(.nodeFinished(id, state: .waiting, inputCount: done.inputCount, outputs: [:], detail: done.detail))
+                        continue
+                    }
+                    recordedWake = wake ?? now
+                }
                 if let done = recorded.nodes[id], done.state == .completed || done.state == .skipped {
                     // Recorded by an earlier executor of this run: its tables and counts stand.
                     if done.state == .completed {
@@ -316,7 +377,8 @@ public struct Executor: Sendable {
                             NodeContext(
                                 db: db, compiler: compiler, catalog: catalog, dialect: dialect,
                                 input: node.inputPorts.lazy.compactMap { inputs[id]?[$0] }.first, inputs: inputs[id] ?? [:],
-                                entity: entities[id], addedColumns: added[id] ?? [],
+                                entity: entities[id], addedColumns: added[id] ?? [], live: live, now: now, timeZone: zone,
+                                recordedWake: recordedWake, trusted: { body in try work.guardian.trusting(body) },
                                 newTable: { Self.workTable(run: runID, position: position, index: counter.next(), temporary: true) }))
                         if simulatedFailureAt == id { throw HeraldError(.io, "simulated failure of node '\(id)'") }
                         let ms = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
@@ -330,17 +392,24 @@ public struct Executor: Sendable {
                             }
                             outcome.created = outcome.created.map { renamed[$0] ?? $0 }
                             outcome.tables = outcome.tables.mapValues { renamed[$0] ?? $0 }
-                            for port in node.outputPorts {
+                            // A waiting node has no outputs yet.
+                            for port in node.outputPorts where outcome.state != .waiting {
                                 try RunRepository.recordEdge(
                                     db, runID: runID, fromNode: id, port: port, toNode: outEdges.first { $0.port == port }?.to,
                                     workTable: outcome.tables[port], count: outcome.counts[port] ?? 0)
                             }
                             try RunRepository.markNodeFinished(
-                                db, runID: runID, nodeID: id, state: .completed, inputCount: outcome.inputCount, durationMS: ms,
-                                detail: outcome.detail, error: nil)
-                            if let log = outcome.log {
-                                try RunRepository.log(db, runID: runID, nodeID: id, level: "info", message: log)
+                                db, runID: runID, nodeID: id, state: outcome.state, inputCount: outcome.inputCount, durationMS: ms,
+                                detail: outcome.detail, error: nil,
+                                wakeAt: outcome.wakeAt.flatMap { TemporalText.canonical(utcSeconds: Int($0.timeIntervalSince1970)) })
+                            if let name = outcome.starts, let target = targets[name] {
+                                let started = try RunRepository.createRun(
+                                    db, campaign: target, dryRun: false, pending: true, startedBy: "run #\(runID)")
+                                let line = "started the campaign '\(target.campaign.name)' as run #\(started); a scheduler begins it"
+                                outcome.detail = line
+                                outcome.logs.append(RunLogLine(code: "campaign.started", line, figures: ["run": Int(started)]))
                             }
+                            for line in outcome.logs { try RunRepository.log(db, runID: runID, nodeID: id, line) }
                             try lease.renew(db)
                         }
                         return outcome
@@ -365,7 +434,7 @@ public struct Executor: Sendable {
                     try store.write { db in
                         try RunRepository.markNodeFinished(
                             db, runID: runID, nodeID: id, state: .failed, inputCount: nil, durationMS: 0, detail: nil, error: message)
-                        try RunRepository.log(db, runID: runID, nodeID: id, level: "error", message: message)
+                        try RunRepository.log(db, runID: runID, nodeID: id, RunLogLine(level: "error", code: "node.failed", message))
                         // The run pauses with the error, its finished nodes kept: once the cause
                         // is fixed, a resume retries the failed node.
                         try RunRepository.pause(db, runID: runID, error: "node '\(id)': \(message)")
@@ -377,24 +446,44 @@ public struct Executor: Sendable {
                     store.logger.error("node failed", metadata: ["run": "\(runID)", "node": "\(id)", "kind": "\(node.kind.rawValue)"])
                     failure = HeraldError(
                         .runFailed,
-                        "dry run of '\(campaign.name)' failed at node '\(id)': \(message); run #\(runID) is paused, and 'herald runs resume \(runID)' retries the node",
+                        "\(mode.rawValue) run of '\(campaign.name)' failed at node '\(id)': \(message); run #\(runID) is paused, and 'herald runs retry \(runID)' retries the node",
                         cause: error)
                     break
                 }
                 committed += 1
                 if let limit = simulatedCrashAfterNodes, committed >= limit { throw SimulatedCrash() }
-                route(id, tables: result.tables, counts: result.counts, emitEmpty: result.emitEmpty)
-                events(.nodeFinished(id, state: .completed, inputCount: result.inputCount, outputs: result.counts, detail: result.detail))
+                if result.state == .waiting {
+                    blocked.insert(id)
+                    if let wake = result.wakeAt { wakes.append(wake) }
+                } else {
+                    route(id, tables: result.tables, counts: result.counts, emitEmpty: result.emitEmpty)
+                }
+                events(.nodeFinished(id, state: result.state, inputCount: result.inputCount, outputs: result.counts, detail: result.detail))
                 store.logger.debug(
                     "node finished",
                     metadata: ["run": "\(runID)", "node": "\(id)", "kind": "\(node.kind.rawValue)", "in": "\(result.inputCount ?? 0)"])
             }
-            // A dry run keeps its counts, not its populations: its work tables go with the
-            // run's completion, in one transaction.
-            if !finished {
+            if !finished, let wake = wakes.min() {
+                // Every branch has ended or waits: the run waits, unleased, with its tables, for
+                // a scheduler to resume it when the first wait ends.
+                let text = TemporalText.canonical(utcSeconds: Int(wake.timeIntervalSince1970.rounded(.up))) ?? ""
+                try store.write { db in
+                    try RunRepository.wait(db, runID: runID, until: text)
+                    try RunRepository.log(
+                        db, runID: runID, nodeID: nil,
+                        RunLogLine(
+                            code: "run.waiting",
+                            "the run waits until \(TemporalText.local(utcSeconds: Int(wake.timeIntervalSince1970), zone: zone))"))
+                    try lease.release(db)
+                }
+            } else if !finished {
+                // A dry run keeps its counts, not its populations: its work tables go with the
+                // run's completion, in one transaction. A live run keeps them until purged.
                 try work.run(policy, what: "finishing the run") { db in
-                    for table in try RunRepository.workTableNames(db, runID: runID) {
-                        try db.execute(sql: "DROP TABLE \(dialect.quote(table))")
+                    if !live {
+                        for table in try RunRepository.workTableNames(db, runID: runID) {
+                            try db.execute(sql: "DROP TABLE \(dialect.quote(table))")
+                        }
                     }
                     try work.guardian.trusting {
                         try lease.renew(db)
@@ -455,7 +544,13 @@ public struct Executor: Sendable {
     func sweepTables(_ work: GuardedConnection, policy: StatementGuard.Policy) throws {
         try work.run(policy, what: "sweeping leftover work tables") { db in
             try work.guardian.trusting {
-                let unfinished = Set(try Int64.fetchAll(db, sql: "SELECT id FROM herald_runs WHERE state = 'running'"))
+                // Unfinished runs may still read their tables, and live runs keep theirs until purged.
+                let unfinished = Set(
+                    try Int64.fetchAll(
+                        db,
+                        sql:
+                            "SELECT id FROM herald_runs WHERE state IN ('pending', 'running', 'waiting', 'paused') OR (mode = 'live' AND state <> 'stopped')"
+                    ))
                 for table in try RunRepository.workTableNames(db, runID: nil) {
                     let rest = table.dropFirst("herald_work_".count)
                     let run = Int64(rest.prefix { $0.isNumber })
