@@ -157,7 +157,11 @@ import Testing
         #expect(paused.summary.state == .paused)
         #expect(paused.summary.error?.contains("simulated failure of node '\(order[2])'") == true)
         #expect(paused.nodes.first { $0.nodeID == order[2] }?.state == .failed)
-        #expect(!(try workTables(store).isEmpty))  // the finished nodes' populations stay
+        let kept = try workTables(store)
+        #expect(!kept.isEmpty)  // the finished nodes' populations stay
+        // Another run's sweep leaves a paused run's tables alone.
+        _ = try Executor(store: store).dryRun(try store.loadCampaign("Win-back"))
+        #expect(try workTables(store) == kept)
         let retried = try Executor(store: store).resume(runID: runID)
         #expect(retried.summary.state == .completed)
         #expect(Self.counts(retried) == baseline)
