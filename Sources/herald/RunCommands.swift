@@ -96,7 +96,8 @@ struct RunsCommand: ParsableCommand {
                     ["RUN", "CAMPAIGN", "VERSION", "MODE", "STATE", "STARTED", "FINISHED"],
                     runs.map { r in
                         [
-                            "#\(r.id)", r.campaignName, String(r.version), r.dryRun ? "dry" : "live", r.state.rawValue, r.startedAt,
+                            "#\(r.id)", r.campaignName, String(r.version), r.dryRun ? "dry" : "live",
+                            r.state == .waiting ? "waiting until \(r.wakeAt ?? "?")" : r.state.rawValue, r.startedAt,
                             r.finishedAt ?? "",
                         ]
                     }))
