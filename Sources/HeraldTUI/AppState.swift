@@ -21,12 +21,25 @@ public enum Screen: Equatable, Sendable {
 public struct RunView: Equatable, Sendable {
     public var runID: Int64?
     public var nodeStates: [NodeID: RunState] = [:]
-    /// Population size per "from\u{0}port".
-    public var edgeCounts: [String: Int] = [:]
+    /// Population size per output port.
+    public var edgeCounts: [PortRef: Int] = [:]
     public var finished = false
     public var error: String?
+    /// Shown from the store, not executed by this process (another one may be executing it).
+    public var observed = false
 
-    public static func key(_ from: NodeID, _ port: String) -> String { from + "\u{0}" + port }
+    public init(runID: Int64? = nil, finished: Bool = false) {
+        self.runID = runID
+        self.finished = finished
+    }
+
+    /// A recorded run as the store has it.
+    public init(_ detail: RunDetail) {
+        self.init(runID: detail.summary.id, finished: true)
+        observed = true
+        for n in detail.nodes { nodeStates[n.nodeID] = n.state }
+        for e in detail.edges { edgeCounts[PortRef(node: e.fromNode, port: e.port)] = e.count }
+    }
 }
 
 /// The open campaign on the canvas.
@@ -76,6 +89,10 @@ public enum Action: Sendable {
     case campaignOpened(StoredCampaign)
     /// The latest finished run of the open campaign, shown until a new run starts.
     case lastRunLoaded(RunDetail)
+    /// Another connection committed to the store (another process's run made progress, say).
+    case storeChanged
+    /// The latest run of the open campaign's version, read again after the store changed.
+    case runRefreshed(RunDetail)
     case runProgressed(RunEvent)
     case effectFailed(String)
     /// An effect's worker finished (after any result it produced).
@@ -89,4 +106,6 @@ public enum Effect: Equatable, Sendable {
     case startDryRun(StoredCampaign)
     /// Cancels the run started by the last `startDryRun`.
     case stopRun
+    /// Reads the latest run of a campaign version (answered by `runRefreshed`).
+    case refreshRun(campaignID: Int64, version: Int)
 }

@@ -285,12 +285,25 @@ public enum Reducer {
             return []
         case .lastRunLoaded(let detail):
             guard let canvas = state.canvas, canvas.stored.id == detail.summary.campaignID, canvas.run == nil else { return [] }
-            var run = RunView(runID: detail.summary.id, finished: true)
-            for n in detail.nodes { run.nodeStates[n.nodeID] = n.state }
-            for e in detail.edges { run.edgeCounts[RunView.key(e.fromNode, e.port)] = e.count }
-            state.canvas?.run = run
+            state.canvas?.run = RunView(detail)
             state.status =
                 "counts of \(detail.summary.dryRun ? "dry " : "")run #\(detail.summary.id), \(detail.summary.startedAt); r runs again"
+            return []
+        case .storeChanged:
+            guard let canvas = state.canvas else { return state.screen == .campaignList ? [.loadCampaigns] : [] }
+            // A run this process executes reports its own progress.
+            if state.runInProgress { return [] }
+            return [.refreshRun(campaignID: canvas.stored.id, version: canvas.stored.version)]
+        case .runRefreshed(let detail):
+            guard let canvas = state.canvas, canvas.stored.id == detail.summary.campaignID,
+                canvas.stored.version == detail.summary.version, !state.runInProgress
+            else { return [] }
+            state.canvas?.run = RunView(detail)
+            let done = detail.nodes.filter { !$0.state.isUnfinished }.count
+            state.status =
+                detail.summary.state == .running
+                ? "run #\(detail.summary.id) running elsewhere: \(done) of \(detail.nodes.count) nodes done"
+                : "counts of \(detail.summary.dryRun ? "dry " : "")run #\(detail.summary.id) (\(detail.summary.state.rawValue)), \(detail.summary.startedAt); r runs again"
             return []
         case .runProgressed(let event):
             guard state.canvas != nil else { return [] }
@@ -303,12 +316,12 @@ public enum Reducer {
                 state.canvas?.run?.nodeStates[id] = .running
             case .nodeFinished(let id, state: let nodeState, inputCount: _, outputs: let outputs, detail: let detail):
                 state.canvas?.run?.nodeStates[id] = nodeState
-                for (port, count) in outputs { state.canvas?.run?.edgeCounts[RunView.key(id, port)] = count }
+                for (port, count) in outputs { state.canvas?.run?.edgeCounts[PortRef(node: id, port: port)] = count }
                 if nodeState == .failed { state.canvas?.run?.error = detail }
             case .finished(let detail):
                 state.canvas?.run?.finished = true
                 for n in detail.nodes { state.canvas?.run?.nodeStates[n.nodeID] = n.state }
-                for e in detail.edges { state.canvas?.run?.edgeCounts[RunView.key(e.fromNode, e.port)] = e.count }
+                for e in detail.edges { state.canvas?.run?.edgeCounts[PortRef(node: e.fromNode, port: e.port)] = e.count }
                 state.status =
                     detail.summary.state == .completed
                     ? "dry run #\(detail.summary.id) completed" : "dry run #\(detail.summary.id) \(detail.summary.state.rawValue)"

@@ -25,6 +25,13 @@ final class ActionQueue: @unchecked Sendable {
     }
 }
 
+/// A flag a worker thread polls to know when to end.
+final class Running: Sendable {
+    private let flag = Atomic<Bool>(true)
+    var isRunning: Bool { flag.load(ordering: .relaxed) }
+    func stop() { flag.store(false, ordering: .relaxed) }
+}
+
 /// Runs the terminal interface: the UI loop on the main thread, effects on worker threads.
 public enum TerminalApp {
     /// Opens the interface on `store`; returns the process exit status.
@@ -96,6 +103,16 @@ public enum TerminalApp {
                             queue.push(.effectFailed("\(error)"))
                         }
                     }
+                case .refreshRun(let campaignID, let version):
+                    work = {
+                        do {
+                            if let last = try store.listRuns(campaignID: campaignID, limit: 1).first, last.version == version {
+                                queue.push(.runRefreshed(try store.runDetail(last.id)))
+                            }
+                        } catch {
+                            queue.push(.effectFailed("\(error)"))
+                        }
+                    }
                 case .stopRun:
                     continue  // handled above: no work to start
                 }
@@ -120,6 +137,21 @@ public enum TerminalApp {
         }
 
         execute([.loadCampaigns])
+        // Other processes' commits (a run in another terminal, the scheduler) show up within a
+        // second: a thread of its own polls the store's data_version, which changes only then.
+        let watching = Running()
+        defer { watching.stop() }
+        if let watcher = try? store.changeWatcher(), let first = try? watcher.version() {
+            Thread.detachNewThread {
+                var seen = first
+                while watching.isRunning {
+                    Thread.sleep(forTimeInterval: 0.5)
+                    guard let now = try? watcher.version(), now != seen else { continue }
+                    seen = now
+                    queue.push(.storeChanged)
+                }
+            }
+        }
         var lastFrame: CellGrid?
         while !state.quit {
             let signal = pendingSignal.load(ordering: .relaxed)

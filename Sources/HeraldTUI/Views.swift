@@ -100,7 +100,7 @@ public enum CanvasView {
         let run = canvas.run
 
         for route in layout.routes {
-            let count = run?.edgeCounts[RunView.key(route.edge.from, route.edge.port)]
+            let count = run?.edgeCounts[route.edge.source]
             let role = count == nil ? "canvas.edge" : (count == 0 ? "canvas.edge.empty" : "canvas.edge.active")
             for (a, b) in zip(route.points, route.points.dropFirst()) {
                 drawSegment(&grid, Point(x: a.x + ox, y: a.y + oy), Point(x: b.x + ox, y: b.y + oy), role: role, clip: rect)
@@ -145,10 +145,11 @@ public enum CanvasView {
             switch state {
             case .running: mark = glyphs.running + " running"
             case .completed:
-                let input = run?.edgeCounts.filter { $0.key.hasPrefix(node.id + "\u{0}") }.values.reduce(0, +)
+                let input = run?.edgeCounts.filter { $0.key.node == node.id }.values.reduce(0, +)
                 mark = glyphs.done + (node.startsBranch ? " " + Names.compactCount(input ?? 0) : "")
             case .failed: mark = glyphs.failed + " failed"
             case .skipped: mark = glyphs.skipped + " skipped"
+            case .waiting: mark = glyphs.running + " waiting"
             default: mark = ""
             }
             if !mark.isEmpty { second = DisplayWidth.truncate(second, to: inner - DisplayWidth.of(mark) - 1, ellipsis: glyphs.ellipsis) }

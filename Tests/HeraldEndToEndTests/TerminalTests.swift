@@ -213,6 +213,24 @@ final class TmuxSession {
         #expect(screen.allSatisfy { $0.isASCII }, "non-ASCII output under LANG=C")
     }
 
+    /// A run in another process shows on the open canvas: the interface polls the store's
+    /// data_version and reads the run again when another connection commits.
+    @Test func aRunInAnotherProcessShowsOnTheCanvas() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let tmux = try TmuxSession(arguments: [db], environment: ["LANG": "C.UTF-8"])
+        try tmux.waitFor("Welcome series")
+        try tmux.keys("j", "j", "j", "Enter")
+        try tmux.waitFor("New sign-ups")
+        let run = try Herald.run(["run", "Welcome series", "--dry-run", "--db", db, "--json"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let id = try #require(((try json(run.stdout) as? [String: Any])?["run"] as? [String: Any])?["id"] as? Int)
+        let screen = try tmux.waitFor("counts of dry run #\(id) (completed)")
+        #expect(screen.contains("✓"), "\(screen)")
+        try tmux.keys("q", "q")
+        try tmux.waitFor("EXIT=0")
+    }
+
     @Test func signalsRestoreTheTerminal() throws {
         let scratch = Scratch()
         let db = try Herald.sampleCopy(in: scratch.path)

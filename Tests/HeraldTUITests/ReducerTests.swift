@@ -69,7 +69,7 @@ import Testing
         #expect(state.canvas?.run?.nodeStates["signups"] == .running)
         _ = Reducer.reduce(
             &state, .runProgressed(.nodeFinished("signups", state: .completed, inputCount: nil, outputs: ["out": 1234], detail: nil)))
-        #expect(state.canvas?.run?.edgeCounts[RunView.key("signups", "out")] == 1234)
+        #expect(state.canvas?.run?.edgeCounts[PortRef(node: "signups", port: "out")] == 1234)
         #expect(state.canvas?.layout == GraphLayout.layout(welcome.campaign))  // counts never relayout
         // x stops it; once the run has finished there is nothing to stop.
         #expect(Reducer.reduce(&state, .keyPressed(.char("x"))) == [.stopRun])
@@ -91,7 +91,7 @@ import Testing
             nodes: [RunNodeState(nodeID: "signups", state: .completed, inputCount: nil, durationMS: 1, detail: nil, error: nil)],
             edges: [RunEdgeCount(fromNode: "signups", port: "out", toNode: "welcome", count: 77)])
         _ = Reducer.reduce(&state, .lastRunLoaded(detail))
-        #expect(state.canvas?.run?.edgeCounts[RunView.key("signups", "out")] == 77)
+        #expect(state.canvas?.run?.edgeCounts[PortRef(node: "signups", port: "out")] == 77)
         #expect(state.canvas?.run?.finished == true)
         #expect(state.status.hasPrefix("counts of dry run #4"))
         // A run of another campaign is ignored.
@@ -99,7 +99,44 @@ import Testing
         other.summary.campaignID = 99
         other.edges[0].count = 1
         _ = Reducer.reduce(&state, .lastRunLoaded(other))
-        #expect(state.canvas?.run?.edgeCounts[RunView.key("signups", "out")] == 77)
+        #expect(state.canvas?.run?.edgeCounts[PortRef(node: "signups", port: "out")] == 77)
+    }
+
+    /// Another process's commits make the open canvas read its campaign's latest run again; the
+    /// answer is shown only if it is still about what is open and no run of this process is in
+    /// progress.
+    @Test func storeChangesRefreshTheRunShownFromTheStore() {
+        var state = listState()
+        #expect(Reducer.reduce(&state, .storeChanged) == [.loadCampaigns])
+        _ = Reducer.reduce(&state, .campaignOpened(welcome))
+        #expect(Reducer.reduce(&state, .storeChanged) == [.refreshRun(campaignID: welcome.id, version: welcome.version)])
+        let summary = RunSummary(
+            id: 5, campaignID: welcome.id, campaignName: "Welcome series", version: 1, dryRun: true, state: .running,
+            startedAt: "2026-11-29T10:00:00Z", finishedAt: nil, error: nil)
+        var detail = RunDetail(
+            summary: summary,
+            nodes: [
+                RunNodeState(nodeID: "signups", state: .completed, inputCount: nil, durationMS: 1, detail: nil, error: nil),
+                RunNodeState(nodeID: "welcome", state: .running, inputCount: nil, durationMS: nil, detail: nil, error: nil),
+            ],
+            edges: [RunEdgeCount(fromNode: "signups", port: "out", toNode: "welcome", count: 12)])
+        _ = Reducer.reduce(&state, .runRefreshed(detail))
+        #expect(state.canvas?.run?.edgeCounts[PortRef(node: "signups", port: "out")] == 12)
+        #expect(state.canvas?.run?.observed == true)
+        #expect(state.status == "run #5 running elsewhere: 1 of 2 nodes done")
+        // A stale answer (another version) is dropped.
+        var stale = detail
+        stale.summary.version = 2
+        stale.edges[0].count = 1
+        _ = Reducer.reduce(&state, .runRefreshed(stale))
+        #expect(state.canvas?.run?.edgeCounts[PortRef(node: "signups", port: "out")] == 12)
+        // While this process runs the campaign, its own events count, not the store's.
+        _ = Reducer.reduce(&state, .keyPressed(.char("r")))
+        _ = Reducer.reduce(&state, .runProgressed(.started(runID: 6)))
+        #expect(Reducer.reduce(&state, .storeChanged) == [])
+        detail.edges[0].count = 3
+        _ = Reducer.reduce(&state, .runRefreshed(detail))
+        #expect(state.canvas?.run?.runID == 6)
     }
 
     @Test func unknownKeysSayHowToGetHelp() {
