@@ -183,13 +183,18 @@ public struct RuleCompiler: Sendable {
         let entity = try catalog.requireEntity(entityName)
         let counter = AliasCounter()
         var context = Context(compiler: self, base: entity, alias: counter.next(), counter: counter, audienceStack: [])
+        context.keyReference = "w.key"
         var selected = ""
         for field in fields {
             _ = try checker.type(of: field.value, on: entity)
             selected += ", \(try context.enrichmentValue(field.value)) AS \(dialect.quote(field.name))"
         }
         var sql = "SELECT w.key AS key\(selected) FROM \(dialect.quote(population)) w"
-        sql += " JOIN \(dialect.quote(entity.name)) \(context.alias) ON \(context.alias).\(dialect.quote(entity.primaryKey)) = w.key"
+        // Aggregates over links from the key correlate on w.key: the entity is joined only
+        // when a field reads its columns or follows a link from it.
+        if context.referencesBase {
+            sql += " JOIN \(dialect.quote(entity.name)) \(context.alias) ON \(context.alias).\(dialect.quote(entity.primaryKey)) = w.key"
+        }
         for join in context.joins { sql += " " + join }
         return CompiledSQL(sql: sql, arguments: context.joinArguments + context.arguments, notes: counter.notes)
     }
@@ -235,12 +240,24 @@ public struct RuleCompiler: Sendable {
         let w = dialect.quote(population)
         let source = dialect.quote(entity.name)
         let key = dialect.quote(entity.primaryKey)
-        let join =
-            "JOIN \(dialect.quote(target.name)) t1 ON t1.\(dialect.quote(link.targetColumn)) = t0.\(dialect.quote(link.sourceColumn))"
-        let out = "SELECT DISTINCT t1.\(dialect.quote(target.primaryKey)) AS key FROM \(w) w JOIN \(source) t0 ON t0.\(key) = w.key \(join)"
-        let sourceColumn = "t0.\(dialect.quote(link.sourceColumn))"
-        let complement =
-            "SELECT w.key AS key, CASE WHEN \(sourceColumn) IS NULL OR \(sourceColumn) = '' THEN 'empty' ELSE 'unmatched' END AS reason FROM \(w) w JOIN \(source) t0 ON t0.\(key) = w.key WHERE NOT EXISTS (SELECT 1 FROM \(dialect.quote(target.name)) t1 WHERE t1.\(dialect.quote(link.targetColumn)) = t0.\(dialect.quote(link.sourceColumn)))"
+        let targetColumn = "t1.\(dialect.quote(link.targetColumn))"
+        let out: String
+        let complement: String
+        if link.sourceColumn == entity.primaryKey {
+            // The link starts at the key (profiles → their bookings): the work table's keys are
+            // the link's values, and each related row belongs to one of them, so no join with
+            // the source table and no DISTINCT.
+            out =
+                "SELECT t1.\(dialect.quote(target.primaryKey)) AS key FROM \(w) w JOIN \(dialect.quote(target.name)) t1 ON \(targetColumn) = w.key"
+            complement =
+                "SELECT w.key AS key, CASE WHEN w.key IS NULL OR w.key = '' THEN 'empty' ELSE 'unmatched' END AS reason FROM \(w) w WHERE NOT EXISTS (SELECT 1 FROM \(dialect.quote(target.name)) t1 WHERE \(targetColumn) = w.key)"
+        } else {
+            let join = "JOIN \(dialect.quote(target.name)) t1 ON \(targetColumn) = t0.\(dialect.quote(link.sourceColumn))"
+            out = "SELECT DISTINCT t1.\(dialect.quote(target.primaryKey)) AS key FROM \(w) w JOIN \(source) t0 ON t0.\(key) = w.key \(join)"
+            let sourceColumn = "t0.\(dialect.quote(link.sourceColumn))"
+            complement =
+                "SELECT w.key AS key, CASE WHEN \(sourceColumn) IS NULL OR \(sourceColumn) = '' THEN 'empty' ELSE 'unmatched' END AS reason FROM \(w) w JOIN \(source) t0 ON t0.\(key) = w.key WHERE NOT EXISTS (SELECT 1 FROM \(dialect.quote(target.name)) t1 WHERE \(targetColumn) = \(sourceColumn))"
+        }
         return (CompiledSQL(sql: out), CompiledSQL(sql: complement), target.name)
     }
 
@@ -341,6 +358,11 @@ public struct RuleCompiler: Sendable {
         /// Conjuncts answered together by one grouped semi-join: the first carries the
         /// membership test and its values, the others are true.
         var sharedMembership: [Rule: (sql: String, arguments: [SQLValue])] = [:]
+        /// Another expression holding the base row's primary key (a work table's `w.key`):
+        /// subqueries correlated on the key use it, so the base table need not be joined.
+        var keyReference: String?
+        /// Whether the SQL reads the base table's alias (a column, a join from it).
+        var referencesBase = false
 
         init(compiler: RuleCompiler, base: Entity, alias: String, counter: AliasCounter, audienceStack: [String]) {
             self.compiler = compiler
@@ -354,6 +376,7 @@ public struct RuleCompiler: Sendable {
 
         /// The alias reached by following N-1/1-1 `hops`, adding each LEFT JOIN once.
         mutating func follow(_ hops: [(from: String, link: Link)]) -> String {
+            referencesBase = true
             var current = alias
             var prefix: [String] = []
             for hop in hops {
@@ -424,14 +447,19 @@ public struct RuleCompiler: Sendable {
         /// A correlated subquery context over the target of a one-to-many link.
         mutating func subquery(_ link: [String]) throws -> Subquery {
             let (hops, last, target) = try compiler.checker.resolveOneToMany(link, from: base)
-            let outer = follow(hops)
+            let outerColumn: String
+            if hops.isEmpty, last.sourceColumn == base.primaryKey, let keyReference {
+                outerColumn = keyReference
+            } else {
+                outerColumn = "\(follow(hops)).\(dialect.quote(last.sourceColumn))"
+            }
             var inner = Context(compiler: compiler, base: target, alias: counter.next(), counter: counter, audienceStack: audienceStack)
             // Predicates inside run once per related row considered.
             inner.outerRows = max(compiler.statistics.rows[target.name] ?? 1_000_000, 1)
             return Subquery(
                 context: inner, from: "FROM \(dialect.quote(target.name)) \(inner.alias)",
-                correlation: "\(inner.alias).\(dialect.quote(last.targetColumn)) = \(outer).\(dialect.quote(last.sourceColumn))",
-                outerKey: "\(outer).\(dialect.quote(last.sourceColumn))", linkColumn: last.targetColumn)
+                correlation: "\(inner.alias).\(dialect.quote(last.targetColumn)) = \(outerColumn)",
+                outerKey: outerColumn, linkColumn: last.targetColumn)
         }
 
         // The one-to-many cases live in functions of their own: inlined into `condition`, their

@@ -197,7 +197,11 @@ final class GuardedConnection: @unchecked Sendable {
         configuration.readonly = readOnly
         configuration.busyMode = .timeout(10)
         configuration.label = readOnly ? "herald-guarded-read" : "herald-guarded-work"
-        let tuning = ReadTuning.current(path: path)
+        var wanted = ReadTuning.current(path: path)
+        // A run's work sorts and groups whole populations: its temporary B-trees go to files
+        // past the page cache, so its memory does not grow with the audience.
+        if !readOnly { wanted.tempStoreInMemory = false }
+        let tuning = wanted
         configuration.prepareDatabase { db in
             db.add(function: Store.hashFunction)
             // Before the guard is installed: it refuses PRAGMA from generated SQL.
