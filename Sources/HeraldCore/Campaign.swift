@@ -1,6 +1,77 @@
 /// Identifies a node inside one campaign (stable across versions; used in edges and runs).
 public typealias NodeID = String
 
+/// A node's input or output port, typed: a Split's third subset is `.subset(3)`, not the text
+/// `subset3` parsed back. Files and the store hold its ``name``; a name no kind has (from a hand-
+/// written file) is kept as `.unknown`, so validation can say which port is wrong.
+public enum PortName: Hashable, Sendable, Comparable, CustomStringConvertible, ExpressibleByStringLiteral {
+    /// The usual output; `in` is the usual input.
+    case out
+    case input
+    case complement
+    /// A Test's branch taken when no condition holds.
+    case fallback
+    /// A Combine's two inputs.
+    case primary, secondary
+    /// A Split's subsets, from 1.
+    case subset(Int)
+    /// A Fork's or a Test's branches, from 1.
+    case branch(Int)
+    /// An And-join's inputs, from 1.
+    case joined(Int)
+    case unknown(String)
+
+    public init(name: String) {
+        func numbered(_ prefix: String) -> Int? {
+            guard name.hasPrefix(prefix), let n = Int(name.dropFirst(prefix.count)), n >= 1, "\(prefix)\(n)" == name else { return nil }
+            return n
+        }
+        switch name {
+        case "out": self = .out
+        case "in": self = .input
+        case "complement": self = .complement
+        case "default": self = .fallback
+        case "primary": self = .primary
+        case "secondary": self = .secondary
+        default:
+            if let n = numbered("subset") {
+                self = .subset(n)
+            } else if let n = numbered("branch") {
+                self = .branch(n)
+            } else if let n = numbered("in") {
+                self = .joined(n)
+            } else {
+                self = .unknown(name)
+            }
+        }
+    }
+
+    public init(stringLiteral value: String) { self.init(name: value) }
+
+    /// The name files, the store and the canvas use: `out`, `subset3`, `in2`, `default`.
+    public var name: String {
+        switch self {
+        case .out: "out"
+        case .input: "in"
+        case .complement: "complement"
+        case .fallback: "default"
+        case .primary: "primary"
+        case .secondary: "secondary"
+        case .subset(let n): "subset\(n)"
+        case .branch(let n): "branch\(n)"
+        case .joined(let n): "in\(n)"
+        case .unknown(let name): name
+        }
+    }
+
+    public var description: String { name }
+
+    /// Complements last, the rest by name (for stable listings).
+    public static func < (a: PortName, b: PortName) -> Bool {
+        (a == .complement ? 1 : 0, a.name) < (b == .complement ? 1 : 0, b.name)
+    }
+}
+
 /// Whether consent, frequency caps and quiet hours apply to a message.
 public enum MessageCategory: String, Sendable, Equatable, CaseIterable {
     case marketing, transactional
@@ -249,13 +320,13 @@ public struct Node: Sendable, Equatable {
     public var kind: NodeKind { config.kind }
 
     /// Output ports in display order.
-    public var outputPorts: [String] {
+    public var outputPorts: [PortName] {
         switch config {
         case .buildAudience, .readAudience, .wait, .waitUntil, .message, .saveAudience, .enrich: ["out"]
         case .changeDimension, .combine, .deduplicate: ["out", "complement"]
-        case .split(_, let subsets, _, _): subsets.indices.map { "subset\($0 + 1)" } + ["complement"]
-        case .fork(let n): (0..<max(n, 0)).map { "branch\($0 + 1)" }
-        case .test(let branches): branches.indices.map { "branch\($0 + 1)" } + ["default"]
+        case .split(_, let subsets, _, _): subsets.indices.map { .subset($0 + 1) } + [.complement]
+        case .fork(let n): (0..<max(n, 0)).map { .branch($0 + 1) }
+        case .test(let branches): branches.indices.map { .branch($0 + 1) } + [.fallback]
         case .andJoin: ["out"]
         case .end, .endAndStart: []
         }
@@ -266,26 +337,22 @@ public struct Node: Sendable, Equatable {
 
     /// Input ports; the first is the one whose population the node works on (and whose
     /// absence skips it). Every input port takes exactly one transition.
-    public var inputPorts: [String] {
+    public var inputPorts: [PortName] {
         switch config {
         case .buildAudience, .readAudience: []
-        case .combine: ["primary", "secondary"]
-        case .andJoin(let n): (0..<max(n, 0)).map { "in\($0 + 1)" }
-        default: ["in"]
+        case .combine: [.primary, .secondary]
+        case .andJoin(let n): (0..<max(n, 0)).map { .joined($0 + 1) }
+        default: [.input]
         }
     }
 
     /// How the port is labelled on the canvas (`A (50%)`, `complement`).
-    public func portLabel(_ port: String) -> String {
-        if case .split(_, let subsets, _, _) = config, port.hasPrefix("subset"),
-            let n = Int(port.dropFirst(6)), n >= 1, n <= subsets.count
-        {
-            return subsets[n - 1].label
+    public func portLabel(_ port: PortName) -> String {
+        switch (config, port) {
+        case (.split(_, let subsets, _, _), .subset(let n)) where n <= subsets.count: subsets[n - 1].label
+        case (.test(let branches), .branch(let n)) where n <= branches.count: branches[n - 1].label
+        default: port.name
         }
-        if case .test(let branches) = config, port.hasPrefix("branch"), let n = Int(port.dropFirst(6)), n >= 1, n <= branches.count {
-            return branches[n - 1].label
-        }
-        return port
     }
 
     /// Whether this node may start a branch with no inbound transition.
@@ -301,12 +368,12 @@ public struct Node: Sendable, Equatable {
 public struct Edge: Sendable, Equatable, Hashable {
     public var from: NodeID
     /// The output port it leaves from.
-    public var port: String
+    public var port: PortName
     public var to: NodeID
     /// The input port it arrives at (`in`, or `primary`/`secondary` on a Combine node).
-    public var toPort: String
+    public var toPort: PortName
 
-    public init(from: NodeID, port: String = "out", to: NodeID, toPort: String = "in") {
+    public init(from: NodeID, port: PortName = .out, to: NodeID, toPort: PortName = .input) {
         self.from = from
         self.port = port
         self.to = to
@@ -430,9 +497,9 @@ public struct Campaign: Sendable, Equatable {
 /// One output port of one node.
 public struct PortRef: Hashable, Sendable {
     public var node: NodeID
-    public var port: String
+    public var port: PortName
 
-    public init(node: NodeID, port: String) {
+    public init(node: NodeID, port: PortName) {
         self.node = node
         self.port = port
     }

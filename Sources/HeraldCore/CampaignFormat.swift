@@ -27,8 +27,8 @@ public enum CampaignFormat {
                 .array(
                     campaign.edges.map {
                         .object([
-                            ("from", .string($0.from)), ("fromPort", .string($0.port)), ("to", .string($0.to)),
-                            ("toPort", .string($0.toPort)),
+                            ("from", .string($0.from)), ("fromPort", .string($0.port.name)), ("to", .string($0.to)),
+                            ("toPort", .string($0.toPort.name)),
                         ])
                     })
             ))
@@ -239,13 +239,15 @@ public enum CampaignFormat {
                 if format == formatTagV1 {
                     try f.allowOnly(["from", "port", "to"])
                     campaign.edges.append(
-                        Edge(from: try f.string("from"), port: try f.optionalString("port") ?? "out", to: try f.string("to")))
+                        Edge(
+                            from: try f.string("from"), port: PortName(name: try f.optionalString("port") ?? "out"), to: try f.string("to"))
+                    )
                 } else {
                     try f.allowOnly(["from", "fromPort", "to", "toPort"])
                     campaign.edges.append(
                         Edge(
-                            from: try f.string("from"), port: try f.optionalString("fromPort") ?? "out", to: try f.string("to"),
-                            toPort: try f.optionalString("toPort") ?? "in"))
+                            from: try f.string("from"), port: PortName(name: try f.optionalString("fromPort") ?? "out"),
+                            to: try f.string("to"), toPort: PortName(name: try f.optionalString("toPort") ?? "in")))
                 }
             } catch {
                 problems.append(ValidationProblem(node: nil, field: nil, message: "\(error)"))

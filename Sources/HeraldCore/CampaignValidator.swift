@@ -96,13 +96,14 @@ public struct CampaignValidator: Sendable {
             if !to.inputPorts.contains(edge.toPort) {
                 let ports =
                     to.inputPorts.isEmpty
-                    ? "it starts a branch and has none" : "its input ports are \(to.inputPorts.joined(separator: ", "))"
+                    ? "it starts a branch and has none" : "its input ports are \(to.inputPorts.map(\.name).joined(separator: ", "))"
                 add(edge.to, field, "no input port '\(edge.toPort)' on this \(to.kind.title) node; \(ports)")
             }
             if edge.from == edge.to { add(edge.from, field, "connects the node to itself") }
             if !from.outputPorts.contains(edge.port) {
                 let ports =
-                    from.outputPorts.isEmpty ? "it has no output ports" : "its ports are \(from.outputPorts.joined(separator: ", "))"
+                    from.outputPorts.isEmpty
+                    ? "it has no output ports" : "its ports are \(from.outputPorts.map(\.name).joined(separator: ", "))"
                 add(edge.from, field, "no output port '\(edge.port)' on this \(from.kind.title) node; \(ports)")
             } else if !usedPorts.insert(edge.source).inserted {
                 add(edge.from, field, "port '\(edge.port)' is connected twice; a port leads to one node")

@@ -9,7 +9,7 @@ public enum RunEvent: Sendable, Equatable {
     case started(runID: Int64)
     case nodeStarted(NodeID)
     /// A node finished; `outputs` maps each output port to its population size.
-    case nodeFinished(NodeID, state: RunState, inputCount: Int?, outputs: [String: Int], detail: String?)
+    case nodeFinished(NodeID, state: RunState, inputCount: Int?, outputs: [PortName: Int], detail: String?)
     case finished(RunDetail)
 }
 
@@ -285,7 +285,7 @@ public struct Executor: Sendable {
         // Per node and input port: the work table of the population arriving there. A node whose
         // first input receives none (an empty or skipped branch) is skipped; an empty secondary
         // input of a Combine is an empty set.
-        var inputs: [NodeID: [String: String]] = [:]
+        var inputs: [NodeID: [PortName: String]] = [:]
         func reached(_ node: Node) -> Bool {
             // An And-join goes on with whichever of its branches brought a population.
             if case .andJoin = node.config { return !(inputs[node.id] ?? [:]).isEmpty }
@@ -307,7 +307,7 @@ public struct Executor: Sendable {
             failure = HeraldError(.cancelled, "\(mode.rawValue) run of '\(campaign.name)' stopped")
         }
         /// Passes a finished node's outputs to the nodes they lead to.
-        func route(_ id: NodeID, tables: [String: String], counts: [String: Int], emitEmpty: Bool) {
+        func route(_ id: NodeID, tables: [PortName: String], counts: [PortName: Int], emitEmpty: Bool) {
             for e in campaign.outbound(id) {
                 let count = counts[e.port] ?? 0
                 if let table = tables[e.port], count > 0 || emitEmpty { inputs[e.to, default: [:]][e.toPort] = table }

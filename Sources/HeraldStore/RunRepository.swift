@@ -88,11 +88,11 @@ public struct RunNodeState: Sendable, Equatable {
 /// One transition's population size in a run.
 public struct RunEdgeCount: Sendable, Equatable {
     public var fromNode: NodeID
-    public var port: String
+    public var port: PortName
     public var toNode: NodeID?
     public var count: Int
 
-    public init(fromNode: NodeID, port: String, toNode: NodeID?, count: Int) {
+    public init(fromNode: NodeID, port: PortName, toNode: NodeID?, count: Int) {
         self.fromNode = fromNode
         self.port = port
         self.toNode = toNode
@@ -121,7 +121,7 @@ public struct RunProgress: Sendable {
     }
 
     public var nodes: [NodeID: RunNodeState] = [:]
-    public var ports: [NodeID: [String: Output]] = [:]
+    public var ports: [NodeID: [PortName: Output]] = [:]
 
     public init() {}
 }
@@ -202,7 +202,7 @@ public enum RunRepository {
     }
 
     public static func recordEdge(
-        _ db: Database, runID: Int64, fromNode: NodeID, port: String, toNode: NodeID?, workTable: String?, count: Int
+        _ db: Database, runID: Int64, fromNode: NodeID, port: PortName, toNode: NodeID?, workTable: String?, count: Int
     ) throws {
         try db.execute(
             sql: """

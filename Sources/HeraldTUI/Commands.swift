@@ -298,7 +298,14 @@ public enum Reducer {
             guard let canvas = state.canvas, canvas.stored.id == detail.summary.campaignID,
                 canvas.stored.version == detail.summary.version, !state.runInProgress
             else { return [] }
-            state.canvas?.run = RunView(detail)
+            let refreshed = RunView(detail)
+            // Nothing new (this process's own run, read back): the status line keeps its message.
+            if let shown = canvas.run, shown.runID == refreshed.runID, shown.nodeStates == refreshed.nodeStates,
+                shown.edgeCounts == refreshed.edgeCounts
+            {
+                return []
+            }
+            state.canvas?.run = refreshed
             let done = detail.nodes.filter { !$0.state.isUnfinished }.count
             state.status =
                 detail.summary.state == .running

@@ -110,7 +110,7 @@ public enum CanvasView {
             }
             // Port name and live count beside the final drop.
             let node = campaign.node(route.edge.from)
-            var label = node?.outputPorts.count ?? 0 > 1 ? (node?.portLabel(route.edge.port) ?? route.edge.port) : ""
+            var label = node?.outputPorts.count ?? 0 > 1 ? (node?.portLabel(route.edge.port) ?? route.edge.port.name) : ""
             if let count { label += (label.isEmpty ? "" : " ") + Names.compactCount(count) }
             if !label.isEmpty {
                 grid.put(

@@ -73,7 +73,7 @@ struct CampaignCommand: ParsableCommand {
             say("")
             for e in c.edges {
                 let from = c.node(e.from)
-                say("  \(e.from) [\(from?.portLabel(e.port) ?? e.port)] → \(e.to)\(e.toPort == "in" ? "" : " [\(e.toPort)]")")
+                say("  \(e.from) [\(from?.portLabel(e.port) ?? e.port.name)] → \(e.to)\(e.toPort == "in" ? "" : " [\(e.toPort)]")")
             }
             let problems = CampaignValidator(checker: try db.audienceChecker()).validate(c)
             say("")

@@ -267,7 +267,7 @@ func runWithProgress(
                     let done = finished.increment()
                     let node = campaign.node(id)
                     let outs = (node?.outputPorts ?? []).compactMap { port in
-                        outputs[port].map { "\(node?.portLabel(port) ?? port) \(Names.groupedCount($0))" }
+                        outputs[port].map { "\(node?.portLabel(port) ?? port.name) \(Names.groupedCount($0))" }
                     }
                     let figures = ([inputCount.map { "in \(Names.groupedCount($0))" }].compactMap { $0 } + outs).joined(separator: ", ")
                     bar.line(
@@ -353,7 +353,7 @@ enum RunJSON {
                         pairs.append(
                             (
                                 "outputs",
-                                .object(d.edges.filter { $0.fromNode == n.nodeID }.map { ($0.port, .integer(Int64($0.count))) })
+                                .object(d.edges.filter { $0.fromNode == n.nodeID }.map { ($0.port.name, .integer(Int64($0.count))) })
                             ))
                         if let e = n.error { pairs.append(("error", .string(e))) }
                         return .object(pairs)
@@ -364,7 +364,7 @@ enum RunJSON {
                 .array(
                     d.edges.map { e in
                         .object([
-                            ("from", .string(e.fromNode)), ("port", .string(e.port)), ("to", e.toNode.map(JSONValue.string) ?? .null),
+                            ("from", .string(e.fromNode)), ("port", .string(e.port.name)), ("to", e.toNode.map(JSONValue.string) ?? .null),
                             ("count", .integer(Int64(e.count))),
                         ])
                     })
@@ -401,7 +401,7 @@ enum RunText {
             detail.nodes.map { n in
                 let node = campaign.node(n.nodeID)
                 let outs = detail.edges.filter { $0.fromNode == n.nodeID }.map { e in
-                    "\(node?.portLabel(e.port) ?? e.port) \(Names.groupedCount(e.count))"
+                    "\(node?.portLabel(e.port) ?? e.port.name) \(Names.groupedCount(e.count))"
                 }
                 return [
                     n.nodeID, node?.kind.title ?? "?", n.state.rawValue, n.inputCount.map(Names.groupedCount) ?? "-",

@@ -34,6 +34,20 @@ import Testing
             Edge(from: "wait", to: "mail"), Edge(from: "mail", to: "end"), Edge(from: "saved", to: "end2"),
         ])
 
+    /// Ports are typed: each kind's ports print as their file names and read back as the same
+    /// value; names no kind has stay unknown, verbatim, for validation to report.
+    @Test func portsPrintAndReadBack() {
+        let typed: [PortName] = [.out, .input, .complement, .fallback, .primary, .secondary, .subset(3), .branch(12), .joined(2)]
+        #expect(typed.map(\.name) == ["out", "in", "complement", "default", "primary", "secondary", "subset3", "branch12", "in2"])
+        for port in typed { #expect(PortName(name: port.name) == port) }
+        for odd in ["subset0", "subset03", "branch", "in-1", "Out", "subset1x"] { #expect(PortName(name: odd) == .unknown(odd)) }
+        let split = Node(
+            id: "s", label: "S",
+            config: .split(seed: 1, subsets: [SplitSubset(label: "A", limit: .percent(50))], overlap: false, skipEmpty: false))
+        #expect(split.outputPorts == [.subset(1), .complement])
+        #expect(split.portLabel(.subset(1)) == "A" && split.portLabel(.subset(2)) == "subset2")
+    }
+
     @Test func roundTripIsExact() throws {
         let text = CampaignFormat.encodeText(Self.sample)
         let decoded = try CampaignFormat.decode(text: text)

@@ -217,7 +217,7 @@ import Testing
                         })),
             ]
             for port in c.nodes[1].outputPorts {
-                c.nodes.append(Node(id: "end-\(port)", label: port, config: .end))
+                c.nodes.append(Node(id: "end-\(port)", label: port.name, config: .end))
                 c.edges.append(Edge(from: "t", port: port, to: "end-\(port)"))
             }
             c.edges.insert(Edge(from: "a", to: "t"), at: 0)

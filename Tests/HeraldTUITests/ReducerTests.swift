@@ -124,6 +124,10 @@ import Testing
         #expect(state.canvas?.run?.edgeCounts[PortRef(node: "signups", port: "out")] == 12)
         #expect(state.canvas?.run?.observed == true)
         #expect(state.status == "run #5 running elsewhere: 1 of 2 nodes done")
+        // Read back unchanged, it leaves the status line alone.
+        state.status = "a message"
+        _ = Reducer.reduce(&state, .runRefreshed(detail))
+        #expect(state.status == "a message")
         // A stale answer (another version) is dropped.
         var stale = detail
         stale.summary.version = 2

@@ -39,7 +39,7 @@ struct TestNode: NodeExecution {
         outcome.inputCount = n
         let taken =
             try branches.firstIndex { try TestFacts.holds($0.condition, count: n, variables: context.compiler.variables) }
-            .map { "branch\($0 + 1)" } ?? "default"
+            .map { PortName.branch($0 + 1) } ?? .fallback
         for port in node.outputPorts { outcome.counts[port] = 0 }
         outcome.tables[taken] = input
         outcome.counts[taken] = n

@@ -24,7 +24,7 @@ struct CombineNode: NodeExecution {
             case .exclusion:
                 ("SELECT p.key FROM \(primary) p WHERE NOT \(inSecondary)", "SELECT p.key FROM \(primary) p WHERE \(inSecondary)")
             }
-        for (port, sql) in [("out", Optional(outSQL)), ("complement", complementSQL)] {
+        for (port, sql) in [(PortName.out, Optional(outSQL)), (.complement, complementSQL)] {
             let table = try context.workTable(of: entityName, in: &outcome)
             if let sql { try db.execute(sql: "INSERT INTO \(dialect.quote(table)) " + sql) }
             outcome.counts[port] = sql == nil ? 0 : db.changesCount

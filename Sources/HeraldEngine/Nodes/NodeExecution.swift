@@ -19,7 +19,7 @@ struct NodeContext {
     /// The work table at the node's first input port that received one (nil: none did).
     let input: String?
     /// The work table at each input port that received a population.
-    let inputs: [String: String]
+    let inputs: [PortName: String]
     /// The entity of the population at the first input.
     let entity: String?
     /// The columns Enrichment nodes upstream added to this population.
@@ -60,7 +60,7 @@ struct NodeContext {
 
     /// The outcome of a node that hands its input on unchanged to `ports` (its `inputCount` is
     /// the row count); nil when nothing arrived.
-    func passThrough(to ports: [String]) throws -> NodeOutcome? {
+    func passThrough(to ports: [PortName]) throws -> NodeOutcome? {
         guard let input else { return nil }
         var outcome = NodeOutcome()
         let rows = try count(input)
@@ -80,8 +80,8 @@ struct NodeContext {
 /// A node's result: per output port, its work table and row count, and what to tell the user.
 struct NodeOutcome {
     var inputCount: Int?
-    var counts: [String: Int] = [:]
-    var tables: [String: String] = [:]
+    var counts: [PortName: Int] = [:]
+    var tables: [PortName: String] = [:]
     /// Tables this node created (they are renamed to their final names at the commit).
     var created: [String] = []
     var detail: String?

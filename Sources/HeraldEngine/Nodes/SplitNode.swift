@@ -18,7 +18,7 @@ struct SplitNode: NodeExecution {
         outcome.inputCount = total
         var previous: [String] = []
         for (i, subset) in subsets.enumerated() {
-            let port = "subset\(i + 1)"
+            let port = PortName.subset(i + 1)
             let table = try context.workTable(of: entityName, in: &outcome)
             var select = try compiler.selectKeys(entity: entityName, rule: subset.rule ?? .all, population: input)
             if !overlap && !previous.isEmpty {
@@ -47,7 +47,7 @@ struct SplitNode: NodeExecution {
         outcome.tables["complement"] = complement
         outcome.emitEmpty = !skipEmpty
         outcome.detail =
-            subsets.indices.map { "\(subsets[$0].label) \(Names.groupedCount(outcome.counts["subset\($0 + 1)"] ?? 0))" }
+            subsets.indices.map { "\(subsets[$0].label) \(Names.groupedCount(outcome.counts[.subset($0 + 1)] ?? 0))" }
             .joined(separator: ", ") + ", complement \(Names.groupedCount(outcome.counts["complement"] ?? 0))"
         return outcome
     }
