@@ -1,5 +1,15 @@
-/// Identifies a node inside one campaign (stable across versions; used in edges and runs).
-public typealias NodeID = String
+/// Identifies a node inside one campaign (stable across versions; used in edges and runs): a
+/// value of its own, so a node id is never mistaken for a label, a port or a campaign name.
+public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible, ExpressibleByStringLiteral {
+    /// The id as files and the store write it.
+    public var name: String
+
+    public init(_ name: String) { self.name = name }
+    public init(stringLiteral value: String) { name = value }
+
+    public var description: String { name }
+    public static func < (a: NodeID, b: NodeID) -> Bool { a.name < b.name }
+}
 
 /// A node's input or output port, typed: a Split's third subset is `.subset(3)`, not the text
 /// `subset3` parsed back. Files and the store hold its ``name``; a name no kind has (from a hand-

@@ -27,7 +27,7 @@ public enum CampaignFormat {
                 .array(
                     campaign.edges.map {
                         .object([
-                            ("from", .string($0.from)), ("fromPort", .string($0.port.name)), ("to", .string($0.to)),
+                            ("from", .string($0.from.name)), ("fromPort", .string($0.port.name)), ("to", .string($0.to.name)),
                             ("toPort", .string($0.toPort.name)),
                         ])
                     })
@@ -50,7 +50,7 @@ public enum CampaignFormat {
 
     public static func encode(_ node: Node) -> JSONValue {
         var pairs: [(String, JSONValue)] = [
-            ("id", .string(node.id)), ("kind", .string(node.kind.rawValue)), ("label", .string(node.label)),
+            ("id", .string(node.id.name)), ("kind", .string(node.kind.rawValue)), ("label", .string(node.label)),
         ]
         if let note = node.note { pairs.append(("note", .string(note))) }
         switch node.config {
@@ -228,7 +228,7 @@ public enum CampaignFormat {
             do {
                 campaign.nodes.append(try decodeNode(n, path: "nodes[\(i)]"))
             } catch {
-                let id: NodeID? = if case .string(let s) = n["id"] { s } else { nil }
+                let id: NodeID? = if case .string(let s) = n["id"] { NodeID(s) } else { nil }
                 if let id { undecoded.insert(id) }
                 problems.append(ValidationProblem(node: nil, field: nil, message: "\(error)"))
             }
@@ -240,14 +240,15 @@ public enum CampaignFormat {
                     try f.allowOnly(["from", "port", "to"])
                     campaign.edges.append(
                         Edge(
-                            from: try f.string("from"), port: PortName(name: try f.optionalString("port") ?? "out"), to: try f.string("to"))
+                            from: NodeID(try f.string("from")), port: PortName(name: try f.optionalString("port") ?? "out"),
+                            to: NodeID(try f.string("to")))
                     )
                 } else {
                     try f.allowOnly(["from", "fromPort", "to", "toPort"])
                     campaign.edges.append(
                         Edge(
-                            from: try f.string("from"), port: PortName(name: try f.optionalString("fromPort") ?? "out"),
-                            to: try f.string("to"), toPort: PortName(name: try f.optionalString("toPort") ?? "in")))
+                            from: NodeID(try f.string("from")), port: PortName(name: try f.optionalString("fromPort") ?? "out"),
+                            to: NodeID(try f.string("to")), toPort: PortName(name: try f.optionalString("toPort") ?? "in")))
                 }
             } catch {
                 problems.append(ValidationProblem(node: nil, field: nil, message: "\(error)"))
@@ -464,7 +465,7 @@ public enum CampaignFormat {
             try g.allowOnly(common + ["start"])
             config = try g.optionalString("start").map { .endAndStart(campaign: $0) } ?? .end
         }
-        return Node(id: id, label: try g.optionalString("label") ?? kind.title, note: try g.optionalString("note"), config: config)
+        return Node(id: NodeID(id), label: try g.optionalString("label") ?? kind.title, note: try g.optionalString("note"), config: config)
     }
 
     /// Typed access to a JSON object's fields with path-qualified errors.

@@ -70,7 +70,7 @@ public struct CampaignValidator: Sendable {
         }
         var firstPosition: [NodeID: Int] = [:]
         for (position, node) in campaign.nodes.enumerated() {
-            if node.id.isEmpty { add(nil, "nodes[\(position)].id", "a node has an empty id") }
+            if node.id.name.isEmpty { add(nil, "nodes[\(position)].id", "a node has an empty id") }
             if let first = firstPosition[node.id] {
                 add(node.id, "nodes[\(position)].id", "nodes[\(first)] and nodes[\(position)] share this id; node ids must be unique")
             } else {
@@ -86,11 +86,11 @@ public struct CampaignValidator: Sendable {
             let field = "edges[\(i)]"
             if undecoded.contains(edge.from) || undecoded.contains(edge.to) { continue }
             guard let from = byID[edge.from] else {
-                add(nil, field, "starts at unknown node '\(edge.from)'\(Names.suggestion(for: edge.from, in: Array(byID.keys)))")
+                add(nil, field, "starts at unknown node '\(edge.from)'\(Names.suggestion(for: edge.from.name, in: byID.keys.map(\.name)))")
                 continue
             }
             guard let to = byID[edge.to] else {
-                add(nil, field, "ends at unknown node '\(edge.to)'\(Names.suggestion(for: edge.to, in: Array(byID.keys)))")
+                add(nil, field, "ends at unknown node '\(edge.to)'\(Names.suggestion(for: edge.to.name, in: byID.keys.map(\.name)))")
                 continue
             }
             if !to.inputPorts.contains(edge.toPort) {

@@ -30,6 +30,26 @@ public struct LayoutResult: Equatable, Sendable {
     public var order: [NodeID: Int]
 }
 
+/// A vertex of the layered graph: a node, or a stand-in where an edge crosses a layer.
+enum Vertex: Hashable, Comparable {
+    case node(NodeID)
+    /// Edge number `edge`'s passage through layer `layer`.
+    case dummy(edge: Int, layer: Int)
+
+    var isDummy: Bool { nodeID == nil }
+    var nodeID: NodeID? { if case .node(let id) = self { id } else { nil } }
+
+    /// Stand-ins before nodes, each by position or id (a tie-break only).
+    static func < (a: Vertex, b: Vertex) -> Bool {
+        switch (a, b) {
+        case (.node(let x), .node(let y)): x < y
+        case (.node, .dummy): false
+        case (.dummy, .node): true
+        case (.dummy(let e1, let l1), .dummy(let e2, let l2)): (e1, l1) < (e2, l2)
+        }
+    }
+}
+
 /// Layered (Sugiyama-style) top-down layout with a fixed box size, so live counts never
 /// move anything.
 public enum GraphLayout {
@@ -45,52 +65,45 @@ public enum GraphLayout {
         let known = Set(ids)
         let edges = campaign.edges.filter { known.contains($0.from) && known.contains($0.to) && $0.from != $0.to }
         // 1. Layers by longest path from the sources (cycles are broken by declaration order).
-        var layer: [NodeID: Int] = [:]
+        var layer: [Vertex: Int] = [:]
         let order = campaign.topologicalOrder() ?? ids
         for id in order {
-            let preds = edges.filter { $0.to == id }.compactMap { layer[$0.from] }
-            layer[id] = preds.isEmpty ? 0 : (preds.max()! + 1)
+            let preds = edges.filter { $0.to == id }.compactMap { layer[.node($0.from)] }
+            layer[.node(id)] = preds.isEmpty ? 0 : (preds.max()! + 1)
         }
         let layerCount = (layer.values.max() ?? -1) + 1
 
         // 2. Dummy vertices for edges spanning several layers.
-        struct Vertex {
-            var id: String
-            var isDummy: Bool
-        }
-        var vertices: [String: Vertex] = [:]
-        for id in ids { vertices[id] = Vertex(id: id, isDummy: false) }
-        var segments: [(from: String, to: String, edgeIndex: Int)] = []
+        var segments: [(from: Vertex, to: Vertex, edgeIndex: Int)] = []
         for (i, e) in edges.enumerated() {
-            let a = layer[e.from]!, b = layer[e.to]!
+            let a = layer[.node(e.from)]!, b = layer[.node(e.to)]!
             guard b > a else { continue }
-            var previousVertex = e.from
+            var previousVertex = Vertex.node(e.from)
             for l in (a + 1)..<b {
-                let dummy = "\u{0}dummy:\(i):\(l)"
-                vertices[dummy] = Vertex(id: dummy, isDummy: true)
+                let dummy = Vertex.dummy(edge: i, layer: l)
                 layer[dummy] = l
                 segments.append((previousVertex, dummy, i))
                 previousVertex = dummy
             }
-            segments.append((previousVertex, e.to, i))
+            segments.append((previousVertex, .node(e.to), i))
         }
 
         // 3. Ordering: DFS from sources following ports in order, seeded by the previous layout.
-        var initial: [String: Int] = [:]
+        var initial: [Vertex: Int] = [:]
         var counter = 0
-        func visit(_ v: String) {
+        func visit(_ v: Vertex) {
             guard initial[v] == nil else { return }
-            initial[v] = (previous?.order[v]).map { $0 * 1000 } ?? (1_000_000 + counter)
+            initial[v] = v.nodeID.flatMap { previous?.order[$0] }.map { $0 * 1000 } ?? (1_000_000 + counter)
             counter += 1
             for s in segments.filter({ $0.from == v }) { visit(s.to) }
         }
-        for id in ids where edges.allSatisfy({ $0.to != id }) { visit(id) }
-        for id in ids { visit(id) }
-        var layers: [[String]] = Array(repeating: [], count: max(layerCount, 0))
+        for id in ids where edges.allSatisfy({ $0.to != id }) { visit(.node(id)) }
+        for id in ids { visit(.node(id)) }
+        var layers: [[Vertex]] = Array(repeating: [], count: max(layerCount, 0))
         for (v, l) in layer { layers[l].append(v) }
         for l in layers.indices { layers[l].sort { (initial[$0] ?? 0, $0) < (initial[$1] ?? 0, $1) } }
 
-        func crossings(_ layers: [[String]]) -> Int {
+        func crossings(_ layers: [[Vertex]]) -> Int {
             var total = 0
             for l in 0..<max(0, layers.count - 1) {
                 let pos = Dictionary(uniqueKeysWithValues: layers[l + 1].enumerated().map { ($1, $0) })
@@ -117,7 +130,7 @@ public enum GraphLayout {
                 let neighbour = layers[down ? l - 1 : l + 1]
                 let pos = Dictionary(uniqueKeysWithValues: neighbour.enumerated().map { ($1, Double($0)) })
                 let current = Dictionary(uniqueKeysWithValues: layers[l].enumerated().map { ($1, Double($0)) })
-                func barycenter(_ v: String) -> Double {
+                func barycenter(_ v: Vertex) -> Double {
                     let linked = segments.compactMap { s -> Double? in
                         down ? (s.to == v ? pos[s.from] : nil) : (s.from == v ? pos[s.to] : nil)
                     }
@@ -134,12 +147,12 @@ public enum GraphLayout {
         layers = best
 
         // 4. Coordinates: fixed box size, layers centred on the widest one.
-        func slotWidth(_ v: String) -> Int { vertices[v]!.isDummy ? dummyWidth : boxWidth }
-        func layerWidth(_ l: [String]) -> Int { l.map(slotWidth).reduce(0, +) + max(0, l.count - 1) * gap }
+        func slotWidth(_ v: Vertex) -> Int { v.isDummy ? dummyWidth : boxWidth }
+        func layerWidth(_ l: [Vertex]) -> Int { l.map(slotWidth).reduce(0, +) + max(0, l.count - 1) * gap }
         let canvasWidth = max(boxWidth, layers.map(layerWidth).max() ?? 0) + 2
 
         // Rows: each layer's boxes, then a channel sized by the horizontal tracks it needs.
-        var position: [String: Rect] = [:]
+        var position: [Vertex: Rect] = [:]
         var y = 0
         var routes: [EdgeRoute] = []
         var pendingPoints: [Int: [Point]] = [:]  // edge index → points so far
@@ -153,7 +166,7 @@ public enum GraphLayout {
             guard l < layers.count - 1 else { break }
             let next = layers[l + 1]
             var nx = 1 + (canvasWidth - 2 - layerWidth(next)) / 2
-            var nextX: [String: Int] = [:]
+            var nextX: [Vertex: Int] = [:]
             for v in next {
                 nextX[v] = nx + slotWidth(v) / 2
                 nx += slotWidth(v) + gap
@@ -163,7 +176,7 @@ public enum GraphLayout {
             // stay apart.
             var entryX: [Int: Int] = [:]
             var labelRoom: [Int: Int] = [:]
-            for target in next where !vertices[target]!.isDummy {
+            for target in next where !target.isDummy {
                 let arriving = segments.filter { $0.to == target && vs.contains($0.from) }
                     .sorted { position[$0.from]!.midX < position[$1.from]!.midX }
                 guard arriving.count > 1 else { continue }
@@ -176,7 +189,7 @@ public enum GraphLayout {
             }
             // One track per source; overlapping spans get different rows.
             var tracks: [[ClosedRange<Int>]] = []
-            var trackOf: [String: Int] = [:]
+            var trackOf: [Vertex: Int] = [:]
             for s in vs {
                 let outs = segments.filter { $0.from == s }
                 guard !outs.isEmpty else { continue }
@@ -196,7 +209,7 @@ public enum GraphLayout {
             let channelHeight = 1 + trackRows + 2  // stub, tracks, label row, arrow row
             for s in vs {
                 let sx = position[s]!.midX
-                let sourceBottom = vertices[s]!.isDummy ? y - 1 : y  // first row below the box
+                let sourceBottom = s.isDummy ? y - 1 : y  // first row below the box
                 for seg in segments where seg.from == s {
                     let tx = entryX[seg.edgeIndex] ?? nextX[seg.to]!
                     let track = trackOf[s] ?? 0
@@ -209,7 +222,7 @@ public enum GraphLayout {
                     }
                     let arrowY = y + channelHeight - 1
                     pts.append(Point(x: tx, y: arrowY))
-                    if vertices[seg.to]!.isDummy {
+                    if seg.to.isDummy {
                         // Continue straight through the dummy's layer.
                         pts.append(Point(x: tx, y: y + channelHeight + boxHeight - 1))
                         pendingPoints[seg.edgeIndex] = pts
@@ -226,14 +239,14 @@ public enum GraphLayout {
             y += channelHeight
         }
         var boxes: [NodeID: Rect] = [:]
-        for id in ids { boxes[id] = position[id] }
+        for id in ids { boxes[id] = position[.node(id)] }
         var finalOrder: [NodeID: Int] = [:]
         for vs in layers {
-            for (i, v) in vs.enumerated() where !vertices[v]!.isDummy { finalOrder[v] = i }
+            for (i, v) in vs.enumerated() { if let id = v.nodeID { finalOrder[id] = i } }
         }
         routes.sort { (edges.firstIndex(of: $0.edge) ?? 0) < (edges.firstIndex(of: $1.edge) ?? 0) }
         return LayoutResult(
-            boxes: boxes, layers: layers.map { $0.filter { !vertices[$0]!.isDummy } }, routes: routes, width: canvasWidth,
+            boxes: boxes, layers: layers.map { $0.compactMap(\.nodeID) }, routes: routes, width: canvasWidth,
             height: max(y, boxHeight), order: finalOrder)
     }
 }

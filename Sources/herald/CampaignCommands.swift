@@ -69,7 +69,7 @@ struct CampaignCommand: ParsableCommand {
             say(
                 table(
                     ["NODE", "KIND", "LABEL", "DETAIL"],
-                    c.nodes.map { n in [n.id, n.kind.title, n.label, NodeText.summary(n)] }))
+                    c.nodes.map { n in [n.id.name, n.kind.title, n.label, NodeText.summary(n)] }))
             say("")
             for e in c.edges {
                 let from = c.node(e.from)
@@ -165,7 +165,8 @@ struct CampaignCommand: ParsableCommand {
                             .array(
                                 problems.map { p in
                                     .object([
-                                        ("node", p.node.map(JSONValue.string) ?? .null), ("field", p.field.map(JSONValue.string) ?? .null),
+                                        ("node", p.node.map { .string($0.name) } ?? .null),
+                                        ("field", p.field.map(JSONValue.string) ?? .null),
                                         ("message", .string(p.message)),
                                     ])
                                 })

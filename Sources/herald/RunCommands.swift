@@ -346,7 +346,7 @@ enum RunJSON {
                 .array(
                     d.nodes.map { n in
                         var pairs: [(String, JSONValue)] = [
-                            ("id", .string(n.nodeID)), ("state", .string(n.state.rawValue)),
+                            ("id", .string(n.nodeID.name)), ("state", .string(n.state.rawValue)),
                             ("inputCount", n.inputCount.map { .integer(Int64($0)) } ?? .null),
                             ("durationMs", n.durationMS.map { .integer(Int64($0)) } ?? .null),
                         ]
@@ -364,7 +364,8 @@ enum RunJSON {
                 .array(
                     d.edges.map { e in
                         .object([
-                            ("from", .string(e.fromNode)), ("port", .string(e.port.name)), ("to", e.toNode.map(JSONValue.string) ?? .null),
+                            ("from", .string(e.fromNode.name)), ("port", .string(e.port.name)),
+                            ("to", e.toNode.map { .string($0.name) } ?? .null),
                             ("count", .integer(Int64(e.count))),
                         ])
                     })
@@ -389,7 +390,7 @@ enum RunText {
         }
         if !unsent.isEmpty {
             notes.append(
-                "not sent: \(unsent.map(\.nodeID).joined(separator: ", ")) (delivery is not available in this version; nothing after them ran)"
+                "not sent: \(unsent.map(\.nodeID.name).joined(separator: ", ")) (delivery is not available in this version; nothing after them ran)"
             )
         }
         return notes
@@ -404,7 +405,7 @@ enum RunText {
                     "\(node?.portLabel(e.port) ?? e.port.name) \(Names.groupedCount(e.count))"
                 }
                 return [
-                    n.nodeID, node?.kind.title ?? "?", n.state.rawValue, n.inputCount.map(Names.groupedCount) ?? "-",
+                    n.nodeID.name, node?.kind.title ?? "?", n.state.rawValue, n.inputCount.map(Names.groupedCount) ?? "-",
                     outs.joined(separator: ", "), n.durationMS.map(String.init) ?? "-",
                 ]
             })

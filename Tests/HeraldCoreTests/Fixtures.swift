@@ -33,7 +33,7 @@ enum Fixtures {
             entities: [profiles, bookings, cities, products], profileEntity: "profiles", profileChannels: ProfileChannels(email: "email"))
     }()
 
-    static func node(_ id: String, _ config: NodeConfig) -> Node { Node(id: id, label: "Node " + id, config: config) }
+    static func node(_ id: String, _ config: NodeConfig) -> Node { Node(id: NodeID(id), label: "Node " + id, config: config) }
 
     static func email(subject: String = "Hello", text: String = "Body") -> NodeConfig {
         .message(.email, ChannelSettings(content: [("subject", subject), ("text", text)]))

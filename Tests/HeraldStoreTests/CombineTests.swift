@@ -93,7 +93,7 @@ import Testing
     func forkAndJoin(second: String) throws -> Campaign {
         func split(_ id: String, _ rule: String) throws -> Node {
             Node(
-                id: id, label: id,
+                id: NodeID(id), label: id,
                 config: .split(seed: 1, subsets: [SplitSubset(label: id, rule: try Rule(parsing: rule))], overlap: false, skipEmpty: false))
         }
         var c = Campaign(name: "Fork \(UUID().uuidString.prefix(6))")
@@ -217,8 +217,8 @@ import Testing
                         })),
             ]
             for port in c.nodes[1].outputPorts {
-                c.nodes.append(Node(id: "end-\(port)", label: port.name, config: .end))
-                c.edges.append(Edge(from: "t", port: port, to: "end-\(port)"))
+                c.nodes.append(Node(id: NodeID("end-\(port)"), label: port.name, config: .end))
+                c.edges.append(Edge(from: "t", port: port, to: NodeID("end-\(port)")))
             }
             c.edges.insert(Edge(from: "a", to: "t"), at: 0)
             return c

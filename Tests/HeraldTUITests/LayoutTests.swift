@@ -117,7 +117,7 @@ import Testing
         campaign.nodes.append(Node(id: "extra", label: "Extra", config: .end))
         campaign.edges.append(Edge(from: "push", to: "extra"))
         let next = GraphLayout.layout(campaign, previous: layout)
-        for id in ["push", "cityBreaks", "beaches"] {
+        for id: NodeID in ["push", "cityBreaks", "beaches"] {
             #expect(next.order[id] == layout.order[id], "\(id) moved")
         }
     }

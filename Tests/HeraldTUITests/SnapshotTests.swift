@@ -29,7 +29,7 @@ import Testing
         assertSnapshot(AppView.render(s, glyphs: .rounded).text, named: "canvas-welcome")
         _ = Reducer.reduce(&s, .keyPressed(.char("r")))
         _ = Reducer.reduce(&s, .runProgressed(.started(runID: 3)))
-        for (id, outputs) in [("signups", [PortName.out: 1380]), ("welcome", [.out: 1380]), ("wait", [.out: 1380])] {
+        for (id, outputs): (NodeID, [PortName: Int]) in [("signups", [.out: 1380]), ("welcome", [.out: 1380]), ("wait", [.out: 1380])] {
             _ = Reducer.reduce(&s, .runProgressed(.nodeFinished(id, state: .completed, inputCount: 1380, outputs: outputs, detail: nil)))
         }
         _ = Reducer.reduce(&s, .runProgressed(.nodeStarted("split")))
