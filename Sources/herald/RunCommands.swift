@@ -34,10 +34,7 @@ struct RunCommand: ParsableCommand {
         let mode: RunMode = live ? .live : .dry
         let db = try store.openForWriting()
         let stored = try db.loadCampaign(campaign)
-        let detail = try runWithProgress(stored.campaign, title: "\(mode.rawValue) run") { events, cancellation in
-            try Executor(store: db).run(stored, mode: mode, events: events, isCancelled: { cancellation.isCancelled })
-        }
-        try report(detail, db: db, json: output.json, verb: "\(mode.rawValue) run #\(detail.summary.id)")
+        try startRun(stored, mode: mode, db: db, json: output.json)
     }
 }
 
@@ -160,12 +157,18 @@ struct RunsCommand: ParsableCommand {
             }
             let stored = try db.loadCampaign(id: summary.campaignID, version: summary.version)
             let mode: RunMode = summary.dryRun ? .dry : .live
-            let detail = try runWithProgress(stored.campaign, title: "\(mode.rawValue) run") { events, cancellation in
-                try Executor(store: db).run(stored, mode: mode, events: events, isCancelled: { cancellation.isCancelled })
-            }
-            try report(detail, db: db, json: output.json, verb: "\(mode.rawValue) run #\(detail.summary.id) (restarting #\(runID))")
+            try startRun(stored, mode: mode, db: db, json: output.json, restarting: runID)
         }
     }
+}
+
+/// Starts a run of `stored` with progress and a report (`restarting`: the run it repeats).
+func startRun(_ stored: StoredCampaign, mode: RunMode, db: Store, json: Bool, restarting: Int64? = nil) throws {
+    let detail = try runWithProgress(stored.campaign, title: "\(mode.rawValue) run") { events, cancellation in
+        try Executor(store: db).run(stored, mode: mode, events: events, isCancelled: { cancellation.isCancelled })
+    }
+    let again = restarting.map { " (restarting #\($0))" } ?? ""
+    try report(detail, db: db, json: json, verb: "\(mode.rawValue) run #\(detail.summary.id)\(again)")
 }
 
 /// Resumes a run (or, with `requireFailed`, retries its failed node) with progress and a report.
