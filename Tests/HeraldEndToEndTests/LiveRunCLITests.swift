@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+
+/// Live runs from the command line, as a user types them: a run that waits, its log, stopping
+/// it, restarting it, and what is refused on the way.
+@Suite struct LiveRunCLITests {
+    @Test func aLiveRunWaitsAndCanBeStoppedAndRestarted() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let live = try Herald.run(["run", "Win-back", "--live", "--db", db, "--json"])
+        #expect(live.status == 0, "\(live.stderr)")
+        let object = try #require(try json(live.stdout) as? [String: Any])
+        let run = try #require(object["run"] as? [String: Any])
+        #expect(run["mode"] as? String == "live" && run["state"] as? String == "completed")
+        let nodes = try #require(object["nodes"] as? [[String: Any]])
+        // No delivery in this version: the channel nodes are skipped and send nothing.
+        #expect(nodes.filter { ["sms", "email"].contains($0["id"] as? String) }.allSatisfy { $0["state"] as? String == "skipped" })
+        let logs = try Herald.run(["runs", "logs", "1", "--db", db, "--json"])
+        let lines = try #require(try json(logs.stdout) as? [[String: Any]])
+        #expect(
+            lines.contains { $0["code"] as? String == "channel.not-available" && ($0["figures"] as? [String: Any])?["recipients"] != nil })
+        let text = try Herald.run(["run", "Win-back", "--live", "--db", db])
+        #expect(text.stdout.contains("not sent: sms, email (delivery is not available in this version"), "\(text.stdout)")
+
+        // The sale waits until the next nine o'clock in Paris, which is always ahead.
+        let sale = try Herald.run(["run", "Summer sale", "--live", "--db", db])
+        #expect(sale.status == 0, "\(sale.stderr)")
+        #expect(sale.stdout.contains("live run #3 of 'Summer sale' v1: waiting"))
+        #expect(sale.stdout.contains("waiting until "))
+        let list = try Herald.run(["runs", "--db", db])
+        #expect(list.stdout.contains("waiting until "), "\(list.stdout)")
+        let restartWaiting = try Herald.run(["runs", "restart", "3", "--db", db])
+        #expect(restartWaiting.status == 2 && restartWaiting.stderr.contains("run #3 is waiting; stop it"), "\(restartWaiting.stderr)")
+        let retry = try Herald.run(["runs", "retry", "3", "--db", db])
+        #expect(retry.status == 2 && retry.stderr.contains("has no failed node to retry"), "\(retry.stderr)")
+        let stop = try Herald.run(["runs", "stop", "3", "--db", db])
+        #expect(stop.status == 0 && stop.stdout.contains("run #3 stopped"), "\(stop.stderr)")
+        let restart = try Herald.run(["runs", "restart", "3", "--db", db])
+        #expect(restart.status == 0, "\(restart.stderr)")
+        #expect(restart.stdout.contains("live run #4 (restarting #3) of 'Summer sale' v1: waiting"), "\(restart.stdout)")
+    }
+}
