@@ -99,16 +99,36 @@ public enum SubsetLimit: Sendable, Equatable {
     case percent(Double)
 }
 
+/// Which rows a limited subset keeps: a seeded random sample, or the first by an attribute.
+public enum SubsetOrder: Sendable, Equatable {
+    /// The split's seed decides (the default).
+    case random
+    /// The highest values of the attribute first (empty values last).
+    case highest(String)
+    /// The lowest values first (empty values last).
+    case lowest(String)
+
+    public var attribute: String? {
+        switch self {
+        case .random: nil
+        case .highest(let a), .lowest(let a): a
+        }
+    }
+}
+
 /// One ordered subset of a Split node.
 public struct SplitSubset: Sendable, Equatable {
     public var label: String
     public var rule: Rule?
     public var limit: SubsetLimit?
+    /// Which rows a limit keeps.
+    public var order: SubsetOrder
 
-    public init(label: String, rule: Rule? = nil, limit: SubsetLimit? = nil) {
+    public init(label: String, rule: Rule? = nil, limit: SubsetLimit? = nil, order: SubsetOrder = .random) {
         self.label = label
         self.rule = rule
         self.limit = limit
+        self.order = order
     }
 }
 

@@ -123,6 +123,11 @@ public enum CampaignFormat {
                                 p.append(("percent", v == v.rounded() ? .integer(Int64(v)) : .number(v)))
                             case nil: break
                             }
+                            switch s.order {
+                            case .random: break
+                            case .highest(let a): p.append(("highest", .string(a)))
+                            case .lowest(let a): p.append(("lowest", .string(a)))
+                            }
                             return .object(p)
                         })
                 ))
@@ -395,7 +400,7 @@ public enum CampaignFormat {
             try g.allowOnly(common + ["seed", "subsets", "overlap", "skipEmpty"])
             let subsets = try g.array("subsets").enumerated().map { i, s -> SplitSubset in
                 let sf = try Fields(s, path: "\(at).subsets[\(i)]")
-                try sf.allowOnly(["label", "rule", "count", "percent"])
+                try sf.allowOnly(["label", "rule", "count", "percent", "highest", "lowest"])
                 var subset = SplitSubset(label: try sf.string("label"))
                 if let r = try sf.optionalString("rule") { subset.rule = try rule(r, field: "subsets[\(i)].rule") }
                 let count = try sf.optionalInteger("count")
@@ -405,6 +410,18 @@ public enum CampaignFormat {
                 }
                 if let c = count { subset.limit = .count(Int(c)) }
                 if let p = percent { subset.limit = .percent(p) }
+                let highest = try sf.optionalString("highest")
+                let lowest = try sf.optionalString("lowest")
+                if highest != nil && lowest != nil {
+                    throw HeraldError(.invalidInput, "\(at).subsets[\(i)]: give either 'highest' or 'lowest', not both")
+                }
+                if (highest ?? lowest) != nil && subset.limit == nil {
+                    throw HeraldError(
+                        .invalidInput,
+                        "\(at).subsets[\(i)]: 'highest' and 'lowest' choose which rows a limit keeps; give 'count' or 'percent' too")
+                }
+                if let a = highest { subset.order = .highest(a) }
+                if let a = lowest { subset.order = .lowest(a) }
                 return subset
             }
             config = .split(

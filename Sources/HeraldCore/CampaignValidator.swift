@@ -251,6 +251,13 @@ public struct CampaignValidator: Sendable {
                     case .percent(let p): if subset.rule == nil { percentTotal += p }
                     default: break
                     }
+                    if let name = subset.order.attribute, let dim = upstream, let entity = catalog.entity(dim),
+                        entity.attribute(name) == nil
+                    {
+                        add(
+                            id, "\(field).\(subset.order == .highest(name) ? "highest" : "lowest")",
+                            "'\(dim)' has no attribute '\(name)'\(Names.suggestion(for: name, in: entity.attributes.map(\.name)))")
+                    }
                     if let rule = subset.rule, let dim = upstream, let entity = catalog.entity(dim) {
                         do { try checker.check(rule, on: entity) } catch { add(id, "\(field).rule", Self.strip(error)) }
                     }

@@ -13,7 +13,8 @@ struct SplitNode: NodeExecution {
         var outcome = NodeOutcome()
         guard let (input, entityName) = context.population else { return outcome }
         let (db, dialect, compiler) = (context.db, context.dialect, context.compiler)
-        let isInteger = try context.catalog.requireEntity(entityName).keyType == .integer
+        let entity = try context.catalog.requireEntity(entityName)
+        let isInteger = entity.keyType == .integer
         let total = try context.count(input)
         outcome.inputCount = total
         var previous: [String] = []
@@ -31,7 +32,21 @@ struct SplitNode: NodeExecution {
                 case .count(let c): n = c
                 case .percent(let p): n = Int((Double(total) * p / 100).rounded(.down))
                 }
-                select.sql += " ORDER BY \(dialect.sampleOrder(key: "w.key", keyIsInteger: isInteger, seed: seed)) LIMIT \(n)"
+                let sample = dialect.sampleOrder(key: "w.key", keyIsInteger: isInteger, seed: seed)
+                switch subset.order {
+                case .random:
+                    select.sql += " ORDER BY \(sample) LIMIT \(n)"
+                case .highest(let name), .lowest(let name):
+                    // The attribute decides, empty values last; ties fall to the seeded order.
+                    guard entity.attribute(name) != nil else {
+                        throw HeraldError(.validation, "'\(entityName)' has no attribute '\(name)'")
+                    }
+                    let column = "t.\(dialect.quote(name))"
+                    let direction = subset.order == .highest(name) ? "DESC" : "ASC"
+                    select.sql =
+                        "SELECT s.key AS key FROM (\(select.sql)) s JOIN \(dialect.quote(entityName)) t ON t.\(dialect.quote(entity.primaryKey)) = s.key"
+                        + " ORDER BY \(column) IS NULL OR \(column) = '', \(column) \(direction), \(dialect.sampleOrder(key: "s.key", keyIsInteger: isInteger, seed: seed)) LIMIT \(n)"
+                }
             }
             try context.run(select, prefix: "INSERT INTO \(dialect.quote(table)) ")
             outcome.counts[port] = db.changesCount
