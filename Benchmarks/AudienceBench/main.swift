@@ -243,7 +243,7 @@ func heraldTime(_ c: Case) throws -> (Timing, count: Int) {
 
 if applyIndexes {
     let advisor = IndexAdvisor(service: service)
-    let advice = try advisor.advice(for: try cases.map { ($0.entity, try Rule(parsing: $0.rule), $0.name) })
+    let advice = try advisor.advice(for: try cases.map { ($0.entity, try Rule(parsing: $0.rule), IndexAdvisor.RuleOrigin.named($0.name)) })
     try advisor.apply(advice) { item in FileHandle.standardError.write(Data("building \(item.sql)\n".utf8)) }
     print("indexes: " + (advice.isEmpty ? "none advised" : advice.map(\.sql).joined(separator: "; ")) + "\n")
 }

@@ -467,10 +467,14 @@ public struct AudienceService: Sendable {
             }
         }
         // One hint per correlated (table, column), whichever parts of the rule use it.
-        var usages: [String: (table: String, column: String, extra: Set<String>)] = [:]
-        var order: [String] = []
+        struct Column: Hashable {
+            var table: String
+            var column: String
+        }
+        var usages: [Column: (table: String, column: String, extra: Set<String>)] = [:]
+        var order: [Column] = []
         for (table, column, extra) in Self.linkUsages(source.rule, entity: entity, catalog: catalog) {
-            let key = table + "\u{0}" + column
+            let key = Column(table: table, column: column)
             if usages[key] == nil { order.append(key) }
             usages[key, default: (table, column, [])].extra.formUnion(extra)
         }

@@ -13,12 +13,51 @@ public struct IndexAdvisor: Sendable {
 
     public static let prefix = "herald_idx_"
 
+    /// Where a saved rule comes from.
+    public enum RuleOrigin: Hashable, Sendable, CustomStringConvertible {
+        case audience(String)
+        case node(campaign: String, node: NodeID)
+        /// A rule named by whoever asks (a benchmark's case).
+        case named(String)
+
+        public var description: String {
+            switch self {
+            case .audience(let name): "audience '\(name)'"
+            case .named(let name): "rule '\(name)'"
+            case .node(let campaign, let node): "campaign '\(campaign)', node '\(node)'"
+            }
+        }
+
+        /// The origins in one line, each campaign named once with its nodes:
+        /// `campaign 'Summer sale' (nodes 'customers', 'cancellers'), audience 'VIP'`.
+        public static func describe(_ origins: [RuleOrigin]) -> String {
+            // Audiences and benchmark rules as they come; a campaign where its first node came.
+            var groups: [(campaign: String?, origin: RuleOrigin, nodes: [NodeID])] = []
+            for origin in origins {
+                if case .node(let campaign, let node) = origin {
+                    if let i = groups.firstIndex(where: { $0.campaign == campaign }) {
+                        groups[i].nodes.append(node)
+                    } else {
+                        groups.append((campaign, origin, [node]))
+                    }
+                } else {
+                    groups.append((nil, origin, []))
+                }
+            }
+            return groups.map { group in
+                guard let campaign = group.campaign else { return group.origin.description }
+                let nodes = group.nodes.map { "'\($0)'" }.joined(separator: ", ")
+                return "campaign '\(campaign)' (node\(group.nodes.count == 1 ? "" : "s") \(nodes))"
+            }.joined(separator: ", ")
+        }
+    }
+
     /// One index Herald advises (or created), with the saved rules it serves.
     public struct Advice: Sendable, Equatable {
         public var table: String
         public var columns: [String]
-        /// Where the rules come from: `audience 'X'`, `campaign 'Y', node 'n'`.
-        public var usedBy: [String]
+        /// Where the rules come from.
+        public var usedBy: [RuleOrigin]
         /// An index of Herald's that already exists with these columns.
         public var exists: Bool
 
@@ -32,7 +71,7 @@ public struct IndexAdvisor: Sendable {
     struct SavedRule {
         var entity: String
         var rule: Rule
-        var origin: String
+        var origin: RuleOrigin
     }
 
     /// The rules of live saved audiences and of every campaign's Build audience nodes.
@@ -41,14 +80,14 @@ public struct IndexAdvisor: Sendable {
         var rules: [SavedRule] = []
         for audience in try store.listAudiences() where !audience.snapshot {
             if let rule = try? Rule(parsing: audience.rule) {
-                rules.append(SavedRule(entity: audience.entity, rule: rule, origin: "audience '\(audience.name)'"))
+                rules.append(SavedRule(entity: audience.entity, rule: rule, origin: .audience(audience.name)))
             }
         }
         for summary in try store.listCampaigns(includeArchived: false) {
             let campaign = try store.loadCampaign(id: summary.id).campaign
             for node in campaign.nodes {
                 if case .buildAudience(let entity, let rule, _) = node.config {
-                    rules.append(SavedRule(entity: entity, rule: rule, origin: "campaign '\(campaign.name)', node '\(node.id)'"))
+                    rules.append(SavedRule(entity: entity, rule: rule, origin: .node(campaign: campaign.name, node: node.id)))
                 }
             }
         }
@@ -61,7 +100,7 @@ public struct IndexAdvisor: Sendable {
     }
 
     /// The advice for given rules (entity, rule, a name for where it comes from).
-    public func advice(for rules: [(entity: String, rule: Rule, origin: String)]) throws -> [Advice] {
+    public func advice(for rules: [(entity: String, rule: Rule, origin: RuleOrigin)]) throws -> [Advice] {
         try advice(for: rules.map { SavedRule(entity: $0.entity, rule: $0.rule, origin: $0.origin) })
     }
 
@@ -69,13 +108,17 @@ public struct IndexAdvisor: Sendable {
     /// (any, not only Herald's) already starts with the same columns.
     func advice(for rules: [SavedRule]) throws -> [Advice] {
         let catalog = try service.store.catalog()
-        var wanted: [String: Advice] = [:]
-        var order: [String] = []
+        struct Key: Hashable {
+            var table: String
+            var columns: [String]
+        }
+        var wanted: [Key: Advice] = [:]
+        var order: [Key] = []
         for saved in rules {
             guard let entity = catalog.entity(saved.entity) else { continue }
             for (table, column, extra) in AudienceService.linkUsages(saved.rule, entity: entity, catalog: catalog) {
                 let columns = [column] + extra.filter { $0 != column }
-                let key = table + "\u{0}" + columns.joined(separator: "\u{0}")
+                let key = Key(table: table, columns: columns)
                 if wanted[key] == nil {
                     wanted[key] = Advice(table: table, columns: columns, usedBy: [], exists: false)
                     order.append(key)
@@ -91,7 +134,7 @@ public struct IndexAdvisor: Sendable {
                 other.table == short.table && other.columns.count > short.columns.count
                     && Array(other.columns.prefix(short.columns.count)) == short.columns
             }) {
-                let longKey = longer.table + "\u{0}" + longer.columns.joined(separator: "\u{0}")
+                let longKey = Key(table: longer.table, columns: longer.columns)
                 for origin in short.usedBy where !(wanted[longKey]!.usedBy.contains(origin)) { wanted[longKey]!.usedBy.append(origin) }
                 wanted[key] = nil
             }

@@ -156,7 +156,8 @@ struct CatalogCommand: ParsableCommand {
                             .object([
                                 ("name", .string(a.name)), ("table", .string(a.table)),
                                 ("columns", .array(a.columns.map(JSONValue.string))),
-                                ("exists", .bool(a.exists)), ("usedBy", .array(a.usedBy.map(JSONValue.string))), ("sql", .string(a.sql)),
+                                ("exists", .bool(a.exists)), ("usedBy", .array(a.usedBy.map { JSONValue.string($0.description) })),
+                                ("sql", .string(a.sql)),
                             ])
                         }))
                 return
@@ -168,7 +169,7 @@ struct CatalogCommand: ParsableCommand {
             for a in advice {
                 let time = try advisor.timeRules(of: a)
                 say("\(a.exists ? "exists" : "advised")  \(a.sql)")
-                say(String(format: "  serves %@; those rules take %.2f s now", a.usedBy.joined(separator: ", "), time))
+                say(String(format: "  serves %@; those rules take %.2f s now", IndexAdvisor.RuleOrigin.describe(a.usedBy), time))
             }
             if advice.contains(where: { !$0.exists }) { say("create them with 'herald catalog indexes --apply'") }
         }

@@ -16,7 +16,7 @@ import Testing
             snapshot: false, description: "", replace: false)
         let advisor = IndexAdvisor(service: service)
         let advice = try advisor.advice()
-        let spenders = try #require(advice.first { $0.usedBy.contains("audience 'Big spenders'") })
+        let spenders = try #require(advice.first { $0.usedBy.contains(.audience("Big spenders")) })
         #expect(spenders.table == "bookings")
         #expect(spenders.columns == ["profile_id", "status", "amount"])
         #expect(spenders.name == "herald_idx_bookings_profile_id_status_amount")
