@@ -279,7 +279,7 @@ enum NodeText {
         case .waitUntil(.dateTime(let text)): return "until \(text)"
         case .waitUntil(.timeOfDay(let time)): return "until the next \(time.text)"
         case .message(_, let s):
-            let title = s.field("subject") ?? s.field("title") ?? s.field("text") ?? ""
+            let title = s.field("subject") ?? s.field("title") ?? s.field("text") ?? s.field("columns") ?? ""
             return "\(s.category.rawValue), per \(s.messagePer.rawValue): \(title)"
         case .end: return ""
         case .endAndStart(let other): return "then starts '\(other)'"
