@@ -27,6 +27,8 @@ public struct CampaignValidator: Sendable {
     public var audiences: [String: String]?
     /// Live saved audiences whose stored rule is broken, by lowercased name, with the problem.
     public var brokenAudiences: [String: String]
+    /// Lowercased names of the live saved audiences (a Save audience node cannot write one).
+    public var liveAudiences: Set<String> = []
 
     public init(catalog: Catalog, audiences: [String: String]? = nil, brokenAudiences: [String: String] = [:]) {
         self.catalog = catalog
@@ -37,6 +39,7 @@ public struct CampaignValidator: Sendable {
     /// A validator that knows what `checker` knows of the catalog and the saved audiences.
     public init(checker: RuleChecker) {
         self.init(catalog: checker.catalog, audiences: checker.audiences, brokenAudiences: checker.brokenAudiences)
+        liveAudiences = checker.liveAudiences
     }
 
     /// Parses a duration such as `30m`, `12h`, `3d`, `2w` into seconds.
@@ -159,7 +162,15 @@ public struct CampaignValidator: Sendable {
             case .saveAudience(let name, _):
                 if name.trimmed.isEmpty {
                     add(id, "audience", "the audience name is empty")
-                } else if let audiences, let existing = audiences.first(where: { $0.key.lowercased() == name.lowercased() }),
+                    continue
+                }
+                if liveAudiences.contains(name.lowercased()) {
+                    add(
+                        id, "audience",
+                        "the saved audience '\(name)' is live (its members are its rule's); a Save audience node writes snapshot audiences, so choose another name"
+                    )
+                }
+                if let audiences, let existing = audiences.first(where: { $0.key.lowercased() == name.lowercased() }),
                     let upstream, existing.value != upstream
                 {
                     add(id, "audience", "the saved audience '\(existing.key)' holds \(existing.value), but this node receives \(upstream)")

@@ -23,6 +23,8 @@ public struct RuleChecker: Sendable {
     /// Live saved audiences whose own rule no longer parses or checks, by lowercased name, with
     /// the problem: a rule that uses one is refused rather than given a guessed population.
     public var brokenAudiences: [String: String]
+    /// Lowercased names of the saved audiences that are live (their members are their rule's).
+    public var liveAudiences: Set<String> = []
 
     public init(
         catalog: Catalog, variables: [String: Literal] = [:], audiences: [String: String]? = nil, brokenAudiences: [String: String] = [:]

@@ -56,6 +56,7 @@ extension Store {
     ) -> RuleChecker {
         let entities = Dictionary(audiences.map { ($0.name, $0.entity) }, uniquingKeysWith: { a, _ in a })
         var checker = RuleChecker(catalog: catalog, variables: variables, audiences: entities)
+        checker.liveAudiences = Set(audiences.filter { !$0.snapshot }.map { $0.name.lowercased() })
         // Two passes: an audience that uses a broken one is broken too.
         for _ in 0..<2 {
             var broken: [String: String] = [:]

@@ -94,6 +94,20 @@ import Testing
         #expect(try store.workTables(runID: done.summary.id).tables.isEmpty)
     }
 
+    /// A Save audience node cannot overwrite a live audience: validation says so before a run.
+    @Test func savingOverALiveAudienceIsRefused() throws {
+        var c = Campaign(name: "Overwrite")
+        c.nodes = [
+            Node(id: "a", label: "All", config: .buildAudience(entity: "profiles", rule: .all, emitWhenEmpty: false)),
+            Node(id: "s", label: "Save", config: .saveAudience(audience: "french speakers", append: false)),
+        ]
+        c.edges = [Edge(from: "a", to: "s")]
+        let problems = CampaignValidator(checker: try store.audienceChecker()).validate(c)
+        #expect(problems.contains { $0.description.contains("'french speakers' is live") }, "\(problems)")
+        #expect(throws: HeraldError.self) { try executor(at: t0).run(try store.saveCampaign(c, replace: false), mode: .live) }
+        #expect(try store.listRuns().isEmpty)
+    }
+
     @Test func aWaitWhoseTimeHasPassedLetsThePopulationThrough() throws {
         var c = Campaign(name: "Past date", timeZone: "Europe/Paris")
         c.nodes = [
