@@ -350,31 +350,14 @@ public struct Node: Sendable, Equatable {
     public var kind: NodeKind { config.kind }
 
     /// Output ports in display order.
-    public var outputPorts: [PortName] {
-        switch config {
-        case .buildAudience, .readAudience, .wait, .waitUntil, .message, .saveAudience, .enrich: ["out"]
-        case .changeDimension, .combine, .deduplicate: ["out", "complement"]
-        case .split(_, let subsets, _, _): subsets.indices.map { .subset($0 + 1) } + [.complement]
-        case .fork(let n): (0..<max(n, 0)).map { .branch($0 + 1) }
-        case .test(let branches): branches.indices.map { .branch($0 + 1) } + [.fallback]
-        case .andJoin: ["out"]
-        case .end, .endAndStart: []
-        }
-    }
+    public var outputPorts: [PortName] { definition.outputPorts }
 
     /// The valid number of branches of a Fork and of inputs of an And-join.
     public static let branchRange = 2...16
 
     /// Input ports; the first is the one whose population the node works on (and whose
     /// absence skips it). Every input port takes exactly one transition.
-    public var inputPorts: [PortName] {
-        switch config {
-        case .buildAudience, .readAudience: []
-        case .combine: [.primary, .secondary]
-        case .andJoin(let n): (0..<max(n, 0)).map { .joined($0 + 1) }
-        default: [.input]
-        }
-    }
+    public var inputPorts: [PortName] { definition.inputPorts }
 
     /// How the port is labelled on the canvas (`A (50%)`, `complement`).
     public func portLabel(_ port: PortName) -> String {
@@ -386,12 +369,7 @@ public struct Node: Sendable, Equatable {
     }
 
     /// Whether this node may start a branch with no inbound transition.
-    public var startsBranch: Bool {
-        switch config {
-        case .buildAudience, .readAudience: return true
-        default: return false
-        }
-    }
+    public var startsBranch: Bool { definition.startsBranch }
 }
 
 /// A transition from one node's output port to another node's input port.

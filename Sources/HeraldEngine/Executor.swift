@@ -349,7 +349,7 @@ public struct Executor: Sendable {
                         let ports = recorded.ports[id] ?? [:]
                         route(
                             id, tables: ports.compactMapValues(\.table), counts: ports.mapValues(\.count),
-                            emitEmpty: Self.emitsWhenEmpty(node))
+                            emitEmpty: node.definition.emitsWhenEmpty)
                     }
                     events(
                         .nodeFinished(
@@ -373,7 +373,7 @@ public struct Executor: Sendable {
                 do {
                     result = try work.run(policy, shouldStop: stopping, what: "node '\(id)'") { db in
                         let counter = Counter()
-                        var outcome = try node.execution.execute(
+                        var outcome = try (try node.execution).execute(
                             NodeContext(
                                 db: db, compiler: compiler, catalog: catalog, dialect: dialect,
                                 input: node.inputPorts.lazy.compactMap { inputs[id]?[$0] }.first, inputs: inputs[id] ?? [:],
@@ -561,15 +561,6 @@ public struct Executor: Sendable {
                     try db.execute(sql: "DROP TABLE \(dialect.quote(table))")
                 }
             }
-        }
-    }
-
-    /// Whether a node's empty outputs still lead on (`emitWhenEmpty`, or a Split without skipEmpty).
-    static func emitsWhenEmpty(_ node: Node) -> Bool {
-        switch node.config {
-        case .buildAudience(_, _, let emit), .readAudience(_, let emit): emit
-        case .split(_, _, _, let skipEmpty): !skipEmpty
-        default: false
         }
     }
 

@@ -69,7 +69,7 @@ struct CampaignCommand: ParsableCommand {
             say(
                 table(
                     ["NODE", "KIND", "LABEL", "DETAIL"],
-                    c.nodes.map { n in [n.id.name, n.kind.title, n.label, NodeText.summary(n)] }))
+                    c.nodes.map { n in [n.id.name, n.kind.title, n.label, n.definition.summary] }))
             say("")
             for e in c.edges {
                 let from = c.node(e.from)
@@ -241,48 +241,6 @@ struct CampaignCommand: ParsableCommand {
         func run() throws {
             let (name, runs) = try store.openForWriting().deleteCampaign(campaign, withRuns: yes)
             say("deleted '\(name)'" + (runs > 0 ? " and its \(Names.counted(runs, "run"))" : ""))
-        }
-    }
-}
-
-/// One-line descriptions of nodes for lists.
-enum NodeText {
-    static func summary(_ node: Node) -> String {
-        switch node.config {
-        case .buildAudience(let entity, let rule, _): return "\(entity) where \(rule.text)"
-        case .readAudience(let audience, _): return "saved audience '\(audience)'"
-        case .changeDimension(let link): return "along the link '\(link)'"
-        case .combine(let operation):
-            switch operation {
-            case .union: return "primary or secondary"
-            case .intersection: return "primary and also secondary; complement: primary only"
-            case .exclusion: return "primary minus secondary; complement: the excluded"
-            }
-        case .saveAudience(let name, let append): return "\(append ? "add to" : "save as") the audience '\(name)'"
-        case .deduplicate(let by, let keep, _): return "keep \(keep) per \(by.joined(separator: ", "))"
-        case .test(let branches): return branches.map { "\($0.label): \($0.condition.text)" }.joined(separator: "; ") + "; default"
-        case .enrich(let fields): return fields.map(\.description).joined(separator: "; ")
-        case .fork(let n): return "\(n) parallel branches"
-        case .andJoin(let n): return "waits for \(n) branches; continues with their union"
-        case .split(_, let subsets, _, _):
-            return subsets.map { s in
-                var parts = [s.label]
-                if let r = s.rule { parts.append(r.text) }
-                switch s.limit {
-                case .count(let n): parts.append("limit \(n)")
-                case .percent(let p): parts.append("\(p == p.rounded() ? String(Int(p)) : String(p))%")
-                case nil: break
-                }
-                return parts.joined(separator: ": ")
-            }.joined(separator: "; ") + "; complement"
-        case .wait(let d): return d
-        case .waitUntil(.dateTime(let text)): return "until \(text)"
-        case .waitUntil(.timeOfDay(let time)): return "until the next \(time.text)"
-        case .message(_, let s):
-            let title = s.field("subject") ?? s.field("title") ?? s.field("text") ?? s.field("columns") ?? ""
-            return "\(s.category.rawValue), per \(s.messagePer.rawValue): \(title)"
-        case .end: return ""
-        case .endAndStart(let other): return "then starts '\(other)'"
         }
     }
 }

@@ -3,11 +3,7 @@ import HeraldCore
 import HeraldStore
 
 /// Build audience: the keys of the rows of an entity matching a rule, in one `INSERT … SELECT`.
-struct BuildAudienceNode: NodeExecution {
-    var entityName: String
-    var rule: Rule
-    var emitWhenEmpty: Bool
-
+extension BuildAudienceNode: NodeExecution {
     func execute(_ context: NodeContext) throws -> NodeOutcome {
         var outcome = NodeOutcome()
         let (db, dialect) = (context.db, context.dialect)
@@ -26,10 +22,7 @@ struct BuildAudienceNode: NodeExecution {
 }
 
 /// Read audience: a saved audience, re-evaluated if live, its stored keys if a snapshot.
-struct ReadAudienceNode: NodeExecution {
-    var name: String
-    var emitWhenEmpty: Bool
-
+extension ReadAudienceNode: NodeExecution {
     func execute(_ context: NodeContext) throws -> NodeOutcome {
         guard let audience = context.compiler.audiences[name.lowercased()] else {
             throw HeraldError(.notFound, "no saved audience named '\(name)'")

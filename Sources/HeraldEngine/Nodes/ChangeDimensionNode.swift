@@ -5,9 +5,7 @@ import HeraldStore
 /// Change dimension: the distinct related rows along a link. Rows with none go to `complement`,
 /// each with its reason in the table's `reason` column (`empty`: the link's column has no value;
 /// `unmatched`: no related row has it), and the log counts them by reason.
-struct ChangeDimensionNode: NodeExecution {
-    var link: String
-
+extension ChangeDimensionNode: NodeExecution {
     func execute(_ context: NodeContext) throws -> NodeOutcome {
         var outcome = NodeOutcome()
         guard let (input, entityName) = context.population else { return outcome }

@@ -3,9 +3,7 @@ import HeraldCore
 import HeraldStore
 
 /// Combine: union, intersection or exclusion of the `primary` and `secondary` inputs.
-struct CombineNode: NodeExecution {
-    var operation: CombineOperation
-
+extension CombineNode: NodeExecution {
     func execute(_ context: NodeContext) throws -> NodeOutcome {
         var outcome = NodeOutcome()
         guard let (input, entityName) = context.population else { return outcome }

@@ -5,11 +5,7 @@ import HeraldStore
 /// Deduplication: `keep` rows per value of the `by` attributes, ranked by the preference, in one
 /// window-function pass; the others go to `complement`. Rows whose `by` values are all empty
 /// are never merged with each other.
-struct DeduplicationNode: NodeExecution {
-    var by: [String]
-    var keep: Int
-    var prefer: DedupPreference
-
+extension DeduplicationNode: NodeExecution {
     func execute(_ context: NodeContext) throws -> NodeOutcome {
         var outcome = NodeOutcome()
         guard let (input, entityName) = context.population else { return outcome }

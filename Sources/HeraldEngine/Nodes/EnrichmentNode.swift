@@ -5,9 +5,7 @@ import HeraldStore
 /// Enrichment: the population with typed columns added, computed in one `INSERT … SELECT`.
 /// Its `out` table holds the keys and the columns; later nodes read the keys as from any
 /// work table, and the columns through this node's table.
-struct EnrichmentNode: NodeExecution {
-    var fields: [EnrichmentField]
-
+extension EnrichmentNode: NodeExecution {
     func execute(_ context: NodeContext) throws -> NodeOutcome {
         var outcome = NodeOutcome()
         guard let (input, entityName) = context.population else { return outcome }

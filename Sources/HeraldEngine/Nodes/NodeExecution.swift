@@ -4,8 +4,8 @@ import HeraldCore
 import HeraldStore
 
 /// What one node kind does when a run reaches it: fill its output ports' work tables from its
-/// inputs, inside SQLite, and describe the result. Each kind is one type in this folder; the
-/// only place that lists the kinds is `NodeConfig.execution`.
+/// inputs, inside SQLite, and describe the result. Each kind's type is declared in HeraldCore
+/// (`Nodes/`, with its ports and checks) and extended with its execution in this folder.
 protocol NodeExecution {
     func execute(_ context: NodeContext) throws -> NodeOutcome
 }
@@ -97,26 +97,14 @@ struct NodeOutcome {
 }
 
 extension Node {
-    /// The type that executes this node.
+    /// The type that executes this node: its definition's own (each kind's type extends it with
+    /// its execution in this folder).
     var execution: any NodeExecution {
-        switch config {
-        case .buildAudience(let entity, let rule, let emit): BuildAudienceNode(entityName: entity, rule: rule, emitWhenEmpty: emit)
-        case .readAudience(let name, let emit): ReadAudienceNode(name: name, emitWhenEmpty: emit)
-        case .changeDimension(let link): ChangeDimensionNode(link: link)
-        case .split(let seed, let subsets, let overlap, let skipEmpty):
-            SplitNode(seed: seed, subsets: subsets, overlap: overlap, skipEmpty: skipEmpty)
-        case .combine(let operation): CombineNode(operation: operation)
-        case .saveAudience(let name, let append): SaveAudienceNode(name: name, append: append)
-        case .test(let branches): TestNode(branches: branches, node: self)
-        case .deduplicate(let by, let keep, let prefer): DeduplicationNode(by: by, keep: keep, prefer: prefer)
-        case .enrich(let fields): EnrichmentNode(fields: fields)
-        case .fork: ForkNode(node: self)
-        case .andJoin: AndJoinNode(node: self)
-        case .wait(let duration): WaitNode(length: .duration(duration))
-        case .waitUntil(let target): WaitNode(length: .until(target))
-        case .message(let channel, let settings): MessageNode(channel: channel, settings: settings)
-        case .end: EndNode(starts: nil)
-        case .endAndStart(let other): EndNode(starts: other)
+        get throws {
+            guard let execution = definition as? any NodeExecution else {
+                throw HeraldError(.internalFailure, "node '\(id)': a \(kind.title) node cannot run in this version")
+            }
+            return execution
         }
     }
 }

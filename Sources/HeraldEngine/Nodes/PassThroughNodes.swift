@@ -6,22 +6,7 @@ import HeraldStore
 /// Wait: a dry run passes straight through. A live run holds the population until the wait's
 /// end (the node is `waiting`, its run too, and a scheduler resumes it then); a wait whose end
 /// has passed lets it through.
-struct WaitNode: NodeExecution {
-    enum Length {
-        case duration(String)
-        case until(WaitTarget)
-    }
-    var length: Length
-
-    /// How long, in words: `3d`, `until 2027-03-28T09:00`.
-    var what: String {
-        switch length {
-        case .duration(let d): d
-        case .until(.dateTime(let text)): "until \(text)"
-        case .until(.timeOfDay(let time)): "until the next \(time.text)"
-        }
-    }
-
+extension WaitNode: NodeExecution {
     /// When a wait reached at `now` ends.
     func end(from now: Date, zone: TimeZone) throws -> Date {
         switch length {
@@ -67,10 +52,7 @@ struct WaitNode: NodeExecution {
 /// Email, SMS, push, direct mail: in a dry run, the messages that would be prepared. A live run
 /// sends nothing, since this version has no delivery: the node is skipped with the reason and
 /// passes no one on, so nothing downstream acts as if they had been reached.
-struct MessageNode: NodeExecution {
-    var channel: Channel
-    var settings: ChannelSettings
-
+extension MessageNode: NodeExecution {
     func execute(_ context: NodeContext) throws -> NodeOutcome {
         guard var outcome = try context.passThrough(to: ["out"]) else { return NodeOutcome() }
         let n = outcome.inputCount ?? 0
@@ -93,10 +75,7 @@ struct MessageNode: NodeExecution {
 /// Save audience: a dry run counts what would be saved; a live run saves the population as a
 /// snapshot audience (replacing its members, or adding to them) in the node's transaction.
 /// Either way the population passes on.
-struct SaveAudienceNode: NodeExecution {
-    var name: String
-    var append: Bool
-
+extension SaveAudienceNode: NodeExecution {
     func execute(_ context: NodeContext) throws -> NodeOutcome {
         guard var outcome = try context.passThrough(to: ["out"]), let input = context.input, let entity = context.entity else {
             return NodeOutcome()
@@ -120,22 +99,18 @@ struct SaveAudienceNode: NodeExecution {
 }
 
 /// Fork: the whole population down each branch.
-struct ForkNode: NodeExecution {
-    var node: Node
-
+extension ForkNode: NodeExecution {
     func execute(_ context: NodeContext) throws -> NodeOutcome {
-        guard var outcome = try context.passThrough(to: node.outputPorts) else { return NodeOutcome() }
+        guard var outcome = try context.passThrough(to: outputPorts) else { return NodeOutcome() }
         let n = outcome.inputCount ?? 0
-        outcome.detail = "\(Names.counted(n, entity: context.entity ?? "row")) down each of \(node.outputPorts.count) branches"
+        outcome.detail = "\(Names.counted(n, entity: context.entity ?? "row")) down each of \(outputPorts.count) branches"
         return outcome
     }
 }
 
 /// End: counts what arrives; with `starts`, a live run starts that campaign (as a pending run
 /// a scheduler begins), a dry run says it would.
-struct EndNode: NodeExecution {
-    var starts: String?
-
+extension EndNode: NodeExecution {
     func execute(_ context: NodeContext) throws -> NodeOutcome {
         var outcome = NodeOutcome()
         if let input = context.input { outcome.inputCount = try context.count(input) }

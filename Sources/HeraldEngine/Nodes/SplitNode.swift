@@ -3,12 +3,7 @@ import HeraldCore
 import HeraldStore
 
 /// Split: ordered subsets by rule and limit, sampled in a seeded order, then the complement.
-struct SplitNode: NodeExecution {
-    var seed: Int64
-    var subsets: [SplitSubset]
-    var overlap: Bool
-    var skipEmpty: Bool
-
+extension SplitNode: NodeExecution {
     func execute(_ context: NodeContext) throws -> NodeOutcome {
         var outcome = NodeOutcome()
         guard let (input, entityName) = context.population else { return outcome }

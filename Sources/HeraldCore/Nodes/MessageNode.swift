@@ -1,0 +1,50 @@
+/// Email, SMS, push, direct mail: one message per profile (or per row) of the population.
+public struct MessageNode: NodeDefinition {
+    public let channel: Channel
+    public let settings: ChannelSettings
+
+    public init(channel: Channel, settings: ChannelSettings) {
+        self.channel = channel
+        self.settings = settings
+    }
+
+    public var summary: String {
+        let title = settings.field("subject") ?? settings.field("title") ?? settings.field("text") ?? settings.field("columns") ?? ""
+        return "\(settings.category.rawValue), per \(settings.messagePer.rawValue): \(title)"
+    }
+
+    public func check(_ check: inout NodeCheck) {
+        for field in channel.requiredFields where (settings.field(field) ?? "").trimmed.isEmpty {
+            check.add(field, "the \(check.node.kind.title) content needs '\(field)'")
+        }
+        if let cap = settings.frequencyCap {
+            if cap.maxMessages < 1 { check.add("frequencyCap.max", "must be at least 1, found \(cap.maxMessages)") }
+            if cap.days < 1 { check.add("frequencyCap.days", "must be at least 1, found \(cap.days)") }
+            if settings.category == .transactional {
+                check.add("frequencyCap", "transactional messages ignore frequency caps; remove it or make the message marketing")
+            }
+        }
+        let catalog = check.catalog
+        if let dim = check.upstream {
+            if catalog.profileEntity == nil {
+                check.add(nil, "the catalog names no profile entity, so messages have no recipients (herald catalog profile ENTITY)")
+            } else if dim != catalog.profileEntity && catalog.linkToProfile(from: dim) == nil {
+                check.add(
+                    nil,
+                    "the population is '\(dim)', which has no link to the profile entity '\(catalog.profileEntity ?? "")'; messages need a recipient"
+                )
+            } else if settings.messagePer == .entity && dim == catalog.profileEntity {
+                check.add("messagePer", "'entity' sends one message per row of a non-profile population; this one is '\(dim)'")
+            }
+        }
+        guard let profile = catalog.profileEntity.flatMap(catalog.entity) else { return }
+        if let problem = CampaignValidator.addressProblem(channel, profile: profile, channels: catalog.profileChannels) {
+            check.add(nil, problem)
+        }
+        for (field, template) in settings.content {
+            for problem in check.validator.templateProblems(template, profile: profile, target: check.upstreamEntity, added: check.added) {
+                check.add(field, problem)
+            }
+        }
+    }
+}
