@@ -41,9 +41,7 @@ public struct ForkNode: NodeDefinition {
     public var outputPorts: [PortName] { (0..<max(branches, 0)).map { .branch($0 + 1) } }
 
     public func check(_ check: inout NodeCheck) {
-        if !Node.branchRange.contains(branches) {
-            check.add("branches", "expected \(Node.branchRange.lowerBound) to \(Node.branchRange.upperBound), found \(branches)")
-        }
+        check.requireBranchCount(branches, field: "branches")
     }
 }
 
@@ -60,9 +58,7 @@ public struct AndJoinNode: NodeDefinition {
     public var inputPorts: [PortName] { (0..<max(inputs, 0)).map { .joined($0 + 1) } }
 
     public func check(_ check: inout NodeCheck) {
-        if !Node.branchRange.contains(inputs) {
-            check.add("inputs", "expected \(Node.branchRange.lowerBound) to \(Node.branchRange.upperBound), found \(inputs)")
-        }
+        check.requireBranchCount(inputs, field: "inputs")
         let id = check.node.id
         let entities = Set(inputPorts.compactMap { check.inputs[PortRef(node: id, port: $0)] })
         if entities.count > 1 {

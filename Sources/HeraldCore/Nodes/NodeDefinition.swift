@@ -49,6 +49,13 @@ public struct NodeCheck {
         problems.append(ValidationProblem(node: node.id, field: field, message: message))
     }
 
+    /// Reports a number of branches or inputs outside ``Node/branchRange``.
+    public mutating func requireBranchCount(_ n: Int, field: String) {
+        if !Node.branchRange.contains(n) {
+            add(field, "expected \(Node.branchRange.lowerBound) to \(Node.branchRange.upperBound), found \(n)")
+        }
+    }
+
     /// Checks `rule` on `entity`, reporting its problem under `field`.
     public mutating func check(_ rule: Rule, on entity: Entity, field: String) {
         do { try checker.check(rule, on: entity) } catch { add(field, CampaignValidator.strip(error)) }
