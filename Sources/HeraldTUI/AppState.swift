@@ -42,6 +42,20 @@ public struct RunView: Equatable, Sendable {
     }
 }
 
+/// What a run belongs to: the campaign version it executes. Every run result names it, and the
+/// reducer applies a result only to the canvas that shows that version.
+public struct RunTarget: Hashable, Sendable {
+    public var campaignID: Int64
+    public var version: Int
+
+    public init(campaignID: Int64, version: Int) {
+        self.campaignID = campaignID
+        self.version = version
+    }
+
+    public init(_ stored: StoredCampaign) { self.init(campaignID: stored.id, version: stored.version) }
+}
+
 /// The open campaign on the canvas.
 public struct CanvasState: Equatable, Sendable {
     public var stored: StoredCampaign
@@ -67,6 +81,8 @@ public struct AppState: Equatable, Sendable {
     public var status = ""
     /// Effects scheduled whose results have not come back yet.
     public var busy = 0
+    /// The runs this process is executing, whichever campaign is open.
+    public var runsInFlight: Set<RunTarget> = []
     public var width = 80
     public var height = 24
     public var quit = false
@@ -78,7 +94,8 @@ public struct AppState: Equatable, Sendable {
         campaigns.indices.contains(listSelection) ? campaigns[listSelection] : nil
     }
 
-    public var runInProgress: Bool { canvas?.run.map { !$0.finished } ?? false }
+    /// Whether this process is running the open campaign's version.
+    public var runInProgress: Bool { canvas.map { runsInFlight.contains(RunTarget($0.stored)) } ?? false }
 }
 
 /// Things that happened, named after the event.
@@ -93,7 +110,9 @@ public enum Action: Sendable {
     case storeChanged
     /// The latest run of the open campaign's version, read again after the store changed.
     case runRefreshed(RunDetail)
-    case runProgressed(RunEvent)
+    case runProgressed(RunTarget, RunEvent)
+    /// A run of this process ended without its final report (it failed or was stopped).
+    case runEnded(RunTarget, message: String)
     case effectFailed(String)
     /// An effect's worker finished (after any result it produced).
     case effectFinished
@@ -104,8 +123,8 @@ public enum Effect: Equatable, Sendable {
     case loadCampaigns
     case openCampaign(id: Int64)
     case startDryRun(StoredCampaign)
-    /// Cancels the run started by the last `startDryRun`.
-    case stopRun
+    /// Cancels this process's run of a campaign version.
+    case stopRun(RunTarget)
     /// Reads the latest run of a campaign version (answered by `runRefreshed`).
     case refreshRun(campaignID: Int64, version: Int)
 }

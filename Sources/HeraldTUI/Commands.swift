@@ -164,6 +164,7 @@ public enum CommandRegistry {
             perform: { state in
                 guard let canvas = state.canvas else { return [] }
                 state.canvas?.run = RunView()
+                state.runsInFlight.insert(RunTarget(canvas.stored))
                 state.status = "dry run started"
                 return [.startDryRun(canvas.stored)]
             }),
@@ -172,8 +173,9 @@ public enum CommandRegistry {
             group: "Run", keys: [.char("x")], keyLabel: "x", scope: .canvas, inKeyBar: true,
             disabledReason: { $0.runInProgress ? nil : "no run is in progress" },
             perform: { state in
+                guard let canvas = state.canvas else { return [] }
                 state.status = "stopping the run…"
-                return [.stopRun]
+                return [.stopRun(RunTarget(canvas.stored))]
             }),
     ]
 
@@ -312,8 +314,10 @@ public enum Reducer {
                 ? "run #\(detail.summary.id) running elsewhere: \(done) of \(detail.nodes.count) nodes done"
                 : "counts of \(detail.summary.dryRun ? "dry " : "")run #\(detail.summary.id) (\(detail.summary.state.rawValue)), \(detail.summary.startedAt); r runs again"
             return []
-        case .runProgressed(let event):
-            guard state.canvas != nil else { return [] }
+        case .runProgressed(let target, let event):
+            if case .finished = event { state.runsInFlight.remove(target) }
+            // A run of another campaign (left while it runs) goes on; its results are its own.
+            guard let canvas = state.canvas, RunTarget(canvas.stored) == target else { return [] }
             if state.canvas?.run == nil { state.canvas?.run = RunView() }
             switch event {
             case .started(runID: let runID):
@@ -337,8 +341,13 @@ public enum Reducer {
         case .effectFinished:
             state.busy = max(0, state.busy - 1)
             return []
+        case .runEnded(let target, let message):
+            state.runsInFlight.remove(target)
+            guard let canvas = state.canvas, RunTarget(canvas.stored) == target else { return [] }
+            state.canvas?.run?.finished = true
+            state.status = message
+            return []
         case .effectFailed(let message):
-            if state.canvas?.run?.finished == false { state.canvas?.run?.finished = true }
             state.status = message
             return []
         }

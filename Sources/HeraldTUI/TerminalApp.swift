@@ -59,14 +59,14 @@ public enum TerminalApp {
         state.width = terminal.width
         state.height = terminal.height
 
-        // The dry run in progress, if any, so `x` can stop it.
-        var currentRun: QueryCancellation?
+        // The runs in progress, by what they run, so `x` can stop each and leaving stops them all.
+        var runs: [RunTarget: QueryCancellation] = [:]
 
         func execute(_ effects: [Effect]) {
             for effect in effects {
-                if effect == .stopRun {
+                if case .stopRun(let target) = effect {
                     // The run's connection sees the flag within a millisecond, mid-statement.
-                    currentRun?.cancel()
+                    runs[target]?.cancel()
                     continue
                 }
                 state.busy += 1
@@ -93,14 +93,16 @@ public enum TerminalApp {
                     }
                 case .startDryRun(let stored):
                     let cancellation = QueryCancellation()
-                    currentRun = cancellation
+                    let target = RunTarget(stored)
+                    runs[target] = cancellation
                     work = {
                         do {
                             // Only looking never writes: the store is opened for writing when a run starts.
                             _ = try Executor(store: try store.writable()).dryRun(
-                                stored, events: { event in queue.push(.runProgressed(event)) }, isCancelled: { cancellation.isCancelled })
+                                stored, events: { event in queue.push(.runProgressed(target, event)) },
+                                isCancelled: { cancellation.isCancelled })
                         } catch {
-                            queue.push(.effectFailed("\(error)"))
+                            queue.push(.runEnded(target, message: "\(error)"))
                         }
                     }
                 case .refreshRun(let campaignID, let version):
@@ -127,10 +129,10 @@ public enum TerminalApp {
         /// Leaving while a dry run is in flight stops it, and waits (briefly) for the engine to
         /// record it as stopped rather than leave it marked running.
         func stopRunBeforeLeaving() {
-            guard state.runInProgress, let run = currentRun else { return }
-            run.cancel()
+            guard !state.runsInFlight.isEmpty else { return }
+            for target in state.runsInFlight { runs[target]?.cancel() }
             let deadline = Date().addingTimeInterval(5)
-            while state.busy > 0 && Date() < deadline {
+            while !state.runsInFlight.isEmpty && Date() < deadline {
                 for action in queue.drain() { _ = Reducer.reduce(&state, action) }
                 Thread.sleep(forTimeInterval: 0.02)
             }

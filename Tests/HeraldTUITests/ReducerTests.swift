@@ -64,20 +64,52 @@ import Testing
         // A second r while it runs is refused with the reason.
         #expect(Reducer.reduce(&state, .keyPressed(.char("r"))) == [])
         #expect(state.status == "dry run: a run is already in progress")
-        _ = Reducer.reduce(&state, .runProgressed(.started(runID: 9)))
-        _ = Reducer.reduce(&state, .runProgressed(.nodeStarted("signups")))
+        let target = RunTarget(welcome)
+        _ = Reducer.reduce(&state, .runProgressed(target, .started(runID: 9)))
+        _ = Reducer.reduce(&state, .runProgressed(target, .nodeStarted("signups")))
         #expect(state.canvas?.run?.nodeStates["signups"] == .running)
         _ = Reducer.reduce(
-            &state, .runProgressed(.nodeFinished("signups", state: .completed, inputCount: nil, outputs: ["out": 1234], detail: nil)))
+            &state,
+            .runProgressed(target, .nodeFinished("signups", state: .completed, inputCount: nil, outputs: ["out": 1234], detail: nil)))
         #expect(state.canvas?.run?.edgeCounts[PortRef(node: "signups", port: "out")] == 1234)
         #expect(state.canvas?.layout == GraphLayout.layout(welcome.campaign))  // counts never relayout
         // x stops it; once the run has finished there is nothing to stop.
-        #expect(Reducer.reduce(&state, .keyPressed(.char("x"))) == [.stopRun])
+        #expect(Reducer.reduce(&state, .keyPressed(.char("x"))) == [.stopRun(target)])
         #expect(state.status == "stopping the run…")
-        _ = Reducer.reduce(&state, .effectFailed("dry run of 'Welcome series' stopped"))
+        _ = Reducer.reduce(&state, .runEnded(target, message: "dry run of 'Welcome series' stopped"))
         #expect(state.canvas?.run?.finished == true)
         #expect(Reducer.reduce(&state, .keyPressed(.char("x"))) == [])
         #expect(state.status == "stop: no run is in progress")
+    }
+
+    /// A run started on one campaign and left keeps its identity: its progress never paints
+    /// another campaign, that one can start its own run, and each can be stopped on its own.
+    @Test func runResultsBelongToTheirCampaign() throws {
+        var state = listState()
+        _ = Reducer.reduce(&state, .campaignOpened(welcome))
+        let a = RunTarget(welcome)
+        #expect(Reducer.reduce(&state, .keyPressed(.char("r"))) == [.startDryRun(welcome)])
+        _ = Reducer.reduce(&state, .runProgressed(a, .started(runID: 1)))
+        _ = Reducer.reduce(&state, .keyPressed(.escape))
+        let other = StoredCampaign(id: 2, version: 1, campaign: try HeraldTUITestsData.campaign(named: "Departure reminder"))
+        _ = Reducer.reduce(&state, .campaignOpened(other))
+        let firstNode = try #require(other.campaign.nodes.first?.id)
+        _ = Reducer.reduce(
+            &state, .runProgressed(a, .nodeFinished("signups", state: .completed, inputCount: nil, outputs: [.out: 999], detail: nil)))
+        #expect(state.canvas?.run == nil)  // A's counts do not land on B
+        #expect(Reducer.reduce(&state, .keyPressed(.char("x"))) == [])  // nothing of B's to stop
+        #expect(Reducer.reduce(&state, .keyPressed(.char("r"))) == [.startDryRun(other)])
+        let b = RunTarget(other)
+        _ = Reducer.reduce(
+            &state, .runProgressed(b, .nodeFinished(firstNode, state: .completed, inputCount: nil, outputs: [.out: 5], detail: nil)))
+        #expect(state.canvas?.run?.edgeCounts[PortRef(node: firstNode, port: .out)] == 5)
+        #expect(state.runsInFlight == [a, b])
+        // Back on A, its run is still there to stop.
+        _ = Reducer.reduce(&state, .keyPressed(.escape))
+        _ = Reducer.reduce(&state, .campaignOpened(welcome))
+        #expect(Reducer.reduce(&state, .keyPressed(.char("x"))) == [.stopRun(a)])
+        _ = Reducer.reduce(&state, .runEnded(a, message: "stopped"))
+        #expect(state.runsInFlight == [b])
     }
 
     @Test func theLatestRunsCountsShowWhenACampaignOpens() {
@@ -136,7 +168,7 @@ import Testing
         #expect(state.canvas?.run?.edgeCounts[PortRef(node: "signups", port: "out")] == 12)
         // While this process runs the campaign, its own events count, not the store's.
         _ = Reducer.reduce(&state, .keyPressed(.char("r")))
-        _ = Reducer.reduce(&state, .runProgressed(.started(runID: 6)))
+        _ = Reducer.reduce(&state, .runProgressed(RunTarget(welcome), .started(runID: 6)))
         #expect(Reducer.reduce(&state, .storeChanged) == [])
         detail.edges[0].count = 3
         _ = Reducer.reduce(&state, .runRefreshed(detail))

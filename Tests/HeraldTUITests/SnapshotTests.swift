@@ -28,11 +28,13 @@ import Testing
         _ = Reducer.reduce(&s, .campaignOpened(welcome))
         assertSnapshot(AppView.render(s, glyphs: .rounded).text, named: "canvas-welcome")
         _ = Reducer.reduce(&s, .keyPressed(.char("r")))
-        _ = Reducer.reduce(&s, .runProgressed(.started(runID: 3)))
+        _ = Reducer.reduce(&s, .runProgressed(RunTarget(welcome), .started(runID: 3)))
         for (id, outputs): (NodeID, [PortName: Int]) in [("signups", [.out: 1380]), ("welcome", [.out: 1380]), ("wait", [.out: 1380])] {
-            _ = Reducer.reduce(&s, .runProgressed(.nodeFinished(id, state: .completed, inputCount: 1380, outputs: outputs, detail: nil)))
+            _ = Reducer.reduce(
+                &s,
+                .runProgressed(RunTarget(welcome), .nodeFinished(id, state: .completed, inputCount: 1380, outputs: outputs, detail: nil)))
         }
-        _ = Reducer.reduce(&s, .runProgressed(.nodeStarted("split")))
+        _ = Reducer.reduce(&s, .runProgressed(RunTarget(welcome), .nodeStarted("split")))
         assertSnapshot(AppView.render(s, glyphs: .rounded).text, named: "canvas-welcome-running")
     }
 
