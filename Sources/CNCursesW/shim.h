@@ -17,6 +17,10 @@
 #include <ncursesw/curses.h>
 #include <ncursesw/term.h>
 
+// The cells a character takes, as ncurses measures it (wcwidth is declared only for X/Open).
+int wcwidth(wchar_t c);
+static inline int herald_wcwidth(unsigned int c) { return wcwidth((wchar_t)c); }
+
 // Swift 6 rejects mutable C globals (stdscr, stdout, COLORS); read them through functions.
 static inline WINDOW *herald_stdscr(void) { return stdscr; }
 static inline int herald_colors(void) { return COLORS; }

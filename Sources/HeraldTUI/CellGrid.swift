@@ -1,8 +1,24 @@
+import CNCursesW
+import Foundation
+
 /// Display width of text in terminal cells: wide East Asian characters take two, combining
 /// marks none. Never `String.count`.
+///
+/// The width is the C library's `wcwidth` of the character's first scalar, which is what
+/// ncurses itself uses, so the frame diff and the terminal agree on where a character ends. When
+/// `wcwidth` cannot say (the process's locale is not UTF-8, as before the interface sets it, or a
+/// scalar it calls unprintable), a built-in table of the wide ranges answers instead.
 public enum DisplayWidth {
     public static func of(_ character: Character) -> Int {
         guard let first = character.unicodeScalars.first else { return 0 }
+        if first.value == 0 { return 0 }
+        let measured = herald_wcwidth(first.value)
+        if measured >= 0 { return Int(measured) }
+        return table(first)
+    }
+
+    /// The width without the C library: combining marks 0, the East Asian wide ranges 2.
+    static func table(_ first: Unicode.Scalar) -> Int {
         let v = first.value
         if v == 0 { return 0 }
         if first.properties.generalCategory == .nonspacingMark || first.properties.generalCategory == .enclosingMark { return 0 }

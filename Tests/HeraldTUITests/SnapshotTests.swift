@@ -1,3 +1,4 @@
+import Foundation
 import HeraldCore
 import HeraldEngine
 import HeraldStore
@@ -58,5 +59,21 @@ import Testing
         #expect(grid.text == "東京タワー")
         #expect(DisplayWidth.truncate("東京タワー", to: 5) == "東京…")
         #expect(DisplayWidth.of("Chloé") == 5)
+    }
+
+    /// Widths come from the C library's wcwidth, as ncurses measures them, under a UTF-8 locale
+    /// (which the interface sets); without one, the built-in table answers.
+    @Test func widthsFollowWcwidthUnderAUTF8Locale() throws {
+        let saved = setlocale(LC_CTYPE, nil).map { String(cString: $0) } ?? "C"
+        defer { setlocale(LC_CTYPE, saved) }
+        try #require(setlocale(LC_CTYPE, "C.UTF-8") != nil)
+        #expect(DisplayWidth.of(Character("a")) == 1)
+        #expect(DisplayWidth.of(Character("東")) == 2)
+        #expect(DisplayWidth.of(Character("\u{1F600}")) == 2)
+        // A zero-width space takes no cell to the terminal; the table would have said one.
+        #expect(DisplayWidth.of(Character("\u{200B}")) == 0)
+        setlocale(LC_CTYPE, "C")
+        #expect(DisplayWidth.of(Character("\u{200B}")) == 1)
+        #expect(DisplayWidth.of(Character("東")) == 2)
     }
 }
