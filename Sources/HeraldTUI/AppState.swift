@@ -125,6 +125,8 @@ public enum Effect: Equatable, Sendable {
     case startDryRun(StoredCampaign)
     /// Cancels this process's run of a campaign version.
     case stopRun(RunTarget)
+    /// Repaints the whole terminal (after something else wrote to it).
+    case redraw
     /// Reads the latest run of a campaign version (answered by `runRefreshed`).
     case refreshRun(campaignID: Int64, version: Int)
 }

@@ -5,6 +5,8 @@ import HeraldStore
 /// Where a command applies.
 public enum CommandScope: Sendable, Equatable {
     case global, campaignList, canvas
+    /// The help overlay, which takes every key while it is open.
+    case help
 }
 
 /// One entry of the action registry. Key dispatch, the key bar and the help screen are all
@@ -23,164 +25,19 @@ public struct Command: Sendable {
     public var perform: @Sendable (inout AppState) -> [Effect]
 }
 
-/// The commands Herald's interface offers.
+/// The commands Herald's interface offers: each screen registers its own, from its own file.
 public enum CommandRegistry {
-    public static let all: [Command] = [
-        Command(
-            id: "help", title: "help", help: "Show every command with its keys", group: "General", keys: [.char("?"), .function(1)],
-            keyLabel: "?", scope: .global, inKeyBar: true, disabledReason: { _ in nil },
-            perform: { state in
-                if state.overlays.last != .help { state.overlays.append(.help) }
-                return []
-            }),
-        Command(
-            id: "close", title: "back", help: "Close the current view (quit from the campaign list)", group: "General",
-            keys: [.char("q")], keyLabel: "q", scope: .global, inKeyBar: true, disabledReason: { _ in nil },
-            perform: { state in
-                if !state.overlays.isEmpty {
-                    state.overlays.removeLast()
-                } else if state.screen == .canvas {
-                    state.screen = .campaignList
-                    return [.loadCampaigns]
-                } else {
-                    state.quit = true
-                }
-                return []
-            }),
-        Command(
-            id: "quit", title: "quit", help: "Quit Herald", group: "General", keys: [.char("Q"), .ctrl("c")], keyLabel: "Q",
-            scope: .global, inKeyBar: false, disabledReason: { _ in nil },
-            perform: { state in
-                state.quit = true
-                return []
-            }),
-        Command(
-            id: "list.down", title: "down", help: "Select the next campaign", group: "Campaigns", keys: [.char("j"), .down],
-            keyLabel: "j/k", scope: .campaignList, inKeyBar: false,
-            disabledReason: { $0.campaigns.isEmpty ? "there are no campaigns" : nil },
-            perform: { state in
-                state.listSelection = min(state.listSelection + 1, max(0, state.campaigns.count - 1))
-                return []
-            }),
-        Command(
-            id: "list.up", title: "up", help: "Select the previous campaign", group: "Campaigns", keys: [.char("k"), .up],
-            keyLabel: "k", scope: .campaignList, inKeyBar: false, disabledReason: { $0.campaigns.isEmpty ? "there are no campaigns" : nil },
-            perform: { state in
-                state.listSelection = max(state.listSelection - 1, 0)
-                return []
-            }),
-        Command(
-            id: "list.top", title: "top", help: "Select the first campaign", group: "Campaigns", keys: [.char("g"), .home],
-            keyLabel: "g", scope: .campaignList, inKeyBar: false, disabledReason: { _ in nil },
-            perform: { state in
-                state.listSelection = 0
-                return []
-            }),
-        Command(
-            id: "list.bottom", title: "bottom", help: "Select the last campaign", group: "Campaigns", keys: [.char("G"), .end],
-            keyLabel: "G", scope: .campaignList, inKeyBar: false, disabledReason: { _ in nil },
-            perform: { state in
-                state.listSelection = max(0, state.campaigns.count - 1)
-                return []
-            }),
-        Command(
-            id: "list.open", title: "open", help: "Open the selected campaign on the canvas", group: "Campaigns",
-            keys: [.enter, .char("e")], keyLabel: "enter", scope: .campaignList, inKeyBar: true,
-            disabledReason: { $0.selectedCampaign == nil ? "select a campaign first" : nil },
-            perform: { state in
-                guard let c = state.selectedCampaign else { return [] }
-                return [.openCampaign(id: c.id)]
-            }),
-        Command(
-            id: "list.refresh", title: "refresh", help: "Reload the campaign list", group: "Campaigns", keys: [.char("R")],
-            keyLabel: "R", scope: .campaignList, inKeyBar: false, disabledReason: { _ in nil }, perform: { _ in [.loadCampaigns] }),
-        Command(
-            id: "canvas.left", title: "move", help: "Select the nearest node to the left", group: "Canvas", keys: [.char("h"), .left],
-            keyLabel: "hjkl", scope: .canvas, inKeyBar: true, disabledReason: { _ in nil },
-            perform: { state in
-                CanvasNavigation.move(&state, dx: -1, dy: 0)
-                return []
-            }),
-        Command(
-            id: "canvas.down", title: "down", help: "Select the nearest node below", group: "Canvas", keys: [.char("j"), .down],
-            keyLabel: "j", scope: .canvas, inKeyBar: false, disabledReason: { _ in nil },
-            perform: { state in
-                CanvasNavigation.move(&state, dx: 0, dy: 1)
-                return []
-            }),
-        Command(
-            id: "canvas.up", title: "up", help: "Select the nearest node above", group: "Canvas", keys: [.char("k"), .up],
-            keyLabel: "k", scope: .canvas, inKeyBar: false, disabledReason: { _ in nil },
-            perform: { state in
-                CanvasNavigation.move(&state, dx: 0, dy: -1)
-                return []
-            }),
-        Command(
-            id: "canvas.right", title: "right", help: "Select the nearest node to the right", group: "Canvas", keys: [.char("l"), .right],
-            keyLabel: "l", scope: .canvas, inKeyBar: false, disabledReason: { _ in nil },
-            perform: { state in
-                CanvasNavigation.move(&state, dx: 1, dy: 0)
-                return []
-            }),
-        Command(
-            id: "canvas.panLeft", title: "pan left", help: "Scroll the canvas left", group: "Canvas", keys: [.char("H")], keyLabel: "H",
-            scope: .canvas, inKeyBar: false, disabledReason: { _ in nil },
-            perform: { state in
-                state.canvas?.scrollX -= 8
-                return []
-            }),
-        Command(
-            id: "canvas.panDown", title: "pan down", help: "Scroll the canvas down", group: "Canvas", keys: [.char("J"), .pageDown],
-            keyLabel: "J", scope: .canvas, inKeyBar: false, disabledReason: { _ in nil },
-            perform: { state in
-                state.canvas?.scrollY += 4
-                return []
-            }),
-        Command(
-            id: "canvas.panUp", title: "pan up", help: "Scroll the canvas up", group: "Canvas", keys: [.char("K"), .pageUp], keyLabel: "K",
-            scope: .canvas, inKeyBar: false, disabledReason: { _ in nil },
-            perform: { state in
-                state.canvas?.scrollY -= 4
-                return []
-            }),
-        Command(
-            id: "canvas.panRight", title: "pan right", help: "Scroll the canvas right", group: "Canvas", keys: [.char("L")],
-            keyLabel: "L", scope: .canvas, inKeyBar: false, disabledReason: { _ in nil },
-            perform: { state in
-                state.canvas?.scrollX += 8
-                return []
-            }),
-        Command(
-            id: "canvas.center", title: "centre", help: "Centre the view on the selected node", group: "Canvas", keys: [.char(".")],
-            keyLabel: ".", scope: .canvas, inKeyBar: false, disabledReason: { $0.canvas?.selected == nil ? "select a node first" : nil },
-            perform: { state in
-                CanvasNavigation.center(&state)
-                return []
-            }),
-        Command(
-            id: "canvas.dryRun", title: "dry run", help: "Compute every node's population without sending (counts appear live)",
-            group: "Run", keys: [.char("r")], keyLabel: "r", scope: .canvas, inKeyBar: true,
-            disabledReason: { $0.runInProgress ? "a run is already in progress" : nil },
-            perform: { state in
-                guard let canvas = state.canvas else { return [] }
-                state.canvas?.run = RunView()
-                state.runsInFlight.insert(RunTarget(canvas.stored))
-                state.status = "dry run started"
-                return [.startDryRun(canvas.stored)]
-            }),
-        Command(
-            id: "canvas.stopRun", title: "stop", help: "Stop the run in progress, even mid-node (recorded as stopped)",
-            group: "Run", keys: [.char("x")], keyLabel: "x", scope: .canvas, inKeyBar: true,
-            disabledReason: { $0.runInProgress ? nil : "no run is in progress" },
-            perform: { state in
-                guard let canvas = state.canvas else { return [] }
-                state.status = "stopping the run…"
-                return [.stopRun(RunTarget(canvas.stored))]
-            }),
-    ]
+    public static let all: [Command] = HelpScreen.commands + CampaignListScreen.commands + CanvasScreen.commands + GlobalCommands.commands
 
-    /// The commands available on `state`'s screen, global ones last.
+    /// The commands available on `state`'s screen (or its top overlay), global ones last.
     public static func active(for state: AppState) -> [Command] {
+        // An overlay takes every key: only its own commands and quitting work under it.
+        if state.overlays.last == .help { return all.filter { $0.scope == .help || $0.id == "quit" } }
+        return screenCommands(for: state)
+    }
+
+    /// The commands of the screen under any overlay, global ones last: what the help lists.
+    public static func screenCommands(for state: AppState) -> [Command] {
         let scope: CommandScope = state.screen == .canvas ? .canvas : .campaignList
         return all.filter { $0.scope == scope } + all.filter { $0.scope == .global }
     }
@@ -190,70 +47,14 @@ public enum CommandRegistry {
     }
 }
 
-/// Moving the selection between nodes on the canvas.
-enum CanvasNavigation {
-    /// Selects the nearest node whose centre lies in the direction (dx, dy).
-    static func move(_ state: inout AppState, dx: Int, dy: Int) {
-        guard let canvas = state.canvas else { return }
-        guard let current = canvas.selected, let from = canvas.layout.boxes[current] else {
-            state.canvas?.selected = canvas.stored.campaign.nodes.first?.id
-            return
-        }
-        var best: (NodeID, Int)?
-        for (id, box) in canvas.layout.boxes where id != current {
-            let ddx = box.midX - from.midX
-            let ddy = box.midY - from.midY
-            let along = dx != 0 ? ddx * dx : ddy * dy
-            guard along > 0 else { continue }
-            let across = dx != 0 ? abs(ddy) : abs(ddx)
-            let score = along + across * 3
-            if best == nil || score < best!.1 || (score == best!.1 && id < best!.0) { best = (id, score) }
-        }
-        if let best {
-            state.canvas?.selected = best.0
-            ensureVisible(&state)
-        }
-    }
-
-    static func center(_ state: inout AppState) {
-        guard let canvas = state.canvas, let id = canvas.selected, let box = canvas.layout.boxes[id] else { return }
-        let view = CanvasView.viewport(state)
-        state.canvas?.scrollX = box.midX - view.width / 2
-        state.canvas?.scrollY = box.midY - view.height / 2
-    }
-
-    static func ensureVisible(_ state: inout AppState) {
-        guard let canvas = state.canvas, let id = canvas.selected, let box = canvas.layout.boxes[id] else { return }
-        let view = CanvasView.viewport(state)
-        var sx = canvas.scrollX
-        var sy = canvas.scrollY
-        if box.x - sx < 0 { sx = box.x }
-        if box.maxX - sx > view.width { sx = box.maxX - view.width }
-        if box.y - sy < 0 { sy = box.y }
-        if box.maxY + 2 - sy > view.height { sy = box.maxY + 2 - view.height }
-        state.canvas?.scrollX = sx
-        state.canvas?.scrollY = sy
-    }
-}
-
-/// The pure update function: the new state and the effects to run.
+/// The pure update function: the new state and the effects to run. Every key goes through the
+/// registry; each screen reduces the results that belong to it.
 public enum Reducer {
     public static func reduce(_ state: inout AppState, _ action: Action) -> [Effect] {
         switch action {
-        case .keyPressed(.escape):
-            if !state.overlays.isEmpty {
-                state.overlays.removeLast()
-            } else if state.screen == .canvas {
-                state.screen = .campaignList
-                return [.loadCampaigns]
-            }
-            return []
         case .keyPressed(.resize):
             return []
         case .keyPressed(let key):
-            if state.overlays.last == .help, key != .char("q"), key != .char("Q"), key != .ctrl("c") {
-                return []  // the help screen is read with Esc or q to close
-            }
             guard let command = CommandRegistry.command(for: key, in: state) else {
                 state.status = "no command on this key; press ? for help"
                 return []
@@ -269,87 +70,14 @@ public enum Reducer {
             state.height = height
             CanvasNavigation.ensureVisible(&state)
             return []
-        case .campaignsLoaded(let campaigns):
-            let previous = state.selectedCampaign?.id
-            state.campaigns = campaigns
-            if let previous, let index = campaigns.firstIndex(where: { $0.id == previous }) {
-                state.listSelection = index
-            } else {
-                state.listSelection = min(state.listSelection, max(0, campaigns.count - 1))
-            }
-            return []
-        case .campaignOpened(let stored):
-            let previousLayout = state.canvas?.stored.id == stored.id ? state.canvas?.layout : nil
-            let layout = GraphLayout.layout(stored.campaign, previous: previousLayout)
-            state.canvas = CanvasState(stored: stored, layout: layout, selected: stored.campaign.nodes.first?.id)
-            state.screen = .canvas
-            state.status = ""
-            return []
-        case .lastRunLoaded(let detail):
-            guard let canvas = state.canvas, canvas.stored.id == detail.summary.campaignID, canvas.run == nil else { return [] }
-            state.canvas?.run = RunView(detail)
-            state.status =
-                "counts of \(detail.summary.dryRun ? "dry " : "")run #\(detail.summary.id), \(detail.summary.startedAt); r runs again"
-            return []
-        case .storeChanged:
-            guard let canvas = state.canvas else { return state.screen == .campaignList ? [.loadCampaigns] : [] }
-            // A run this process executes reports its own progress.
-            if state.runInProgress { return [] }
-            return [.refreshRun(campaignID: canvas.stored.id, version: canvas.stored.version)]
-        case .runRefreshed(let detail):
-            guard let canvas = state.canvas, canvas.stored.id == detail.summary.campaignID,
-                canvas.stored.version == detail.summary.version, !state.runInProgress
-            else { return [] }
-            let refreshed = RunView(detail)
-            // Nothing new (this process's own run, read back): the status line keeps its message.
-            if let shown = canvas.run, shown.runID == refreshed.runID, shown.nodeStates == refreshed.nodeStates,
-                shown.edgeCounts == refreshed.edgeCounts
-            {
-                return []
-            }
-            state.canvas?.run = refreshed
-            let done = detail.nodes.filter { !$0.state.isUnfinished }.count
-            state.status =
-                detail.summary.state == .running
-                ? "run #\(detail.summary.id) running elsewhere: \(done) of \(detail.nodes.count) nodes done"
-                : "counts of \(detail.summary.dryRun ? "dry " : "")run #\(detail.summary.id) (\(detail.summary.state.rawValue)), \(detail.summary.startedAt); r runs again"
-            return []
-        case .runProgressed(let target, let event):
-            if case .finished = event { state.runsInFlight.remove(target) }
-            // A run of another campaign (left while it runs) goes on; its results are its own.
-            guard let canvas = state.canvas, RunTarget(canvas.stored) == target else { return [] }
-            if state.canvas?.run == nil { state.canvas?.run = RunView() }
-            switch event {
-            case .started(runID: let runID):
-                state.canvas?.run?.runID = runID
-                state.status = "dry run #\(runID) running"
-            case .nodeStarted(let id):
-                state.canvas?.run?.nodeStates[id] = .running
-            case .nodeFinished(let id, state: let nodeState, inputCount: _, outputs: let outputs, detail: let detail):
-                state.canvas?.run?.nodeStates[id] = nodeState
-                for (port, count) in outputs { state.canvas?.run?.edgeCounts[PortRef(node: id, port: port)] = count }
-                if nodeState == .failed { state.canvas?.run?.error = detail }
-            case .finished(let detail):
-                state.canvas?.run?.finished = true
-                for n in detail.nodes { state.canvas?.run?.nodeStates[n.nodeID] = n.state }
-                for e in detail.edges { state.canvas?.run?.edgeCounts[PortRef(node: e.fromNode, port: e.port)] = e.count }
-                state.status =
-                    detail.summary.state == .completed
-                    ? "dry run #\(detail.summary.id) completed" : "dry run #\(detail.summary.id) \(detail.summary.state.rawValue)"
-            }
-            return []
         case .effectFinished:
             state.busy = max(0, state.busy - 1)
-            return []
-        case .runEnded(let target, let message):
-            state.runsInFlight.remove(target)
-            guard let canvas = state.canvas, RunTarget(canvas.stored) == target else { return [] }
-            state.canvas?.run?.finished = true
-            state.status = message
             return []
         case .effectFailed(let message):
             state.status = message
             return []
+        default:
+            return CampaignListScreen.reduce(&state, action) ?? CanvasScreen.reduce(&state, action) ?? []
         }
     }
 }

@@ -59,11 +59,18 @@ public enum TerminalApp {
         state.width = terminal.width
         state.height = terminal.height
 
+        // The frame on the terminal, to diff the next one against (nil repaints everything).
+        var lastFrame: CellGrid?
         // The runs in progress, by what they run, so `x` can stop each and leaving stops them all.
         var runs: [RunTarget: QueryCancellation] = [:]
 
         func execute(_ effects: [Effect]) {
             for effect in effects {
+                if effect == .redraw {
+                    terminal.invalidate()
+                    lastFrame = nil
+                    continue
+                }
                 if case .stopRun(let target) = effect {
                     // The run's connection sees the flag within a millisecond, mid-statement.
                     runs[target]?.cancel()
@@ -115,7 +122,7 @@ public enum TerminalApp {
                             queue.push(.effectFailed("\(error)"))
                         }
                     }
-                case .stopRun:
+                case .stopRun, .redraw:
                     continue  // handled above: no work to start
                 }
                 // Every effect ends with exactly one effectFinished, so busy returns to zero.
@@ -154,7 +161,6 @@ public enum TerminalApp {
                 }
             }
         }
-        var lastFrame: CellGrid?
         while !state.quit {
             let signal = pendingSignal.load(ordering: .relaxed)
             if signal != 0 {
@@ -174,11 +180,6 @@ public enum TerminalApp {
             guard let key = terminal.readKey(timeoutMS: state.busy > 0 ? 50 : 250) else { continue }
             if key == .resize {
                 execute(Reducer.reduce(&state, .resized(width: terminal.width, height: terminal.height)))
-                lastFrame = nil
-                continue
-            }
-            if key == .ctrl("l") {
-                terminal.invalidate()
                 lastFrame = nil
                 continue
             }

@@ -197,7 +197,7 @@ public enum CanvasView {
 
 enum HelpView {
     static func render(_ state: AppState, into grid: inout CellGrid, glyphs: GlyphSet) {
-        let commands = CommandRegistry.active(for: state)
+        let commands = CommandRegistry.screenCommands(for: state)
         let width = min(grid.width - 4, 78)
         let height = min(grid.height - 2, commands.count + 4)
         let box = Rect(x: (grid.width - width) / 2, y: 1, width: width, height: height)

@@ -182,11 +182,27 @@ import Testing
     }
 
     @Test func everyCommandHasAKeyAndNoKeyIsUsedTwiceInAScope() {
-        for scope in [CommandScope.campaignList, .canvas] {
-            let commands = CommandRegistry.all.filter { $0.scope == scope || $0.scope == .global }
+        var list = listState()
+        var canvas = list
+        _ = Reducer.reduce(&canvas, .campaignOpened(welcome))
+        var help = canvas
+        _ = Reducer.reduce(&help, .keyPressed(.char("?")))
+        #expect(help.overlays == [.help])
+        for (name, state) in [("list", list), ("canvas", canvas), ("help", help)] {
+            let commands = CommandRegistry.active(for: state)
             let keys = commands.flatMap(\.keys)
-            #expect(Set(keys).count == keys.count, "duplicate key in \(scope)")
-            #expect(commands.allSatisfy { !$0.keys.isEmpty && $0.keys.contains { if case .char = $0 { true } else { false } } })
+            #expect(Set(keys).count == keys.count, "duplicate key in \(name)")
+            #expect(commands.allSatisfy { !$0.keys.isEmpty })
         }
+        // Every command of the registry is reachable on some screen.
+        let reachable = Set([list, canvas, help].flatMap { CommandRegistry.active(for: $0).map(\.id) })
+        #expect(reachable == Set(CommandRegistry.all.map(\.id)))
+        // Esc closes the help, then goes back to the list, and never quits.
+        _ = Reducer.reduce(&help, .keyPressed(.escape))
+        #expect(help.overlays.isEmpty && help.screen == .canvas)
+        #expect(Reducer.reduce(&help, .keyPressed(.escape)) == [.loadCampaigns])
+        _ = Reducer.reduce(&list, .keyPressed(.escape))
+        #expect(!list.quit)
+        #expect(Reducer.reduce(&list, .keyPressed(.ctrl("l"))) == [.redraw])
     }
 }
