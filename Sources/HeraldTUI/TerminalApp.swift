@@ -5,26 +5,6 @@ public import HeraldStore
 import Logging
 import Synchronization
 
-/// Results of effects, handed from worker threads to the UI thread.
-final class ActionQueue: @unchecked Sendable {
-    private let lock = NSLock()
-    private var actions: [Action] = []
-
-    func push(_ action: Action) {
-        lock.lock()
-        actions.append(action)
-        lock.unlock()
-    }
-
-    func drain() -> [Action] {
-        lock.lock()
-        defer { lock.unlock() }
-        let out = actions
-        actions.removeAll()
-        return out
-    }
-}
-
 /// A flag a worker thread polls to know when to end.
 final class Running: Sendable {
     private let flag = Atomic<Bool>(true)
@@ -32,7 +12,8 @@ final class Running: Sendable {
     func stop() { flag.store(false, ordering: .relaxed) }
 }
 
-/// Runs the terminal interface: the UI loop on the main thread, effects on worker threads.
+/// Runs the terminal interface: the UI loop on the main thread; effects through the
+/// ``EffectInterpreter``.
 public enum TerminalApp {
     /// Opens the interface on `store`; returns the process exit status.
     @MainActor
@@ -54,93 +35,30 @@ public enum TerminalApp {
         defer { terminal.end() }
         let glyphs = terminal.unicode ? theme.glyphs : .ascii
         let logger = Logger(label: "herald.tui")
-        let queue = ActionQueue()
         var state = AppState(storeName: (store.path as NSString).lastPathComponent)
         state.width = terminal.width
         state.height = terminal.height
 
         // The frame on the terminal, to diff the next one against (nil repaints everything).
         var lastFrame: CellGrid?
-        // The runs in progress, by what they run, so `x` can stop each and leaving stops them all.
-        var runs: [RunTarget: QueryCancellation] = [:]
+        let interpreter = EffectInterpreter(store: store)
 
         func execute(_ effects: [Effect]) {
-            for effect in effects {
-                if effect == .redraw {
-                    terminal.invalidate()
-                    lastFrame = nil
-                    continue
-                }
-                if case .stopRun(let target) = effect {
-                    // The run's connection sees the flag within a millisecond, mid-statement.
-                    runs[target]?.cancel()
-                    continue
-                }
-                state.busy += 1
-                let work: @Sendable () -> Void
-                switch effect {
-                case .loadCampaigns:
-                    work = {
-                        do { queue.push(.campaignsLoaded(try store.listCampaigns())) } catch { queue.push(.effectFailed("\(error)")) }
-                    }
-                case .openCampaign(let id):
-                    work = {
-                        do {
-                            let stored = try store.loadCampaign(id: id)
-                            queue.push(.campaignOpened(stored))
-                            // Show the latest run of this version, so counts are there on opening.
-                            if let last = try store.listRuns(campaignID: id, limit: 1).first, last.version == stored.version,
-                                last.state != .running
-                            {
-                                queue.push(.lastRunLoaded(try store.runDetail(last.id)))
-                            }
-                        } catch {
-                            queue.push(.effectFailed("\(error)"))
-                        }
-                    }
-                case .startDryRun(let stored):
-                    let cancellation = QueryCancellation()
-                    let target = RunTarget(stored)
-                    runs[target] = cancellation
-                    work = {
-                        do {
-                            // Only looking never writes: the store is opened for writing when a run starts.
-                            _ = try Executor(store: try store.writable()).dryRun(
-                                stored, events: { event in queue.push(.runProgressed(target, event)) },
-                                isCancelled: { cancellation.isCancelled })
-                        } catch {
-                            queue.push(.runEnded(target, message: "\(error)"))
-                        }
-                    }
-                case .refreshRun(let campaignID, let version):
-                    work = {
-                        do {
-                            if let last = try store.listRuns(campaignID: campaignID, limit: 1).first, last.version == version {
-                                queue.push(.runRefreshed(try store.runDetail(last.id)))
-                            }
-                        } catch {
-                            queue.push(.effectFailed("\(error)"))
-                        }
-                    }
-                case .stopRun, .redraw:
-                    continue  // handled above: no work to start
-                }
-                // Every effect ends with exactly one effectFinished, so busy returns to zero.
-                Thread.detachNewThread {
-                    work()
-                    queue.push(.effectFinished)
-                }
+            if effects.contains(.redraw) {
+                terminal.invalidate()
+                lastFrame = nil
             }
+            state.busy += interpreter.perform(effects)
         }
 
         /// Leaving while a dry run is in flight stops it, and waits (briefly) for the engine to
         /// record it as stopped rather than leave it marked running.
         func stopRunBeforeLeaving() {
             guard !state.runsInFlight.isEmpty else { return }
-            for target in state.runsInFlight { runs[target]?.cancel() }
+            interpreter.stopAll()
             let deadline = Date().addingTimeInterval(5)
             while !state.runsInFlight.isEmpty && Date() < deadline {
-                for action in queue.drain() { _ = Reducer.reduce(&state, action) }
+                for action in interpreter.drain() { _ = Reducer.reduce(&state, action) }
                 Thread.sleep(forTimeInterval: 0.02)
             }
         }
@@ -157,7 +75,7 @@ public enum TerminalApp {
                     Thread.sleep(forTimeInterval: 0.5)
                     guard let now = try? watcher.version(), now != seen else { continue }
                     seen = now
-                    queue.push(.storeChanged)
+                    interpreter.push(.storeChanged)
                 }
             }
         }
@@ -169,7 +87,7 @@ public enum TerminalApp {
                 return 128 + signal
             }
             var effects: [Effect] = []
-            for action in queue.drain() { effects += Reducer.reduce(&state, action) }
+            for action in interpreter.drain() { effects += Reducer.reduce(&state, action) }
             execute(effects)
             let frame = AppView.render(state, glyphs: glyphs)
             if frame != lastFrame {
