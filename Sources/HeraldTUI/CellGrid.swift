@@ -35,6 +35,37 @@ public enum DisplayWidth {
 
     public static func of(_ text: String) -> Int { text.reduce(0) { $0 + of($1) } }
 
+    /// Lines of at most `width` cells, broken at spaces (a word longer than a line is cut).
+    public static func wrap(_ text: String, to width: Int) -> [String] {
+        guard width > 0 else { return [] }
+        var lines: [String] = []
+        var line = ""
+        for word in text.split(separator: " ").map(String.init) {
+            var word = word
+            while of(word) > width {
+                if !line.isEmpty {
+                    lines.append(line)
+                    line = ""
+                }
+                // At least one character per line, so a wide one in a one-cell screen still moves on.
+                let fitted = truncate(word, to: width, ellipsis: "")
+                let head = fitted.isEmpty ? String(word.prefix(1)) : fitted
+                lines.append(head)
+                word = String(word.dropFirst(head.count))
+            }
+            if line.isEmpty {
+                line = word
+            } else if of(line) + 1 + of(word) <= width {
+                line += " " + word
+            } else {
+                lines.append(line)
+                line = word
+            }
+        }
+        if !line.isEmpty { lines.append(line) }
+        return lines
+    }
+
     /// Truncates to `width` cells, ending with an ellipsis when something was cut.
     public static func truncate(_ text: String, to width: Int, ellipsis: String = "…") -> String {
         guard width > 0 else { return "" }

@@ -9,12 +9,11 @@ public enum AppView {
     public static func render(_ state: AppState, glyphs: GlyphSet) -> CellGrid {
         var grid = CellGrid(width: state.width, height: state.height)
         if state.width < minimumWidth || state.height < minimumHeight {
-            let lines = [
-                "Herald needs at least \(minimumWidth)×\(minimumHeight) cells;",
-                "this terminal is \(state.width)×\(state.height). Enlarge it, or press Q to quit.",
-            ]
-            for (i, line) in lines.enumerated() {
-                grid.put(DisplayWidth.truncate(line, to: state.width), x: 0, y: i, role: "ui.warning")
+            let notice =
+                "Herald needs at least \(minimumWidth)×\(minimumHeight) cells; this terminal is \(state.width)×\(state.height). Enlarge it, or press Q to quit."
+            // Wrapped to the screen it is shown on, however small.
+            for (i, line) in DisplayWidth.wrap(notice, to: state.width).prefix(state.height).enumerated() {
+                grid.put(line, x: 0, y: i, role: "ui.warning")
             }
             return grid
         }
@@ -108,14 +107,13 @@ public enum CanvasView {
             if let last = route.points.last {
                 grid.put(glyphs.arrowDown, x: last.x + ox, y: last.y + oy, role: role, clip: rect)
             }
-            // Port name and live count beside the final drop.
+            // Port name and live count beside the final drop, within its lane and the screen.
             let node = campaign.node(route.edge.from)
-            var label = node?.outputPorts.count ?? 0 > 1 ? (node?.portLabel(route.edge.port) ?? route.edge.port.name) : ""
-            if let count { label += (label.isEmpty ? "" : " ") + Names.compactCount(count) }
+            let port = node?.outputPorts.count ?? 0 > 1 ? (node?.portLabel(route.edge.port) ?? route.edge.port.name) : ""
+            let x = route.labelAnchor.x + ox
+            let label = EdgeLabel.text(port: port, count: count, room: min(route.labelWidth, rect.maxX - x), ellipsis: glyphs.ellipsis)
             if !label.isEmpty {
-                grid.put(
-                    DisplayWidth.truncate(label, to: route.labelWidth, ellipsis: glyphs.ellipsis), x: route.labelAnchor.x + ox,
-                    y: route.labelAnchor.y + oy, role: count == nil ? "canvas.port" : "canvas.count", clip: rect)
+                grid.put(label, x: x, y: route.labelAnchor.y + oy, role: count == nil ? "canvas.port" : "canvas.count", clip: rect)
             }
         }
         for node in campaign.nodes {
@@ -238,5 +236,31 @@ public enum KeyNames {
         case .function(let n): "F\(n)"
         case .resize: "resize"
         }
+    }
+}
+
+/// The label of a transition: its port's name and its count, fitted to `room` cells. The count
+/// is never cut: the exact figure when it fits, else the compact one (2.1k); the name gives way
+/// first, shortened with an ellipsis, and goes when not even one letter of it fits.
+public enum EdgeLabel {
+    public static func text(port: String, count: Int?, room: Int, ellipsis: String) -> String {
+        guard let count else { return DisplayWidth.truncate(port, to: max(room, 0), ellipsis: ellipsis) }
+        let exact = Names.groupedCount(count)
+        let compact = Names.compactCount(count)
+        for figure in exact == compact ? [exact] : [exact, compact] {
+            if port.isEmpty {
+                if DisplayWidth.of(figure) <= room { return figure }
+                continue
+            }
+            let full = port + " " + figure
+            if DisplayWidth.of(full) <= room { return full }
+            // At least one letter and the ellipsis before the figure.
+            let nameRoom = room - DisplayWidth.of(figure) - 1
+            if nameRoom >= 1 + DisplayWidth.of(ellipsis) {
+                return DisplayWidth.truncate(port, to: nameRoom, ellipsis: ellipsis) + " " + figure
+            }
+        }
+        // No room for the name: the count alone, compact, even if it runs past the lane.
+        return DisplayWidth.of(exact) <= room ? exact : compact
     }
 }

@@ -122,3 +122,38 @@ import Testing
         }
     }
 }
+
+/// Transition labels never hide their count: the name gives way first, with an ellipsis.
+@Suite struct EdgeLabelTests {
+    @Test(arguments: [
+        ("complement", 22, 20, "complement 22"),
+        ("complement", 22, 12, "compleme… 22"),
+        ("French speakers", 2137, 14, "French … 2,137"),
+        ("French speakers", 2137, 10, "Fre… 2,137"),
+        ("French speakers", 2137, 7, "F… 2.1k"),
+        ("French speakers", 2137, 5, "2,137"),
+        ("French speakers", 2137, 3, "2.1k"),
+        ("", 1_234_567, 9, "1,234,567"),
+        ("", 1_234_567, 6, "1.2M"),
+    ])
+    func countsStayVisible(port: String, count: Int, room: Int, expected: String) {
+        #expect(EdgeLabel.text(port: port, count: count, room: room, ellipsis: "…") == expected)
+    }
+
+    @Test func withoutACountTheNameIsTruncatedWithAnEllipsis() {
+        #expect(EdgeLabel.text(port: "complement", count: nil, room: 6, ellipsis: "…") == "compl…")
+    }
+
+    @Test func theTooSmallNoticeWrapsToTheScreen() {
+        for (width, height) in [(30, 10), (12, 8), (1, 40)] {
+            var state = AppState(storeName: "sample.db")
+            state.width = width
+            state.height = height
+            let text = AppView.render(state, glyphs: .ascii).text
+            #expect(text.contains("Q") || height * width < 120, "\(width)x\(height):\n\(text)")
+            #expect(text.split(separator: "\n").allSatisfy { DisplayWidth.of(String($0)) <= width })
+        }
+        let lines = DisplayWidth.wrap("Herald needs at least 60×20 cells; this terminal is 30×10.", to: 30)
+        #expect(lines == ["Herald needs at least 60×20", "cells; this terminal is 30×10."])
+    }
+}
