@@ -157,3 +157,12 @@ import Testing
         #expect(lines == ["Herald needs at least 60×20", "cells; this terminal is 30×10."])
     }
 }
+
+/// Under LANG=C the state marks must not be mistaken for parts of a box.
+@Suite struct GlyphTests {
+    @Test func asciiMarksDifferFromBoxDrawing() {
+        let g = GlyphSet.ascii
+        let drawing = Set([g.horizontal, g.vertical, g.topLeft, g.topRight, g.bottomLeft, g.bottomRight, g.cross, g.arrowDown])
+        for mark in [g.done, g.running, g.failed, g.skipped, g.pending] { #expect(!drawing.contains(mark), "\(mark)") }
+    }
+}
