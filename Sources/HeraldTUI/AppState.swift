@@ -81,6 +81,8 @@ public struct AppState: Equatable, Sendable {
     public var status = ""
     /// Effects scheduled whose results have not come back yet.
     public var busy = 0
+    /// Each scheduled campaign's next launch, as its zone shows it (`2027-01-04 08:30`).
+    public var nextLaunches: [Int64: String] = [:]
     /// The runs this process is executing, whichever campaign is open.
     public var runsInFlight: Set<RunTarget> = []
     public var width = 80
@@ -103,6 +105,8 @@ public enum Action: Sendable {
     case keyPressed(Key)
     case resized(width: Int, height: Int)
     case campaignsLoaded([CampaignSummary])
+    /// The next launch of each scheduled campaign, by campaign id.
+    case launchesLoaded([Int64: String])
     case campaignOpened(StoredCampaign)
     /// The latest finished run of the open campaign, shown until a new run starts.
     case lastRunLoaded(RunDetail)

@@ -54,6 +54,20 @@ public final class EffectInterpreter: Sendable {
         runs.withLock { runs in for run in runs.values { run.cancel() } }
     }
 
+    /// Each scheduled campaign's next launch after `now`, in its zone, minute precision.
+    static func nextLaunches(of campaigns: [CampaignSummary], in store: Store, now: Date) -> [Int64: String] {
+        var launches: [Int64: String] = [:]
+        for campaign in campaigns {
+            // A schedule that no longer reads shows no launch (the scheduler says why in its log).
+            guard let schedule = try? store.schedule(campaignID: campaign.id), let zone = schedule.zone,
+                let next = schedule.launches(after: Int(now.timeIntervalSince1970), count: 1).first
+            else { continue }
+            let local = TemporalText.local(utcSeconds: next.utcSeconds, zone: zone)
+            launches[campaign.id] = String(local.prefix(16)).replacingOccurrences(of: "T", with: " ")
+        }
+        return launches
+    }
+
     func push(_ action: Action) {
         results.withLock { $0.append(action) }
     }
@@ -70,7 +84,13 @@ public final class EffectInterpreter: Sendable {
             return nil
         case .loadCampaigns:
             return { [self] in
-                do { push(.campaignsLoaded(try store.listCampaigns())) } catch { push(.effectFailed("\(error)")) }
+                do {
+                    let campaigns = try store.listCampaigns()
+                    push(.campaignsLoaded(campaigns))
+                    push(.launchesLoaded(Self.nextLaunches(of: campaigns, in: store, now: Date())))
+                } catch {
+                    push(.effectFailed("\(error)"))
+                }
             }
         case .openCampaign(let id):
             return { [self] in

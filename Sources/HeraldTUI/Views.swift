@@ -61,18 +61,24 @@ enum CampaignListView {
             grid.put("No campaigns in this store. Import one with: herald campaign import FILE", x: 2, y: rect.y + 1, role: "ui.dim")
             return
         }
-        let nameWidth = max(20, rect.width - 46)
+        let nameWidth = max(16, rect.width - 62)
         func row(_ cells: [(String, Int)]) -> String {
             cells.map { DisplayWidth.pad($0.0, to: $0.1) }.joined(separator: " ")
         }
-        let columns = [("NAME", nameWidth), ("NODES", 5), ("VER", 3), ("LAST RUN", 30)]
+        let columns = [("NAME", nameWidth), ("NODES", 5), ("VER", 3), ("LAST RUN", 24), ("NEXT LAUNCH", 16)]
         grid.put(" " + row(columns), x: 0, y: rect.y, role: "ui.header")
         let visible = rect.height - 4
         let first = max(0, state.listSelection - visible + 1)
         for (i, c) in state.campaigns.enumerated().dropFirst(first).prefix(visible) {
             let y = rect.y + 1 + i - first
             let lastRun = c.lastRun.map { "#\($0.id) \($0.dryRun ? "dry " : "")\($0.state.rawValue)" } ?? "never run"
-            let text = " " + row([(c.name, nameWidth), (String(c.nodeCount), 5), (String(c.version), 3), (lastRun, 30)])
+            let next = state.nextLaunches[c.id] ?? "-"
+            let text =
+                " "
+                + row([
+                    (DisplayWidth.truncate(c.name, to: nameWidth), nameWidth), (String(c.nodeCount), 5), (String(c.version), 3),
+                    (DisplayWidth.truncate(lastRun, to: 24), 24), (next, 16),
+                ])
             let selected = i == state.listSelection
             if selected { grid.fill(Rect(x: 0, y: y, width: rect.width, height: 1), role: "ui.selection") }
             grid.put(text, x: 0, y: y, role: selected ? "ui.selection" : "ui.text")

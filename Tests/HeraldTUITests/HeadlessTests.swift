@@ -40,4 +40,21 @@ import Testing
         #expect(session.state.screen == .campaignList)
         session.close()
     }
+
+    /// The list shows each scheduled campaign's next launch in its own zone.
+    @Test func theListShowsNextLaunches() throws {
+        let (store, folder) = try sampleCopy()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let schedule = CampaignSchedule(schedule: try Schedule(parsing: "daily at 09:00"), timeZone: "Europe/Paris")
+        _ = try store.setSchedule("Win-back", schedule)
+        let session = HeadlessSession(store: store, width: 100, height: 30)
+        #expect(session.waitUntilIdle())
+        let screen = session.screen()
+        #expect(screen.contains("NEXT LAUNCH"))
+        let line = try #require(screen.split(separator: "\n").first { $0.contains("Win-back") })
+        let expected = try #require(session.state.nextLaunches.values.first)
+        #expect(session.state.nextLaunches.count == 1)
+        #expect(expected.hasSuffix(" 09:00") && line.contains(expected), "\(line)")
+        session.close()
+    }
 }

@@ -59,6 +59,9 @@ enum CampaignListScreen {
                 state.listSelection = min(state.listSelection, max(0, campaigns.count - 1))
             }
             return []
+        case .launchesLoaded(let launches):
+            state.nextLaunches = launches
+            return []
         default:
             return nil
         }
