@@ -69,6 +69,8 @@ public struct CanvasState: Equatable, Sendable {
 /// Overlays above the current screen; Esc closes the top one.
 public enum Overlay: Equatable, Sendable {
     case help
+    /// A node's read-only inspector: its kind, configuration, ports and the shown run's counts.
+    case inspector(NodeID)
 }
 
 /// The whole interface as a value.

@@ -7,6 +7,8 @@ public enum CommandScope: Sendable, Equatable {
     case global, campaignList, canvas
     /// The help overlay, which takes every key while it is open.
     case help
+    /// The node inspector overlay, likewise.
+    case inspector
 }
 
 /// One entry of the action registry. Key dispatch, the key bar and the help screen are all
@@ -27,12 +29,17 @@ public struct Command: Sendable {
 
 /// The commands Herald's interface offers: each screen registers its own, from its own file.
 public enum CommandRegistry {
-    public static let all: [Command] = HelpScreen.commands + CampaignListScreen.commands + CanvasScreen.commands + GlobalCommands.commands
+    public static let all: [Command] =
+        HelpScreen.commands + InspectorScreen.commands + CampaignListScreen.commands + CanvasScreen.commands + GlobalCommands.commands
 
     /// The commands available on `state`'s screen (or its top overlay), global ones last.
     public static func active(for state: AppState) -> [Command] {
         // An overlay takes every key: only its own commands and quitting work under it.
-        if state.overlays.last == .help { return all.filter { $0.scope == .help || $0.id == "quit" } }
+        switch state.overlays.last {
+        case .help: return all.filter { $0.scope == .help || $0.id == "quit" }
+        case .inspector: return all.filter { $0.scope == .inspector || $0.id == "quit" }
+        case nil: break
+        }
         return screenCommands(for: state)
     }
 

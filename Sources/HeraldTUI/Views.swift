@@ -36,7 +36,11 @@ public enum AppView {
         grid.resolveLines(glyphs: glyphs)
         grid.put(DisplayWidth.truncate(state.status, to: state.width), x: 0, y: state.height - 2, role: "ui.status")
         KeyBar.render(state, into: &grid, y: state.height - 1)
-        if state.overlays.last == .help { HelpView.render(state, into: &grid, glyphs: glyphs) }
+        switch state.overlays.last {
+        case .help: HelpView.render(state, into: &grid, glyphs: glyphs)
+        case .inspector(let id): InspectorView.render(state, node: id, into: &grid, glyphs: glyphs)
+        case nil: break
+        }
         return grid
     }
 }
@@ -217,6 +221,24 @@ enum HelpView {
             grid.put(
                 DisplayWidth.truncate(text, to: width - 4), x: box.x + 2, y: box.y + 2 + i,
                 role: c.disabledReason(state) == nil ? "ui.dialog" : "ui.dim")
+        }
+    }
+}
+
+enum InspectorView {
+    static func render(_ state: AppState, node id: NodeID, into grid: inout CellGrid, glyphs: GlyphSet) {
+        let width = min(grid.width - 4, 78)
+        let inner = width - 4
+        // Long lines wrap; the box grows to hold them, up to the screen.
+        let lines = InspectorScreen.lines(state, node: id).flatMap { $0.isEmpty ? [""] : DisplayWidth.wrap($0, to: inner) }
+        let height = min(grid.height - 2, lines.count + 4)
+        let box = Rect(x: (grid.width - width) / 2, y: 1, width: width, height: height)
+        grid.fill(box, role: "ui.dialog")
+        CanvasView.drawBox(
+            &grid, box, glyphs: glyphs, role: "ui.dialog.border", clip: Rect(x: 0, y: 0, width: grid.width, height: grid.height))
+        grid.put(" Node — Esc closes ", x: box.x + 2, y: box.y, role: "ui.dialog.title")
+        for (i, line) in lines.prefix(height - 4).enumerated() {
+            grid.put(line, x: box.x + 2, y: box.y + 2 + i, role: "ui.dialog")
         }
     }
 }

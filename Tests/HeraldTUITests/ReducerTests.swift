@@ -175,6 +175,30 @@ import Testing
         #expect(state.canvas?.run?.runID == 6)
     }
 
+    /// Enter on a node opens its read-only inspector over the canvas; Esc closes it.
+    @Test func enterOpensTheNodeInspector() {
+        var state = listState()
+        _ = Reducer.reduce(&state, .campaignOpened(welcome))
+        _ = Reducer.reduce(&state, .keyPressed(.enter))
+        #expect(state.overlays == [.inspector("signups")])
+        // Keys belong to the inspector while it is open: j does not move the selection.
+        _ = Reducer.reduce(&state, .keyPressed(.char("j")))
+        #expect(state.canvas?.selected == "signups")
+        var text = AppView.render(state, glyphs: .ascii).text
+        #expect(text.contains("Build audience 'New sign-ups'"), "\(text)")
+        #expect(text.contains("out → welcome: -"))
+        _ = Reducer.reduce(&state, .runProgressed(RunTarget(welcome), .started(runID: 4)))
+        _ = Reducer.reduce(
+            &state,
+            .runProgressed(
+                RunTarget(welcome), .nodeFinished("signups", state: .completed, inputCount: nil, outputs: [.out: 1234], detail: nil)))
+        text = AppView.render(state, glyphs: .ascii).text
+        #expect(text.contains("out → welcome: 1,234"), "\(text)")
+        #expect(text.contains("run #4: completed"))
+        _ = Reducer.reduce(&state, .keyPressed(.escape))
+        #expect(state.overlays.isEmpty && state.screen == .canvas)
+    }
+
     @Test func unknownKeysSayHowToGetHelp() {
         var state = listState()
         _ = Reducer.reduce(&state, .keyPressed(.char("z")))
@@ -188,14 +212,17 @@ import Testing
         var help = canvas
         _ = Reducer.reduce(&help, .keyPressed(.char("?")))
         #expect(help.overlays == [.help])
-        for (name, state) in [("list", list), ("canvas", canvas), ("help", help)] {
+        var inspector = canvas
+        _ = Reducer.reduce(&inspector, .keyPressed(.enter))
+        #expect(inspector.overlays == [.inspector("signups")])
+        for (name, state) in [("list", list), ("canvas", canvas), ("help", help), ("inspector", inspector)] {
             let commands = CommandRegistry.active(for: state)
             let keys = commands.flatMap(\.keys)
             #expect(Set(keys).count == keys.count, "duplicate key in \(name)")
             #expect(commands.allSatisfy { !$0.keys.isEmpty })
         }
         // Every command of the registry is reachable on some screen.
-        let reachable = Set([list, canvas, help].flatMap { CommandRegistry.active(for: $0).map(\.id) })
+        let reachable = Set([list, canvas, help, inspector].flatMap { CommandRegistry.active(for: $0).map(\.id) })
         #expect(reachable == Set(CommandRegistry.all.map(\.id)))
         // Esc closes the help, then goes back to the list, and never quits.
         _ = Reducer.reduce(&help, .keyPressed(.escape))

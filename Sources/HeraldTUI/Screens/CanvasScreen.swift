@@ -7,6 +7,15 @@ import HeraldStore
 enum CanvasScreen {
     static let commands: [Command] = [
         Command(
+            id: "canvas.inspect", title: "inspect", help: "Open the selected node's inspector (read-only)", group: "Canvas",
+            keys: [.enter], keyLabel: "enter", scope: .canvas, inKeyBar: false,
+            disabledReason: { $0.canvas?.selected == nil ? "select a node first" : nil },
+            perform: { state in
+                guard let id = state.canvas?.selected else { return [] }
+                state.overlays.append(.inspector(id))
+                return []
+            }),
+        Command(
             id: "canvas.left", title: "move", help: "Select the nearest node to the left", group: "Canvas", keys: [.char("h"), .left],
             keyLabel: "hjkl", scope: .canvas, inKeyBar: true, disabledReason: { _ in nil },
             perform: { state in
