@@ -206,14 +206,9 @@ public enum CanvasView {
 enum HelpView {
     static func render(_ state: AppState, into grid: inout CellGrid, glyphs: GlyphSet) {
         let commands = CommandRegistry.screenCommands(for: state)
-        let width = min(grid.width - 4, 78)
-        let height = min(grid.height - 2, commands.count + 4)
-        let box = Rect(x: (grid.width - width) / 2, y: 1, width: width, height: height)
-        grid.fill(box, role: "ui.dialog")
-        CanvasView.drawBox(
-            &grid, box, glyphs: glyphs, role: "ui.dialog.border", clip: Rect(x: 0, y: 0, width: grid.width, height: grid.height))
-        grid.put(" Help — Esc or q closes ", x: box.x + 2, y: box.y, role: "ui.dialog.title")
-        for (i, c) in commands.prefix(height - 4).enumerated() {
+        let width = Dialog.width(grid)
+        let box = Dialog.draw(&grid, lines: commands.count, title: " Help — Esc or q closes ", glyphs: glyphs)
+        for (i, c) in commands.prefix(box.height - 4).enumerated() {
             let keys = c.keys.map(KeyNames.name).joined(separator: " ")
             var text = DisplayWidth.pad(keys, to: 14) + DisplayWidth.pad(c.help, to: width - 20)
             // Why it cannot be used now comes first, then what it does.
@@ -225,19 +220,28 @@ enum HelpView {
     }
 }
 
-enum InspectorView {
-    static func render(_ state: AppState, node id: NodeID, into grid: inout CellGrid, glyphs: GlyphSet) {
-        let width = min(grid.width - 4, 78)
-        let inner = width - 4
-        // Long lines wrap; the box grows to hold them, up to the screen.
-        let lines = InspectorScreen.lines(state, node: id).flatMap { $0.isEmpty ? [""] : DisplayWidth.wrap($0, to: inner) }
-        let height = min(grid.height - 2, lines.count + 4)
-        let box = Rect(x: (grid.width - width) / 2, y: 1, width: width, height: height)
+/// A dialog over the screen: a framed box near the top, as wide as fits (78 at most).
+enum Dialog {
+    static func width(_ grid: CellGrid) -> Int { min(grid.width - 4, 78) }
+
+    /// Draws the frame for `lines` lines of content with `title`, and returns its box.
+    static func draw(_ grid: inout CellGrid, lines: Int, title: String, glyphs: GlyphSet) -> Rect {
+        let width = width(grid)
+        let box = Rect(x: (grid.width - width) / 2, y: 1, width: width, height: min(grid.height - 2, lines + 4))
         grid.fill(box, role: "ui.dialog")
         CanvasView.drawBox(
             &grid, box, glyphs: glyphs, role: "ui.dialog.border", clip: Rect(x: 0, y: 0, width: grid.width, height: grid.height))
-        grid.put(" Node — Esc closes ", x: box.x + 2, y: box.y, role: "ui.dialog.title")
-        for (i, line) in lines.prefix(height - 4).enumerated() {
+        grid.put(title, x: box.x + 2, y: box.y, role: "ui.dialog.title")
+        return box
+    }
+}
+
+enum InspectorView {
+    static func render(_ state: AppState, node id: NodeID, into grid: inout CellGrid, glyphs: GlyphSet) {
+        // Long lines wrap; the box grows to hold them, up to the screen.
+        let lines = InspectorScreen.lines(state, node: id).flatMap { $0.isEmpty ? [""] : DisplayWidth.wrap($0, to: Dialog.width(grid) - 4) }
+        let box = Dialog.draw(&grid, lines: lines.count, title: " Node — Esc closes ", glyphs: glyphs)
+        for (i, line) in lines.prefix(box.height - 4).enumerated() {
             grid.put(line, x: box.x + 2, y: box.y + 2 + i, role: "ui.dialog")
         }
     }
