@@ -147,7 +147,7 @@ public struct CampaignValidator: Sendable {
             guard let node = byID[id] else { continue }
             var check = NodeCheck(
                 node: node, campaign: campaign, validator: self, checker: checker, upstream: inboundEntity[id], inputs: inputs,
-                added: enrichment.inbound[id] ?? [])
+                added: enrichment[id] ?? [])
             node.definition.check(&check)
             problems += check.problems
         }

@@ -185,14 +185,11 @@ extension Campaign {
     /// `out` port starts a new entity, so it carries none; an And-join keeps the columns all its
     /// branches carry. Fields whose type cannot be known (a catalog problem, reported by the
     /// validator) are left out.
-    public func enrichmentColumns(
-        catalog: Catalog, audiences: [String: String]
-    ) -> (inbound: [NodeID: [EnrichmentColumn]], added: [NodeID: [EnrichmentColumn]]) {
+    public func enrichmentColumns(catalog: Catalog, audiences: [String: String]) -> [NodeID: [EnrichmentColumn]] {
         let entities = inboundEntities(catalog: catalog, audiences: audiences)
         let checker = RuleChecker(catalog: catalog, variables: variableBindings)
         var outgoing: [PortRef: [EnrichmentColumn]] = [:]
         var inbound: [NodeID: [EnrichmentColumn]] = [:]
-        var added: [NodeID: [EnrichmentColumn]] = [:]
         let byID = Dictionary(nodes.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
         for id in topologicalOrder() ?? nodes.map(\.id) {
             guard let node = byID[id] else { continue }
@@ -209,7 +206,6 @@ extension Campaign {
                 let mine = fields.compactMap { field in
                     (try? checker.type(of: field.value, on: entity)).map { EnrichmentColumn(name: field.name, type: $0, node: id) }
                 }
-                added[id] = mine
                 carried = carried.filter { c in !mine.contains { $0.name == c.name } } + mine
             }
             for port in node.outputPorts {
@@ -217,6 +213,6 @@ extension Campaign {
                 outgoing[PortRef(node: id, port: port)] = carried
             }
         }
-        return (inbound, added)
+        return inbound
     }
 }

@@ -261,7 +261,6 @@ public struct Executor: Sendable {
         compiler.dialect = dialect
         let audienceEntities = compiler.audiences.values.reduce(into: [String: String]()) { $0[$1.name] = $1.entity }
         let entities = campaign.inboundEntities(catalog: catalog, audiences: audienceEntities)
-        let added = campaign.enrichmentColumns(catalog: catalog, audiences: audienceEntities).inbound
 
         // Generated SQL runs on a guarded connection of its own: it may read the catalog's tables
         // and snapshot members, and create, fill, read and drop this run's work tables, nothing
@@ -377,7 +376,7 @@ public struct Executor: Sendable {
                             NodeContext(
                                 db: db, compiler: compiler, catalog: catalog, dialect: dialect,
                                 input: node.inputPorts.lazy.compactMap { inputs[id]?[$0] }.first, inputs: inputs[id] ?? [:],
-                                entity: entities[id], addedColumns: added[id] ?? [], live: live, now: now, timeZone: zone,
+                                entity: entities[id], live: live, now: now, timeZone: zone,
                                 recordedWake: recordedWake, trusted: { body in try work.guardian.trusting(body) },
                                 newTable: { Self.workTable(run: runID, position: position, index: counter.next(), temporary: true) }))
                         if simulatedFailureAt == id { throw HeraldError(.io, "simulated failure of node '\(id)'") }

@@ -153,16 +153,8 @@ public struct Scheduler: Sendable {
     /// waiting run (for the loop's sleep).
     public func nextLaunch(after now: Date) throws -> Date? {
         let nowSeconds = Int(now.timeIntervalSince1970.rounded(.down)) + 1
-        let (schedules, wake) = try store.read { db -> ([CampaignSchedule], String?) in
-            let wake = try String.fetchOne(db, sql: "SELECT min(wake_at) FROM herald_runs WHERE state = 'waiting'")
-            guard try db.tableExists("herald_schedules") else { return ([], wake) }
-            return (
-                try Int64.fetchAll(db, sql: "SELECT campaign_id FROM herald_schedules").compactMap {
-                    try? Store.schedule(db, campaignID: $0)
-                }, wake
-            )
-        }
-        let launch = schedules.compactMap { $0.launches(after: nowSeconds, count: 1).first?.utcSeconds }
+        let wake = try store.read { db in try String.fetchOne(db, sql: "SELECT min(wake_at) FROM herald_runs WHERE state = 'waiting'") }
+        let launch = try store.schedules().values.compactMap { $0.launches(after: nowSeconds, count: 1).first?.utcSeconds }
         let next = (launch + [wake.flatMap(TemporalText.utcSeconds(canonical:))].compactMap { $0 }).min()
         return next.map { Date(timeIntervalSince1970: TimeInterval($0)) }
     }

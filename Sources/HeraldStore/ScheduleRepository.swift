@@ -49,6 +49,20 @@ extension Store {
         try read { db in try Self.schedule(db, campaignID: campaignID) }
     }
 
+    /// Every campaign's schedule by campaign id, in one read; a stored schedule that no longer
+    /// reads is left out (it launches nothing).
+    public func schedules() throws -> [Int64: CampaignSchedule] {
+        try read { db in
+            guard try db.tableExists("herald_schedules") else { return [:] }
+            var schedules: [Int64: CampaignSchedule] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT campaign_id, expression, time_zone, valid_from, valid_until FROM herald_schedules")
+            {
+                schedules[row["campaign_id"]] = try? Self.schedule(row)
+            }
+            return schedules
+        }
+    }
+
     /// `schedule(campaignID:)` inside a transaction.
     public static func schedule(_ db: Database, campaignID: Int64) throws -> CampaignSchedule? {
         guard try db.tableExists("herald_schedules"),
@@ -56,6 +70,11 @@ extension Store {
                 db, sql: "SELECT expression, time_zone, valid_from, valid_until FROM herald_schedules WHERE campaign_id = ?",
                 arguments: [campaignID])
         else { return nil }
+        return try schedule(row)
+    }
+
+    /// A schedule from its stored row, or throws naming what no longer reads.
+    static func schedule(_ row: Row) throws -> CampaignSchedule {
         let text: String = row["expression"]
         let schedule: Schedule
         do { schedule = try Schedule(parsing: text) } catch {

@@ -57,9 +57,10 @@ public final class EffectInterpreter: Sendable {
     /// Each scheduled campaign's next launch after `now`, in its zone, minute precision.
     static func nextLaunches(of campaigns: [CampaignSummary], in store: Store, now: Date) -> [Int64: String] {
         var launches: [Int64: String] = [:]
+        // One read for all; a schedule that no longer reads shows no launch (the scheduler says why).
+        let schedules = (try? store.schedules()) ?? [:]
         for campaign in campaigns {
-            // A schedule that no longer reads shows no launch (the scheduler says why in its log).
-            guard let schedule = try? store.schedule(campaignID: campaign.id), let zone = schedule.zone,
+            guard let schedule = schedules[campaign.id], let zone = schedule.zone,
                 let next = schedule.launches(after: Int(now.timeIntervalSince1970), count: 1).first
             else { continue }
             let local = TemporalText.local(utcSeconds: next.utcSeconds, zone: zone)

@@ -22,8 +22,6 @@ struct NodeContext {
     let inputs: [PortName: String]
     /// The entity of the population at the first input.
     let entity: String?
-    /// The columns Enrichment nodes upstream added to this population.
-    let addedColumns: [EnrichmentColumn]
     /// A live run (saves audiences, holds populations in waits) rather than a dry one.
     let live: Bool
     /// The run's clock at this node, and the campaign's time zone.
