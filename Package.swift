@@ -68,7 +68,7 @@ let package = Package(
         .target(
             name: "HeraldTUI",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldEngine", "CNCursesW",
+                "HeraldCore", "HeraldStore", "HeraldEngine", "HeraldDemo", "CNCursesW",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),
             ],

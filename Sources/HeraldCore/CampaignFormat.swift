@@ -286,15 +286,15 @@ public enum CampaignFormat {
         let config: NodeConfig
         switch kind {
         case .buildAudience:
-            try g.allowOnly(common + ["entity", "rule", "emitWhenEmpty"])
+            try g.allowOnly(common + kind.fields.map(\.name))
             config = .buildAudience(
                 entity: try g.string("entity"), rule: try rule(try g.string("rule"), field: "rule"),
                 emitWhenEmpty: try g.optionalBool("emitWhenEmpty") ?? false)
         case .changeDimension:
-            try g.allowOnly(common + ["link"])
+            try g.allowOnly(common + kind.fields.map(\.name))
             config = .changeDimension(link: try g.string("link"))
         case .combine:
-            try g.allowOnly(common + ["operation"])
+            try g.allowOnly(common + kind.fields.map(\.name))
             let name = try g.string("operation")
             guard let operation = CombineOperation(rawValue: name) else {
                 throw HeraldError(
@@ -304,10 +304,10 @@ public enum CampaignFormat {
             }
             config = .combine(operation)
         case .saveAudience:
-            try g.allowOnly(common + ["audience", "append"])
+            try g.allowOnly(common + kind.fields.map(\.name))
             config = .saveAudience(audience: try g.string("audience"), append: try g.optionalBool("append") ?? false)
         case .deduplicate:
-            try g.allowOnly(common + ["by", "keep", "prefer"])
+            try g.allowOnly(common + kind.fields.map(\.name))
             let by = try g.array("by").enumerated().map { i, v -> String in
                 guard case .string(let s) = v else { throw HeraldError(.invalidInput, "\(at).by[\(i)]: expected an attribute name") }
                 return s
@@ -340,7 +340,7 @@ public enum CampaignFormat {
             }
             config = .deduplicate(by: by, keep: Int(clamping: try g.optionalInteger("keep") ?? 1), prefer: prefer)
         case .enrichment:
-            try g.allowOnly(common + ["fields"])
+            try g.allowOnly(common + kind.fields.map(\.name))
             config = .enrich(
                 fields: try g.array("fields").enumerated().map { i, json in
                     let field = "fields[\(i)]"
@@ -379,7 +379,7 @@ public enum CampaignFormat {
                                 first: Int(clamping: try ff.integer("first")))))
                 })
         case .test:
-            try g.allowOnly(common + ["branches"])
+            try g.allowOnly(common + kind.fields.map(\.name))
             config = .test(
                 branches: try g.array("branches").enumerated().map { i, b in
                     let bf = try Fields(b, path: "\(at).branches[\(i)]")
@@ -388,16 +388,16 @@ public enum CampaignFormat {
                         label: try bf.string("label"), condition: try rule(try bf.string("when"), field: "branches[\(i)].when"))
                 })
         case .fork:
-            try g.allowOnly(common + ["branches"])
+            try g.allowOnly(common + kind.fields.map(\.name))
             config = .fork(branches: Int(clamping: try g.optionalInteger("branches") ?? 2))
         case .andJoin:
-            try g.allowOnly(common + ["inputs"])
+            try g.allowOnly(common + kind.fields.map(\.name))
             config = .andJoin(inputs: Int(clamping: try g.optionalInteger("inputs") ?? 2))
         case .readAudience:
-            try g.allowOnly(common + ["audience", "emitWhenEmpty"])
+            try g.allowOnly(common + kind.fields.map(\.name))
             config = .readAudience(audience: try g.string("audience"), emitWhenEmpty: try g.optionalBool("emitWhenEmpty") ?? false)
         case .split:
-            try g.allowOnly(common + ["seed", "subsets", "overlap", "skipEmpty"])
+            try g.allowOnly(common + kind.fields.map(\.name))
             let subsets = try g.array("subsets").enumerated().map { i, s -> SplitSubset in
                 let sf = try Fields(s, path: "\(at).subsets[\(i)]")
                 try sf.allowOnly(["label", "rule", "count", "percent", "highest", "lowest"])
@@ -428,7 +428,7 @@ public enum CampaignFormat {
                 seed: try g.optionalInteger("seed") ?? 0, subsets: subsets, overlap: try g.optionalBool("overlap") ?? false,
                 skipEmpty: try g.optionalBool("skipEmpty") ?? false)
         case .wait:
-            try g.allowOnly(common + ["duration", "until", "at"])
+            try g.allowOnly(common + kind.fields.map(\.name))
             let given = try ["duration", "until", "at"].filter { try g.optionalString($0) != nil }
             guard given.count == 1 else {
                 throw HeraldError(
@@ -454,7 +454,7 @@ public enum CampaignFormat {
                 default: .directMail
                 }
             let contentFields = channel.requiredFields + channel.optionalFields
-            try g.allowOnly(common + ["category", "messagePer", "frequencyCap"] + contentFields)
+            try g.allowOnly(common + kind.fields.map(\.name))
             var settings = ChannelSettings()
             if let c = try g.optionalString("category") {
                 guard let cat = MessageCategory(rawValue: c) else {
@@ -479,7 +479,7 @@ public enum CampaignFormat {
             }
             config = .message(channel, settings)
         case .end:
-            try g.allowOnly(common + ["start"])
+            try g.allowOnly(common + kind.fields.map(\.name))
             config = try g.optionalString("start").map { .endAndStart(campaign: $0) } ?? .end
         }
         return Node(id: NodeID(id), label: try g.optionalString("label") ?? kind.title, note: try g.optionalString("note"), config: config)

@@ -5,10 +5,11 @@ enum Migrations {
     /// Migrations whose absence does not change what a read sees, so a store without them can
     /// be read as it is (a read never migrates). v2 only widened a CHECK constraint.
     /// v3, v6 and v7 added columns, v4 and v5 tables, that reads check for before using; v8
-    /// widened CHECK constraints and added columns that reads take as empty when missing.
+    /// widened CHECK constraints and added columns that reads take as empty when missing; v9
+    /// added the drafts table, which reads check for.
     static let readCompatible: Set<String> = [
         "v2: stopped nodes", "v3: archived campaigns", "v4: schedules", "v5: schedule launches", "v6: input ports",
-        "v7: versioned settings", "v8: waiting runs",
+        "v7: versioned settings", "v8: waiting runs", "v9: drafts",
     ]
 
     /// Herald's tables as `CREATE TEMP` statements, in creation order: lets a read-only
@@ -286,6 +287,21 @@ enum Migrations {
                     ALTER TABLE herald_run_nodes_v8 RENAME TO herald_run_nodes;
                     ALTER TABLE herald_run_logs ADD COLUMN code TEXT;
                     ALTER TABLE herald_run_logs ADD COLUMN figures TEXT;
+                    """)
+        }
+        migrator.registerMigration("v9: drafts") { db in
+            // The designer's unsaved edits, kept after every change so a crash or a dropped
+            // connection loses nothing. A draft of a campaign not yet saved has no campaign_id.
+            try db.execute(
+                sql: """
+                    CREATE TABLE herald_drafts (
+                        key TEXT PRIMARY KEY,
+                        campaign_id INTEGER UNIQUE REFERENCES herald_campaigns(id) ON DELETE CASCADE,
+                        base_version INTEGER,
+                        name TEXT NOT NULL,
+                        document TEXT NOT NULL,
+                        updated_at TEXT NOT NULL
+                    )
                     """)
         }
         return migrator

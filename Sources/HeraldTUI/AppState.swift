@@ -56,21 +56,72 @@ public struct RunTarget: Hashable, Sendable {
     public init(_ stored: StoredCampaign) { self.init(campaignID: stored.id, version: stored.version) }
 }
 
-/// The open campaign on the canvas.
+/// What validation of an edited campaign needs from the store: the catalog and the saved
+/// audiences, read when the campaign opens.
+public struct EditingContext: Equatable, Sendable {
+    public var catalog: Catalog
+    public var audiences: [SavedAudience]
+
+    public init(catalog: Catalog, audiences: [SavedAudience]) {
+        self.catalog = catalog
+        self.audiences = audiences
+    }
+
+    public var validator: CampaignValidator {
+        CampaignValidator(checker: Store.audienceChecker(catalog: catalog, audiences: audiences))
+    }
+}
+
+/// One state of the edited graph, for undo and redo.
+public struct EditSnapshot: Equatable, Sendable {
+    public var campaign: Campaign
+    public var selected: NodeID?
+}
+
+/// Undo and redo stacks of the canvas's edits.
+public struct EditHistory: Equatable, Sendable {
+    public var undo: [EditSnapshot] = []
+    public var redo: [EditSnapshot] = []
+    /// What each undo step undoes, for the status line.
+    public var undoNames: [String] = []
+    public var redoNames: [String] = []
+    public init() {}
+}
+
+/// The open campaign on the canvas: the saved version and the draft the designer edits.
 public struct CanvasState: Equatable, Sendable {
-    public var stored: StoredCampaign
+    /// The saved version being edited; nil for a campaign not saved yet.
+    public var stored: StoredCampaign?
+    /// What the canvas shows: the saved version with the unsaved edits.
+    public var draft: Campaign
+    /// Where the draft is kept in the store after each edit.
+    public var draftKey: DraftKey
+    public var history = EditHistory()
     public var layout: LayoutResult
     public var selected: NodeID?
+    /// The selected node's output port that adding, connecting and disconnecting act on.
+    public var selectedPort: PortName?
     public var scrollX = 0
     public var scrollY = 0
     public var run: RunView?
-}
+    /// Catalog and saved audiences for validation; nil until loaded.
+    public var context: EditingContext?
+    /// Every problem of the draft (empty until the context is loaded).
+    public var problems: [ValidationProblem] = []
 
-/// Overlays above the current screen; Esc closes the top one.
-public enum Overlay: Equatable, Sendable {
-    case help
-    /// A node's read-only inspector: its kind, configuration, ports and the shown run's counts.
-    case inspector(NodeID)
+    public init(stored: StoredCampaign?, draft: Campaign, draftKey: DraftKey, layout: LayoutResult) {
+        self.stored = stored
+        self.draft = draft
+        self.draftKey = draftKey
+        self.layout = layout
+        selected = draft.nodes.first?.id
+    }
+
+    /// Whether the draft differs from the saved version (always, for a campaign not saved).
+    public var isDirty: Bool { stored?.campaign != draft }
+
+    /// The saved version runs execute.
+    public var target: RunTarget? { stored.map(RunTarget.init) }
 }
 
 /// The whole interface as a value.
@@ -79,7 +130,8 @@ public struct AppState: Equatable, Sendable {
     public var campaigns: [CampaignSummary] = []
     public var listSelection = 0
     public var canvas: CanvasState?
-    public var overlays: [Overlay] = []
+    /// The focus stack above the screen: the top mode takes the keys; Esc pops one level.
+    public var modes: [Mode] = []
     public var status = ""
     /// Effects scheduled whose results have not come back yet.
     public var busy = 0
@@ -90,16 +142,30 @@ public struct AppState: Equatable, Sendable {
     public var width = 80
     public var height = 24
     public var quit = false
+    /// Where to go once the save under way finishes (chosen in the unsaved-changes question).
+    public var pendingLeave: Leaving?
     public var storeName = ""
 
     public init(storeName: String = "") { self.storeName = storeName }
+
+    /// Drafts of campaigns never saved, listed after the saved ones.
+    public var newDrafts: [Draft] = []
+
+    /// Rows of the campaign list: the saved campaigns, then the unsaved new ones.
+    public var listCount: Int { campaigns.count + newDrafts.count }
 
     public var selectedCampaign: CampaignSummary? {
         campaigns.indices.contains(listSelection) ? campaigns[listSelection] : nil
     }
 
+    /// The unsaved new campaign selected in the list, if that is what is selected.
+    public var selectedNewDraft: Draft? {
+        let index = listSelection - campaigns.count
+        return newDrafts.indices.contains(index) ? newDrafts[index] : nil
+    }
+
     /// Whether this process is running the open campaign's version.
-    public var runInProgress: Bool { canvas.map { runsInFlight.contains(RunTarget($0.stored)) } ?? false }
+    public var runInProgress: Bool { canvas?.target.map { runsInFlight.contains($0) } ?? false }
 }
 
 /// Things that happened, named after the event.
@@ -119,6 +185,16 @@ public enum Action: Sendable {
     case runProgressed(RunTarget, RunEvent)
     /// A run of this process ended without its final report (it failed or was stopped).
     case runEnded(RunTarget, message: String)
+    /// The catalog and saved audiences, for validating what is edited.
+    case contextLoaded(EditingContext)
+    /// A draft an earlier session left of the campaign just opened.
+    case draftFound(Draft)
+    /// The drafts of campaigns never saved, for the campaign list.
+    case newDraftsLoaded([Draft])
+    /// The draft was saved as this version (its kept draft is gone).
+    case campaignSaved(StoredCampaign)
+    /// A change to the list (a campaign renamed, copied, archived or deleted) was made.
+    case campaignsChanged(String)
     case effectFailed(String)
     /// An effect's worker finished (after any result it produced).
     case effectFinished
@@ -135,4 +211,16 @@ public enum Effect: Equatable, Sendable {
     case redraw
     /// Reads the latest run of a campaign version (answered by `runRefreshed`).
     case refreshRun(campaignID: Int64, version: Int)
+    /// Reads the catalog and saved audiences (answered by `contextLoaded`).
+    case loadContext
+    /// Keeps the draft in the store, replacing its earlier state.
+    case keepDraft(Draft)
+    case discardDraft(DraftKey)
+    /// Saves a campaign: a new version of an existing one (`replace`), or a new campaign; the
+    /// draft goes once it is saved.
+    case saveCampaign(Campaign, replace: Bool, draft: DraftKey)
+    case renameCampaign(id: Int64, to: String)
+    case duplicateCampaign(id: Int64, as: String)
+    case archiveCampaign(id: Int64)
+    case deleteCampaign(id: Int64)
 }

@@ -2,13 +2,15 @@ import HeraldCore
 import HeraldEngine
 import HeraldStore
 
-/// Where a command applies.
+/// Where a command applies: a screen, or the mode on top of the focus stack (which takes every
+/// key while it is there).
 public enum CommandScope: Sendable, Equatable {
     case global, campaignList, canvas
-    /// The help overlay, which takes every key while it is open.
-    case help
-    /// The node inspector overlay, likewise.
-    case inspector
+    case inspector, menu, confirm, prompt, connect, problems
+    /// The node form, moving between fields.
+    case nodeForm
+    /// A field of the node form being typed in.
+    case formField
 }
 
 /// One entry of the action registry. Key dispatch, the key bar and the help screen are all
@@ -22,23 +24,72 @@ public struct Command: Sendable {
     public var keyLabel: String
     public var scope: CommandScope
     public var inKeyBar: Bool
+    /// Whether it also takes the keys that edit text (printable characters, Backspace, arrows):
+    /// the one way typing reaches a text field.
+    public var takesText: Bool
     /// Why the command cannot run now, or nil when it can.
     public var disabledReason: @Sendable (AppState) -> String?
-    public var perform: @Sendable (inout AppState) -> [Effect]
+    /// Carries the command out for the key that was pressed.
+    public var run: @Sendable (inout AppState, Key) -> [Effect]
+
+    public init(
+        id: String, title: String, help: String, group: String, keys: [Key], keyLabel: String, scope: CommandScope,
+        inKeyBar: Bool, takesText: Bool = false, disabledReason: @escaping @Sendable (AppState) -> String? = { _ in nil },
+        perform: @escaping @Sendable (inout AppState) -> [Effect]
+    ) {
+        self.init(
+            id: id, title: title, help: help, group: group, keys: keys, keyLabel: keyLabel, scope: scope, inKeyBar: inKeyBar,
+            takesText: takesText, disabledReason: disabledReason, run: { state, _ in perform(&state) })
+    }
+
+    public init(
+        id: String, title: String, help: String, group: String, keys: [Key], keyLabel: String, scope: CommandScope,
+        inKeyBar: Bool, takesText: Bool = false, disabledReason: @escaping @Sendable (AppState) -> String? = { _ in nil },
+        run: @escaping @Sendable (inout AppState, Key) -> [Effect]
+    ) {
+        self.id = id
+        self.title = title
+        self.help = help
+        self.group = group
+        self.keys = keys
+        self.keyLabel = keyLabel
+        self.scope = scope
+        self.inKeyBar = inKeyBar
+        self.takesText = takesText
+        self.disabledReason = disabledReason
+        self.run = run
+    }
+
+    /// Whether `key` invokes the command.
+    public func matches(_ key: Key) -> Bool {
+        keys.contains(key) || (takesText && key.editsText)
+    }
+}
+
+extension Key {
+    /// Keys a text field takes: printable characters and the editing keys.
+    public var editsText: Bool {
+        switch self {
+        case .char, .backspace, .left, .right, .up, .down, .home, .end, .enter, .tab: true
+        case .ctrl(let c): ["a", "e", "d", "u"].contains(c)
+        default: false
+        }
+    }
 }
 
 /// The commands Herald's interface offers: each screen registers its own, from its own file.
 public enum CommandRegistry {
     public static let all: [Command] =
-        HelpScreen.commands + InspectorScreen.commands + CampaignListScreen.commands + CanvasScreen.commands + GlobalCommands.commands
+        InspectorScreen.commands + MenuScreen.commands + ConfirmScreen.commands + PromptScreen.commands
+        + NodeFormScreen.commands + ConnectScreen.commands + ProblemsScreen.commands + CampaignListScreen.commands
+        + CanvasScreen.commands + CanvasEditing.commands + GlobalCommands.commands
 
-    /// The commands available on `state`'s screen (or its top overlay), global ones last.
+    /// The commands available on `state`'s screen (or its top mode), global ones last.
     public static func active(for state: AppState) -> [Command] {
-        // An overlay takes every key: only its own commands and quitting work under it.
-        switch state.overlays.last {
-        case .help: return all.filter { $0.scope == .help || $0.id == "quit" }
-        case .inspector: return all.filter { $0.scope == .inspector || $0.id == "quit" }
-        case nil: break
+        // A mode takes every key: only its own commands work under it, and where it takes no
+        // text, quitting.
+        if let mode = state.modes.last {
+            return all.filter { $0.scope == mode.scope } + (mode.takesText ? [] : all.filter { $0.id == "quit" })
         }
         return screenCommands(for: state)
     }
@@ -50,7 +101,9 @@ public enum CommandRegistry {
     }
 
     public static func command(for key: Key, in state: AppState) -> Command? {
-        active(for: state).first { $0.keys.contains(key) }
+        // Exact keys first, so a field's own keys (Enter, Esc) win over typing.
+        let commands = active(for: state)
+        return commands.first { $0.keys.contains(key) } ?? commands.first { $0.matches(key) }
     }
 }
 
@@ -71,7 +124,7 @@ public enum Reducer {
                 return []
             }
             state.status = ""
-            return command.perform(&state)
+            return command.run(&state, key)
         case .resized(let width, let height):
             state.width = width
             state.height = height
@@ -84,7 +137,8 @@ public enum Reducer {
             state.status = message
             return []
         default:
-            return CampaignListScreen.reduce(&state, action) ?? CanvasScreen.reduce(&state, action) ?? []
+            return CampaignListScreen.reduce(&state, action) ?? CanvasScreen.reduce(&state, action)
+                ?? CanvasEditing.reduce(&state, action) ?? []
         }
     }
 }

@@ -20,6 +20,11 @@ public final class EffectInterpreter: Sendable {
     /// The runs in progress, by what they run, so each can be stopped and leaving stops them all.
     private let runs = Mutex<[RunTarget: QueryCancellation]>([:])
     private static let work = DispatchQueue(label: "herald.effects", qos: .userInitiated, attributes: .concurrent)
+    /// Writes of drafts and saves, one at a time and in order: the last edit's draft is the
+    /// one kept, and a save never races the draft it replaces.
+    private let writes = DispatchQueue(label: "herald.writes", qos: .userInitiated)
+    /// The store opened for writing, the first time something is written.
+    private let writer = Mutex<Store?>(nil)
 
     public init(store: Store) {
         self.store = store
@@ -33,7 +38,7 @@ public final class EffectInterpreter: Sendable {
         for effect in effects {
             guard let work = work(for: effect) else { continue }
             started += 1
-            Self.work.async { [self] in
+            (effect.writes ? writes : Self.work).async { [self] in
                 work()
                 push(.effectFinished)
             }
@@ -69,8 +74,25 @@ public final class EffectInterpreter: Sendable {
         return launches
     }
 
+    /// The store for writing, opened (and migrated) once.
+    func writableStore() throws -> Store {
+        try writer.withLock { writer in
+            if let writer { return writer }
+            let opened = try store.writable()
+            writer = opened
+            return opened
+        }
+    }
+
     func push(_ action: Action) {
         results.withLock { $0.append(action) }
+    }
+
+    /// A change to the campaign list, reported by its message (or its error).
+    func listChange(_ change: @escaping @Sendable (Store) throws -> String) -> @Sendable () -> Void {
+        { [self] in
+            do { push(.campaignsChanged(try change(try writableStore()))) } catch { push(.effectFailed("\(error)")) }
+        }
     }
 
     /// What an effect does, or nil when it starts nothing here.
@@ -88,6 +110,7 @@ public final class EffectInterpreter: Sendable {
                 do {
                     let campaigns = try store.listCampaigns()
                     push(.campaignsLoaded(campaigns))
+                    push(.newDraftsLoaded(try store.newCampaignDrafts()))
                     push(.launchesLoaded(Self.nextLaunches(of: campaigns, in: store, now: Date())))
                 } catch {
                     push(.effectFailed("\(error)"))
@@ -98,6 +121,7 @@ public final class EffectInterpreter: Sendable {
                 do {
                     let stored = try store.loadCampaign(id: id)
                     push(.campaignOpened(stored))
+                    if let draft = try store.draft(campaignID: id) { push(.draftFound(draft)) }
                     // Show the latest run of this version, so counts are there on opening.
                     if let last = try store.listRuns(campaignID: id, limit: 1).first, last.version == stored.version,
                         last.state != .running
@@ -123,6 +147,53 @@ public final class EffectInterpreter: Sendable {
                     push(.runEnded(target, message: "\(error)"))
                 }
             }
+        case .loadContext:
+            return { [self] in
+                do {
+                    push(.contextLoaded(EditingContext(catalog: try store.catalog(), audiences: try store.listAudiences())))
+                } catch {
+                    push(.effectFailed("the catalog could not be read, so edits cannot be validated or saved: \(error)"))
+                }
+            }
+        case .keepDraft(let draft):
+            return { [self] in
+                do { try writableStore().keepDraft(draft) } catch {
+                    push(.effectFailed("the draft could not be kept in the store (\(error)); save with w to keep the edits"))
+                }
+            }
+        case .discardDraft(let key):
+            return { [self] in
+                do { try writableStore().discardDraft(key) } catch { push(.effectFailed("the kept draft could not be removed: \(error)")) }
+            }
+        case .saveCampaign(let campaign, let replace, let key):
+            return { [self] in
+                do {
+                    let writer = try writableStore()
+                    // Validated against the store as it is now, not as it was when the canvas opened.
+                    try CampaignValidator(checker: try writer.audienceChecker()).requireValid(campaign)
+                    let stored = try writer.saveCampaign(campaign, replace: replace)
+                    try writer.discardDraft(key)
+                    push(.campaignSaved(stored))
+                } catch {
+                    push(.effectFailed("not saved: \(error)"))
+                }
+            }
+        case .renameCampaign(let id, let name):
+            return listChange { store in "renamed '\(try store.renameCampaign(String(id), to: name))' to '\(name)'" }
+        case .duplicateCampaign(let id, let name):
+            return listChange { store in
+                let copy = try store.duplicateCampaign(String(id), as: name)
+                return "copied as '\(copy.campaign.name)'"
+            }
+        case .archiveCampaign(let id):
+            return listChange { store in
+                "archived '\(try store.setArchived(String(id), archived: true))'; herald campaign restore brings it back"
+            }
+        case .deleteCampaign(let id):
+            return listChange { store in
+                let deleted = try store.deleteCampaign(String(id), withRuns: true)
+                return "deleted '\(deleted.name)'\(deleted.runs > 0 ? " and its \(Names.counted(deleted.runs, "run"))" : "")"
+            }
         case .refreshRun(let campaignID, let version):
             return { [self] in
                 do {
@@ -133,6 +204,16 @@ public final class EffectInterpreter: Sendable {
                     push(.effectFailed("\(error)"))
                 }
             }
+        }
+    }
+}
+
+extension Effect {
+    /// Whether the effect writes to the store (and so runs in order with the other writes).
+    var writes: Bool {
+        switch self {
+        case .keepDraft, .discardDraft, .saveCampaign, .renameCampaign, .duplicateCampaign, .archiveCampaign, .deleteCampaign: true
+        default: false
         }
     }
 }

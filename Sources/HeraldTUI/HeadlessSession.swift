@@ -29,6 +29,11 @@ public final class HeadlessSession {
         }
     }
 
+    /// Types `text`, one character key at a time (a newline presses Enter).
+    public func type(_ text: String) {
+        for c in text { press(c == "\n" ? .enter : .char(c)) }
+    }
+
     /// Reduces the results that have arrived.
     func absorb() {
         for action in interpreter.drain() { run(Reducer.reduce(&state, action)) }

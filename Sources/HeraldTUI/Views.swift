@@ -20,7 +20,10 @@ public enum AppView {
         let title: String
         switch state.screen {
         case .campaignList: title = "Campaigns"
-        case .canvas: title = state.canvas?.stored.campaign.name ?? "Canvas"
+        case .canvas:
+            let name = state.canvas?.draft.name ?? "Canvas"
+            let version = state.canvas?.stored.map { " v\($0.version)" } ?? " (new)"
+            title = name + version + (state.canvas?.isDirty == true ? " [modified]" : "")
         }
         grid.fill(Rect(x: 0, y: 0, width: state.width, height: 1), role: "ui.titlebar")
         grid.put(DisplayWidth.truncate(" Herald  \(state.storeName)  ›  \(title)", to: state.width), x: 0, y: 0, role: "ui.titlebar")
@@ -36,10 +39,17 @@ public enum AppView {
         grid.resolveLines(glyphs: glyphs)
         grid.put(DisplayWidth.truncate(state.status, to: state.width), x: 0, y: state.height - 2, role: "ui.status")
         KeyBar.render(state, into: &grid, y: state.height - 1)
-        switch state.overlays.last {
-        case .help: HelpView.render(state, into: &grid, glyphs: glyphs)
-        case .inspector(let id): InspectorView.render(state, node: id, into: &grid, glyphs: glyphs)
-        case nil: break
+        // Each level of the focus stack over the one below it.
+        for mode in state.modes {
+            switch mode {
+            case .inspector(let id): InspectorView.render(state, node: id, into: &grid, glyphs: glyphs)
+            case .menu(let menu): MenuScreen.render(menu, into: &grid, glyphs: glyphs)
+            case .confirm(let question): ConfirmScreen.render(question, into: &grid, glyphs: glyphs)
+            case .prompt(let prompt): PromptScreen.render(prompt, into: &grid, glyphs: glyphs)
+            case .nodeForm(let form): NodeFormScreen.render(form, into: &grid, glyphs: glyphs)
+            case .problems(let selection): ProblemsScreen.render(state, selection: selection, into: &grid, glyphs: glyphs)
+            case .connect: break  // drawn on the canvas itself
+            }
         }
         return grid
     }
@@ -61,8 +71,11 @@ enum KeyBar {
 
 enum CampaignListView {
     static func render(_ state: AppState, into grid: inout CellGrid, rect: Rect) {
-        if state.campaigns.isEmpty {
-            grid.put("No campaigns in this store. Import one with: herald campaign import FILE", x: 2, y: rect.y + 1, role: "ui.dim")
+        if state.listCount == 0 {
+            grid.put(
+                DisplayWidth.truncate(
+                    "No campaigns in this store. Press n to create one, or import a file: herald campaign import FILE", to: rect.width - 2),
+                x: 2, y: rect.y + 1, role: "ui.dim")
             return
         }
         let nameWidth = max(16, rect.width - 62)
@@ -73,16 +86,16 @@ enum CampaignListView {
         grid.put(" " + row(columns), x: 0, y: rect.y, role: "ui.header")
         let visible = rect.height - 4
         let first = max(0, state.listSelection - visible + 1)
-        for (i, c) in state.campaigns.enumerated().dropFirst(first).prefix(visible) {
+        let rows: [[String]] =
+            state.campaigns.map { c in
+                let lastRun = c.lastRun.map { "#\($0.id) \($0.dryRun ? "dry " : "")\($0.state.rawValue)" } ?? "never run"
+                return [c.name, String(c.nodeCount), String(c.version), lastRun, state.nextLaunches[c.id] ?? "-"]
+            } + state.newDrafts.map { d in [d.campaign.name, String(d.campaign.nodes.count), "-", "unsaved draft", "-"] }
+        for (i, cells) in rows.enumerated().dropFirst(first).prefix(visible) {
             let y = rect.y + 1 + i - first
-            let lastRun = c.lastRun.map { "#\($0.id) \($0.dryRun ? "dry " : "")\($0.state.rawValue)" } ?? "never run"
-            let next = state.nextLaunches[c.id] ?? "-"
             let text =
                 " "
-                + row([
-                    (DisplayWidth.truncate(c.name, to: nameWidth), nameWidth), (String(c.nodeCount), 5), (String(c.version), 3),
-                    (DisplayWidth.truncate(lastRun, to: 24), 24), (next, 16),
-                ])
+                + row(zip(cells, columns.map(\.1)).map { (DisplayWidth.truncate($0, to: $1), $1) })
             let selected = i == state.listSelection
             if selected { grid.fill(Rect(x: 0, y: y, width: rect.width, height: 1), role: "ui.selection") }
             grid.put(text, x: 0, y: y, role: selected ? "ui.selection" : "ui.text")
@@ -102,7 +115,14 @@ public enum CanvasView {
     static func render(_ state: AppState, into grid: inout CellGrid, rect: Rect, glyphs: GlyphSet) {
         guard let canvas = state.canvas else { return }
         let layout = canvas.layout
-        let campaign = canvas.stored.campaign
+        let campaign = canvas.draft
+        if campaign.nodes.isEmpty {
+            grid.put("An empty campaign. Press A to add its first node (a Build or Read audience).", x: 2, y: rect.y + 1, role: "ui.dim")
+            return
+        }
+        var connectTarget: NodeID?
+        if case .connect(let connect) = state.modes.last { connectTarget = connect.target }
+        let selectedSource = canvas.selectedSource
         // Centre narrow graphs; scroll wide ones.
         let ox = rect.x - canvas.scrollX + max(0, (rect.width - layout.width) / 2)
         let oy = rect.y + 1 - canvas.scrollY
@@ -123,13 +143,17 @@ public enum CanvasView {
             let x = route.labelAnchor.x + ox
             let label = EdgeLabel.text(port: port, count: count, room: min(route.labelWidth, rect.maxX - x), ellipsis: glyphs.ellipsis)
             if !label.isEmpty {
-                grid.put(label, x: x, y: route.labelAnchor.y + oy, role: count == nil ? "canvas.port" : "canvas.count", clip: rect)
+                let chosen = canvas.selectedPort != nil && route.edge.source == selectedSource
+                grid.put(
+                    label, x: x, y: route.labelAnchor.y + oy,
+                    role: chosen ? "ui.selection" : (count == nil ? "canvas.port" : "canvas.count"),
+                    clip: rect)
             }
         }
         for node in campaign.nodes {
             guard let box = layout.boxes[node.id] else { continue }
             let b = Rect(x: box.x + ox, y: box.y + oy, width: box.width, height: box.height)
-            let selected = canvas.selected == node.id
+            let selected = canvas.selected == node.id || connectTarget == node.id
             let state = run?.nodeStates[node.id]
             let border: String
             switch state {
@@ -200,23 +224,6 @@ public enum CanvasView {
             grid.put(glyphs.vertical, x: b.maxX - 1, y: y, role: role, clip: clip)
         }
         grid.put(glyphs.bottomLeft + h + glyphs.bottomRight, x: b.x, y: b.maxY - 1, role: role, clip: clip)
-    }
-}
-
-enum HelpView {
-    static func render(_ state: AppState, into grid: inout CellGrid, glyphs: GlyphSet) {
-        let commands = CommandRegistry.screenCommands(for: state)
-        let width = Dialog.width(grid)
-        let box = Dialog.draw(&grid, lines: commands.count, title: " Help — Esc or q closes ", glyphs: glyphs)
-        for (i, c) in commands.prefix(box.height - 4).enumerated() {
-            let keys = c.keys.map(KeyNames.name).joined(separator: " ")
-            var text = DisplayWidth.pad(keys, to: 14) + DisplayWidth.pad(c.help, to: width - 20)
-            // Why it cannot be used now comes first, then what it does.
-            if let reason = c.disabledReason(state) { text = DisplayWidth.pad(keys, to: 14) + "(\(reason)) " + c.help }
-            grid.put(
-                DisplayWidth.truncate(text, to: width - 4), x: box.x + 2, y: box.y + 2 + i,
-                role: c.disabledReason(state) == nil ? "ui.dialog" : "ui.dim")
-        }
     }
 }
 

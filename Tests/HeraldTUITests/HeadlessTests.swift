@@ -7,7 +7,7 @@ import Testing
 /// The interface driven without a terminal, on a copy of sample.db: keys in, screen text out,
 /// waiting for idle rather than sleeping.
 @Suite struct HeadlessTests {
-    func sampleCopy() throws -> (Store, String) {
+    static func sampleCopy() throws -> (Store, String) {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let folder = NSTemporaryDirectory() + "herald-headless-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -17,7 +17,7 @@ import Testing
     }
 
     @Test func openACampaignAndRunItWithoutATerminal() throws {
-        let (store, folder) = try sampleCopy()
+        let (store, folder) = try Self.sampleCopy()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let session = HeadlessSession(store: store, width: 100, height: 30)
         #expect(session.waitUntilIdle())
@@ -43,7 +43,7 @@ import Testing
 
     /// The list shows each scheduled campaign's next launch in its own zone.
     @Test func theListShowsNextLaunches() throws {
-        let (store, folder) = try sampleCopy()
+        let (store, folder) = try Self.sampleCopy()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let schedule = CampaignSchedule(schedule: try Schedule(parsing: "daily at 09:00"), timeZone: "Europe/Paris")
         _ = try store.setSchedule("Win-back", schedule)

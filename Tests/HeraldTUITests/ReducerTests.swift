@@ -46,9 +46,9 @@ import Testing
         var state = listState()
         _ = Reducer.reduce(&state, .campaignOpened(welcome))
         _ = Reducer.reduce(&state, .keyPressed(.char("?")))
-        #expect(state.overlays == [.help])
+        #expect(isHelp(state))
         _ = Reducer.reduce(&state, .keyPressed(.escape))
-        #expect(state.overlays == [] && state.screen == .canvas)
+        #expect(state.modes == [] && state.screen == .canvas)
         #expect(Reducer.reduce(&state, .keyPressed(.escape)) == [.loadCampaigns])
         #expect(state.screen == .campaignList)
         _ = Reducer.reduce(&state, .keyPressed(.escape))
@@ -175,12 +175,12 @@ import Testing
         #expect(state.canvas?.run?.runID == 6)
     }
 
-    /// Enter on a node opens its read-only inspector over the canvas; Esc closes it.
-    @Test func enterOpensTheNodeInspector() {
+    /// i on a node opens its read-only inspector over the canvas; Esc closes it.
+    @Test func iOpensTheNodeInspector() {
         var state = listState()
         _ = Reducer.reduce(&state, .campaignOpened(welcome))
-        _ = Reducer.reduce(&state, .keyPressed(.enter))
-        #expect(state.overlays == [.inspector("signups")])
+        _ = Reducer.reduce(&state, .keyPressed(.char("i")))
+        #expect(state.modes == [.inspector("signups")])
         // Keys belong to the inspector while it is open: j does not move the selection.
         _ = Reducer.reduce(&state, .keyPressed(.char("j")))
         #expect(state.canvas?.selected == "signups")
@@ -196,12 +196,34 @@ import Testing
         #expect(text.contains("out → welcome: 1,234"), "\(text)")
         #expect(text.contains("run #4: completed"))
         _ = Reducer.reduce(&state, .keyPressed(.escape))
-        #expect(state.overlays.isEmpty && state.screen == .canvas)
+        #expect(state.modes.isEmpty && state.screen == .canvas)
+    }
+
+    func isHelp(_ state: AppState) -> Bool {
+        if case .menu(let menu) = state.modes.last { return menu.purpose == .help && state.modes.count == 1 }
+        return false
+    }
+
+    /// The help lists the screen's commands from the registry; typing filters, Enter runs one.
+    @Test func theHelpFiltersAndRuns() {
+        var state = listState()
+        _ = Reducer.reduce(&state, .campaignOpened(welcome))
+        _ = Reducer.reduce(&state, .keyPressed(.char("?")))
+        let text = AppView.render(state, glyphs: .ascii).text
+        #expect(text.contains("(nothing to undo) Undo the last edit"), "\(text)")
+        for c in "centre" { _ = Reducer.reduce(&state, .keyPressed(.char(c))) }
+        guard case .menu(let menu) = state.modes.last else {
+            Issue.record("help closed")
+            return
+        }
+        #expect(menu.visible.map(\.value) == [.command("canvas.center")])
+        _ = Reducer.reduce(&state, .keyPressed(.enter))
+        #expect(state.modes.isEmpty)
     }
 
     @Test func unknownKeysSayHowToGetHelp() {
         var state = listState()
-        _ = Reducer.reduce(&state, .keyPressed(.char("z")))
+        _ = Reducer.reduce(&state, .keyPressed(.char("%")))
         #expect(state.status == "no command on this key; press ? for help")
     }
 
@@ -211,22 +233,43 @@ import Testing
         _ = Reducer.reduce(&canvas, .campaignOpened(welcome))
         var help = canvas
         _ = Reducer.reduce(&help, .keyPressed(.char("?")))
-        #expect(help.overlays == [.help])
+        #expect(isHelp(help))
         var inspector = canvas
-        _ = Reducer.reduce(&inspector, .keyPressed(.enter))
-        #expect(inspector.overlays == [.inspector("signups")])
-        for (name, state) in [("list", list), ("canvas", canvas), ("help", help), ("inspector", inspector)] {
+        _ = Reducer.reduce(&inspector, .keyPressed(.char("i")))
+        #expect(inspector.modes == [.inspector("signups")])
+        let node = welcome.campaign.nodes[0]
+        var editing = NodeForm(node: node)
+        editing.editing = TextBuffer("x")
+        let modes: [Mode] = [
+            .menu(Menu(purpose: .goToNode, title: "t", items: [])),
+            .confirm(Confirmation(question: "?", choices: [Choice(key: "y", title: "yes", action: nil)])),
+            .prompt(Prompt(purpose: .renameNode(node.id), title: "t")), .nodeForm(NodeForm(node: node)), .nodeForm(editing),
+            .connect(Connect(source: PortRef(node: node.id, port: .out), target: nil, targetPort: nil)), .problems(selection: 0),
+        ]
+        var states = [("list", list), ("canvas", canvas), ("help", help), ("inspector", inspector)]
+        for mode in modes {
+            var state = canvas
+            state.modes = [mode]
+            states.append(("\(mode.scope)", state))
+        }
+        for (name, state) in states {
             let commands = CommandRegistry.active(for: state)
             let keys = commands.flatMap(\.keys)
             #expect(Set(keys).count == keys.count, "duplicate key in \(name)")
-            #expect(commands.allSatisfy { !$0.keys.isEmpty })
+            // Every command has a key, or takes text (the one that types into the field).
+            #expect(commands.allSatisfy { !$0.keys.isEmpty || $0.takesText }, "\(name)")
+            #expect(commands.filter(\.takesText).count <= 1, "\(name)")
+            // A mode that takes text leaves no printable key to a command but its field.
+            if state.modes.last?.takesText == true {
+                #expect(!keys.contains { if case .char = $0 { true } else { false } }, "\(name)")
+            }
         }
         // Every command of the registry is reachable on some screen.
-        let reachable = Set([list, canvas, help, inspector].flatMap { CommandRegistry.active(for: $0).map(\.id) })
+        let reachable = Set(states.flatMap { CommandRegistry.active(for: $0.1).map(\.id) })
         #expect(reachable == Set(CommandRegistry.all.map(\.id)))
         // Esc closes the help, then goes back to the list, and never quits.
         _ = Reducer.reduce(&help, .keyPressed(.escape))
-        #expect(help.overlays.isEmpty && help.screen == .canvas)
+        #expect(help.modes.isEmpty && help.screen == .canvas)
         #expect(Reducer.reduce(&help, .keyPressed(.escape)) == [.loadCampaigns])
         _ = Reducer.reduce(&list, .keyPressed(.escape))
         #expect(!list.quit)

@@ -7,12 +7,13 @@ import HeraldStore
 enum CanvasScreen {
     static let commands: [Command] = [
         Command(
-            id: "canvas.inspect", title: "inspect", help: "Open the selected node's inspector (read-only)", group: "Canvas",
-            keys: [.enter], keyLabel: "enter", scope: .canvas, inKeyBar: false,
+            id: "canvas.inspect", title: "inspect",
+            help: "Open the selected node's read-only inspector: configuration, where each port leads, the shown run's counts",
+            group: "Canvas", keys: [.char("i")], keyLabel: "i", scope: .canvas, inKeyBar: false,
             disabledReason: { $0.canvas?.selected == nil ? "select a node first" : nil },
             perform: { state in
                 guard let id = state.canvas?.selected else { return [] }
-                state.overlays.append(.inspector(id))
+                state.modes.append(.inspector(id))
                 return []
             }),
         Command(
@@ -72,6 +73,14 @@ enum CanvasScreen {
                 return []
             }),
         Command(
+            id: "canvas.find", title: "find", help: "Go to a node by its label, kind or id", group: "Canvas", keys: [.char("/")],
+            keyLabel: "/", scope: .canvas, inKeyBar: false,
+            disabledReason: { ($0.canvas?.draft.nodes.isEmpty ?? true) ? "the campaign has no nodes" : nil },
+            perform: { state in
+                state.modes.append(.menu(MenuScreen.nodes(state, purpose: .goToNode, title: "Go to node")))
+                return []
+            }),
+        Command(
             id: "canvas.center", title: "centre", help: "Centre the view on the selected node", group: "Canvas", keys: [.char(".")],
             keyLabel: ".", scope: .canvas, inKeyBar: false, disabledReason: { $0.canvas?.selected == nil ? "select a node first" : nil },
             perform: { state in
@@ -81,22 +90,28 @@ enum CanvasScreen {
         Command(
             id: "canvas.dryRun", title: "dry run", help: "Compute every node's population without sending (counts appear live)",
             group: "Run", keys: [.char("r")], keyLabel: "r", scope: .canvas, inKeyBar: true,
-            disabledReason: { $0.runInProgress ? "a run is already in progress" : nil },
+            disabledReason: { state in
+                guard let canvas = state.canvas else { return "open a campaign first" }
+                if state.runInProgress { return "a run is already in progress" }
+                if canvas.stored == nil { return "save the campaign first (w): a run executes a saved version" }
+                if canvas.isDirty { return "save the changes first (w), or undo them: a run executes a saved version" }
+                return nil
+            },
             perform: { state in
-                guard let canvas = state.canvas else { return [] }
+                guard let stored = state.canvas?.stored else { return [] }
                 state.canvas?.run = RunView()
-                state.runsInFlight.insert(RunTarget(canvas.stored))
+                state.runsInFlight.insert(RunTarget(stored))
                 state.status = "dry run started"
-                return [.startDryRun(canvas.stored)]
+                return [.startDryRun(stored)]
             }),
         Command(
             id: "canvas.stopRun", title: "stop", help: "Stop the run in progress, even mid-node (recorded as stopped)",
             group: "Run", keys: [.char("x")], keyLabel: "x", scope: .canvas, inKeyBar: true,
             disabledReason: { $0.runInProgress ? nil : "no run is in progress" },
             perform: { state in
-                guard let canvas = state.canvas else { return [] }
+                guard let target = state.canvas?.target else { return [] }
                 state.status = "stopping the run…"
-                return [.stopRun(RunTarget(canvas.stored))]
+                return [.stopRun(target)]
             }),
     ]
 
@@ -104,26 +119,27 @@ enum CanvasScreen {
     static func reduce(_ state: inout AppState, _ action: Action) -> [Effect]? {
         switch action {
         case .campaignOpened(let stored):
-            let previousLayout = state.canvas?.stored.id == stored.id ? state.canvas?.layout : nil
+            let previousLayout = state.canvas?.stored?.id == stored.id ? state.canvas?.layout : nil
             let layout = GraphLayout.layout(stored.campaign, previous: previousLayout)
-            state.canvas = CanvasState(stored: stored, layout: layout, selected: stored.campaign.nodes.first?.id)
+            state.canvas = CanvasState(
+                stored: stored, draft: stored.campaign, draftKey: DraftKey("campaign \(stored.id)"), layout: layout)
             state.screen = .canvas
             state.status = ""
-            return []
+            return [.loadContext]
         case .lastRunLoaded(let detail):
-            guard let canvas = state.canvas, canvas.stored.id == detail.summary.campaignID, canvas.run == nil else { return [] }
+            guard let canvas = state.canvas, canvas.stored?.id == detail.summary.campaignID, canvas.run == nil else { return [] }
             state.canvas?.run = RunView(detail)
             state.status =
                 "counts of \(detail.summary.dryRun ? "dry " : "")run #\(detail.summary.id), \(detail.summary.startedAt); r runs again"
             return []
         case .storeChanged:
-            guard let canvas = state.canvas else { return state.screen == .campaignList ? [.loadCampaigns] : [] }
+            guard state.screen == .canvas, let canvas = state.canvas else { return state.screen == .campaignList ? [.loadCampaigns] : [] }
             // A run this process executes reports its own progress.
-            if state.runInProgress { return [] }
-            return [.refreshRun(campaignID: canvas.stored.id, version: canvas.stored.version)]
+            guard !state.runInProgress, let stored = canvas.stored else { return [] }
+            return [.refreshRun(campaignID: stored.id, version: stored.version)]
         case .runRefreshed(let detail):
-            guard let canvas = state.canvas, canvas.stored.id == detail.summary.campaignID,
-                canvas.stored.version == detail.summary.version, !state.runInProgress
+            guard let canvas = state.canvas, canvas.stored?.id == detail.summary.campaignID,
+                canvas.stored?.version == detail.summary.version, !state.runInProgress
             else { return [] }
             let refreshed = RunView(detail)
             // Nothing new (this process's own run, read back): the status line keeps its message.
@@ -142,7 +158,7 @@ enum CanvasScreen {
         case .runProgressed(let target, let event):
             if case .finished = event { state.runsInFlight.remove(target) }
             // A run of another campaign (left while it runs) goes on; its results are its own.
-            guard let canvas = state.canvas, RunTarget(canvas.stored) == target else { return [] }
+            guard state.canvas?.target == target else { return [] }
             if state.canvas?.run == nil { state.canvas?.run = RunView() }
             switch event {
             case .started(runID: let runID):
@@ -165,7 +181,7 @@ enum CanvasScreen {
             return []
         case .runEnded(let target, let message):
             state.runsInFlight.remove(target)
-            guard let canvas = state.canvas, RunTarget(canvas.stored) == target else { return [] }
+            guard state.canvas?.target == target else { return [] }
             state.canvas?.run?.finished = true
             state.status = message
             return []
@@ -180,12 +196,22 @@ enum CanvasNavigation {
     /// Selects the nearest node whose centre lies in the direction (dx, dy).
     static func move(_ state: inout AppState, dx: Int, dy: Int) {
         guard let canvas = state.canvas else { return }
-        guard let current = canvas.selected, let from = canvas.layout.boxes[current] else {
-            state.canvas?.selected = canvas.stored.campaign.nodes.first?.id
+        guard let current = canvas.selected, canvas.layout.boxes[current] != nil else {
+            state.canvas?.selected = canvas.draft.nodes.first?.id
             return
         }
+        if let next = nearest(from: current, dx: dx, dy: dy, in: canvas.layout) {
+            state.canvas?.selected = next
+            state.canvas?.selectedPort = nil
+            ensureVisible(&state)
+        }
+    }
+
+    /// The node nearest to `current` whose centre lies in the direction (dx, dy).
+    static func nearest(from current: NodeID, dx: Int, dy: Int, in layout: LayoutResult) -> NodeID? {
+        guard let from = layout.boxes[current] else { return nil }
         var best: (NodeID, Int)?
-        for (id, box) in canvas.layout.boxes where id != current {
+        for (id, box) in layout.boxes where id != current {
             let ddx = box.midX - from.midX
             let ddy = box.midY - from.midY
             let along = dx != 0 ? ddx * dx : ddy * dy
@@ -194,10 +220,7 @@ enum CanvasNavigation {
             let score = along + across * 3
             if best == nil || score < best!.1 || (score == best!.1 && id < best!.0) { best = (id, score) }
         }
-        if let best {
-            state.canvas?.selected = best.0
-            ensureVisible(&state)
-        }
+        return best?.0
     }
 
     static func center(_ state: inout AppState) {

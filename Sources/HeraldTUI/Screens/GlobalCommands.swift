@@ -7,40 +7,34 @@ enum GlobalCommands {
     static let commands: [Command] = [
         Command(
             id: "help", title: "help", help: "Show every command with its keys", group: "General", keys: [.char("?"), .function(1)],
-            keyLabel: "?", scope: .global, inKeyBar: true, disabledReason: { _ in nil },
+            keyLabel: "?", scope: .global, inKeyBar: true,
             perform: { state in
-                if state.overlays.last != .help { state.overlays.append(.help) }
+                state.modes.append(.menu(HelpScreen.menu(for: state)))
                 return []
             }),
         Command(
-            id: "close", title: "back", help: "Close the current view (quit from the campaign list)", group: "General",
-            keys: [.char("q")], keyLabel: "q", scope: .global, inKeyBar: true, disabledReason: { _ in nil },
+            id: "close", title: "back", help: "Leave the canvas (asks about unsaved changes); quit from the campaign list",
+            group: "General", keys: [.char("q")], keyLabel: "q", scope: .global, inKeyBar: true,
             perform: { state in
-                if !state.overlays.isEmpty {
-                    state.overlays.removeLast()
-                } else if state.screen == .canvas {
-                    state.screen = .campaignList
-                    return [.loadCampaigns]
-                } else {
-                    state.quit = true
-                }
+                if state.screen == .canvas { return CanvasEditing.leave(&state, to: .campaignList) }
+                state.quit = true
                 return []
             }),
         Command(
             id: "escape", title: "up", help: "Go back one level (never quits)", group: "General", keys: [.escape], keyLabel: "esc",
-            scope: .global, inKeyBar: false, disabledReason: { _ in nil },
+            scope: .global, inKeyBar: false,
             perform: { state in
                 guard state.screen == .canvas else { return [] }
-                state.screen = .campaignList
-                return [.loadCampaigns]
+                return CanvasEditing.leave(&state, to: .campaignList)
             }),
         Command(
             id: "redraw", title: "redraw", help: "Redraw the whole screen", group: "General", keys: [.ctrl("l")], keyLabel: "^L",
-            scope: .global, inKeyBar: false, disabledReason: { _ in nil }, perform: { _ in [.redraw] }),
+            scope: .global, inKeyBar: false, perform: { _ in [.redraw] }),
         Command(
-            id: "quit", title: "quit", help: "Quit Herald", group: "General", keys: [.char("Q"), .ctrl("c")], keyLabel: "Q",
-            scope: .global, inKeyBar: false, disabledReason: { _ in nil },
+            id: "quit", title: "quit", help: "Quit Herald (asks about unsaved changes)", group: "General",
+            keys: [.char("Q"), .ctrl("c")], keyLabel: "Q", scope: .global, inKeyBar: false,
             perform: { state in
+                if state.screen == .canvas { return CanvasEditing.leave(&state, to: .quit) }
                 state.quit = true
                 return []
             }),

@@ -9,7 +9,7 @@ enum InspectorScreen {
             id: "inspector.close", title: "close", help: "Close the inspector", group: "Inspector",
             keys: [.escape, .char("q"), .enter], keyLabel: "esc", scope: .inspector, inKeyBar: true, disabledReason: { _ in nil },
             perform: { state in
-                state.overlays.removeLast()
+                state.modes.removeLast()
                 return []
             })
     ]
@@ -17,7 +17,7 @@ enum InspectorScreen {
     /// The inspector's lines for `id` on the open canvas: kind and label, configuration, ports
     /// with the shown run's counts (exact), and the run's state of the node.
     static func lines(_ state: AppState, node id: NodeID) -> [String] {
-        guard let canvas = state.canvas, let node = canvas.stored.campaign.node(id) else { return [] }
+        guard let canvas = state.canvas, let node = canvas.draft.node(id) else { return [] }
         var lines = ["\(node.kind.title) '\(node.label)'  (id \(node.id))"]
         if let note = node.note, !note.isEmpty { lines.append(note) }
         let summary = node.definition.summary
@@ -28,7 +28,7 @@ enum InspectorScreen {
         if !node.outputPorts.isEmpty {
             lines.append("")
             for port in node.outputPorts {
-                let to = canvas.stored.campaign.edges.first { $0.source == PortRef(node: id, port: port) }?.to
+                let to = canvas.draft.edges.first { $0.source == PortRef(node: id, port: port) }?.to
                 let count = run?.edgeCounts[PortRef(node: id, port: port)].map { Names.groupedCount($0) } ?? "-"
                 lines.append("\(node.portLabel(port)) → \(to.map { "\($0)" } ?? "(not connected)"): \(count)")
             }

@@ -1,0 +1,259 @@
+public import HeraldCore
+public import HeraldStore
+
+/// A level of the focus stack above the screen. The top one takes every key; Esc pops one
+/// level and never quits.
+public enum Mode: Equatable, Sendable {
+    /// A node's read-only inspector: its kind, configuration, ports and the shown run's counts.
+    case inspector(NodeID)
+    /// A list to pick from, filtered by typing.
+    case menu(Menu)
+    /// A question with lettered answers.
+    case confirm(Confirmation)
+    /// A one-line text field with a purpose (a name, a label).
+    case prompt(Prompt)
+    /// A node's configuration, field by field.
+    case nodeForm(NodeForm)
+    /// Choosing where the selected port leads.
+    case connect(Connect)
+    /// The draft's validation problems; Enter jumps to a problem's node.
+    case problems(selection: Int)
+
+    /// The commands that apply while the mode is on top.
+    public var scope: CommandScope {
+        switch self {
+        case .inspector: .inspector
+        case .menu: .menu
+        case .confirm: .confirm
+        case .prompt: .prompt
+        case .nodeForm(let form): form.editing == nil ? .nodeForm : .formField
+        case .connect: .connect
+        case .problems: .problems
+        }
+    }
+
+    /// Whether printable keys are text here (so `q` and `j` type, not act).
+    public var takesText: Bool {
+        switch self {
+        case .menu, .prompt: true
+        case .nodeForm(let form): form.editing != nil
+        default: false
+        }
+    }
+}
+
+/// A menu's entries' meaning.
+public enum MenuValue: Equatable, Sendable {
+    case kind(NodeKind)
+    /// A campaign from one of the examples, by name.
+    case example(String)
+    /// An empty campaign.
+    case scratch
+    case node(NodeID)
+    /// A command of the registry, by id.
+    case command(String)
+}
+
+public struct MenuItem: Equatable, Sendable {
+    public var title: String
+    public var detail: String
+    public var value: MenuValue
+
+    public init(title: String, detail: String, value: MenuValue) {
+        self.title = title
+        self.detail = detail
+        self.value = value
+    }
+}
+
+/// What picking a menu entry does.
+public enum MenuPurpose: Equatable, Sendable {
+    /// Adds a node of the picked kind after a port (or unconnected).
+    case addNode(after: PortRef?)
+    /// Creates a campaign from the picked example (or from scratch).
+    case newCampaign
+    /// The help: runs the picked command on the screen under it.
+    case help
+    /// Selects the picked node on the canvas.
+    case goToNode
+    /// Connects the port to the picked node.
+    case connect(from: PortRef)
+}
+
+public struct Menu: Equatable, Sendable {
+    public var purpose: MenuPurpose
+    public var title: String
+    public var items: [MenuItem]
+    public var filter = TextBuffer()
+    public var selection = 0
+
+    public init(purpose: MenuPurpose, title: String, items: [MenuItem]) {
+        self.purpose = purpose
+        self.title = title
+        self.items = items
+    }
+
+    /// The entries whose title or detail contains the filter, ignoring case: titles that
+    /// start with it first, then titles that contain it, then details.
+    public var visible: [MenuItem] {
+        let needle = filter.text.lowercased()
+        guard !needle.isEmpty else { return items }
+        let starts = items.filter { $0.title.lowercased().hasPrefix(needle) }
+        let contains = items.filter { !$0.title.lowercased().hasPrefix(needle) && $0.title.lowercased().contains(needle) }
+        let details = items.filter { !$0.title.lowercased().contains(needle) && $0.detail.lowercased().contains(needle) }
+        return starts + contains + details
+    }
+}
+
+/// What a confirmed answer does.
+public enum ConfirmAction: Equatable, Sendable {
+    case deleteNode(NodeID)
+    /// Saves the draft, then leaves as `then` says.
+    case saveAndLeave(Leaving)
+    /// Drops the unsaved edits, then leaves.
+    case discardAndLeave(Leaving)
+    /// Takes back the draft left by an earlier session.
+    case restoreDraft(Draft)
+    /// Deletes the draft left by an earlier session.
+    case discardDraft(DraftKey)
+    case archiveCampaign(Int64)
+    case deleteCampaign(Int64)
+    /// Applies the node form's values and closes it.
+    case applyForm
+    /// Closes the node form without applying.
+    case dropForm
+}
+
+/// Where leaving the canvas goes.
+public enum Leaving: Equatable, Sendable {
+    case campaignList
+    case quit
+}
+
+public struct Choice: Equatable, Sendable {
+    public var key: Character
+    public var title: String
+    /// nil: only closes the question.
+    public var action: ConfirmAction?
+
+    public init(key: Character, title: String, action: ConfirmAction?) {
+        self.key = key
+        self.title = title
+        self.action = action
+    }
+}
+
+public struct Confirmation: Equatable, Sendable {
+    public var question: String
+    public var choices: [Choice]
+
+    public init(question: String, choices: [Choice]) {
+        self.question = question
+        self.choices = choices
+    }
+}
+
+/// What a prompt's text is for.
+public enum PromptPurpose: Equatable, Sendable {
+    case renameNode(NodeID)
+    /// The name of a new campaign, made from `template` (empty for one from scratch).
+    case newCampaign(template: Campaign?)
+    case renameCampaign(Int64)
+    case duplicateCampaign(Int64)
+}
+
+public struct Prompt: Equatable, Sendable {
+    public var purpose: PromptPurpose
+    public var title: String
+    public var buffer: TextBuffer
+    public var error: String?
+
+    public init(purpose: PromptPurpose, title: String, text: String = "") {
+        self.purpose = purpose
+        self.title = title
+        buffer = TextBuffer(text)
+    }
+}
+
+/// One row of the node form: the label, the note, or a field of the node's kind.
+public struct FormRow: Equatable, Sendable {
+    public var name: String
+    public var shape: NodeFieldShape
+    public var hint: String
+    public var text: String
+}
+
+/// A node's configuration being edited. It becomes the node only when it reads and the form
+/// is applied; until then the draft is untouched.
+public struct NodeForm: Equatable, Sendable {
+    /// Whether the form adds a new node (rather than edits one of the draft's).
+    public var adding: Bool
+    /// Where a new node goes once applied: after this port, or unconnected.
+    public var after: PortRef?
+    public var id: NodeID
+    public var kind: NodeKind
+    public var rows: [FormRow]
+    public var selection = 0
+    /// The selected row's text while it is being edited.
+    public var editing: TextBuffer?
+    /// Why the values do not make a node, or the node's validation problems.
+    public var messages: [String] = []
+    /// The values when the form opened, to know whether anything changed.
+    public var initial: [String]
+
+    public init(node: Node) {
+        adding = false
+        id = node.id
+        kind = node.kind
+        let texts = CampaignFormat.fieldTexts(of: node)
+        rows =
+            [
+                FormRow(name: "label", shape: .text, hint: "the name shown on the canvas", text: node.label),
+                FormRow(name: "note", shape: .text, hint: "a note for the team (optional)", text: node.note ?? ""),
+            ]
+            + node.kind.fields.map { FormRow(name: $0.name, shape: $0.shape, hint: $0.hint, text: texts[$0.name] ?? "") }
+        initial = rows.map(\.text)
+    }
+
+    /// A form for a new node of `kind`, with no values but its label.
+    public init(newNode id: NodeID, kind: NodeKind, after: PortRef?) {
+        adding = true
+        self.after = after
+        self.id = id
+        self.kind = kind
+        rows =
+            [
+                FormRow(name: "label", shape: .text, hint: "the name shown on the canvas", text: kind.title),
+                FormRow(name: "note", shape: .text, hint: "a note for the team (optional)", text: ""),
+            ] + kind.fields.map { FormRow(name: $0.name, shape: $0.shape, hint: $0.hint, text: "") }
+        initial = rows.map(\.text)
+    }
+
+    public var isChanged: Bool { adding || rows.map(\.text) != initial }
+
+    /// The node the values make, or why they make none.
+    public func node() -> Result<Node, HeraldError> {
+        let fields = Dictionary(rows.dropFirst(2).map { ($0.name, $0.text) }, uniquingKeysWith: { a, _ in a })
+        do {
+            return .success(
+                try CampaignFormat.node(id: id, kind: kind, label: rows[0].text, note: rows[1].text, fields: fields))
+        } catch let error as HeraldError {
+            return .failure(error)
+        } catch {
+            return .failure(HeraldError(.invalidInput, "\(error)"))
+        }
+    }
+}
+
+/// Choosing the node (and input port) the selected output port leads to.
+public struct Connect: Equatable, Sendable {
+    public var source: PortRef
+    public var target: NodeID?
+    public var targetPort: PortName?
+
+    public init(source: PortRef, target: NodeID?, targetPort: PortName?) {
+        self.source = source
+        self.target = target
+        self.targetPort = targetPort
+    }
+}

@@ -1,0 +1,104 @@
+import HeraldCore
+import HeraldStore
+
+/// A menu over the screen: type to filter, ↑/↓ to choose, Enter to pick, Esc to close.
+enum MenuScreen {
+    static let commands: [Command] = [
+        Command(
+            id: "menu.pick", title: "pick", help: "Pick the highlighted entry", group: "Menu", keys: [.enter], keyLabel: "enter",
+            scope: .menu, inKeyBar: true, perform: { state in pick(&state) }),
+        Command(
+            id: "menu.close", title: "close", help: "Close the menu", group: "Menu", keys: [.escape, .ctrl("c")], keyLabel: "esc",
+            scope: .menu, inKeyBar: true,
+            perform: { state in
+                state.modes.removeLast()
+                return []
+            }),
+        Command(
+            id: "menu.down", title: "next", help: "Highlight the next entry", group: "Menu", keys: [.down, .ctrl("n")], keyLabel: "↓",
+            scope: .menu, inKeyBar: true, perform: { state in move(&state, by: 1) }),
+        Command(
+            id: "menu.up", title: "previous", help: "Highlight the previous entry", group: "Menu", keys: [.up, .ctrl("p")],
+            keyLabel: "↑", scope: .menu, inKeyBar: false, perform: { state in move(&state, by: -1) }),
+        TextEntry.command(scope: .menu, group: "Menu"),
+    ]
+
+    static func move(_ state: inout AppState, by delta: Int) -> [Effect] {
+        guard case .menu(var menu) = state.modes.last else { return [] }
+        let count = menu.visible.count
+        guard count > 0 else { return [] }
+        menu.selection = (menu.selection + delta + count) % count
+        state.modes[state.modes.count - 1] = .menu(menu)
+        return []
+    }
+
+    static func pick(_ state: inout AppState) -> [Effect] {
+        guard case .menu(let menu) = state.modes.last else { return [] }
+        let visible = menu.visible
+        guard visible.indices.contains(menu.selection) else {
+            state.status = "nothing matches '\(menu.filter.text)'"
+            return []
+        }
+        let item = visible[menu.selection]
+        state.modes.removeLast()
+        switch (menu.purpose, item.value) {
+        case (.addNode(let after), .kind(let kind)):
+            guard let canvas = state.canvas else { return [] }
+            var form = NodeForm(newNode: canvas.draft.freshID(kind.rawValue), kind: kind, after: after)
+            NodeFormScreen.recheck(&form, in: state)
+            state.modes.append(.nodeForm(form))
+        case (.newCampaign, .example), (.newCampaign, .scratch):
+            var template: Campaign?
+            if case .example(let name) = item.value { template = CampaignListScreen.examples.first { $0.name == name } }
+            state.modes.append(
+                .prompt(
+                    Prompt(
+                        purpose: .newCampaign(template: template), title: "Name of the new campaign",
+                        text: template.map { CampaignListScreen.freeName($0.name, in: state) } ?? "")))
+        case (.help, .command(let id)):
+            return HelpScreen.run(id, &state)
+        case (.goToNode, .node(let id)):
+            state.canvas?.selected = id
+            state.canvas?.selectedPort = nil
+            CanvasNavigation.ensureVisible(&state)
+        case (.connect(let source), .node(let id)):
+            if case .connect(var connect) = state.modes.last {
+                connect.target = id
+                connect.targetPort = nil
+                state.modes[state.modes.count - 1] = .connect(connect)
+            } else {
+                state.modes.append(.connect(Connect(source: source, target: id, targetPort: nil)))
+            }
+            return ConnectScreen.finish(&state)
+        default:
+            break
+        }
+        return []
+    }
+
+    /// A menu of the draft's nodes, by label, kind and id.
+    static func nodes(_ state: AppState, purpose: MenuPurpose, title: String, except: NodeID? = nil) -> Menu {
+        let nodes = state.canvas?.draft.nodes.filter { $0.id != except } ?? []
+        return Menu(
+            purpose: purpose, title: title,
+            items: nodes.map { MenuItem(title: $0.label, detail: "\($0.kind.title) · \($0.id)", value: .node($0.id)) })
+    }
+
+    static func render(_ menu: Menu, into grid: inout CellGrid, glyphs: GlyphSet) {
+        let visible = menu.visible
+        let width = Dialog.width(grid)
+        let box = Dialog.draw(&grid, lines: visible.count + 2, title: " \(menu.title) ", glyphs: glyphs)
+        grid.put(
+            "filter: ", x: box.x + 2, y: box.y + 1, role: "ui.dim")
+        TextFieldView.draw(menu.filter, into: &grid, x: box.x + 10, y: box.y + 1, width: width - 12, height: 1)
+        let rows = max(0, box.height - 4)
+        let first = max(0, menu.selection - rows + 1)
+        if visible.isEmpty { grid.put("nothing matches", x: box.x + 2, y: box.y + 3, role: "ui.dim") }
+        for (i, item) in visible.enumerated().dropFirst(first).prefix(rows) {
+            let y = box.y + 3 + i - first
+            let text = DisplayWidth.truncate(DisplayWidth.pad(item.title, to: 18) + item.detail, to: width - 4)
+            let selected = i == menu.selection
+            grid.put(DisplayWidth.pad(text, to: width - 4), x: box.x + 2, y: y, role: selected ? "ui.selection" : "ui.dialog")
+        }
+    }
+}

@@ -1,0 +1,74 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+
+/// A one-line text field: Enter submits, Esc cancels.
+enum PromptScreen {
+    static let commands: [Command] = [
+        Command(
+            id: "prompt.submit", title: "ok", help: "Use the text", group: "Prompt", keys: [.enter], keyLabel: "enter", scope: .prompt,
+            inKeyBar: true, perform: { state in submit(&state) }),
+        Command(
+            id: "prompt.cancel", title: "cancel", help: "Close without changing anything", group: "Prompt", keys: [.escape, .ctrl("c")],
+            keyLabel: "esc", scope: .prompt, inKeyBar: true,
+            perform: { state in
+                state.modes.removeLast()
+                return []
+            }),
+        TextEntry.command(scope: .prompt, group: "Prompt"),
+    ]
+
+    static func submit(_ state: inout AppState) -> [Effect] {
+        guard case .prompt(var prompt) = state.modes.last else { return [] }
+        let text = prompt.buffer.text.trimmingCharacters(in: .whitespaces)
+        func refuse(_ message: String) -> [Effect] {
+            prompt.error = message
+            state.modes[state.modes.count - 1] = .prompt(prompt)
+            return []
+        }
+        if text.isEmpty { return refuse("the name is empty") }
+        switch prompt.purpose {
+        case .renameNode(let id):
+            state.modes.removeLast()
+            return CanvasEditing.edit(&state, "rename '\(id)' to '\(text)'") { campaign in
+                guard let index = campaign.nodes.firstIndex(where: { $0.id == id }) else {
+                    throw EditRefusal("there is no node '\(id)'")
+                }
+                campaign.nodes[index].label = text
+                return id
+            }
+        case .newCampaign(let template):
+            if state.campaigns.contains(where: { $0.name == text }) || state.newDrafts.contains(where: { $0.campaign.name == text }) {
+                return refuse("a campaign named '\(text)' exists already; choose another name")
+            }
+            state.modes.removeLast()
+            var campaign = template ?? Campaign(name: text)
+            campaign.name = text
+            return CampaignListScreen.openDraft(
+                &state, Draft(key: DraftKey(UUID().uuidString), campaignID: nil, baseVersion: nil, campaign: campaign))
+        case .renameCampaign(let id):
+            if state.campaigns.contains(where: { $0.name == text && $0.id != id }) {
+                return refuse("a campaign named '\(text)' exists already; choose another name")
+            }
+            state.modes.removeLast()
+            return [.renameCampaign(id: id, to: text)]
+        case .duplicateCampaign(let id):
+            if state.campaigns.contains(where: { $0.name == text }) {
+                return refuse("a campaign named '\(text)' exists already; choose another name")
+            }
+            state.modes.removeLast()
+            return [.duplicateCampaign(id: id, as: text)]
+        }
+    }
+
+    static func render(_ prompt: Prompt, into grid: inout CellGrid, glyphs: GlyphSet) {
+        let width = Dialog.width(grid)
+        let box = Dialog.draw(&grid, lines: 3, title: " \(prompt.title) ", glyphs: glyphs)
+        TextFieldView.draw(prompt.buffer, into: &grid, x: box.x + 2, y: box.y + 2, width: width - 4, height: 1)
+        if let error = prompt.error {
+            grid.put(DisplayWidth.truncate(error, to: width - 4), x: box.x + 2, y: box.y + 4, role: "ui.error")
+        } else {
+            grid.put("Enter to confirm, Esc to cancel", x: box.x + 2, y: box.y + 4, role: "ui.dim")
+        }
+    }
+}

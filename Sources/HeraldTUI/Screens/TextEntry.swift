@@ -1,0 +1,31 @@
+/// Typing into the text field of the mode on top (a menu's filter, a prompt, a form field):
+/// one command per such mode, so typing goes through the registry like every other key.
+enum TextEntry {
+    static func command(scope: CommandScope, group: String) -> Command {
+        Command(
+            id: "\(group.lowercased()).type", title: "type",
+            help: "Type text (←/→ Home/End move, Backspace, ^D deletes, ^U clears to the start)",
+            group: group, keys: [], keyLabel: "text", scope: scope, inKeyBar: false, takesText: true,
+            run: { state, key in
+                guard var mode = state.modes.popLast() else { return [] }
+                defer { state.modes.append(mode) }
+                switch mode {
+                case .menu(var menu):
+                    menu.filter.apply(key)
+                    menu.selection = 0
+                    mode = .menu(menu)
+                case .prompt(var prompt):
+                    prompt.buffer.apply(key)
+                    prompt.error = nil
+                    mode = .prompt(prompt)
+                case .nodeForm(var form):
+                    form.editing?.apply(key)
+                    NodeFormScreen.recheck(&form, in: state)
+                    mode = .nodeForm(form)
+                default:
+                    break
+                }
+                return []
+            })
+    }
+}

@@ -1,0 +1,198 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import HeraldTUI
+import Testing
+
+/// Designing campaigns with keys only, on a copy of sample.db, through the same reducer, views
+/// and effect interpreter as the terminal.
+@Suite struct EditingSessionTests {
+    func session() throws -> (HeadlessSession, Store, String) {
+        let (store, folder) = try HeadlessTests.sampleCopy()
+        let session = HeadlessSession(store: store, width: 100, height: 30)
+        #expect(session.waitUntilIdle())
+        return (session, store, folder)
+    }
+
+    /// Fills the form field named `name` of the form on top with `text`.
+    func fill(_ session: HeadlessSession, _ name: String, _ text: String) throws {
+        guard case .nodeForm(let form) = session.state.modes.last else {
+            Issue.record("no node form open: \(session.state.modes)")
+            return
+        }
+        let index = try #require(form.rows.firstIndex { $0.name == name }, "no field \(name)")
+        for _ in 0..<form.rows.count { session.press(.char("k")) }
+        for _ in 0..<index { session.press(.char("j")) }
+        session.press(.enter, .ctrl("u"))
+        session.type(text)
+        session.press(.ctrl("s"))
+    }
+
+    /// n → From scratch → name; A → Build audience; a → Email; w saves; reopening shows it.
+    @Test func aCampaignFromScratch() throws {
+        let (session, store, folder) = try session()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        session.press(.char("n"))
+        session.type("scratch")  // filters the menu to "From scratch"
+        session.press(.enter)
+        #expect(session.state.modes.last.map { if case .prompt = $0 { true } else { false } } == true)
+        session.type("French welcome")  // q and j are text here, not commands
+        session.press(.enter)
+        #expect(session.waitUntilIdle())
+        #expect(session.state.screen == .canvas)
+        #expect(session.screen().contains("An empty campaign"))
+        // The first node: a Build audience.
+        session.press(.char("A"))
+        session.type("build")
+        session.press(.enter)
+        try fill(session, "entity", "profiles")
+        try fill(session, "rule", "country = \"FR\" and email is not empty")
+        guard case .nodeForm(let form) = session.state.modes.last else { Issue.record("form closed"); return }
+        #expect(form.messages.isEmpty, "\(form.messages)")
+        session.press(.char("w"))
+        #expect(session.state.modes.isEmpty)
+        #expect(session.state.canvas?.draft.nodes.map(\.id) == ["buildAudience"])
+        // An email after it, with a field the catalog does not know: the form says so.
+        session.press(.char("a"))
+        session.type("email")
+        session.press(.enter)
+        try fill(session, "subject", "Bonjour {{profile.nickname}}")
+        try fill(session, "text", "Bienvenue")
+        guard case .nodeForm(let email) = session.state.modes.last else { Issue.record("form closed"); return }
+        #expect(email.messages.contains { $0.contains("nickname") }, "\(email.messages)")
+        try fill(session, "subject", "Bonjour {{profile.first_name}}")
+        guard case .nodeForm(let fixed) = session.state.modes.last else { Issue.record("form closed"); return }
+        #expect(fixed.messages.isEmpty, "\(fixed.messages)")
+        session.press(.char("w"))
+        let draft = try #require(session.state.canvas?.draft)
+        #expect(draft.edges == [Edge(from: "buildAudience", to: "email")])
+        // Kept in the store after every edit, before any save.
+        #expect(session.waitUntilIdle())
+        #expect(try store.newCampaignDrafts().map(\.campaign) == [draft])
+        session.press(.char("w"))
+        #expect(session.waitUntilIdle())
+        #expect(session.state.status == "saved 'French welcome' as version 1", "\(session.state.status)")
+        #expect(try store.loadCampaign("French welcome").campaign == draft)
+        #expect(try store.newCampaignDrafts().isEmpty)
+        // Back to the list and open it again: the same graph.
+        session.press(.char("q"))
+        #expect(session.waitUntilIdle())
+        #expect(session.state.screen == .campaignList)
+        #expect(session.screen().contains("French welcome"))
+        session.close()
+    }
+
+    /// Adding, renaming, deleting and undoing all of it, back to the saved version.
+    @Test func undoAndRedoEveryEdit() throws {
+        let (session, _, folder) = try session()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try open(session, "Welcome series")
+        let saved = try #require(session.state.canvas?.draft)
+        let layout = try #require(session.state.canvas?.layout)
+        // Insert a Wait after the welcome email (its out port leads to the 3-day wait).
+        session.press(.char("j"))
+        #expect(session.state.canvas?.selected == "welcome")
+        session.press(.char("a"))
+        session.type("wait")
+        session.press(.enter)
+        try fill(session, "duration", "1h")
+        session.press(.char("w"))
+        let added = try #require(session.state.canvas?.draft)
+        #expect(added.outbound("welcome").map(\.to) == ["wait2"])
+        #expect(added.outbound("wait2").map(\.to) == ["wait"])
+        // Adding a node moves no other box of the layout's first layers.
+        #expect(session.state.canvas?.layout.boxes["signups"] == layout.boxes["signups"])
+        // Rename it, then delete it: the neighbours are bridged again.
+        session.press(.char("n"), .ctrl("u"))
+        session.type("One hour")
+        session.press(.enter)
+        #expect(session.state.canvas?.draft.node("wait2")?.label == "One hour")
+        session.press(.char("d"), .char("y"))
+        #expect(session.state.canvas?.draft.node("wait2") == nil)
+        #expect(session.state.canvas?.draft.outbound("welcome").map(\.to) == ["wait"])
+        // Three undos take it back to as saved; redo brings the rename back.
+        session.press(.char("u"), .char("u"))
+        #expect(session.state.canvas?.draft.node("wait2")?.label == "Wait")
+        session.press(.char("u"))
+        #expect(session.state.canvas?.draft == saved)
+        #expect(session.state.canvas?.isDirty == false)
+        session.press(.ctrl("r"), .ctrl("r"))
+        #expect(session.state.canvas?.draft.node("wait2")?.label == "One hour")
+        session.close()
+    }
+
+    /// Saving a draft with problems is refused and opens the panel; Enter goes to the node.
+    @Test func savingIsRefusedWhileTheDraftHasProblems() throws {
+        let (session, store, folder) = try session()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try open(session, "Welcome series")
+        session.press(.char("j"))  // the welcome email
+        session.press(.char("X"))  // its transition to the wait goes: the wait has no inbound
+        session.press(.char("w"))
+        guard case .problems = session.state.modes.last else {
+            Issue.record("no problems panel: \(session.state.modes) \(session.state.status)")
+            return
+        }
+        #expect(session.state.status.hasPrefix("not saved: 1 problem"), "\(session.state.status)")
+        #expect(session.screen().contains("nothing leads to this Wait node"), "\(session.screen())")
+        session.press(.enter)
+        #expect(session.state.canvas?.selected == "wait")
+        // Connect the email back to the wait: c, move to the wait, Enter.
+        select(session, "Welcome email")
+        #expect(session.state.canvas?.selected == "welcome")
+        session.press(.char("c"), .char("/"))
+        session.type("Wait 3")
+        session.press(.enter)
+        #expect(session.state.canvas?.problems == [])
+        let saved = try store.loadCampaign("Welcome series")
+        #expect(saved.version == 1)  // nothing was saved
+        #expect(Set(session.state.canvas?.draft.edges ?? []) == Set(saved.campaign.edges))
+        session.press(.char("w"))
+        #expect(session.waitUntilIdle())
+        #expect(try store.loadCampaign("Welcome series").version == 2)
+        session.close()
+    }
+
+    /// Leaving with unsaved changes asks; a new session finds the kept draft and offers it back.
+    @Test func unsavedEditsAreKeptAndOfferedBack() throws {
+        let (session, store, folder) = try session()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try open(session, "Welcome series")
+        session.press(.char("n"), .ctrl("u"))
+        session.type("Sign-ups since October")
+        session.press(.enter)
+        #expect(session.waitUntilIdle())
+        session.press(.char("q"))
+        guard case .confirm(let question) = session.state.modes.last else { Issue.record("did not ask"); return }
+        #expect(question.choices.map(\.key) == ["s", "d", "c"])
+        session.press(.char("c"))  // cancel: still on the canvas with the edit
+        #expect(session.state.screen == .canvas && session.state.canvas?.isDirty == true)
+        // As if the connection dropped here: a second session on the same file.
+        let again = HeadlessSession(store: try Store.open(path: store.path), width: 100, height: 30)
+        #expect(again.waitUntilIdle())
+        try open(again, "Welcome series")
+        guard case .confirm(let offer) = again.state.modes.last else { Issue.record("no draft offered: \(again.state.modes)"); return }
+        #expect(offer.question.contains("Unsaved edits"))
+        again.press(.char("r"))
+        #expect(again.state.canvas?.draft.node("signups")?.label == "Sign-ups since October")
+        #expect(again.state.canvas?.isDirty == true)
+        session.close()
+        again.close()
+    }
+
+    /// Selects the node labelled `label` with / and its name.
+    func select(_ session: HeadlessSession, _ label: String) {
+        session.press(.char("/"))
+        session.type(label)
+        session.press(.enter)
+    }
+
+    func open(_ session: HeadlessSession, _ name: String) throws {
+        let index = try #require(session.state.campaigns.firstIndex { $0.name == name })
+        session.press(.char("g"))
+        for _ in 0..<index { session.press(.char("j")) }
+        session.press(.enter)
+        #expect(session.waitUntilIdle())
+        #expect(session.state.canvas?.draft.name == name)
+    }
+}
