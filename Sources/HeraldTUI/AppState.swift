@@ -142,6 +142,8 @@ public struct AppState: Equatable, Sendable {
     public var width = 80
     public var height = 24
     public var quit = false
+    /// The last request number handed out (live counts name theirs, so late results are dropped).
+    public var lastRequest = 0
     /// Where to go once the save under way finishes (chosen in the unsaved-changes question).
     public var pendingLeave: Leaving?
     public var storeName = ""
@@ -185,6 +187,8 @@ public enum Action: Sendable {
     case runProgressed(RunTarget, RunEvent)
     /// A run of this process ended without its final report (it failed or was stopped).
     case runEnded(RunTarget, message: String)
+    /// A live count asked for by request number: the rows, or why it could not be counted.
+    case audienceCounted(request: Int, Result<Int, CountFailure>)
     /// The catalog and saved audiences, for validating what is edited.
     case contextLoaded(EditingContext)
     /// A draft an earlier session left of the campaign just opened.
@@ -211,6 +215,9 @@ public enum Effect: Equatable, Sendable {
     case redraw
     /// Reads the latest run of a campaign version (answered by `runRefreshed`).
     case refreshRun(campaignID: Int64, version: Int)
+    /// Counts the rows of `entity` matching `rule` after a short pause, unless a later count
+    /// has been asked for by then (it also cancels one in progress).
+    case countAudience(request: Int, entity: String, rule: Rule, variables: [String: Literal])
     /// Reads the catalog and saved audiences (answered by `contextLoaded`).
     case loadContext
     /// Keeps the draft in the store, replacing its earlier state.
@@ -223,4 +230,10 @@ public enum Effect: Equatable, Sendable {
     case duplicateCampaign(id: Int64, as: String)
     case archiveCampaign(id: Int64)
     case deleteCampaign(id: Int64)
+}
+
+/// Why a live count has no figure.
+public struct CountFailure: Error, Equatable, Sendable {
+    public var message: String
+    public init(_ message: String) { self.message = message }
 }

@@ -38,6 +38,13 @@ public enum DisplayWidth {
     /// Lines of at most `width` cells, broken at spaces (a word longer than a line is cut).
     public static func wrap(_ text: String, to width: Int) -> [String] {
         guard width > 0 else { return [] }
+        // Each line of the text on its own; one that fits stays as written (a caret under a
+        // rule keeps its indentation).
+        if text.contains("\n") {
+            return text.split(separator: "\n", omittingEmptySubsequences: false).flatMap { line in
+                of(String(line)) <= width ? [String(line)] : wrap(String(line), to: width)
+            }
+        }
         var lines: [String] = []
         var line = ""
         for word in text.split(separator: " ").map(String.init) {
@@ -148,7 +155,9 @@ public struct CellGrid: Equatable, Sendable {
         let bounds = clip ?? Rect(x: 0, y: 0, width: width, height: height)
         guard y >= bounds.y, y < bounds.maxY, y >= 0, y < height else { return 0 }
         var col = x
-        for c in text {
+        for original in text {
+            // Control characters in user text never reach the terminal: they show as a space.
+            let c: Character = original.unicodeScalars.contains { $0.value < 32 || $0.value == 127 } ? " " : original
             let w = DisplayWidth.of(c)
             if w == 0 { continue }
             if col >= bounds.maxX || col >= width { break }

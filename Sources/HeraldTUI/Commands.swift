@@ -138,7 +138,7 @@ public enum Reducer {
             return []
         default:
             return CampaignListScreen.reduce(&state, action) ?? CanvasScreen.reduce(&state, action)
-                ?? CanvasEditing.reduce(&state, action) ?? []
+                ?? CanvasEditing.reduce(&state, action) ?? NodeFormScreen.reduce(&state, action) ?? []
         }
     }
 }

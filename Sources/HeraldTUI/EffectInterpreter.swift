@@ -25,9 +25,16 @@ public final class EffectInterpreter: Sendable {
     private let writes = DispatchQueue(label: "herald.writes", qos: .userInitiated)
     /// The store opened for writing, the first time something is written.
     private let writer = Mutex<Store?>(nil)
+    /// The live count asked for last, and the cancellation of the one in progress.
+    private let liveCount = Mutex<(request: Int, cancellation: QueryCancellation?)>((0, nil))
+    /// Counts for the designer (its cache makes a rule typed back to an earlier one instant).
+    private let audiences: AudienceService
+    /// How long a live count waits for more typing before it starts.
+    static let countPause: TimeInterval = 0.25
 
     public init(store: Store) {
         self.store = store
+        audiences = AudienceService(store: store)
     }
 
     /// Starts the effects' work; returns how many will report `effectFinished`. `.redraw` is
@@ -145,6 +152,26 @@ public final class EffectInterpreter: Sendable {
                         isCancelled: { cancellation.isCancelled })
                 } catch {
                     push(.runEnded(target, message: "\(error)"))
+                }
+            }
+        case .countAudience(let request, let entity, let rule, let variables):
+            let cancellation = QueryCancellation()
+            liveCount.withLock { latest in
+                latest.cancellation?.cancel()
+                latest = (request, cancellation)
+            }
+            let audiences = self.audiences
+            return { [self] in
+                // Typing on within the pause makes this count moot before it starts.
+                Thread.sleep(forTimeInterval: Self.countPause)
+                guard liveCount.withLock({ $0.request == request }) else { return }
+                do {
+                    let n = try audiences.count(
+                        AudienceSource(entity: entity, rule: rule), variables: variables, cancellation: cancellation)
+                    push(.audienceCounted(request: request, .success(n)))
+                } catch {
+                    // A count cancelled by a later one has nobody waiting for it.
+                    if !cancellation.isCancelled { push(.audienceCounted(request: request, .failure(CountFailure("\(error)")))) }
                 }
             }
         case .loadContext:

@@ -198,6 +198,15 @@ public struct NodeForm: Equatable, Sendable {
     public var editing: TextBuffer?
     /// Why the values do not make a node, or the node's validation problems.
     public var messages: [String] = []
+    /// What Tab offered last in the field being typed in.
+    public var completions: [String] = []
+    /// The live count of the node's output while its values are edited (Build audience).
+    public var count: LiveCount?
+    /// The count asked for last; results of earlier requests are dropped.
+    public var countRequest: Int?
+    /// What that count is of.
+    public var countedEntity: String?
+    public var countedRule: Rule?
     /// The values when the form opened, to know whether anything changed.
     public var initial: [String]
 
@@ -256,4 +265,11 @@ public struct Connect: Equatable, Sendable {
         self.target = target
         self.targetPort = targetPort
     }
+}
+
+/// A count computed while a rule is edited.
+public enum LiveCount: Equatable, Sendable {
+    case counting
+    case counted(Int)
+    case failed(String)
 }

@@ -34,6 +34,16 @@ public struct TextBuffer: Equatable, Sendable {
 
     public mutating func insert(_ s: String) { for c in s { insert(c) } }
 
+    /// The word that ends at the cursor: letters, digits, `_` and `.` (an attribute path).
+    public var wordBeforeCursor: String {
+        var start = column
+        let line = lines[row]
+        while start > 0, line[start - 1].isLetter || line[start - 1].isNumber || line[start - 1] == "_" || line[start - 1] == "." {
+            start -= 1
+        }
+        return String(line[start..<column])
+    }
+
     /// Deletes the character before the cursor (joining lines at a line's start).
     public mutating func backspace() {
         if column > 0 {

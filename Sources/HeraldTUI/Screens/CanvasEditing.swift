@@ -18,10 +18,8 @@ enum CanvasEditing {
                     state.modes.append(.inspector(id))
                     return []
                 }
-                var form = NodeForm(node: node)
-                NodeFormScreen.recheck(&form, in: state)
-                state.modes.append(.nodeForm(form))
-                return []
+                state.modes.append(.nodeForm(NodeForm(node: node)))
+                return NodeFormScreen.update(&state) { _ in }
             }),
         Command(
             id: "edit.add", title: "add", help: "Add a node after the selected port (inserted if the port leads on already)",

@@ -44,9 +44,8 @@ enum MenuScreen {
         switch (menu.purpose, item.value) {
         case (.addNode(let after), .kind(let kind)):
             guard let canvas = state.canvas else { return [] }
-            var form = NodeForm(newNode: canvas.draft.freshID(kind.rawValue), kind: kind, after: after)
-            NodeFormScreen.recheck(&form, in: state)
-            state.modes.append(.nodeForm(form))
+            state.modes.append(.nodeForm(NodeForm(newNode: canvas.draft.freshID(kind.rawValue), kind: kind, after: after)))
+            return NodeFormScreen.update(&state) { _ in }
         case (.newCampaign, .example), (.newCampaign, .scratch):
             var template: Campaign?
             if case .example(let name) = item.value { template = CampaignListScreen.examples.first { $0.name == name } }
@@ -87,7 +86,9 @@ enum MenuScreen {
     static func render(_ menu: Menu, into grid: inout CellGrid, glyphs: GlyphSet) {
         let visible = menu.visible
         let width = Dialog.width(grid)
-        let box = Dialog.draw(&grid, lines: visible.count + 2, title: " \(menu.title) ", glyphs: glyphs)
+        // As tall as the whole list, so filtering does not resize the box.
+        let box = Dialog.draw(&grid, lines: max(1, menu.items.count), title: " \(menu.title) ", glyphs: glyphs)
+        let titleWidth = min((menu.items.map { DisplayWidth.of($0.title) }.max() ?? 10) + 2, (width - 4) / 2)
         grid.put(
             "filter: ", x: box.x + 2, y: box.y + 1, role: "ui.dim")
         TextFieldView.draw(menu.filter, into: &grid, x: box.x + 10, y: box.y + 1, width: width - 12, height: 1)
@@ -96,7 +97,9 @@ enum MenuScreen {
         if visible.isEmpty { grid.put("nothing matches", x: box.x + 2, y: box.y + 3, role: "ui.dim") }
         for (i, item) in visible.enumerated().dropFirst(first).prefix(rows) {
             let y = box.y + 3 + i - first
-            let text = DisplayWidth.truncate(DisplayWidth.pad(item.title, to: 18) + item.detail, to: width - 4)
+            let title = DisplayWidth.truncate(item.title, to: titleWidth - 2, ellipsis: glyphs.ellipsis)
+            let text = DisplayWidth.truncate(
+                DisplayWidth.pad(title, to: titleWidth) + item.detail, to: width - 4, ellipsis: glyphs.ellipsis)
             let selected = i == menu.selection
             grid.put(DisplayWidth.pad(text, to: width - 4), x: box.x + 2, y: y, role: selected ? "ui.selection" : "ui.dialog")
         }

@@ -64,17 +64,130 @@ enum NodeFormScreen {
                 }
             }),
         Command(
+            id: "field.complete", title: "complete",
+            help: "Complete the word before the cursor: entities, saved audiences, attributes and links of the catalog, allowed values",
+            group: "Node form field", keys: [.tab], keyLabel: "tab", scope: .formField, inKeyBar: true,
+            run: { state, _ in
+                let choices = NodeFormScreen.choices(state)
+                return update(&state) { form in
+                    guard var buffer = form.editing else { return }
+                    let word = buffer.wordBeforeCursor
+                    // The last segment of a path completes among what its links reach.
+                    let segment = word.split(separator: ".", omittingEmptySubsequences: false).last.map(String.init) ?? word
+                    let options = (choices[word.contains(".") ? String(word.dropLast(segment.count)) : ""] ?? [])
+                        .filter { $0.lowercased().hasPrefix(segment.lowercased()) }
+                    form.completions = options
+                    guard !options.isEmpty else { return }
+                    let common = options.dropFirst().reduce(options[0]) { prefix, option in
+                        String(zip(prefix, option).prefix { $0.0 == $0.1 }.map(\.0))
+                    }
+                    if common.count > segment.count { buffer.insert(String(common.dropFirst(segment.count))) }
+                    if options.count == 1 { form.completions = [] }
+                    form.editing = buffer
+                }
+            }),
+        Command(
             id: "field.cancel", title: "cancel", help: "Leave the field as it was", group: "Node form field", keys: [.escape, .ctrl("c")],
             keyLabel: "esc", scope: .formField, inKeyBar: true, perform: { state in update(&state) { $0.editing = nil } }),
         TextEntry.command(scope: .formField, group: "Field"),
     ]
 
-    /// Changes the form on top and rechecks it.
+    /// What the selected field's words can be, by the path before the word ("" for the first
+    /// segment, "bookings." after a link): the catalog's entities, saved audiences,
+    /// attributes and links, or the values the field allows.
+    static func choices(_ state: AppState) -> [String: [String]] {
+        guard case .nodeForm(let form) = state.modes.last, let context = state.canvas?.context else { return [:] }
+        let catalog = context.catalog
+        let row = form.rows[form.selection].name
+        func paths(from entityName: String?, under root: String = "") -> [String: [String]] {
+            var result: [String: [String]] = [:]
+            // Two links deep is as far as completion looks.
+            func walk(_ entity: Entity, prefix: String, depth: Int) {
+                result[prefix] = entity.referenceableNames
+                guard depth < 2 else { return }
+                for link in entity.links {
+                    if let target = catalog.entity(link.target) { walk(target, prefix: prefix + link.name + ".", depth: depth + 1) }
+                }
+            }
+            if let name = entityName, let entity = catalog.entity(name) { walk(entity, prefix: root, depth: 0) }
+            return result
+        }
+        let arriving: String? = {
+            guard let draft = state.canvas?.draft else { return nil }
+            let audiences = Dictionary(context.audiences.map { ($0.name, $0.entity) }, uniquingKeysWith: { a, _ in a })
+            return draft.inboundEntities(catalog: catalog, audiences: audiences)[form.id]
+                ?? (form.after.flatMap { draft.inboundEntities(catalog: catalog, audiences: audiences)[$0.node] })
+        }()
+        switch (form.kind, row) {
+        case (_, "entity"): return ["": catalog.entities.map(\.name)]
+        case (.readAudience, "audience"): return ["": context.audiences.map(\.name)]
+        case (.saveAudience, "audience"): return ["": context.audiences.filter(\.snapshot).map(\.name)]
+        case (_, "operation"): return ["": CombineOperation.allCases.map(\.rawValue)]
+        case (_, "category"): return ["": MessageCategory.allCases.map(\.rawValue)]
+        case (_, "messagePer"): return ["": MessageGranularity.allCases.map(\.rawValue)]
+        case (.changeDimension, "link"):
+            return ["": arriving.flatMap(catalog.entity)?.links.map(\.name) ?? []]
+        case (.buildAudience, "rule"):
+            return paths(from: form.rows.first { $0.name == "entity" }?.text)
+        case (let kind, let field)
+        where kind.isChannel && (kind.channel?.requiredFields ?? []).contains(field)
+            || (kind.channel?.optionalFields ?? []).contains(field):
+            // Templates: {{profile.…}}, {{target.…}} and the fields Enrichment nodes added.
+            var result = paths(from: catalog.profileEntity, under: "profile.").merging(
+                paths(from: arriving, under: "target."), uniquingKeysWith: { a, _ in a })
+            let audiences = Dictionary(context.audiences.map { ($0.name, $0.entity) }, uniquingKeysWith: { a, _ in a })
+            let added =
+                state.canvas.map { canvas in
+                    canvas.draft.enrichmentColumns(catalog: catalog, audiences: audiences)[form.after?.node ?? form.id] ?? []
+                } ?? []
+            result[""] = ["profile", "target"] + added.map(\.name)
+            return result
+        default:
+            return paths(from: arriving)
+        }
+    }
+
+    /// Changes the form on top, rechecks it and asks for its live count when what it counts
+    /// changed.
     static func update(_ state: inout AppState, _ change: (inout NodeForm) -> Void) -> [Effect] {
         guard case .nodeForm(var form) = state.modes.last else { return [] }
         change(&form)
         recheck(&form, in: state)
+        var effects: [Effect] = []
+        if case .success(let node) = current(form).node(), case .buildAudience(let entity, let rule, _) = node.config,
+            form.messages.isEmpty
+        {
+            if entity != form.countedEntity || rule != form.countedRule {
+                state.lastRequest += 1
+                form.countRequest = state.lastRequest
+                form.countedEntity = entity
+                form.countedRule = rule
+                form.count = .counting
+                let variables = state.canvas?.draft.variableBindings ?? [:]
+                effects.append(.countAudience(request: state.lastRequest, entity: entity, rule: rule, variables: variables))
+            }
+        } else if form.count != nil {
+            // Nothing countable now: the figure shown would be of other values.
+            form.count = nil
+            form.countRequest = nil
+            form.countedEntity = nil
+            form.countedRule = nil
+        }
         state.modes[state.modes.count - 1] = .nodeForm(form)
+        return effects
+    }
+
+    /// The form's part of the reducer: live counts, applied only to the request they answer.
+    static func reduce(_ state: inout AppState, _ action: Action) -> [Effect]? {
+        guard case .audienceCounted(let request, let result) = action else { return nil }
+        guard let index = state.modes.lastIndex(where: { if case .nodeForm = $0 { true } else { false } }),
+            case .nodeForm(var form) = state.modes[index], form.countRequest == request
+        else { return [] }
+        switch result {
+        case .success(let n): form.count = .counted(n)
+        case .failure(let failure): form.count = .failed(failure.message)
+        }
+        state.modes[index] = .nodeForm(form)
         return []
     }
 
@@ -138,7 +251,7 @@ enum NodeFormScreen {
         let valueWidth = width - 6 - labelWidth
         let editingLines = form.editing.map { $0.multiline ? min(8, max(3, $0.lines.count)) : 1 } ?? 1
         let messages = form.messages.flatMap { DisplayWidth.wrap($0, to: width - 6) }
-        let lines = form.rows.count + editingLines - 1 + 2 + max(1, messages.count) + 1
+        let lines = form.rows.count + editingLines - 1 + 2 + max(1, messages.count) + 2
         let title = form.adding ? " New \(form.kind.title) node '\(form.id)' " : " \(form.kind.title) '\(form.id)' "
         let box = Dialog.draw(&grid, lines: lines, title: title, glyphs: glyphs)
         var y = box.y + 2
@@ -156,7 +269,9 @@ enum NodeFormScreen {
                 role: row.text.isEmpty ? "ui.dim" : "ui.dialog")
             y += 1
         }
-        let hint = form.rows[form.selection].hint
+        let hint =
+            form.editing != nil && !form.completions.isEmpty
+            ? "tab: " + form.completions.joined(separator: "  ") : form.rows[form.selection].hint
         grid.put(DisplayWidth.truncate(hint, to: width - 4, ellipsis: glyphs.ellipsis), x: box.x + 2, y: y + 1, role: "ui.dim")
         y += 2
         if messages.isEmpty {
@@ -165,6 +280,17 @@ enum NodeFormScreen {
         for line in messages where y < box.maxY - 1 {
             grid.put(line, x: box.x + 2, y: y, role: "ui.error")
             y += 1
+        }
+        if let count = form.count, y < box.maxY - 1 {
+            let text: String
+            switch count {
+            case .counting: text = "counting…"
+            case .counted(let n): text = "\(Names.groupedCount(n)) \(form.rows.first { $0.name == "entity" }?.text ?? "rows") match"
+            case .failed(let message): text = "not counted: \(message)"
+            }
+            grid.put(
+                DisplayWidth.truncate(text, to: width - 4, ellipsis: glyphs.ellipsis), x: box.x + 2, y: y + (messages.isEmpty ? 1 : 0),
+                role: "canvas.count")
         }
     }
 }

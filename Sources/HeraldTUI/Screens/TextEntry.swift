@@ -7,6 +7,12 @@ enum TextEntry {
             help: "Type text (←/→ Home/End move, Backspace, ^D deletes, ^U clears to the start)",
             group: group, keys: [], keyLabel: "text", scope: scope, inKeyBar: false, takesText: true,
             run: { state, key in
+                if case .nodeForm = state.modes.last {
+                    return NodeFormScreen.update(&state) { form in
+                        form.editing?.apply(key)
+                        form.completions = []
+                    }
+                }
                 guard var mode = state.modes.popLast() else { return [] }
                 defer { state.modes.append(mode) }
                 switch mode {
@@ -18,10 +24,6 @@ enum TextEntry {
                     prompt.buffer.apply(key)
                     prompt.error = nil
                     mode = .prompt(prompt)
-                case .nodeForm(var form):
-                    form.editing?.apply(key)
-                    NodeFormScreen.recheck(&form, in: state)
-                    mode = .nodeForm(form)
                 default:
                     break
                 }
