@@ -108,6 +108,7 @@ let package = Package(
         .testTarget(
             name: "HeraldEndToEndTests",
             dependencies: ["HeraldCore"],
+            exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),
     ]

@@ -61,6 +61,11 @@ public final class EffectInterpreter: Sendable {
         }
     }
 
+    /// Waits for the writes already asked for (drafts, saves) to reach the store.
+    public func finishWrites() {
+        writes.sync {}
+    }
+
     /// Asks every run in progress to stop (each records itself as stopped).
     public func stopAll() {
         runs.withLock { runs in for run in runs.values { run.cancel() } }

@@ -84,6 +84,8 @@ public enum TerminalApp {
             if signal != 0 {
                 logger.info("stopping on signal \(signal)")
                 stopRunBeforeLeaving()
+                // The last edit's draft is in the store before the process goes.
+                interpreter.finishWrites()
                 return 128 + signal
             }
             var effects: [Effect] = []
@@ -104,6 +106,7 @@ public enum TerminalApp {
             execute(Reducer.reduce(&state, .keyPressed(key)))
         }
         stopRunBeforeLeaving()
+        interpreter.finishWrites()
         return 0
     }
 }
