@@ -19,6 +19,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
     ],
     targets: [
         // ncursesw, wrapped with static inline shims for what Swift cannot import.
@@ -27,8 +28,9 @@ let package = Package(
             pkgConfig: "ncursesw",
             providers: [.apt(["libncurses-dev"])]
         ),
-        // Pure values: catalog, rules, campaign graph, validation. No I/O.
-        .target(name: "HeraldCore", swiftSettings: strictSettings),
+        // Pure values: catalog, rules, campaign graph, validation, message templates. No I/O.
+        .target(
+            name: "HeraldCore", dependencies: [.product(name: "Mustache", package: "swift-mustache")], swiftSettings: strictSettings),
         // SQLite through GRDB: migrations, catalog discovery, repositories, import.
         .target(
             name: "HeraldStore",

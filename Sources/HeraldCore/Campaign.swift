@@ -150,15 +150,19 @@ public struct ChannelSettings: Sendable, Equatable {
     /// Template fields by name (`subject`, `text`, `html`, `from`, `title`, `body`, …).
     public var content: [(String, String)]
     public var frequencyCap: FrequencyCap?
+    /// What a template field shows when its value is empty, by tag (`profile.first_name` →
+    /// `traveller`); a tag with no value and no default is reported, never sent blank.
+    public var defaults: [(String, String)]
 
     public init(
         category: MessageCategory = .marketing, messagePer: MessageGranularity = .profile,
-        content: [(String, String)] = [], frequencyCap: FrequencyCap? = nil
+        content: [(String, String)] = [], frequencyCap: FrequencyCap? = nil, defaults: [(String, String)] = []
     ) {
         self.category = category
         self.messagePer = messagePer
         self.content = content
         self.frequencyCap = frequencyCap
+        self.defaults = defaults
     }
 
     public func field(_ name: String) -> String? { content.first { $0.0 == name }?.1 }
@@ -166,6 +170,7 @@ public struct ChannelSettings: Sendable, Equatable {
     public static func == (a: ChannelSettings, b: ChannelSettings) -> Bool {
         a.category == b.category && a.messagePer == b.messagePer && a.frequencyCap == b.frequencyCap
             && a.content.map(\.0) == b.content.map(\.0) && a.content.map(\.1) == b.content.map(\.1)
+            && a.defaults.map(\.0) == b.defaults.map(\.0) && a.defaults.map(\.1) == b.defaults.map(\.1)
     }
 }
 

@@ -146,6 +146,7 @@ public enum CampaignFormat {
             if let cap = settings.frequencyCap {
                 pairs.append(("frequencyCap", .object([("max", .integer(Int64(cap.maxMessages))), ("days", .integer(Int64(cap.days)))])))
             }
+            if !settings.defaults.isEmpty { pairs.append(("defaults", .object(settings.defaults.map { ($0.0, .string($0.1)) }))) }
         case .end:
             break
         case .endAndStart(let other):
@@ -476,6 +477,15 @@ public enum CampaignFormat {
                 let cf = try Fields(cap, path: "\(at).frequencyCap")
                 try cf.allowOnly(["max", "days"])
                 settings.frequencyCap = FrequencyCap(maxMessages: Int(try cf.integer("max")), days: Int(try cf.integer("days")))
+            }
+            if let defaults = g["defaults"] {
+                guard case .object(let pairs) = defaults else { throw g.typeError("defaults", "an object of tag → text", defaults) }
+                settings.defaults = try pairs.map { tag, value in
+                    guard case .string(let text) = value else {
+                        throw HeraldError(.invalidInput, "\(at).defaults.\(tag): expected text, found \(value.typeName)")
+                    }
+                    return (tag, text)
+                }
             }
             config = .message(channel, settings)
         case .end:

@@ -227,7 +227,7 @@ public struct CampaignValidator: Sendable {
 
     /// The names inside `{{ }}` tags, sections (`#`, `^`) included, without the sigil, each once
     /// per enclosing sections (outermost first); comments (`!`) and partials (`>`) are left out.
-    static func templateTags(_ template: String) -> [(tag: String, sections: [String])] {
+    public static func templateTags(_ template: String) -> [(tag: String, sections: [String])] {
         var tags: [(tag: String, sections: [String])] = []
         var open: [String] = []
         var rest = template[...]

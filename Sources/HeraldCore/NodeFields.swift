@@ -78,7 +78,10 @@ extension NodeKind {
             ]
                 + (channel?.requiredFields ?? []).map { NodeField($0, Self.contentShape($0), hint: "required; a Mustache template") }
                 + (channel?.optionalFields ?? []).map { NodeField($0, Self.contentShape($0), hint: "optional; a Mustache template") }
-                + [NodeField("frequencyCap", .json, hint: "{\"max\": 3, \"days\": 7}")]
+                + [
+                    NodeField("frequencyCap", .json, hint: "{\"max\": 3, \"days\": 7}"),
+                    NodeField("defaults", .json, hint: "{\"profile.first_name\": \"traveller\"}: what an empty field shows"),
+                ]
         case .end: [NodeField("start", hint: "a campaign to start when the branch ends (optional)")]
         }
     }

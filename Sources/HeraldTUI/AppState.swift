@@ -142,6 +142,8 @@ public struct AppState: Equatable, Sendable {
     public var width = 80
     public var height = 24
     public var quit = false
+    /// The profile key the last message preview was for, offered again.
+    public var lastPreviewProfile = ""
     /// The last request number handed out (live counts name theirs, so late results are dropped).
     public var lastRequest = 0
     /// Where to go once the save under way finishes (chosen in the unsaved-changes question).
@@ -189,6 +191,8 @@ public enum Action: Sendable {
     case runEnded(RunTarget, message: String)
     /// A live count asked for by request number: the rows, or why it could not be counted.
     case audienceCounted(request: Int, Result<Int, CountFailure>)
+    /// A message preview asked for by request number.
+    case messagePreviewed(request: Int, Result<RenderedMessage, CountFailure>)
     /// The catalog and saved audiences, for validating what is edited.
     case contextLoaded(EditingContext)
     /// A draft an earlier session left of the campaign just opened.
@@ -218,6 +222,8 @@ public enum Effect: Equatable, Sendable {
     /// Counts the rows of `entity` matching `rule` after a short pause, unless a later count
     /// has been asked for by then (it also cancels one in progress).
     case countAudience(request: Int, entity: String, rule: Rule, variables: [String: Literal])
+    /// Renders a message node of `campaign` for a profile (and a row of its population).
+    case previewMessage(request: Int, campaign: Campaign, node: NodeID, profile: String, entity: String?)
     /// Reads the catalog and saved audiences (answered by `contextLoaded`).
     case loadContext
     /// Keeps the draft in the store, replacing its earlier state.

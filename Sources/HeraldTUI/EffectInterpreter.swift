@@ -179,6 +179,16 @@ public final class EffectInterpreter: Sendable {
                     if !cancellation.isCancelled { push(.audienceCounted(request: request, .failure(CountFailure("\(error)")))) }
                 }
             }
+        case .previewMessage(let request, let campaign, let node, let profile, let entity):
+            let audiences = self.audiences
+            return { [self] in
+                do {
+                    let message = try audiences.preview(campaign, node: node, profile: profile, entity: entity)
+                    push(.messagePreviewed(request: request, .success(message)))
+                } catch {
+                    push(.messagePreviewed(request: request, .failure(CountFailure("\(error)"))))
+                }
+            }
         case .loadContext:
             return { [self] in
                 do {

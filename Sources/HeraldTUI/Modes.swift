@@ -18,6 +18,8 @@ public enum Mode: Equatable, Sendable {
     case connect(Connect)
     /// The draft's validation problems; Enter jumps to a problem's node.
     case problems(selection: Int)
+    /// A message rendered for one recipient.
+    case preview(MessagePreview)
 
     /// The commands that apply while the mode is on top.
     public var scope: CommandScope {
@@ -29,6 +31,7 @@ public enum Mode: Equatable, Sendable {
         case .nodeForm(let form): form.editing == nil ? .nodeForm : .formField
         case .connect: .connect
         case .problems: .problems
+        case .preview: .preview
         }
     }
 
@@ -160,6 +163,10 @@ public enum PromptPurpose: Equatable, Sendable {
     case newCampaign(template: Campaign?)
     case renameCampaign(Int64)
     case duplicateCampaign(Int64)
+    /// The profile to preview the form's message for.
+    case previewProfile
+    /// The row of the population (a booking) to preview it for, with its profile.
+    case previewEntity(profile: String)
 }
 
 public struct Prompt: Equatable, Sendable {
@@ -272,4 +279,17 @@ public enum LiveCount: Equatable, Sendable {
     case counting
     case counted(Int)
     case failed(String)
+}
+
+/// The node form's message rendered for one recipient, as the store's data has it.
+public struct MessagePreview: Equatable, Sendable {
+    public var request: Int
+    public var recipient: String
+    /// nil while it is being rendered.
+    public var result: Result<RenderedMessage, CountFailure>?
+
+    public init(request: Int, recipient: String) {
+        self.request = request
+        self.recipient = recipient
+    }
 }

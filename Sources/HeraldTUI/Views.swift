@@ -48,6 +48,7 @@ public enum AppView {
             case .prompt(let prompt): PromptScreen.render(prompt, into: &grid, glyphs: glyphs)
             case .nodeForm(let form): NodeFormScreen.render(form, into: &grid, glyphs: glyphs)
             case .problems(let selection): ProblemsScreen.render(state, selection: selection, into: &grid, glyphs: glyphs)
+            case .preview(let preview): PreviewScreen.render(preview, into: &grid, glyphs: glyphs)
             case .connect: break  // drawn on the canvas itself
             }
         }

@@ -8,7 +8,8 @@ struct CampaignCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "campaign", abstract: "List, show, export, import, validate, copy, rename, schedule, archive and delete campaigns.",
         subcommands: [
-            List.self, Show.self, Export.self, Import.self, Validate.self, Duplicate.self, Rename.self, ScheduleSet.self, Archive.self,
+            List.self, Show.self, Preview.self, Export.self, Import.self, Validate.self, Duplicate.self, Rename.self, ScheduleSet.self,
+            Archive.self,
             Unarchive.self, Delete.self,
         ])
 
@@ -80,6 +81,64 @@ struct CampaignCommand: ParsableCommand {
             try showSchedule(try db.schedule(campaignID: stored.id), name: c.name, json: false)
             say("")
             say(problems.isEmpty ? "valid" : "\(problems.count) problem(s):\n" + problems.map { "  - \($0)" }.joined(separator: "\n"))
+        }
+    }
+
+    struct Preview: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Render a message node's content for one profile (and, per entity, one of its rows), as it would be sent.",
+            discussion: """
+                Prints each content field rendered with the profile's data, the tags that have no value and no \
+                declared default (such a message would not be sent), and an SMS text's encoding and parts. \
+                The output holds that profile's personal data: it is shown, never logged.
+                """)
+        @Argument(help: "Campaign name or id.") var campaign: String
+        @Argument(help: "The message node's id.") var node: String
+        @Option(name: .long, help: "The recipient's profile key.") var profile: String
+        @Option(name: .long, help: "For a population of another entity (bookings): the key of the row, which must belong to the profile.")
+        var entity: String?
+        @OptionGroup var store: StoreOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let db = try store.openForReading()
+            let stored = try db.loadCampaign(campaign)
+            let message = try AudienceService(store: db).preview(stored.campaign, node: NodeID(node), profile: profile, entity: entity)
+            if output.json {
+                printJSON(
+                    .object([
+                        (
+                            "fields",
+                            .array(
+                                message.fields.map { field in
+                                    var pairs: [(String, JSONValue)] = [("name", .string(field.name)), ("text", .string(field.text))]
+                                    if let s = field.segments {
+                                        pairs.append(
+                                            (
+                                                "sms",
+                                                .object([
+                                                    ("encoding", .string(s.encoding.rawValue)), ("units", .integer(Int64(s.units))),
+                                                    ("parts", .integer(Int64(s.parts))),
+                                                ])
+                                            ))
+                                    }
+                                    return .object(pairs)
+                                })
+                        ),
+                        ("missing", .array(message.missing.map(JSONValue.string))),
+                    ]))
+                return
+            }
+            for field in message.fields {
+                let lines = field.text.split(separator: "\n", omittingEmptySubsequences: false)
+                say("\(field.name): \(lines.first ?? "")")
+                for line in lines.dropFirst() { say(String(repeating: " ", count: field.name.count + 2) + line) }
+                if let s = field.segments { say("  (\(s))") }
+            }
+            if !message.missing.isEmpty {
+                warn("no value and no default for: \(message.missing.joined(separator: ", ")); this message would not be sent")
+                warn("declare defaults in the node (\"defaults\": {\"\(message.missing[0])\": \"…\"})")
+            }
         }
     }
 

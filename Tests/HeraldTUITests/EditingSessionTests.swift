@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldEngine
 import HeraldStore
 import HeraldTUI
 import Testing
@@ -178,6 +179,32 @@ import Testing
         #expect(again.state.canvas?.isDirty == true)
         session.close()
         again.close()
+    }
+
+    /// p in a message's form renders it for a profile, with the values being edited.
+    @Test func theFormPreviewsTheMessage() throws {
+        let (session, store, folder) = try session()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try open(session, "Welcome series")
+        select(session, "Welcome email")
+        session.press(.enter)
+        try fill(session, "subject", "Hi {{profile.first_name}} & co")
+        session.press(.char("p"), .ctrl("u"))
+        session.type("1\n")
+        #expect(session.waitUntilIdle())
+        guard case .preview(let preview) = session.state.modes.last, case .success(let message) = preview.result else {
+            Issue.record("no preview: \(session.state.modes.last.map { "\($0)" } ?? "")")
+            return
+        }
+        let name = try #require(
+            try AudienceService(store: store).sample(
+                AudienceSource(entity: "profiles", rule: try Rule(parsing: "id = 1")), columns: ["first_name"], limit: 1
+            ).rows.first?.first)
+        #expect(message.fields.first?.text == "Hi \(name) & co")
+        #expect(session.screen().contains("Hi \(name) & co"))
+        session.press(.escape)
+        guard case .nodeForm = session.state.modes.last else { Issue.record("the form is gone"); return }
+        session.close()
     }
 
     /// Selects the node labelled `label` with / and its name.

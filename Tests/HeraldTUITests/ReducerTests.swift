@@ -245,6 +245,7 @@ import Testing
             .confirm(Confirmation(question: "?", choices: [Choice(key: "y", title: "yes", action: nil)])),
             .prompt(Prompt(purpose: .renameNode(node.id), title: "t")), .nodeForm(NodeForm(node: node)), .nodeForm(editing),
             .connect(Connect(source: PortRef(node: node.id, port: .out), target: nil, targetPort: nil)), .problems(selection: 0),
+            .preview(MessagePreview(request: 1, recipient: "profile 1")),
         ]
         var states = [("list", list), ("canvas", canvas), ("help", help), ("inspector", inspector)]
         for mode in modes {

@@ -42,8 +42,20 @@ public struct MessageNode: NodeDefinition {
             check.add(nil, problem)
         }
         for (field, template) in settings.content {
+            if let problem = MessageTemplates.syntaxProblem(template) {
+                check.add(field, problem)
+                continue
+            }
             for problem in check.validator.templateProblems(template, profile: profile, target: check.upstreamEntity, added: check.added) {
                 check.add(field, problem)
+            }
+        }
+        // A default names a field the way a template does.
+        for (tag, _) in settings.defaults {
+            for problem in check.validator.templateProblems(
+                "{{\(tag)}}", profile: profile, target: check.upstreamEntity, added: check.added)
+            {
+                check.add("defaults.\(tag)", problem)
             }
         }
     }

@@ -29,6 +29,14 @@ enum NodeFormScreen {
             group: "Node form", keys: [.char("w"), .ctrl("s")], keyLabel: "w", scope: .nodeForm, inKeyBar: true,
             perform: { state in apply(&state) }),
         Command(
+            id: "form.preview", title: "preview", help: "Render the message for a profile of the store, as it would be sent",
+            group: "Node form", keys: [.char("p")], keyLabel: "p", scope: .nodeForm, inKeyBar: true,
+            disabledReason: { state in
+                guard case .nodeForm(let form) = state.modes.last else { return "open a node form first" }
+                return form.kind.isChannel ? nil : "only message nodes have content to preview"
+            },
+            perform: { state in PreviewScreen.start(&state) }),
+        Command(
             id: "form.close", title: "close", help: "Close the form (asks when something changed)", group: "Node form",
             keys: [.escape, .char("q")], keyLabel: "esc", scope: .nodeForm, inKeyBar: true,
             perform: { state in

@@ -52,6 +52,16 @@ enum PromptScreen {
             }
             state.modes.removeLast()
             return [.renameCampaign(id: id, to: text)]
+        case .previewProfile:
+            state.modes.removeLast()
+            if let entity = PreviewScreen.rowEntity(state) {
+                state.modes.append(.prompt(Prompt(purpose: .previewEntity(profile: text), title: "…and the key of one of its \(entity)")))
+                return []
+            }
+            return PreviewScreen.request(&state, profile: text, entity: nil)
+        case .previewEntity(let profile):
+            state.modes.removeLast()
+            return PreviewScreen.request(&state, profile: profile, entity: text)
         case .duplicateCampaign(let id):
             if state.campaigns.contains(where: { $0.name == text }) {
                 return refuse("a campaign named '\(text)' exists already; choose another name")

@@ -1,0 +1,146 @@
+public import Foundation
+import GRDB
+public import HeraldCore
+import HeraldStore
+
+/// Rendering a message node's templates for one recipient, from the store's data: what the
+/// designer's preview and `herald campaign preview` show.
+extension AudienceService {
+    /// The message `node` of `campaign` rendered for the profile `profileKey` and, for a
+    /// population of another entity (bookings), its row `entityKey`, which must belong to that
+    /// profile.
+    public func preview(
+        _ campaign: Campaign, node id: NodeID, profile profileKey: String, entity entityKey: String?
+    ) throws
+        -> RenderedMessage
+    {
+        guard let node = campaign.node(id) else {
+            throw HeraldError(
+                .notFound, "node: no node '\(id)' in '\(campaign.name)'\(Names.suggestion(for: id.name, in: campaign.nodes.map(\.id.name)))"
+            )
+        }
+        guard case .message(let channel, let settings) = node.config else {
+            throw HeraldError(
+                .invalidInput, "node: '\(id)' is not a message node (it is \(node.kind.title)); only messages have content to preview")
+        }
+        let catalog = try store.catalog()
+        let audiences = Dictionary(try store.listAudiences().map { ($0.name, $0.entity) }, uniquingKeysWith: { a, _ in a })
+        guard let profileName = catalog.profileEntity, let profile = catalog.entity(profileName) else {
+            throw HeraldError(.invalidInput, "the catalog names no profile entity (herald catalog profile ENTITY)")
+        }
+        guard let arriving = campaign.inboundEntities(catalog: catalog, audiences: audiences)[id], let target = catalog.entity(arriving)
+        else {
+            throw HeraldError(.validation, "node: the population reaching '\(id)' has no known entity; validate the campaign first")
+        }
+        let tags = settings.content.flatMap { CampaignValidator.templateTags($0.1).map(\.tag) } + settings.defaults.map(\.0)
+        func paths(_ root: String) -> [String] {
+            var seen = Set<String>()
+            var result: [String] = []
+            for tag in tags where tag.hasPrefix(root + ".") {
+                let path = String(tag.dropFirst(root.count + 1))
+                if seen.insert(path).inserted { result.append(path) }
+            }
+            return result
+        }
+
+        let targetKey: String
+        if arriving == profileName {
+            if let entityKey {
+                throw HeraldError(
+                    .invalidInput, "--entity: the population reaching '\(id)' is \(arriving) itself; give --profile only (not \(entityKey))"
+                )
+            }
+            targetKey = profileKey
+        } else {
+            guard let entityKey else {
+                throw HeraldError(
+                    .invalidInput, "--entity: the population reaching '\(id)' is \(arriving); give the key of one of its rows with --entity"
+                )
+            }
+            guard let link = catalog.linkToProfile(from: arriving) else {
+                throw HeraldError(.validation, "\(arriving) has no link to \(profileName); its messages have no recipient")
+            }
+            let owner = try values(of: target, key: entityKey, paths: [link.name + "." + profile.primaryKey], what: "--entity")
+            let belongsTo = owner[link.name + "." + profile.primaryKey] ?? nil
+            guard belongsTo == profileKey else {
+                throw HeraldError(
+                    .invalidInput,
+                    "--entity: \(arriving) \(entityKey) belongs to \(profileName) \(belongsTo ?? "(none)"), not to \(profileKey)")
+            }
+            targetKey = entityKey
+        }
+        var values = TemplateValues()
+        values.profile = try self.values(of: profile, key: profileKey, paths: paths("profile"), what: "--profile")
+        values.target = try self.values(
+            of: target, key: targetKey, paths: paths("target"), what: arriving == profileName ? "--profile" : "--entity")
+        values.added = try added(campaign, before: id, entity: target, key: targetKey, catalog: catalog, audiences: audiences)
+        return try MessageTemplates.render(settings, channel: channel, values: values)
+    }
+
+    /// The row of `entity` with `key`: each of `paths` (through N-1 links) as text, nil when empty.
+    func values(of entity: Entity, key: String, paths: [String], what: String) throws -> [String: String?] {
+        let keyValue: Literal =
+            entity.keyType == .integer
+            ? try Int64(key).map(Literal.integer)
+                ?? { throw HeraldError(.invalidInput, "\(what): \(entity.name) keys are whole numbers, found '\(key)'") }()
+            : .text(key)
+        let source = AudienceSource(entity: entity.name, rule: .compare(AttributePath(entity.primaryKey), .equal, keyValue))
+        let columns = [entity.primaryKey] + paths
+        let (_, rows) = try sample(source, columns: columns, limit: 1)
+        guard let row = rows.first else { throw HeraldError(.notFound, "\(what): no \(entity.name) row with key \(key)") }
+        var values: [String: String?] = [:]
+        for (path, value) in zip(paths, row.dropFirst()) { values[path] = value.isEmpty ? nil : value }
+        return values
+    }
+
+    /// What the Enrichment nodes before `id` add to the row `key` of `entity`: each one on the
+    /// way back whose population is that entity.
+    func added(
+        _ campaign: Campaign, before id: NodeID, entity: Entity, key: String, catalog: Catalog, audiences: [String: String]
+    ) throws -> [String: AddedValue] {
+        let entities = campaign.inboundEntities(catalog: catalog, audiences: audiences)
+        var fields: [EnrichmentField] = []
+        var current = id
+        var seen: Set<NodeID> = []
+        while let edge = campaign.inbound(current).first, seen.insert(edge.from).inserted {
+            current = edge.from
+            if case .enrich(let added) = campaign.node(current)?.config, entities[current] == entity.name { fields = added + fields }
+        }
+        guard !fields.isEmpty else { return [:] }
+        let compiler = try compiler(variables: campaign.variableBindings)
+        // The enrichment reads its population from a table of keys: here, one key.
+        let population = "herald_preview_key"
+        var compiled = try compiler.enrichment(population: population, entity: entity.name, fields: fields)
+        compiled.sql = "WITH \"\(population)\"(key) AS (SELECT ?) " + compiled.sql
+        let keyArgument: SQLValue = entity.keyType == .integer ? Int64(key).map(SQLValue.integer) ?? .text(key) : .text(key)
+        compiled.arguments.insert(keyArgument, at: 0)
+        let row = try readOnly(cancellation: nil, timeLimit: 30, catalog: catalog) { db in
+            try Row.fetchOne(db, sql: compiled.sql, arguments: compiled.arguments.statementArguments)
+        }
+        guard let row else { return [:] }
+        var added: [String: AddedValue] = [:]
+        for field in fields {
+            let value: DatabaseValue = row[field.name]
+            switch field.value {
+            case .value:
+                added[field.name] = .value(value.isNull ? nil : value.displayText)
+            case .rows:
+                let text = value.isNull ? "[]" : value.displayText
+                guard case .array(let items) = try JSONValue.parse(text) else { continue }
+                added[field.name] = .rows(
+                    items.map { item in
+                        guard case .object(let pairs) = item else { return [:] }
+                        return Dictionary(
+                            pairs.map { name, v -> (String, String?) in
+                                switch v {
+                                case .null: (name, nil)
+                                case .string(let s): (name, s)
+                                default: (name, v.compact())
+                                }
+                            }, uniquingKeysWith: { a, _ in a })
+                    })
+            }
+        }
+        return added
+    }
+}
