@@ -76,7 +76,7 @@ enum PreviewScreen {
             for field in message.fields {
                 lines.append((field.name, "ui.header"))
                 for line in field.text.split(separator: "\n", omittingEmptySubsequences: false) {
-                    lines += DisplayWidth.wrap("  " + line, to: width).map { ($0, "ui.dialog") }
+                    lines += DisplayWidth.wrap(String(line), to: width - 2).map { ("  " + $0, "ui.dialog") }
                 }
                 if let segments = field.segments { lines.append(("  (\(segments))", "ui.dim")) }
             }
