@@ -18,7 +18,7 @@ public enum CampaignFormat {
         if !campaign.description.isEmpty { top.append(("description", .string(campaign.description))) }
         top.append(("timeZone", .string(campaign.timeZone)))
         if !campaign.variables.isEmpty {
-            top.append(("variables", .object(campaign.variables.map { ($0.0, literalJSON($0.1)) })))
+            top.append(("variables", variablesJSON(campaign.variables)))
         }
         top.append(("nodes", .array(campaign.nodes.map(encode))))
         top.append(
@@ -216,18 +216,7 @@ public enum CampaignFormat {
         guard !campaign.name.trimmed.isEmpty else { throw HeraldError(.invalidInput, "name: must not be empty") }
         campaign.description = try top.optionalString("description") ?? ""
         campaign.timeZone = try top.optionalString("timeZone") ?? "UTC"
-        if let vars = top["variables"] {
-            guard case .object(let pairs) = vars else { throw top.typeError("variables", "an object of name: value", vars) }
-            campaign.variables = try pairs.map { name, value in
-                switch value {
-                case .integer(let v): return (name, .integer(v))
-                case .number(let v): return (name, .real(v))
-                case .string(let s): return (name, .text(s))
-                case .bool(let b): return (name, .boolean(b))
-                default: throw top.typeError("variables.\(name)", "a number, text or true/false", value)
-                }
-            }
-        }
+        if let vars = top["variables"] { campaign.variables = try variables(vars) }
         var problems: [ValidationProblem] = []
         var undecoded = Set<NodeID>()
         for (i, n) in try top.array("nodes").enumerated() {
@@ -261,6 +250,27 @@ public enum CampaignFormat {
             }
         }
         return Decoded(campaign: campaign, problems: problems, undecodedNodes: undecoded)
+    }
+
+    /// A campaign's variables from their JSON object (`{"minimum": 18, "label": "VIP"}`).
+    public static func variables(_ json: JSONValue) throws -> [(String, Literal)] {
+        guard case .object(let pairs) = json else {
+            throw HeraldError(.invalidInput, "variables: expected an object of name: value, found \(json.typeName)")
+        }
+        return try pairs.map { name, value in
+            switch value {
+            case .integer(let v): return (name, .integer(v))
+            case .number(let v): return (name, .real(v))
+            case .string(let s): return (name, .text(s))
+            case .bool(let b): return (name, .boolean(b))
+            default: throw HeraldError(.invalidInput, "variables.\(name): expected a number, text or true/false, found \(value.typeName)")
+            }
+        }
+    }
+
+    /// The JSON object of a campaign's variables.
+    public static func variablesJSON(_ variables: [(String, Literal)]) -> JSONValue {
+        .object(variables.map { ($0.0, literalJSON($0.1)) })
     }
 
     public static func decodeNode(_ json: JSONValue, path: String) throws -> Node {

@@ -108,6 +108,8 @@ public struct CanvasState: Equatable, Sendable {
     public var context: EditingContext?
     /// Every problem of the draft (empty until the context is loaded).
     public var problems: [ValidationProblem] = []
+    /// The saved campaign's schedule, as the store has it (schedules are not versioned).
+    public var schedule: CampaignSchedule?
 
     public init(stored: StoredCampaign?, draft: Campaign, draftKey: DraftKey, layout: LayoutResult) {
         self.stored = stored
@@ -191,6 +193,8 @@ public enum Action: Sendable {
     case runEnded(RunTarget, message: String)
     /// A live count asked for by request number: the rows, or why it could not be counted.
     case audienceCounted(request: Int, Result<Int, CountFailure>)
+    /// The schedule of a campaign, read when it opens or after it was set.
+    case scheduleLoaded(campaignID: Int64, CampaignSchedule?)
     /// A message preview asked for by request number.
     case messagePreviewed(request: Int, Result<RenderedMessage, CountFailure>)
     /// The catalog and saved audiences, for validating what is edited.
@@ -222,6 +226,8 @@ public enum Effect: Equatable, Sendable {
     /// Counts the rows of `entity` matching `rule` after a short pause, unless a later count
     /// has been asked for by then (it also cancels one in progress).
     case countAudience(request: Int, entity: String, rule: Rule, variables: [String: Literal])
+    /// Sets (or with nil clears) a saved campaign's schedule.
+    case setSchedule(campaignID: Int64, CampaignSchedule?)
     /// Renders a message node of `campaign` for a profile (and a row of its population).
     case previewMessage(request: Int, campaign: Campaign, node: NodeID, profile: String, entity: String?)
     /// Reads the catalog and saved audiences (answered by `contextLoaded`).

@@ -82,7 +82,7 @@ public enum CommandRegistry {
     public static let all: [Command] =
         InspectorScreen.commands + MenuScreen.commands + ConfirmScreen.commands + PromptScreen.commands
         + NodeFormScreen.commands + ConnectScreen.commands + ProblemsScreen.commands + PreviewScreen.commands + CampaignListScreen.commands
-        + CanvasScreen.commands + CanvasEditing.commands + GlobalCommands.commands
+        + CanvasScreen.commands + CanvasEditing.commands + SettingsScreen.commands + GlobalCommands.commands
 
     /// The commands available on `state`'s screen (or its top mode), global ones last.
     public static func active(for state: AppState) -> [Command] {

@@ -134,6 +134,7 @@ public final class EffectInterpreter: Sendable {
                     let stored = try store.loadCampaign(id: id)
                     push(.campaignOpened(stored))
                     if let draft = try store.draft(campaignID: id) { push(.draftFound(draft)) }
+                    push(.scheduleLoaded(campaignID: id, try store.schedule(campaignID: id)))
                     // Show the latest run of this version, so counts are there on opening.
                     if let last = try store.listRuns(campaignID: id, limit: 1).first, last.version == stored.version,
                         last.state != .running
@@ -220,6 +221,24 @@ public final class EffectInterpreter: Sendable {
                     push(.effectFailed("not saved: \(error)"))
                 }
             }
+        case .setSchedule(let id, let schedule):
+            return { [self] in
+                do {
+                    let writer = try writableStore()
+                    if let schedule {
+                        let name = try writer.setSchedule(String(id), schedule)
+                        push(.campaignsChanged("'\(name)' launches \(SettingsScreen.describe(schedule))"))
+                    } else {
+                        let cleared = try writer.clearSchedule(String(id))
+                        push(
+                            .campaignsChanged(
+                                cleared.removed ? "'\(cleared.name)' has no schedule any more" : "'\(cleared.name)' had no schedule"))
+                    }
+                    push(.scheduleLoaded(campaignID: id, try writer.schedule(campaignID: id)))
+                } catch {
+                    push(.effectFailed("schedule not set: \(error)"))
+                }
+            }
         case .renameCampaign(let id, let name):
             return listChange { store in "renamed '\(try store.renameCampaign(String(id), to: name))' to '\(name)'" }
         case .duplicateCampaign(let id, let name):
@@ -254,7 +273,8 @@ extension Effect {
     /// Whether the effect writes to the store (and so runs in order with the other writes).
     var writes: Bool {
         switch self {
-        case .keepDraft, .discardDraft, .saveCampaign, .renameCampaign, .duplicateCampaign, .archiveCampaign, .deleteCampaign: true
+        case .keepDraft, .discardDraft, .saveCampaign, .setSchedule, .renameCampaign, .duplicateCampaign, .archiveCampaign, .deleteCampaign:
+            true
         default: false
         }
     }

@@ -55,6 +55,9 @@ public enum MenuValue: Equatable, Sendable {
     case node(NodeID)
     /// A command of the registry, by id.
     case command(String)
+    case setting(CampaignSetting)
+    /// An IANA time zone.
+    case zone(String)
 }
 
 public struct MenuItem: Equatable, Sendable {
@@ -81,6 +84,10 @@ public enum MenuPurpose: Equatable, Sendable {
     case goToNode
     /// Connects the port to the picked node.
     case connect(from: PortRef)
+    /// Opens the picked campaign setting.
+    case settings
+    /// Sets the campaign's time zone.
+    case timeZone
 }
 
 public struct Menu: Equatable, Sendable {
@@ -163,6 +170,11 @@ public enum PromptPurpose: Equatable, Sendable {
     case newCampaign(template: Campaign?)
     case renameCampaign(Int64)
     case duplicateCampaign(Int64)
+    case description
+    /// The campaign's variables, as a JSON object.
+    case variables
+    /// The saved campaign's schedule (empty: none).
+    case schedule(campaignID: Int64)
     /// The profile to preview the form's message for.
     case previewProfile
     /// The row of the population (a booking) to preview it for, with its profile.
@@ -174,6 +186,8 @@ public struct Prompt: Equatable, Sendable {
     public var title: String
     public var buffer: TextBuffer
     public var error: String?
+    /// What the text means so far, updated as it is typed (a schedule's next launches).
+    public var detail: [String] = []
 
     public init(purpose: PromptPurpose, title: String, text: String = "") {
         self.purpose = purpose
@@ -292,4 +306,9 @@ public struct MessagePreview: Equatable, Sendable {
         self.request = request
         self.recipient = recipient
     }
+}
+
+/// The settings of a campaign beside its graph.
+public enum CampaignSetting: Equatable, Sendable {
+    case description, timeZone, variables, schedule
 }

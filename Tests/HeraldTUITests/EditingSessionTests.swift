@@ -207,6 +207,44 @@ import Testing
         session.close()
     }
 
+    /// s opens the settings: the time zone from a searchable list, variables as JSON (refused
+    /// until they read), and the schedule with its next launches shown as it is typed.
+    @Test func campaignSettings() throws {
+        let (session, store, folder) = try session()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try open(session, "Win-back")
+        session.press(.char("s"))
+        session.type("time")
+        session.press(.enter)
+        session.type("tokyo")
+        session.press(.enter)
+        #expect(session.state.canvas?.draft.timeZone == "Asia/Tokyo")
+        session.press(.char("s"))
+        session.type("variables\n")
+        session.press(.ctrl("u"))
+        session.type("{\"minimum\": [1]}\n")
+        guard case .prompt(let refused) = session.state.modes.last else { Issue.record("the prompt closed"); return }
+        #expect(refused.error?.contains("variables.minimum: expected a number, text or true/false") == true, "\(refused.error ?? "")")
+        session.press(.ctrl("u"))
+        session.type("{\"minimum\": 18}\n")
+        #expect(session.state.canvas?.draft.variables.map(\.0) == ["minimum"])
+        session.press(.char("s"))
+        session.type("schedule\n")
+        session.press(.ctrl("u"))
+        session.type("daily at 09:")
+        guard case .prompt(let partial) = session.state.modes.last else { Issue.record("no schedule prompt"); return }
+        #expect(!(partial.detail.first ?? "").hasPrefix("next launches"), "\(partial.detail)")
+        session.type("30")
+        guard case .prompt(let typed) = session.state.modes.last else { Issue.record("no schedule prompt"); return }
+        #expect(typed.detail.count == 6 && typed.detail[1].hasSuffix("T09:30:00+09:00"), "\(typed.detail)")
+        session.press(.enter)
+        #expect(session.waitUntilIdle())
+        let stored = try #require(try store.schedule(campaignID: try store.loadCampaign("Win-back").id))
+        #expect(stored.schedule.text == "daily at 09:30" && stored.timeZone == "Asia/Tokyo")
+        #expect(session.state.canvas?.schedule == stored)
+        session.close()
+    }
+
     /// Selects the node labelled `label` with / and its name.
     func select(_ session: HeadlessSession, _ label: String) {
         session.press(.char("/"))

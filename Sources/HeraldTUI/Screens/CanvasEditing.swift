@@ -185,6 +185,10 @@ enum CanvasEditing {
                             Choice(key: "d", title: "discard them", action: .discardDraft(draft.key)),
                         ])))
             return []
+        case .scheduleLoaded(let id, let schedule):
+            guard state.canvas?.stored?.id == id else { return [] }
+            state.canvas?.schedule = schedule
+            return []
         case .campaignSaved(let stored):
             guard state.canvas?.draftKey != nil else { return [] }
             state.canvas?.stored = stored

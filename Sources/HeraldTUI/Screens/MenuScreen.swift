@@ -54,6 +54,13 @@ enum MenuScreen {
                     Prompt(
                         purpose: .newCampaign(template: template), title: "Name of the new campaign",
                         text: template.map { CampaignListScreen.freeName($0.name, in: state) } ?? "")))
+        case (.settings, .setting(let setting)):
+            return SettingsScreen.open(setting, &state)
+        case (.timeZone, .zone(let zone)):
+            return CanvasEditing.edit(&state, "set the time zone to \(zone)") { campaign in
+                campaign.timeZone = zone
+                return nil
+            }
         case (.help, .command(let id)):
             return HelpScreen.run(id, &state)
         case (.goToNode, .node(let id)):

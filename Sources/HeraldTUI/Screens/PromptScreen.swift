@@ -26,6 +26,8 @@ enum PromptScreen {
             state.modes[state.modes.count - 1] = .prompt(prompt)
             return []
         }
+        // Settings may be empty (no description, no variables, no schedule).
+        if let effects = SettingsScreen.submit(prompt, text: text, &state) { return effects }
         if text.isEmpty { return refuse("the name is empty") }
         switch prompt.purpose {
         case .renameNode(let id):
@@ -62,6 +64,8 @@ enum PromptScreen {
         case .previewEntity(let profile):
             state.modes.removeLast()
             return PreviewScreen.request(&state, profile: profile, entity: text)
+        case .description, .variables, .schedule:
+            return []  // handled above
         case .duplicateCampaign(let id):
             if state.campaigns.contains(where: { $0.name == text }) {
                 return refuse("a campaign named '\(text)' exists already; choose another name")
@@ -73,12 +77,16 @@ enum PromptScreen {
 
     static func render(_ prompt: Prompt, into grid: inout CellGrid, glyphs: GlyphSet) {
         let width = Dialog.width(grid)
-        let box = Dialog.draw(&grid, lines: 3, title: " \(prompt.title) ", glyphs: glyphs)
+        let box = Dialog.draw(
+            &grid, lines: 3 + (prompt.detail.isEmpty ? 0 : prompt.detail.count + 1), title: " \(prompt.title) ", glyphs: glyphs)
         TextFieldView.draw(prompt.buffer, into: &grid, x: box.x + 2, y: box.y + 2, width: width - 4, height: 1)
         if let error = prompt.error {
             grid.put(DisplayWidth.truncate(error, to: width - 4), x: box.x + 2, y: box.y + 4, role: "ui.error")
         } else {
             grid.put("Enter to confirm, Esc to cancel", x: box.x + 2, y: box.y + 4, role: "ui.dim")
+        }
+        for (i, line) in prompt.detail.enumerated() where box.y + 6 + i < box.maxY - 1 {
+            grid.put(DisplayWidth.truncate(line, to: width - 4), x: box.x + 2, y: box.y + 6 + i, role: "ui.dialog")
         }
     }
 }

@@ -1,3 +1,5 @@
+import HeraldCore
+
 /// Typing into the text field of the mode on top (a menu's filter, a prompt, a form field):
 /// one command per such mode, so typing goes through the registry like every other key.
 enum TextEntry {
@@ -23,6 +25,10 @@ enum TextEntry {
                 case .prompt(var prompt):
                     prompt.buffer.apply(key)
                     prompt.error = nil
+                    if case .schedule = prompt.purpose, let canvas = state.canvas {
+                        prompt.detail = SettingsScreen.launches(
+                            prompt.buffer.text, zone: canvas.schedule?.timeZone ?? canvas.draft.timeZone)
+                    }
                     mode = .prompt(prompt)
                 default:
                     break
