@@ -30,6 +30,12 @@ public struct RenderedField: Sendable, Equatable {
     public var text: String
     /// For SMS text: its encoding and how many parts it is sent in.
     public var segments: SMSSegments?
+
+    public init(name: String, text: String, segments: SMSSegments?) {
+        self.name = name
+        self.text = text
+        self.segments = segments
+    }
 }
 
 /// A message rendered for one recipient: each field, and the tags that had no value and no
@@ -37,6 +43,11 @@ public struct RenderedField: Sendable, Equatable {
 public struct RenderedMessage: Sendable, Equatable {
     public var fields: [RenderedField]
     public var missing: [String]
+
+    public init(fields: [RenderedField], missing: [String]) {
+        self.fields = fields
+        self.missing = missing
+    }
 }
 
 /// Mustache templates (mustache(5), through swift-mustache): `{{profile.first_name}}`,

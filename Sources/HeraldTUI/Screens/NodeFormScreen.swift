@@ -259,7 +259,7 @@ enum NodeFormScreen {
         let valueWidth = width - 6 - labelWidth
         let editingLines = form.editing.map { $0.multiline ? min(8, max(3, $0.lines.count)) : 1 } ?? 1
         let messages = form.messages.flatMap { DisplayWidth.wrap($0, to: width - 6) }
-        let lines = form.rows.count + editingLines - 1 + 2 + max(1, messages.count) + 2
+        let lines = form.rows.count + editingLines - 1 + 2 + max(1, messages.count) + (form.count == nil ? 0 : 1)
         let title = form.adding ? " New \(form.kind.title) node '\(form.id)' " : " \(form.kind.title) '\(form.id)' "
         let box = Dialog.draw(&grid, lines: lines, title: title, glyphs: glyphs)
         var y = box.y + 2
