@@ -88,6 +88,16 @@ public struct EditHistory: Equatable, Sendable {
     public init() {}
 }
 
+/// How the canvas draws the graph.
+public enum Zoom: Equatable, Sendable {
+    /// Full boxes when the graph fits the screen, compact one-line nodes when it does not.
+    case automatic
+    case full
+    case compact
+    /// The graph as an indented list, one node per line, in flow order.
+    case outline
+}
+
 /// The open campaign on the canvas: the saved version and the draft the designer edits.
 public struct CanvasState: Equatable, Sendable {
     /// The saved version being edited; nil for a campaign not saved yet.
@@ -110,6 +120,7 @@ public struct CanvasState: Equatable, Sendable {
     public var problems: [ValidationProblem] = []
     /// The saved campaign's schedule, as the store has it (schedules are not versioned).
     public var schedule: CampaignSchedule?
+    public var zoom = Zoom.automatic
 
     public init(stored: StoredCampaign?, draft: Campaign, draftKey: DraftKey, layout: LayoutResult) {
         self.stored = stored

@@ -128,7 +128,7 @@ public enum Reducer {
         case .resized(let width, let height):
             state.width = width
             state.height = height
-            CanvasNavigation.ensureVisible(&state)
+            CanvasNavigation.relayout(&state)
             return []
         case .effectFinished:
             state.busy = max(0, state.busy - 1)

@@ -28,6 +28,7 @@ public struct LayoutResult: Equatable, Sendable {
     public var height: Int
     /// Orders used, kept so the next layout can start from them and stay stable.
     public var order: [NodeID: Int]
+    public var metrics: LayoutMetrics = .full
 }
 
 /// A vertex of the layered graph: a node, or a stand-in where an edge crosses a layer.
@@ -50,17 +51,33 @@ enum Vertex: Hashable, Comparable {
     }
 }
 
+/// The sizes a layout uses: full boxes (label and kind on two lines) or compact one-line nodes.
+public struct LayoutMetrics: Equatable, Sendable {
+    public var boxWidth: Int
+    public var boxHeight: Int
+    public var gap: Int
+    /// Rows between a layer's boxes and its first horizontal track (the stub under a box).
+    public var stub: Int
+
+    public static let full = LayoutMetrics(boxWidth: 26, boxHeight: 4, gap: 4, stub: 1)
+    public static let compact = LayoutMetrics(boxWidth: 18, boxHeight: 1, gap: 2, stub: 0)
+
+    public var isCompact: Bool { boxHeight == 1 }
+}
+
 /// Layered (Sugiyama-style) top-down layout with a fixed box size, so live counts never
 /// move anything.
 public enum GraphLayout {
-    public static let boxWidth = 26
-    public static let boxHeight = 4
-    static let gap = 4
+    public static let boxWidth = LayoutMetrics.full.boxWidth
+    public static let boxHeight = LayoutMetrics.full.boxHeight
     static let dummyWidth = 1
 
     /// Lays out `campaign`; `previous` seeds the ordering so small edits do not reshuffle.
     /// - Complexity: O(*sweeps* × (*n* + *e*) log *n*) for *n* nodes (dummies included).
-    public static func layout(_ campaign: Campaign, previous: LayoutResult? = nil) -> LayoutResult {
+    public static func layout(_ campaign: Campaign, previous: LayoutResult? = nil, metrics: LayoutMetrics = .full) -> LayoutResult {
+        let boxWidth = metrics.boxWidth
+        let boxHeight = metrics.boxHeight
+        let gap = metrics.gap
         let ids = campaign.nodes.map(\.id)
         let known = Set(ids)
         let edges = campaign.edges.filter { known.contains($0.from) && known.contains($0.to) && $0.from != $0.to }
@@ -206,14 +223,14 @@ public enum GraphLayout {
                 trackOf[s] = t
             }
             let trackRows = max(tracks.count, 1)
-            let channelHeight = 1 + trackRows + 2  // stub, tracks, label row, arrow row
+            let channelHeight = metrics.stub + trackRows + 2  // stub, tracks, label row, arrow row
             for s in vs {
                 let sx = position[s]!.midX
                 let sourceBottom = s.isDummy ? y - 1 : y  // first row below the box
                 for seg in segments where seg.from == s {
                     let tx = entryX[seg.edgeIndex] ?? nextX[seg.to]!
                     let track = trackOf[s] ?? 0
-                    let busY = y + 1 + max(track, 0)
+                    let busY = y + metrics.stub + max(track, 0)
                     var pts = pendingPoints[seg.edgeIndex] ?? []
                     if pts.isEmpty { pts.append(Point(x: sx, y: sourceBottom)) }
                     if tx != sx {
@@ -247,6 +264,6 @@ public enum GraphLayout {
         routes.sort { (edges.firstIndex(of: $0.edge) ?? 0) < (edges.firstIndex(of: $1.edge) ?? 0) }
         return LayoutResult(
             boxes: boxes, layers: layers.map { $0.compactMap(\.nodeID) }, routes: routes, width: canvasWidth,
-            height: max(y, boxHeight), order: finalOrder)
+            height: max(y, boxHeight), order: finalOrder, metrics: metrics)
     }
 }

@@ -118,7 +118,13 @@ public enum CanvasView {
         let layout = canvas.layout
         let campaign = canvas.draft
         if campaign.nodes.isEmpty {
-            grid.put("An empty campaign. Press A to add its first node (a Build or Read audience).", x: 2, y: rect.y + 1, role: "ui.dim")
+            grid.put(
+                DisplayWidth.truncate("An empty campaign. Press A to add its first node (a Build or Read audience).", to: rect.width - 2),
+                x: 2, y: rect.y + 1, role: "ui.dim")
+            return
+        }
+        if canvas.zoom == .outline {
+            OutlineView.render(state, into: &grid, rect: rect, glyphs: glyphs)
             return
         }
         var connectTarget: NodeID?
@@ -164,6 +170,10 @@ public enum CanvasView {
             case .skipped: border = "exec.skipped"
             default: border = "canvas.node.\(node.kind.rawValue)"
             }
+            if layout.metrics.isCompact {
+                drawCompact(&grid, node, b, glyphs: glyphs, role: selected ? "ui.selection" : border, state: state, run: run, clip: rect)
+                continue
+            }
             drawBox(&grid, b, glyphs: glyphs, role: selected ? "ui.selection" : border, clip: rect)
             if !campaign.outbound(node.id).isEmpty {
                 grid.put(glyphs.teeDown, x: b.midX, y: b.maxY - 1, role: selected ? "ui.selection" : border, clip: rect)
@@ -192,6 +202,26 @@ public enum CanvasView {
         if let error = run?.error {
             grid.put(DisplayWidth.truncate("error: " + error, to: rect.width), x: 0, y: rect.maxY - 1, role: "exec.failed")
         }
+    }
+
+    /// A node on one line: `[label  ✓ 138]`, coloured by its kind or its run state.
+    static func drawCompact(
+        _ grid: inout CellGrid, _ node: Node, _ b: Rect, glyphs: GlyphSet, role: String, state: RunState?, run: RunView?, clip: Rect
+    ) {
+        let mark: String
+        switch state {
+        case .running, .waiting: mark = glyphs.running
+        case .completed:
+            let input = run?.edgeCounts.filter { $0.key.node == node.id }.values.reduce(0, +)
+            mark = glyphs.done + (node.startsBranch ? Names.compactCount(input ?? 0) : "")
+        case .failed: mark = glyphs.failed
+        case .skipped: mark = glyphs.skipped
+        default: mark = ""
+        }
+        let inner = b.width - 2
+        let labelRoom = inner - (mark.isEmpty ? 0 : DisplayWidth.of(mark) + 1)
+        let label = DisplayWidth.pad(DisplayWidth.truncate(node.label, to: labelRoom, ellipsis: glyphs.ellipsis), to: labelRoom)
+        grid.put("[" + label + (mark.isEmpty ? "" : " " + mark) + "]", x: b.x, y: b.y, role: role, clip: clip)
     }
 
     static func drawSegment(_ grid: inout CellGrid, _ a: Point, _ b: Point, role: String, clip: Rect) {

@@ -142,6 +142,7 @@ enum CampaignListScreen {
         state.canvas = CanvasState(
             stored: nil, draft: draft.campaign, draftKey: draft.key, layout: GraphLayout.layout(draft.campaign))
         state.screen = .canvas
+        CanvasNavigation.relayout(&state)
         state.status =
             draft.campaign.nodes.isEmpty
             ? "a new campaign: A adds its first node; w saves it once it validates" : "not saved yet: w saves it once it validates"

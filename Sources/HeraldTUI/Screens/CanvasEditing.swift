@@ -233,11 +233,10 @@ enum CanvasEditing {
     static func show(_ state: inout AppState, _ draft: Campaign, select: NodeID?) -> [Effect] {
         guard let canvas = state.canvas else { return [] }
         state.canvas?.draft = draft
-        state.canvas?.layout = GraphLayout.layout(draft, previous: canvas.layout)
         state.canvas?.selected = select.flatMap { draft.node($0) == nil ? nil : $0 } ?? draft.nodes.first?.id
         if state.canvas?.selected != canvas.selected { state.canvas?.selectedPort = nil }
+        CanvasNavigation.relayout(&state)
         revalidate(&state)
-        CanvasNavigation.ensureVisible(&state)
         guard let now = state.canvas else { return [] }
         if !now.isDirty { return [.discardDraft(now.draftKey)] }
         return [

@@ -73,6 +73,41 @@ enum CanvasScreen {
                 return []
             }),
         Command(
+            id: "canvas.zoom", title: "zoom",
+            help: "Switch between full boxes and compact one-line nodes (automatic: compact when the graph does not fit)",
+            group: "Canvas", keys: [.char("z")], keyLabel: "z", scope: .canvas, inKeyBar: false,
+            perform: { state in
+                guard let canvas = state.canvas else { return [] }
+                let next: Zoom =
+                    switch canvas.zoom {
+                    case .automatic: canvas.layout.metrics.isCompact ? .full : .compact
+                    case .full: .compact
+                    case .compact: .automatic
+                    case .outline: .automatic
+                    }
+                state.canvas?.zoom = next
+                CanvasNavigation.relayout(&state)
+                state.status =
+                    switch next {
+                    case .automatic:
+                        "zoom: automatic (\(state.canvas?.layout.metrics.isCompact == true ? "compact" : "full boxes") at this size)"
+                    case .full: "zoom: full boxes"
+                    case .compact: "zoom: compact nodes"
+                    case .outline: "outline"
+                    }
+                return []
+            }),
+        Command(
+            id: "canvas.outline", title: "outline", help: "Show the graph as an indented list in flow order (o again goes back)",
+            group: "Canvas", keys: [.char("o")], keyLabel: "o", scope: .canvas, inKeyBar: false,
+            perform: { state in
+                guard let canvas = state.canvas else { return [] }
+                state.canvas?.zoom = canvas.zoom == .outline ? .automatic : .outline
+                state.canvas?.scrollY = 0
+                CanvasNavigation.relayout(&state)
+                return []
+            }),
+        Command(
             id: "canvas.find", title: "find", help: "Go to a node by its label, kind or id", group: "Canvas", keys: [.char("/")],
             keyLabel: "/", scope: .canvas, inKeyBar: false,
             disabledReason: { ($0.canvas?.draft.nodes.isEmpty ?? true) ? "the campaign has no nodes" : nil },
@@ -119,11 +154,13 @@ enum CanvasScreen {
     static func reduce(_ state: inout AppState, _ action: Action) -> [Effect]? {
         switch action {
         case .campaignOpened(let stored):
-            let previousLayout = state.canvas?.stored?.id == stored.id ? state.canvas?.layout : nil
-            let layout = GraphLayout.layout(stored.campaign, previous: previousLayout)
+            let previous = state.canvas?.stored?.id == stored.id ? state.canvas : nil
+            let layout = GraphLayout.layout(stored.campaign, previous: previous?.layout)
             state.canvas = CanvasState(
                 stored: stored, draft: stored.campaign, draftKey: DraftKey("campaign \(stored.id)"), layout: layout)
+            state.canvas?.zoom = previous?.zoom ?? .automatic
             state.screen = .canvas
+            CanvasNavigation.relayout(&state)
             state.status = ""
             return [.loadContext]
         case .lastRunLoaded(let detail):
@@ -196,6 +233,26 @@ enum CanvasNavigation {
     /// Selects the nearest node whose centre lies in the direction (dx, dy).
     static func move(_ state: inout AppState, dx: Int, dy: Int) {
         guard let canvas = state.canvas else { return }
+        if canvas.zoom == .outline {
+            // The outline is a list: up and down go line by line, left and right to the parent or first child.
+            let lines = OutlineView.lines(canvas.draft)
+            guard let at = lines.firstIndex(where: { $0.node == canvas.selected }) else {
+                state.canvas?.selected = lines.first?.node
+                return
+            }
+            var next = at
+            if dy != 0 {
+                next = min(max(at + dy, 0), lines.count - 1)
+            } else if dx > 0, at + 1 < lines.count, lines[at + 1].depth > lines[at].depth {
+                next = at + 1
+            } else if dx < 0 {
+                next = lines[..<at].lastIndex { $0.depth < lines[at].depth } ?? at
+            }
+            state.canvas?.selected = lines[next].node
+            state.canvas?.selectedPort = nil
+            ensureVisible(&state)
+            return
+        }
         guard let current = canvas.selected, canvas.layout.boxes[current] != nil else {
             state.canvas?.selected = canvas.draft.nodes.first?.id
             return
@@ -223,6 +280,24 @@ enum CanvasNavigation {
         return best?.0
     }
 
+    /// Lays the draft out again for the zoom and the screen, keeping the order of the nodes
+    /// that stay (so edits and resizes do not reshuffle), and keeps the selection in view.
+    static func relayout(_ state: inout AppState) {
+        guard let canvas = state.canvas else { return }
+        let view = CanvasView.viewport(state)
+        func layout(_ metrics: LayoutMetrics) -> LayoutResult {
+            GraphLayout.layout(canvas.draft, previous: canvas.layout, metrics: metrics)
+        }
+        switch canvas.zoom {
+        case .full, .outline: state.canvas?.layout = layout(.full)
+        case .compact: state.canvas?.layout = layout(.compact)
+        case .automatic:
+            let full = layout(.full)
+            state.canvas?.layout = full.width <= view.width && full.height + 1 <= view.height ? full : layout(.compact)
+        }
+        ensureVisible(&state)
+    }
+
     static func center(_ state: inout AppState) {
         guard let canvas = state.canvas, let id = canvas.selected, let box = canvas.layout.boxes[id] else { return }
         let view = CanvasView.viewport(state)
@@ -231,7 +306,15 @@ enum CanvasNavigation {
     }
 
     static func ensureVisible(_ state: inout AppState) {
-        guard let canvas = state.canvas, let id = canvas.selected, let box = canvas.layout.boxes[id] else { return }
+        guard let canvas = state.canvas, let id = canvas.selected else { return }
+        if canvas.zoom == .outline {
+            guard let line = OutlineView.lines(canvas.draft).firstIndex(where: { $0.node == id }) else { return }
+            let rows = CanvasView.viewport(state).height - 2
+            if line < canvas.scrollY { state.canvas?.scrollY = line }
+            if line >= canvas.scrollY + rows { state.canvas?.scrollY = line - rows + 1 }
+            return
+        }
+        guard let box = canvas.layout.boxes[id] else { return }
         let view = CanvasView.viewport(state)
         var sx = canvas.scrollX
         var sy = canvas.scrollY

@@ -49,7 +49,7 @@ enum ConfirmScreen {
             if let stored = canvas.stored {
                 state.canvas?.draft = stored.campaign
                 state.canvas?.history = EditHistory()
-                state.canvas?.layout = GraphLayout.layout(stored.campaign, previous: canvas.layout)
+                CanvasNavigation.relayout(&state)
             } else {
                 state.canvas = nil
             }
