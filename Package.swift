@@ -92,6 +92,10 @@ let package = Package(
             path: "Benchmarks/AudienceBench",
             swiftSettings: strictSettings
         ),
+        // Layout time of 10-, 50- and 200-node graphs: swift run -c release herald-layout-bench
+        .executableTarget(
+            name: "herald-layout-bench", dependencies: ["HeraldCore", "HeraldTUI"], path: "Benchmarks/Designer/LayoutBench",
+            swiftSettings: strictSettings),
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "HeraldStoreTests",

@@ -84,8 +84,10 @@ public enum GraphLayout {
         // 1. Layers by longest path from the sources (cycles are broken by declaration order).
         var layer: [Vertex: Int] = [:]
         let order = campaign.topologicalOrder() ?? ids
+        var predecessors: [NodeID: [NodeID]] = [:]
+        for e in edges { predecessors[e.to, default: []].append(e.from) }
         for id in order {
-            let preds = edges.filter { $0.to == id }.compactMap { layer[.node($0.from)] }
+            let preds = (predecessors[id] ?? []).compactMap { layer[.node($0)] }
             layer[.node(id)] = preds.isEmpty ? 0 : (preds.max()! + 1)
         }
         let layerCount = (layer.values.max() ?? -1) + 1
@@ -105,6 +107,14 @@ public enum GraphLayout {
             segments.append((previousVertex, .node(e.to), i))
         }
 
+        // Segments by their ends, so no step scans them all per vertex.
+        var outgoing: [Vertex: [Int]] = [:]
+        var incoming: [Vertex: [Int]] = [:]
+        for (i, s) in segments.enumerated() {
+            outgoing[s.from, default: []].append(i)
+            incoming[s.to, default: []].append(i)
+        }
+
         // 3. Ordering: DFS from sources following ports in order, seeded by the previous layout.
         var initial: [Vertex: Int] = [:]
         var counter = 0
@@ -112,9 +122,9 @@ public enum GraphLayout {
             guard initial[v] == nil else { return }
             initial[v] = v.nodeID.flatMap { previous?.order[$0] }.map { $0 * 1000 } ?? (1_000_000 + counter)
             counter += 1
-            for s in segments.filter({ $0.from == v }) { visit(s.to) }
+            for i in outgoing[v] ?? [] { visit(segments[i].to) }
         }
-        for id in ids where edges.allSatisfy({ $0.to != id }) { visit(.node(id)) }
+        for id in ids where predecessors[id] == nil { visit(.node(id)) }
         for id in ids { visit(.node(id)) }
         var layers: [[Vertex]] = Array(repeating: [], count: max(layerCount, 0))
         for (v, l) in layer { layers[l].append(v) }
@@ -148,12 +158,13 @@ public enum GraphLayout {
                 let pos = Dictionary(uniqueKeysWithValues: neighbour.enumerated().map { ($1, Double($0)) })
                 let current = Dictionary(uniqueKeysWithValues: layers[l].enumerated().map { ($1, Double($0)) })
                 func barycenter(_ v: Vertex) -> Double {
-                    let linked = segments.compactMap { s -> Double? in
-                        down ? (s.to == v ? pos[s.from] : nil) : (s.from == v ? pos[s.to] : nil)
+                    let linked = ((down ? incoming[v] : outgoing[v]) ?? []).compactMap { i -> Double? in
+                        down ? pos[segments[i].from] : pos[segments[i].to]
                     }
                     return linked.isEmpty ? current[v]! : linked.reduce(0, +) / Double(linked.count)
                 }
-                layers[l].sort { (barycenter($0), current[$0]!) < (barycenter($1), current[$1]!) }
+                let centres = Dictionary(uniqueKeysWithValues: layers[l].map { ($0, barycenter($0)) })
+                layers[l].sort { (centres[$0]!, current[$0]!) < (centres[$1]!, current[$1]!) }
             }
             let c = crossings(layers)
             if c < bestCrossings {
@@ -193,8 +204,9 @@ public enum GraphLayout {
             // stay apart.
             var entryX: [Int: Int] = [:]
             var labelRoom: [Int: Int] = [:]
+            let here = Set(vs)
             for target in next where !target.isDummy {
-                let arriving = segments.filter { $0.to == target && vs.contains($0.from) }
+                let arriving = (incoming[target] ?? []).map { segments[$0] }.filter { here.contains($0.from) }
                     .sorted { position[$0.from]!.midX < position[$1.from]!.midX }
                 guard arriving.count > 1 else { continue }
                 let left = nextX[target]! - boxWidth / 2
@@ -208,7 +220,7 @@ public enum GraphLayout {
             var tracks: [[ClosedRange<Int>]] = []
             var trackOf: [Vertex: Int] = [:]
             for s in vs {
-                let outs = segments.filter { $0.from == s }
+                let outs = (outgoing[s] ?? []).map { segments[$0] }
                 guard !outs.isEmpty else { continue }
                 let xs = [position[s]!.midX] + outs.map { entryX[$0.edgeIndex] ?? nextX[$0.to]! }
                 let span = xs.min()!...xs.max()!
@@ -227,7 +239,7 @@ public enum GraphLayout {
             for s in vs {
                 let sx = position[s]!.midX
                 let sourceBottom = s.isDummy ? y - 1 : y  // first row below the box
-                for seg in segments where seg.from == s {
+                for seg in (outgoing[s] ?? []).map({ segments[$0] }) {
                     let tx = entryX[seg.edgeIndex] ?? nextX[seg.to]!
                     let track = trackOf[s] ?? 0
                     let busY = y + metrics.stub + max(track, 0)
@@ -261,7 +273,8 @@ public enum GraphLayout {
         for vs in layers {
             for (i, v) in vs.enumerated() { if let id = v.nodeID { finalOrder[id] = i } }
         }
-        routes.sort { (edges.firstIndex(of: $0.edge) ?? 0) < (edges.firstIndex(of: $1.edge) ?? 0) }
+        let edgeIndex = Dictionary(edges.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
+        routes.sort { (edgeIndex[$0.edge] ?? 0) < (edgeIndex[$1.edge] ?? 0) }
         return LayoutResult(
             boxes: boxes, layers: layers.map { $0.compactMap(\.nodeID) }, routes: routes, width: canvasWidth,
             height: max(y, boxHeight), order: finalOrder, metrics: metrics)

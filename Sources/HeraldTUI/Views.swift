@@ -137,7 +137,9 @@ public enum CanvasView {
 
         for route in layout.routes {
             let count = run?.edgeCounts[route.edge.source]
-            let role = count == nil ? "canvas.edge" : (count == 0 ? "canvas.edge.empty" : "canvas.edge.active")
+            // Lines keep one colour as counts arrive (an empty transition is dimmed): the count beside
+            // the arrow is what changes.
+            let role = count == 0 ? "canvas.edge.empty" : "canvas.edge"
             for (a, b) in zip(route.points, route.points.dropFirst()) {
                 drawSegment(&grid, Point(x: a.x + ox, y: a.y + oy), Point(x: b.x + ox, y: b.y + oy), role: role, clip: rect)
             }
@@ -162,27 +164,32 @@ public enum CanvasView {
             let b = Rect(x: box.x + ox, y: box.y + oy, width: box.width, height: box.height)
             let selected = canvas.selected == node.id || connectTarget == node.id
             let state = run?.nodeStates[node.id]
-            let border: String
+            // A box keeps its kind's colour while it runs: the state shows in its mark, so a count
+            // changing redraws a few cells, not the box (only a failure colours the whole box).
+            let border = state == .failed ? "exec.failed" : "canvas.node.\(node.kind.rawValue)"
+            let markRole: String
             switch state {
-            case .running: border = "exec.running"
-            case .completed: border = "exec.done"
-            case .failed: border = "exec.failed"
-            case .skipped: border = "exec.skipped"
-            default: border = "canvas.node.\(node.kind.rawValue)"
+            case .running, .waiting: markRole = "exec.running"
+            case .completed: markRole = "exec.done"
+            case .failed: markRole = "exec.failed"
+            case .skipped: markRole = "exec.skipped"
+            default: markRole = "canvas.kind.\(node.kind.rawValue)"
             }
             if layout.metrics.isCompact {
-                drawCompact(&grid, node, b, glyphs: glyphs, role: selected ? "ui.selection" : border, state: state, run: run, clip: rect)
+                drawCompact(
+                    &grid, node, b, glyphs: glyphs, role: border, labelRole: selected ? "ui.selection" : border, markRole: markRole,
+                    state: state, run: run, clip: rect)
                 continue
             }
-            drawBox(&grid, b, glyphs: glyphs, role: selected ? "ui.selection" : border, clip: rect)
+            drawBox(&grid, b, glyphs: glyphs, role: border, clip: rect)
             if !campaign.outbound(node.id).isEmpty {
-                grid.put(glyphs.teeDown, x: b.midX, y: b.maxY - 1, role: selected ? "ui.selection" : border, clip: rect)
+                grid.put(glyphs.teeDown, x: b.midX, y: b.maxY - 1, role: border, clip: rect)
             }
             let inner = b.width - 4
-            grid.put(
-                DisplayWidth.pad(DisplayWidth.truncate(node.label, to: inner, ellipsis: glyphs.ellipsis), to: inner), x: b.x + 2,
-                y: b.y + 1,
-                role: selected ? "ui.selection" : "canvas.title", clip: rect)
+            // The selection is the label in reverse: moving it redraws two labels, not two boxes.
+            let label = DisplayWidth.truncate(node.label, to: inner, ellipsis: glyphs.ellipsis)
+            let used = grid.put(label, x: b.x + 2, y: b.y + 1, role: selected ? "ui.selection" : "canvas.title", clip: rect)
+            grid.put(String(repeating: " ", count: max(0, inner - used)), x: b.x + 2 + used, y: b.y + 1, role: "canvas.title", clip: rect)
             var second = node.kind.title
             let mark: String
             switch state {
@@ -196,8 +203,9 @@ public enum CanvasView {
             default: mark = ""
             }
             if !mark.isEmpty { second = DisplayWidth.truncate(second, to: inner - DisplayWidth.of(mark) - 1, ellipsis: glyphs.ellipsis) }
-            let line = DisplayWidth.pad(second, to: inner - DisplayWidth.of(mark)) + mark
-            grid.put(line, x: b.x + 2, y: b.y + 2, role: selected ? "ui.selection" : "canvas.kind.\(node.kind.rawValue)", clip: rect)
+            let kindText = DisplayWidth.pad(second, to: inner - DisplayWidth.of(mark))
+            let x = b.x + 2 + grid.put(kindText, x: b.x + 2, y: b.y + 2, role: "canvas.kind.\(node.kind.rawValue)", clip: rect)
+            grid.put(mark, x: x, y: b.y + 2, role: markRole, clip: rect)
         }
         if let error = run?.error {
             grid.put(DisplayWidth.truncate("error: " + error, to: rect.width), x: 0, y: rect.maxY - 1, role: "exec.failed")
@@ -206,7 +214,8 @@ public enum CanvasView {
 
     /// A node on one line: `[label  ✓ 138]`, coloured by its kind or its run state.
     static func drawCompact(
-        _ grid: inout CellGrid, _ node: Node, _ b: Rect, glyphs: GlyphSet, role: String, state: RunState?, run: RunView?, clip: Rect
+        _ grid: inout CellGrid, _ node: Node, _ b: Rect, glyphs: GlyphSet, role: String, labelRole: String, markRole: String,
+        state: RunState?, run: RunView?, clip: Rect
     ) {
         let mark: String
         switch state {
@@ -221,7 +230,14 @@ public enum CanvasView {
         let inner = b.width - 2
         let labelRoom = inner - (mark.isEmpty ? 0 : DisplayWidth.of(mark) + 1)
         let label = DisplayWidth.pad(DisplayWidth.truncate(node.label, to: labelRoom, ellipsis: glyphs.ellipsis), to: labelRoom)
-        grid.put("[" + label + (mark.isEmpty ? "" : " " + mark) + "]", x: b.x, y: b.y, role: role, clip: clip)
+        // Only the label shows the selection, so moving it redraws two labels.
+        var x = b.x + grid.put("[", x: b.x, y: b.y, role: role, clip: clip)
+        x += grid.put(label, x: x, y: b.y, role: labelRole, clip: clip)
+        if !mark.isEmpty {
+            x += grid.put(" ", x: x, y: b.y, role: role, clip: clip)
+            x += grid.put(mark, x: x, y: b.y, role: markRole, clip: clip)
+        }
+        grid.put("]", x: x, y: b.y, role: role, clip: clip)
     }
 
     static func drawSegment(_ grid: inout CellGrid, _ a: Point, _ b: Point, role: String, clip: Rect) {
