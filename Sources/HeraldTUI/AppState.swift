@@ -206,6 +206,8 @@ public enum Action: Sendable {
     case audienceCounted(request: Int, Result<Int, CountFailure>)
     /// The schedule of a campaign, read when it opens or after it was set.
     case scheduleLoaded(campaignID: Int64, CampaignSchedule?)
+    /// A distribution or the SQL the rule builder asked for, by request number, as lines.
+    case builderPanel(request: Int, Result<[String], CountFailure>)
     /// A message preview asked for by request number.
     case messagePreviewed(request: Int, Result<RenderedMessage, CountFailure>)
     /// The catalog and saved audiences, for validating what is edited.
@@ -239,6 +241,10 @@ public enum Effect: Equatable, Sendable {
     case countAudience(request: Int, entity: String, rule: Rule, variables: [String: Literal])
     /// Sets (or with nil clears) a saved campaign's schedule.
     case setSchedule(campaignID: Int64, CampaignSchedule?)
+    /// The values of `attribute` over every row of `entity`, as bars (answered by `builderPanel`).
+    case distribution(request: Int, entity: String, attribute: String)
+    /// The SQL `rule` compiles to on `entity` (answered by `builderPanel`).
+    case explainRule(request: Int, entity: String, rule: Rule)
     /// Renders a message node of `campaign` for a profile (and a row of its population).
     case previewMessage(request: Int, campaign: Campaign, node: NodeID, profile: String, entity: String?)
     /// Reads the catalog and saved audiences (answered by `contextLoaded`).

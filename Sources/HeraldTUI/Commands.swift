@@ -6,7 +6,7 @@ import HeraldStore
 /// key while it is there).
 public enum CommandScope: Sendable, Equatable {
     case global, campaignList, canvas
-    case inspector, menu, confirm, prompt, connect, problems, preview
+    case inspector, menu, confirm, prompt, connect, problems, preview, ruleBuilder
     /// The node form, moving between fields.
     case nodeForm
     /// A field of the node form being typed in.
@@ -81,7 +81,8 @@ extension Key {
 public enum CommandRegistry {
     public static let all: [Command] =
         InspectorScreen.commands + MenuScreen.commands + ConfirmScreen.commands + PromptScreen.commands
-        + NodeFormScreen.commands + ConnectScreen.commands + ProblemsScreen.commands + PreviewScreen.commands + CampaignListScreen.commands
+        + NodeFormScreen.commands + ConnectScreen.commands + ProblemsScreen.commands + PreviewScreen.commands
+        + RuleBuilderScreen.commands + CampaignListScreen.commands
         + CanvasScreen.commands + CanvasEditing.commands + SettingsScreen.commands + GlobalCommands.commands
 
     /// The commands available on `state`'s screen (or its top mode), global ones last.
@@ -139,7 +140,7 @@ public enum Reducer {
         default:
             return CampaignListScreen.reduce(&state, action) ?? CanvasScreen.reduce(&state, action)
                 ?? CanvasEditing.reduce(&state, action) ?? NodeFormScreen.reduce(&state, action)
-                ?? PreviewScreen.reduce(&state, action) ?? []
+                ?? PreviewScreen.reduce(&state, action) ?? RuleBuilderScreen.reduce(&state, action) ?? []
         }
     }
 }

@@ -180,6 +180,39 @@ public final class EffectInterpreter: Sendable {
                     if !cancellation.isCancelled { push(.audienceCounted(request: request, .failure(CountFailure("\(error)")))) }
                 }
             }
+        case .distribution(let request, let entity, let attribute):
+            let audiences = self.audiences
+            return { [self] in
+                do {
+                    let result = try audiences.distribution(AudienceSource(entity: entity, rule: .all), attribute: attribute)
+                    let widest = max(1, result.buckets.map(\.count).max() ?? 1)
+                    let total = max(1, result.buckets.map(\.count).reduce(0, +))
+                    let lines = result.buckets.map { bucket -> String in
+                        let bar = String(repeating: "█", count: max(bucket.count > 0 ? 1 : 0, bucket.count * 30 / widest))
+                        let share = Double(bucket.count) * 100 / Double(total)
+                        return (bucket.label.isEmpty ? "(empty)" : bucket.label).padding(toLength: 14, withPad: " ", startingAt: 0) + " "
+                            + String(bucket.count).padding(toLength: 8, withPad: " ", startingAt: 0) + String(format: "%5.1f%%  ", share)
+                            + bar
+                    }
+                    push(.builderPanel(request: request, .success(lines)))
+                } catch {
+                    push(.builderPanel(request: request, .failure(CountFailure("\(error)"))))
+                }
+            }
+        case .explainRule(let request, let entity, let rule):
+            let audiences = self.audiences
+            return { [self] in
+                do {
+                    let explanation = try audiences.explain(AudienceSource(entity: entity, rule: rule))
+                    let lines =
+                        explanation.sql.split(separator: "\n").map(String.init)
+                        + (explanation.arguments.isEmpty
+                            ? [] : ["", "values: " + explanation.arguments.map(\.description).joined(separator: ", ")])
+                    push(.builderPanel(request: request, .success(lines)))
+                } catch {
+                    push(.builderPanel(request: request, .failure(CountFailure("\(error)"))))
+                }
+            }
         case .previewMessage(let request, let campaign, let node, let profile, let entity):
             let audiences = self.audiences
             return { [self] in

@@ -20,6 +20,8 @@ public enum Mode: Equatable, Sendable {
     case problems(selection: Int)
     /// A message rendered for one recipient.
     case preview(MessagePreview)
+    /// A rule of the node form below, as a tree of conditions.
+    case ruleBuilder(RuleBuilder)
 
     /// The commands that apply while the mode is on top.
     public var scope: CommandScope {
@@ -32,6 +34,7 @@ public enum Mode: Equatable, Sendable {
         case .connect: .connect
         case .problems: .problems
         case .preview: .preview
+        case .ruleBuilder: .ruleBuilder
         }
     }
 
@@ -56,6 +59,10 @@ public enum MenuValue: Equatable, Sendable {
     /// A command of the registry, by id.
     case command(String)
     case setting(CampaignSetting)
+    /// An attribute path for a condition; nil type: the number of related rows of a 1-N link.
+    case attribute(String, AttributeType?)
+    /// An operator for a condition, as the rule language writes it.
+    case ruleOperator(String)
     /// An IANA time zone.
     case zone(String)
 }
@@ -88,6 +95,10 @@ public enum MenuPurpose: Equatable, Sendable {
     case settings
     /// Sets the campaign's time zone.
     case timeZone
+    /// The attribute of a new condition in the rule builder.
+    case ruleAttribute
+    /// The operator of a new condition on `path`.
+    case ruleOperator(path: String, type: AttributeType?)
 }
 
 public struct Menu: Equatable, Sendable {
@@ -175,6 +186,10 @@ public enum PromptPurpose: Equatable, Sendable {
     case variables
     /// The saved campaign's schedule (empty: none).
     case schedule(campaignID: Int64)
+    /// The value of a new condition of the rule builder.
+    case ruleValue(path: String, operator: String, type: AttributeType?)
+    /// A condition of the rule builder, edited as text.
+    case ruleCondition(path: [Int])
     /// The profile to preview the form's message for.
     case previewProfile
     /// The row of the population (a booking) to preview it for, with its profile.
@@ -311,4 +326,29 @@ public struct MessagePreview: Equatable, Sendable {
 /// The settings of a campaign beside its graph.
 public enum CampaignSetting: Equatable, Sendable {
     case description, timeZone, variables, schedule
+}
+
+/// The rule builder: a rule of the node form below it as a tree, applied to the form's field at
+/// every change (so the form's live count follows).
+public struct RuleBuilder: Equatable, Sendable {
+    /// The tree's root (always a group).
+    public var rule: Rule
+    public var selection = 0
+    /// The entity whose rows the rule selects.
+    public var entity: String
+    /// The form field it edits.
+    public var field: String
+    /// A distribution or the SQL, shown under the tree.
+    public var panelTitle: String?
+    public var panel: Result<[String], CountFailure>?
+    public var request: Int?
+
+    public init(rule: Rule, entity: String, field: String) {
+        self.rule = RuleTree.root(rule)
+        self.entity = entity
+        self.field = field
+    }
+
+    public var rows: [RuleTree.Row] { RuleTree.rows(rule) }
+    public var selectedRow: RuleTree.Row? { rows.indices.contains(selection) ? rows[selection] : nil }
 }

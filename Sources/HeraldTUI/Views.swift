@@ -49,6 +49,7 @@ public enum AppView {
             case .nodeForm(let form): NodeFormScreen.render(form, into: &grid, glyphs: glyphs)
             case .problems(let selection): ProblemsScreen.render(state, selection: selection, into: &grid, glyphs: glyphs)
             case .preview(let preview): PreviewScreen.render(preview, into: &grid, glyphs: glyphs)
+            case .ruleBuilder(let builder): RuleBuilderScreen.render(builder, state: state, into: &grid, glyphs: glyphs)
             case .connect: break  // drawn on the canvas itself
             }
         }

@@ -43,6 +43,8 @@ import Testing
         case "problems":
             press(.char("j"), .char("X"), .char("v"))
         case "settings": press(.char("s"))
+        case "rule-builder":
+            press(.enter, .char("j"), .char("j"), .char("j"), .char("t"))
         case "preview":
             press(.char("j"), .enter, .char("p"))
             type("1")
@@ -65,7 +67,7 @@ import Testing
 
     static let screens = [
         "list", "canvas", "help", "inspector", "kind-menu", "form-email", "form-field", "form-new-split", "confirm-delete",
-        "prompt-rename", "problems", "settings", "preview",
+        "prompt-rename", "problems", "settings", "preview", "rule-builder",
     ]
 
     @Test(arguments: screens)

@@ -61,6 +61,10 @@ enum MenuScreen {
                 campaign.timeZone = zone
                 return nil
             }
+        case (.ruleAttribute, .attribute(let path, let type)):
+            state.modes.append(.menu(RuleBuilderScreen.operatorMenu(path: path, type: type)))
+        case (.ruleOperator(let path, let type), .ruleOperator(let op)):
+            return RuleBuilderScreen.picked(operator: op, path: path, type: type, &state)
         case (.help, .command(let id)):
             return HelpScreen.run(id, &state)
         case (.goToNode, .node(let id)):

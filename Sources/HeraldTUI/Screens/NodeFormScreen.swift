@@ -29,6 +29,15 @@ enum NodeFormScreen {
             group: "Node form", keys: [.char("w"), .ctrl("s")], keyLabel: "w", scope: .nodeForm, inKeyBar: true,
             perform: { state in apply(&state) }),
         Command(
+            id: "form.tree", title: "rule builder",
+            help: "Edit the selected rule as a tree of conditions (attributes from the catalog, operators by type, values)",
+            group: "Node form", keys: [.char("t")], keyLabel: "t", scope: .nodeForm, inKeyBar: true,
+            disabledReason: { state in
+                guard case .nodeForm(let form) = state.modes.last else { return "open a node form first" }
+                return form.rows[form.selection].name == "rule" ? nil : "select a rule field first"
+            },
+            perform: { state in RuleBuilderScreen.open(&state) }),
+        Command(
             id: "form.preview", title: "preview", help: "Render the message for a profile of the store, as it would be sent",
             group: "Node form", keys: [.char("p")], keyLabel: "p", scope: .nodeForm, inKeyBar: true,
             disabledReason: { state in
@@ -158,7 +167,13 @@ enum NodeFormScreen {
     /// Changes the form on top, rechecks it and asks for its live count when what it counts
     /// changed.
     static func update(_ state: inout AppState, _ change: (inout NodeForm) -> Void) -> [Effect] {
-        guard case .nodeForm(var form) = state.modes.last else { return [] }
+        guard case .nodeForm = state.modes.last else { return [] }
+        return update(&state, at: state.modes.count - 1, change)
+    }
+
+    /// The same for the form at `index` of the focus stack (under a rule builder, say).
+    static func update(_ state: inout AppState, at index: Int, _ change: (inout NodeForm) -> Void) -> [Effect] {
+        guard state.modes.indices.contains(index), case .nodeForm(var form) = state.modes[index] else { return [] }
         change(&form)
         recheck(&form, in: state)
         var effects: [Effect] = []
@@ -181,7 +196,7 @@ enum NodeFormScreen {
             form.countedEntity = nil
             form.countedRule = nil
         }
-        state.modes[state.modes.count - 1] = .nodeForm(form)
+        state.modes[index] = .nodeForm(form)
         return effects
     }
 

@@ -66,6 +66,27 @@ enum PromptScreen {
             return PreviewScreen.request(&state, profile: profile, entity: text)
         case .description, .variables, .schedule:
             return []  // handled above
+        case .ruleValue(let path, let op, let type):
+            let source = RuleBuilderScreen.condition(path: path, operator: op, type: type, value: text)
+            do {
+                let condition = try Rule(parsing: source)
+                state.modes.removeLast()
+                return RuleBuilderScreen.insert(condition, &state)
+            } catch {
+                return refuse("\(error.message) (in \(source))")
+            }
+        case .ruleCondition(let path):
+            do {
+                let condition = try Rule(parsing: text)
+                state.modes.removeLast()
+                return RuleBuilderScreen.change(&state) { builder in
+                    guard let rule = RuleTree.updating(builder.rule, path, { _ in condition }) else { return "the condition is gone" }
+                    builder.rule = rule
+                    return nil
+                }
+            } catch {
+                return refuse("\(error.message) at column \(error.offset + 1)")
+            }
         case .duplicateCampaign(let id):
             if state.campaigns.contains(where: { $0.name == text }) {
                 return refuse("a campaign named '\(text)' exists already; choose another name")

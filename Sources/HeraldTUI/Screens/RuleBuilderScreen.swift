@@ -1,0 +1,385 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+
+/// The rule builder, opened with t on a rule field of a node form: the rule as a tree of groups
+/// (all of, any of, not) and conditions. A condition is added by picking an attribute from the
+/// catalog (links to one row followed, links to many counted), then an operator that fits its
+/// type, then a value; every change goes to the form's field at once, so the form's count
+/// follows. r goes back to the rule as text, without losing anything: it is the same rule.
+enum RuleBuilderScreen {
+    static let commands: [Command] = [
+        Command(
+            id: "rule.down", title: "next", help: "Select the next line", group: "Rule builder", keys: [.char("j"), .down],
+            keyLabel: "j/k", scope: .ruleBuilder, inKeyBar: false, perform: { state in move(&state, by: 1) }),
+        Command(
+            id: "rule.up", title: "previous", help: "Select the previous line", group: "Rule builder", keys: [.char("k"), .up],
+            keyLabel: "k", scope: .ruleBuilder, inKeyBar: false, perform: { state in move(&state, by: -1) }),
+        Command(
+            id: "rule.add", title: "add", help: "Add a condition: pick an attribute, an operator, then a value", group: "Rule builder",
+            keys: [.char("a")], keyLabel: "a", scope: .ruleBuilder, inKeyBar: true,
+            perform: { state in
+                guard case .ruleBuilder(let builder) = state.modes.last else { return [] }
+                state.modes.append(.menu(attributeMenu(builder, state: state)))
+                return []
+            }),
+        Command(
+            id: "rule.edit", title: "edit", help: "Edit the selected condition as text (on a group: switch all of / any of)",
+            group: "Rule builder", keys: [.enter, .char("e")], keyLabel: "enter", scope: .ruleBuilder, inKeyBar: true,
+            perform: { state in
+                guard case .ruleBuilder(let builder) = state.modes.last, let row = builder.selectedRow else { return [] }
+                if row.isGroup { return toggle(&state) }
+                state.modes.append(.prompt(Prompt(purpose: .ruleCondition(path: row.path), title: "Condition", text: row.rule.text)))
+                return []
+            }),
+        Command(
+            id: "rule.toggle", title: "all/any", help: "Switch the selected group (or the condition's group) between all of and any of",
+            group: "Rule builder", keys: [.char("t")], keyLabel: "t", scope: .ruleBuilder, inKeyBar: true,
+            perform: { state in toggle(&state) }),
+        Command(
+            id: "rule.negate", title: "not", help: "Negate the selected line, or remove its negation", group: "Rule builder",
+            keys: [.char("n"), .char("!")], keyLabel: "n", scope: .ruleBuilder, inKeyBar: true,
+            perform: { state in
+                change(&state) { builder in
+                    guard let row = builder.selectedRow, !row.path.isEmpty else {
+                        return "the whole rule cannot be negated here; negate its conditions"
+                    }
+                    guard
+                        let rule = RuleTree.updating(
+                            builder.rule, row.path, { r in if case .not(let inner) = r { inner } else { .not(r) } })
+                    else { return "nothing to negate" }
+                    builder.rule = rule
+                    return nil
+                }
+            }),
+        Command(
+            id: "rule.group", title: "group",
+            help: "Put the selected condition in a group of its own (any of inside all of, and the reverse)",
+            group: "Rule builder", keys: [.char("g")], keyLabel: "g", scope: .ruleBuilder, inKeyBar: false,
+            perform: { state in
+                change(&state) { builder in
+                    guard let row = builder.selectedRow, !row.path.isEmpty else { return "select a condition first" }
+                    let parent = RuleTree.get(builder.rule, Array(row.path.dropLast()))
+                    let isAll = if case .and = parent { true } else { false }
+                    guard let rule = RuleTree.updating(builder.rule, row.path, { isAll ? .or([$0]) : .and([$0]) }) else {
+                        return "nothing to group"
+                    }
+                    builder.rule = rule
+                    return nil
+                }
+            }),
+        Command(
+            id: "rule.delete", title: "delete", help: "Delete the selected line", group: "Rule builder", keys: [.char("d")], keyLabel: "d",
+            scope: .ruleBuilder, inKeyBar: true,
+            perform: { state in
+                change(&state) { builder in
+                    guard let row = builder.selectedRow, !row.path.isEmpty else { return "the whole rule cannot be deleted" }
+                    guard let rule = RuleTree.updating(builder.rule, row.path, { _ in nil }) else { return "nothing to delete" }
+                    if RuleTree.rows(rule).allSatisfy(\.isGroup) { return "a rule needs at least one condition; add another one first" }
+                    builder.rule = rule
+                    builder.selection = max(0, min(builder.selection - 1, RuleTree.rows(rule).count - 1))
+                    return nil
+                }
+            }),
+        Command(
+            id: "rule.distribution", title: "values", help: "Chart the values of the selected condition's attribute over every row",
+            group: "Rule builder", keys: [.char("D")], keyLabel: "D", scope: .ruleBuilder, inKeyBar: true,
+            perform: { state in
+                guard case .ruleBuilder(var builder) = state.modes.last, let row = builder.selectedRow,
+                    let path = row.rule.paths.first
+                else {
+                    state.status = "values: select a condition on an attribute"
+                    return []
+                }
+                state.lastRequest += 1
+                builder.request = state.lastRequest
+                builder.panelTitle = "\(path) over every row of \(builder.entity)"
+                builder.panel = nil
+                state.modes[state.modes.count - 1] = .ruleBuilder(builder)
+                return [.distribution(request: state.lastRequest, entity: builder.entity, attribute: path.description)]
+            }),
+        Command(
+            id: "rule.sql", title: "SQL", help: "Show the SQL the rule compiles to", group: "Rule builder", keys: [.char("S")],
+            keyLabel: "S", scope: .ruleBuilder, inKeyBar: true,
+            perform: { state in
+                guard case .ruleBuilder(var builder) = state.modes.last else { return [] }
+                state.lastRequest += 1
+                builder.request = state.lastRequest
+                builder.panelTitle = "SQL"
+                builder.panel = nil
+                state.modes[state.modes.count - 1] = .ruleBuilder(builder)
+                return [.explainRule(request: state.lastRequest, entity: builder.entity, rule: RuleTree.simplified(builder.rule))]
+            }),
+        Command(
+            id: "rule.raw", title: "as text", help: "Edit the whole rule as text (the same rule; t comes back to the tree)",
+            group: "Rule builder", keys: [.char("r")], keyLabel: "r", scope: .ruleBuilder, inKeyBar: true,
+            perform: { state in
+                state.modes.removeLast()
+                return NodeFormScreen.update(&state) { form in
+                    guard let index = form.rows.firstIndex(where: { $0.name == "rule" }) else { return }
+                    form.selection = index
+                    form.editing = TextBuffer(form.rows[index].text)
+                }
+            }),
+        Command(
+            id: "rule.close", title: "done", help: "Back to the form (every change is in it already)", group: "Rule builder",
+            keys: [.escape, .char("w"), .char("q")], keyLabel: "esc", scope: .ruleBuilder, inKeyBar: true,
+            perform: { state in
+                state.modes.removeLast()
+                return []
+            }),
+    ]
+
+    /// Opens the builder on the form's selected rule field; refused while the rule does not read.
+    static func open(_ state: inout AppState) -> [Effect] {
+        guard case .nodeForm(let form) = state.modes.last else { return [] }
+        let row = form.rows[form.selection]
+        let text = row.text.trimmingCharacters(in: .whitespaces)
+        let rule: Rule
+        if text.isEmpty {
+            rule = .and([])
+        } else {
+            do { rule = try Rule(parsing: text) } catch {
+                state.status =
+                    "rule builder: the rule does not read yet; fix it as text first (\(error.message) at column \(error.offset + 1))"
+                return []
+            }
+        }
+        guard let entity = form.rows.first(where: { $0.name == "entity" })?.text, !entity.isEmpty,
+            state.canvas?.context?.catalog.entity(entity) != nil
+        else {
+            state.status = "rule builder: choose the entity first (its attributes are what conditions use)"
+            return []
+        }
+        state.modes.append(.ruleBuilder(RuleBuilder(rule: rule, entity: entity, field: row.name)))
+        return []
+    }
+
+    static func move(_ state: inout AppState, by delta: Int) -> [Effect] {
+        guard case .ruleBuilder(var builder) = state.modes.last else { return [] }
+        builder.selection = min(max(builder.selection + delta, 0), builder.rows.count - 1)
+        state.modes[state.modes.count - 1] = .ruleBuilder(builder)
+        return []
+    }
+
+    static func toggle(_ state: inout AppState) -> [Effect] {
+        change(&state) { builder in
+            guard let row = builder.selectedRow else { return "nothing selected" }
+            var path = row.path
+            if !row.isGroup || { if case .not = row.rule { true } else { false } }() { path = Array(path.dropLast()) }
+            guard
+                let rule = RuleTree.updating(
+                    builder.rule, path,
+                    { r in
+                        switch r {
+                        case .and(let parts): .or(parts)
+                        case .or(let parts): .and(parts)
+                        default: r
+                        }
+                    })
+            else { return "no group to switch" }
+            builder.rule = rule
+            return nil
+        }
+    }
+
+    /// Changes the builder on top (`change` returns why it refused, or nil), then writes the
+    /// rule into the form's field.
+    static func change(_ state: inout AppState, _ change: (inout RuleBuilder) -> String?) -> [Effect] {
+        guard case .ruleBuilder(var builder) = state.modes.last else { return [] }
+        if let refusal = change(&builder) {
+            state.status = refusal
+            return []
+        }
+        builder.selection = min(builder.selection, builder.rows.count - 1)
+        state.modes[state.modes.count - 1] = .ruleBuilder(builder)
+        return apply(builder, &state)
+    }
+
+    /// Writes the builder's rule into the field of the form under it.
+    static func apply(_ builder: RuleBuilder, _ state: inout AppState) -> [Effect] {
+        guard let index = state.modes.lastIndex(where: { if case .nodeForm = $0 { true } else { false } }) else { return [] }
+        let simplified = RuleTree.simplified(builder.rule)
+        let text = RuleTree.rows(builder.rule).allSatisfy(\.isGroup) ? "" : simplified.text
+        return NodeFormScreen.update(&state, at: index) { form in
+            guard let row = form.rows.firstIndex(where: { $0.name == builder.field }) else { return }
+            form.rows[row].text = text
+        }
+    }
+
+    /// Adds `condition` after the selection (inside it, for a group), selected.
+    static func insert(_ condition: Rule, _ state: inout AppState) -> [Effect] {
+        change(&state) { builder in
+            let path = builder.selectedRow?.path ?? []
+            guard let (rule, added) = RuleTree.inserting(condition, in: builder.rule, at: path) else { return "cannot add here" }
+            builder.rule = rule
+            builder.selection = RuleTree.rows(rule).firstIndex { $0.path == added } ?? builder.selection
+            return nil
+        }
+    }
+
+    /// The attributes a condition can test, from the catalog: the entity's own, those of the
+    /// entities its N-1 and 1-1 links reach, and the number of rows of each 1-N link.
+    static func attributeMenu(_ builder: RuleBuilder, state: AppState) -> Menu {
+        var items: [MenuItem] = []
+        if let catalog = state.canvas?.context?.catalog, let entity = catalog.entity(builder.entity) {
+            for attribute in entity.attributes where !attribute.hidden {
+                items.append(
+                    MenuItem(title: attribute.name, detail: attribute.type.rawValue, value: .attribute(attribute.name, attribute.type)))
+            }
+            for link in entity.links {
+                guard let target = catalog.entity(link.target) else { continue }
+                if link.cardinality == .oneToMany {
+                    items.append(
+                        MenuItem(title: link.name, detail: "how many related \(target.name) (1-N)", value: .attribute(link.name, nil)))
+                    continue
+                }
+                for attribute in target.attributes where !attribute.hidden {
+                    let path = "\(link.name).\(attribute.name)"
+                    items.append(
+                        MenuItem(
+                            title: path, detail: "\(attribute.type.rawValue), via \(link.name)", value: .attribute(path, attribute.type)))
+                }
+            }
+        }
+        return Menu(purpose: .ruleAttribute, title: "Condition on… (type to search)", items: items)
+    }
+
+    /// The operators that fit an attribute's type (or a count of related rows).
+    static func operatorMenu(path: String, type: AttributeType?) -> Menu {
+        let operators: [(String, String)]
+        switch type {
+        case nil: operators = [(">=", "at least"), (">", "more than"), ("=", "exactly"), ("<", "fewer than"), ("<=", "at most")]
+        case .text:
+            operators = [
+                ("=", "is"), ("!=", "is not"), ("in", "is one of"), ("not in", "is none of"), ("contains", "contains"),
+                ("starts with", "starts with"), ("icontains", "contains, any case"), ("like", "matches a % _ pattern"),
+                ("is empty", "has no value"), ("is not empty", "has a value"),
+            ]
+        case .integer, .real:
+            operators = [
+                ("=", "equals"), ("!=", "differs from"), (">", "greater than"), (">=", "at least"), ("<", "less than"), ("<=", "at most"),
+                ("between", "between two bounds, included"), ("in", "is one of"), ("is empty", "has no value"),
+                ("is not empty", "has a value"),
+            ]
+        case .boolean:
+            operators = [("= true", "is true"), ("= false", "is false"), ("is empty", "has no value")]
+        case .date, .datetime:
+            operators = [
+                ("=", "on"), (">=", "on or after"), (">", "after"), ("<=", "on or before"), ("<", "before"),
+                ("between", "between two dates, included"), ("is empty", "has no value"), ("is not empty", "has a value"),
+            ]
+        }
+        return Menu(
+            purpose: .ruleOperator(path: path, type: type), title: "\(type == nil ? "Number of \(path)" : path) …",
+            items: operators.map { MenuItem(title: $0.0, detail: $0.1, value: .ruleOperator($0.0)) })
+    }
+
+    /// After an operator: a condition that needs no value is added; the others ask for it.
+    static func picked(operator op: String, path: String, type: AttributeType?, _ state: inout AppState) -> [Effect] {
+        if ["is empty", "is not empty", "= true", "= false"].contains(op) {
+            guard let rule = try? Rule(parsing: "\(path) \(op)") else { return [] }
+            return insert(rule, &state)
+        }
+        let hint: String
+        switch type {
+        case nil: hint = "a whole number"
+        case .text: hint = op.hasSuffix("in") ? "values separated by commas" : "text (quotes are added)"
+        case .integer, .real: hint = op == "between" ? "two numbers: 10 and 20" : (op == "in" ? "numbers separated by commas" : "a number")
+        case .date: hint = op == "between" ? "2026-01-01 and 2026-03-31" : "a date such as 2026-10-01, or today() - 30d"
+        case .datetime: hint = op == "between" ? "two date-times joined by and" : "a date-time such as 2026-10-01T09:00, or now() - 12h"
+        case .boolean: hint = "true or false"
+        }
+        let subject = type == nil ? "\(path).count()" : path
+        state.modes.append(
+            .prompt(Prompt(purpose: .ruleValue(path: path, operator: op, type: type), title: "\(subject) \(op) … (\(hint))")))
+        return []
+    }
+
+    /// The condition's text from the prompt's value, quoting text and dates where needed.
+    static func condition(path: String, operator op: String, type: AttributeType?, value: String) -> String {
+        func literal(_ v: String) -> String {
+            let v = v.trimmingCharacters(in: .whitespaces)
+            let quoted = v.hasPrefix("\"") || v.hasPrefix("'") || v.hasPrefix("$") || v.hasPrefix("now()") || v.hasPrefix("today()")
+            switch type {
+            case .text, .date, .datetime:
+                return quoted
+                    ? v : "\"" + v.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+            default: return v
+            }
+        }
+        if type == nil { return "\(path).count() \(op) \(value.trimmingCharacters(in: .whitespaces))" }
+        switch op {
+        case "in", "not in":
+            return "\(path) \(op) (" + value.split(separator: ",").map { literal(String($0)) }.joined(separator: ", ") + ")"
+        case "between":
+            let parts = value.components(separatedBy: " and ")
+            guard parts.count == 2 else { return "\(path) between \(value)" }
+            return "\(path) between \(literal(parts[0])) and \(literal(parts[1]))"
+        default:
+            return "\(path) \(op) \(literal(value))"
+        }
+    }
+
+    static func reduce(_ state: inout AppState, _ action: Action) -> [Effect]? {
+        guard case .builderPanel(let request, let result) = action else { return nil }
+        guard let index = state.modes.lastIndex(where: { if case .ruleBuilder = $0 { true } else { false } }),
+            case .ruleBuilder(var builder) = state.modes[index], builder.request == request
+        else { return [] }
+        builder.panel = result
+        state.modes[index] = .ruleBuilder(builder)
+        return []
+    }
+
+    static func render(_ builder: RuleBuilder, state: AppState, into grid: inout CellGrid, glyphs: GlyphSet) {
+        let width = Dialog.width(grid) - 4
+        let rows = builder.rows
+        var panel: [(String, String)] = []
+        if let title = builder.panelTitle {
+            panel.append(("", "ui.dialog"))
+            panel.append((title, "ui.header"))
+            switch builder.panel {
+            case nil: panel.append(("…", "ui.dim"))
+            case .success(let lines): panel += lines.map { ($0, "ui.dialog") }
+            case .failure(let failure): panel += DisplayWidth.wrap(failure.message, to: width).map { ($0, "ui.error") }
+            }
+        }
+        var countLine: String?
+        if let form = state.modes.compactMap({ if case .nodeForm(let f) = $0 { f } else { nil } }).last {
+            switch form.count {
+            case .counting: countLine = "counting…"
+            case .counted(let n): countLine = "\(Names.groupedCount(n)) \(builder.entity) match"
+            case .failed(let message): countLine = "not counted: \(message)"
+            case nil: countLine = form.messages.first
+            }
+        }
+        let text =
+            RuleTree.rows(builder.rule).allSatisfy(\.isGroup) ? "(no condition yet: a adds one)" : RuleTree.simplified(builder.rule).text
+        // At least as tall as the form under it, which would show through below.
+        let formRows = state.modes.compactMap { if case .nodeForm(let f) = $0 { f.rows.count + 4 } else { nil } }.last ?? 0
+        let lines = max(rows.count + 2 + (countLine == nil ? 0 : 1) + panel.count, formRows)
+        let box = Dialog.draw(&grid, lines: lines, title: " Rule on \(builder.entity) — a adds, r as text, Esc done ", glyphs: glyphs)
+        var y = box.y + 2
+        for (i, row) in rows.enumerated() where y < box.maxY - 1 {
+            let indent = String(repeating: "  ", count: row.depth)
+            let label = DisplayWidth.truncate(indent + RuleTree.label(row), to: width, ellipsis: glyphs.ellipsis)
+            grid.put(
+                DisplayWidth.pad(label, to: width), x: box.x + 2, y: y,
+                role: i == builder.selection ? "ui.selection" : (row.isGroup ? "ui.header" : "ui.dialog"))
+            y += 1
+        }
+        y += 1
+        if y < box.maxY - 1 {
+            grid.put(DisplayWidth.truncate(text, to: width, ellipsis: glyphs.ellipsis), x: box.x + 2, y: y, role: "ui.dim")
+            y += 1
+        }
+        if let countLine, y < box.maxY - 1 {
+            grid.put(DisplayWidth.truncate(countLine, to: width, ellipsis: glyphs.ellipsis), x: box.x + 2, y: y, role: "canvas.count")
+            y += 1
+        }
+        for (line, role) in panel where y < box.maxY - 1 {
+            grid.put(DisplayWidth.truncate(line, to: width, ellipsis: glyphs.ellipsis), x: box.x + 2, y: y, role: role)
+            y += 1
+        }
+    }
+}

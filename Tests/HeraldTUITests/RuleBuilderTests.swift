@@ -1,0 +1,98 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import HeraldTUI
+import Testing
+
+/// The rule as a tree: rows, insertion, negation, deletion, and the rule it stands for.
+@Suite struct RuleTreeTests {
+    let rule = try! Rule(parsing: "country = \"FR\" and (age > 30 or vip = true)")
+
+    @Test func rowsFollowTheTree() {
+        let rows = RuleTree.rows(RuleTree.root(rule))
+        #expect(rows.map(\.path) == [[], [0], [1], [1, 0], [1, 1]])
+        #expect(rows.map(RuleTree.label) == ["all of these", "country = \"FR\"", "any of these", "age > 30", "vip = true"])
+        // A lone condition gets a root group, and reads back alone.
+        let single = RuleTree.root(try! Rule(parsing: "age > 3"))
+        #expect(RuleTree.rows(single).count == 2)
+        #expect(RuleTree.simplified(single).text == "age > 3")
+    }
+
+    @Test func insertingGoesInsideAGroupOrAfterACondition() throws {
+        let root = RuleTree.root(rule)
+        let extra = try Rule(parsing: "city = \"Lyon\"")
+        let (afterFirst, at) = try #require(RuleTree.inserting(extra, in: root, at: [0]))
+        #expect(at == [1])
+        #expect(RuleTree.simplified(afterFirst).text == "country = \"FR\" and city = \"Lyon\" and (age > 30 or vip = true)")
+        let (inGroup, at2) = try #require(RuleTree.inserting(extra, in: root, at: [1]))
+        #expect(at2 == [1, 2])
+        #expect(RuleTree.simplified(inGroup).text == "country = \"FR\" and (age > 30 or vip = true or city = \"Lyon\")")
+    }
+
+    @Test func negatingAndDeleting() throws {
+        let root = RuleTree.root(rule)
+        let negated = try #require(RuleTree.updating(root, [1, 0]) { .not($0) })
+        #expect(RuleTree.simplified(negated).text == "country = \"FR\" and (not age > 30 or vip = true)")
+        let back = try #require(RuleTree.updating(negated, [1, 0]) { r in if case .not(let inner) = r { inner } else { r } })
+        #expect(back == root)
+        let deleted = try #require(RuleTree.updating(root, [1, 1]) { _ in nil })
+        #expect(RuleTree.simplified(deleted).text == "country = \"FR\" and age > 30")
+        // Text and tree are the same rule: reading the text back gives the tree's rule.
+        #expect(try Rule(parsing: RuleTree.simplified(deleted).text) == RuleTree.simplified(deleted))
+    }
+}
+
+/// The builder in a session on sample.db: a condition added from the catalog's attributes, the
+/// form's count following, all of / any of switched, and back to the text.
+@Suite struct RuleBuilderSessionTests {
+    @Test func buildARuleFromTheCatalog() throws {
+        let (store, folder) = try HeadlessTests.sampleCopy()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let session = HeadlessSession(store: store, width: 100, height: 30)
+        #expect(session.waitUntilIdle())
+        session.press(.char("n"))
+        session.type("scratch\n")
+        session.type("Markets\n")
+        #expect(session.waitUntilIdle())
+        session.press(.char("A"), .enter)  // Build audience
+        // entity, then the rule as text.
+        session.press(.char("j"), .char("j"), .enter)
+        session.type("profiles")
+        session.press(.enter, .char("j"), .enter)
+        session.type("country = \"FR\"")
+        session.press(.enter)
+        #expect(session.waitUntilIdle())
+        func form() -> NodeForm? {
+            session.state.modes.compactMap { if case .nodeForm(let f) = $0 { f } else { nil } }.last
+        }
+        guard case .counted(let france) = form()?.count else { Issue.record("no count: \(String(describing: form()?.count))"); return }
+        // The tree: add country in (DE), as any of.
+        session.press(.char("t"))
+        guard case .ruleBuilder = session.state.modes.last else { Issue.record("no builder: \(session.state.status)"); return }
+        session.press(.char("a"))
+        session.type("country")
+        session.press(.enter)  // the attribute
+        session.type("in")
+        session.press(.enter)  // the operator
+        session.type("DE\n")
+        #expect(form()?.rows.first { $0.name == "rule" }?.text == "country = \"FR\" and country in (\"DE\")")
+        #expect(session.waitUntilIdle())
+        #expect(form()?.count == .counted(0))
+        session.press(.char("t"))
+        #expect(form()?.rows.first { $0.name == "rule" }?.text == "country = \"FR\" or country in (\"DE\")")
+        #expect(session.waitUntilIdle())
+        guard case .counted(let both) = form()?.count else { Issue.record("no count"); return }
+        #expect(both > france)
+        #expect(session.screen().contains("\(Names.groupedCount(both)) profiles match"))
+        // The values of the selected attribute, as bars.
+        session.press(.char("D"))
+        #expect(session.waitUntilIdle())
+        #expect(session.screen().contains("country over every row of profiles"))
+        #expect(session.screen().contains("FR "))
+        // As text again: the same rule, in the field being edited.
+        session.press(.char("r"))
+        guard case .nodeForm(let raw) = session.state.modes.last, let buffer = raw.editing else { Issue.record("not editing"); return }
+        #expect(buffer.text == "country = \"FR\" or country in (\"DE\")")
+        session.close()
+    }
+}
