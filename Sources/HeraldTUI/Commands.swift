@@ -6,7 +6,7 @@ import HeraldStore
 /// key while it is there).
 public enum CommandScope: Sendable, Equatable {
     case global, campaignList, canvas
-    case inspector, menu, confirm, prompt, connect, problems, preview, ruleBuilder
+    case inspector, menu, confirm, prompt, connect, problems, preview, ruleBuilder, commandLine
     /// The node form, moving between fields.
     case nodeForm
     /// A field of the node form being typed in.
@@ -82,7 +82,7 @@ public enum CommandRegistry {
     public static let all: [Command] =
         InspectorScreen.commands + MenuScreen.commands + ConfirmScreen.commands + PromptScreen.commands
         + NodeFormScreen.commands + ConnectScreen.commands + ProblemsScreen.commands + PreviewScreen.commands
-        + RuleBuilderScreen.commands + CampaignListScreen.commands
+        + RuleBuilderScreen.commands + CommandLineScreen.commands + CampaignListScreen.commands
         + CanvasScreen.commands + CanvasEditing.commands + SettingsScreen.commands + GlobalCommands.commands
 
     /// The commands available on `state`'s screen (or its top mode), global ones last.

@@ -22,6 +22,8 @@ public enum Mode: Equatable, Sendable {
     case preview(MessagePreview)
     /// A rule of the node form below, as a tree of conditions.
     case ruleBuilder(RuleBuilder)
+    /// The `:` command line.
+    case commandLine(TextBuffer)
 
     /// The commands that apply while the mode is on top.
     public var scope: CommandScope {
@@ -35,13 +37,14 @@ public enum Mode: Equatable, Sendable {
         case .problems: .problems
         case .preview: .preview
         case .ruleBuilder: .ruleBuilder
+        case .commandLine: .commandLine
         }
     }
 
     /// Whether printable keys are text here (so `q` and `j` type, not act).
     public var takesText: Bool {
         switch self {
-        case .menu, .prompt: true
+        case .menu, .prompt, .commandLine: true
         case .nodeForm(let form): form.editing != nil
         default: false
         }

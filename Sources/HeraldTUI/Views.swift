@@ -50,6 +50,7 @@ public enum AppView {
             case .problems(let selection): ProblemsScreen.render(state, selection: selection, into: &grid, glyphs: glyphs)
             case .preview(let preview): PreviewScreen.render(preview, into: &grid, glyphs: glyphs)
             case .ruleBuilder(let builder): RuleBuilderScreen.render(builder, state: state, into: &grid, glyphs: glyphs)
+            case .commandLine(let buffer): CommandLineScreen.render(buffer, state: state, into: &grid)
             case .connect: break  // drawn on the canvas itself
             }
         }

@@ -249,7 +249,7 @@ import Testing
             .prompt(Prompt(purpose: .renameNode(node.id), title: "t")), .nodeForm(NodeForm(node: node)), .nodeForm(editing),
             .connect(Connect(source: PortRef(node: node.id, port: .out), target: nil, targetPort: nil)), .problems(selection: 0),
             .preview(MessagePreview(request: 1, recipient: "profile 1")),
-            .ruleBuilder(RuleBuilder(rule: .all, entity: "profiles", field: "rule")),
+            .ruleBuilder(RuleBuilder(rule: .all, entity: "profiles", field: "rule")), .commandLine(TextBuffer()),
         ]
         var states = [("list", list), ("canvas", canvas), ("help", help), ("inspector", inspector)]
         for mode in modes {

@@ -96,3 +96,64 @@ import Testing
         session.close()
     }
 }
+
+/// The `:` command line: commands by name with completion, and commands with arguments.
+@Suite struct CommandLineTests {
+    func canvas() -> AppState {
+        var state = AppState(storeName: "sample.db")
+        state.width = 100
+        state.height = 30
+        _ = Reducer.reduce(&state, .campaignOpened(welcome))
+        return state
+    }
+
+    func type(_ state: inout AppState, _ text: String) {
+        for c in text { _ = Reducer.reduce(&state, .keyPressed(.char(c))) }
+    }
+
+    @Test func completionAndRunning() {
+        var state = canvas()
+        _ = Reducer.reduce(&state, .keyPressed(.char(":")))
+        type(&state, "outl")
+        _ = Reducer.reduce(&state, .keyPressed(.tab))
+        guard case .commandLine(let buffer) = state.modes.last else { Issue.record("no command line"); return }
+        #expect(buffer.text == "outline ")
+        _ = Reducer.reduce(&state, .keyPressed(.enter))
+        #expect(state.modes.isEmpty && state.canvas?.zoom == .outline)
+        // Arguments complete too: :goto with a node id.
+        _ = Reducer.reduce(&state, .keyPressed(.char(":")))
+        type(&state, "goto wa")
+        _ = Reducer.reduce(&state, .keyPressed(.tab))
+        _ = Reducer.reduce(&state, .keyPressed(.enter))
+        #expect(state.canvas?.selected == "wait")
+        // :rename renames the selection, as one undoable edit.
+        _ = Reducer.reduce(&state, .keyPressed(.char(":")))
+        type(&state, "rename Two days")
+        _ = Reducer.reduce(&state, .keyPressed(.enter))
+        #expect(state.canvas?.draft.node("wait")?.label == "Two days")
+        _ = Reducer.reduce(&state, .keyPressed(.char("u")))
+        #expect(state.canvas?.draft.node("wait")?.label == "Wait 3 days")
+    }
+
+    @Test func unknownCommandsAndArgumentsSaySo() {
+        var state = canvas()
+        _ = Reducer.reduce(&state, .keyPressed(.char(":")))
+        type(&state, "ouline")
+        _ = Reducer.reduce(&state, .keyPressed(.enter))
+        #expect(state.status == ":ouline: no such command here; did you mean 'outline'?", "\(state.status)")
+        _ = Reducer.reduce(&state, .keyPressed(.char(":")))
+        type(&state, "add postcard")
+        _ = Reducer.reduce(&state, .keyPressed(.enter))
+        #expect(state.status.hasPrefix(":add: unknown kind 'postcard'"))
+        _ = Reducer.reduce(&state, .keyPressed(.char(":")))
+        type(&state, "undo now")
+        _ = Reducer.reduce(&state, .keyPressed(.enter))
+        #expect(state.status == ":undo takes no argument")
+        // :add with a kind opens its form after the selected port.
+        _ = Reducer.reduce(&state, .keyPressed(.char(":")))
+        type(&state, "add wait")
+        _ = Reducer.reduce(&state, .keyPressed(.enter))
+        guard case .nodeForm(let form) = state.modes.last else { Issue.record("no form"); return }
+        #expect(form.kind == .wait && form.after == PortRef(node: "signups", port: .out))
+    }
+}

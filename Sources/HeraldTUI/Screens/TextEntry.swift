@@ -22,6 +22,9 @@ enum TextEntry {
                     menu.filter.apply(key)
                     menu.selection = 0
                     mode = .menu(menu)
+                case .commandLine(var buffer):
+                    buffer.apply(key)
+                    mode = .commandLine(buffer)
                 case .prompt(var prompt):
                     prompt.buffer.apply(key)
                     prompt.error = nil
