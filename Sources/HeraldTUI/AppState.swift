@@ -155,6 +155,10 @@ public struct AppState: Equatable, Sendable {
     public var width = 80
     public var height = 24
     public var quit = false
+    /// The theme the screen is drawn in (the terminal loads it when it changes).
+    public var theme = ""
+    /// The themes found on the search paths, for the picker.
+    public var themeNames: [String] = []
     /// The profile key the last message preview was for, offered again.
     public var lastPreviewProfile = ""
     /// The last request number handed out (live counts name theirs, so late results are dropped).

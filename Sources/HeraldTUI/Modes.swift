@@ -68,6 +68,7 @@ public enum MenuValue: Equatable, Sendable {
     case ruleOperator(String)
     /// An IANA time zone.
     case zone(String)
+    case theme(String)
 }
 
 public struct MenuItem: Equatable, Sendable {
@@ -98,6 +99,8 @@ public enum MenuPurpose: Equatable, Sendable {
     case settings
     /// Sets the campaign's time zone.
     case timeZone
+    /// Picks the theme; the highlighted one is shown while choosing, `previous` comes back on Esc.
+    case theme(previous: String)
     /// The attribute of a new condition in the rule builder.
     case ruleAttribute
     /// The operator of a new condition on `path`.

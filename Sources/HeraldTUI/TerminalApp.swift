@@ -38,6 +38,9 @@ public enum TerminalApp {
         var state = AppState(storeName: (store.path as NSString).lastPathComponent)
         state.width = terminal.width
         state.height = terminal.height
+        state.theme = theme.name
+        state.themeNames = Theme.available()
+        var glyphSet = glyphs
 
         // The frame on the terminal, to diff the next one against (nil repaints everything).
         var lastFrame: CellGrid?
@@ -91,7 +94,19 @@ public enum TerminalApp {
             var effects: [Effect] = []
             for action in interpreter.drain() { effects += Reducer.reduce(&state, action) }
             execute(effects)
-            let frame = AppView.render(state, glyphs: glyphs)
+            // The theme picker changes the theme in the state; the terminal follows.
+            if state.theme != theme.name {
+                do {
+                    theme = try Theme.load(named: state.theme)
+                    glyphSet = terminal.unicode ? theme.glyphs : .ascii
+                    terminal.invalidate()
+                    lastFrame = nil
+                } catch {
+                    state.status = "theme \(state.theme): \(error)"
+                    state.theme = theme.name
+                }
+            }
+            let frame = AppView.render(state, glyphs: glyphSet)
             if frame != lastFrame {
                 terminal.present(frame, theme: theme)
                 lastFrame = frame

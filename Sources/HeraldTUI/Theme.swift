@@ -94,6 +94,15 @@ public struct Theme: Sendable {
     }
 
     /// Loads a theme by name, following `inherits`; a missing theme is an error naming the paths.
+    /// Loads a theme file by its path (what `herald theme check FILE` checks); `inherits` is
+    /// looked up on the search paths.
+    public static func load(file: String, paths: [String] = searchPaths()) throws -> Theme {
+        guard let data = FileManager.default.contents(atPath: file) else { throw ThemeError(message: "file: \(file) cannot be read") }
+        guard let text = String(data: data, encoding: .utf8) else { throw ThemeError(message: "file: \(file) is not UTF-8 text") }
+        let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        return try parse(text, name: name, source: file, paths: paths, depth: 0)
+    }
+
     public static func load(named name: String, paths: [String] = searchPaths(), depth: Int = 0) throws -> Theme {
         guard depth < 8 else { throw ThemeError(message: "theme '\(name)': 'inherits' chain is too long (a loop?)") }
         for dir in paths {

@@ -33,13 +33,14 @@ struct ThemeCommand: ParsableCommand {
     struct Check: ParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Load themes and print every warning (unknown keys, bad colours); exit 2 if there is one.")
-        @Argument(help: "Theme names (default: every theme found).") var names: [String] = []
+        @Argument(help: "Theme names or theme files (NAME.toml paths); default: every theme found.") var names: [String] = []
 
         func run() throws {
             var problems = 0
             for name in names.isEmpty ? Theme.available() : names {
                 do {
-                    let theme = try Theme.load(named: name)
+                    let isFile = name.hasSuffix(".toml") || name.contains("/")
+                    let theme = isFile ? try Theme.load(file: name) : try Theme.load(named: name)
                     if theme.warnings.isEmpty { say("\(name): ok") }
                     for w in theme.warnings {
                         warn("\(name): \(w)")

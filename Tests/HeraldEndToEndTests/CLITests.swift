@@ -167,6 +167,14 @@ import Testing
         let odd = try Herald.run(["theme", "check", "odd"], environment: ["HERALD_THEMES": scratch.path])
         #expect(odd.status == 2)
         #expect(odd.stderr.contains("'nowhere' is neither a palette name, a colour nor an attribute"))
+        // A file by its path, with a bad colour and an unknown key.
+        let file = scratch.file("mine.toml", "[palette]\nfg = \"#12345\"\n[glyphs]\nset = \"rounded\"\nshape = 1\n")
+        let checked = try Herald.run(["theme", "check", file])
+        #expect(checked.status == 2)
+        #expect(checked.stderr.contains("palette.fg: '#12345' is not a colour"), "\(checked.stderr)")
+        #expect(checked.stderr.contains("unknown key glyphs.shape"), "\(checked.stderr)")
+        let missing = try Herald.run(["theme", "check", scratch.path + "/none.toml"])
+        #expect(missing.status == 2 && missing.stderr.contains("cannot be read"))
     }
 
     @Test func importCreatesATableTheCatalogSees() throws {

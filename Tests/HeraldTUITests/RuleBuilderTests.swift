@@ -157,3 +157,24 @@ import Testing
         #expect(form.kind == .wait && form.after == PortRef(node: "signups", port: .out))
     }
 }
+
+/// The theme picker shows the highlighted theme at once, keeps it on Enter, restores on Esc.
+@Suite struct ThemePickerTests {
+    @Test func previewKeepAndRevert() {
+        var state = AppState(storeName: "sample.db")
+        state.theme = "default"
+        state.themeNames = ["default", "light", "mono"]
+        _ = Reducer.reduce(&state, .keyPressed(.char("T")))
+        _ = Reducer.reduce(&state, .keyPressed(.down))
+        #expect(state.theme == "light")
+        _ = Reducer.reduce(&state, .keyPressed(.down))
+        #expect(state.theme == "mono")
+        _ = Reducer.reduce(&state, .keyPressed(.escape))
+        #expect(state.theme == "default" && state.modes.isEmpty)
+        _ = Reducer.reduce(&state, .keyPressed(.char("T")))
+        _ = Reducer.reduce(&state, .keyPressed(.down))
+        _ = Reducer.reduce(&state, .keyPressed(.enter))
+        #expect(state.theme == "light" && state.modes.isEmpty)
+        #expect(state.status.hasPrefix("theme light"))
+    }
+}

@@ -28,6 +28,17 @@ enum GlobalCommands {
                 return CanvasEditing.leave(&state, to: .campaignList)
             }),
         Command(
+            id: "theme", title: "theme", help: "Choose the theme, seeing each one on the screen as you move", group: "General",
+            keys: [.char("T")], keyLabel: "T", scope: .global, inKeyBar: false,
+            disabledReason: { $0.themeNames.isEmpty ? "no theme files were found (herald theme list says where it looks)" : nil },
+            perform: { state in
+                let items = state.themeNames.map { MenuItem(title: $0, detail: $0 == state.theme ? "(current)" : "", value: .theme($0)) }
+                var menu = Menu(purpose: .theme(previous: state.theme), title: "Theme — ↑/↓ shows it, Enter keeps it", items: items)
+                menu.selection = state.themeNames.firstIndex(of: state.theme) ?? 0
+                state.modes.append(.menu(menu))
+                return []
+            }),
+        Command(
             id: "redraw", title: "redraw", help: "Redraw the whole screen", group: "General", keys: [.ctrl("l")], keyLabel: "^L",
             scope: .global, inKeyBar: false, perform: { _ in [.redraw] }),
         Command(

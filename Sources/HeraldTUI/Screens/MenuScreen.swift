@@ -11,6 +11,7 @@ enum MenuScreen {
             id: "menu.close", title: "close", help: "Close the menu", group: "Menu", keys: [.escape, .ctrl("c")], keyLabel: "esc",
             scope: .menu, inKeyBar: true,
             perform: { state in
+                if case .menu(let menu) = state.modes.last, case .theme(let previous) = menu.purpose { state.theme = previous }
                 state.modes.removeLast()
                 return []
             }),
@@ -29,6 +30,8 @@ enum MenuScreen {
         guard count > 0 else { return [] }
         menu.selection = (menu.selection + delta + count) % count
         state.modes[state.modes.count - 1] = .menu(menu)
+        // The theme picker shows the highlighted theme on the whole screen at once.
+        if case .theme = menu.purpose, case .theme(let name) = menu.visible[menu.selection].value { state.theme = name }
         return []
     }
 
@@ -65,6 +68,9 @@ enum MenuScreen {
             state.modes.append(.menu(RuleBuilderScreen.operatorMenu(path: path, type: type)))
         case (.ruleOperator(let path, let type), .ruleOperator(let op)):
             return RuleBuilderScreen.picked(operator: op, path: path, type: type, &state)
+        case (.theme, .theme(let name)):
+            state.theme = name
+            state.status = "theme \(name) (for this session; herald --theme \(name) or HERALD_THEME=\(name) keeps it)"
         case (.help, .command(let id)):
             return HelpScreen.run(id, &state)
         case (.goToNode, .node(let id)):
