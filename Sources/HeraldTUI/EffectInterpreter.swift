@@ -32,8 +32,12 @@ public final class EffectInterpreter: Sendable {
     /// How long a live count waits for more typing before it starts.
     static let countPause: TimeInterval = 0.25
 
-    public init(store: Store) {
+    /// Called after every result, from the worker's thread (the terminal's loop wakes on it).
+    private let wake: (@Sendable () -> Void)?
+
+    public init(store: Store, wake: (@Sendable () -> Void)? = nil) {
         self.store = store
+        self.wake = wake
         audiences = AudienceService(store: store)
     }
 
@@ -98,6 +102,7 @@ public final class EffectInterpreter: Sendable {
 
     func push(_ action: Action) {
         results.withLock { $0.append(action) }
+        wake?()
     }
 
     /// A change to the campaign list, reported by its message (or its error).

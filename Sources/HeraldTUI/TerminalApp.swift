@@ -44,7 +44,9 @@ public enum TerminalApp {
 
         // The frame on the terminal, to diff the next one against (nil repaints everything).
         var lastFrame: CellGrid?
-        let interpreter = EffectInterpreter(store: store)
+        // The loop sleeps until a key or a result arrives: workers wake it through this pipe.
+        guard let wakeup = Wakeup() else { throw HeraldError(.io, "the interface could not create its wake-up pipe") }
+        let interpreter = EffectInterpreter(store: store, wake: { wakeup.signal() })
 
         func execute(_ effects: [Effect]) {
             if effects.contains(.redraw) {
@@ -54,15 +56,32 @@ public enum TerminalApp {
             state.busy += interpreter.perform(effects)
         }
 
-        /// Leaving while a dry run is in flight stops it, and waits (briefly) for the engine to
-        /// record it as stopped rather than leave it marked running.
+        /// Leaving while runs are in flight stops each, and waits for the engine to record it as
+        /// stopped (within a millisecond or so of the flag) rather than leave it marked running.
+        /// There is no give-up timeout: while it waits the screen says so, and Q or Ctrl-C again
+        /// leaves at once, the runs left as they are for `herald runs resume` to continue.
         func stopRunBeforeLeaving() {
             guard !state.runsInFlight.isEmpty else { return }
             interpreter.stopAll()
-            let deadline = Date().addingTimeInterval(5)
-            while !state.runsInFlight.isEmpty && Date() < deadline {
+            let signalBefore = pendingSignal.load(ordering: .relaxed)
+            while !state.runsInFlight.isEmpty {
                 for action in interpreter.drain() { _ = Reducer.reduce(&state, action) }
-                Thread.sleep(forTimeInterval: 0.02)
+                if state.runsInFlight.isEmpty { break }
+                state.status =
+                    "stopping \(Names.counted(state.runsInFlight.count, "run"))… (Q again leaves now; herald runs resume continues them)"
+                let frame = AppView.render(state, glyphs: glyphSet)
+                if frame != lastFrame {
+                    terminal.present(frame, theme: theme)
+                    lastFrame = frame
+                }
+                if let key = terminal.readKey(timeoutMS: 0) {
+                    if key == .char("Q") || key == .ctrl("c") || key == .char("q") { break }
+                    continue
+                }
+                // A second signal leaves too.
+                let signal = pendingSignal.load(ordering: .relaxed)
+                if signal != 0 && signal != signalBefore { break }
+                wakeup.wait()
             }
         }
 
@@ -78,6 +97,7 @@ public enum TerminalApp {
                     Thread.sleep(forTimeInterval: 0.5)
                     guard let now = try? watcher.version(), now != seen else { continue }
                     seen = now
+                    // Pushing wakes the loop.
                     interpreter.push(.storeChanged)
                 }
             }
@@ -111,8 +131,11 @@ public enum TerminalApp {
                 terminal.present(frame, theme: theme)
                 lastFrame = frame
             }
-            // Poll quickly while work is in flight so counts appear promptly; idle otherwise.
-            guard let key = terminal.readKey(timeoutMS: state.busy > 0 ? 50 : 250) else { continue }
+            // Keys ncurses has read ahead first; then sleep until a key, a result or a signal.
+            guard let key = terminal.readKey(timeoutMS: 0) else {
+                wakeup.wait()
+                continue
+            }
             if key == .resize {
                 execute(Reducer.reduce(&state, .resized(width: terminal.width, height: terminal.height)))
                 lastFrame = nil
