@@ -19,7 +19,7 @@ import Testing
         let node = theme.resolve("canvas.node", depth: .palette256)
         #expect(email != node)
         #expect(unknownKind == node)
-        #expect(theme.resolve("canvas.count", depth: .palette256).attributes.contains(.bold))
+        #expect(theme.resolve("canvas.title", depth: .palette256).attributes.contains(.bold))
     }
 
     @Test func colourDepthPicksTheFirstUsableToken() throws {
