@@ -146,12 +146,7 @@ import Testing
         try tmux.keys("-l", "October sign-ups")
         try tmux.keys("Enter")
         try tmux.waitFor("[modified]")
-        let pid = try tmux.tmux(["list-panes", "-t", tmux.name, "-F", "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        let hangUp = Process()
-        hangUp.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        hangUp.arguments = ["pkill", "-HUP", "-P", pid, "-x", "herald"]
-        try hangUp.run()
-        hangUp.waitUntilExit()
+        try tmux.signalHerald("HUP")
         #expect(try tmux.waitFor("EXIT=").contains("EXIT=129"))
         #expect(try Herald.sqlite(db, "SELECT count(*) FROM herald_drafts").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
         let again = try TmuxSession(arguments: [db], environment: ["LANG": "C.UTF-8"])

@@ -102,6 +102,16 @@ final class TmuxSession {
         throw Failure("'\(text)' never appeared; the screen was:\n\(last)")
     }
 
+    /// Sends `signal` (`TERM`, `HUP`…) to the herald the pane's shell runs.
+    func signalHerald(_ signal: String) throws {
+        let pid = try tmux(["list-panes", "-t", name, "-F", "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
+        let kill = Process()
+        kill.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        kill.arguments = ["pkill", "-\(signal)", "-P", pid, "-x", "herald"]
+        try kill.run()
+        kill.waitUntilExit()
+    }
+
     func resize(width: Int, height: Int) throws {
         try tmux(["resize-window", "-t", name, "-x", String(width), "-y", String(height)])
     }
@@ -243,13 +253,7 @@ final class TmuxSession {
         let db = try Herald.sampleCopy(in: scratch.path)
         let tmux = try TmuxSession(arguments: [db])
         try tmux.waitFor("Welcome series")
-        let pid = try tmux.tmux(["list-panes", "-t", tmux.name, "-F", "#{pane_pid}"]).trimmingCharacters(in: .whitespacesAndNewlines)
-        // The pane's shell runs herald as its child.
-        let kill = Process()
-        kill.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        kill.arguments = ["pkill", "-TERM", "-P", pid, "-x", "herald"]
-        try kill.run()
-        kill.waitUntilExit()
+        try tmux.signalHerald("TERM")
         let after = try tmux.waitFor("EXIT=")
         #expect(after.contains("EXIT=143"))
         #expect(after.contains("TTY=echo"))
