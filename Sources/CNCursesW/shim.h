@@ -45,6 +45,27 @@ static inline int herald_locale_is_utf8(void) {
     return codeset != NULL && (strcmp(codeset, "UTF-8") == 0 || strcmp(codeset, "utf8") == 0);
 }
 
+// Mouse reporting: clicks and the wheel (button 4 up, 5 down); the masks are macros.
+static inline void herald_mouse_on(void) {
+    mousemask(BUTTON1_CLICKED | BUTTON1_DOUBLE_CLICKED | BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    mouseinterval(200);
+}
+static inline int herald_key_mouse(void) { return KEY_MOUSE; }
+// 1 click, 2 double click, 4 wheel up, 5 wheel down, 0 other; x and y are set.
+static inline int herald_mouse_event(int *x, int *y) {
+    MEVENT event;
+    if (getmouse(&event) != OK) return 0;
+    *x = event.x;
+    *y = event.y;
+    if (event.bstate & BUTTON1_DOUBLE_CLICKED) return 2;
+    if (event.bstate & (BUTTON1_CLICKED | BUTTON1_PRESSED)) return 1;
+    if (event.bstate & BUTTON4_PRESSED) return 4;
+#ifdef BUTTON5_PRESSED
+    if (event.bstate & BUTTON5_PRESSED) return 5;
+#endif
+    return 0;
+}
+
 // The A_* attribute macros and COLOR_PAIR are not importable.
 static inline attr_t herald_attr_bold(void) { return A_BOLD; }
 static inline attr_t herald_attr_dim(void) { return A_DIM; }

@@ -9,6 +9,10 @@ public enum Key: Hashable, Sendable {
     case enter, escape, up, down, left, right, pageUp, pageDown, home, end, backspace, tab
     case function(Int)
     case resize
+    /// A mouse click (double: a double click) at a cell of the screen.
+    case click(x: Int, y: Int, double: Bool)
+    /// The wheel, up (-1) or down (1).
+    case wheel(Int)
 }
 
 /// Which screen is showing.

@@ -27,6 +27,8 @@ public struct Command: Sendable {
     /// Whether it also takes the keys that edit text (printable characters, Backspace, arrows):
     /// the one way typing reaches a text field.
     public var takesText: Bool
+    /// Whether it takes mouse clicks and the wheel (`--mouse`): the key says where.
+    public var takesPointer = false
     /// Why the command cannot run now, or nil when it can.
     public var disabledReason: @Sendable (AppState) -> String?
     /// Carries the command out for the key that was pressed.
@@ -62,11 +64,19 @@ public struct Command: Sendable {
 
     /// Whether `key` invokes the command.
     public func matches(_ key: Key) -> Bool {
-        keys.contains(key) || (takesText && key.editsText)
+        keys.contains(key) || (takesText && key.editsText) || (takesPointer && key.isPointer)
     }
 }
 
 extension Key {
+    /// Clicks and the wheel.
+    public var isPointer: Bool {
+        switch self {
+        case .click, .wheel: true
+        default: false
+        }
+    }
+
     /// Keys a text field takes: printable characters and the editing keys.
     public var editsText: Bool {
         switch self {
@@ -82,7 +92,7 @@ public enum CommandRegistry {
     public static let all: [Command] =
         InspectorScreen.commands + MenuScreen.commands + ConfirmScreen.commands + PromptScreen.commands
         + NodeFormScreen.commands + ConnectScreen.commands + ProblemsScreen.commands + PreviewScreen.commands
-        + RuleBuilderScreen.commands + CommandLineScreen.commands + CampaignListScreen.commands
+        + RuleBuilderScreen.commands + CommandLineScreen.commands + PointerCommands.commands + CampaignListScreen.commands
         + CanvasScreen.commands + CanvasEditing.commands + SettingsScreen.commands + GlobalCommands.commands
 
     /// The commands available on `state`'s screen (or its top mode), global ones last.

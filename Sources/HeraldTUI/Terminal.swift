@@ -77,6 +77,17 @@ final class Terminal {
         if result == ERR { return nil }
         if result == herald_key_code_yes() {
             let code = Int32(value)
+            if code == herald_key_mouse() {
+                var x: Int32 = 0
+                var y: Int32 = 0
+                switch herald_mouse_event(&x, &y) {
+                case 1: return .click(x: Int(x), y: Int(y), double: false)
+                case 2: return .click(x: Int(x), y: Int(y), double: true)
+                case 4: return .wheel(-1)
+                case 5: return .wheel(1)
+                default: return nil
+                }
+            }
             if code == herald_key_resize() {
                 width = Int(herald_cols())
                 height = Int(herald_rows())
@@ -112,6 +123,9 @@ final class Terminal {
     }
 
     /// Forces the next frame to be written in full (Ctrl-L, resize).
+    /// Reports clicks and the wheel as keys (`--mouse`).
+    func enableMouse() { herald_mouse_on() }
+
     func invalidate() {
         previous = nil
         clearok(herald_stdscr(), true)

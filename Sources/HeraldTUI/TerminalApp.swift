@@ -17,7 +17,7 @@ final class Running: Sendable {
 public enum TerminalApp {
     /// Opens the interface on `store`; returns the process exit status.
     @MainActor
-    public static func run(store: Store, themeName: String?) throws -> Int32 {
+    public static func run(store: Store, themeName: String?, mouse: Bool = false) throws -> Int32 {
         let environment = ProcessInfo.processInfo.environment
         var theme: Theme
         do {
@@ -33,6 +33,7 @@ public enum TerminalApp {
             throw HeraldError(.invalidInput, error.message)
         }
         defer { terminal.end() }
+        if mouse { terminal.enableMouse() }
         let glyphs = terminal.unicode ? theme.glyphs : .ascii
         let logger = Logger(label: "herald.tui")
         var state = AppState(storeName: (store.path as NSString).lastPathComponent)

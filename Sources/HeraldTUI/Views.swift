@@ -115,6 +115,28 @@ public enum CanvasView {
         Rect(x: 0, y: 1, width: state.width, height: max(0, state.height - 3))
     }
 
+    /// Where the layout's (0, 0) is on the screen: narrow graphs centred, wide ones scrolled.
+    static func origin(_ state: AppState) -> (Int, Int) {
+        guard let canvas = state.canvas else { return (0, 0) }
+        let rect = viewport(state)
+        return (rect.x - canvas.scrollX + max(0, (rect.width - canvas.layout.width) / 2), rect.y + 1 - canvas.scrollY)
+    }
+
+    /// The node drawn at a cell of the screen, if any (the outline's line, in the outline).
+    static func node(at x: Int, _ y: Int, in state: AppState) -> NodeID? {
+        guard let canvas = state.canvas else { return nil }
+        let rect = viewport(state)
+        if canvas.zoom == .outline {
+            let line = y - rect.y - 1 + canvas.scrollY
+            let lines = OutlineView.lines(canvas.draft)
+            return lines.indices.contains(line) && !lines[line].repeated ? lines[line].node : nil
+        }
+        let (ox, oy) = origin(state)
+        return canvas.layout.boxes.first { _, box in
+            x >= box.x + ox && x < box.maxX + ox && y >= box.y + oy && y < box.maxY + oy
+        }?.key
+    }
+
     static func render(_ state: AppState, into grid: inout CellGrid, rect: Rect, glyphs: GlyphSet) {
         guard let canvas = state.canvas else { return }
         let layout = canvas.layout
@@ -133,8 +155,7 @@ public enum CanvasView {
         if case .connect(let connect) = state.modes.last { connectTarget = connect.target }
         let selectedSource = canvas.selectedSource
         // Centre narrow graphs; scroll wide ones.
-        let ox = rect.x - canvas.scrollX + max(0, (rect.width - layout.width) / 2)
-        let oy = rect.y + 1 - canvas.scrollY
+        let (ox, oy) = origin(state)
         let run = canvas.run
 
         for route in layout.routes {
@@ -323,6 +344,8 @@ public enum KeyNames {
         case .tab: "Tab"
         case .function(let n): "F\(n)"
         case .resize: "resize"
+        case .click(_, _, let double): double ? "double click" : "click"
+        case .wheel: "wheel"
         }
     }
 }

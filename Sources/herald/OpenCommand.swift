@@ -14,11 +14,15 @@ struct OpenCommand: ParsableCommand {
     @Option(name: .long, help: "Theme name (a file in Themes/ or ~/.config/herald/themes/).")
     var theme: String?
 
+    @Flag(name: .long, help: "Select with the mouse (click, double click opens) and scroll with the wheel (also HERALD_MOUSE=1).")
+    var mouse = false
+
     func run() throws {
         let store = try Store.openForReading(path: path)
         let themeName = theme ?? ProcessInfo.processInfo.environment["HERALD_THEME"]
         // The interface owns the main thread; ArgumentParser calls run() on it.
-        let status = try MainActor.assumeIsolated { try TerminalApp.run(store: store, themeName: themeName) }
+        let mouse = self.mouse || ProcessInfo.processInfo.environment["HERALD_MOUSE"] == "1"
+        let status = try MainActor.assumeIsolated { try TerminalApp.run(store: store, themeName: themeName, mouse: mouse) }
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -262,7 +262,7 @@ import Testing
             let keys = commands.flatMap(\.keys)
             #expect(Set(keys).count == keys.count, "duplicate key in \(name)")
             // Every command has a key, or takes text (the one that types into the field).
-            #expect(commands.allSatisfy { !$0.keys.isEmpty || $0.takesText }, "\(name)")
+            #expect(commands.allSatisfy { !$0.keys.isEmpty || $0.takesText || $0.takesPointer }, "\(name)")
             #expect(commands.filter(\.takesText).count <= 1, "\(name)")
             // A mode that takes text leaves no printable key to a command but its field.
             if state.modes.last?.takesText == true {

@@ -178,3 +178,31 @@ import Testing
         #expect(state.status.hasPrefix("theme light"))
     }
 }
+
+/// The mouse: clicks select what is under them, a double click opens, the wheel scrolls.
+@Suite struct PointerTests {
+    @Test func clicksAndTheWheel() throws {
+        var state = AppState(storeName: "sample.db")
+        state.width = 100
+        state.height = 30
+        _ = Reducer.reduce(&state, .campaignsLoaded(ReducerTests.summaries))
+        // The second row of the list (y 1 is the header under the title bar).
+        _ = Reducer.reduce(&state, .keyPressed(.click(x: 5, y: 3, double: false)))
+        #expect(state.listSelection == 1)
+        #expect(Reducer.reduce(&state, .keyPressed(.click(x: 5, y: 2, double: true))) == [.openCampaign(id: 2)])
+        _ = Reducer.reduce(&state, .campaignOpened(welcome))
+        let text = AppView.render(state, glyphs: .ascii).text.split(separator: "\n", omittingEmptySubsequences: false)
+        // Click the line that shows the welcome email's label.
+        let y = try #require(text.firstIndex { $0.contains("Welcome email") })
+        let x = try #require(text[y].range(of: "Welcome email")).lowerBound.utf16Offset(in: text[y])
+        _ = Reducer.reduce(&state, .keyPressed(.click(x: x, y: y, double: false)))
+        #expect(state.canvas?.selected == "welcome")
+        _ = Reducer.reduce(&state, .keyPressed(.click(x: x, y: y, double: true)))
+        guard case .nodeForm(let form) = state.modes.last else { Issue.record("no form"); return }
+        #expect(form.id == "welcome")
+        _ = Reducer.reduce(&state, .keyPressed(.escape))
+        let before = state.canvas?.scrollY ?? 0
+        _ = Reducer.reduce(&state, .keyPressed(.wheel(1)))
+        #expect(state.canvas?.scrollY == before + 3)
+    }
+}

@@ -3,7 +3,7 @@
 enum HelpScreen {
     static func menu(for state: AppState) -> Menu {
         let items = CommandRegistry.screenCommands(for: state).map { command in
-            let keys = command.keys.map(KeyNames.name).joined(separator: " ")
+            let keys = command.keys.isEmpty ? command.keyLabel : command.keys.map(KeyNames.name).joined(separator: " ")
             let reason = command.disabledReason(state).map { "(\($0)) " } ?? ""
             return MenuItem(title: keys, detail: reason + command.help, value: .command(command.id))
         }
