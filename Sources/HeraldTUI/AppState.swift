@@ -264,6 +264,10 @@ public enum Effect: Equatable, Sendable {
     /// draft goes once it is saved.
     case saveCampaign(Campaign, replace: Bool, draft: DraftKey)
     case renameCampaign(id: Int64, to: String)
+    /// Validates a campaign file and saves it as a new campaign.
+    case importCampaign(path: String)
+    /// Writes a campaign's current version as a campaign file (never over an existing file).
+    case exportCampaign(id: Int64, path: String)
     case duplicateCampaign(id: Int64, as: String)
     case archiveCampaign(id: Int64)
     case deleteCampaign(id: Int64)

@@ -277,6 +277,43 @@ public final class EffectInterpreter: Sendable {
                     push(.effectFailed("schedule not set: \(error)"))
                 }
             }
+        case .importCampaign(let path):
+            return listChange { store in
+                guard let data = FileManager.default.contents(atPath: path) else {
+                    throw HeraldError(.notFound, "import: \(path) cannot be read")
+                }
+                guard let text = String(data: data, encoding: .utf8) else {
+                    throw HeraldError(.invalidInput, "import: \(path) is not UTF-8 text")
+                }
+                let decoded = try CampaignFormat.decodeAll(text: text)
+                try CampaignValidator(checker: try store.audienceChecker()).requireValid(decoded)
+                if (try? store.loadCampaign(decoded.campaign.name)) != nil {
+                    throw HeraldError(
+                        .conflict,
+                        "import: a campaign named '\(decoded.campaign.name)' exists; import it as a new version with herald campaign import --replace, or rename one of them"
+                    )
+                }
+                let stored = try store.saveCampaign(decoded.campaign, replace: false)
+                return "imported '\(stored.campaign.name)' (version \(stored.version))"
+            }
+        case .exportCampaign(let id, let path):
+            return { [self] in
+                do {
+                    let stored = try store.loadCampaign(id: id)
+                    let text = CampaignFormat.encodeText(stored.campaign)
+                    // Created only if absent: never over a file that appeared meanwhile.
+                    let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
+                    guard fd >= 0 else {
+                        throw HeraldError(.io, "export: \(path) cannot be created (\(String(cString: strerror(errno))))")
+                    }
+                    let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+                    try handle.write(contentsOf: Data(text.utf8))
+                    try handle.close()
+                    push(.campaignsChanged("exported '\(stored.campaign.name)' v\(stored.version) to \(path)"))
+                } catch {
+                    push(.effectFailed("\(error)"))
+                }
+            }
         case .renameCampaign(let id, let name):
             return listChange { store in "renamed '\(try store.renameCampaign(String(id), to: name))' to '\(name)'" }
         case .duplicateCampaign(let id, let name):

@@ -187,6 +187,10 @@ public enum PromptPurpose: Equatable, Sendable {
     case newCampaign(template: Campaign?)
     case renameCampaign(Int64)
     case duplicateCampaign(Int64)
+    /// A campaign file to import.
+    case importFile
+    /// Where to export a campaign's file.
+    case exportFile(Int64)
     case description
     /// The campaign's variables, as a JSON object.
     case variables

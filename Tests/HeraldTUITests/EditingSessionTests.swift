@@ -245,6 +245,41 @@ import Testing
         session.close()
     }
 
+    /// E exports the selected campaign to a file (never over one), I imports a file back after
+    /// validating it, refusing a name that is taken.
+    @Test func exportAndImportFiles() throws {
+        let (session, store, folder) = try session()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let index = try #require(session.state.campaigns.firstIndex { $0.name == "Win-back" })
+        session.press(.char("g"))
+        for _ in 0..<index { session.press(.char("j")) }
+        let file = folder + "/win-back.json"
+        session.press(.char("E"), .ctrl("u"))
+        session.type(file + "\n")
+        #expect(session.waitUntilIdle())
+        let exported = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(exported == CampaignFormat.encodeText(try store.loadCampaign("Win-back").campaign))
+        // Again: the file exists, so the prompt refuses.
+        session.press(.char("E"), .ctrl("u"))
+        session.type(file + "\n")
+        guard case .prompt(let refused) = session.state.modes.last else { Issue.record("no refusal"); return }
+        #expect(refused.error?.contains("exists already") == true)
+        session.press(.escape)
+        // Importing it as it is: the name is taken.
+        session.press(.char("I"))
+        session.type(file + "\n")
+        #expect(session.waitUntilIdle())
+        #expect(session.state.status.contains("a campaign named 'Win-back' exists"), "\(session.state.status)")
+        try exported.replacingOccurrences(of: "\"Win-back\"", with: "\"Win-back copy\"").write(
+            toFile: file, atomically: true, encoding: .utf8)
+        session.press(.char("I"))
+        session.type(file + "\n")
+        #expect(session.waitUntilIdle())
+        #expect(session.state.status == "imported 'Win-back copy' (version 1)", "\(session.state.status)")
+        #expect(session.state.campaigns.contains { $0.name == "Win-back copy" })
+        session.close()
+    }
+
     /// Selects the node labelled `label` with / and its name.
     func select(_ session: HeadlessSession, _ label: String) {
         session.press(.char("/"))

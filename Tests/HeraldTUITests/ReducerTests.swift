@@ -224,6 +224,33 @@ import Testing
         #expect(state.modes.isEmpty)
     }
 
+    /// Results that no longer match the state are dropped: a count for a rule typed over since,
+    /// a preview asked before another one, a draft of another campaign, a run of another version.
+    @Test func staleResultsAreDropped() {
+        var state = listState()
+        _ = Reducer.reduce(&state, .campaignOpened(welcome))
+        var form = NodeForm(node: welcome.campaign.nodes[0])
+        form.countRequest = 7
+        form.count = .counting
+        state.modes = [.nodeForm(form)]
+        _ = Reducer.reduce(&state, .audienceCounted(request: 6, .success(999)))
+        guard case .nodeForm(let stale) = state.modes.last else { Issue.record("form gone"); return }
+        #expect(stale.count == .counting)
+        _ = Reducer.reduce(&state, .audienceCounted(request: 7, .success(12)))
+        guard case .nodeForm(let fresh) = state.modes.last else { Issue.record("form gone"); return }
+        #expect(fresh.count == .counted(12))
+        state.modes = [.nodeForm(form), .preview(MessagePreview(request: 9, recipient: "profile 1"))]
+        _ = Reducer.reduce(&state, .messagePreviewed(request: 8, .failure(CountFailure("old"))))
+        guard case .preview(let preview) = state.modes.last else { Issue.record("preview gone"); return }
+        #expect(preview.result == nil)
+        state.modes = []
+        let other = Draft(key: DraftKey("campaign 2"), campaignID: 2, baseVersion: 1, campaign: welcome.campaign)
+        _ = Reducer.reduce(&state, .draftFound(other))
+        #expect(state.modes.isEmpty)
+        _ = Reducer.reduce(&state, .runProgressed(RunTarget(campaignID: 1, version: 9), .started(runID: 3)))
+        #expect(state.canvas?.run == nil)
+    }
+
     @Test func unknownKeysSayHowToGetHelp() {
         var state = listState()
         _ = Reducer.reduce(&state, .keyPressed(.char("%")))

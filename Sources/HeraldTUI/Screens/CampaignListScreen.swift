@@ -68,6 +68,24 @@ enum CampaignListScreen {
                 return []
             }),
         Command(
+            id: "list.import", title: "import", help: "Import a campaign file (validated first) as a new campaign", group: "Campaigns",
+            keys: [.char("I")], keyLabel: "I", scope: .campaignList, inKeyBar: false,
+            perform: { state in
+                state.modes.append(.prompt(Prompt(purpose: .importFile, title: "Campaign file to import")))
+                return []
+            }),
+        Command(
+            id: "list.export", title: "export", help: "Write the selected campaign's current version as a campaign file",
+            group: "Campaigns", keys: [.char("E")], keyLabel: "E", scope: .campaignList, inKeyBar: false,
+            disabledReason: { $0.selectedCampaign == nil ? "select a saved campaign first" : nil },
+            perform: { state in
+                guard let c = state.selectedCampaign else { return [] }
+                state.modes.append(
+                    .prompt(Prompt(purpose: .exportFile(c.id), title: "Export '\(c.name)' to the file", text: Names.slug(c.name) + ".json"))
+                )
+                return []
+            }),
+        Command(
             id: "list.rename", title: "rename", help: "Rename the selected campaign; its versions and runs follow it",
             group: "Campaigns", keys: [.char("r")], keyLabel: "r", scope: .campaignList, inKeyBar: false,
             disabledReason: { $0.selectedCampaign == nil ? "select a saved campaign first" : nil },

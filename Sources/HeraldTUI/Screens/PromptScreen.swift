@@ -87,6 +87,14 @@ enum PromptScreen {
             } catch {
                 return refuse("\(error.message) at column \(error.offset + 1)")
             }
+        case .importFile:
+            state.modes.removeLast()
+            return [.importCampaign(path: (text as NSString).expandingTildeInPath)]
+        case .exportFile(let id):
+            let path = (text as NSString).expandingTildeInPath
+            if FileManager.default.fileExists(atPath: path) { return refuse("\(text) exists already; choose another file") }
+            state.modes.removeLast()
+            return [.exportCampaign(id: id, path: path)]
         case .duplicateCampaign(let id):
             if state.campaigns.contains(where: { $0.name == text }) {
                 return refuse("a campaign named '\(text)' exists already; choose another name")
