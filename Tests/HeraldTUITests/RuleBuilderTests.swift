@@ -89,6 +89,22 @@ import Testing
         #expect(session.waitUntilIdle())
         #expect(session.screen().contains("country over every row of profiles"))
         #expect(session.screen().contains("FR "))
+        // Aggregates over a 1-N link: the sum of an attribute of the related rows, and any().
+        session.press(.char("a"))
+        session.type("bookings\n")
+        session.type("sum\n")
+        session.type("amount\n")
+        session.type(">=\n")
+        session.type("500\n")
+        #expect(
+            form()?.rows.first { $0.name == "rule" }?.text.hasSuffix("bookings.sum(amount) >= 500") == true,
+            "\(form()?.rows.first { $0.name == "rule" }?.text ?? "")")
+        session.press(.char("a"))
+        session.type("bookings\n")
+        session.type("any\n")
+        #expect(form()?.rows.first { $0.name == "rule" }?.text.hasSuffix("bookings.any()") == true)
+        for _ in 0..<2 { session.press(.char("d")) }
+        #expect(session.waitUntilIdle())
         // As text again: the same rule, in the field being edited.
         session.press(.char("r"))
         guard case .nodeForm(let raw) = session.state.modes.last, let buffer = raw.editing else { Issue.record("not editing"); return }

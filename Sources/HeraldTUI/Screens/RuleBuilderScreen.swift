@@ -249,7 +249,13 @@ enum RuleBuilderScreen {
     static func operatorMenu(path: String, type: AttributeType?) -> Menu {
         let operators: [(String, String)]
         switch type {
-        case nil: operators = [(">=", "at least"), (">", "more than"), ("=", "exactly"), ("<", "fewer than"), ("<=", "at most")]
+        case nil:
+            operators = [
+                (">=", "at least N related rows"), (">", "more than N"), ("=", "exactly N"), ("<", "fewer than N"), ("<=", "at most N"),
+                ("any()", "has at least one related row"), ("none()", "has no related row"),
+                ("sum", "the sum of an attribute of the related rows…"), ("avg", "their average…"), ("min", "their smallest…"),
+                ("max", "their largest…"), ("latest", "the latest value of a date or date-time…"),
+            ]
         case .text:
             operators = [
                 ("=", "is"), ("!=", "is not"), ("in", "is one of"), ("not in", "is none of"), ("contains", "contains"),
@@ -277,6 +283,28 @@ enum RuleBuilderScreen {
 
     /// After an operator: a condition that needs no value is added; the others ask for it.
     static func picked(operator op: String, path: String, type: AttributeType?, _ state: inout AppState) -> [Effect] {
+        if type == nil, op == "any()" || op == "none()" {
+            guard let rule = try? Rule(parsing: "\(path).\(op)") else { return [] }
+            return insert(rule, &state)
+        }
+        if type == nil, ["sum", "avg", "min", "max", "latest"].contains(op) {
+            // Which attribute of the related rows the aggregate reads.
+            guard case .ruleBuilder(let builder) = state.modes.last, let catalog = state.canvas?.context?.catalog,
+                let link = catalog.entity(builder.entity)?.link(path), let target = catalog.entity(link.target)
+            else { return [] }
+            let fits: (AttributeType) -> Bool = { t in
+                op == "latest"
+                    ? (t == .date || t == .datetime)
+                    : (t == .integer || t == .real || (op != "sum" && op != "avg" && (t == .date || t == .datetime)))
+            }
+            let items = target.attributes.filter { !$0.hidden && fits($0.type) }.map { attribute in
+                MenuItem(
+                    title: "\(path).\(op)(\(attribute.name))", detail: attribute.type.rawValue,
+                    value: .attribute("\(path).\(op)(\(attribute.name))", op == "sum" || op == "avg" ? .real : attribute.type))
+            }
+            state.modes.append(.menu(Menu(purpose: .ruleAttribute, title: "\(op) of which attribute of \(path)?", items: items)))
+            return []
+        }
         if ["is empty", "is not empty", "= true", "= false"].contains(op) {
             guard let rule = try? Rule(parsing: "\(path) \(op)") else { return [] }
             return insert(rule, &state)
