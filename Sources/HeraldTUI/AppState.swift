@@ -152,6 +152,8 @@ public struct AppState: Equatable, Sendable {
     public var status = ""
     /// Effects scheduled whose results have not come back yet.
     public var busy = 0
+    /// How many messages each campaign's latest run sent (or, dry, would send), by campaign id.
+    public var lastRunMessages: [Int64: Int] = [:]
     /// Each scheduled campaign's next launch, as its zone shows it (`2027-01-04 08:30`).
     public var nextLaunches: [Int64: String] = [:]
     /// The runs this process is executing, whichever campaign is open.
@@ -200,6 +202,8 @@ public enum Action: Sendable {
     case campaignsLoaded([CampaignSummary])
     /// The next launch of each scheduled campaign, by campaign id.
     case launchesLoaded([Int64: String])
+    /// The messages of each campaign's latest run, by campaign id.
+    case messagesLoaded([Int64: Int])
     case campaignOpened(StoredCampaign)
     /// The latest finished run of the open campaign, shown until a new run starts.
     case lastRunLoaded(RunDetail)

@@ -81,19 +81,24 @@ enum CampaignListView {
                 x: 2, y: rect.y + 1, role: "ui.dim")
             return
         }
-        let nameWidth = max(16, rect.width - 62)
+        let nameWidth = max(16, rect.width - 72)
         func row(_ cells: [(String, Int)]) -> String {
             cells.map { DisplayWidth.pad($0.0, to: $0.1) }.joined(separator: " ")
         }
-        let columns = [("NAME", nameWidth), ("NODES", 5), ("VER", 3), ("LAST RUN", 24), ("NEXT LAUNCH", 16)]
+        let columns = [("NAME", nameWidth), ("NODES", 5), ("VER", 3), ("LAST RUN", 24), ("MESSAGES", 9), ("NEXT LAUNCH", 16)]
         grid.put(" " + row(columns), x: 0, y: rect.y, role: "ui.header")
         let visible = rect.height - 4
         let first = max(0, state.listSelection - visible + 1)
         let rows: [[String]] =
             state.campaigns.map { c in
                 let lastRun = c.lastRun.map { "#\($0.id) \($0.dryRun ? "dry " : "")\($0.state.rawValue)" } ?? "never run"
-                return [c.name, String(c.nodeCount), String(c.version), lastRun, state.nextLaunches[c.id] ?? "-"]
-            } + state.newDrafts.map { d in [d.campaign.name, String(d.campaign.nodes.count), "-", "unsaved draft", "-"] }
+                // Exact where it fits the column, compact otherwise; never cut.
+                let messages =
+                    state.lastRunMessages[c.id].map { n in Names.groupedCount(n).count <= 9 ? Names.groupedCount(n) : Names.compactCount(n)
+                    }
+                    ?? "-"
+                return [c.name, String(c.nodeCount), String(c.version), lastRun, messages, state.nextLaunches[c.id] ?? "-"]
+            } + state.newDrafts.map { d in [d.campaign.name, String(d.campaign.nodes.count), "-", "unsaved draft", "-", "-"] }
         for (i, cells) in rows.enumerated().dropFirst(first).prefix(visible) {
             let y = rect.y + 1 + i - first
             let text =
