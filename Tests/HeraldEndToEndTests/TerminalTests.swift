@@ -190,9 +190,9 @@ final class TmuxSession {
         try tmux.keys("j", "j", "j", "Enter")  // Beach brochure, Departure reminder, Summer sale, Welcome series
         try tmux.waitFor("New sign-ups")
         try tmux.resize(width: 64, height: 22)
-        // tmux keeps the bottom of the old 40-line frame until Herald redraws; the selected node
-        // sits at the top of the canvas, so seeing it again means the redraw happened.
-        let narrow = try tmux.waitFor("New sign-ups")
+        // tmux keeps the old frame, clipped, until Herald redraws; at 64×22 the graph no longer
+        // fits in full boxes, so the compact node means the redraw happened.
+        let narrow = try tmux.waitFor("[New sign-ups")
         #expect(narrow.split(separator: "\n").allSatisfy { $0.count <= 64 })
         #expect(narrow.contains("hjkl"))
         try tmux.resize(width: 50, height: 14)
