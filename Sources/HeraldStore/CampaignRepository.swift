@@ -26,11 +26,15 @@ public struct CampaignSummary: Sendable, Equatable {
     public var lastRun: RunSummary?
     /// When the campaign was archived; nil while it is active.
     public var archivedAt: String?
+    /// The population that reached the message nodes in the latest run: what it sent, or as a
+    /// dry run would send; nil before any message node has run.
+    public var lastRunMessages: Int?
 
     public init(
         id: Int64, name: String, description: String, version: Int, nodeCount: Int, updatedAt: String, lastRun: RunSummary?,
-        archivedAt: String? = nil
+        archivedAt: String? = nil, lastRunMessages: Int? = nil
     ) {
+        self.lastRunMessages = lastRunMessages
         self.id = id
         self.name = name
         self.description = description
@@ -53,7 +57,12 @@ extension Store {
                 sql: """
                     SELECT c.id, c.name, c.description, c.current_version, c.updated_at, \(archived) AS archived_at,
                            (SELECT count(*) FROM herald_nodes n WHERE n.campaign_id = c.id AND n.version = c.current_version) AS nodes,
-                           (SELECT max(r.id) FROM herald_runs r WHERE r.campaign_id = c.id) AS last_run
+                           (SELECT max(r.id) FROM herald_runs r WHERE r.campaign_id = c.id) AS last_run,
+                           (SELECT sum(n.input_count) FROM herald_runs r
+                              JOIN herald_run_nodes n ON n.run_id = r.id
+                              JOIN herald_nodes v ON v.campaign_id = r.campaign_id AND v.version = r.version AND v.node_id = n.node_id
+                            WHERE r.id = (SELECT max(id) FROM herald_runs WHERE campaign_id = c.id)
+                              AND v.kind IN (\(Self.channelKinds))) AS last_messages
                     FROM herald_campaigns c
                     WHERE \(includeArchived ? "1" : "\(archived) IS NULL")
                     ORDER BY c.name COLLATE NOCASE
@@ -63,10 +72,14 @@ extension Store {
                 return CampaignSummary(
                     id: row["id"], name: row["name"], description: row["description"], version: row["current_version"],
                     nodeCount: row["nodes"], updatedAt: row["updated_at"],
-                    lastRun: try lastRun.flatMap { try RunRepository.summary(db, runID: $0) }, archivedAt: row["archived_at"])
+                    lastRun: try lastRun.flatMap { try RunRepository.summary(db, runID: $0) }, archivedAt: row["archived_at"],
+                    lastRunMessages: row["last_messages"])
             }
         }
     }
+
+    /// The message kinds as SQL literals, for the list's count of messages.
+    static let channelKinds = NodeKind.allCases.filter(\.isChannel).map { "'\($0.rawValue)'" }.joined(separator: ", ")
 
     /// Finds a campaign by exact name (case-insensitive) or numeric id.
     public func loadCampaign(_ reference: String) throws -> StoredCampaign {

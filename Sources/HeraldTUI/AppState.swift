@@ -63,17 +63,19 @@ public struct RunTarget: Hashable, Sendable {
 /// What validation of an edited campaign needs from the store: the catalog and the saved
 /// audiences, read when the campaign opens.
 public struct EditingContext: Equatable, Sendable {
-    public var catalog: Catalog
-    public var audiences: [SavedAudience]
+    public let catalog: Catalog
+    public let audiences: [SavedAudience]
+    /// Built once: forms validate on every key, and the checker walks every saved audience.
+    public let validator: CampaignValidator
 
     public init(catalog: Catalog, audiences: [SavedAudience]) {
         self.catalog = catalog
         self.audiences = audiences
+        validator = CampaignValidator(checker: Store.audienceChecker(catalog: catalog, audiences: audiences))
     }
 
-    public var validator: CampaignValidator {
-        CampaignValidator(checker: Store.audienceChecker(catalog: catalog, audiences: audiences))
-    }
+    /// The validator follows from the catalog and the audiences.
+    public static func == (a: EditingContext, b: EditingContext) -> Bool { a.catalog == b.catalog && a.audiences == b.audiences }
 }
 
 /// One state of the edited graph, for undo and redo.
@@ -152,8 +154,6 @@ public struct AppState: Equatable, Sendable {
     public var status = ""
     /// Effects scheduled whose results have not come back yet.
     public var busy = 0
-    /// How many messages each campaign's latest run sent (or, dry, would send), by campaign id.
-    public var lastRunMessages: [Int64: Int] = [:]
     /// Each scheduled campaign's next launch, as its zone shows it (`2027-01-04 08:30`).
     public var nextLaunches: [Int64: String] = [:]
     /// The runs this process is executing, whichever campaign is open.
@@ -202,8 +202,6 @@ public enum Action: Sendable {
     case campaignsLoaded([CampaignSummary])
     /// The next launch of each scheduled campaign, by campaign id.
     case launchesLoaded([Int64: String])
-    /// The messages of each campaign's latest run, by campaign id.
-    case messagesLoaded([Int64: Int])
     case campaignOpened(StoredCampaign)
     /// The latest finished run of the open campaign, shown until a new run starts.
     case lastRunLoaded(RunDetail)

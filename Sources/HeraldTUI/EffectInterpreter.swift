@@ -75,21 +75,6 @@ public final class EffectInterpreter: Sendable {
         runs.withLock { runs in for run in runs.values { run.cancel() } }
     }
 
-    /// The population that reached the message nodes in each campaign's latest run: what it
-    /// sent, or for a dry run what it would send. A run that cannot be read shows none.
-    static func lastRunMessages(of campaigns: [CampaignSummary], in store: Store) -> [Int64: Int] {
-        var messages: [Int64: Int] = [:]
-        for campaign in campaigns {
-            guard let run = campaign.lastRun, let detail = try? store.runDetail(run.id),
-                let version = try? store.loadCampaign(id: campaign.id, version: run.version)
-            else { continue }
-            let channels = Set(version.campaign.nodes.filter(\.kind.isChannel).map(\.id))
-            let reached = detail.nodes.filter { channels.contains($0.nodeID) }.compactMap(\.inputCount)
-            if !reached.isEmpty { messages[campaign.id] = reached.reduce(0, +) }
-        }
-        return messages
-    }
-
     /// Each scheduled campaign's next launch after `now`, in its zone, minute precision.
     static func nextLaunches(of campaigns: [CampaignSummary], in store: Store, now: Date) -> [Int64: String] {
         var launches: [Int64: String] = [:]
@@ -144,7 +129,6 @@ public final class EffectInterpreter: Sendable {
                     push(.campaignsLoaded(campaigns))
                     push(.newDraftsLoaded(try store.newCampaignDrafts()))
                     push(.launchesLoaded(Self.nextLaunches(of: campaigns, in: store, now: Date())))
-                    push(.messagesLoaded(Self.lastRunMessages(of: campaigns, in: store)))
                 } catch {
                     push(.effectFailed("\(error)"))
                 }

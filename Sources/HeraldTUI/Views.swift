@@ -94,7 +94,7 @@ enum CampaignListView {
                 let lastRun = c.lastRun.map { "#\($0.id) \($0.dryRun ? "dry " : "")\($0.state.rawValue)" } ?? "never run"
                 // Exact where it fits the column, compact otherwise; never cut.
                 let messages =
-                    state.lastRunMessages[c.id].map { n in Names.groupedCount(n).count <= 9 ? Names.groupedCount(n) : Names.compactCount(n)
+                    c.lastRunMessages.map { n in Names.groupedCount(n).count <= 9 ? Names.groupedCount(n) : Names.compactCount(n)
                     }
                     ?? "-"
                 return [c.name, String(c.nodeCount), String(c.version), lastRun, messages, state.nextLaunches[c.id] ?? "-"]

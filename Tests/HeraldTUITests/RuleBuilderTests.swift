@@ -151,6 +151,15 @@ import Testing
         #expect(state.canvas?.draft.node("wait")?.label == "Wait 3 days")
     }
 
+    /// An empty answer is refused with what was expected, and the prompt stays open.
+    @Test func emptyAnswersSayWhatIsMissing() {
+        var state = canvas()
+        for key in [Key.char("n"), .ctrl("u"), .enter] { _ = Reducer.reduce(&state, .keyPressed(key)) }
+        guard case .prompt(let prompt) = state.modes.last else { Issue.record("the prompt closed"); return }
+        #expect(prompt.error == "the label is empty; a node needs a name on the canvas")
+        #expect(state.canvas?.draft == welcome.campaign)
+    }
+
     @Test func unknownCommandsAndArgumentsSaySo() {
         var state = canvas()
         _ = Reducer.reduce(&state, .keyPressed(.char(":")))

@@ -182,9 +182,6 @@ enum CampaignListScreen {
         case .launchesLoaded(let launches):
             state.nextLaunches = launches
             return []
-        case .messagesLoaded(let messages):
-            state.lastRunMessages = messages
-            return []
         case .newDraftsLoaded(let drafts):
             state.newDrafts = drafts
             state.listSelection = min(state.listSelection, max(0, state.listCount - 1))

@@ -28,7 +28,7 @@ enum PromptScreen {
         }
         // Settings may be empty (no description, no variables, no schedule).
         if let effects = SettingsScreen.submit(prompt, text: text, &state) { return effects }
-        if text.isEmpty { return refuse("the name is empty") }
+        if text.isEmpty { return refuse(prompt.purpose.whenEmpty) }
         switch prompt.purpose {
         case .renameNode(let id):
             state.modes.removeLast()
@@ -116,6 +116,22 @@ enum PromptScreen {
         }
         for (i, line) in prompt.detail.enumerated() where box.y + 6 + i < box.maxY - 1 {
             grid.put(DisplayWidth.truncate(line, to: width - 4), x: box.x + 2, y: box.y + 6 + i, role: "ui.dialog")
+        }
+    }
+}
+
+extension PromptPurpose {
+    /// What an empty answer is refused with.
+    var whenEmpty: String {
+        switch self {
+        case .renameNode: "the label is empty; a node needs a name on the canvas"
+        case .newCampaign, .renameCampaign, .duplicateCampaign: "the campaign name is empty"
+        case .importFile, .exportFile: "give a file path"
+        case .previewProfile: "give the key of a profile to preview the message for"
+        case .previewEntity: "give the key of a row of the population"
+        case .ruleValue: "give a value (the hint above says which kind)"
+        case .ruleCondition: "a condition cannot be empty; d deletes it in the tree"
+        case .description, .variables, .schedule: ""
         }
     }
 }
