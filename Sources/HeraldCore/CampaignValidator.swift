@@ -183,7 +183,7 @@ public struct CampaignValidator: Sendable {
         var problems: [String] = []
         let checker = RuleChecker(catalog: catalog)
         let fields = Dictionary(added.map { ($0.name, $0.type) }, uniquingKeysWith: { _, b in b })
-        for (tag, sections) in Self.templateTags(template) {
+        for (tag, sections, _) in Self.templateTags(template) {
             let parts = tag.split(separator: ".").map(String.init)
             if parts.count == 1 {
                 if fields[tag] != nil { continue }
@@ -226,9 +226,10 @@ public struct CampaignValidator: Sendable {
     }
 
     /// The names inside `{{ }}` tags, sections (`#`, `^`) included, without the sigil, each once
-    /// per enclosing sections (outermost first); comments (`!`) and partials (`>`) are left out.
-    public static func templateTags(_ template: String) -> [(tag: String, sections: [String])] {
-        var tags: [(tag: String, sections: [String])] = []
+    /// per enclosing sections (outermost first) and whether it opens a section there; comments
+    /// (`!`) and partials (`>`) are left out.
+    public static func templateTags(_ template: String) -> [(tag: String, sections: [String], opensSection: Bool)] {
+        var tags: [(tag: String, sections: [String], opensSection: Bool)] = []
         var open: [String] = []
         var rest = template[...]
         while let start = rest.range(of: "{{") {
@@ -248,8 +249,13 @@ public struct CampaignValidator: Sendable {
                 if let i = open.lastIndex(of: tag) { open.removeSubrange(i...) }
                 continue
             }
-            if !tag.isEmpty && tag != "." && !tags.contains(where: { $0.tag == tag && $0.sections == open }) {
-                tags.append((tag, open))
+            let opens = sigil == "#" || sigil == "^"
+            if !tag.isEmpty && tag != "." {
+                if let i = tags.firstIndex(where: { $0.tag == tag && $0.sections == open }) {
+                    tags[i].opensSection = tags[i].opensSection || opens
+                } else {
+                    tags.append((tag, open, opens))
+                }
             }
             if sigil == "#" || sigil == "^" { open.append(tag) }
         }

@@ -86,11 +86,12 @@ public enum MessageTemplates {
         var fields: [RenderedField] = []
         for (name, template) in settings.content {
             var data = values
-            for (tag, sections) in CampaignValidator.templateTags(template) where sections.isEmpty {
+            for (tag, sections, opensSection) in CampaignValidator.templateTags(template) where sections.isEmpty {
                 guard isEmpty(tag, in: data) else { continue }
                 if let fallback = defaults[tag] {
                     set(tag, fallback, in: &data)
-                } else if !missing.contains(tag) && !isSectionName(tag, in: template) {
+                } else if !missing.contains(tag) && !opensSection {
+                    // An empty section is simply not shown ({{^tag}} is there for that).
                     missing.append(tag)
                 }
             }
@@ -100,12 +101,6 @@ public enum MessageTemplates {
             fields.append(RenderedField(name: name, text: text, segments: channel == .sms && name == "text" ? SMSSegments(text) : nil))
         }
         return RenderedMessage(fields: fields, missing: missing)
-    }
-
-    /// Whether `tag` is used as a section (`{{#tag}}`, `{{^tag}}`): an empty section is not missing.
-    static func isSectionName(_ tag: String, in template: String) -> Bool {
-        template.contains("{{#\(tag)}}") || template.contains("{{^\(tag)}}") || template.contains("{{# \(tag)}}")
-            || template.contains("{{^ \(tag)}}")
     }
 
     static func isEmpty(_ tag: String, in values: TemplateValues) -> Bool {

@@ -48,6 +48,13 @@ import Testing
         #expect(filled.missing.isEmpty)
     }
 
+    /// An empty section is not a missing value, however the tag is spaced.
+    @Test func emptySectionsAreNotMissing() throws {
+        let message = try render([("text", "Trips:{{# none }} {{city}}{{/ none }}{{^ none }} none yet{{/ none }}")])
+        #expect(message.fields[0].text == "Trips: none yet")
+        #expect(message.missing.isEmpty, "\(message.missing)")
+    }
+
     @Test func syntaxErrorsSayWhere() throws {
         let problem = try #require(MessageTemplates.syntaxProblem("Hi {{#upcoming}}{{city}}"))
         #expect(problem.contains("not closed"), "\(problem)")
