@@ -174,6 +174,11 @@ import Testing
         type(&state, "undo now")
         _ = Reducer.reduce(&state, .keyPressed(.enter))
         #expect(state.status == ":undo takes no argument")
+        // Clicks are not commands to type.
+        _ = Reducer.reduce(&state, .keyPressed(.char(":")))
+        type(&state, "pointer")
+        _ = Reducer.reduce(&state, .keyPressed(.enter))
+        #expect(state.status.hasPrefix(":pointer: no such command here"), "\(state.status)")
         // :add with a kind opens its form after the selected port.
         _ = Reducer.reduce(&state, .keyPressed(.char(":")))
         type(&state, "add wait")

@@ -49,7 +49,8 @@ enum CommandLineScreen {
 
     /// The screen's commands by name: the last part of the id, or the whole id where two share it.
     static func named(_ state: AppState) -> [(String, Command)] {
-        let commands = CommandRegistry.screenCommands(for: state).filter { $0.id != "commandLine" }
+        // Clicks have no name to type; the command line does not name itself.
+        let commands = CommandRegistry.screenCommands(for: state).filter { $0.id != "commandLine" && !$0.takesPointer }
         let last = commands.map { String($0.id.split(separator: ".").last ?? Substring($0.id)) }
         return zip(last, commands).map { name, command in (last.filter { $0 == name }.count > 1 ? command.id : name, command) }
     }
