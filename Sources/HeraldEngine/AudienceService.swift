@@ -479,7 +479,7 @@ public struct AudienceService: Sendable {
             usages[key, default: (table, column, [])].extra.formUnion(extra)
         }
         let existingIndexes = try store.indexes()
-        let hints = try order.compactMap { key -> String? in
+        let hints = order.compactMap { key -> String? in
             let (table, column, extraSet) = usages[key]!
             let extra = extraSet.sorted()
             // Is `column` the first column of some index on `table`? (The compiler's own view.)

@@ -47,7 +47,7 @@ extension Store {
     /// A rule checker that knows the saved audiences, and which live ones are broken (their
     /// stored rule no longer parses or fits the catalog), so rules using those are refused.
     public func audienceChecker(variables: [String: Literal] = [:]) throws -> RuleChecker {
-        try Self.audienceChecker(catalog: try catalog(), audiences: try listAudiences(), variables: variables)
+        Self.audienceChecker(catalog: try catalog(), audiences: try listAudiences(), variables: variables)
     }
 
     /// The problems of each broken live audience, by lowercased name.

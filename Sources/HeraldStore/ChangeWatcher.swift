@@ -1,6 +1,6 @@
-public import Foundation
+import Foundation
 import GRDB
-public import HeraldCore
+import HeraldCore
 
 /// Tells when another connection has committed to the store: SQLite's `PRAGMA data_version`,
 /// read on a connection of its own (the number is per connection, and changes only when

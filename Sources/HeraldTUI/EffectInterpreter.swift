@@ -4,41 +4,78 @@ import HeraldEngine
 public import HeraldStore
 import Synchronization
 
-/// Carries out the reducer's effects off the UI thread and hands their results back as actions,
-/// through a `Mutex`-guarded queue. It knows nothing of the terminal: the curses loop and the
-/// headless session both drive it, and tests run it on a store without a terminal.
+/// Carries out the reducer's effects off the UI thread and hands their results back as actions.
+/// It knows nothing of the terminal: the curses loop and the headless session both drive it,
+/// and tests run it on a store without a terminal.
 ///
-/// The work is SQLite's, which blocks: it runs on a concurrent dispatch queue of its own rather
-/// than on Swift's cooperative pool, whose few threads a long run would otherwise hold (on two
-/// cores, two runs would stall every count and load behind them).
+/// Every effect is a `Task`. Their work is SQLite's, which blocks, so the tasks prefer an
+/// executor of their own (``BlockingExecutor``) over Swift's cooperative pool, whose few
+/// threads a long run would otherwise hold (on two cores, two runs would stall every count and
+/// load behind them). Cancelling a task stops its statement within a millisecond: a run when
+/// it is stopped, a live count when a newer one replaces it.
+///
+/// Writes (drafts, saves, list changes) go through one task, in the order they were asked for:
+/// the last edit's draft is the one kept, and a save never races the draft it replaces.
 ///
 /// Every effect that does work reports exactly one `effectFinished` after its results, so a
 /// busy counter incremented by ``perform(_:)`` returns to zero when all is done.
 public final class EffectInterpreter: Sendable {
     let store: Store
-    private let results = Mutex<[Action]>([])
-    /// The runs in progress, by what they run, so each can be stopped and leaving stops them all.
-    private let runs = Mutex<[RunTarget: QueryCancellation]>([:])
-    private static let work = DispatchQueue(label: "herald.effects", qos: .userInitiated, attributes: .concurrent)
-    /// Writes of drafts and saves, one at a time and in order: the last edit's draft is the
-    /// one kept, and a save never races the draft it replaces.
-    private let writes = DispatchQueue(label: "herald.writes", qos: .userInitiated)
+    private let outbox: Outbox
+    /// The tasks that can be cancelled: each run in progress, and the live count.
+    private let cancellable = Mutex<Tracked>(Tracked())
+    private let executor = BlockingExecutor(label: "herald.effects")
+    /// The writes waiting for the writer task, in order.
+    private let writes: AsyncStream<Write>.Continuation
     /// The store opened for writing, the first time something is written.
     private let writer = Mutex<Store?>(nil)
-    /// The live count asked for last, and the cancellation of the one in progress.
-    private let liveCount = Mutex<(request: Int, cancellation: QueryCancellation?)>((0, nil))
     /// Counts for the designer (its cache makes a rule typed back to an earlier one instant).
     private let audiences: AudienceService
     /// How long a live count waits for more typing before it starts.
-    static let countPause: TimeInterval = 0.25
+    static let countPause: Duration = .milliseconds(250)
 
-    /// Called after every result, from the worker's thread (the terminal's loop wakes on it).
-    private let wake: (@Sendable () -> Void)?
+    /// What can be cancelled by name.
+    enum Cancellable: Hashable {
+        case run(RunTarget)
+        case liveCount
+    }
 
+    /// The cancellable tasks in flight, each with the serial number it was started under.
+    struct Tracked {
+        var tasks: [Cancellable: (serial: Int, task: Task<Void, Never>)] = [:]
+        var last = 0
+    }
+
+    /// One job of the writer task; a barrier only signals that those before it are done.
+    enum Write {
+        case job(@Sendable () async -> Void)
+        case barrier(DispatchSemaphore)
+    }
+
+    /// `wake` is called after every result, from the worker's thread (the terminal's loop wakes on it).
     public init(store: Store, wake: (@Sendable () -> Void)? = nil) {
         self.store = store
-        self.wake = wake
+        let outbox = Outbox(wake: wake)
+        self.outbox = outbox
         audiences = AudienceService(store: store)
+        let (stream, continuation) = AsyncStream<Write>.makeStream()
+        writes = continuation
+        // The writer holds the stream and the outbox, not the interpreter, and ends with it.
+        Task(executorPreference: executor) {
+            for await write in stream {
+                switch write {
+                case .job(let job):
+                    await job()
+                    outbox.push(.effectFinished)
+                case .barrier(let done):
+                    done.signal()
+                }
+            }
+        }
+    }
+
+    deinit {
+        writes.finish()
     }
 
     /// Starts the effects' work; returns how many will report `effectFinished`. `.redraw` is
@@ -47,11 +84,35 @@ public final class EffectInterpreter: Sendable {
     public func perform(_ effects: [Effect]) -> Int {
         var started = 0
         for effect in effects {
-            guard let work = work(for: effect) else { continue }
+            guard let job = work(for: effect) else { continue }
             started += 1
-            (effect.writes ? writes : Self.work).async { [self] in
-                work()
-                push(.effectFinished)
+            if effect.writes {
+                writes.yield(.job(job))
+                continue
+            }
+            let outbox = self.outbox
+            guard let name = effect.cancellable else {
+                Task(executorPreference: executor) {
+                    await job()
+                    outbox.push(.effectFinished)
+                }
+                continue
+            }
+            cancellable.withLock { tracked in
+                // A newer live count makes the one in progress moot.
+                if name == .liveCount { tracked.tasks[name]?.task.cancel() }
+                tracked.last += 1
+                let serial = tracked.last
+                let task = Task(executorPreference: executor) { [self] in
+                    await job()
+                    // The lock orders this after the registration below; a newer task under the
+                    // same name is left in place.
+                    cancellable.withLock { tracked in
+                        if tracked.tasks[name]?.serial == serial { tracked.tasks[name] = nil }
+                    }
+                    outbox.push(.effectFinished)
+                }
+                tracked.tasks[name] = (serial, task)
             }
         }
         return started
@@ -59,20 +120,21 @@ public final class EffectInterpreter: Sendable {
 
     /// The results that arrived since the last call, in order.
     public func drain() -> [Action] {
-        results.withLock { actions in
-            defer { actions.removeAll() }
-            return actions
-        }
+        outbox.drain()
     }
 
     /// Waits for the writes already asked for (drafts, saves) to reach the store.
     public func finishWrites() {
-        writes.sync {}
+        let done = DispatchSemaphore(value: 0)
+        writes.yield(.barrier(done))
+        done.wait()
     }
 
     /// Asks every run in progress to stop (each records itself as stopped).
     public func stopAll() {
-        runs.withLock { runs in for run in runs.values { run.cancel() } }
+        cancellable.withLock { tracked in
+            for (name, entry) in tracked.tasks { if case .run = name { entry.task.cancel() } }
+        }
     }
 
     /// Each scheduled campaign's next launch after `now`, in its zone, minute precision.
@@ -101,26 +163,26 @@ public final class EffectInterpreter: Sendable {
     }
 
     func push(_ action: Action) {
-        results.withLock { $0.append(action) }
-        wake?()
+        outbox.push(action)
     }
 
     /// A change to the campaign list, reported by its message (or its error).
-    func listChange(_ change: @escaping @Sendable (Store) throws -> String) -> @Sendable () -> Void {
+    func listChange(_ change: @escaping @Sendable (Store) throws -> String) -> @Sendable () async -> Void {
         { [self] in
             do { push(.campaignsChanged(try change(try writableStore()))) } catch { push(.effectFailed("\(error)")) }
         }
     }
 
-    /// What an effect does, or nil when it starts nothing here.
-    func work(for effect: Effect) -> (@Sendable () -> Void)? {
+    /// What an effect does, or nil when it starts nothing here. It runs in a task of its own
+    /// (or the writer's), on the blocking executor.
+    func work(for effect: Effect) -> (@Sendable () async -> Void)? {
         let store = self.store
         switch effect {
         case .redraw:
             return nil
         case .stopRun(let target):
-            // The run's connection sees the flag within a millisecond, mid-statement.
-            runs.withLock { $0[target]?.cancel() }
+            // Cancelling the run's task raises its connection's flag, seen mid-statement.
+            cancellable.withLock { $0.tasks[.run(target)]?.task.cancel() }
             return nil
         case .loadCampaigns:
             return { [self] in
@@ -151,38 +213,41 @@ public final class EffectInterpreter: Sendable {
                 }
             }
         case .startDryRun(let stored):
-            let cancellation = QueryCancellation()
             let target = RunTarget(stored)
-            runs.withLock { $0[target] = cancellation }
             return { [self] in
-                defer { runs.withLock { if $0[target] === cancellation { $0[target] = nil } } }
-                do {
-                    // Only looking never writes: the store is opened for writing when a run starts.
-                    _ = try Executor(store: try store.writable()).dryRun(
-                        stored, events: { [self] event in push(.runProgressed(target, event)) },
-                        isCancelled: { cancellation.isCancelled })
-                } catch {
-                    push(.runEnded(target, message: "\(error)"))
+                let cancellation = QueryCancellation()
+                await withTaskCancellationHandler {
+                    do {
+                        // Only looking never writes: the store is opened for writing when a run starts.
+                        _ = try Executor(store: try store.writable()).dryRun(
+                            stored, events: { [self] event in push(.runProgressed(target, event)) },
+                            isCancelled: { cancellation.isCancelled })
+                    } catch {
+                        push(.runEnded(target, message: "\(error)"))
+                    }
+                } onCancel: {
+                    cancellation.cancel()
                 }
             }
         case .countAudience(let request, let entity, let rule, let variables):
-            let cancellation = QueryCancellation()
-            liveCount.withLock { latest in
-                latest.cancellation?.cancel()
-                latest = (request, cancellation)
-            }
             let audiences = self.audiences
             return { [self] in
-                // Typing on within the pause makes this count moot before it starts.
-                Thread.sleep(forTimeInterval: Self.countPause)
-                guard liveCount.withLock({ $0.request == request }) else { return }
-                do {
-                    let n = try audiences.count(
-                        AudienceSource(entity: entity, rule: rule), variables: variables, cancellation: cancellation)
-                    push(.audienceCounted(request: request, .success(n)))
-                } catch {
-                    // A count cancelled by a later one has nobody waiting for it.
-                    if !cancellation.isCancelled { push(.audienceCounted(request: request, .failure(CountFailure("\(error)")))) }
+                // Typing on within the pause cancels this count before it starts.
+                guard (try? await Task.sleep(for: Self.countPause)) != nil else { return }
+                let cancellation = QueryCancellation()
+                await withTaskCancellationHandler {
+                    do {
+                        let n = try audiences.count(
+                            AudienceSource(entity: entity, rule: rule), variables: variables, cancellation: cancellation)
+                        push(.audienceCounted(request: request, .success(n)))
+                    } catch {
+                        // A count cancelled by a later one has nobody waiting for it.
+                        if !cancellation.isCancelled {
+                            push(.audienceCounted(request: request, .failure(CountFailure("\(error)"))))
+                        }
+                    }
+                } onCancel: {
+                    cancellation.cancel()
                 }
             }
         case .distribution(let request, let entity, let attribute):
@@ -344,7 +409,52 @@ public final class EffectInterpreter: Sendable {
     }
 }
 
+/// The results of effects, waiting for the loop to take them.
+final class Outbox: Sendable {
+    private let results = Mutex<[Action]>([])
+    /// Called after every result, from the worker's thread.
+    private let wake: (@Sendable () -> Void)?
+
+    init(wake: (@Sendable () -> Void)?) { self.wake = wake }
+
+    func push(_ action: Action) {
+        results.withLock { $0.append(action) }
+        wake?()
+    }
+
+    func drain() -> [Action] {
+        results.withLock { actions in
+            defer { actions.removeAll() }
+            return actions
+        }
+    }
+}
+
+/// Runs the jobs of the tasks that prefer it on the threads of a concurrent dispatch queue, so
+/// SQLite's blocking calls never hold a thread of Swift's cooperative pool.
+final class BlockingExecutor: TaskExecutor {
+    private let queue: DispatchQueue
+
+    init(label: String) {
+        queue = DispatchQueue(label: label, qos: .userInitiated, attributes: .concurrent)
+    }
+
+    func enqueue(_ job: consuming ExecutorJob) {
+        let job = UnownedJob(job)
+        queue.async { [self] in job.runSynchronously(on: asUnownedTaskExecutor()) }
+    }
+}
+
 extension Effect {
+    /// The name under which the effect's task can be cancelled, if it can.
+    var cancellable: EffectInterpreter.Cancellable? {
+        switch self {
+        case .startDryRun(let stored): .run(RunTarget(stored))
+        case .countAudience: .liveCount
+        default: nil
+        }
+    }
+
     /// Whether the effect writes to the store (and so runs in order with the other writes).
     var writes: Bool {
         switch self {
