@@ -474,7 +474,17 @@ public struct Campaign: Sendable, Equatable {
         entities(catalog: catalog, audiences: audiences).inputs
     }
 
-    func entities(catalog: Catalog, audiences: [String: String]) -> (inbound: [NodeID: String], inputs: [PortRef: String]) {
+    /// The entity of the population leaving `port` (what a node added after it receives).
+    public func entity(leaving port: PortRef, catalog: Catalog, audiences: [String: String]) -> String? {
+        let found = entities(catalog: catalog, audiences: audiences)
+        return found.outbound[port] ?? found.nodes[port.node]
+    }
+
+    func entities(
+        catalog: Catalog, audiences: [String: String]
+    ) -> (
+        inbound: [NodeID: String], inputs: [PortRef: String], nodes: [NodeID: String], outbound: [PortRef: String]
+    ) {
         var nodeEntity: [NodeID: String] = [:]
         var portEntity: [PortRef: String] = [:]
         var inbound: [NodeID: String] = [:]
@@ -503,7 +513,7 @@ public struct Campaign: Sendable, Equatable {
                 nodeEntity[id] = upstream
             }
         }
-        return (inbound, inputs)
+        return (inbound, inputs, nodeEntity, portEntity)
     }
 }
 

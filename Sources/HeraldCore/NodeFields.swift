@@ -8,18 +8,72 @@ public enum NodeFieldShape: Sendable, Equatable {
     case json
 }
 
+/// Where a field's value is chosen from, when it is one of a known set.
+public enum NodeFieldPick: Sendable, Equatable {
+    /// An entity of the catalog.
+    case entity
+    /// A saved audience (snapshot ones only, when written to).
+    case savedAudience(snapshotOnly: Bool)
+    /// An attribute of the population arriving at the node.
+    case attribute
+    /// A link of the population arriving at the node.
+    case link
+    /// Another campaign of the store.
+    case campaign
+    /// One of these words, each with what it means.
+    case word([(word: String, meaning: String)])
+    /// true or false.
+    case flag
+
+    public static func == (a: NodeFieldPick, b: NodeFieldPick) -> Bool {
+        switch (a, b) {
+        case (.entity, .entity), (.attribute, .attribute), (.link, .link), (.campaign, .campaign), (.flag, .flag): true
+        case (.savedAudience(let x), .savedAudience(let y)): x == y
+        case (.word(let x), .word(let y)): x.map(\.word) == y.map(\.word) && x.map(\.meaning) == y.map(\.meaning)
+        default: false
+        }
+    }
+}
+
+/// How a JSON field is built of parts the form edits one at a time.
+public indirect enum NodeFieldStructure: Sendable, Equatable {
+    /// Taken whole, as text.
+    case whole
+    /// An ordered list of objects, each with these fields.
+    case list([NodeField])
+    /// An ordered list of single values, each edited as this field.
+    case values(NodeField)
+    /// One object with these fields.
+    case object([NodeField])
+}
+
 /// One field of a node kind's configuration, as the campaign file names it.
 public struct NodeField: Sendable, Equatable {
     public var name: String
     public var shape: NodeFieldShape
     /// What a value looks like, for the form's hint line.
     public var hint: String
+    /// Where the value is chosen from, if from a known set.
+    public var pick: NodeFieldPick?
+    /// The parts of a list or object value.
+    public var structure: NodeFieldStructure
 
-    public init(_ name: String, _ shape: NodeFieldShape = .text, hint: String) {
+    public init(
+        _ name: String, _ shape: NodeFieldShape = .text, hint: String, pick: NodeFieldPick? = nil,
+        structure: NodeFieldStructure = .whole
+    ) {
         self.name = name
         self.shape = shape
         self.hint = hint
+        self.pick = pick
+        self.structure = structure
     }
+
+    /// A true/false field.
+    static func flag(_ name: String, hint: String) -> NodeField { NodeField(name, .json, hint: hint, pick: .flag) }
+
+    /// A field naming an attribute of the arriving population.
+    static func attribute(_ name: String, hint: String) -> NodeField { NodeField(name, hint: hint, pick: .attribute) }
 }
 
 /// The fields of each node kind beside `id`, `kind`, `label` and `note`: the one list that the
@@ -29,40 +83,88 @@ extension NodeKind {
         switch self {
         case .buildAudience:
             [
-                NodeField("entity", hint: "the entity the rule selects, e.g. profiles"),
+                NodeField("entity", hint: "the entity the rule selects, e.g. profiles", pick: .entity),
                 NodeField("rule", hint: "a rule, e.g. country = \"FR\" and age >= 18"),
-                NodeField("emitWhenEmpty", .json, hint: "true to carry on when nobody matches"),
+                .flag("emitWhenEmpty", hint: "true to carry on when nobody matches"),
             ]
         case .readAudience:
             [
-                NodeField("audience", hint: "a saved audience's name"),
-                NodeField("emitWhenEmpty", .json, hint: "true to carry on when it is empty"),
+                NodeField("audience", hint: "a saved audience's name", pick: .savedAudience(snapshotOnly: false)),
+                .flag("emitWhenEmpty", hint: "true to carry on when it is empty"),
             ]
-        case .changeDimension: [NodeField("link", hint: "a link of the arriving entity, e.g. bookings or profile")]
+        case .changeDimension: [NodeField("link", hint: "a link of the arriving entity, e.g. bookings or profile", pick: .link)]
         case .split:
             [
                 NodeField("seed", .json, hint: "a whole number: the same seed draws the same rows"),
                 NodeField(
-                    "subsets", .json,
-                    hint: "[{\"label\": \"A\", \"percent\": 50}, {\"label\": \"B\", \"percent\": 50}] (rule, count, highest, lowest too)"),
-                NodeField("overlap", .json, hint: "true to let a row fall in several subsets"),
-                NodeField("skipEmpty", .json, hint: "true to stop empty subsets"),
+                    "subsets", .json, hint: "the subsets in order; each takes from the rows the ones before it left",
+                    structure: .list([
+                        NodeField("label", hint: "the subset's name, shown on its port"),
+                        NodeField("percent", .json, hint: "a share of the rows left, e.g. 50 (or give count)"),
+                        NodeField("count", .json, hint: "a number of rows, e.g. 1000 (or give percent)"),
+                        NodeField("rule", hint: "only rows that match, e.g. country = \"FR\" (empty: any row)"),
+                        .attribute("highest", hint: "with a limit: keep the rows highest in this attribute"),
+                        .attribute("lowest", hint: "with a limit: keep the rows lowest in this attribute"),
+                    ])),
+                .flag("overlap", hint: "true to let a row fall in several subsets"),
+                .flag("skipEmpty", hint: "true to stop empty subsets"),
             ]
-        case .combine: [NodeField("operation", hint: "union, intersection or exclusion")]
+        case .combine:
+            [
+                NodeField(
+                    "operation", hint: "union, intersection or exclusion",
+                    pick: .word([
+                        ("union", "rows in either input"),
+                        ("intersection", "rows of the first input also in the second"),
+                        ("exclusion", "rows of the first input not in the second"),
+                    ]))
+            ]
         case .deduplicate:
             [
-                NodeField("by", .json, hint: "[\"household\"]: the attributes that make a group"),
+                NodeField(
+                    "by", .json, hint: "the attributes that make a group, e.g. household",
+                    structure: .values(.attribute("attribute", hint: "an attribute rows of one group share"))),
                 NodeField("keep", .json, hint: "rows kept per group (1 if empty)"),
-                NodeField("prefer", .json, hint: "{\"random\": 7}, {\"highest\": \"age\"}, {\"lowest\": …}, {\"nonEmpty\": …}"),
+                NodeField(
+                    "prefer", .json, hint: "which rows of a group are kept (give one of these)",
+                    structure: .object([
+                        NodeField("random", .json, hint: "a seed: rows drawn at random, the same seed the same rows"),
+                        .attribute("highest", hint: "the rows highest in this attribute"),
+                        .attribute("lowest", hint: "the rows lowest in this attribute"),
+                        .attribute("nonEmpty", hint: "rows where this attribute has a value first"),
+                        .attribute("attribute", hint: "rows by this attribute's values, in the order given below"),
+                        NodeField("order", .json, hint: "the values in order of preference, e.g. [\"gold\", \"silver\"]"),
+                    ])),
             ]
         case .enrichment:
-            [NodeField("fields", .json, hint: "[{\"name\": \"trips\", \"value\": \"bookings.count()\"}] or rows with columns and first")]
+            [
+                NodeField(
+                    "fields", .json, hint: "the fields added, in order",
+                    structure: .list([
+                        NodeField("name", hint: "the field's name in templates, e.g. trips"),
+                        NodeField("value", hint: "an expression, e.g. bookings.count() (or give rows)"),
+                        NodeField("rows", hint: "a 1-N link whose rows are collected, e.g. bookings", pick: .link),
+                        NodeField("columns", .json, hint: "the rows' columns, e.g. [\"destination\", \"departs\"]"),
+                        NodeField("where", hint: "only rows that match, e.g. status = \"confirmed\""),
+                        .attribute("orderBy", hint: "the column rows are sorted by"),
+                        .flag("descending", hint: "true to sort highest first"),
+                        NodeField("first", .json, hint: "how many rows are kept, e.g. 3"),
+                    ]))
+            ]
         case .saveAudience:
             [
-                NodeField("audience", hint: "the snapshot audience to write"),
-                NodeField("append", .json, hint: "true to add to its members instead of replacing them"),
+                NodeField("audience", hint: "the snapshot audience to write", pick: .savedAudience(snapshotOnly: true)),
+                .flag("append", hint: "true to add to its members instead of replacing them"),
             ]
-        case .test: [NodeField("branches", .json, hint: "[{\"label\": \"big\", \"when\": \"count >= 1000\"}]")]
+        case .test:
+            [
+                NodeField(
+                    "branches", .json, hint: "the branches in order; everyone takes the first whose condition holds",
+                    structure: .list([
+                        NodeField("label", hint: "the branch's name, shown on its port"),
+                        NodeField("when", hint: "a condition on the population, e.g. count >= 1000"),
+                    ]))
+            ]
         case .fork: [NodeField("branches", .json, hint: "how many parallel branches (2 to 16)")]
         case .andJoin: [NodeField("inputs", .json, hint: "how many branches to wait for (2 to 16)")]
         case .wait:
@@ -73,16 +175,31 @@ extension NodeKind {
             ]
         case .email, .sms, .push, .directMail:
             [
-                NodeField("category", hint: "marketing (the default) or transactional"),
-                NodeField("messagePer", hint: "profile (the default) or entity"),
+                NodeField(
+                    "category", hint: "marketing (the default) or transactional",
+                    pick: .word([
+                        ("marketing", "consent, frequency caps and quiet hours apply"),
+                        ("transactional", "consent, caps and quiet hours do not apply (receipts, reminders)"),
+                    ])),
+                NodeField(
+                    "messagePer", hint: "profile (the default) or entity",
+                    pick: .word([
+                        ("profile", "one message per profile, whatever rows it arrives with"),
+                        ("entity", "one message per arriving row (per booking, say)"),
+                    ])),
             ]
                 + (channel?.requiredFields ?? []).map { NodeField($0, Self.contentShape($0), hint: "required; a Mustache template") }
                 + (channel?.optionalFields ?? []).map { NodeField($0, Self.contentShape($0), hint: "optional; a Mustache template") }
                 + [
-                    NodeField("frequencyCap", .json, hint: "{\"max\": 3, \"days\": 7}"),
+                    NodeField(
+                        "frequencyCap", .json, hint: "at most max messages of this channel per days days",
+                        structure: .object([
+                            NodeField("max", .json, hint: "messages at most, e.g. 3"),
+                            NodeField("days", .json, hint: "over this many days, e.g. 7"),
+                        ])),
                     NodeField("defaults", .json, hint: "{\"profile.first_name\": \"traveller\"}: what an empty field shows"),
                 ]
-        case .end: [NodeField("start", hint: "a campaign to start when the branch ends (optional)")]
+        case .end: [NodeField("start", hint: "a campaign to start when the branch ends (optional)", pick: .campaign)]
         }
     }
 
@@ -107,12 +224,46 @@ extension CampaignFormat {
     /// absent optional field is empty.
     public static func fieldTexts(of node: Node) -> [String: String] {
         guard case .object(let pairs) = encode(node) else { return [:] }
+        return texts(of: pairs, fields: node.kind.fields)
+    }
+
+    /// Each of `fields` in an object's pairs, as a form edits it: text as written, other
+    /// values as compact JSON.
+    public static func texts(of pairs: [(String, JSONValue)], fields: [NodeField]) -> [String: String] {
         var texts: [String: String] = [:]
-        let shapes = Dictionary(node.kind.fields.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
-        for (key, value) in pairs where shapes[key] != nil {
-            if case .string(let s) = value, shapes[key] != .json { texts[key] = s } else { texts[key] = value.compact() }
+        let shapes = Dictionary(fields.map { ($0.name, $0.shape) }, uniquingKeysWith: { a, _ in a })
+        for (key, value) in pairs {
+            guard let shape = shapes[key] else { continue }
+            texts[key] = text(of: value, shape: shape)
         }
         return texts
+    }
+
+    /// One value as a field of `shape` edits it.
+    public static func text(of value: JSONValue, shape: NodeFieldShape) -> String {
+        if case .string(let s) = value, shape != .json { return s }
+        return value.compact()
+    }
+
+    /// One field's text as a value: as written for text, parsed for JSON; errors name the field.
+    public static func value(of text: String, field: NodeField) throws -> JSONValue {
+        switch field.shape {
+        case .text, .multiline: return .string(text)
+        case .json:
+            do {
+                return try JSONValue.parse(text)
+            } catch {
+                throw HeraldError(.invalidInput, "\(field.name): not a JSON value (\(error.message) at column \(error.column))")
+            }
+        }
+    }
+
+    /// The pairs of an object from its form: empty fields are left out.
+    public static func pairs(of fields: [NodeField], texts: [String: String]) throws -> [(String, JSONValue)] {
+        try fields.compactMap { field in
+            guard let text = texts[field.name], !text.trimmed.isEmpty else { return nil }
+            return (field.name, try value(of: text, field: field))
+        }
     }
 
     /// A node from its form: empty fields are left out; JSON fields must parse. Errors name the
@@ -122,18 +273,7 @@ extension CampaignFormat {
     ) throws -> Node {
         var pairs: [(String, JSONValue)] = [("id", .string(id.name)), ("kind", .string(kind.rawValue)), ("label", .string(label))]
         if !note.isEmpty { pairs.append(("note", .string(note))) }
-        for field in kind.fields {
-            guard let text = texts[field.name], !text.trimmed.isEmpty else { continue }
-            switch field.shape {
-            case .text, .multiline: pairs.append((field.name, .string(text)))
-            case .json:
-                do {
-                    pairs.append((field.name, try JSONValue.parse(text)))
-                } catch {
-                    throw HeraldError(.invalidInput, "\(field.name): not a JSON value (\(error.message) at column \(error.column))")
-                }
-            }
-        }
+        pairs += try Self.pairs(of: kind.fields, texts: texts)
         return try decodeNode(.object(pairs), path: "node")
     }
 }

@@ -24,6 +24,8 @@ public enum Mode: Equatable, Sendable {
     case ruleBuilder(RuleBuilder)
     /// The `:` command line.
     case commandLine(TextBuffer)
+    /// The items of a list field of the form under it, in order.
+    case listEditor(ListEditor)
 
     /// The commands that apply while the mode is on top.
     public var scope: CommandScope {
@@ -38,6 +40,7 @@ public enum Mode: Equatable, Sendable {
         case .preview: .preview
         case .ruleBuilder: .ruleBuilder
         case .commandLine: .commandLine
+        case .listEditor: .listEditor
         }
     }
 
@@ -69,6 +72,8 @@ public enum MenuValue: Equatable, Sendable {
     /// An IANA time zone.
     case zone(String)
     case theme(String)
+    /// A field's value as written.
+    case text(String)
 }
 
 public struct MenuItem: Equatable, Sendable {
@@ -101,6 +106,8 @@ public enum MenuPurpose: Equatable, Sendable {
     case timeZone
     /// Picks the theme; the highlighted one is shown while choosing, `previous` comes back on Esc.
     case theme(previous: String)
+    /// The value of the selected field of the form under it.
+    case fieldValue
     /// The attribute of a new condition in the rule builder.
     case ruleAttribute
     /// The operator of a new condition on `path`.
@@ -223,14 +230,31 @@ public struct Prompt: Equatable, Sendable {
 
 /// One row of the node form: the label, the note, or a field of the node's kind.
 public struct FormRow: Equatable, Sendable {
-    public var name: String
-    public var shape: NodeFieldShape
-    public var hint: String
+    public var field: NodeField
     public var text: String
+
+    public init(field: NodeField, text: String) {
+        self.field = field
+        self.text = text
+    }
+
+    public var name: String { field.name }
+    public var shape: NodeFieldShape { field.shape }
+    public var hint: String { field.hint }
+}
+
+/// What a form edits: a node, or a part of a field of the form under it.
+public enum FormTarget: Equatable, Sendable {
+    case node
+    /// The item at `index` of the list under it (put in there, when `adding`).
+    case listItem(field: String, index: Int, adding: Bool)
+    /// The object value of `field` of the form under it.
+    case object(field: String)
 }
 
 /// A node's configuration being edited. It becomes the node only when it reads and the form
-/// is applied; until then the draft is untouched.
+/// is applied; until then the draft is untouched. The same form edits a part of a field (an
+/// item of a split's subsets, a frequency cap), which it gives back to the form it came from.
 public struct NodeForm: Equatable, Sendable {
     /// Whether the form adds a new node (rather than edits one of the draft's).
     public var adding: Bool
@@ -238,6 +262,7 @@ public struct NodeForm: Equatable, Sendable {
     public var after: PortRef?
     public var id: NodeID
     public var kind: NodeKind
+    public var target: FormTarget = .node
     public var rows: [FormRow]
     public var selection = 0
     /// The selected row's text while it is being edited.
@@ -256,17 +281,17 @@ public struct NodeForm: Equatable, Sendable {
     /// The values when the form opened, to know whether anything changed.
     public var initial: [String]
 
+    static let labelField = NodeField("label", hint: "the name shown on the canvas")
+    static let noteField = NodeField("note", hint: "a note for the team (optional)")
+
     public init(node: Node) {
         adding = false
         id = node.id
         kind = node.kind
         let texts = CampaignFormat.fieldTexts(of: node)
         rows =
-            [
-                FormRow(name: "label", shape: .text, hint: "the name shown on the canvas", text: node.label),
-                FormRow(name: "note", shape: .text, hint: "a note for the team (optional)", text: node.note ?? ""),
-            ]
-            + node.kind.fields.map { FormRow(name: $0.name, shape: $0.shape, hint: $0.hint, text: texts[$0.name] ?? "") }
+            [FormRow(field: Self.labelField, text: node.label), FormRow(field: Self.noteField, text: node.note ?? "")]
+            + node.kind.fields.map { FormRow(field: $0, text: texts[$0.name] ?? "") }
         initial = rows.map(\.text)
     }
 
@@ -277,17 +302,36 @@ public struct NodeForm: Equatable, Sendable {
         self.id = id
         self.kind = kind
         rows =
-            [
-                FormRow(name: "label", shape: .text, hint: "the name shown on the canvas", text: kind.title),
-                FormRow(name: "note", shape: .text, hint: "a note for the team (optional)", text: ""),
-            ] + kind.fields.map { FormRow(name: $0.name, shape: $0.shape, hint: $0.hint, text: "") }
+            [FormRow(field: Self.labelField, text: kind.title), FormRow(field: Self.noteField, text: "")]
+            + kind.fields.map { FormRow(field: $0, text: "") }
         initial = rows.map(\.text)
+    }
+
+    /// A form for a part of a field of `parent`: `fields` with `texts`.
+    public init(part target: FormTarget, of parent: NodeForm, fields: [NodeField], texts: [String: String]) {
+        adding = false
+        if case .listItem(_, _, let adding) = target { self.adding = adding }
+        after = parent.after
+        id = parent.id
+        kind = parent.kind
+        self.target = target
+        rows = fields.map { FormRow(field: $0, text: texts[$0.name] ?? "") }
+        initial = rows.map(\.text)
+    }
+
+    /// The row of the field named `name`.
+    public func row(_ name: String) -> FormRow? { rows.first { $0.name == name } }
+
+    /// Sets the text of the field named `name`.
+    public mutating func set(_ name: String, to text: String) {
+        if let i = rows.firstIndex(where: { $0.name == name }) { rows[i].text = text }
     }
 
     public var isChanged: Bool { adding || rows.map(\.text) != initial }
 
     /// The node the values make, or why they make none.
     public func node() -> Result<Node, HeraldError> {
+        guard target == .node else { return .failure(HeraldError(.invalidInput, "a part of a field makes no node by itself")) }
         let fields = Dictionary(rows.dropFirst(2).map { ($0.name, $0.text) }, uniquingKeysWith: { a, _ in a })
         do {
             return .success(
@@ -361,4 +405,53 @@ public struct RuleBuilder: Equatable, Sendable {
 
     public var rows: [RuleTree.Row] { RuleTree.rows(rule) }
     public var selectedRow: RuleTree.Row? { rows.indices.contains(selection) ? rows[selection] : nil }
+}
+
+/// A list field of the node form under it, item by item: each item is edited in a form of its
+/// own, and every change is written through to the field at once.
+public struct ListEditor: Equatable, Sendable {
+    /// The list field.
+    public var field: NodeField
+    public var items: [JSONValue]
+    public var selection = 0
+    /// The node form's problems with the list as it is.
+    public var messages: [String] = []
+
+    public init(field: NodeField, items: [JSONValue]) {
+        self.field = field
+        self.items = items
+    }
+
+    /// The fields of one item: those of its objects, or the one field of a list of values.
+    public var itemFields: [NodeField] {
+        switch field.structure {
+        case .list(let fields): fields
+        case .values(let one): [one]
+        case .whole, .object: []
+        }
+    }
+
+    /// Whether the items are single values rather than objects.
+    public var holdsValues: Bool {
+        if case .values = field.structure { true } else { false }
+    }
+
+    /// The field's text for `items`: compact JSON, empty for no items.
+    public static func text(of items: [JSONValue]) -> String {
+        items.isEmpty ? "" : JSONValue.array(items).compact()
+    }
+
+    /// An item in a line: its fields' values, named (a value list's item as written).
+    public func summary(of item: JSONValue) -> String {
+        if holdsValues, let one = itemFields.first { return CampaignFormat.text(of: item, shape: one.shape) }
+        guard case .object(let pairs) = item else { return item.compact() }
+        // An item's name goes first, bare: "Variant A · percent 50".
+        let named = pairs.first.map { ["label", "name"].contains($0.0) } ?? false
+        let rest = pairs.dropFirst(named ? 1 : 0).map { key, value in
+            let shape = itemFields.first { $0.name == key }?.shape ?? .json
+            return "\(key) \(CampaignFormat.text(of: value, shape: shape))"
+        }
+        let name = named ? pairs.first.map { CampaignFormat.text(of: $0.1, shape: .text) } : nil
+        return ((name.map { [$0] } ?? []) + rest).joined(separator: " · ")
+    }
 }

@@ -39,18 +39,25 @@ public enum AppView {
         grid.resolveLines(glyphs: glyphs)
         grid.put(DisplayWidth.truncate(state.status, to: state.width), x: 0, y: state.height - 2, role: "ui.status")
         KeyBar.render(state, into: &grid, y: state.height - 1)
-        // Each level of the focus stack over the one below it.
+        // Each level of the focus stack over the one below it. A list or a part's form hides
+        // the form it was opened from; menus and questions leave it in sight.
+        var covered = 0
         for mode in state.modes {
             switch mode {
             case .inspector(let id): InspectorView.render(state, node: id, into: &grid, glyphs: glyphs)
             case .menu(let menu): MenuScreen.render(menu, into: &grid, glyphs: glyphs)
             case .confirm(let question): ConfirmScreen.render(question, into: &grid, glyphs: glyphs)
             case .prompt(let prompt): PromptScreen.render(prompt, into: &grid, glyphs: glyphs)
-            case .nodeForm(let form): NodeFormScreen.render(form, into: &grid, glyphs: glyphs)
+            case .nodeForm(let form):
+                NodeFormScreen.render(form, covering: form.target == .node ? 0 : covered, into: &grid, glyphs: glyphs)
+                covered = max(covered, NodeFormScreen.lines(form, width: Dialog.width(grid)))
             case .problems(let selection): ProblemsScreen.render(state, selection: selection, into: &grid, glyphs: glyphs)
             case .preview(let preview): PreviewScreen.render(preview, into: &grid, glyphs: glyphs)
             case .ruleBuilder(let builder): RuleBuilderScreen.render(builder, state: state, into: &grid, glyphs: glyphs)
             case .commandLine(let buffer): CommandLineScreen.render(buffer, state: state, into: &grid)
+            case .listEditor(let list):
+                ListEditorScreen.render(list, covering: covered, into: &grid, glyphs: glyphs)
+                covered = max(covered, ListEditorScreen.lines(list, width: Dialog.width(grid)))
             case .connect: break  // drawn on the canvas itself
             }
         }

@@ -30,7 +30,7 @@ import Testing
         try tmux.keys("g")  // no command in the form: harmless, and a fixed point for the eye
         for _ in 0..<12 { try tmux.keys("k") }
         for _ in 0..<row { try tmux.keys("j") }
-        try tmux.keys("Enter", "C-u")
+        try tmux.keys("e", "C-u")  // e types the field, whatever its widget
         try tmux.keys("-l", text)
         try tmux.keys("C-s")
     }
@@ -51,7 +51,11 @@ import Testing
         try tmux.keys("A")
         try tmux.waitFor("Read audience")
         try tmux.keys("Enter")
-        try fill(tmux, row: 2, "customers")
+        // The entity picked from the catalog's.
+        try tmux.keys("j", "j", "Enter")
+        try tmux.waitFor("entity of 'buildAudience'")
+        try tmux.keys("-l", "cust")
+        try tmux.keys("Enter")
         try fill(tmux, row: 3, "country = \"FR\"")
         try tmux.waitFor("2 customers match")
         // Then changed in the tree: a condition on the country from the catalog, and any of.
@@ -76,7 +80,20 @@ import Testing
         try tmux.keys("-l", "split")
         try tmux.keys("Enter")
         try tmux.waitFor("New Split node")
-        try fill(tmux, row: 3, #"[{"label": "A", "percent": 50}, {"label": "B", "percent": 50}]"#)
+        // Its subsets one by one in the list editor: a adds an item, w keeps it, Esc goes back.
+        for _ in 0..<12 { try tmux.keys("k") }
+        try tmux.keys("j", "j", "j", "Enter")
+        try tmux.waitFor("no items yet")
+        for label in ["A", "B"] {
+            try tmux.keys("a")
+            try tmux.waitFor("item of subsets")
+            try fill(tmux, row: 0, label)
+            try fill(tmux, row: 1, "50")
+            try tmux.keys("w")
+            try tmux.waitFor("\(label) · percent 50")
+        }
+        try tmux.keys("Escape")
+        try tmux.waitFor("2 items: A · percent 50 | B · percent 50")
         try tmux.keys("w")
         try tmux.waitFor("add Split")
         // Wait 2 days on subset A, then an email.

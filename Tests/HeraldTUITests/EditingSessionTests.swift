@@ -24,7 +24,7 @@ import Testing
         let index = try #require(form.rows.firstIndex { $0.name == name }, "no field \(name)")
         for _ in 0..<form.rows.count { session.press(.char("k")) }
         for _ in 0..<index { session.press(.char("j")) }
-        session.press(.enter, .ctrl("u"))
+        session.press(.char("e"), .ctrl("u"))
         session.type(text)
         session.press(.ctrl("s"))
     }

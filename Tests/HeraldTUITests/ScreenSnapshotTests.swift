@@ -38,6 +38,15 @@ import Testing
             press(.char("a"))
             type("split")
             press(.enter)
+        case "list-editor":
+            state.canvas?.selected = "split"
+            press(.enter, .char("j"), .char("j"), .char("j"), .enter)
+        case "item-form":
+            state.canvas?.selected = "split"
+            press(.enter, .char("j"), .char("j"), .char("j"), .enter, .char("j"), .enter)
+        case "field-picker":
+            state.canvas?.selected = "welcome"
+            press(.enter, .char("j"), .char("j"), .enter)
         case "confirm-delete": press(.char("d"))
         case "prompt-rename": press(.char("n"))
         case "problems":
@@ -66,7 +75,8 @@ import Testing
     }
 
     static let screens = [
-        "list", "canvas", "help", "inspector", "kind-menu", "form-email", "form-field", "form-new-split", "confirm-delete",
+        "list", "canvas", "help", "inspector", "kind-menu", "form-email", "form-field", "form-new-split", "list-editor", "item-form",
+        "field-picker", "confirm-delete",
         "prompt-rename", "problems", "settings", "preview", "rule-builder",
     ]
 

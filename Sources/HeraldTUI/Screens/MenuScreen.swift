@@ -64,6 +64,8 @@ enum MenuScreen {
                 campaign.timeZone = zone
                 return nil
             }
+        case (.fieldValue, .text(let text)):
+            return NodeFormScreen.update(&state) { form in form.rows[form.selection].text = text }
         case (.ruleAttribute, .attribute(let path, let type)):
             state.modes.append(.menu(RuleBuilderScreen.operatorMenu(path: path, type: type)))
         case (.ruleOperator(let path, let type), .ruleOperator(let op)):

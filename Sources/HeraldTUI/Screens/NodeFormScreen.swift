@@ -8,8 +8,13 @@ import HeraldStore
 enum NodeFormScreen {
     static let commands: [Command] = [
         Command(
-            id: "form.edit", title: "edit field", help: "Edit the selected field", group: "Node form", keys: [.enter, .char("e")],
-            keyLabel: "enter", scope: .nodeForm, inKeyBar: true,
+            id: "form.open", title: "open field",
+            help: "Open the selected field: pick its value from a list, toggle true/false, edit a list item by item, or type it",
+            group: "Node form", keys: [.enter], keyLabel: "enter", scope: .nodeForm, inKeyBar: true,
+            perform: { state in open(&state) }),
+        Command(
+            id: "form.edit", title: "type", help: "Edit the selected field as text (a list or object as JSON)", group: "Node form",
+            keys: [.char("e")], keyLabel: "e", scope: .nodeForm, inKeyBar: true,
             perform: { state in
                 update(&state) { form in
                     let row = form.rows[form.selection]
@@ -42,6 +47,7 @@ enum NodeFormScreen {
             group: "Node form", keys: [.char("p")], keyLabel: "p", scope: .nodeForm, inKeyBar: true,
             disabledReason: { state in
                 guard case .nodeForm(let form) = state.modes.last else { return "open a node form first" }
+                guard form.target == .node else { return "preview from the node's own form" }
                 return form.kind.isChannel ? nil : "only message nodes have content to preview"
             },
             perform: { state in PreviewScreen.start(&state) }),
@@ -57,8 +63,10 @@ enum NodeFormScreen {
                 state.modes.append(
                     .confirm(
                         Confirmation(
-                            question: form.adding
-                                ? "Add this \(form.kind.title) node to the campaign?" : "Apply the changes to '\(form.id)'?",
+                            question: form.target != .node
+                                ? (form.adding ? "Add this item to the list?" : "Keep the changes to this \(title(form))?")
+                                : form.adding
+                                    ? "Add this \(form.kind.title) node to the campaign?" : "Apply the changes to '\(form.id)'?",
                             choices: [
                                 Choice(key: "y", title: form.adding ? "add" : "apply", action: .applyForm),
                                 Choice(key: "n", title: "drop them", action: .dropForm),
@@ -129,12 +137,7 @@ enum NodeFormScreen {
             if let name = entityName, let entity = catalog.entity(name) { walk(entity, prefix: root, depth: 0) }
             return result
         }
-        let arriving: String? = {
-            guard let draft = state.canvas?.draft else { return nil }
-            let audiences = Dictionary(context.audiences.map { ($0.name, $0.entity) }, uniquingKeysWith: { a, _ in a })
-            return draft.inboundEntities(catalog: catalog, audiences: audiences)[form.id]
-                ?? (form.after.flatMap { draft.inboundEntities(catalog: catalog, audiences: audiences)[$0.node] })
-        }()
+        let arriving = arrivingEntity(form, in: state)
         switch (form.kind, row) {
         case (_, "entity"): return ["": catalog.entities.map(\.name)]
         case (.readAudience, "audience"): return ["": context.audiences.map(\.name)]
@@ -164,6 +167,217 @@ enum NodeFormScreen {
         }
     }
 
+    /// The entity of the population arriving at the form's node (for a new node, at the port
+    /// it is added after).
+    static func arrivingEntity(_ form: NodeForm, in state: AppState) -> String? {
+        guard let draft = state.canvas?.draft, let context = state.canvas?.context else { return nil }
+        let audiences = Dictionary(context.audiences.map { ($0.name, $0.entity) }, uniquingKeysWith: { a, _ in a })
+        if let entity = draft.inboundEntities(catalog: context.catalog, audiences: audiences)[form.id] { return entity }
+        return form.after.flatMap { draft.entity(leaving: $0, catalog: context.catalog, audiences: audiences) }
+    }
+
+    /// What a part form edits, for its title and questions.
+    static func title(_ form: NodeForm) -> String {
+        switch form.target {
+        case .node: "\(form.kind.title) '\(form.id)'"
+        case .object(let field): "\(field) of '\(form.id)'"
+        case .listItem(let field, let index, let adding): "\(adding ? "new item" : "item \(index + 1)") of \(field) of '\(form.id)'"
+        }
+    }
+
+    /// Enter on a field: its widget. A list opens item by item, an object as a form of its
+    /// own, a true/false field toggles, a field with known values offers them; anything else
+    /// is typed.
+    static func open(_ state: inout AppState) -> [Effect] {
+        guard case .nodeForm(let form) = state.modes.last else { return [] }
+        let row = form.rows[form.selection]
+        switch row.field.structure {
+        case .list, .values:
+            switch parts(of: row) {
+            case .failure(let reason):
+                state.status = "\(row.name): \(reason.message); e edits it as text"
+            case .success(let items):
+                state.modes.append(.listEditor(ListEditor(field: row.field, items: items)))
+                ListEditorScreen.refresh(&state)
+            }
+            return []
+        case .object(let fields):
+            switch parts(of: row) {
+            case .failure(let reason):
+                state.status = "\(row.name): \(reason.message); e edits it as text"
+                return []
+            case .success(let parts):
+                let pairs: [(String, JSONValue)]
+                if case .object(let p) = parts.first { pairs = p } else { pairs = [] }
+                state.modes.append(
+                    .nodeForm(
+                        NodeForm(
+                            part: .object(field: row.name), of: form, fields: fields,
+                            texts: CampaignFormat.texts(of: pairs, fields: fields))))
+                return update(&state) { _ in }
+            }
+        case .whole:
+            break
+        }
+        switch row.field.pick {
+        case .flag:
+            return update(&state) { form in
+                form.rows[form.selection].text =
+                    form.rows[form.selection].text.trimmingCharacters(in: .whitespacesAndNewlines) == "true" ? "false" : "true"
+            }
+        case .some(let pick):
+            let items = pickItems(pick, form: form, in: state)
+            guard !items.isEmpty else {
+                state.status = "\(row.name): \(nothingToPick(pick)); e types a value"
+                return []
+            }
+            var menu = Menu(purpose: .fieldValue, title: "\(row.name) of '\(form.id)'", items: items)
+            menu.selection = items.firstIndex { $0.value == .text(row.text) } ?? 0
+            state.modes.append(.menu(menu))
+            return []
+        case nil:
+            return update(&state) { form in
+                let row = form.rows[form.selection]
+                form.editing = TextBuffer(row.text, multiline: row.shape == .multiline)
+            }
+        }
+    }
+
+    /// The parts of a list or object field's text: the items of a list, or the one object;
+    /// refused when the text is not that shape or holds fields the form does not know, so
+    /// nothing is dropped by opening it.
+    static func parts(of row: FormRow) -> Result<[JSONValue], HeraldError> {
+        let text = row.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !text.isEmpty else { return .success([]) }
+        let value: JSONValue
+        do { value = try JSONValue.parse(text) } catch {
+            return .failure(HeraldError(.invalidInput, "not a JSON value (\(error.message) at column \(error.column))"))
+        }
+        func known(_ item: JSONValue, _ fields: [NodeField]) -> HeraldError? {
+            guard case .object(let pairs) = item else { return HeraldError(.invalidInput, "expected objects, found \(item.compact())") }
+            let names = Set(fields.map(\.name))
+            let unknown = pairs.map(\.0).filter { !names.contains($0) }
+            return unknown.isEmpty
+                ? nil : HeraldError(.invalidInput, "holds fields the form does not know (\(unknown.joined(separator: ", ")))")
+        }
+        switch (row.field.structure, value) {
+        case (.list(let fields), .array(let items)):
+            if let problem = items.lazy.compactMap({ known($0, fields) }).first { return .failure(problem) }
+            return .success(items)
+        case (.values, .array(let items)):
+            return .success(items)
+        case (.object(let fields), .object):
+            if let problem = known(value, fields) { return .failure(problem) }
+            return .success([value])
+        case (.object, _):
+            return .failure(HeraldError(.invalidInput, "expected an object"))
+        default:
+            return .failure(HeraldError(.invalidInput, "expected a list"))
+        }
+    }
+
+    /// What a field of `pick` can be, for its menu; the current draft and catalog say.
+    static func pickItems(_ pick: NodeFieldPick, form: NodeForm, in state: AppState) -> [MenuItem] {
+        guard let context = state.canvas?.context else { return [] }
+        let catalog = context.catalog
+        // An enrichment's rows are sorted by a column of the linked entity, not the arriving one.
+        var entity = arrivingEntity(form, in: state).flatMap(catalog.entity)
+        if let rows = form.row("rows")?.text.trimmingCharacters(in: .whitespacesAndNewlines), !rows.isEmpty,
+            let link = entity?.links.first(where: { $0.name == rows })
+        {
+            entity = catalog.entity(link.target)
+        }
+        let items: [MenuItem]
+        switch pick {
+        case .flag: return []
+        case .entity:
+            items = catalog.entities.map { e in
+                MenuItem(
+                    title: e.name, detail: "\(Names.counted(e.attributes.count, "attribute")) · \(Names.counted(e.links.count, "link"))",
+                    value: .text(e.name))
+            }
+        case .savedAudience(let snapshotOnly):
+            items = context.audiences.filter { !snapshotOnly || $0.snapshot }.map { a in
+                MenuItem(
+                    title: a.name,
+                    detail: "\(a.snapshot ? "snapshot" : "live") · \(a.entity)"
+                        + (a.memberCount.map { " · \(Names.groupedCount($0)) members" } ?? ""),
+                    value: .text(a.name))
+            }
+        case .attribute:
+            items = (entity?.attributes ?? []).filter { !$0.hidden }.map { a in
+                MenuItem(title: a.name, detail: a.type.rawValue + (a.label != a.name ? " · \(a.label)" : ""), value: .text(a.name))
+            }
+        case .link:
+            items = (entity?.links ?? []).map { l in
+                MenuItem(title: l.name, detail: "→ \(l.target) (\(l.cardinality.rawValue))", value: .text(l.name))
+            }
+        case .campaign:
+            items = state.campaigns.filter { $0.archivedAt == nil && $0.name != state.canvas?.draft.name }.map { c in
+                MenuItem(title: c.name, detail: "version \(c.version) · \(Names.counted(c.nodeCount, "node"))", value: .text(c.name))
+            }
+        case .word(let words):
+            items = words.map { MenuItem(title: $0.word, detail: $0.meaning, value: .text($0.word)) }
+        }
+        guard !items.isEmpty else { return [] }
+        // An optional field can be left empty again.
+        return items + [MenuItem(title: "(empty)", detail: "leave the field empty", value: .text(""))]
+    }
+
+    static func nothingToPick(_ pick: NodeFieldPick) -> String {
+        switch pick {
+        case .entity: "the catalog has no entities"
+        case .savedAudience(let snapshotOnly): snapshotOnly ? "the store has no snapshot audiences" : "the store has no saved audiences"
+        case .attribute, .link: "the node's input is not connected, so what arrives is not known"
+        case .campaign: "the store has no other campaign"
+        case .word, .flag: "nothing to pick"
+        }
+    }
+
+    /// The value a part form makes: its object (nil when every field is empty), or the one
+    /// value of a list of values.
+    static func partValue(_ form: NodeForm, holdsValues: Bool) throws -> JSONValue? {
+        let form = current(form)
+        if holdsValues, let row = form.rows.first {
+            guard !row.text.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty else {
+                throw HeraldError(.invalidInput, "\(row.name): give a value")
+            }
+            return try CampaignFormat.value(of: row.text, field: row.field)
+        }
+        let texts = Dictionary(form.rows.map { ($0.name, $0.text) }, uniquingKeysWith: { a, _ in a })
+        let pairs = try CampaignFormat.pairs(of: form.rows.map(\.field), texts: texts)
+        return pairs.isEmpty ? nil : .object(pairs)
+    }
+
+    /// The node the form at `index` of the focus stack makes with `form`'s values: a part is
+    /// put into the list or object it belongs to, and that into the form under it.
+    static func composedNode(_ form: NodeForm, at index: Int, in state: AppState) -> Result<Node, HeraldError> {
+        let lost = HeraldError(.invalidInput, "the form this part belongs to is no longer open")
+        do {
+            switch form.target {
+            case .node:
+                return current(form).node()
+            case .object(let field):
+                guard index >= 1, case .nodeForm(var parent) = state.modes[index - 1] else { return .failure(lost) }
+                parent.set(field, to: try partValue(form, holdsValues: false)?.compact() ?? "")
+                return composedNode(parent, at: index - 1, in: state)
+            case .listItem(let field, let position, let adding):
+                guard index >= 2, case .listEditor(var list) = state.modes[index - 1], case .nodeForm(var parent) = state.modes[index - 2]
+                else { return .failure(lost) }
+                guard let item = try partValue(form, holdsValues: list.holdsValues) else {
+                    return .failure(HeraldError(.invalidInput, "the item is empty"))
+                }
+                if adding { list.items.insert(item, at: min(position, list.items.count)) } else { list.items[position] = item }
+                parent.set(field, to: ListEditor.text(of: list.items))
+                return composedNode(parent, at: index - 2, in: state)
+            }
+        } catch let error as HeraldError {
+            return .failure(error)
+        } catch {
+            return .failure(HeraldError(.invalidInput, "\(error)"))
+        }
+    }
+
     /// Changes the form on top, rechecks it and asks for its live count when what it counts
     /// changed.
     static func update(_ state: inout AppState, _ change: (inout NodeForm) -> Void) -> [Effect] {
@@ -175,9 +389,10 @@ enum NodeFormScreen {
     static func update(_ state: inout AppState, at index: Int, _ change: (inout NodeForm) -> Void) -> [Effect] {
         guard state.modes.indices.contains(index), case .nodeForm(var form) = state.modes[index] else { return [] }
         change(&form)
-        recheck(&form, in: state)
+        recheck(&form, at: index, in: state)
         var effects: [Effect] = []
-        if case .success(let node) = current(form).node(), case .buildAudience(let entity, let rule, _) = node.config,
+        if form.target == .node, case .success(let node) = current(form).node(),
+            case .buildAudience(let entity, let rule, _) = node.config,
             form.messages.isEmpty
         {
             if entity != form.countedEntity || rule != form.countedRule {
@@ -221,9 +436,10 @@ enum NodeFormScreen {
         return form
     }
 
-    /// Why the values make no node, else the node's validation problems in the draft.
-    static func recheck(_ form: inout NodeForm, in state: AppState) {
-        switch current(form).node() {
+    /// Why the values make no node, else the node's validation problems in the draft. A part
+    /// form is checked as the node it would make, put in its place.
+    static func recheck(_ form: inout NodeForm, at index: Int, in state: AppState) {
+        switch composedNode(form, at: index, in: state) {
         case .failure(let error):
             form.messages = [reason(error.message, id: form.id)]
         case .success(let node):
@@ -232,7 +448,8 @@ enum NodeFormScreen {
                 return
             }
             var draft = canvas.draft
-            if form.adding { try? draft.add(node, after: form.after) } else { try? draft.replace(form.id, with: node) }
+            let adding = form.target == .node ? form.adding : !canvas.draft.nodes.contains { $0.id == form.id }
+            if adding { try? draft.add(node, after: form.after) } else { try? draft.replace(form.id, with: node) }
             form.messages = context.validator.validate(draft).filter { $0.node == form.id }.map { p in
                 (p.field.map { "\($0): " } ?? "") + p.message
             }
@@ -249,6 +466,38 @@ enum NodeFormScreen {
 
     static func apply(_ state: inout AppState) -> [Effect] {
         guard case .nodeForm(let form) = state.modes.last else { return [] }
+        switch form.target {
+        case .node: break
+        case .object(let field):
+            do {
+                let text = try partValue(form, holdsValues: false)?.compact() ?? ""
+                state.modes.removeLast()
+                return update(&state) { $0.set(field, to: text) }
+            } catch {
+                state.status = "not applied: \(error)"
+                return []
+            }
+        case .listItem(_, let position, let adding):
+            guard case .listEditor(let list) = state.modes.dropLast().last else { return [] }
+            do {
+                guard let item = try partValue(form, holdsValues: list.holdsValues) else {
+                    state.status = "not applied: the item is empty; give its fields, or Esc drops it"
+                    return []
+                }
+                state.modes.removeLast()
+                return ListEditorScreen.change(&state) { list in
+                    if adding {
+                        list.items.insert(item, at: min(position, list.items.count))
+                    } else if list.items.indices.contains(position) {
+                        list.items[position] = item
+                    }
+                    list.selection = min(position, list.items.count - 1)
+                }
+            } catch {
+                state.status = "not applied: \(error)"
+                return []
+            }
+        }
         switch current(form).node() {
         case .failure(let error):
             state.status = "not applied: \(reason(error.message, id: form.id))"
@@ -268,14 +517,41 @@ enum NodeFormScreen {
         }
     }
 
-    static func render(_ form: NodeForm, into grid: inout CellGrid, glyphs: GlyphSet) {
+    /// A field's value in a line: a list or object by its parts (as its editor shows them),
+    /// anything else as written.
+    static func shown(_ row: FormRow) -> String {
+        let flat = row.text.replacingOccurrences(of: "\n", with: " \\n ")
+        guard case .success(let parts) = parts(of: row) else { return flat }
+        switch row.field.structure {
+        case .whole: return flat
+        case .list, .values:
+            let list = ListEditor(field: row.field, items: parts)
+            return Names.counted(parts.count, "item") + ": " + parts.map(list.summary).joined(separator: list.holdsValues ? ", " : " | ")
+        case .object(let fields):
+            guard case .object(let pairs) = parts.first else { return flat }
+            return pairs.map { key, value in
+                "\(key) \(CampaignFormat.text(of: value, shape: fields.first { $0.name == key }?.shape ?? .json))"
+            }.joined(separator: " · ")
+        }
+    }
+
+    /// How many lines the form's dialog holds on a grid `width` wide.
+    static func lines(_ form: NodeForm, width: Int) -> Int {
+        let editingLines = form.editing.map { $0.multiline ? min(8, max(3, $0.lines.count)) : 1 } ?? 1
+        let messages = form.messages.flatMap { DisplayWidth.wrap($0, to: width - 6) }
+        return form.rows.count + editingLines - 1 + 2 + max(1, messages.count) + (form.count == nil ? 0 : 1)
+    }
+
+    /// Draws the form, at least `covering` lines tall (to hide the form it was opened from).
+    static func render(_ form: NodeForm, covering: Int = 0, into grid: inout CellGrid, glyphs: GlyphSet) {
         let width = Dialog.width(grid)
         let labelWidth = min(14, (form.rows.map { DisplayWidth.of($0.name) }.max() ?? 8) + 1)
         let valueWidth = width - 6 - labelWidth
         let editingLines = form.editing.map { $0.multiline ? min(8, max(3, $0.lines.count)) : 1 } ?? 1
         let messages = form.messages.flatMap { DisplayWidth.wrap($0, to: width - 6) }
-        let lines = form.rows.count + editingLines - 1 + 2 + max(1, messages.count) + (form.count == nil ? 0 : 1)
-        let title = form.adding ? " New \(form.kind.title) node '\(form.id)' " : " \(form.kind.title) '\(form.id)' "
+        let lines = max(covering, Self.lines(form, width: width))
+        let title =
+            form.target == .node && form.adding ? " New \(form.kind.title) node '\(form.id)' " : " \(Self.title(form)) "
         let box = Dialog.draw(&grid, lines: lines, title: title, glyphs: glyphs)
         var y = box.y + 2
         for (i, row) in form.rows.enumerated() where y < box.maxY - 3 {
@@ -286,7 +562,7 @@ enum NodeFormScreen {
                 y += editingLines
                 continue
             }
-            let shown = row.text.isEmpty ? "(empty)" : row.text.replacingOccurrences(of: "\n", with: " \\n ")
+            let shown = row.text.isEmpty ? "(empty)" : Self.shown(row)
             grid.put(
                 DisplayWidth.truncate(shown, to: valueWidth, ellipsis: glyphs.ellipsis), x: box.x + 3 + labelWidth, y: y,
                 role: row.text.isEmpty ? "ui.dim" : "ui.dialog")

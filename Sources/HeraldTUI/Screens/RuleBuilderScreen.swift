@@ -145,10 +145,15 @@ enum RuleBuilderScreen {
                 return []
             }
         }
-        guard let entity = form.rows.first(where: { $0.name == "entity" })?.text, !entity.isEmpty,
-            state.canvas?.context?.catalog.entity(entity) != nil
+        // A Build audience names its entity; a split subset's rule is over what arrives.
+        let named = form.row("entity")?.text ?? ""
+        guard let entity = named.isEmpty && form.target != .node ? NodeFormScreen.arrivingEntity(form, in: state) : named,
+            !entity.isEmpty, state.canvas?.context?.catalog.entity(entity) != nil
         else {
-            state.status = "rule builder: choose the entity first (its attributes are what conditions use)"
+            state.status =
+                form.row("entity") == nil
+                ? "rule builder: the node's input is not connected, so the entity its rule is over is not known"
+                : "rule builder: choose the entity first (its attributes are what conditions use)"
             return []
         }
         state.modes.append(.ruleBuilder(RuleBuilder(rule: rule, entity: entity, field: row.name)))

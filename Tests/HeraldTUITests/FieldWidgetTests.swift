@@ -1,0 +1,227 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import HeraldTUI
+import Testing
+
+/// The node form's widgets, driven with keys on a copy of sample.db: pickers for values from
+/// the catalog and the store, true/false toggles, lists edited item by item, and objects
+/// edited field by field.
+@Suite struct FieldWidgetTests {
+    /// A session on the welcome series' canvas, with `node` selected.
+    func canvas(selecting node: NodeID) throws -> (HeadlessSession, String) {
+        let (store, folder) = try HeadlessTests.sampleCopy()
+        let session = HeadlessSession(store: store, width: 100, height: 30)
+        #expect(session.waitUntilIdle())
+        while session.state.selectedCampaign?.name != "Welcome series" && session.state.listSelection < session.state.campaigns.count {
+            session.press(.char("j"))
+        }
+        session.press(.enter)
+        #expect(session.waitUntilIdle())
+        #expect(session.state.screen == .canvas)
+        goto(session, node)
+        return (session, folder)
+    }
+
+    /// Selects `node` on the canvas with `:goto`.
+    func goto(_ session: HeadlessSession, _ node: NodeID) {
+        session.press(.char(":"))
+        session.type("goto \(node)")
+        session.press(.enter)
+        #expect(session.state.canvas?.selected == node)
+    }
+
+    /// The form on top of the focus stack.
+    func form(_ session: HeadlessSession, sourceLocation: SourceLocation = #_sourceLocation) throws -> NodeForm {
+        guard case .nodeForm(let form) = session.state.modes.last else {
+            throw FormMissing(modes: "\(session.state.modes)")
+        }
+        return form
+    }
+
+    struct FormMissing: Error { var modes: String }
+
+    /// Selects the row named `name` of the form on top.
+    func select(_ session: HeadlessSession, _ name: String) throws {
+        let form = try form(session)
+        let index = try #require(form.rows.firstIndex { $0.name == name }, "no field \(name)")
+        for _ in 0..<form.rows.count { session.press(.char("k")) }
+        for _ in 0..<index { session.press(.char("j")) }
+    }
+
+    /// Types `text` into the row named `name` of the form on top.
+    func fill(_ session: HeadlessSession, _ name: String, _ text: String) throws {
+        try select(session, name)
+        session.press(.char("e"), .ctrl("u"))
+        session.type(text)
+        session.press(.ctrl("s"))
+    }
+
+    func list(_ session: HeadlessSession) -> ListEditor? {
+        if case .listEditor(let list) = session.state.modes.last { list } else { nil }
+    }
+
+    @Test func aSplitsSubsetsEditedItemByItem() throws {
+        let (session, folder) = try canvas(selecting: "split")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        session.press(.enter)
+        try select(session, "subsets")
+        #expect(session.screen().contains("2 items: App users · rule push_token is not empty | Variant"))
+        session.press(.enter)
+        let opened = try #require(list(session))
+        #expect(opened.items.count == 2)
+        #expect(session.screen().contains("1. App users · rule push_token is not empty"))
+        // a adds after the highlighted item: a subset with both a count and a percentage is refused as you type.
+        session.press(.char("a"))
+        #expect(try form(session).target == .listItem(field: "subsets", index: 1, adding: true))
+        try fill(session, "label", "Variant B")
+        try fill(session, "percent", "50")
+        try fill(session, "count", "100")
+        #expect(try form(session).messages.contains { $0.contains("give either 'count' or 'percent'") }, "\(session.state.modes)")
+        try fill(session, "count", "")
+        #expect(try form(session).messages.isEmpty, "\(session.state.modes)")
+        session.press(.char("w"))
+        var edited = try #require(list(session))
+        #expect(
+            edited.items.map(edited.summary) == [
+                "App users · rule push_token is not empty", "Variant B · percent 50", "Variant A · percent 50",
+            ])
+        #expect(edited.selection == 1)
+        // K moves it up, J down again; the order is the split's.
+        session.press(.char("K"))
+        edited = try #require(list(session))
+        #expect(edited.items.map(edited.summary).first == "Variant B · percent 50")
+        #expect(edited.selection == 0)
+        session.press(.char("K"))
+        #expect(session.state.status == "the item is first already")
+        // Edit the last one in place, then remove the first.
+        session.press(.char("j"), .char("j"), .enter)
+        #expect(try form(session).target == .listItem(field: "subsets", index: 2, adding: false))
+        try fill(session, "percent", "25")
+        session.press(.char("w"))
+        session.press(.char("k"), .char("k"), .char("d"))
+        edited = try #require(list(session))
+        #expect(edited.items.map(edited.summary) == ["App users · rule push_token is not empty", "Variant A · percent 25"])
+        // Each change is in the form already; Esc goes back to it and w applies it to the draft.
+        session.press(.escape)
+        #expect(
+            try form(session).row("subsets")?.text
+                == #"[{"label":"App users","rule":"push_token is not empty"},{"label":"Variant A","percent":25}]"#)
+        session.press(.char("w"))
+        #expect(session.state.modes.isEmpty)
+        guard case .split(_, let subsets, _, _) = session.state.canvas?.draft.nodes.first(where: { $0.id == "split" })?.config else {
+            Issue.record("no split")
+            return
+        }
+        #expect(subsets.map(\.label) == ["App users", "Variant A"])
+        #expect(subsets.last?.limit == .percent(25))
+        session.close()
+    }
+
+    @Test func anObjectFieldIsAFormOfItsOwn() throws {
+        let (session, folder) = try canvas(selecting: "welcome")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        session.press(.enter)
+        try select(session, "frequencyCap")
+        session.press(.enter)
+        #expect(try form(session).target == .object(field: "frequencyCap"))
+        try fill(session, "max", "3")
+        // Half a cap does not make a node: the form says which field is missing.
+        #expect(try form(session).messages.contains { $0.contains("days") }, "\(session.state.modes)")
+        try fill(session, "days", "7")
+        #expect(try form(session).messages.isEmpty)
+        session.press(.char("w"))
+        #expect(try form(session).row("frequencyCap")?.text == #"{"max":3,"days":7}"#)
+        #expect(session.screen().contains("max 3 · days 7"))
+        // Esc on a changed part asks; n drops the change.
+        session.press(.enter)
+        try fill(session, "max", "5")
+        session.press(.escape)
+        session.press(.char("n"))
+        #expect(try form(session).row("frequencyCap")?.text == #"{"max":3,"days":7}"#)
+        session.press(.char("w"))
+        let node = try #require(session.state.canvas?.draft.nodes.first { $0.id == "welcome" })
+        guard case .message(_, let settings) = node.config else {
+            Issue.record("not a message: \(node.config)")
+            return
+        }
+        #expect(settings.frequencyCap == FrequencyCap(maxMessages: 3, days: 7))
+        session.close()
+    }
+
+    @Test func valuesArePickedFromWhatTheStoreHas() throws {
+        let (session, folder) = try canvas(selecting: "welcome")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        session.press(.enter)
+        // A word with its meaning.
+        try select(session, "category")
+        session.press(.enter)
+        guard case .menu(let categories) = session.state.modes.last else {
+            Issue.record("no menu: \(session.state.modes)")
+            return
+        }
+        #expect(categories.items.map(\.title) == ["marketing", "transactional", "(empty)"])
+        #expect(categories.selection == 0, "the current value is highlighted")
+        session.type("trans")
+        session.press(.enter)
+        #expect(try form(session).row("category")?.text == "transactional")
+        session.press(.escape, .char("n"))
+        // The entity of a Build audience, from the catalog; a true/false field toggles.
+        goto(session, "signups")
+        session.press(.enter)
+        try select(session, "entity")
+        session.press(.enter)
+        guard case .menu(let entities) = session.state.modes.last else {
+            Issue.record("no menu: \(session.state.modes)")
+            return
+        }
+        let catalog = try HeadlessTests.sampleCopy()
+        defer { try? FileManager.default.removeItem(atPath: catalog.1) }
+        #expect(entities.items.map(\.title) == (try catalog.0.catalog().entities.map(\.name)) + ["(empty)"])
+        session.press(.escape)
+        try select(session, "emitWhenEmpty")
+        session.press(.enter)
+        #expect(try form(session).row("emitWhenEmpty")?.text == "true")
+        session.press(.enter)
+        #expect(try form(session).row("emitWhenEmpty")?.text == "false")
+        session.press(.escape, .char("n"))
+        // A Deduplicate after the audience groups by attributes of what arrives there.
+        session.press(.char("a"))
+        session.type("dedup")
+        session.press(.enter)
+        try select(session, "by")
+        session.press(.enter)
+        #expect(list(session) != nil)
+        session.press(.char("a"), .enter)
+        guard case .menu(let attributes) = session.state.modes.last else {
+            Issue.record("no menu: \(session.state.status)")
+            return
+        }
+        let profiles = try #require(try catalog.0.catalog().entity("profiles"))
+        #expect(attributes.items.map(\.title) == profiles.attributes.filter { !$0.hidden }.map(\.name) + ["(empty)"])
+        session.type("city")
+        session.press(.enter, .char("w"))
+        let by = try #require(list(session))
+        #expect(by.items == [.string("city")])
+        session.press(.escape)
+        #expect(try form(session).row("by")?.text == #"["city"]"#)
+        #expect(try form(session).messages.isEmpty, "\(session.state.modes)")
+        session.close()
+    }
+
+    @Test func aListWithFieldsTheFormDoesNotKnowIsNotOpened() throws {
+        let (session, folder) = try canvas(selecting: "split")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        session.press(.enter)
+        try fill(session, "subsets", #"[{"label": "A", "percent": 50, "colour": "red"}]"#)
+        try select(session, "subsets")
+        session.press(.enter)
+        // Opening it would drop the unknown field, so it stays text.
+        #expect(list(session) == nil)
+        #expect(session.state.status == "subsets: holds fields the form does not know (colour); e edits it as text")
+        try fill(session, "subsets", "3")
+        session.press(.enter)
+        #expect(session.state.status == "subsets: expected a list; e edits it as text")
+        session.close()
+    }
+}
