@@ -1,5 +1,5 @@
 import Foundation
-import HeraldCore
+public import HeraldCore
 import HeraldEngine
 import HeraldStore
 
@@ -334,7 +334,7 @@ enum CanvasEditing {
 extension CanvasState {
     /// The output port edits act on: the one chosen with Tab, else the first free one, else
     /// the first.
-    var selectedSource: PortRef? {
+    public var selectedSource: PortRef? {
         guard let id = selected, let node = draft.node(id), !node.outputPorts.isEmpty else { return nil }
         if let port = selectedPort, node.outputPorts.contains(port) { return PortRef(node: id, port: port) }
         let free = node.outputPorts.first { draft.edge(from: PortRef(node: id, port: $0)) == nil }

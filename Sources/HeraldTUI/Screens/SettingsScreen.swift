@@ -41,7 +41,10 @@ enum SettingsScreen {
             state.modes.append(.prompt(Prompt(purpose: .variables, title: "Variables, as {\"name\": value, …}", text: text)))
         case .timeZone:
             let now = Date()
-            let zones = TimeZone.knownTimeZoneIdentifiers.sorted().compactMap { id -> MenuItem? in
+            // Foundation's list has no UTC here; without it, typing UTC found the first zone
+            // whose offset reads UTC+00:00 (Africa/Abidjan).
+            let known = TimeZone.knownTimeZoneIdentifiers.sorted()
+            let zones = (known.contains("UTC") ? known : ["UTC"] + known).compactMap { id -> MenuItem? in
                 guard let zone = TimeZone(identifier: id) else { return nil }
                 let offset = zone.secondsFromGMT(for: now)
                 let sign = offset < 0 ? "-" : "+"
