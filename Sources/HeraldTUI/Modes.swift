@@ -392,16 +392,23 @@ public struct RuleBuilder: Equatable, Sendable {
     public var entity: String
     /// The form field it edits.
     public var field: String
+    /// Where its rule goes: the form's field, or the related rows' condition of a count or
+    /// any() at this path of the builder beneath.
+    public var filterOf: [Int]?
     /// A distribution or the SQL, shown under the tree.
     public var panelTitle: String?
     public var panel: Result<[String], CountFailure>?
     public var request: Int?
 
-    public init(rule: Rule, entity: String, field: String) {
+    public init(rule: Rule, entity: String, field: String, filterOf: [Int]? = nil) {
         self.rule = RuleTree.root(rule)
         self.entity = entity
         self.field = field
+        self.filterOf = filterOf
     }
+
+    /// Whether the tree is empty (groups only, no condition).
+    public var isEmpty: Bool { RuleTree.rows(rule).allSatisfy(\.isGroup) }
 
     public var rows: [RuleTree.Row] { RuleTree.rows(rule) }
     public var selectedRow: RuleTree.Row? { rows.indices.contains(selection) ? rows[selection] : nil }

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldEngine
 import HeraldStore
 import HeraldTUI
 import Testing
@@ -110,6 +111,86 @@ import Testing
         guard case .nodeForm(let raw) = session.state.modes.last, let buffer = raw.editing else { Issue.record("not editing"); return }
         #expect(buffer.text == "country = \"FR\" or country in (\"DE\")")
         session.close()
+    }
+}
+
+/// Which related rows a count or any() takes, built as a rule of its own on the linked entity.
+@Suite struct RelatedRowsTests {
+    @Test func aCountAndAnAnyTakeOnlyTheRowsTheirOwnRuleSelects() throws {
+        let (store, folder) = try HeadlessTests.sampleCopy()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let session = HeadlessSession(store: store, width: 100, height: 30)
+        #expect(session.waitUntilIdle())
+        session.press(.char("n"))
+        session.type("scratch\n")
+        session.type("Careful travellers\n")
+        #expect(session.waitUntilIdle())
+        session.press(.char("A"), .enter)  // Build audience
+        session.press(.char("j"), .char("j"), .enter)
+        session.type("profiles\n")
+        session.press(.char("j"), .char("t"))
+        func rule() -> String? {
+            session.state.modes.compactMap { if case .nodeForm(let f) = $0 { f } else { nil } }.last?.row("rule")?.text
+        }
+        // At least one booking…
+        session.press(.char("a"))
+        session.type("bookings\n")
+        session.type(">=\n")
+        session.type("1\n")
+        #expect(rule() == "bookings.count() >= 1")
+        // …that is completed: f opens a builder on bookings, whose changes go into the count.
+        session.press(.char("f"))
+        guard case .ruleBuilder(let related) = session.state.modes.last else { Issue.record("no builder: \(session.state.status)"); return }
+        #expect(related.entity == "bookings")
+        #expect(session.screen().contains("Which bookings count"))
+        session.press(.char("a"))
+        session.type("status\n")
+        session.type("=\n")
+        session.type("completed\n")
+        #expect(rule() == "bookings.count(status = \"completed\") >= 1")
+        #expect(session.waitUntilIdle())
+        #expect(session.screen().contains("profiles match"), "the count is of the whole rule's entity")
+        session.press(.escape)
+        // And none cancelled: none() with a rule of its own, opened again from the condition.
+        session.press(.char("a"))
+        session.type("bookings\n")
+        session.type("none\n")
+        session.press(.char("f"), .char("a"))
+        session.type("status\n")
+        session.type("=\n")
+        session.type("cancelled\n")
+        session.press(.escape)
+        #expect(rule() == "bookings.count(status = \"completed\") >= 1 and bookings.none(status = \"cancelled\")")
+        // Reopened, the related rows' builder shows the rule it has; emptied, the condition takes every row.
+        session.press(.char("f"))
+        guard case .ruleBuilder(let again) = session.state.modes.last else { Issue.record("no builder"); return }
+        #expect(RuleTree.simplified(again.rule).text == "status = \"cancelled\"")
+        session.press(.char("j"), .char("d"))
+        #expect(rule() == "bookings.count(status = \"completed\") >= 1 and bookings.none()")
+        session.press(.char("a"))
+        session.type("status\n")
+        session.type("=\n")
+        session.type("cancelled\n")
+        // r there edits the whole condition as text.
+        session.press(.char("r"))
+        guard case .prompt(let prompt) = session.state.modes.last else { Issue.record("no prompt"); return }
+        #expect(prompt.buffer.text == "bookings.none(status = \"cancelled\")")
+        session.press(.escape)
+        // f on a condition with no related rows says why not.
+        session.press(.char("k"), .char("k"))
+        session.press(.char("f"))
+        #expect(session.state.status.contains("select a count, any(), none() or aggregate"), "\(session.state.status)")
+        #expect(session.waitUntilIdle())
+        let expected = try AudienceServiceCount.of(
+            store, "bookings.count(status = \"completed\") >= 1 and bookings.none(status = \"cancelled\")")
+        #expect(session.state.modes.compactMap { if case .nodeForm(let f) = $0 { f.count } else { nil } }.last == .counted(expected))
+        session.close()
+    }
+}
+
+enum AudienceServiceCount {
+    static func of(_ store: Store, _ rule: String) throws -> Int {
+        try AudienceService(store: store).count(AudienceSource(entity: "profiles", rule: try Rule(parsing: rule)))
     }
 }
 

@@ -75,12 +75,24 @@ enum RuleBuilderScreen {
                 change(&state) { builder in
                     guard let row = builder.selectedRow, !row.path.isEmpty else { return "the whole rule cannot be deleted" }
                     guard let rule = RuleTree.updating(builder.rule, row.path, { _ in nil }) else { return "nothing to delete" }
-                    if RuleTree.rows(rule).allSatisfy(\.isGroup) { return "a rule needs at least one condition; add another one first" }
+                    // The related rows' rule may go: the count then takes every related row.
+                    if builder.filterOf == nil, RuleTree.rows(rule).allSatisfy(\.isGroup) {
+                        return "a rule needs at least one condition; add another one first"
+                    }
                     builder.rule = rule
                     builder.selection = max(0, min(builder.selection - 1, RuleTree.rows(rule).count - 1))
                     return nil
                 }
             }),
+        Command(
+            id: "rule.filter", title: "which rows",
+            help: "Say which related rows a count, any(), none() or sum… takes: a rule of its own on the linked entity",
+            group: "Rule builder", keys: [.char("f")], keyLabel: "f", scope: .ruleBuilder, inKeyBar: true,
+            disabledReason: { state in
+                guard case .ruleBuilder(let builder) = state.modes.last, let row = builder.selectedRow else { return "select a condition" }
+                return related(row.rule) == nil ? "select a count, any(), none() or aggregate of a one-to-many link" : nil
+            },
+            perform: { state in openFilter(&state) }),
         Command(
             id: "rule.distribution", title: "values", help: "Chart the values of the selected condition's attribute over every row",
             group: "Rule builder", keys: [.char("D")], keyLabel: "D", scope: .ruleBuilder, inKeyBar: true,
@@ -114,7 +126,15 @@ enum RuleBuilderScreen {
             id: "rule.raw", title: "as text", help: "Edit the whole rule as text (the same rule; t comes back to the tree)",
             group: "Rule builder", keys: [.char("r")], keyLabel: "r", scope: .ruleBuilder, inKeyBar: true,
             perform: { state in
+                guard case .ruleBuilder(let builder) = state.modes.last else { return [] }
                 state.modes.removeLast()
+                // The related rows' condition is part of a condition: that condition, as text.
+                if let path = builder.filterOf, case .ruleBuilder(let parent) = state.modes.last,
+                    let condition = RuleTree.get(parent.rule, path)
+                {
+                    state.modes.append(.prompt(Prompt(purpose: .ruleCondition(path: path), title: "Condition", text: condition.text)))
+                    return []
+                }
                 return NodeFormScreen.update(&state) { form in
                     guard let index = form.rows.firstIndex(where: { $0.name == "rule" }) else { return }
                     form.selection = index
@@ -201,15 +221,69 @@ enum RuleBuilderScreen {
         return apply(builder, &state)
     }
 
-    /// Writes the builder's rule into the field of the form under it.
+    /// Writes the builder's rule into the field of the form under it, or into the condition of
+    /// the builder beneath whose related rows it chooses (and that one on into the form).
     static func apply(_ builder: RuleBuilder, _ state: inout AppState) -> [Effect] {
-        guard let index = state.modes.lastIndex(where: { if case .nodeForm = $0 { true } else { false } }) else { return [] }
+        apply(builder, at: state.modes.count - 1, &state)
+    }
+
+    /// The same for the builder at `index` of the focus stack.
+    static func apply(_ builder: RuleBuilder, at index: Int, _ state: inout AppState) -> [Effect] {
         let simplified = RuleTree.simplified(builder.rule)
-        let text = RuleTree.rows(builder.rule).allSatisfy(\.isGroup) ? "" : simplified.text
+        if let path = builder.filterOf {
+            guard index >= 1, case .ruleBuilder(var parent) = state.modes[index - 1],
+                let rule = RuleTree.updating(parent.rule, path, { withFilter($0, builder.isEmpty ? nil : simplified) })
+            else { return [] }
+            parent.rule = rule
+            state.modes[index - 1] = .ruleBuilder(parent)
+            return apply(parent, at: index - 1, &state)
+        }
+        guard let index = state.modes.lastIndex(where: { if case .nodeForm = $0 { true } else { false } }) else { return [] }
+        let text = builder.isEmpty ? "" : simplified.text
         return NodeFormScreen.update(&state, at: index) { form in
             guard let row = form.rows.firstIndex(where: { $0.name == builder.field }) else { return }
             form.rows[row].text = text
         }
+    }
+
+    /// The one-to-many link path a count, any(), none() or aggregate reads, and the rule its
+    /// related rows are chosen by; nil for other conditions.
+    static func related(_ rule: Rule) -> (link: [String], filter: Rule?)? {
+        switch rule {
+        case .exists(let link, let filter, _): (link, filter == .all ? nil : filter)
+        case .aggregate(let aggregate, _, _): (aggregate.link, aggregate.filter)
+        default: nil
+        }
+    }
+
+    /// `rule` (a count, any(), none() or aggregate) taking only the related rows `filter`
+    /// selects (every related row when nil).
+    static func withFilter(_ rule: Rule, _ filter: Rule?) -> Rule {
+        switch rule {
+        case .exists(let link, _, let negated): return .exists(link: link, filter ?? .all, negated: negated)
+        case .aggregate(var aggregate, let op, let value):
+            aggregate.filter = filter
+            return .aggregate(aggregate, op, value)
+        default: return rule
+        }
+    }
+
+    /// Opens a builder on the related rows of the selected count or any(): its rule is over
+    /// the linked entity, and every change goes into the condition.
+    static func openFilter(_ state: inout AppState) -> [Effect] {
+        guard case .ruleBuilder(let builder) = state.modes.last, let row = builder.selectedRow, let (link, filter) = related(row.rule),
+            let catalog = state.canvas?.context?.catalog
+        else { return [] }
+        var entity = catalog.entity(builder.entity)
+        for name in link { entity = entity?.link(name).flatMap { catalog.entity($0.target) } }
+        guard let target = entity else {
+            state.status = "which rows: \(link.joined(separator: ".")) does not lead to an entity of the catalog"
+            return []
+        }
+        state.modes.append(
+            .ruleBuilder(RuleBuilder(rule: filter ?? .and([]), entity: target.name, field: builder.field, filterOf: row.path)))
+        state.status = "the \(target.name) that \(row.rule.text) takes: a adds a condition, Esc goes back"
+        return []
     }
 
     /// Adds `condition` after the selection (inside it, for a group), selected.
@@ -381,7 +455,9 @@ enum RuleBuilderScreen {
         if let form = state.modes.compactMap({ if case .nodeForm(let f) = $0 { f } else { nil } }).last {
             switch form.count {
             case .counting: countLine = "counting…"
-            case .counted(let n): countLine = "\(Names.groupedCount(n)) \(builder.entity) match"
+            case .counted(let n):
+                let root = state.modes.compactMap { if case .ruleBuilder(let b) = $0 { b.entity } else { nil } }.first ?? builder.entity
+                countLine = "\(Names.groupedCount(n)) \(root) match"
             case .failed(let message): countLine = "not counted: \(message)"
             case nil: countLine = form.messages.first
             }
@@ -391,7 +467,10 @@ enum RuleBuilderScreen {
         // At least as tall as the form under it, which would show through below.
         let formRows = state.modes.compactMap { if case .nodeForm(let f) = $0 { f.rows.count + 4 } else { nil } }.last ?? 0
         let lines = max(rows.count + 2 + (countLine == nil ? 0 : 1) + panel.count, formRows)
-        let box = Dialog.draw(&grid, lines: lines, title: " Rule on \(builder.entity) — a adds, r as text, Esc done ", glyphs: glyphs)
+        let title =
+            builder.filterOf == nil
+            ? " Rule on \(builder.entity) — a adds, r as text, Esc done " : " Which \(builder.entity) count — a adds, Esc back "
+        let box = Dialog.draw(&grid, lines: lines, title: title, glyphs: glyphs)
         var y = box.y + 2
         for (i, row) in rows.enumerated() where y < box.maxY - 1 {
             let indent = String(repeating: "  ", count: row.depth)
