@@ -35,6 +35,82 @@ public enum NodeFieldPick: Sendable, Equatable {
     }
 }
 
+/// What a typed field's value is, so a form can step it and say what it means.
+public enum NodeFieldValue: Sendable, Equatable {
+    /// A whole number from `min` (to `max`, when given).
+    case wholeNumber(min: Int, max: Int?)
+    /// A share of the rows, 0 to 100.
+    case percentage
+    /// `30m`, `12h`, `3d`, `2w`.
+    case duration
+    /// `2027-03-28T09:00`, in the campaign's time zone.
+    case dateTime
+    /// `09:30`, in the campaign's time zone.
+    case timeOfDay
+
+    /// The value `steps` steps on from `text` (a number by 1, a percentage by 5, a duration
+    /// by one of its unit, a time by 15 minutes, a date-time by a day); a value that does not
+    /// read yet starts from a typical one. Nil when the text cannot be stepped.
+    public func step(_ text: String, by steps: Int) -> String? {
+        let text = text.trimmed
+        /// `value` moved to the `steps`-th multiple of `unit` beyond it.
+        func snapped(_ value: Int, _ unit: Int) -> Int {
+            let below = Int((Double(value) / Double(unit)).rounded(.down)) * unit
+            return steps > 0 ? below + steps * unit : (below == value ? value : below + unit) + steps * unit
+        }
+        switch self {
+        case .wholeNumber(let low, let high):
+            guard let n = text.isEmpty ? low - steps : Int(text) else { return nil }
+            return String(min(max(n + steps, low), high ?? Int.max))
+        case .percentage:
+            if text.isEmpty { return "50" }
+            guard let p = Double(text) else { return nil }
+            let stepped = steps > 0 ? (p / 5).rounded(.down) * 5 + Double(steps * 5) : (p / 5).rounded(.up) * 5 + Double(steps * 5)
+            let clamped = min(max(stepped, 0), 100)
+            return String(Int(clamped))
+        case .duration:
+            if text.isEmpty { return "1d" }
+            guard let unit = text.last, "mhdw".contains(unit), let n = Int(text.dropLast()) else { return nil }
+            return "\(max(1, n + steps))\(unit)"
+        case .timeOfDay:
+            if text.isEmpty { return "09:00" }
+            let parts = text.split(separator: ":").compactMap { Int($0) }
+            guard parts.count == 2 else { return nil }
+            let stepped = (snapped(parts[0] * 60 + parts[1], 15) % 1440 + 1440) % 1440
+            return LocalTime(hour: stepped / 60, minute: stepped % 60).text
+        case .dateTime:
+            guard let day = CivilDate.validDays(from: String(text.prefix(10))) else { return nil }
+            return CivilDate.text(day + steps) + text.dropFirst(10)
+        }
+    }
+
+    /// What the value means in words (`3 days`, `Sunday 28 March 2027, 09:00`), or nil.
+    public func reading(_ text: String) -> String? {
+        let text = text.trimmed
+        guard !text.isEmpty else { return nil }
+        switch self {
+        case .wholeNumber, .percentage:
+            return nil
+        case .duration:
+            guard let unit = text.last, let n = Int(text.dropLast()), n > 0 else { return nil }
+            let names: [Character: String] = ["m": "minute", "h": "hour", "d": "day", "w": "week"]
+            return names[unit].map { Names.counted(n, $0) }
+        case .timeOfDay:
+            return "the next \(text) in the campaign's time zone"
+        case .dateTime:
+            guard let day = CivilDate.validDays(from: String(text.prefix(10))) else { return nil }
+            let (year, month, date) = CivilDate.civil(days: day)
+            // 1970-01-01 was a Thursday.
+            let weekday = ["Thursday", "Friday", "Saturday", "Sunday", "Monday", "Tuesday", "Wednesday"][((day % 7) + 7) % 7]
+            let months = [
+                "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+            ]
+            let time = text.dropFirst(11)
+            return "\(weekday) \(date) \(months[month - 1]) \(year)" + (time.isEmpty ? "" : ", \(time)")
+        }
+    }
+}
+
 /// How a JSON field is built of parts the form edits one at a time.
 public indirect enum NodeFieldStructure: Sendable, Equatable {
     /// Taken whole, as text.
@@ -57,16 +133,24 @@ public struct NodeField: Sendable, Equatable {
     public var pick: NodeFieldPick?
     /// The parts of a list or object value.
     public var structure: NodeFieldStructure
+    /// What a typed value is (a number, a duration…), to step it and read it.
+    public var value: NodeFieldValue?
 
     public init(
         _ name: String, _ shape: NodeFieldShape = .text, hint: String, pick: NodeFieldPick? = nil,
-        structure: NodeFieldStructure = .whole
+        structure: NodeFieldStructure = .whole, value: NodeFieldValue? = nil
     ) {
         self.name = name
         self.shape = shape
         self.hint = hint
         self.pick = pick
         self.structure = structure
+        self.value = value
+    }
+
+    /// A whole-number field.
+    static func number(_ name: String, from low: Int = 0, to high: Int? = nil, hint: String) -> NodeField {
+        NodeField(name, .json, hint: hint, value: .wholeNumber(min: low, max: high))
     }
 
     /// A true/false field.
@@ -95,13 +179,13 @@ extension NodeKind {
         case .changeDimension: [NodeField("link", hint: "a link of the arriving entity, e.g. bookings or profile", pick: .link)]
         case .split:
             [
-                NodeField("seed", .json, hint: "a whole number: the same seed draws the same rows"),
+                .number("seed", hint: "a whole number: the same seed draws the same rows"),
                 NodeField(
                     "subsets", .json, hint: "the subsets in order; each takes from the rows the ones before it left",
                     structure: .list([
                         NodeField("label", hint: "the subset's name, shown on its port"),
-                        NodeField("percent", .json, hint: "a share of the rows left, e.g. 50 (or give count)"),
-                        NodeField("count", .json, hint: "a number of rows, e.g. 1000 (or give percent)"),
+                        NodeField("percent", .json, hint: "a share of the rows left, e.g. 50 (or give count)", value: .percentage),
+                        .number("count", hint: "a number of rows, e.g. 1000 (or give percent)"),
                         NodeField("rule", hint: "only rows that match, e.g. country = \"FR\" (empty: any row)"),
                         .attribute("highest", hint: "with a limit: keep the rows highest in this attribute"),
                         .attribute("lowest", hint: "with a limit: keep the rows lowest in this attribute"),
@@ -124,11 +208,11 @@ extension NodeKind {
                 NodeField(
                     "by", .json, hint: "the attributes that make a group, e.g. household",
                     structure: .values(.attribute("attribute", hint: "an attribute rows of one group share"))),
-                NodeField("keep", .json, hint: "rows kept per group (1 if empty)"),
+                .number("keep", from: 1, hint: "rows kept per group (1 if empty)"),
                 NodeField(
                     "prefer", .json, hint: "which rows of a group are kept (give one of these)",
                     structure: .object([
-                        NodeField("random", .json, hint: "a seed: rows drawn at random, the same seed the same rows"),
+                        .number("random", hint: "a seed: rows drawn at random, the same seed the same rows"),
                         .attribute("highest", hint: "the rows highest in this attribute"),
                         .attribute("lowest", hint: "the rows lowest in this attribute"),
                         .attribute("nonEmpty", hint: "rows where this attribute has a value first"),
@@ -148,7 +232,7 @@ extension NodeKind {
                         NodeField("where", hint: "only rows that match, e.g. status = \"confirmed\""),
                         .attribute("orderBy", hint: "the column rows are sorted by"),
                         .flag("descending", hint: "true to sort highest first"),
-                        NodeField("first", .json, hint: "how many rows are kept, e.g. 3"),
+                        .number("first", from: 1, hint: "how many rows are kept, e.g. 3"),
                     ]))
             ]
         case .saveAudience:
@@ -165,13 +249,13 @@ extension NodeKind {
                         NodeField("when", hint: "a condition on the population, e.g. count >= 1000"),
                     ]))
             ]
-        case .fork: [NodeField("branches", .json, hint: "how many parallel branches (2 to 16)")]
-        case .andJoin: [NodeField("inputs", .json, hint: "how many branches to wait for (2 to 16)")]
+        case .fork: [.number("branches", from: 2, to: 16, hint: "how many parallel branches (2 to 16)")]
+        case .andJoin: [.number("inputs", from: 2, to: 16, hint: "how many branches to wait for (2 to 16)")]
         case .wait:
             [
-                NodeField("duration", hint: "30m, 12h, 3d or 2w (or give until or at)"),
-                NodeField("until", hint: "a date-time such as 2027-03-28T09:00"),
-                NodeField("at", hint: "a time of day such as 09:30"),
+                NodeField("duration", hint: "30m, 12h, 3d or 2w (or give until or at)", value: .duration),
+                NodeField("until", hint: "a date-time such as 2027-03-28T09:00", value: .dateTime),
+                NodeField("at", hint: "a time of day such as 09:30", value: .timeOfDay),
             ]
         case .email, .sms, .push, .directMail:
             [
@@ -194,8 +278,8 @@ extension NodeKind {
                     NodeField(
                         "frequencyCap", .json, hint: "at most max messages of this channel per days days",
                         structure: .object([
-                            NodeField("max", .json, hint: "messages at most, e.g. 3"),
-                            NodeField("days", .json, hint: "over this many days, e.g. 7"),
+                            .number("max", from: 1, hint: "messages at most, e.g. 3"),
+                            .number("days", from: 1, hint: "over this many days, e.g. 7"),
                         ])),
                     NodeField("defaults", .json, hint: "{\"profile.first_name\": \"traveller\"}: what an empty field shows"),
                 ]

@@ -121,3 +121,48 @@ import Testing
         for node in CampaignFormatTests.sample.nodes { #expect(node.kind.startsBranch == node.startsBranch, "\(node.kind)") }
     }
 }
+
+/// Typed field values: stepping and reading.
+@Suite struct FieldValueTests {
+    @Test func numbersStepWithinTheirBounds() {
+        let branches = NodeFieldValue.wholeNumber(min: 2, max: 16)
+        #expect(branches.step("", by: 1) == "2")
+        #expect(branches.step("2", by: -1) == "2")
+        #expect(branches.step("15", by: 1) == "16")
+        #expect(branches.step("16", by: 1) == "16")
+        #expect(branches.step("many", by: 1) == nil)
+    }
+
+    @Test func percentagesStepToTheNextMultipleOfFive() {
+        #expect(NodeFieldValue.percentage.step("", by: 1) == "50")
+        #expect(NodeFieldValue.percentage.step("50", by: 1) == "55")
+        #expect(NodeFieldValue.percentage.step("33", by: 1) == "35")
+        #expect(NodeFieldValue.percentage.step("33", by: -1) == "30")
+        #expect(NodeFieldValue.percentage.step("100", by: 1) == "100")
+        #expect(NodeFieldValue.percentage.step("0", by: -1) == "0")
+    }
+
+    @Test func durationsTimesAndDatesStepByTheirUnit() {
+        #expect(NodeFieldValue.duration.step("", by: 1) == "1d")
+        #expect(NodeFieldValue.duration.step("3d", by: 1) == "4d")
+        #expect(NodeFieldValue.duration.step("1h", by: -1) == "1h")
+        #expect(NodeFieldValue.duration.step("3 days", by: 1) == nil)
+        #expect(NodeFieldValue.timeOfDay.step("09:10", by: 1) == "09:15")
+        #expect(NodeFieldValue.timeOfDay.step("09:10", by: -1) == "09:00")
+        #expect(NodeFieldValue.timeOfDay.step("09:00", by: -1) == "08:45")
+        #expect(NodeFieldValue.timeOfDay.step("23:50", by: 1) == "00:00")
+        #expect(NodeFieldValue.timeOfDay.step("00:00", by: -1) == "23:45")
+        #expect(NodeFieldValue.dateTime.step("2027-02-28T09:00", by: 1) == "2027-03-01T09:00")
+        #expect(NodeFieldValue.dateTime.step("2028-02-28T09:00", by: 1) == "2028-02-29T09:00")
+        #expect(NodeFieldValue.dateTime.step("2027-02-30T09:00", by: 1) == nil)
+    }
+
+    @Test func valuesReadInWords() {
+        #expect(NodeFieldValue.duration.reading("3d") == "3 days")
+        #expect(NodeFieldValue.duration.reading("1w") == "1 week")
+        #expect(NodeFieldValue.duration.reading("3x") == nil)
+        #expect(NodeFieldValue.dateTime.reading("2027-03-28T09:00") == "Sunday 28 March 2027, 09:00")
+        #expect(NodeFieldValue.dateTime.reading("1970-01-01") == "Thursday 1 January 1970")
+        #expect(NodeFieldValue.timeOfDay.reading("09:30") == "the next 09:30 in the campaign's time zone")
+    }
+}

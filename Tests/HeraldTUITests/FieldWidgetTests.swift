@@ -209,6 +209,31 @@ import Testing
         session.close()
     }
 
+    @Test func durationsAndNumbersStepWithPlusAndMinus() throws {
+        let (session, folder) = try canvas(selecting: "wait")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        session.press(.enter)
+        try select(session, "duration")
+        #expect(try form(session).row("duration")?.text == "3d")
+        #expect(session.screen().contains("3 days · 30m, 12h, 3d or 2w"))
+        session.press(.char("+"), .char("+"))
+        #expect(try form(session).row("duration")?.text == "5d")
+        session.press(.char("-"))
+        #expect(try form(session).row("duration")?.text == "4d")
+        #expect(session.screen().contains("4 days"))
+        // A field that is not a value says so.
+        try select(session, "label")
+        session.press(.char("+"))
+        #expect(session.state.status == "step up: label is not a number, duration or time; Enter edits it")
+        session.press(.char("w"))
+        guard case .wait(let duration) = session.state.canvas?.draft.node("wait")?.config else {
+            Issue.record("not a wait")
+            return
+        }
+        #expect(duration == "4d")
+        session.close()
+    }
+
     @Test func aListWithFieldsTheFormDoesNotKnowIsNotOpened() throws {
         let (session, folder) = try canvas(selecting: "split")
         defer { try? FileManager.default.removeItem(atPath: folder) }

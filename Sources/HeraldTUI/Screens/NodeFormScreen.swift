@@ -30,6 +30,16 @@ enum NodeFormScreen {
             keyLabel: "k", scope: .nodeForm, inKeyBar: false,
             perform: { state in update(&state) { $0.selection = max($0.selection - 1, 0) } }),
         Command(
+            id: "form.more", title: "step up",
+            help:
+                "Step the selected value up: a number by 1, a percentage by 5, a duration by one unit, a time by 15 minutes, a date by a day",
+            group: "Node form", keys: [.char("+"), .char("=")], keyLabel: "+/-", scope: .nodeForm, inKeyBar: false,
+            disabledReason: { state in steppable(state) }, perform: { state in step(&state, by: 1) }),
+        Command(
+            id: "form.less", title: "step down", help: "Step the selected value down", group: "Node form", keys: [.char("-")],
+            keyLabel: "-", scope: .nodeForm, inKeyBar: false, disabledReason: { state in steppable(state) },
+            perform: { state in step(&state, by: -1) }),
+        Command(
             id: "form.apply", title: "apply", help: "Apply the form to the draft (refused while the values do not make a node)",
             group: "Node form", keys: [.char("w"), .ctrl("s")], keyLabel: "w", scope: .nodeForm, inKeyBar: true,
             perform: { state in apply(&state) }),
@@ -165,6 +175,27 @@ enum NodeFormScreen {
         default:
             return paths(from: arriving)
         }
+    }
+
+    /// Why the selected field cannot be stepped, or nil.
+    static func steppable(_ state: AppState) -> String? {
+        guard case .nodeForm(let form) = state.modes.last else { return "open a node form first" }
+        let row = form.rows[form.selection]
+        guard let value = row.field.value else { return "\(row.name) is not a number, duration or time; Enter edits it" }
+        return value.step(row.text, by: 1) == nil ? "\(row.name) does not read as a value yet; e types it" : nil
+    }
+
+    static func step(_ state: inout AppState, by steps: Int) -> [Effect] {
+        update(&state) { form in
+            let row = form.rows[form.selection]
+            if let stepped = row.field.value?.step(row.text, by: steps) { form.rows[form.selection].text = stepped }
+        }
+    }
+
+    /// The selected field's hint, with what its value means and how to step it.
+    static func hint(_ row: FormRow) -> String {
+        guard let value = row.field.value else { return row.hint }
+        return [value.reading(row.text), row.hint, "+/- steps it"].compactMap { $0 }.joined(separator: " · ")
     }
 
     /// The entity of the population arriving at the form's node (for a new node, at the port
@@ -570,7 +601,7 @@ enum NodeFormScreen {
         }
         let hint =
             form.editing != nil && !form.completions.isEmpty
-            ? "tab: " + form.completions.joined(separator: "  ") : form.rows[form.selection].hint
+            ? "tab: " + form.completions.joined(separator: "  ") : hint(current(form).rows[form.selection])
         grid.put(DisplayWidth.truncate(hint, to: width - 4, ellipsis: glyphs.ellipsis), x: box.x + 2, y: y + 1, role: "ui.dim")
         y += 2
         if messages.isEmpty {
