@@ -82,7 +82,7 @@ struct Herald: ParsableCommand {
         subcommands: [
             OpenCommand.self, DemoCommand.self, ImportCommand.self, CatalogCommand.self, CampaignCommand.self,
             AudienceCommand.self, InitCommand.self, RunCommand.self, RunsCommand.self, LogsCommand.self, ScheduleCommand.self,
-            SchedulerCommand.self, ThemeCommand.self,
+            SchedulerCommand.self, ThemeCommand.self, ScriptCommand.self,
         ],
         defaultSubcommand: OpenCommand.self
     )
