@@ -217,7 +217,9 @@ extension NodeKind {
                         .attribute("lowest", hint: "the rows lowest in this attribute"),
                         .attribute("nonEmpty", hint: "rows where this attribute has a value first"),
                         .attribute("attribute", hint: "rows by this attribute's values, in the order given below"),
-                        NodeField("order", .json, hint: "the values in order of preference, e.g. [\"gold\", \"silver\"]"),
+                        NodeField(
+                            "order", .json, hint: "with attribute: its values, most preferred first",
+                            structure: .values(NodeField("value", .json, hint: "a value: \"gold\" (text in quotes) or a number"))),
                     ])),
             ]
         case .enrichment:

@@ -404,6 +404,27 @@ public enum Schedule: Hashable, Sendable {
         throw ScheduleSyntaxError("expected 'day N', 'last day', 'last fri' or an ordinal weekday such as '2nd tue', found '\(word)'")
     }
 
+    /// The days of the week it launches on, when it is chosen by weekdays (daily: every day);
+    /// nil for a single launch, a day of the month or a cron expression.
+    public var weekdays: WeekdaySet? {
+        switch self {
+        case .daily: .everyDay
+        case .weekly(let days, _), .every(_, _, _, _, let days): days
+        case .once, .monthly, .cron: nil
+        }
+    }
+
+    /// The same schedule on `days` instead (every day is a daily schedule); nil when it is not
+    /// chosen by weekdays or `days` is empty.
+    public func onWeekdays(_ days: WeekdaySet) -> Schedule? {
+        guard !days.days.isEmpty else { return nil }
+        switch self {
+        case .daily(let at), .weekly(_, let at): return days == .everyDay ? .daily(at: at) : .weekly(on: days, at: at)
+        case .every(let count, let unit, let from, let to, _): return .every(count: count, unit: unit, from: from, to: to, on: days)
+        case .once, .monthly, .cron: return nil
+        }
+    }
+
     /// The canonical text; `Schedule(parsing: s.text) == s`.
     public var text: String {
         func times(_ t: [LocalTime]) -> String { t.map(\.text).joined(separator: ",") }

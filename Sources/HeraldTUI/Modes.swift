@@ -26,6 +26,8 @@ public enum Mode: Equatable, Sendable {
     case commandLine(TextBuffer)
     /// The items of a list field of the form under it, in order.
     case listEditor(ListEditor)
+    /// The days of the week of the schedule being typed in the prompt under it.
+    case weekdays(WeekdayPicker)
 
     /// The commands that apply while the mode is on top.
     public var scope: CommandScope {
@@ -41,6 +43,7 @@ public enum Mode: Equatable, Sendable {
         case .ruleBuilder: .ruleBuilder
         case .commandLine: .commandLine
         case .listEditor: .listEditor
+        case .weekdays: .weekdays
         }
     }
 
@@ -461,4 +464,12 @@ public struct ListEditor: Equatable, Sendable {
         let name = named ? pairs.first.map { CampaignFormat.text(of: $0.1, shape: .text) } : nil
         return ((name.map { [$0] } ?? []) + rest).joined(separator: " · ")
     }
+}
+
+/// A checklist of the days of the week, for the schedule prompt under it.
+public struct WeekdayPicker: Equatable, Sendable {
+    public var days: Set<Weekday>
+    public var selection = 0
+
+    public init(days: Set<Weekday>) { self.days = days }
 }

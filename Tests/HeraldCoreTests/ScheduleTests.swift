@@ -178,3 +178,24 @@ import Testing
         #expect(bounded.count == 2)
     }
 }
+
+@Suite struct ScheduleWeekdayTests {
+    @Test func weekdaysOfEachForm() throws {
+        #expect(try Schedule(parsing: "daily at 09:00").weekdays == .everyDay)
+        #expect(try Schedule(parsing: "weekly on mon,thu at 08:30").weekdays?.text == "mon,thu")
+        #expect(try Schedule(parsing: "every 2 hours on sat-sun").weekdays?.text == "sat,sun")
+        #expect(try Schedule(parsing: "monthly on day 1 at 10:00").weekdays == nil)
+        #expect(try Schedule(parsing: "once at 2027-03-28 09:00").weekdays == nil)
+        #expect(try Schedule(parsing: "0 9 * * 1-5").weekdays == nil)
+    }
+
+    @Test func onOtherWeekdays() throws {
+        let workdays = WeekdaySet(Set(Weekday.allCases.filter { $0 < .saturday }))
+        #expect(try Schedule(parsing: "daily at 09:00,17:30").onWeekdays(workdays)?.text == "weekly on mon-fri at 09:00,17:30")
+        #expect(try Schedule(parsing: "weekly on mon at 09:00").onWeekdays(.everyDay)?.text == "daily at 09:00")
+        #expect(try Schedule(parsing: "weekly on mon at 09:00").onWeekdays(WeekdaySet([])) == nil)
+        #expect(try Schedule(parsing: "monthly on last fri at 10:00").onWeekdays(workdays) == nil)
+        let interval = try Schedule(parsing: "every 15 minutes from 09:00 to 17:00 on mon-fri")
+        #expect(interval.onWeekdays(.everyDay)?.text == "every 15 minutes from 09:00 to 17:00")
+    }
+}

@@ -209,6 +209,35 @@ import Testing
         session.close()
     }
 
+    @Test func aListInsideAnObjectIsEditedItemByItemToo() throws {
+        let (session, folder) = try canvas(selecting: "signups")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // A Deduplicate that keeps French profiles before German ones in each household.
+        session.press(.char("a"))
+        session.type("dedup")
+        session.press(.enter)
+        try fill(session, "by", #"["household_id"]"#)
+        try select(session, "prefer")
+        session.press(.enter)
+        #expect(try form(session).target == .object(field: "prefer"))
+        try fill(session, "attribute", "country")
+        try select(session, "order")
+        session.press(.enter)
+        #expect(list(session)?.holdsValues == true)
+        for value in [#""FR""#, #""DE""#] {
+            session.press(.char("a"))
+            try fill(session, "value", value)
+            session.press(.char("w"))
+        }
+        #expect(list(session)?.items == [.string("FR"), .string("DE")])
+        session.press(.escape)
+        #expect(try form(session).row("order")?.text == #"["FR","DE"]"#)
+        session.press(.char("w"))
+        #expect(try form(session).row("prefer")?.text == #"{"attribute":"country","order":["FR","DE"]}"#)
+        #expect(try form(session).messages.filter { !$0.hasPrefix("by") }.isEmpty, "\(session.state.modes)")
+        session.close()
+    }
+
     @Test func durationsAndNumbersStepWithPlusAndMinus() throws {
         let (session, folder) = try canvas(selecting: "wait")
         defer { try? FileManager.default.removeItem(atPath: folder) }
@@ -247,6 +276,69 @@ import Testing
         try fill(session, "subsets", "3")
         session.press(.enter)
         #expect(session.state.status == "subsets: expected a list; e edits it as text")
+        session.close()
+    }
+}
+
+/// The schedule's days of the week, ticked in a checklist from the schedule prompt.
+@Suite struct WeekdayChecklistTests {
+    @Test func daysTickedInTheChecklistGoIntoTheSchedule() throws {
+        let (store, folder) = try HeadlessTests.sampleCopy()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let session = HeadlessSession(store: store, width: 100, height: 30)
+        #expect(session.waitUntilIdle())
+        session.press(.char("j"), .char("j"), .char("j"), .enter)  // Welcome series, saved
+        #expect(session.waitUntilIdle())
+        session.press(.char("s"))
+        session.type("Schedule")
+        session.press(.enter)
+        func prompt() -> Prompt? {
+            session.state.modes.compactMap { if case .prompt(let p) = $0 { p } else { nil } }.last
+        }
+        func picker() -> WeekdayPicker? {
+            if case .weekdays(let p) = session.state.modes.last { p } else { nil }
+        }
+        // Nothing typed: the checklist starts on working days.
+        session.press(.tab)
+        #expect(picker()?.days == Set(Weekday.allCases.filter { $0 < .saturday }))
+        session.press(.enter)
+        #expect(prompt()?.buffer.text == "weekly on mon-fri at 09:00")
+        #expect(prompt()?.detail.first == "next launches:")
+        // Saturday too.
+        session.press(.tab)
+        for _ in 0..<5 { session.press(.char("j")) }
+        session.press(.char(" "), .enter)
+        #expect(prompt()?.buffer.text == "weekly on mon-sat at 09:00")
+        #expect(session.screen().contains("mon-sat"))
+        // Every day is a daily schedule; a daily one opens with every day ticked.
+        session.press(.tab, .char("a"), .enter)
+        #expect(prompt()?.buffer.text == "daily at 09:00")
+        session.press(.tab)
+        #expect(picker()?.days == Set(Weekday.allCases))
+        // No day at all is refused; Esc leaves the schedule as it was.
+        for day in Weekday.allCases.indices {
+            _ = day
+            session.press(.char(" "), .char("j"))
+        }
+        session.press(.enter)
+        #expect(session.state.status == "days: tick at least one day (Esc leaves the schedule as it was)")
+        session.press(.escape)
+        #expect(prompt()?.buffer.text == "daily at 09:00")
+        // A monthly schedule is not chosen by weekdays.
+        session.press(.ctrl("u"))
+        session.type("monthly on day 1 at 10:00")
+        session.press(.tab)
+        #expect(picker() == nil)
+        #expect(session.state.status == "days: a once, monthly or cron schedule is not chosen by days of the week")
+        // An interval keeps its window and changes its days.
+        session.press(.ctrl("u"))
+        session.type("every 15 minutes from 09:00 to 17:00")
+        session.press(.tab, .char("w"), .enter)
+        #expect(prompt()?.buffer.text == "every 15 minutes from 09:00 to 17:00 on mon-fri")
+        session.press(.enter)
+        #expect(session.waitUntilIdle())
+        let id = try #require(session.state.canvas?.stored?.id)
+        #expect(try store.schedule(campaignID: id)?.schedule.text == "every 15 minutes from 09:00 to 17:00 on mon-fri")
         session.close()
     }
 }

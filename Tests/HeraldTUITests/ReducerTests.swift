@@ -277,7 +277,7 @@ import Testing
             .connect(Connect(source: PortRef(node: node.id, port: .out), target: nil, targetPort: nil)), .problems(selection: 0),
             .preview(MessagePreview(request: 1, recipient: "profile 1")),
             .ruleBuilder(RuleBuilder(rule: .all, entity: "profiles", field: "rule")), .commandLine(TextBuffer()),
-            .listEditor(ListEditor(field: NodeKind.split.fields[1], items: [])),
+            .listEditor(ListEditor(field: NodeKind.split.fields[1], items: [])), .weekdays(WeekdayPicker(days: [])),
         ]
         var states = [("list", list), ("canvas", canvas), ("help", help), ("inspector", inspector)]
         for mode in modes {

@@ -15,6 +15,16 @@ enum PromptScreen {
                 state.modes.removeLast()
                 return []
             }),
+        Command(
+            id: "prompt.days", title: "days", help: "Choose the schedule's days of the week from a checklist", group: "Prompt",
+            keys: [.tab], keyLabel: "tab", scope: .prompt, inKeyBar: false,
+            disabledReason: { state in
+                guard case .prompt(let prompt) = state.modes.last, case .schedule = prompt.purpose else {
+                    return "only a schedule has days of the week"
+                }
+                return nil
+            },
+            perform: { state in WeekdayScreen.open(&state) }),
         TextEntry.command(scope: .prompt, group: "Prompt"),
     ]
 

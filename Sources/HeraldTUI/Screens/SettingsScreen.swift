@@ -58,7 +58,7 @@ enum SettingsScreen {
                 return []
             }
             var prompt = Prompt(
-                purpose: .schedule(campaignID: stored.id), title: "Schedule (empty: none), in \(canvas.draft.timeZone)",
+                purpose: .schedule(campaignID: stored.id), title: "Schedule (empty: none), in \(canvas.draft.timeZone); Tab ticks its days",
                 text: canvas.schedule?.schedule.text ?? "")
             prompt.detail = launches(prompt.buffer.text, zone: canvas.schedule?.timeZone ?? canvas.draft.timeZone)
             state.modes.append(.prompt(prompt))
