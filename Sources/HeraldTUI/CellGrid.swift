@@ -111,9 +111,9 @@ public struct TextAttributes: OptionSet, Hashable, Sendable {
 public struct Cell: Equatable, Sendable {
     public var text: String
     public var width: UInt8
-    public var role: String
+    public var role: StyleRole
 
-    public static let blank = Cell(text: " ", width: 1, role: "ui.text")
+    public static let blank = Cell(text: " ", width: 1, role: .text)
 }
 
 /// Line directions for junction glyphs.
@@ -132,7 +132,7 @@ public struct CellGrid: Equatable, Sendable {
     public let height: Int
     public private(set) var cells: [Cell]
     /// Line segments drawn so far, merged per cell into junction glyphs by ``resolveLines(glyphs:)``.
-    var lines: [Int: (Directions, String)] = [:]
+    var lines: [Int: (Directions, StyleRole)] = [:]
 
     public init(width: Int, height: Int) {
         self.width = max(0, width)
@@ -151,7 +151,7 @@ public struct CellGrid: Equatable, Sendable {
 
     /// Writes text at (x, y) clipped to `clip` (default: the grid), returning the width used.
     @discardableResult
-    public mutating func put(_ text: String, x: Int, y: Int, role: String, clip: Rect? = nil) -> Int {
+    public mutating func put(_ text: String, x: Int, y: Int, role: StyleRole, clip: Rect? = nil) -> Int {
         let bounds = clip ?? Rect(x: 0, y: 0, width: width, height: height)
         guard y >= bounds.y, y < bounds.maxY, y >= 0, y < height else { return 0 }
         var col = x
@@ -172,7 +172,7 @@ public struct CellGrid: Equatable, Sendable {
     }
 
     /// Fills a rectangle with spaces in `role` (backgrounds, dialogs).
-    public mutating func fill(_ rect: Rect, role: String) {
+    public mutating func fill(_ rect: Rect, role: StyleRole) {
         for y in max(0, rect.y)..<min(height, rect.maxY) {
             for x in max(0, rect.x)..<min(width, rect.maxX) {
                 self[x, y] = Cell(text: " ", width: 1, role: role)
@@ -182,7 +182,7 @@ public struct CellGrid: Equatable, Sendable {
     }
 
     /// Adds line directions to a cell; glyphs are chosen when the frame is finished.
-    public mutating func addLine(x: Int, y: Int, _ directions: Directions, role: String, clip: Rect? = nil) {
+    public mutating func addLine(x: Int, y: Int, _ directions: Directions, role: StyleRole, clip: Rect? = nil) {
         let bounds = clip ?? Rect(x: 0, y: 0, width: width, height: height)
         guard bounds.contains(x: x, y: y), x >= 0, y >= 0, x < width, y < height else { return }
         let index = y * width + x
@@ -209,13 +209,13 @@ public struct CellGrid: Equatable, Sendable {
     }
 
     /// The style layer: one letter per cell naming its role via `legend`, for snapshots.
-    public func styleText(legend: inout [String: Character]) -> String {
+    public func styleText(legend: inout [StyleRole: Character]) -> String {
         let letters = Array("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
         return (0..<height).map { y in
             var line = ""
             for x in 0..<width where self[x, y].width > 0 {
                 let role = self[x, y].role
-                if role == "ui.text" && self[x, y].text == " " {
+                if role == .text && self[x, y].text == " " {
                     line.append(".")
                     continue
                 }

@@ -45,7 +45,7 @@ public enum OutlineView {
         let run = canvas.run
         let lines = lines(campaign)
         grid.put(
-            DisplayWidth.truncate("Outline — o goes back to the graph", to: rect.width - 2), x: 1, y: rect.y, role: "ui.dim")
+            DisplayWidth.truncate("Outline — o goes back to the graph", to: rect.width - 2), x: 1, y: rect.y, role: .dim)
         for (i, line) in lines.enumerated().dropFirst(canvas.scrollY).prefix(max(0, rect.height - 2)) {
             guard let node = campaign.node(line.node) else { continue }
             let y = rect.y + 1 + i - canvas.scrollY
@@ -68,10 +68,10 @@ public enum OutlineView {
                 }
             }
             let selected = canvas.selected == node.id && !line.repeated
-            if selected { grid.fill(Rect(x: rect.x, y: y, width: rect.width, height: 1), role: "ui.selection") }
+            if selected { grid.fill(Rect(x: rect.x, y: y, width: rect.width, height: 1), role: .selection) }
             grid.put(
                 DisplayWidth.truncate(" " + text, to: rect.width, ellipsis: glyphs.ellipsis), x: rect.x, y: y,
-                role: selected ? "ui.selection" : "canvas.kind.\(node.kind.rawValue)")
+                role: selected ? .selection : .kind(node.kind))
         }
     }
 }

@@ -1,4 +1,5 @@
 public import Foundation
+import HeraldCore
 import TOMLKit
 
 /// How many colours the terminal can show, decided once at start-up.
@@ -55,7 +56,7 @@ public struct Theme: Sendable {
     public static let fallback = Theme(
         name: "built-in",
         styles: [
-            "ui.selection": "default on default reverse", "ui.title": "default bold", "ui.dim": "default dim",
+            "ui.selection": "default on default reverse", "ui.titlebar": "default bold", "ui.dim": "default dim",
             "ui.keybar.key": "default reverse", "exec.running": "default bold", "exec.failed": "default bold underline",
             "canvas.count": "default bold",
         ])
@@ -178,7 +179,11 @@ public struct Theme: Sendable {
                 }
             }
         }
-        // Check every style's colours now, so `theme check` reports them.
+        // Check every style's name and colours now, so `theme check` reports them.
+        for role in theme.styles.keys.sorted() where !StyleRole.themeKeys.contains(role) {
+            warnings.append(
+                "\(source): unknown key styles.\(role) ignored\(Names.suggestion(for: role, in: StyleRole.themeKeys.sorted()))")
+        }
         for (role, value) in theme.styles {
             for problem in validateStyle(value, palette: theme.palette) { warnings.append("\(source): styles.\(role): \(problem)") }
         }
@@ -209,8 +214,8 @@ public struct Theme: Sendable {
 
     /// The style for a role, looked up from most to least specific (`canvas.node.email`,
     /// `canvas.node`, `canvas`), then resolved for the colour depth.
-    public func resolve(_ role: String, depth: ColorDepth) -> ResolvedStyle {
-        var key = role
+    public func resolve(_ role: StyleRole, depth: ColorDepth) -> ResolvedStyle {
+        var key = role.name
         var spec: String?
         while true {
             if let s = styles[key] {

@@ -13,7 +13,7 @@ public enum AppView {
                 "Herald needs at least \(minimumWidth)×\(minimumHeight) cells; this terminal is \(state.width)×\(state.height). Enlarge it, or press Q to quit."
             // Wrapped to the screen it is shown on, however small.
             for (i, line) in DisplayWidth.wrap(notice, to: state.width).prefix(state.height).enumerated() {
-                grid.put(line, x: 0, y: i, role: "ui.warning")
+                grid.put(line, x: 0, y: i, role: .warning)
             }
             return grid
         }
@@ -25,11 +25,11 @@ public enum AppView {
             let version = state.canvas?.stored.map { " v\($0.version)" } ?? " (new)"
             title = name + version + (state.canvas?.isDirty == true ? " [modified]" : "")
         }
-        grid.fill(Rect(x: 0, y: 0, width: state.width, height: 1), role: "ui.titlebar")
-        grid.put(DisplayWidth.truncate(" Herald  \(state.storeName)  ›  \(title)", to: state.width), x: 0, y: 0, role: "ui.titlebar")
+        grid.fill(Rect(x: 0, y: 0, width: state.width, height: 1), role: .titlebar)
+        grid.put(DisplayWidth.truncate(" Herald  \(state.storeName)  ›  \(title)", to: state.width), x: 0, y: 0, role: .titlebar)
         if state.busy > 0 {
             let label = " working… "
-            grid.put(label, x: state.width - DisplayWidth.of(label), y: 0, role: "exec.running")
+            grid.put(label, x: state.width - DisplayWidth.of(label), y: 0, role: .running)
         }
         let content = Rect(x: 0, y: 1, width: state.width, height: state.height - 3)
         switch state.screen {
@@ -37,7 +37,7 @@ public enum AppView {
         case .canvas: CanvasView.render(state, into: &grid, rect: content, glyphs: glyphs)
         }
         grid.resolveLines(glyphs: glyphs)
-        grid.put(DisplayWidth.truncate(state.status, to: state.width), x: 0, y: state.height - 2, role: "ui.status")
+        grid.put(DisplayWidth.truncate(state.status, to: state.width), x: 0, y: state.height - 2, role: .status)
         KeyBar.render(state, into: &grid, y: state.height - 1)
         // Each level of the focus stack over the one below it. A list or a part's form hides
         // the form it was opened from; menus and questions leave it in sight.
@@ -74,8 +74,8 @@ enum KeyBar {
             let key = " \(command.keyLabel) "
             let label = " \(command.title)  "
             if x + DisplayWidth.of(key) + DisplayWidth.of(label) > grid.width { break }
-            x += grid.put(key, x: x, y: y, role: enabled ? "ui.keybar.key" : "ui.dim")
-            x += grid.put(label, x: x, y: y, role: enabled ? "ui.keybar.label" : "ui.dim")
+            x += grid.put(key, x: x, y: y, role: enabled ? .keybarKey : .dim)
+            x += grid.put(label, x: x, y: y, role: enabled ? .keybarLabel : .dim)
         }
     }
 }
@@ -86,7 +86,7 @@ enum CampaignListView {
             grid.put(
                 DisplayWidth.truncate(
                     "No campaigns in this store. Press n to create one, or import a file: herald campaign import FILE", to: rect.width - 2),
-                x: 2, y: rect.y + 1, role: "ui.dim")
+                x: 2, y: rect.y + 1, role: .dim)
             return
         }
         let nameWidth = max(16, rect.width - 72)
@@ -94,7 +94,7 @@ enum CampaignListView {
             cells.map { DisplayWidth.pad($0.0, to: $0.1) }.joined(separator: " ")
         }
         let columns = [("NAME", nameWidth), ("NODES", 5), ("VER", 3), ("LAST RUN", 24), ("MESSAGES", 9), ("NEXT LAUNCH", 16)]
-        grid.put(" " + row(columns), x: 0, y: rect.y, role: "ui.header")
+        grid.put(" " + row(columns), x: 0, y: rect.y, role: .header)
         let visible = rect.height - 4
         let first = max(0, state.listSelection - visible + 1)
         let rows: [[String]] =
@@ -113,11 +113,11 @@ enum CampaignListView {
                 " "
                 + row(zip(cells, columns.map(\.1)).map { (DisplayWidth.truncate($0, to: $1), $1) })
             let selected = i == state.listSelection
-            if selected { grid.fill(Rect(x: 0, y: y, width: rect.width, height: 1), role: "ui.selection") }
-            grid.put(text, x: 0, y: y, role: selected ? "ui.selection" : "ui.text")
+            if selected { grid.fill(Rect(x: 0, y: y, width: rect.width, height: 1), role: .selection) }
+            grid.put(text, x: 0, y: y, role: selected ? .selection : .text)
         }
         if let c = state.selectedCampaign, !c.description.isEmpty {
-            grid.put(DisplayWidth.truncate(c.description, to: rect.width - 2), x: 1, y: rect.maxY - 2, role: "ui.dim")
+            grid.put(DisplayWidth.truncate(c.description, to: rect.width - 2), x: 1, y: rect.maxY - 2, role: .dim)
         }
     }
 }
@@ -157,7 +157,7 @@ public enum CanvasView {
         if campaign.nodes.isEmpty {
             grid.put(
                 DisplayWidth.truncate("An empty campaign. Press A to add its first node (a Build or Read audience).", to: rect.width - 2),
-                x: 2, y: rect.y + 1, role: "ui.dim")
+                x: 2, y: rect.y + 1, role: .dim)
             return
         }
         if canvas.zoom == .outline {
@@ -175,7 +175,7 @@ public enum CanvasView {
             let count = run?.edgeCounts[route.edge.source]
             // Lines keep one colour as counts arrive (an empty transition is dimmed): the count beside
             // the arrow is what changes.
-            let role = count == 0 ? "canvas.edge.empty" : "canvas.edge"
+            let role: StyleRole = count == 0 ? .emptyEdge : .edge
             for (a, b) in zip(route.points, route.points.dropFirst()) {
                 drawSegment(&grid, Point(x: a.x + ox, y: a.y + oy), Point(x: b.x + ox, y: b.y + oy), role: role, clip: rect)
             }
@@ -191,7 +191,7 @@ public enum CanvasView {
                 let chosen = canvas.selectedPort != nil && route.edge.source == selectedSource
                 grid.put(
                     label, x: x, y: route.labelAnchor.y + oy,
-                    role: chosen ? "ui.selection" : (count == nil ? "canvas.port" : "canvas.count"),
+                    role: chosen ? .selection : (count == nil ? .port : .count),
                     clip: rect)
             }
         }
@@ -202,18 +202,18 @@ public enum CanvasView {
             let state = run?.nodeStates[node.id]
             // A box keeps its kind's colour while it runs: the state shows in its mark, so a count
             // changing redraws a few cells, not the box (only a failure colours the whole box).
-            let border = state == .failed ? "exec.failed" : "canvas.node.\(node.kind.rawValue)"
-            let markRole: String
+            let border: StyleRole = state == .failed ? .failed : .node(node.kind)
+            let markRole: StyleRole
             switch state {
-            case .running, .waiting: markRole = "exec.running"
-            case .completed: markRole = "exec.done"
-            case .failed: markRole = "exec.failed"
-            case .skipped: markRole = "exec.skipped"
-            default: markRole = "canvas.kind.\(node.kind.rawValue)"
+            case .running, .waiting: markRole = .running
+            case .completed: markRole = .done
+            case .failed: markRole = .failed
+            case .skipped: markRole = .skipped
+            default: markRole = .kind(node.kind)
             }
             if layout.metrics.isCompact {
                 drawCompact(
-                    &grid, node, b, glyphs: glyphs, role: border, labelRole: selected ? "ui.selection" : border, markRole: markRole,
+                    &grid, node, b, glyphs: glyphs, role: border, labelRole: selected ? .selection : border, markRole: markRole,
                     state: state, run: run, clip: rect)
                 continue
             }
@@ -224,8 +224,8 @@ public enum CanvasView {
             let inner = b.width - 4
             // The selection is the label in reverse: moving it redraws two labels, not two boxes.
             let label = DisplayWidth.truncate(node.label, to: inner, ellipsis: glyphs.ellipsis)
-            let used = grid.put(label, x: b.x + 2, y: b.y + 1, role: selected ? "ui.selection" : "canvas.title", clip: rect)
-            grid.put(String(repeating: " ", count: max(0, inner - used)), x: b.x + 2 + used, y: b.y + 1, role: "canvas.title", clip: rect)
+            let used = grid.put(label, x: b.x + 2, y: b.y + 1, role: selected ? .selection : .canvasTitle, clip: rect)
+            grid.put(String(repeating: " ", count: max(0, inner - used)), x: b.x + 2 + used, y: b.y + 1, role: .canvasTitle, clip: rect)
             var second = node.kind.title
             let mark: String
             switch state {
@@ -240,17 +240,17 @@ public enum CanvasView {
             }
             if !mark.isEmpty { second = DisplayWidth.truncate(second, to: inner - DisplayWidth.of(mark) - 1, ellipsis: glyphs.ellipsis) }
             let kindText = DisplayWidth.pad(second, to: inner - DisplayWidth.of(mark))
-            let x = b.x + 2 + grid.put(kindText, x: b.x + 2, y: b.y + 2, role: "canvas.kind.\(node.kind.rawValue)", clip: rect)
+            let x = b.x + 2 + grid.put(kindText, x: b.x + 2, y: b.y + 2, role: .kind(node.kind), clip: rect)
             grid.put(mark, x: x, y: b.y + 2, role: markRole, clip: rect)
         }
         if let error = run?.error {
-            grid.put(DisplayWidth.truncate("error: " + error, to: rect.width), x: 0, y: rect.maxY - 1, role: "exec.failed")
+            grid.put(DisplayWidth.truncate("error: " + error, to: rect.width), x: 0, y: rect.maxY - 1, role: .failed)
         }
     }
 
     /// A node on one line: `[label  ✓ 138]`, coloured by its kind or its run state.
     static func drawCompact(
-        _ grid: inout CellGrid, _ node: Node, _ b: Rect, glyphs: GlyphSet, role: String, labelRole: String, markRole: String,
+        _ grid: inout CellGrid, _ node: Node, _ b: Rect, glyphs: GlyphSet, role: StyleRole, labelRole: StyleRole, markRole: StyleRole,
         state: RunState?, run: RunView?, clip: Rect
     ) {
         let mark: String
@@ -276,7 +276,7 @@ public enum CanvasView {
         grid.put("]", x: x, y: b.y, role: role, clip: clip)
     }
 
-    static func drawSegment(_ grid: inout CellGrid, _ a: Point, _ b: Point, role: String, clip: Rect) {
+    static func drawSegment(_ grid: inout CellGrid, _ a: Point, _ b: Point, role: StyleRole, clip: Rect) {
         if a.x == b.x {
             let (y0, y1) = (min(a.y, b.y), max(a.y, b.y))
             for y in y0...y1 {
@@ -297,7 +297,7 @@ public enum CanvasView {
         }
     }
 
-    static func drawBox(_ grid: inout CellGrid, _ b: Rect, glyphs: GlyphSet, role: String, clip: Rect) {
+    static func drawBox(_ grid: inout CellGrid, _ b: Rect, glyphs: GlyphSet, role: StyleRole, clip: Rect) {
         let h = String(repeating: glyphs.horizontal, count: max(0, b.width - 2))
         grid.put(glyphs.topLeft + h + glyphs.topRight, x: b.x, y: b.y, role: role, clip: clip)
         for y in (b.y + 1)..<(b.maxY - 1) {
@@ -318,10 +318,10 @@ enum Dialog {
     static func draw(_ grid: inout CellGrid, lines: Int, title: String, glyphs: GlyphSet) -> Rect {
         let width = width(grid)
         let box = Rect(x: (grid.width - width) / 2, y: 1, width: width, height: min(grid.height - 2, lines + 4))
-        grid.fill(box, role: "ui.dialog")
+        grid.fill(box, role: .dialog)
         CanvasView.drawBox(
-            &grid, box, glyphs: glyphs, role: "ui.dialog.border", clip: Rect(x: 0, y: 0, width: grid.width, height: grid.height))
-        grid.put(title, x: box.x + 2, y: box.y, role: "ui.dialog.title")
+            &grid, box, glyphs: glyphs, role: .dialogBorder, clip: Rect(x: 0, y: 0, width: grid.width, height: grid.height))
+        grid.put(title, x: box.x + 2, y: box.y, role: .dialogTitle)
         return box
     }
 }
@@ -332,7 +332,7 @@ enum InspectorView {
         let lines = InspectorScreen.lines(state, node: id).flatMap { $0.isEmpty ? [""] : DisplayWidth.wrap($0, to: Dialog.width(grid) - 4) }
         let box = Dialog.draw(&grid, lines: lines.count, title: " Node — Esc closes ", glyphs: glyphs)
         for (i, line) in lines.prefix(box.height - 4).enumerated() {
-            grid.put(line, x: box.x + 2, y: box.y + 2 + i, role: "ui.dialog")
+            grid.put(line, x: box.x + 2, y: box.y + 2 + i, role: .dialog)
         }
     }
 }

@@ -17,7 +17,7 @@ import Testing
     @Test func campaignList() {
         let grid = AppView.render(state(), glyphs: .light)
         assertSnapshot(grid.text, named: "campaign-list")
-        var legend: [String: Character] = [:]
+        var legend: [StyleRole: Character] = [:]
         let styles = grid.styleText(legend: &legend)
         assertSnapshot(
             styles + "\n" + legend.sorted { $0.value < $1.value }.map { "\($0.value) \($0.key)" }.joined(separator: "\n"),
@@ -55,7 +55,7 @@ import Testing
 
     @Test func wideCharactersTakeTwoCellsAndTruncateByWidth() {
         var grid = CellGrid(width: 10, height: 1)
-        let used = grid.put("東京タワー tower", x: 0, y: 0, role: "ui.text")
+        let used = grid.put("東京タワー tower", x: 0, y: 0, role: .text)
         #expect(used == 10)
         #expect(grid.text == "東京タワー")
         #expect(DisplayWidth.truncate("東京タワー", to: 5) == "東京…")

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldCore
 import HeraldTUI
 import Testing
 
@@ -14,19 +15,21 @@ import Testing
 
     @Test func rolesFallBackFromSpecificToGeneral() throws {
         let theme = try Theme.load(named: "default", paths: [Self.folder])
-        let email = theme.resolve("canvas.node.email", depth: .palette256)
-        let unknownKind = theme.resolve("canvas.node.somethingNew", depth: .palette256)
-        let node = theme.resolve("canvas.node", depth: .palette256)
-        #expect(email != node)
-        #expect(unknownKind == node)
-        #expect(theme.resolve("canvas.title", depth: .palette256).attributes.contains(.bold))
+        let email = theme.resolve(.node(.email), depth: .palette256)
+        // The default theme has no style of its own for these kinds: canvas.node serves them.
+        let deduplicate = theme.resolve(.node(.deduplicate), depth: .palette256)
+        let fork = theme.resolve(.node(.fork), depth: .palette256)
+        #expect(theme.styles["canvas.node.deduplicate"] == nil && theme.styles["canvas.node"] != nil)
+        #expect(email != deduplicate)
+        #expect(deduplicate == fork)
+        #expect(theme.resolve(.canvasTitle, depth: .palette256).attributes.contains(.bold))
     }
 
     @Test func colourDepthPicksTheFirstUsableToken() throws {
-        let theme = Theme(name: "t", palette: ["accent": "#88c0d0 110 cyan"], styles: ["x": "accent on default bold"])
-        #expect(theme.resolve("x", depth: .palette256).foreground == Theme.quantizedForTests(0x88, 0xc0, 0xd0))
-        #expect(theme.resolve("x", depth: .basic).foreground == 6)  // cyan
-        #expect(theme.resolve("x", depth: .mono) == ResolvedStyle(foreground: -1, background: -1, attributes: [.bold]))
+        let theme = Theme(name: "t", palette: ["accent": "#88c0d0 110 cyan"], styles: ["ui.text": "accent on default bold"])
+        #expect(theme.resolve(.text, depth: .palette256).foreground == Theme.quantizedForTests(0x88, 0xc0, 0xd0))
+        #expect(theme.resolve(.text, depth: .basic).foreground == 6)  // cyan
+        #expect(theme.resolve(.text, depth: .mono) == ResolvedStyle(foreground: -1, background: -1, attributes: [.bold]))
         #expect(ColorDepth.detect(colors: 256, environment: ["NO_COLOR": "1"]) == .mono)
         #expect(ColorDepth.detect(colors: 256, environment: [:]) == .palette256)
         #expect(ColorDepth.detect(colors: 8, environment: [:]) == .basic)
@@ -45,6 +48,9 @@ import Testing
             accent = "#12345 chartreuse"
             [styles]
             "ui.text" = "accent on nowhere blink"
+            "ui.dialogue" = "accent"
+            "canvas.node.email" = "accent"
+            "canvas" = "accent"
             [glyphs]
             set = "curly"
             [extras]
@@ -55,9 +61,39 @@ import Testing
         for expected in [
             "unknown key meta.colour", "'#12345' is not a colour", "'chartreuse' is not a colour", "'nowhere' is neither",
             "'blink' is neither", "glyphs.set 'curly'", "unknown section [extras]",
+            "unknown key styles.ui.dialogue ignored; did you mean 'ui.dialog'?",
         ] {
             #expect(text.contains(expected), "missing warning: \(expected)\n\(text)")
         }
+        // A kind's own style and a group of roles are known keys.
+        #expect(!text.contains("styles.canvas.node.email") && !text.contains("styles.canvas "), "\(text)")
         #expect(throws: Theme.ThemeError.self) { try Theme.load(named: "missing", paths: [dir]) }
+    }
+}
+
+/// Every role the views draw with is one a theme can style, and nothing else is.
+@Suite struct StyleRoleTests {
+    @Test func everyDrawnRoleIsAKnownThemeKey() throws {
+        // Every screen of the snapshot tests, in both sizes: the roles their cells carry.
+        var drawn = Set<StyleRole>()
+        for name in ScreenSnapshotTests.screens {
+            for (width, height) in [(80, 24), (160, 48)] {
+                let grid = AppView.render(ScreenSnapshotTests.screen(name, width: width, height: height), glyphs: .rounded)
+                for y in 0..<grid.height { for x in 0..<grid.width { drawn.insert(grid[x, y].role) } }
+            }
+        }
+        #expect(drawn.isSubset(of: Set(StyleRole.all)))
+        for role in drawn { #expect(StyleRole.themeKeys.contains(role.name)) }
+        // The default theme styles every role (itself or through a group).
+        let theme = try Theme.load(named: "default", paths: [ThemeTests.folder])
+        for role in StyleRole.all {
+            var name = Substring(role.name)
+            var styled = theme.styles[String(name)] != nil
+            while !styled, let dot = name.lastIndex(of: ".") {
+                name = name[..<dot]
+                styled = theme.styles[String(name)] != nil
+            }
+            #expect(styled || role == .text, "\(role) has no style in the default theme")
+        }
     }
 }

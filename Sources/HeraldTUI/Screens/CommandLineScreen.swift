@@ -171,11 +171,11 @@ enum CommandLineScreen {
         let options = completions(buffer.text, state: state).prefix(8)
         for (i, option) in options.enumerated() {
             let row = y - options.count + i
-            grid.fill(Rect(x: 0, y: row, width: min(grid.width, 40), height: 1), role: "ui.dialog")
-            grid.put(DisplayWidth.truncate(" " + option, to: min(grid.width, 40)), x: 0, y: row, role: "ui.dialog")
+            grid.fill(Rect(x: 0, y: row, width: min(grid.width, 40), height: 1), role: .dialog)
+            grid.put(DisplayWidth.truncate(" " + option, to: min(grid.width, 40)), x: 0, y: row, role: .dialog)
         }
-        grid.fill(Rect(x: 0, y: y, width: grid.width, height: 1), role: "ui.field")
-        grid.put(":", x: 0, y: y, role: "ui.field")
+        grid.fill(Rect(x: 0, y: y, width: grid.width, height: 1), role: .field)
+        grid.put(":", x: 0, y: y, role: .field)
         TextFieldView.draw(buffer, into: &grid, x: 1, y: y, width: grid.width - 1, height: 1)
     }
 }

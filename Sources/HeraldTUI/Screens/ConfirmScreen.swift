@@ -82,13 +82,13 @@ enum ConfirmScreen {
         let width = Dialog.width(grid)
         let lines = DisplayWidth.wrap(question.question, to: width - 4)
         let box = Dialog.draw(&grid, lines: lines.count + 2, title: " Question ", glyphs: glyphs)
-        for (i, line) in lines.enumerated() { grid.put(line, x: box.x + 2, y: box.y + 2 + i, role: "ui.dialog") }
+        for (i, line) in lines.enumerated() { grid.put(line, x: box.x + 2, y: box.y + 2 + i, role: .dialog) }
         var x = box.x + 2
         let y = box.y + 3 + lines.count
         let answers = question.choices.map { (" \($0.key) ", " \($0.title)   ") } + [(" esc ", " cancel")]
         for (key, title) in answers where x + DisplayWidth.of(key + title) < box.maxX - 1 {
-            x += grid.put(key, x: x, y: y, role: "ui.keybar.key")
-            x += grid.put(title, x: x, y: y, role: "ui.dialog")
+            x += grid.put(key, x: x, y: y, role: .keybarKey)
+            x += grid.put(title, x: x, y: y, role: .dialog)
         }
     }
 }

@@ -134,7 +134,7 @@ enum ListEditorScreen {
         let box = Dialog.draw(&grid, lines: lines, title: " \(list.field.name) ", glyphs: glyphs)
         var y = box.y + 2
         if list.items.isEmpty {
-            grid.put("no items yet: a adds one", x: box.x + 2, y: y, role: "ui.dim")
+            grid.put("no items yet: a adds one", x: box.x + 2, y: y, role: .dim)
             y += 1
         }
         let rows = max(1, box.maxY - 5 - max(1, messages.count) - y + 1)
@@ -142,14 +142,14 @@ enum ListEditorScreen {
         for (i, item) in list.items.enumerated().dropFirst(first).prefix(rows) {
             let text = DisplayWidth.truncate("\(i + 1). " + list.summary(of: item), to: width - 4, ellipsis: glyphs.ellipsis)
             grid.put(
-                DisplayWidth.pad(text, to: width - 4), x: box.x + 2, y: y, role: i == list.selection ? "ui.selection" : "ui.dialog")
+                DisplayWidth.pad(text, to: width - 4), x: box.x + 2, y: y, role: i == list.selection ? .selection : .dialog)
             y += 1
         }
-        grid.put(DisplayWidth.truncate(list.field.hint, to: width - 4, ellipsis: glyphs.ellipsis), x: box.x + 2, y: y + 1, role: "ui.dim")
+        grid.put(DisplayWidth.truncate(list.field.hint, to: width - 4, ellipsis: glyphs.ellipsis), x: box.x + 2, y: y + 1, role: .dim)
         y += 3
-        if messages.isEmpty { grid.put(glyphs.done + " the node reads and validates", x: box.x + 2, y: y, role: "exec.done") }
+        if messages.isEmpty { grid.put(glyphs.done + " the node reads and validates", x: box.x + 2, y: y, role: .done) }
         for line in messages where y < box.maxY - 1 {
-            grid.put(line, x: box.x + 2, y: y, role: "ui.error")
+            grid.put(line, x: box.x + 2, y: y, role: .error)
             y += 1
         }
     }

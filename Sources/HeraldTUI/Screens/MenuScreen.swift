@@ -109,18 +109,18 @@ enum MenuScreen {
         let box = Dialog.draw(&grid, lines: max(1, menu.items.count), title: " \(menu.title) ", glyphs: glyphs)
         let titleWidth = min((menu.items.map { DisplayWidth.of($0.title) }.max() ?? 10) + 2, (width - 4) / 2)
         grid.put(
-            "filter: ", x: box.x + 2, y: box.y + 1, role: "ui.dim")
+            "filter: ", x: box.x + 2, y: box.y + 1, role: .dim)
         TextFieldView.draw(menu.filter, into: &grid, x: box.x + 10, y: box.y + 1, width: width - 12, height: 1)
         let rows = max(0, box.height - 4)
         let first = max(0, menu.selection - rows + 1)
-        if visible.isEmpty { grid.put("nothing matches", x: box.x + 2, y: box.y + 3, role: "ui.dim") }
+        if visible.isEmpty { grid.put("nothing matches", x: box.x + 2, y: box.y + 3, role: .dim) }
         for (i, item) in visible.enumerated().dropFirst(first).prefix(rows) {
             let y = box.y + 3 + i - first
             let title = DisplayWidth.truncate(item.title, to: titleWidth - 2, ellipsis: glyphs.ellipsis)
             let text = DisplayWidth.truncate(
                 DisplayWidth.pad(title, to: titleWidth) + item.detail, to: width - 4, ellipsis: glyphs.ellipsis)
             let selected = i == menu.selection
-            grid.put(DisplayWidth.pad(text, to: width - 4), x: box.x + 2, y: y, role: selected ? "ui.selection" : "ui.dialog")
+            grid.put(DisplayWidth.pad(text, to: width - 4), x: box.x + 2, y: y, role: selected ? .selection : .dialog)
         }
     }
 }

@@ -587,7 +587,7 @@ enum NodeFormScreen {
         var y = box.y + 2
         for (i, row) in form.rows.enumerated() where y < box.maxY - 3 {
             let selected = i == form.selection
-            grid.put(DisplayWidth.pad(row.name, to: labelWidth), x: box.x + 2, y: y, role: selected ? "ui.selection" : "ui.header")
+            grid.put(DisplayWidth.pad(row.name, to: labelWidth), x: box.x + 2, y: y, role: selected ? .selection : .header)
             if selected, let buffer = form.editing {
                 TextFieldView.draw(buffer, into: &grid, x: box.x + 3 + labelWidth, y: y, width: valueWidth, height: editingLines)
                 y += editingLines
@@ -596,19 +596,19 @@ enum NodeFormScreen {
             let shown = row.text.isEmpty ? "(empty)" : Self.shown(row)
             grid.put(
                 DisplayWidth.truncate(shown, to: valueWidth, ellipsis: glyphs.ellipsis), x: box.x + 3 + labelWidth, y: y,
-                role: row.text.isEmpty ? "ui.dim" : "ui.dialog")
+                role: row.text.isEmpty ? .dim : .dialog)
             y += 1
         }
         let hint =
             form.editing != nil && !form.completions.isEmpty
             ? "tab: " + form.completions.joined(separator: "  ") : hint(current(form).rows[form.selection])
-        grid.put(DisplayWidth.truncate(hint, to: width - 4, ellipsis: glyphs.ellipsis), x: box.x + 2, y: y + 1, role: "ui.dim")
+        grid.put(DisplayWidth.truncate(hint, to: width - 4, ellipsis: glyphs.ellipsis), x: box.x + 2, y: y + 1, role: .dim)
         y += 2
         if messages.isEmpty {
-            grid.put(glyphs.done + " the node reads and validates", x: box.x + 2, y: y, role: "exec.done")
+            grid.put(glyphs.done + " the node reads and validates", x: box.x + 2, y: y, role: .done)
         }
         for line in messages where y < box.maxY - 1 {
-            grid.put(line, x: box.x + 2, y: y, role: "ui.error")
+            grid.put(line, x: box.x + 2, y: y, role: .error)
             y += 1
         }
         if let count = form.count, y < box.maxY - 1 {
@@ -620,7 +620,7 @@ enum NodeFormScreen {
             }
             grid.put(
                 DisplayWidth.truncate(text, to: width - 4, ellipsis: glyphs.ellipsis), x: box.x + 2, y: y + (messages.isEmpty ? 1 : 0),
-                role: "canvas.count")
+                role: .count)
         }
     }
 }

@@ -66,26 +66,26 @@ enum PreviewScreen {
         return []
     }
 
-    static func lines(_ preview: MessagePreview, width: Int) -> [(String, String)] {
-        guard let result = preview.result else { return [("rendering…", "ui.dim")] }
+    static func lines(_ preview: MessagePreview, width: Int) -> [(String, StyleRole)] {
+        guard let result = preview.result else { return [("rendering…", .dim)] }
         switch result {
         case .failure(let failure):
-            return DisplayWidth.wrap(failure.message, to: width).map { ($0, "ui.error") }
+            return DisplayWidth.wrap(failure.message, to: width).map { ($0, .error) }
         case .success(let message):
-            var lines: [(String, String)] = []
+            var lines: [(String, StyleRole)] = []
             for field in message.fields {
-                lines.append((field.name, "ui.header"))
+                lines.append((field.name, .header))
                 for line in field.text.split(separator: "\n", omittingEmptySubsequences: false) {
-                    lines += DisplayWidth.wrap(String(line), to: width - 2).map { ("  " + $0, "ui.dialog") }
+                    lines += DisplayWidth.wrap(String(line), to: width - 2).map { ("  " + $0, .dialog) }
                 }
-                if let segments = field.segments { lines.append(("  (\(segments))", "ui.dim")) }
+                if let segments = field.segments { lines.append(("  (\(segments))", .dim)) }
             }
             if !message.missing.isEmpty {
-                lines.append(("", "ui.dialog"))
+                lines.append(("", .dialog))
                 lines += DisplayWidth.wrap(
                     "No value and no default for \(message.missing.joined(separator: ", ")): this message would not be sent. Declare defaults in the node.",
                     to: width
-                ).map { ($0, "ui.error") }
+                ).map { ($0, .error) }
             }
             return lines
         }

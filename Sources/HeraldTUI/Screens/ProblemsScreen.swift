@@ -47,13 +47,13 @@ enum ProblemsScreen {
         let title = problems.isEmpty ? " No problems " : " \(Names.counted(problems.count, "problem")) — Enter goes to the node "
         let box = Dialog.draw(&grid, lines: max(1, problems.count), title: title, glyphs: glyphs)
         if problems.isEmpty {
-            grid.put(glyphs.done + " the draft validates; w saves it", x: box.x + 2, y: box.y + 2, role: "exec.done")
+            grid.put(glyphs.done + " the draft validates; w saves it", x: box.x + 2, y: box.y + 2, role: .done)
         }
         let rows = box.height - 4
         let first = max(0, selection - rows + 1)
         for (i, problem) in problems.enumerated().dropFirst(first).prefix(rows) {
             let text = DisplayWidth.pad(DisplayWidth.truncate("\(problem)", to: width - 4, ellipsis: glyphs.ellipsis), to: width - 4)
-            grid.put(text, x: box.x + 2, y: box.y + 2 + i - first, role: i == selection ? "ui.selection" : "ui.dialog")
+            grid.put(text, x: box.x + 2, y: box.y + 2 + i - first, role: i == selection ? .selection : .dialog)
         }
     }
 }

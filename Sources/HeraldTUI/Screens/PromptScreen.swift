@@ -120,12 +120,12 @@ enum PromptScreen {
             &grid, lines: 3 + (prompt.detail.isEmpty ? 0 : prompt.detail.count + 1), title: " \(prompt.title) ", glyphs: glyphs)
         TextFieldView.draw(prompt.buffer, into: &grid, x: box.x + 2, y: box.y + 2, width: width - 4, height: 1)
         if let error = prompt.error {
-            grid.put(DisplayWidth.truncate(error, to: width - 4), x: box.x + 2, y: box.y + 4, role: "ui.error")
+            grid.put(DisplayWidth.truncate(error, to: width - 4), x: box.x + 2, y: box.y + 4, role: .error)
         } else {
-            grid.put("Enter to confirm, Esc to cancel", x: box.x + 2, y: box.y + 4, role: "ui.dim")
+            grid.put("Enter to confirm, Esc to cancel", x: box.x + 2, y: box.y + 4, role: .dim)
         }
         for (i, line) in prompt.detail.enumerated() where box.y + 6 + i < box.maxY - 1 {
-            grid.put(DisplayWidth.truncate(line, to: width - 4), x: box.x + 2, y: box.y + 6 + i, role: "ui.dialog")
+            grid.put(DisplayWidth.truncate(line, to: width - 4), x: box.x + 2, y: box.y + 6 + i, role: .dialog)
         }
     }
 }

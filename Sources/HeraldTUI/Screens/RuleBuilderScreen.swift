@@ -441,14 +441,14 @@ enum RuleBuilderScreen {
     static func render(_ builder: RuleBuilder, state: AppState, into grid: inout CellGrid, glyphs: GlyphSet) {
         let width = Dialog.width(grid) - 4
         let rows = builder.rows
-        var panel: [(String, String)] = []
+        var panel: [(String, StyleRole)] = []
         if let title = builder.panelTitle {
-            panel.append(("", "ui.dialog"))
-            panel.append((title, "ui.header"))
+            panel.append(("", .dialog))
+            panel.append((title, .header))
             switch builder.panel {
-            case nil: panel.append(("…", "ui.dim"))
-            case .success(let lines): panel += lines.map { ($0, "ui.dialog") }
-            case .failure(let failure): panel += DisplayWidth.wrap(failure.message, to: width).map { ($0, "ui.error") }
+            case nil: panel.append(("…", .dim))
+            case .success(let lines): panel += lines.map { ($0, .dialog) }
+            case .failure(let failure): panel += DisplayWidth.wrap(failure.message, to: width).map { ($0, .error) }
             }
         }
         var countLine: String?
@@ -477,16 +477,16 @@ enum RuleBuilderScreen {
             let label = DisplayWidth.truncate(indent + RuleTree.label(row), to: width, ellipsis: glyphs.ellipsis)
             grid.put(
                 DisplayWidth.pad(label, to: width), x: box.x + 2, y: y,
-                role: i == builder.selection ? "ui.selection" : (row.isGroup ? "ui.header" : "ui.dialog"))
+                role: i == builder.selection ? .selection : (row.isGroup ? .header : .dialog))
             y += 1
         }
         y += 1
         if y < box.maxY - 1 {
-            grid.put(DisplayWidth.truncate(text, to: width, ellipsis: glyphs.ellipsis), x: box.x + 2, y: y, role: "ui.dim")
+            grid.put(DisplayWidth.truncate(text, to: width, ellipsis: glyphs.ellipsis), x: box.x + 2, y: y, role: .dim)
             y += 1
         }
         if let countLine, y < box.maxY - 1 {
-            grid.put(DisplayWidth.truncate(countLine, to: width, ellipsis: glyphs.ellipsis), x: box.x + 2, y: y, role: "canvas.count")
+            grid.put(DisplayWidth.truncate(countLine, to: width, ellipsis: glyphs.ellipsis), x: box.x + 2, y: y, role: .count)
             y += 1
         }
         for (line, role) in panel where y < box.maxY - 1 {

@@ -106,9 +106,9 @@ enum WeekdayScreen {
             let mark = picker.days.contains(day) ? "[x] " : "[ ] "
             grid.put(
                 DisplayWidth.pad(mark + names[i], to: width - 4), x: box.x + 2, y: box.y + 2 + i,
-                role: i == picker.selection ? "ui.selection" : "ui.dialog")
+                role: i == picker.selection ? .selection : .dialog)
         }
         let text = picker.days.isEmpty ? "no day ticked" : "on " + WeekdaySet(picker.days).text
-        grid.put(text, x: box.x + 2, y: box.y + 3 + Weekday.allCases.count, role: "ui.dim")
+        grid.put(text, x: box.x + 2, y: box.y + 3 + Weekday.allCases.count, role: .dim)
     }
 }
