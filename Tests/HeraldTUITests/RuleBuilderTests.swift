@@ -46,20 +46,28 @@ import Testing
 /// The builder in a session on sample.db: a condition added from the catalog's attributes, the
 /// form's count following, all of / any of switched, and back to the text.
 @Suite struct RuleBuilderSessionTests {
-    @Test func buildARuleFromTheCatalog() throws {
+    /// A session on a copy of sample.db with a new campaign's first node, a Build audience on
+    /// profiles, in its form.
+    static func newBuildAudience(in campaign: String) throws -> (HeadlessSession, Store, String) {
         let (store, folder) = try HeadlessTests.sampleCopy()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
         let session = HeadlessSession(store: store, width: 100, height: 30)
         #expect(session.waitUntilIdle())
         session.press(.char("n"))
         session.type("scratch\n")
-        session.type("Markets\n")
+        session.type(campaign + "\n")
         #expect(session.waitUntilIdle())
         session.press(.char("A"), .enter)  // Build audience
-        // entity, then the rule as text.
+        // The entity, picked from the catalog's.
         session.press(.char("j"), .char("j"), .enter)
-        session.type("profiles")
-        session.press(.enter, .char("j"), .enter)
+        session.type("profiles\n")
+        return (session, store, folder)
+    }
+
+    @Test func buildARuleFromTheCatalog() throws {
+        let (session, _, folder) = try Self.newBuildAudience(in: "Markets")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // The rule as text.
+        session.press(.char("j"), .enter)
         session.type("country = \"FR\"")
         session.press(.enter)
         #expect(session.waitUntilIdle())
@@ -117,17 +125,8 @@ import Testing
 /// Which related rows a count or any() takes, built as a rule of its own on the linked entity.
 @Suite struct RelatedRowsTests {
     @Test func aCountAndAnAnyTakeOnlyTheRowsTheirOwnRuleSelects() throws {
-        let (store, folder) = try HeadlessTests.sampleCopy()
+        let (session, store, folder) = try RuleBuilderSessionTests.newBuildAudience(in: "Careful travellers")
         defer { try? FileManager.default.removeItem(atPath: folder) }
-        let session = HeadlessSession(store: store, width: 100, height: 30)
-        #expect(session.waitUntilIdle())
-        session.press(.char("n"))
-        session.type("scratch\n")
-        session.type("Careful travellers\n")
-        #expect(session.waitUntilIdle())
-        session.press(.char("A"), .enter)  // Build audience
-        session.press(.char("j"), .char("j"), .enter)
-        session.type("profiles\n")
         session.press(.char("j"), .char("t"))
         func rule() -> String? {
             session.state.modes.compactMap { if case .nodeForm(let f) = $0 { f } else { nil } }.last?.row("rule")?.text
