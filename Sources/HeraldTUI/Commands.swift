@@ -6,7 +6,7 @@ import HeraldStore
 /// key while it is there).
 public enum CommandScope: Sendable, Equatable {
     case global, campaignList, canvas
-    case inspector, menu, confirm, prompt, connect, problems, preview, ruleBuilder, commandLine, listEditor, weekdays
+    case inspector, menu, confirm, prompt, connect, problems, preview, ruleBuilder, commandLine, listEditor, weekdays, calendar
     /// The node form, moving between fields.
     case nodeForm
     /// A field of the node form being typed in.
@@ -91,7 +91,8 @@ extension Key {
 public enum CommandRegistry {
     public static let all: [Command] =
         InspectorScreen.commands + MenuScreen.commands + ConfirmScreen.commands + PromptScreen.commands
-        + NodeFormScreen.commands + ListEditorScreen.commands + WeekdayScreen.commands + ConnectScreen.commands + ProblemsScreen.commands
+        + NodeFormScreen.commands + ListEditorScreen.commands + WeekdayScreen.commands + CalendarScreen.commands + ConnectScreen.commands
+        + ProblemsScreen.commands
         + PreviewScreen.commands
         + RuleBuilderScreen.commands + CommandLineScreen.commands + PointerCommands.commands + CampaignListScreen.commands
         + CanvasScreen.commands + CanvasEditing.commands + SettingsScreen.commands + GlobalCommands.commands

@@ -28,6 +28,8 @@ public enum Mode: Equatable, Sendable {
     case listEditor(ListEditor)
     /// The days of the week of the schedule being typed in the prompt under it.
     case weekdays(WeekdayPicker)
+    /// A month of days, for the date-time field of the form under it.
+    case calendar(CalendarPicker)
 
     /// The commands that apply while the mode is on top.
     public var scope: CommandScope {
@@ -44,6 +46,7 @@ public enum Mode: Equatable, Sendable {
         case .commandLine: .commandLine
         case .listEditor: .listEditor
         case .weekdays: .weekdays
+        case .calendar: .calendar
         }
     }
 
@@ -472,4 +475,21 @@ public struct WeekdayPicker: Equatable, Sendable {
     public var selection = 0
 
     public init(days: Set<Weekday>) { self.days = days }
+}
+
+/// A month of days for a date-time field: the day highlighted, and the time of day the value
+/// keeps.
+public struct CalendarPicker: Equatable, Sendable {
+    /// The form field it sets.
+    public var field: String
+    /// The highlighted day, counted from 1970-01-01.
+    public var day: Int
+    /// What follows the date in the value (`T09:00`).
+    public var time: String
+
+    public init(field: String, day: Int, time: String) {
+        self.field = field
+        self.day = day
+        self.time = time
+    }
 }

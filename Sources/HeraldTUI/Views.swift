@@ -59,6 +59,7 @@ public enum AppView {
                 ListEditorScreen.render(list, covering: covered, into: &grid, glyphs: glyphs)
                 covered = max(covered, ListEditorScreen.lines(list, width: Dialog.width(grid)))
             case .weekdays(let picker): WeekdayScreen.render(picker, into: &grid, glyphs: glyphs)
+            case .calendar(let picker): CalendarScreen.render(picker, covering: covered, into: &grid, glyphs: glyphs)
             case .connect: break  // drawn on the canvas itself
             }
         }

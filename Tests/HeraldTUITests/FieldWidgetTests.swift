@@ -263,6 +263,47 @@ import Testing
         session.close()
     }
 
+    @Test func aDateIsPickedFromAMonthOfDays() throws {
+        let (session, folder) = try canvas(selecting: "wait")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        session.press(.enter)
+        try fill(session, "duration", "")
+        try fill(session, "until", "2027-01-31T10:30")
+        try select(session, "until")
+        session.press(.enter)
+        func picked() -> String? {
+            guard case .calendar(let picker) = session.state.modes.last else { return nil }
+            return CivilDate.text(picker.day)
+        }
+        #expect(picked() == "2027-01-31")
+        #expect(session.screen().contains("until: January 2027"))
+        #expect(session.screen().contains("Sunday 31 January 2027, 10:30"))
+        // A month later is the last day of a shorter month; days and weeks move across months.
+        session.press(.char("]"))
+        #expect(picked() == "2027-02-28")
+        session.press(.char("l"))
+        #expect(picked() == "2027-03-01")
+        session.press(.char("k"))
+        #expect(picked() == "2027-02-22")
+        session.press(.char("["), .char("["))
+        #expect(picked() == "2026-12-22")
+        session.press(.char("j"), .char("h"))
+        #expect(picked() == "2026-12-28")
+        // Esc leaves the field; Enter puts the day in, with the time it had.
+        session.press(.escape)
+        #expect(try form(session).row("until")?.text == "2027-01-31T10:30")
+        session.press(.enter, .char("l"), .enter)
+        #expect(try form(session).row("until")?.text == "2027-02-01T10:30")
+        #expect(try form(session).messages.isEmpty, "\(session.state.modes)")
+        session.press(.char("w"))
+        guard case .waitUntil(.dateTime(let until)) = session.state.canvas?.draft.node("wait")?.config else {
+            Issue.record("not a wait until")
+            return
+        }
+        #expect(until == "2027-02-01T10:30")
+        session.close()
+    }
+
     @Test func aListWithFieldsTheFormDoesNotKnowIsNotOpened() throws {
         let (session, folder) = try canvas(selecting: "split")
         defer { try? FileManager.default.removeItem(atPath: folder) }

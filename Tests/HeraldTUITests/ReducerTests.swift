@@ -278,6 +278,7 @@ import Testing
             .preview(MessagePreview(request: 1, recipient: "profile 1")),
             .ruleBuilder(RuleBuilder(rule: .all, entity: "profiles", field: "rule")), .commandLine(TextBuffer()),
             .listEditor(ListEditor(field: NodeKind.split.fields[1], items: [])), .weekdays(WeekdayPicker(days: [])),
+            .calendar(CalendarPicker(field: "until", day: 20_000, time: "T09:00")),
         ]
         var states = [("list", list), ("canvas", canvas), ("help", help), ("inspector", inspector)]
         for mode in modes {

@@ -47,6 +47,11 @@ import Testing
         case "field-picker":
             state.canvas?.selected = "welcome"
             press(.enter, .char("j"), .char("j"), .enter)
+        case "calendar":
+            state.canvas?.selected = "wait"
+            press(.enter, .char("j"), .char("j"), .char("j"), .char("e"))
+            type("2027-03-28T09:00")
+            press(.ctrl("s"), .enter)
         case "confirm-delete": press(.char("d"))
         case "prompt-rename": press(.char("n"))
         case "problems":
@@ -76,7 +81,7 @@ import Testing
 
     static let screens = [
         "list", "canvas", "help", "inspector", "kind-menu", "form-email", "form-field", "form-new-split", "list-editor", "item-form",
-        "field-picker", "confirm-delete",
+        "field-picker", "calendar", "confirm-delete",
         "prompt-rename", "problems", "settings", "preview", "rule-builder",
     ]
 

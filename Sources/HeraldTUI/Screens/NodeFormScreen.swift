@@ -267,6 +267,7 @@ enum NodeFormScreen {
             state.modes.append(.menu(menu))
             return []
         case nil:
+            if row.field.value == .dateTime { return CalendarScreen.open(&state, text: row.text, field: row.name) }
             return update(&state) { form in
                 let row = form.rows[form.selection]
                 form.editing = TextBuffer(row.text, multiline: row.shape == .multiline)
