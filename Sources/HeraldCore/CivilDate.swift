@@ -37,6 +37,23 @@ public enum CivilDate {
         return (yoe + era * 400 + (m <= 2 ? 1 : 0), m, d)
     }
 
+    /// The English name of a month, 1 to 12.
+    public static func monthName(_ month: Int) -> String {
+        [
+            "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
+        ][(month - 1 + 12) % 12]
+    }
+
+    /// The day number `months` months after `days` (before, when negative), on the same day of
+    /// the month or the last day of a shorter one.
+    public static func adding(months: Int, to days: Int) -> Int {
+        let (year, month, day) = civil(days: days)
+        let index = year * 12 + (month - 1) + months
+        let y = Int((Double(index) / 12).rounded(.down))
+        let m = index - y * 12 + 1
+        return Self.days(year: y, month: m, day: min(day, TemporalText.daysIn(month: m, year: y)))
+    }
+
     /// `YYYY-MM-DD` of a day number.
     public static func text(_ days: Int) -> String {
         let (y, m, d) = civil(days: days)

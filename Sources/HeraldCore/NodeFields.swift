@@ -100,13 +100,8 @@ public enum NodeFieldValue: Sendable, Equatable {
         case .dateTime:
             guard let day = CivilDate.validDays(from: String(text.prefix(10))) else { return nil }
             let (year, month, date) = CivilDate.civil(days: day)
-            // 1970-01-01 was a Thursday.
-            let weekday = ["Thursday", "Friday", "Saturday", "Sunday", "Monday", "Tuesday", "Wednesday"][((day % 7) + 7) % 7]
-            let months = [
-                "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
-            ]
             let time = text.dropFirst(11)
-            return "\(weekday) \(date) \(months[month - 1]) \(year)" + (time.isEmpty ? "" : ", \(time)")
+            return "\(Weekday(days: day).name) \(date) \(CivilDate.monthName(month)) \(year)" + (time.isEmpty ? "" : ", \(time)")
         }
     }
 }

@@ -6,6 +6,9 @@ public enum Weekday: Int, CaseIterable, Sendable, Comparable {
 
     public var abbreviation: String { ["mon", "tue", "wed", "thu", "fri", "sat", "sun"][rawValue - 1] }
 
+    /// The English name: `Monday`.
+    public var name: String { ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"][rawValue - 1] }
+
     public init?(abbreviation: String) {
         guard let i = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"].firstIndex(of: abbreviation.lowercased()) else { return nil }
         self.init(rawValue: i + 1)

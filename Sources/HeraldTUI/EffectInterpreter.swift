@@ -255,15 +255,8 @@ public final class EffectInterpreter: Sendable {
             return { [self] in
                 do {
                     let result = try audiences.distribution(AudienceSource(entity: entity, rule: .all), attribute: attribute)
-                    let widest = max(1, result.buckets.map(\.count).max() ?? 1)
-                    let total = max(1, result.buckets.map(\.count).reduce(0, +))
-                    let lines = result.buckets.map { bucket -> String in
-                        let bar = String(repeating: "█", count: max(bucket.count > 0 ? 1 : 0, bucket.count * 30 / widest))
-                        let share = Double(bucket.count) * 100 / Double(total)
-                        return (bucket.label.isEmpty ? "(empty)" : bucket.label).padding(toLength: 14, withPad: " ", startingAt: 0) + " "
-                            + String(bucket.count).padding(toLength: 8, withPad: " ", startingAt: 0) + String(format: "%5.1f%%  ", share)
-                            + bar
-                    }
+                    // Empty values have a bucket of their own, with an empty label.
+                    let lines = BarChart.lines(result.buckets.map { ($0.label.isEmpty ? "(empty)" : $0.label, $0.count) }, barWidth: 30)
                     push(.builderPanel(request: request, .success(lines)))
                 } catch {
                     push(.builderPanel(request: request, .failure(CountFailure("\(error)"))))

@@ -126,16 +126,7 @@ struct AudienceCommand: ParsableCommand {
                     ]))
                 return
             }
-            let total = max(1, result.buckets.reduce(0) { $0 + $1.count })
-            let top = max(1, result.buckets.map(\.count).max() ?? 1)
-            let labelWidth = min(30, result.buckets.map { DisplayWidth.of($0.label) }.max() ?? 5)
-            for b in result.buckets {
-                let bar = String(repeating: "█", count: Int((Double(b.count) / Double(top) * 40).rounded()))
-                let percent = String(format: "%5.1f%%", Double(b.count) * 100 / Double(total))
-                say(
-                    "\(DisplayWidth.pad(cell(b.label, labelWidth), to: labelWidth))  \(Names.groupedCount(b.count).leftPad(10))  \(percent)  \(bar)"
-                )
-            }
+            for line in BarChart.lines(result.buckets.map { ($0.label, $0.count) }) { say(line) }
         }
     }
 
@@ -337,8 +328,4 @@ enum AudienceJSON {
             ("members", a.memberCount.map { .integer(Int64($0)) } ?? .null), ("refreshedAt", a.refreshedAt.map(JSONValue.string) ?? .null),
         ])
     }
-}
-
-extension String {
-    func leftPad(_ n: Int) -> String { String(repeating: " ", count: max(0, n - count)) + self }
 }

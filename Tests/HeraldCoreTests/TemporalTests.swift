@@ -80,3 +80,15 @@ import Testing
         #expect(byTime == byText)
     }
 }
+
+@Suite struct MonthArithmeticTests {
+    @Test func addingMonthsKeepsTheDayOrTheMonthsLast() {
+        let jan31 = CivilDate.days(year: 2027, month: 1, day: 31)
+        #expect(CivilDate.text(CivilDate.adding(months: 1, to: jan31)) == "2027-02-28")
+        #expect(CivilDate.text(CivilDate.adding(months: 13, to: jan31)) == "2028-02-29")
+        #expect(CivilDate.text(CivilDate.adding(months: -1, to: jan31)) == "2026-12-31")
+        #expect(CivilDate.text(CivilDate.adding(months: -25, to: jan31)) == "2024-12-31")
+        #expect(CivilDate.monthName(3) == "March")
+        #expect(Weekday(days: CivilDate.days(year: 2027, month: 3, day: 28)).name == "Sunday")
+    }
+}

@@ -20,11 +20,11 @@ enum CalendarScreen {
             Command(
                 id: "calendar.previousMonth", title: "month", help: "The same day a month earlier (the month's last, if shorter)",
                 group: "Calendar", keys: [.char("["), .pageUp], keyLabel: "[/]", scope: .calendar, inKeyBar: true,
-                perform: { state in change(&state) { $0.day = shifted($0.day, months: -1) } }),
+                perform: { state in change(&state) { $0.day = CivilDate.adding(months: -1, to: $0.day) } }),
             Command(
                 id: "calendar.nextMonth", title: "next month", help: "The same day a month later (the month's last, if shorter)",
                 group: "Calendar", keys: [.char("]"), .pageDown], keyLabel: "]", scope: .calendar, inKeyBar: false,
-                perform: { state in change(&state) { $0.day = shifted($0.day, months: 1) } }),
+                perform: { state in change(&state) { $0.day = CivilDate.adding(months: 1, to: $0.day) } }),
             Command(
                 id: "calendar.today", title: "today", help: "Highlight today (UTC)", group: "Calendar", keys: [.char("t")], keyLabel: "t",
                 scope: .calendar, inKeyBar: true, perform: { state in change(&state) { $0.day = today() } }),
@@ -48,16 +48,6 @@ enum CalendarScreen {
     /// The day number of today, in UTC.
     static func today() -> Int { Int((Date().timeIntervalSince1970 / 86_400).rounded(.down)) }
 
-    /// `day` moved by `months`, kept within the month it lands in.
-    static func shifted(_ day: Int, months: Int) -> Int {
-        let (year, month, date) = CivilDate.civil(days: day)
-        let index = year * 12 + (month - 1) + months
-        let (y, m) = (Int((Double(index) / 12).rounded(.down)), ((index % 12) + 12) % 12 + 1)
-        let first = CivilDate.days(year: y, month: m, day: 1)
-        let length = CivilDate.days(year: m == 12 ? y + 1 : y, month: m == 12 ? 1 : m + 1, day: 1) - first
-        return first + min(date, length) - 1
-    }
-
     static func change(_ state: inout AppState, _ body: (inout CalendarPicker) -> Void) -> [Effect] {
         guard case .calendar(var picker) = state.modes.last else { return [] }
         body(&picker)
@@ -76,17 +66,14 @@ enum CalendarScreen {
 
     /// Draws the month, at least `covering` lines tall (to hide the form it was opened from).
     static func render(_ picker: CalendarPicker, covering: Int, into grid: inout CellGrid, glyphs: GlyphSet) {
-        let months = [
-            "January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December",
-        ]
         let (year, month, _) = CivilDate.civil(days: picker.day)
         let first = CivilDate.days(year: year, month: month, day: 1)
-        let length = shifted(first, months: 1) - first
+        let length = TemporalText.daysIn(month: month, year: year)
         // Monday first, as ISO 8601 numbers the week.
         let lead = Weekday(days: first).rawValue - 1
         let weeks = (lead + length + 6) / 7
         let box = Dialog.draw(
-            &grid, lines: max(covering, weeks + 3), title: " \(picker.field): \(months[month - 1]) \(year) ", glyphs: glyphs)
+            &grid, lines: max(covering, weeks + 3), title: " \(picker.field): \(CivilDate.monthName(month)) \(year) ", glyphs: glyphs)
         let x = box.x + 2
         grid.put("Mo  Tu  We  Th  Fr  Sa  Su", x: x, y: box.y + 2, role: .header)
         for offset in 0..<length {

@@ -148,15 +148,15 @@ enum NodeFormScreen {
             return result
         }
         let arriving = arrivingEntity(form, in: state)
+        // A field with known values completes among what its picker offers.
+        if let pick = form.rows[form.selection].field.pick, pick != .flag {
+            return [
+                "": pickItems(pick, form: form, in: state).compactMap { item in
+                    if case .text(let value) = item.value, !value.isEmpty { value } else { nil }
+                }
+            ]
+        }
         switch (form.kind, row) {
-        case (_, "entity"): return ["": catalog.entities.map(\.name)]
-        case (.readAudience, "audience"): return ["": context.audiences.map(\.name)]
-        case (.saveAudience, "audience"): return ["": context.audiences.filter(\.snapshot).map(\.name)]
-        case (_, "operation"): return ["": CombineOperation.allCases.map(\.rawValue)]
-        case (_, "category"): return ["": MessageCategory.allCases.map(\.rawValue)]
-        case (_, "messagePer"): return ["": MessageGranularity.allCases.map(\.rawValue)]
-        case (.changeDimension, "link"):
-            return ["": arriving.flatMap(catalog.entity)?.links.map(\.name) ?? []]
         case (.buildAudience, "rule"):
             return paths(from: form.rows.first { $0.name == "entity" }?.text)
         case (let kind, let field)

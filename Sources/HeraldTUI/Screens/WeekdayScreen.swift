@@ -101,11 +101,10 @@ enum WeekdayScreen {
     static func render(_ picker: WeekdayPicker, into grid: inout CellGrid, glyphs: GlyphSet) {
         let width = Dialog.width(grid)
         let box = Dialog.draw(&grid, lines: Weekday.allCases.count + 2, title: " Days of the week ", glyphs: glyphs)
-        let names = ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"]
         for (i, day) in Weekday.allCases.enumerated() {
             let mark = picker.days.contains(day) ? "[x] " : "[ ] "
             grid.put(
-                DisplayWidth.pad(mark + names[i], to: width - 4), x: box.x + 2, y: box.y + 2 + i,
+                DisplayWidth.pad(mark + day.name, to: width - 4), x: box.x + 2, y: box.y + 2 + i,
                 role: i == picker.selection ? .selection : .dialog)
         }
         let text = picker.days.isEmpty ? "no day ticked" : "on " + WeekdaySet(picker.days).text
