@@ -427,8 +427,6 @@ public struct ListEditor: Equatable, Sendable {
     public var field: NodeField
     public var items: [JSONValue]
     public var selection = 0
-    /// The node form's problems with the list as it is.
-    public var messages: [String] = []
 
     public init(field: NodeField, items: [JSONValue]) {
         self.field = field

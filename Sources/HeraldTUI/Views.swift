@@ -42,6 +42,8 @@ public enum AppView {
         // Each level of the focus stack over the one below it. A list or a part's form hides
         // the form it was opened from; menus and questions leave it in sight.
         var covered = 0
+        // The problems of the form a list belongs to, shown with the list.
+        var problems: [String] = []
         for mode in state.modes {
             switch mode {
             case .inspector(let id): InspectorView.render(state, node: id, into: &grid, glyphs: glyphs)
@@ -51,13 +53,14 @@ public enum AppView {
             case .nodeForm(let form):
                 NodeFormScreen.render(form, covering: form.target == .node ? 0 : covered, into: &grid, glyphs: glyphs)
                 covered = max(covered, NodeFormScreen.lines(form, width: Dialog.width(grid)))
+                problems = form.messages
             case .problems(let selection): ProblemsScreen.render(state, selection: selection, into: &grid, glyphs: glyphs)
             case .preview(let preview): PreviewScreen.render(preview, into: &grid, glyphs: glyphs)
             case .ruleBuilder(let builder): RuleBuilderScreen.render(builder, state: state, into: &grid, glyphs: glyphs)
             case .commandLine(let buffer): CommandLineScreen.render(buffer, state: state, into: &grid)
             case .listEditor(let list):
-                ListEditorScreen.render(list, covering: covered, into: &grid, glyphs: glyphs)
-                covered = max(covered, ListEditorScreen.lines(list, width: Dialog.width(grid)))
+                ListEditorScreen.render(list, problems: problems, covering: covered, into: &grid, glyphs: glyphs)
+                covered = max(covered, ListEditorScreen.lines(list, messages: problems, width: Dialog.width(grid)))
             case .weekdays(let picker): WeekdayScreen.render(picker, into: &grid, glyphs: glyphs)
             case .calendar(let picker): CalendarScreen.render(picker, covering: covered, into: &grid, glyphs: glyphs)
             case .connect: break  // drawn on the canvas itself

@@ -102,8 +102,23 @@ import Testing
         session.press(.char("k"), .char("k"), .char("d"))
         edited = try #require(list(session))
         #expect(edited.items.map(edited.summary) == ["App users · rule push_token is not empty", "Variant A · percent 25"])
-        // Each change is in the form already; Esc goes back to it and w applies it to the draft.
+        #expect(session.screen().contains("the node reads and validates"))
+        // Every change is in the node form beneath already.
+        guard case .nodeForm(let beneath) = session.state.modes.first else {
+            Issue.record("no form beneath")
+            return
+        }
+        #expect(
+            beneath.row("subsets")?.text == #"[{"label":"App users","rule":"push_token is not empty"},{"label":"Variant A","percent":25}]"#)
+        // The list shows the node's problems as it changes: a split with no subsets is refused.
+        session.press(.char("d"), .char("d"))
+        #expect(list(session)?.items.isEmpty == true)
+        #expect(session.screen().contains("subsets"), "\(session.screen())")
+        #expect(!session.screen().contains("the node reads and validates"))
         session.press(.escape)
+        #expect(session.state.modes.map(\.scope) == [.nodeForm], "\(session.state.modes.map(\.scope))")
+        try fill(session, "subsets", #"[{"label":"App users","rule":"push_token is not empty"},{"label":"Variant A","percent":25}]"#)
+        // What the form holds is what w applies to the draft.
         #expect(
             try form(session).row("subsets")?.text
                 == #"[{"label":"App users","rule":"push_token is not empty"},{"label":"Variant A","percent":25}]"#)

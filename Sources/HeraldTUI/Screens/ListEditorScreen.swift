@@ -99,38 +99,28 @@ enum ListEditorScreen {
         return NodeFormScreen.update(&state) { _ in }
     }
 
-    /// Changes the list on top, writes it through to the node form under it (which rechecks
-    /// the node) and shows that form's problems.
+    /// Changes the list on top and writes it through to the node form under it, which rechecks
+    /// the node.
     static func change(_ state: inout AppState, _ body: (inout ListEditor) -> Void) -> [Effect] {
         guard case .listEditor(var list) = state.modes.last else { return [] }
         body(&list)
         let index = state.modes.count - 1
         state.modes[index] = .listEditor(list)
         let text = ListEditor.text(of: list.items)
-        let effects = NodeFormScreen.update(&state, at: index - 1) { $0.set(list.field.name, to: text) }
-        refresh(&state)
-        return effects
-    }
-
-    /// Copies the node form's problems onto the list on top.
-    static func refresh(_ state: inout AppState) {
-        let index = state.modes.count - 1
-        guard index >= 1, case .listEditor(var list) = state.modes[index], case .nodeForm(let form) = state.modes[index - 1]
-        else { return }
-        list.messages = form.messages
-        state.modes[index] = .listEditor(list)
+        return NodeFormScreen.update(&state, at: index - 1) { $0.set(list.field.name, to: text) }
     }
 
     /// How many lines the list's dialog holds on a grid `width` wide.
-    static func lines(_ list: ListEditor, width: Int) -> Int {
-        max(1, list.items.count) + 3 + max(1, list.messages.flatMap { DisplayWidth.wrap($0, to: width - 6) }.count)
+    static func lines(_ list: ListEditor, messages: [String], width: Int) -> Int {
+        max(1, list.items.count) + 3 + max(1, messages.flatMap { DisplayWidth.wrap($0, to: width - 6) }.count)
     }
 
-    /// Draws the list, at least `covering` lines tall (to hide the form it was opened from).
-    static func render(_ list: ListEditor, covering: Int, into grid: inout CellGrid, glyphs: GlyphSet) {
+    /// Draws the list with the problems of the node form it belongs to, at least `covering`
+    /// lines tall (to hide that form).
+    static func render(_ list: ListEditor, problems: [String], covering: Int, into grid: inout CellGrid, glyphs: GlyphSet) {
         let width = Dialog.width(grid)
-        let messages = list.messages.flatMap { DisplayWidth.wrap($0, to: width - 6) }
-        let lines = max(covering, Self.lines(list, width: width))
+        let messages = problems.flatMap { DisplayWidth.wrap($0, to: width - 6) }
+        let lines = max(covering, Self.lines(list, messages: problems, width: width))
         let box = Dialog.draw(&grid, lines: lines, title: " \(list.field.name) ", glyphs: glyphs)
         var y = box.y + 2
         if list.items.isEmpty {

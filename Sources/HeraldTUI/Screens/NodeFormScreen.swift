@@ -229,7 +229,6 @@ enum NodeFormScreen {
                 state.status = "\(row.name): \(reason.message); e edits it as text"
             case .success(let items):
                 state.modes.append(.listEditor(ListEditor(field: row.field, items: items)))
-                ListEditorScreen.refresh(&state)
             }
             return []
         case .object(let fields):
