@@ -21,17 +21,19 @@ public enum NodeFieldPick: Sendable, Equatable {
     /// Another campaign of the store.
     case campaign
     /// One of these words, each with what it means.
-    case word([(word: String, meaning: String)])
+    case word([WordChoice])
     /// true or false.
     case flag
+}
 
-    public static func == (a: NodeFieldPick, b: NodeFieldPick) -> Bool {
-        switch (a, b) {
-        case (.entity, .entity), (.attribute, .attribute), (.link, .link), (.campaign, .campaign), (.flag, .flag): true
-        case (.savedAudience(let x), .savedAudience(let y)): x == y
-        case (.word(let x), .word(let y)): x.map(\.word) == y.map(\.word) && x.map(\.meaning) == y.map(\.meaning)
-        default: false
-        }
+/// A word a field may hold, and what it means (for the picker's second column).
+public struct WordChoice: Sendable, Equatable {
+    public var word: String
+    public var meaning: String
+
+    public init(_ word: String, _ meaning: String) {
+        self.word = word
+        self.meaning = meaning
     }
 }
 
@@ -192,11 +194,7 @@ extension NodeKind {
             [
                 NodeField(
                     "operation", hint: "union, intersection or exclusion",
-                    pick: .word([
-                        ("union", "rows in either input"),
-                        ("intersection", "rows of the first input also in the second"),
-                        ("exclusion", "rows of the first input not in the second"),
-                    ]))
+                    pick: .word(CombineOperation.allCases.map { WordChoice($0.rawValue, $0.meaning) }))
             ]
         case .deduplicate:
             [
@@ -258,16 +256,10 @@ extension NodeKind {
             [
                 NodeField(
                     "category", hint: "marketing (the default) or transactional",
-                    pick: .word([
-                        ("marketing", "consent, frequency caps and quiet hours apply"),
-                        ("transactional", "consent, caps and quiet hours do not apply (receipts, reminders)"),
-                    ])),
+                    pick: .word(MessageCategory.allCases.map { WordChoice($0.rawValue, $0.meaning) })),
                 NodeField(
                     "messagePer", hint: "profile (the default) or entity",
-                    pick: .word([
-                        ("profile", "one message per profile, whatever rows it arrives with"),
-                        ("entity", "one message per arriving row (per booking, say)"),
-                    ])),
+                    pick: .word(MessageGranularity.allCases.map { WordChoice($0.rawValue, $0.meaning) })),
             ]
                 + (channel?.requiredFields ?? []).map { NodeField($0, Self.contentShape($0), hint: "required; a Mustache template") }
                 + (channel?.optionalFields ?? []).map { NodeField($0, Self.contentShape($0), hint: "optional; a Mustache template") }
@@ -383,6 +375,37 @@ extension NodeKind {
         case .push: "sends a push notification"
         case .directMail: "exports a direct-mail file"
         case .end: "ends the branch (and may start another campaign)"
+        }
+    }
+}
+
+extension CombineOperation {
+    /// What the operation keeps, in a line.
+    public var meaning: String {
+        switch self {
+        case .union: "rows in either input"
+        case .intersection: "rows of the first input also in the second"
+        case .exclusion: "rows of the first input not in the second"
+        }
+    }
+}
+
+extension MessageCategory {
+    /// What the category means for delivery, in a line.
+    public var meaning: String {
+        switch self {
+        case .marketing: "consent, frequency caps and quiet hours apply"
+        case .transactional: "consent, caps and quiet hours do not apply (receipts, reminders)"
+        }
+    }
+}
+
+extension MessageGranularity {
+    /// How many messages a population gets, in a line.
+    public var meaning: String {
+        switch self {
+        case .profile: "one message per profile, whatever rows it arrives with"
+        case .entity: "one message per arriving row (per booking, say)"
         }
     }
 }

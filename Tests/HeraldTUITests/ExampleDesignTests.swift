@@ -198,14 +198,18 @@ struct Designer {
                 if text == "false" { press(.enter) }
             case .some:
                 press(.enter)
-                guard case .menu(let menu) = session.state.modes.last, menu.items.contains(where: { $0.value == .text(text) }) else {
-                    // Not among what the picker offers (a hidden attribute, say): typed instead.
-                    if case .menu = session.state.modes.last { press(.escape) }
-                    try type(field.name, text)
-                    return
+                if form?.editing != nil {
+                    // Nothing to pick from yet (the snapshot audience a Save audience creates): typed.
+                    press(.ctrl("u"))
+                    session.type(text)
+                    press(.ctrl("s"))
+                } else {
+                    guard case .menu(let menu) = session.state.modes.last, menu.items.contains(where: { $0.value == .text(text) }) else {
+                        throw stuck("the picker of \(field.name) does not offer '\(text)'")
+                    }
+                    session.type(text)
+                    press(.enter)
                 }
-                session.type(text)
-                press(.enter)
             case nil:
                 try type(field.name, text)
             }

@@ -224,6 +224,23 @@ import Testing
         session.close()
     }
 
+    @Test func aFieldWithNothingToPickFromIsTyped() throws {
+        let (session, folder) = try canvas(selecting: "signups")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // sample.db has no snapshot audience yet: a Save audience names the one it creates.
+        session.press(.char("a"))
+        session.type("save")
+        session.press(.enter)
+        try select(session, "audience")
+        session.press(.enter)
+        #expect(try form(session).editing != nil)
+        #expect(session.state.status == "audience: the store has no snapshot audiences; type the value")
+        session.type("Welcome reached")
+        session.press(.ctrl("s"))
+        #expect(try form(session).row("audience")?.text == "Welcome reached")
+        session.close()
+    }
+
     @Test func aListInsideAnObjectIsEditedItemByItemToo() throws {
         let (session, folder) = try canvas(selecting: "signups")
         defer { try? FileManager.default.removeItem(atPath: folder) }

@@ -258,8 +258,9 @@ enum NodeFormScreen {
         case .some(let pick):
             let items = pickItems(pick, form: form, in: state)
             guard !items.isEmpty else {
-                state.status = "\(row.name): \(nothingToPick(pick)); e types a value"
-                return []
+                // Nothing to pick from (a snapshot audience not written yet, say): typed instead.
+                state.status = "\(row.name): \(nothingToPick(pick)); type the value"
+                return update(&state) { form in form.editing = TextBuffer(form.rows[form.selection].text) }
             }
             var menu = Menu(purpose: .fieldValue, title: "\(row.name) of '\(form.id)'", items: items)
             menu.selection = items.firstIndex { $0.value == .text(row.text) } ?? 0
