@@ -78,3 +78,21 @@ import Testing
         #expect(DisplayWidth.of(Character("東")) == 2)
     }
 }
+
+/// The value chart the command line and the rule builder draw.
+@Suite struct BarChartTests {
+    @Test func barsScaleToTheLargestAndColumnsAlignByCells() {
+        let lines = BarChart.lines([("FR", 300), ("東京", 100), ("", 0)], barWidth: 30)
+        #expect(lines.count == 3)
+        // Labels are padded by display width: the two-cell characters take as much room as FR plus two.
+        #expect(lines[0].hasPrefix("FR           300   75.0%  "))
+        #expect(lines[1].hasPrefix("東京         100   25.0%  "))
+        #expect(lines[0].filter { $0 == "█" }.count == 30)
+        #expect(lines[1].filter { $0 == "█" }.count == 10)
+        #expect(lines[2].filter { $0 == "█" }.isEmpty)
+        #expect(Set(lines.map { DisplayWidth.of(String($0.prefix { $0 != "%" })) }).count == 1, "the percentages end in one column")
+        // Long labels are cut, with an ellipsis, to the limit.
+        let long = BarChart.lines([(String(repeating: "x", count: 50), 1)], labelLimit: 10)
+        #expect(DisplayWidth.of(String(long[0].prefix { $0 != " " })) == 10)
+    }
+}
