@@ -216,8 +216,10 @@ public enum Action: Sendable {
     case audienceCounted(request: Int, Result<Int, CountFailure>)
     /// The schedule of a campaign, read when it opens or after it was set.
     case scheduleLoaded(campaignID: Int64, CampaignSchedule?)
-    /// A distribution or the SQL the rule builder asked for, by request number, as lines.
+    /// The SQL the rule builder asked for, by request number, as lines.
     case builderPanel(request: Int, Result<[String], CountFailure>)
+    /// The values of an attribute the rule builder asked for, by request number.
+    case distributionCounted(request: Int, Result<[AudienceService.Bucket], CountFailure>)
     /// A message preview asked for by request number.
     case messagePreviewed(request: Int, Result<RenderedMessage, CountFailure>)
     /// The catalog and saved audiences, for validating what is edited.
@@ -251,7 +253,7 @@ public enum Effect: Equatable, Sendable {
     case countAudience(request: Int, entity: String, rule: Rule, variables: [String: Literal])
     /// Sets (or with nil clears) a saved campaign's schedule.
     case setSchedule(campaignID: Int64, CampaignSchedule?)
-    /// The values of `attribute` over every row of `entity`, as bars (answered by `builderPanel`).
+    /// The values of `attribute` over every row of `entity`, as bars (answered by `distributionCounted`).
     case distribution(request: Int, entity: String, attribute: String)
     /// The SQL `rule` compiles to on `entity` (answered by `builderPanel`).
     case explainRule(request: Int, entity: String, rule: Rule)

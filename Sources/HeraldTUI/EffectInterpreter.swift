@@ -255,11 +255,9 @@ public final class EffectInterpreter: Sendable {
             return { [self] in
                 do {
                     let result = try audiences.distribution(AudienceSource(entity: entity, rule: .all), attribute: attribute)
-                    // Empty values have a bucket of their own, with an empty label.
-                    let lines = BarChart.lines(result.buckets.map { ($0.label.isEmpty ? "(empty)" : $0.label, $0.count) }, barWidth: 30)
-                    push(.builderPanel(request: request, .success(lines)))
+                    push(.distributionCounted(request: request, .success(result.buckets)))
                 } catch {
-                    push(.builderPanel(request: request, .failure(CountFailure("\(error)"))))
+                    push(.distributionCounted(request: request, .failure(CountFailure("\(error)"))))
                 }
             }
         case .explainRule(let request, let entity, let rule):

@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldEngine
 import HeraldStore
 
 /// The rule builder, opened with t on a rule field of a node form: the rule as a tree of groups
@@ -429,7 +430,19 @@ enum RuleBuilderScreen {
     }
 
     static func reduce(_ state: inout AppState, _ action: Action) -> [Effect]? {
-        guard case .builderPanel(let request, let result) = action else { return nil }
+        let request: Int
+        let result: Result<[String], CountFailure>
+        switch action {
+        case .builderPanel(let asked, let lines):
+            (request, result) = (asked, lines)
+        case .distributionCounted(let asked, let buckets):
+            // Empty values have a bucket of their own, with an empty label.
+            (request, result) = (
+                asked, buckets.map { BarChart.lines($0.map { ($0.label.isEmpty ? "(empty)" : $0.label, $0.count) }, barWidth: 30) }
+            )
+        default:
+            return nil
+        }
         guard let index = state.modes.lastIndex(where: { if case .ruleBuilder = $0 { true } else { false } }),
             case .ruleBuilder(var builder) = state.modes[index], builder.request == request
         else { return [] }
