@@ -21,9 +21,6 @@ public struct Store: Sendable {
     public var logger = Logger(label: "herald.store")
     let catalogCache = KeyedMemo<Catalog>()
 
-    /// SQLite's 16-byte file header.
-    static let sqliteHeader = Array("SQLite format 3\u{0}".utf8)
-
     /// Opens (or, with `create`, creates) a store for writing and brings Herald's tables up to
     /// date. A plain SQLite file gains Herald's tables (``adopted`` says so).
     ///
@@ -114,16 +111,21 @@ public struct Store: Sendable {
         return configuration
     }
 
-    /// Refuses directories, missing files (when they must exist), unreadable files and files
-    /// that are not SQLite, before SQLite sees them.
+    /// Refuses directories, missing files (when they must exist) and unreadable files before
+    /// SQLite sees them. A file that is not SQLite is refused by SQLite itself, on the first read
+    /// of the opening connection (`SQLITE_NOTADB`), which changes nothing in it.
+    ///
+    /// This looks at the path with `stat` and `access` only, never by opening it: on POSIX,
+    /// closing any descriptor a process holds on a database file drops every lock its SQLite
+    /// connections hold on that file. Another process would then take this process for gone,
+    /// checkpoint and delete the WAL this one still writes to, and its writes would vanish.
     static func checkFile(path: String, mustExist: Bool) throws {
-        let fm = FileManager.default
-        var isDirectory: ObjCBool = false
-        let exists = fm.fileExists(atPath: path, isDirectory: &isDirectory)
-        if isDirectory.boolValue {
-            throw HeraldError(.invalidInput, "\(path) is a directory; give the path of a store file")
-        }
-        if !exists {
+        var info = stat()
+        guard stat(path, &info) == 0 else {
+            let failure = errno
+            guard failure == ENOENT else {
+                throw HeraldError(.storeUnreadable, "cannot read \(path): \(String(cString: strerror(failure)))")
+            }
             guard !mustExist else {
                 throw HeraldError(
                     .notFound,
@@ -132,13 +134,11 @@ public struct Store: Sendable {
             }
             return
         }
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw HeraldError(.storeUnreadable, "cannot read \(path): permission denied")
+        if info.st_mode & S_IFMT == S_IFDIR {
+            throw HeraldError(.invalidInput, "\(path) is a directory; give the path of a store file")
         }
-        let header = (try? handle.read(upToCount: 16)) ?? Data()
-        try? handle.close()
-        if !header.isEmpty && Array(header) != sqliteHeader {
-            throw HeraldError(.storeUnreadable, "\(path) is not a SQLite database (its first bytes are not a SQLite header)")
+        if access(path, R_OK) != 0 {
+            throw HeraldError(.storeUnreadable, "cannot read \(path): permission denied")
         }
     }
 

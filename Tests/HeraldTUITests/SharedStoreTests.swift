@@ -1,0 +1,79 @@
+import Foundation
+import HeraldCore
+import HeraldStore
+import HeraldTUI
+import Testing
+
+/// The interface shares its store with other processes: what it saves after another process
+/// wrote and went away is in the file, read back by a separate `sqlite3` process.
+@Suite(.serialized) struct SharedStoreTests {
+    /// Runs `sql` in the `sqlite3` shell on `db`, a process of its own; its trimmed output.
+    @discardableResult
+    static func sqlite(_ db: String, _ sql: String) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/sqlite3")
+        process.arguments = [db, sql]
+        let out = Pipe()
+        process.standardOutput = out
+        try process.run()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw StoreTestFailure("sqlite3 failed on \(db): \(sql)") }
+        return String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The files this process holds open that were deleted under it (a `-wal` or `-shm` that
+    /// another process checkpointed away because it saw no lock held here).
+    static func deletedFilesHeld(under folder: String) -> [String] {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return fds.compactMap { fd in
+            guard let target = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\(fd)") else { return nil }
+            return target.hasPrefix(folder) && target.hasSuffix("(deleted)") ? target : nil
+        }
+    }
+
+    /// Copies the first campaign of the list under the name the prompt offers.
+    static func copyFirstCampaign(_ session: HeadlessSession) {
+        session.press(.char("g"), .char("y"))
+        session.press(.enter)
+        #expect(session.waitUntilIdle())
+    }
+
+    @Test func aSaveAfterAnotherProcessWroteAndLeftIsInTheFile() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let folder = NSTemporaryDirectory() + "herald-shared-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/sample.db"
+        try FileManager.default.copyItem(atPath: root.appendingPathComponent("sample.db").path, toPath: path)
+        let before = Int(try Self.sqlite(path, "SELECT count(*) FROM herald_campaigns")) ?? -1
+
+        // The interface opens the store to look, as `herald` does, and becomes writable with
+        // its first change while its reading connections stay open.
+        let reading = try Store.openForReading(path: path)
+        let session = HeadlessSession(store: reading, width: 100, height: 30)
+        #expect(session.waitUntilIdle())
+        Self.copyFirstCampaign(session)
+        #expect(session.state.status.contains("copied"), "\(session.state.status)")
+
+        // Another process writes and exits: the last connection it knows of, it checkpoints
+        // and removes the WAL unless it sees this process's locks.
+        try Self.sqlite(path, "CREATE TABLE elsewhere(a); INSERT INTO elsewhere VALUES (1);")
+        #expect(Self.deletedFilesHeld(under: folder) == [])
+
+        // The interface saves again; then it goes away.
+        Self.copyFirstCampaign(session)
+        #expect(session.state.status.contains("copied"), "\(session.state.status)")
+        session.close()
+        try reading.close()
+
+        #expect(Int(try Self.sqlite(path, "SELECT count(*) FROM herald_campaigns")) == before + 2)
+        #expect(try Self.sqlite(path, "SELECT a FROM elsewhere") == "1")
+        #expect(try Self.sqlite(path, "PRAGMA integrity_check") == "ok")
+    }
+}
+
+struct StoreTestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
