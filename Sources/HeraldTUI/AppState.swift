@@ -160,6 +160,8 @@ public struct AppState: Equatable, Sendable {
     public var runsInFlight: Set<RunTarget> = []
     public var width = 80
     public var height = 24
+    /// The screen is too small for anything but the notice asking for a larger one.
+    public var isTooSmall: Bool { width < AppView.minimumWidth || height < AppView.minimumHeight }
     public var quit = false
     /// The theme the screen is drawn in (the terminal loads it when it changes).
     public var theme = ""

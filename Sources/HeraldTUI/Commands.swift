@@ -99,6 +99,9 @@ public enum CommandRegistry {
 
     /// The commands available on `state`'s screen (or its top mode), global ones last.
     public static func active(for state: AppState) -> [Command] {
+        // Keys act only on what is shown: while the screen is too small for anything but its
+        // notice, only quitting and redrawing do.
+        if state.isTooSmall { return all.filter { $0.id == "quit" || $0.id == "redraw" } }
         // A mode takes every key: only its own commands work under it, and where it takes no
         // text, quitting.
         if let mode = state.modes.last {

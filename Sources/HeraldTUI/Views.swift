@@ -8,9 +8,9 @@ public enum AppView {
 
     public static func render(_ state: AppState, glyphs: GlyphSet) -> CellGrid {
         var grid = CellGrid(width: state.width, height: state.height)
-        if state.width < minimumWidth || state.height < minimumHeight {
+        if state.isTooSmall {
             let notice =
-                "Herald needs at least \(minimumWidth)×\(minimumHeight) cells; this terminal is \(state.width)×\(state.height). Enlarge it, or press Q to quit."
+                "Herald needs at least \(minimumWidth)×\(minimumHeight) cells; this terminal is \(state.width)×\(state.height). Enlarge it, or press Q to quit (an unsaved campaign is kept as a draft)."
             // Wrapped to the screen it is shown on, however small.
             for (i, line) in DisplayWidth.wrap(notice, to: state.width).prefix(state.height).enumerated() {
                 grid.put(line, x: 0, y: i, role: .warning)

@@ -77,3 +77,28 @@ struct StoreTestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
 }
+
+/// While the screen is too small and shows only its notice, keys act on nothing hidden.
+@Suite struct TooSmallScreenTests {
+    @Test func onlyQuitAndRedrawActWhileTheNoticeShows() throws {
+        let (store, folder) = try HeadlessTests.sampleCopy()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let session = HeadlessSession(store: store, width: 100, height: 30)
+        #expect(session.waitUntilIdle())
+        let before = try store.listCampaigns().count
+        session.resize(width: 100, height: 14)
+        #expect(session.screen().contains("Herald needs at least 60×20 cells"))
+        // g d y deleted the first campaign from the hidden list before.
+        session.press(.char("g"), .char("d"), .char("y"), .char("n"), .enter)
+        #expect(session.waitUntilIdle())
+        #expect(session.state.modes.isEmpty)
+        #expect(try store.listCampaigns().count == before)
+        #expect(session.state.screen == .campaignList)
+        // Enlarged again, the list is as it was; Q on the small screen quits.
+        session.resize(width: 100, height: 30)
+        #expect(session.screen().contains("Welcome series"))
+        session.resize(width: 50, height: 30)
+        session.press(.char("Q"))
+        #expect(session.state.quit)
+    }
+}

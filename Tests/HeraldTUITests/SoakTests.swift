@@ -73,7 +73,8 @@ import Testing
         let csv = folder + "/visits.csv"
         try Data(("id,page,seen\n" + (1...2000).map { "\($0),/p/\($0 % 37),\($0 % 5)" }.joined(separator: "\n") + "\n").utf8)
             .write(to: URL(fileURLWithPath: csv))
-        try SharedStoreTests.sqlite(path, "CREATE TABLE soak_counter(id INTEGER PRIMARY KEY, n INTEGER); INSERT INTO soak_counter VALUES (1, 0);")
+        try SharedStoreTests.sqlite(
+            path, "CREATE TABLE soak_counter(id INTEGER PRIMARY KEY, n INTEGER); INSERT INTO soak_counter VALUES (1, 0);")
         let ledger = Ledger()
         let scheduled = Process()
         scheduled.executableURL = URL(fileURLWithPath: Self.herald)
@@ -110,7 +111,10 @@ import Testing
             Self.runChild(herald, ["import", csv, "--table", "visits", "--db", path], name: "import", ledger: ledger)
         }
         loop("sqlite3") { _ in
-            Self.runChild("/usr/bin/sqlite3", ["-cmd", ".timeout 10000", path, "UPDATE soak_counter SET n = n + 1 WHERE id = 1;"], name: "sqlite3", ledger: ledger)
+            // A person in the shell sets a busy timeout, as Herald has one.
+            Self.runChild(
+                "/usr/bin/sqlite3", ["-cmd", ".timeout 10000", path, "UPDATE soak_counter SET n = n + 1 WHERE id = 1;"],
+                name: "sqlite3", ledger: ledger)
         }
         // Watches every process on the store for a journal deleted under it, until the end.
         let watcher = DispatchGroup()

@@ -45,7 +45,9 @@ enum GlobalCommands {
             id: "quit", title: "quit", help: "Quit Herald (asks about unsaved changes)", group: "General",
             keys: [.char("Q"), .ctrl("c")], keyLabel: "Q", scope: .global, inKeyBar: false,
             perform: { state in
-                if state.screen == .canvas { return CanvasEditing.leave(&state, to: .quit) }
+                // A question about unsaved changes could not be seen on a screen too small to
+                // show it; the draft kept after every edit is offered back next time.
+                if state.screen == .canvas && !state.isTooSmall { return CanvasEditing.leave(&state, to: .quit) }
                 state.quit = true
                 return []
             }),
