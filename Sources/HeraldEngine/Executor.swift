@@ -207,14 +207,33 @@ public struct Executor: Sendable {
         guard stored.campaign.topologicalOrder() != nil else {
             throw HeraldError(.validation, "campaign '\(stored.campaign.name)' has a cycle")
         }
-        // An End node that starts another campaign must name one that exists.
-        let names = Set(try store.listCampaigns(includeArchived: true).map { $0.name.lowercased() })
+        _ = try startedCampaigns(stored)
+    }
+
+    /// The campaigns the End nodes of `stored` start, by node: the ones saved with the version,
+    /// by id (under their names of today), so a rename never breaks the link. Refuses a node
+    /// whose campaign was deleted since or, in a store from before ids were kept, whose name
+    /// names none.
+    func startedCampaigns(_ stored: StoredCampaign) throws -> [NodeID: StoredCampaign] {
+        let targets = try store.startTargets(of: stored)
+        var started: [NodeID: StoredCampaign] = [:]
         for node in stored.campaign.nodes {
-            if case .endAndStart(let other) = node.config, !names.contains(other.lowercased()) {
-                throw HeraldError(
-                    .validation, "campaign '\(stored.campaign.name)': node '\(node.id)' starts '\(other)', which does not exist")
+            guard case .endAndStart(let other) = node.config else { continue }
+            let problem = "campaign '\(stored.campaign.name)': node '\(node.id)' starts '\(other)', which does not exist"
+            switch targets[node.id] {
+            case .some(.some(let id)):
+                started[node.id] = try store.loadCampaign(id: id)
+            case .some(.none):
+                throw HeraldError(.validation, problem + " any more (it was deleted)")
+            case .none:
+                do {
+                    started[node.id] = try store.loadCampaign(.name(other))
+                } catch {
+                    throw HeraldError(.validation, problem, cause: error)
+                }
             }
         }
+        return started
     }
 
     /// The name of one output of a node in a run: `herald_work_<run>_n<position>_<k>`, or while
@@ -235,12 +254,7 @@ public struct Executor: Sendable {
         let catalog = try store.catalog()
         let zone = try Self.timeZone(campaign)
         // The campaigns live End nodes start, read before any node holds the write lock.
-        var targets: [String: StoredCampaign] = [:]
-        if live {
-            for node in campaign.nodes {
-                if case .endAndStart(let name) = node.config { targets[name] = try store.loadCampaign(name) }
-            }
-        }
+        let targets = live ? try startedCampaigns(stored) : [:]
         let order = campaign.topologicalOrder() ?? []
         let lease = try store.write { db in try RunLease.acquire(db, runID: runID, owner: owner) }
         // Pauses and stops asked by other processes (`herald runs pause|stop`).
@@ -401,7 +415,7 @@ public struct Executor: Sendable {
                                 db, runID: runID, nodeID: id, state: outcome.state, inputCount: outcome.inputCount, durationMS: ms,
                                 detail: outcome.detail, error: nil,
                                 wakeAt: outcome.wakeAt.flatMap { TemporalText.canonical(utcSeconds: Int($0.timeIntervalSince1970)) })
-                            if let name = outcome.starts, let target = targets[name] {
+                            if outcome.starts != nil, let target = targets[id] {
                                 let started = try RunRepository.createRun(
                                     db, campaign: target, dryRun: false, pending: true, startedBy: "run #\(runID)")
                                 let line = "started the campaign '\(target.campaign.name)' as run #\(started); a scheduler begins it"

@@ -81,31 +81,46 @@ extension Store {
     /// The message kinds as SQL literals, for the list's count of messages.
     static let channelKinds = NodeKind.allCases.filter(\.isChannel).map { "'\($0.rawValue)'" }.joined(separator: ", ")
 
-    /// Finds a campaign by exact name (case-insensitive) or numeric id.
-    public func loadCampaign(_ reference: String) throws -> StoredCampaign {
+    /// Finds a campaign's current version by reference: an id as an id, a name as a name, words
+    /// a person typed as a name (case-insensitive) first, else a numeric id.
+    public func loadCampaign(_ reference: CampaignReference) throws -> StoredCampaign {
         try read { db in try Self.loadCampaign(db, reference: reference) }
     }
 
     public func loadCampaign(id: Int64) throws -> StoredCampaign {
-        try read { db in try Self.loadCampaign(db, reference: String(id)) }
+        try read { db in try Self.loadCampaign(db, reference: .id(id)) }
     }
 
     /// One version of a campaign, as a run executes it (editing makes a new version and never
     /// changes this one).
     public func loadCampaign(id: Int64, version: Int) throws -> StoredCampaign {
-        try read { db in try Self.loadCampaign(db, reference: String(id), version: version) }
+        try read { db in try Self.loadCampaign(db, reference: .id(id), version: version) }
     }
 
-    static func loadCampaign(_ db: Database, reference: String, version wanted: Int? = nil) throws -> StoredCampaign {
-        var row = try Row.fetchOne(db, sql: "SELECT * FROM herald_campaigns WHERE name = ?", arguments: [reference])
-        if row == nil, let id = Int64(reference) {
-            row = try Row.fetchOne(db, sql: "SELECT * FROM herald_campaigns WHERE id = ?", arguments: [id])
+    /// The campaign row a reference names, or nil.
+    static func campaignRow(_ db: Database, _ reference: CampaignReference) throws -> Row? {
+        let byID = "SELECT * FROM herald_campaigns WHERE id = ?"
+        let byName = "SELECT * FROM herald_campaigns WHERE name = ?"
+        switch reference {
+        case .id(let id):
+            return try Row.fetchOne(db, sql: byID, arguments: [id])
+        case .name(let name):
+            return try Row.fetchOne(db, sql: byName, arguments: [name])
+        case .typed(let text):
+            if let row = try Row.fetchOne(db, sql: byName, arguments: [text]) { return row }
+            return try Int64(text).flatMap { try Row.fetchOne(db, sql: byID, arguments: [$0]) }
         }
-        guard let row else {
+    }
+
+    static func loadCampaign(_ db: Database, reference: CampaignReference, version wanted: Int? = nil) throws -> StoredCampaign {
+        guard let row = try campaignRow(db, reference) else {
+            if case .id(let id) = reference {
+                throw HeraldError(.notFound, "campaign: there is no campaign #\(id) any more (another process may have deleted it)")
+            }
             let names = try String.fetchAll(db, sql: "SELECT name FROM herald_campaigns ORDER BY name")
             throw HeraldError(
                 .notFound,
-                "campaign: no campaign named '\(reference)'\(Names.suggestion(for: reference, in: names))"
+                "campaign: no campaign named '\(reference)'\(Names.suggestion(for: reference.description, in: names))"
                     + (names.isEmpty ? " (the store has no campaigns)" : ""))
         }
         let id: Int64 = row["id"]
@@ -139,6 +154,14 @@ extension Store {
         {
             let config: String = nodeRow["config"]
             campaign.nodes.append(try CampaignFormat.decodeNode(try JSONValue.parse(config), path: "stored node"))
+        }
+        // End nodes start the campaign they were saved with, under its name of today.
+        for (node, target) in try startTargets(db, campaignID: id, version: version) {
+            guard let target, let index = campaign.nodes.firstIndex(where: { $0.id == node }),
+                case .endAndStart = campaign.nodes[index].config,
+                let name = try String.fetchOne(db, sql: "SELECT name FROM herald_campaigns WHERE id = ?", arguments: [target])
+            else { continue }
+            campaign.nodes[index].config = .endAndStart(campaign: name)
         }
         for e in try Row.fetchAll(
             db,
@@ -200,6 +223,18 @@ extension Store {
                     sql:
                         "INSERT INTO herald_nodes (campaign_id, version, node_id, position, kind, label, config) VALUES (?, ?, ?, ?, ?, ?, ?)",
                     arguments: [id, version, node.id, position, node.kind.rawValue, node.label, CampaignFormat.encode(node).compact()])
+                if case .endAndStart(let other) = node.config {
+                    // The store keeps the id of the campaign started, so a rename cannot break it.
+                    guard let target = try campaignRow(db, .name(other)) else {
+                        throw HeraldError(
+                            .validation,
+                            "campaign '\(campaign.name)': node '\(node.id)' starts '\(other)', which does not exist; save that campaign first"
+                        )
+                    }
+                    try db.execute(
+                        sql: "INSERT INTO herald_start_targets (campaign_id, version, node_id, target_id) VALUES (?, ?, ?, ?)",
+                        arguments: [id, version, node.id, target["id"] as Int64])
+                }
             }
             for (position, edge) in campaign.edges.enumerated() {
                 try db.execute(
@@ -222,6 +257,41 @@ extension Store {
         try db.columns(in: "herald_campaigns").contains { $0.name == "archived_at" }
     }
 
+    /// The campaign each End node of a version starts, by node: its id, or nil when that campaign
+    /// was deleted since. Empty for a store from before the ids were kept (v10), whose End nodes
+    /// name their campaign only.
+    static func startTargets(_ db: Database, campaignID: Int64, version: Int) throws -> [(NodeID, Int64?)] {
+        guard try db.tableExists("herald_start_targets") else { return [] }
+        return try Row.fetchAll(
+            db, sql: "SELECT node_id, target_id FROM herald_start_targets WHERE campaign_id = ? AND version = ?",
+            arguments: [campaignID, version]
+        ).map { (NodeID($0["node_id"] as String), $0["target_id"] as Int64?) }
+    }
+
+    /// The id of the campaign each End node of a version starts (nil: deleted since); nodes a
+    /// store from before v10 holds only by name are absent.
+    public func startTargets(of stored: StoredCampaign) throws -> [NodeID: Int64?] {
+        try read { db in
+            Dictionary(try Self.startTargets(db, campaignID: stored.id, version: stored.version), uniquingKeysWith: { a, _ in a })
+        }
+    }
+
+    /// The campaigns whose current version starts `campaignID` from an End node, by name.
+    public func campaignsStarting(_ campaignID: Int64) throws -> [String] {
+        try read { db in try Self.campaignsStarting(db, campaignID) }
+    }
+
+    static func campaignsStarting(_ db: Database, _ campaignID: Int64) throws -> [String] {
+        guard try db.tableExists("herald_start_targets") else { return [] }
+        return try String.fetchAll(
+            db,
+            sql: """
+                SELECT DISTINCT c.name FROM herald_start_targets t
+                JOIN herald_campaigns c ON c.id = t.campaign_id AND c.current_version = t.version
+                WHERE t.target_id = ? AND t.campaign_id <> ? ORDER BY c.name
+                """, arguments: [campaignID, campaignID])
+    }
+
     /// Refuses a name that is empty or taken by another campaign.
     static func requireFreeName(_ db: Database, _ name: String, field: String, except id: Int64? = nil) throws -> String {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -235,26 +305,27 @@ extension Store {
     }
 
     /// Copies a campaign's current version under a new name, as version 1.
-    public func duplicateCampaign(_ reference: String, as newName: String) throws -> StoredCampaign {
+    public func duplicateCampaign(_ reference: CampaignReference, as newName: String) throws -> StoredCampaign {
         var campaign = try loadCampaign(reference).campaign
         campaign.name = try read { db in try Self.requireFreeName(db, newName, field: "--as") }
         return try saveCampaign(campaign, replace: false)
     }
 
-    /// Renames a campaign; its versions and runs follow it.
-    public func renameCampaign(_ reference: String, to newName: String) throws -> String {
+    /// Renames a campaign; its versions and runs follow it, and so do the End nodes that start it.
+    /// - Returns: its old name, and the campaigns whose End nodes start it (they now show the new name).
+    public func renameCampaign(_ reference: CampaignReference, to newName: String) throws -> (old: String, startedBy: [String]) {
         try write { db in
             let stored = try Self.loadCampaign(db, reference: reference)
             let name = try Self.requireFreeName(db, newName, field: "new name", except: stored.id)
             try db.execute(
                 sql: "UPDATE herald_campaigns SET name = ?, updated_at = ? WHERE id = ?", arguments: [name, Store.timestamp(), stored.id])
-            return stored.campaign.name
+            return (stored.campaign.name, try Self.campaignsStarting(db, stored.id))
         }
     }
 
     /// Archives (or restores) a campaign: archived campaigns are kept but not listed or run.
     /// Archiving is refused while a run of it is active.
-    public func setArchived(_ reference: String, archived: Bool) throws -> String {
+    public func setArchived(_ reference: CampaignReference, archived: Bool) throws -> String {
         try write { db in
             let stored = try Self.loadCampaign(db, reference: reference)
             if archived { try Self.requireNoActiveRun(db, campaignID: stored.id, name: stored.campaign.name, action: "archive") }
@@ -275,10 +346,17 @@ extension Store {
     /// Deletes a campaign with its versions and runs; the messages it sent stay in the history
     /// (with no run). Refused while a run is active, and when it has runs unless `withRuns`.
     /// - Returns: the campaign's name and how many runs went with it.
-    public func deleteCampaign(_ reference: String, withRuns: Bool) throws -> (name: String, runs: Int) {
+    public func deleteCampaign(_ reference: CampaignReference, withRuns: Bool) throws -> (name: String, runs: Int) {
         try write { db in
             let stored = try Self.loadCampaign(db, reference: reference)
             try Self.requireNoActiveRun(db, campaignID: stored.id, name: stored.campaign.name, action: "delete")
+            let starters = try Self.campaignsStarting(db, stored.id)
+            if !starters.isEmpty {
+                throw HeraldError(
+                    .conflict,
+                    "campaign '\(stored.campaign.name)' is started by \(starters.map { "'\($0)'" }.joined(separator: ", ")) (an End node); change or delete those campaigns first"
+                )
+            }
             let runs = try Int.fetchOne(db, sql: "SELECT count(*) FROM herald_runs WHERE campaign_id = ?", arguments: [stored.id]) ?? 0
             if runs > 0 && !withRuns {
                 throw HeraldError(

@@ -164,8 +164,8 @@ extension Store {
     ) throws -> [String] {
         let before = try CatalogDiscovery.catalog(db)
         var audiences = try Row.fetchAll(db, sql: "SELECT * FROM herald_audiences ORDER BY name").map(SavedAudience.init)
-        var campaigns = try String.fetchAll(db, sql: "SELECT name FROM herald_campaigns ORDER BY name").map {
-            try loadCampaign(db, reference: $0).campaign
+        var campaigns = try Int64.fetchAll(db, sql: "SELECT id FROM herald_campaigns ORDER BY name").map {
+            try loadCampaign(db, reference: .id($0)).campaign
         }
         func problems(_ catalog: Catalog) -> (audiences: [String: String], campaigns: [String: [String]]) {
             let checker = audienceChecker(catalog: catalog, audiences: audiences)

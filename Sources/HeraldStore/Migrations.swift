@@ -6,10 +6,11 @@ enum Migrations {
     /// be read as it is (a read never migrates). v2 only widened a CHECK constraint.
     /// v3, v6 and v7 added columns, v4 and v5 tables, that reads check for before using; v8
     /// widened CHECK constraints and added columns that reads take as empty when missing; v9
-    /// added the drafts table, which reads check for.
+    /// added the drafts table, which reads check for; v10 the ids of the campaigns End nodes start,
+    /// which reads take from the nodes' names when missing.
     static let readCompatible: Set<String> = [
         "v2: stopped nodes", "v3: archived campaigns", "v4: schedules", "v5: schedule launches", "v6: input ports",
-        "v7: versioned settings", "v8: waiting runs", "v9: drafts",
+        "v7: versioned settings", "v8: waiting runs", "v9: drafts", "v10: start targets",
     ]
 
     /// Herald's tables as `CREATE TEMP` statements, in creation order: lets a read-only
@@ -302,6 +303,27 @@ enum Migrations {
                         document TEXT NOT NULL,
                         updated_at TEXT NOT NULL
                     )
+                    """)
+        }
+        migrator.registerMigration("v10: start targets") { db in
+            // The campaign an End node starts, by id: renaming it keeps the link, deleting it
+            // is refused while a current version starts it (older versions then start nothing,
+            // and a run that reaches such a node fails closed).
+            try db.execute(
+                sql: """
+                    CREATE TABLE herald_start_targets (
+                        campaign_id INTEGER NOT NULL,
+                        version INTEGER NOT NULL,
+                        node_id TEXT NOT NULL,
+                        target_id INTEGER REFERENCES herald_campaigns(id) ON DELETE SET NULL,
+                        PRIMARY KEY (campaign_id, version, node_id),
+                        FOREIGN KEY (campaign_id, version) REFERENCES herald_campaign_versions(campaign_id, version) ON DELETE CASCADE
+                    );
+                    CREATE INDEX herald_start_targets_target ON herald_start_targets(target_id);
+                    INSERT INTO herald_start_targets (campaign_id, version, node_id, target_id)
+                    SELECT n.campaign_id, n.version, n.node_id, c.id
+                    FROM herald_nodes n JOIN herald_campaigns c ON c.name = json_extract(n.config, '$.start')
+                    WHERE n.kind = 'end' AND json_extract(n.config, '$.start') IS NOT NULL;
                     """)
         }
         return migrator

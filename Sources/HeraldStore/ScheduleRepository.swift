@@ -5,7 +5,7 @@ extension Store {
     /// Sets a campaign's schedule, replacing any earlier one; refused for an archived campaign
     /// and for a time zone this system does not know.
     /// - Returns: the campaign's name.
-    public func setSchedule(_ reference: String, _ schedule: CampaignSchedule) throws -> String {
+    public func setSchedule(_ reference: CampaignReference, _ schedule: CampaignSchedule) throws -> String {
         guard schedule.zone != nil else {
             throw HeraldError(.invalidInput, "--time-zone: '\(schedule.timeZone)' is not an IANA time zone (for example Europe/Paris)")
         }
@@ -36,7 +36,7 @@ extension Store {
     }
 
     /// Removes a campaign's schedule. - Returns: the campaign's name and whether it had one.
-    public func clearSchedule(_ reference: String) throws -> (name: String, removed: Bool) {
+    public func clearSchedule(_ reference: CampaignReference) throws -> (name: String, removed: Bool) {
         try write { db in
             let stored = try Self.loadCampaign(db, reference: reference)
             try db.execute(sql: "DELETE FROM herald_schedules WHERE campaign_id = ?", arguments: [stored.id])

@@ -320,10 +320,10 @@ public final class EffectInterpreter: Sendable {
                 do {
                     let writer = try writableStore()
                     if let schedule {
-                        let name = try writer.setSchedule(String(id), schedule)
+                        let name = try writer.setSchedule(.id(id), schedule)
                         push(.campaignsChanged("'\(name)' launches \(SettingsScreen.describe(schedule))"))
                     } else {
-                        let cleared = try writer.clearSchedule(String(id))
+                        let cleared = try writer.clearSchedule(.id(id))
                         push(
                             .campaignsChanged(
                                 cleared.removed ? "'\(cleared.name)' has no schedule any more" : "'\(cleared.name)' had no schedule"))
@@ -343,7 +343,7 @@ public final class EffectInterpreter: Sendable {
                 }
                 let decoded = try CampaignFormat.decodeAll(text: text)
                 try CampaignValidator(checker: try store.audienceChecker()).requireValid(decoded)
-                if (try? store.loadCampaign(decoded.campaign.name)) != nil {
+                if (try? store.loadCampaign(.name(decoded.campaign.name))) != nil {
                     throw HeraldError(
                         .conflict,
                         "import: a campaign named '\(decoded.campaign.name)' exists; import it as a new version with herald campaign import --replace, or rename one of them"
@@ -371,19 +371,22 @@ public final class EffectInterpreter: Sendable {
                 }
             }
         case .renameCampaign(let id, let name):
-            return listChange { store in "renamed '\(try store.renameCampaign(String(id), to: name))' to '\(name)'" }
+            return listChange { store in
+                let renamed = try store.renameCampaign(.id(id), to: name)
+                return renameReport(old: renamed.old, new: name, startedBy: renamed.startedBy)
+            }
         case .duplicateCampaign(let id, let name):
             return listChange { store in
-                let copy = try store.duplicateCampaign(String(id), as: name)
+                let copy = try store.duplicateCampaign(.id(id), as: name)
                 return "copied as '\(copy.campaign.name)'"
             }
         case .archiveCampaign(let id):
             return listChange { store in
-                "archived '\(try store.setArchived(String(id), archived: true))'; herald campaign restore brings it back"
+                "archived '\(try store.setArchived(.id(id), archived: true))'; herald campaign restore brings it back"
             }
         case .deleteCampaign(let id):
             return listChange { store in
-                let deleted = try store.deleteCampaign(String(id), withRuns: true)
+                let deleted = try store.deleteCampaign(.id(id), withRuns: true)
                 return "deleted '\(deleted.name)'\(deleted.runs > 0 ? " and its \(Names.counted(deleted.runs, "run"))" : "")"
             }
         case .refreshRun(let campaignID, let version):

@@ -58,7 +58,7 @@ struct CampaignCommand: ParsableCommand {
 
         func run() throws {
             let db = try store.openForReading()
-            let stored = try db.loadCampaign(campaign)
+            let stored = try db.loadCampaign(.typed(campaign))
             if output.json {
                 printJSON(CampaignFormat.encode(stored.campaign))
                 return
@@ -102,7 +102,7 @@ struct CampaignCommand: ParsableCommand {
 
         func run() throws {
             let db = try store.openForReading()
-            let stored = try db.loadCampaign(campaign)
+            let stored = try db.loadCampaign(.typed(campaign))
             let message = try AudienceService(store: db).preview(stored.campaign, node: NodeID(node), profile: profile, entity: entity)
             if output.json {
                 printJSON(
@@ -150,7 +150,7 @@ struct CampaignCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            let text = CampaignFormat.encodeText(try store.openForReading().loadCampaign(campaign).campaign)
+            let text = CampaignFormat.encodeText(try store.openForReading().loadCampaign(.typed(campaign)).campaign)
             if let out {
                 do { try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
                     throw HeraldError(.io, "--out: cannot write \(out): \(error.localizedDescription)", cause: error)
@@ -211,7 +211,7 @@ struct CampaignCommand: ParsableCommand {
                 throw HeraldError(.notFound, "file: \(target) does not exist")
             } else {
                 let db = try store.openForReading()
-                decoded = CampaignFormat.Decoded(campaign: try db.loadCampaign(target).campaign, problems: [], undecodedNodes: [])
+                decoded = CampaignFormat.Decoded(campaign: try db.loadCampaign(.typed(target)).campaign, problems: [], undecodedNodes: [])
             }
             let campaign = decoded.campaign
             let problems = CampaignValidator(checker: try store.openForReading().audienceChecker()).validate(decoded)
@@ -251,7 +251,7 @@ struct CampaignCommand: ParsableCommand {
             guard !newName.trimmingCharacters(in: .whitespaces).isEmpty else {
                 throw HeraldError(.invalidInput, "--as: the new name is empty")
             }
-            let stored = try store.openForWriting().duplicateCampaign(campaign, as: newName)
+            let stored = try store.openForWriting().duplicateCampaign(.typed(campaign), as: newName)
             say("saved '\(stored.campaign.name)' (id \(stored.id), version 1)")
         }
     }
@@ -263,8 +263,8 @@ struct CampaignCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            let old = try store.openForWriting().renameCampaign(campaign, to: newName)
-            say("renamed '\(old)' to '\(newName.trimmingCharacters(in: .whitespacesAndNewlines))'")
+            let renamed = try store.openForWriting().renameCampaign(.typed(campaign), to: newName)
+            say(renameReport(old: renamed.old, new: newName.trimmingCharacters(in: .whitespacesAndNewlines), startedBy: renamed.startedBy))
         }
     }
 
@@ -275,7 +275,7 @@ struct CampaignCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            say("archived '\(try store.openForWriting().setArchived(campaign, archived: true))'")
+            say("archived '\(try store.openForWriting().setArchived(.typed(campaign), archived: true))'")
         }
     }
 
@@ -285,7 +285,7 @@ struct CampaignCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            say("restored '\(try store.openForWriting().setArchived(campaign, archived: false))'")
+            say("restored '\(try store.openForWriting().setArchived(.typed(campaign), archived: false))'")
         }
     }
 
@@ -298,7 +298,7 @@ struct CampaignCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            let (name, runs) = try store.openForWriting().deleteCampaign(campaign, withRuns: yes)
+            let (name, runs) = try store.openForWriting().deleteCampaign(.typed(campaign), withRuns: yes)
             say("deleted '\(name)'" + (runs > 0 ? " and its \(Names.counted(runs, "run"))" : ""))
         }
     }

@@ -33,7 +33,7 @@ struct RunCommand: ParsableCommand {
         }
         let mode: RunMode = live ? .live : .dry
         let db = try store.openForWriting()
-        let stored = try db.loadCampaign(campaign)
+        let stored = try db.loadCampaign(.typed(campaign))
         try startRun(stored, mode: mode, db: db, json: output.json)
     }
 }
@@ -78,7 +78,7 @@ struct RunsCommand: ParsableCommand {
                 return
             }
             guard limit > 0 else { throw HeraldError(.invalidInput, "--limit: expected a positive number, found \(limit)") }
-            let campaignID = try campaign.map { try db.loadCampaign($0).id }
+            let campaignID = try campaign.map { try db.loadCampaign(.typed($0)).id }
             let runs = try db.listRuns(campaignID: campaignID, limit: limit)
             if output.json {
                 printJSON(.array(runs.map(RunJSON.summary)))

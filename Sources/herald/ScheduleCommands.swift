@@ -63,7 +63,7 @@ extension CampaignCommand {
                 guard expression == nil, timeZone == nil, from == nil, until == nil else {
                     throw HeraldError(.invalidInput, "--clear: takes no schedule, --time-zone, --from or --until")
                 }
-                let (name, removed) = try store.openForWriting().clearSchedule(campaign)
+                let (name, removed) = try store.openForWriting().clearSchedule(.typed(campaign))
                 say(removed ? "'\(name)' has no schedule any more" : "'\(name)' had no schedule")
                 return
             }
@@ -72,21 +72,21 @@ extension CampaignCommand {
                     throw HeraldError(.invalidInput, "--time-zone, --from and --until need a schedule to set")
                 }
                 let db = try store.openForReading()
-                let stored = try db.loadCampaign(campaign)
+                let stored = try db.loadCampaign(.typed(campaign))
                 try showSchedule(try db.schedule(campaignID: stored.id), name: stored.campaign.name, json: output.json)
                 return
             }
             let schedule = try parseSchedule(expression)
             // Checked before the store is opened, so a bad value leaves it untouched.
             let db = try store.openForReading()
-            let stored = try db.loadCampaign(campaign)
+            let stored = try db.loadCampaign(.typed(campaign))
             let zoneName = timeZone ?? stored.campaign.timeZone
             let zone = try ianaZone(zoneName)
             let validFrom = try from.map { try instant($0, zone: zone, option: "--from", endOfDay: false) }
             let validUntil = try until.map { try instant($0, zone: zone, option: "--until", endOfDay: true) }
             try db.close()
             let value = CampaignSchedule(schedule: schedule, timeZone: zoneName, validFrom: validFrom, validUntil: validUntil)
-            let name = try store.openForWriting().setSchedule(campaign, value)
+            let name = try store.openForWriting().setSchedule(.typed(campaign), value)
             if !output.json { say("'\(name)' launches \(value.summary)") }
             try showSchedule(value, name: name, json: output.json, header: false)
         }

@@ -17,7 +17,7 @@ import Testing
     }
 
     func counts(_ campaign: String) throws -> [String: Int] {
-        let detail = try Executor(store: store).dryRun(try store.loadCampaign(campaign))
+        let detail = try Executor(store: store).dryRun(try store.loadCampaign(.typed(campaign)))
         #expect(detail.summary.state == .completed)
         return Self.counts(detail)
     }

@@ -16,7 +16,7 @@ import Testing
 
     /// Sets a schedule as if it had been set at `setAt`.
     func schedule(_ store: Store, _ campaign: String, _ text: String, zone: String = "Europe/Paris", setAt: String) throws {
-        _ = try store.setSchedule(campaign, CampaignSchedule(schedule: try Schedule(parsing: text), timeZone: zone))
+        _ = try store.setSchedule(.typed(campaign), CampaignSchedule(schedule: try Schedule(parsing: text), timeZone: zone))
         try store.write { db in try db.execute(sql: "UPDATE herald_schedules SET updated_at = ?", arguments: [setAt]) }
     }
 

@@ -245,7 +245,7 @@ import Testing
         campaign.edges.append(Edge(from: "a", to: "b"))
         let second = try store.saveCampaign(campaign, replace: true)
         #expect(second.version == 2)
-        #expect(try store.loadCampaign(String(first.id)).campaign == campaign)
+        #expect(try store.loadCampaign(.typed(String(first.id))).campaign == campaign)
         #expect(try store.listCampaigns().map(\.nodeCount) == [2])
         let copy = try store.duplicateCampaign("Hello", as: "Hello again")
         #expect(copy.version == 1)

@@ -29,7 +29,7 @@ import Testing
         #expect(session.state.status == "saved '\(designedName)' as version 1", "\(session.state.status)")
         var expected = example
         expected.name = designedName
-        let saved = try store.loadCampaign(designedName).campaign
+        let saved = try store.loadCampaign(.name(designedName)).campaign
         let designed = Designer.renamed(saved, ids)
         // Node by node first, so a difference is readable.
         for node in expected.nodes { #expect(designed.node(node.id) == node) }

@@ -102,3 +102,24 @@ struct StoreTestFailure: Error, CustomStringConvertible {
         #expect(session.state.quit)
     }
 }
+
+/// The list acts on the campaign it shows, by id, whatever the others are named.
+@Suite struct ListByIDTests {
+    @Test func deletingFromTheListDeletesTheCampaignSelectedNotOneNamedLikeItsID() throws {
+        let (store, folder) = try HeadlessTests.sampleCopy()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let first = try #require(try store.listCampaigns().first)
+        var impostor = try store.loadCampaign(id: first.id).campaign
+        impostor.name = String(first.id)
+        let saved = try store.saveCampaign(impostor, replace: false)
+        let session = HeadlessSession(store: store, width: 100, height: 30)
+        #expect(session.waitUntilIdle())
+        // The list is sorted by name: the campaign named with digits comes first, then `first`.
+        session.press(.char("g"), .char("j"))
+        #expect(session.state.selectedCampaign?.id == first.id)
+        session.press(.char("d"), .char("y"))
+        #expect(session.waitUntilIdle())
+        let ids = Set(try store.listCampaigns().map(\.id))
+        #expect(!ids.contains(first.id) && ids.contains(saved.id))
+    }
+}
