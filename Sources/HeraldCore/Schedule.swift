@@ -173,7 +173,9 @@ public struct CronExpression: Hashable, Sendable {
         weekdays = Set(try Self.field(fields[4], name: "day of week", 0...7, names: Self.dayNames, firstName: 0).map { $0 % 7 })
         monthDaysRestricted = !fields[2].hasPrefix("*")
         weekdaysRestricted = !fields[4].hasPrefix("*")
-        if monthDaysRestricted && !weekdaysRestricted {
+        // Both day fields must match unless both are restricted: some chosen month must have one
+        // of the chosen days (February counted with 29, as leap years have it).
+        if !(monthDaysRestricted && weekdaysRestricted) {
             let possible = months.contains { m in monthDays.contains { $0 <= TemporalText.daysIn(month: m, year: 2000) } }
             if !possible { throw ScheduleSyntaxError("'\(self.text)' never launches: no chosen month has any of the chosen days") }
         }
@@ -215,16 +217,14 @@ public struct CronExpression: Hashable, Sendable {
         return result
     }
 
+    /// Vixie cron's day rule: when both day fields start with something other than `*`, a day
+    /// matching either launches; when either starts with `*` (`*`, `*/2`), a day must match both,
+    /// and the values of a field such as `*/2` still apply.
     func launchesOn(year: Int, month: Int, day: Int, weekday: Weekday) -> Bool {
         guard months.contains(month) else { return false }
         let byMonthDay = monthDays.contains(day)
         let byWeekday = weekdays.contains(weekday.rawValue % 7)
-        switch (monthDaysRestricted, weekdaysRestricted) {
-        case (true, true): return byMonthDay || byWeekday
-        case (true, false): return byMonthDay
-        case (false, true): return byWeekday
-        case (false, false): return true
-        }
+        return monthDaysRestricted && weekdaysRestricted ? byMonthDay || byWeekday : byMonthDay && byWeekday
     }
 
     var times: [LocalTime] { hours.sorted().flatMap { h in minutes.sorted().map { LocalTime(hour: h, minute: $0) } } }
