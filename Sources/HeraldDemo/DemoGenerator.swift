@@ -36,9 +36,12 @@ public struct DemoGenerator: Sendable {
         for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }
         do {
             let summary = try writeAll(to: temporary, progress: progress)
+            // The old store's journal must not be applied to the new file.
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
-            if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
-            try FileManager.default.moveItem(atPath: temporary, toPath: path)
+            // rename(2) replaces a file at once and refuses a directory, which is never removed.
+            guard rename(temporary, path) == 0 else {
+                throw HeraldError(.io, "cannot put the store at \(path): \(String(cString: strerror(errno)))")
+            }
             for suffix in ["-wal", "-shm"] { try? FileManager.default.removeItem(atPath: temporary + suffix) }
             return summary
         } catch {

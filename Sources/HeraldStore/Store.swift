@@ -215,6 +215,10 @@ public struct Store: Sendable {
                 return HeraldError(.storeUnreadable, "cannot open \(path): \(db.message ?? "unable to open")", cause: error)
             case .SQLITE_READONLY, .SQLITE_PERM:
                 return HeraldError(.storeUnreadable, "\(path) is read-only; Herald needs to write to it for this command", cause: error)
+            case .SQLITE_FULL:
+                return HeraldError(.io, "\(path): the disk is full (\(db.message ?? "database or disk is full"))", cause: error)
+            case .SQLITE_IOERR:
+                return HeraldError(.io, "\(path): \(db.message ?? "disk I/O error")", cause: error)
             case .SQLITE_BUSY, .SQLITE_LOCKED:
                 return HeraldError(.conflict, "\(path) is locked by another process; try again", cause: error)
             default:

@@ -264,40 +264,24 @@ struct AudienceCommand: ParsableCommand {
         func run() throws {
             let service = AudienceService(store: try store.openForReading())
             let resolved = try source.source(service)
-            let handle: FileHandle
-            if let out {
-                guard FileManager.default.createFile(atPath: out + ".partial", contents: nil),
-                    let h = FileHandle(forWritingAtPath: out + ".partial")
-                else { throw HeraldError(.io, "--out: cannot write \(out)") }
-                handle = h
-            } else {
-                handle = FileHandle.standardOutput
-            }
-            var buffer = Data()
-            let n: Int
-            do {
-                n = try Interruption.cancellable { cancellation in
-                    try service.exportCSV(resolved, columns: splitColumns(columns), cancellation: cancellation) { line in
-                        buffer.append(contentsOf: Array(line.utf8))
-                        if buffer.count > 1 << 16 {
-                            handle.write(buffer)
-                            buffer.removeAll(keepingCapacity: true)
-                        }
-                    }
+            // An export that does not finish leaves no file behind (an existing one is kept).
+            let file = try out.map { try OutputFile($0, option: "--out") }
+            var buffer: [UInt8] = []
+            func flush() throws {
+                if let file { try file.write(buffer) } else if let failure = Output.write(buffer, to: 1) {
+                    throw HeraldError(.io, "cannot write to standard output: \(Output.reason(failure)); the export is incomplete")
                 }
-            } catch {
-                // An export that did not finish leaves no file behind (an existing one is kept).
-                if let out {
-                    try? handle.close()
-                    try? FileManager.default.removeItem(atPath: out + ".partial")
-                }
-                throw error
+                buffer.removeAll(keepingCapacity: true)
             }
-            handle.write(buffer)
-            if let out {
-                try handle.close()
-                _ = try? FileManager.default.removeItem(atPath: out)
-                try FileManager.default.moveItem(atPath: out + ".partial", toPath: out)
+            let n = try Interruption.cancellable { cancellation in
+                try service.exportCSV(resolved, columns: splitColumns(columns), cancellation: cancellation) { line in
+                    buffer.append(contentsOf: line.utf8)
+                    if buffer.count > 1 << 16 { try flush() }
+                }
+            }
+            try flush()
+            if let out, let file {
+                try file.commit()
                 warn("wrote \(Names.counted(n, "row")) to \(out)")
             }
         }

@@ -152,12 +152,12 @@ struct CampaignCommand: ParsableCommand {
         func run() throws {
             let text = CampaignFormat.encodeText(try store.openForReading().loadCampaign(.typed(campaign)).campaign)
             if let out {
-                do { try Data(text.utf8).write(to: URL(fileURLWithPath: out), options: .atomic) } catch {
-                    throw HeraldError(.io, "--out: cannot write \(out): \(error.localizedDescription)", cause: error)
-                }
+                let file = try OutputFile(out, option: "--out")
+                try file.write(text.utf8)
+                try file.commit()
                 say("wrote \(out)")
             } else {
-                FileHandle.standardOutput.write(Data(text.utf8))
+                Output.standardOutput(text)
             }
         }
     }

@@ -139,7 +139,7 @@ struct CatalogCommand: ParsableCommand {
                 }
                 for item in missing {
                     let before = try advisor.timeRules(of: item)
-                    FileHandle.standardError.write(Data("building \(item.name)…\n".utf8))
+                    Output.standardError("building \(item.name)…\n")
                     try advisor.apply([item])
                     let after = try advisor.timeRules(of: item)
                     say(

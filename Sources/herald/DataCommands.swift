@@ -24,8 +24,11 @@ struct DemoCommand: ParsableCommand {
         guard profiles >= 1 && profiles <= 50_000_000 else {
             throw ValidationError("--profiles: expected a number from 1 to 50000000, found \(profiles)")
         }
-        if FileManager.default.fileExists(atPath: out) && !force {
-            throw ValidationError("--out: \(out) already exists; add --force to replace it")
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: out, isDirectory: &isDirectory) {
+            // --force replaces a file, never a directory and what it holds.
+            if isDirectory.boolValue { throw ValidationError("--out: \(out) is a directory; give the path of a store file") }
+            if !force { throw ValidationError("--out: \(out) already exists; add --force to replace it") }
         }
     }
 

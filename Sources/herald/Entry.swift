@@ -10,6 +10,8 @@ import Logging
 struct Entry {
     static func main() {
         let environment = ProcessInfo.processInfo.environment
+        // A file over the size limit fails its write (reported, exit 1) instead of killing Herald.
+        signal(SIGXFSZ, SIG_IGN)
         var arguments = Array(CommandLine.arguments.dropFirst())
         do {
             if let form = environment["HERALD_ONE_TO_MANY"], !form.isEmpty, OneToManyForm(rawValue: form) == nil {
@@ -33,24 +35,24 @@ struct Entry {
                 try logs.bootstrap(toFile: "/dev/null")
             }
         } catch let error as HeraldError {
-            FileHandle.standardError.write(Data("herald: \(error.message)\n".utf8))
+            Output.standardError("herald: \(error.message)\n")
             exit(2)
         } catch {
-            FileHandle.standardError.write(Data("herald: \(error)\n".utf8))
+            Output.standardError("herald: \(error)\n")
             exit(2)
         }
         if let message = Herald.unknownSubcommand(arguments) {
-            FileHandle.standardError.write(Data("herald: \(message)\n".utf8))
+            Output.standardError("herald: \(message)\n")
             exit(2)
         }
         do {
             var command = try Herald.parseAsRoot(arguments)
             try command.run()
         } catch let interrupted as Interruption.Interrupted {
-            FileHandle.standardError.write(Data("herald: \(interrupted.message)\n".utf8))
+            Output.standardError("herald: \(interrupted.message)\n")
             exit(128 + interrupted.signal)
         } catch let error as HeraldError {
-            FileHandle.standardError.write(Data("herald: \(error.message)\n".utf8))
+            Output.standardError("herald: \(error.message)\n")
             exit(error.exitStatus)
         } catch {
             let code = Herald.exitCode(for: error)
@@ -59,7 +61,7 @@ struct Entry {
             }
             if code == .validationFailure {
                 // Bad command-line input: the same status as every other user error.
-                FileHandle.standardError.write(Data((Herald.fullMessage(for: error) + "\n").utf8))
+                Output.standardError(Herald.fullMessage(for: error) + "\n")
                 exit(2)
             }
             Herald.exit(withError: error)
@@ -161,17 +163,17 @@ struct OutputOptions: ParsableArguments {
 
 /// Writes a line to standard output.
 func say(_ text: String) {
-    FileHandle.standardOutput.write(Data((text + "\n").utf8))
+    Output.standardOutput(text + "\n")
 }
 
 /// Writes a line to standard error.
 func warn(_ text: String) {
-    FileHandle.standardError.write(Data((text + "\n").utf8))
+    Output.standardError(text + "\n")
 }
 
 /// Prints a JSON document on one line per value (pretty for objects).
 func printJSON(_ value: JSONValue) {
-    FileHandle.standardOutput.write(Data(value.pretty().utf8))
+    Output.standardOutput(value.pretty())
 }
 
 /// Whether standard error is a terminal (progress bars go there).
@@ -207,7 +209,7 @@ final class ProgressBar: @unchecked Sendable {
         guard enabled else { return }
         lock.lock()
         defer { lock.unlock() }
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(text)\n".utf8))
+        Output.standardError("\r\u{1B}[K\(text)\n")
         if last >= 0 { draw() }
     }
 
@@ -215,7 +217,7 @@ final class ProgressBar: @unchecked Sendable {
         let width = 30
         let filled = width * last / 100
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        FileHandle.standardError.write(Data("\r\u{1B}[K\(title) [\(bar)] \(last)%\(note.map { " " + $0 } ?? "")".utf8))
+        Output.standardError("\r\u{1B}[K\(title) [\(bar)] \(last)%\(note.map { " " + $0 } ?? "")")
     }
 
     /// Clears the bar; calling it again does nothing.
@@ -224,7 +226,7 @@ final class ProgressBar: @unchecked Sendable {
         defer { lock.unlock() }
         guard enabled, last >= 0 else { return }
         last = -1
-        FileHandle.standardError.write(Data("\r\u{1B}[K".utf8))
+        Output.standardError("\r\u{1B}[K")
     }
 }
 

@@ -1,0 +1,73 @@
+import Foundation
+import Testing
+
+/// What a reliability review found: outputs never remove a directory, a full disk is reported
+/// (exit 1) rather than crashing, and a failed write leaves no partial file.
+@Suite struct ReliabilityTests {
+    /// Runs `herald ARGUMENTS` through the shell with `redirect` appended (`> /dev/full`,
+    /// a `ulimit` before it); its status and standard error.
+    static func shell(_ script: String, in directory: String) throws -> (status: Int32, stderr: String) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/bash")
+        process.arguments = ["-c", script]
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        var env = ProcessInfo.processInfo.environment
+        env["HERALD"] = Herald.binary
+        process.environment = env
+        let err = Pipe()
+        process.standardError = err
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let data = err.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: data, as: UTF8.self))
+    }
+
+    @Test func aDirectoryAtTheOutputPathIsRefusedAndKept() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let folder = scratch.path + "/d"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        _ = scratch.file("d/keep", "kept")
+        for arguments in [
+            ["audience", "export", "VIP travellers", "-o", folder, "--db", db],
+            ["campaign", "export", "Win-back", "-o", folder, "--db", db],
+            ["demo", "--out", folder, "--force", "--profiles", "10"],
+        ] {
+            let result = try Herald.run(arguments)
+            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("is a directory"), "\(result.stderr)")
+            #expect(try String(contentsOfFile: folder + "/keep", encoding: .utf8) == "kept")
+        }
+        // --force replaces a file.
+        let file = scratch.file("old.db", "not a store")
+        #expect(try Herald.run(["demo", "--out", file, "--force", "--profiles", "10"]).status == 0)
+        #expect(try Herald.run(["campaign", "list", "--db", file]).status == 0)
+    }
+
+    @Test(arguments: [
+        "campaign list", "audience export 'VIP travellers'", "campaign export Win-back", "runs list", "audience list --json",
+    ])
+    func aFullDiskIsReportedNotACrash(command: String) throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let result = try Self.shell("\"$HERALD\" \(command) --db '\(db)' > /dev/full", in: scratch.path)
+        #expect(result.status == 1, "\(command): \(result.status) \(result.stderr)")
+        #expect(result.stderr.contains("No space left on device"), "\(result.stderr)")
+    }
+
+    @Test func aFileTooLargeToWriteLeavesNoPartialFileAndKeepsTheOldOne() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        _ = scratch.file("out.csv", "old")
+        // A read first leaves SQLite's -shm beside the store; then files of at most 48 KiB: the
+        // export of 10,000 profiles does not fit.
+        #expect(try Herald.run(["campaign", "list", "--db", db]).status == 0)
+        let result = try Self.shell(
+            "ulimit -f 48; \"$HERALD\" audience export --entity profiles --rule 'id > 0' -o out.csv --db '\(db)'", in: scratch.path)
+        #expect(result.status == 1, "\(result.stderr)")
+        #expect(result.stderr.contains("cannot write"), "\(result.stderr)")
+        #expect(try String(contentsOfFile: scratch.path + "/out.csv", encoding: .utf8) == "old")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/out.csv.partial"))
+    }
+}
