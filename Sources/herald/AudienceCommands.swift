@@ -268,7 +268,9 @@ struct AudienceCommand: ParsableCommand {
             let file = try out.map { try OutputFile($0, option: "--out") }
             var buffer: [UInt8] = []
             func flush() throws {
-                if let file { try file.write(buffer) } else if let failure = Output.write(buffer, to: 1) {
+                if let file {
+                    try file.write(buffer)
+                } else if let failure = Output.write(buffer, to: 1) {
                     throw HeraldError(.io, "cannot write to standard output: \(Output.reason(failure)); the export is incomplete")
                 }
                 buffer.removeAll(keepingCapacity: true)
