@@ -2,6 +2,7 @@ public import Foundation
 public import GRDB
 public import HeraldCore
 public import Logging
+import Synchronization
 
 /// The SQLite file behind everything: the user's tables and Herald's own (`herald_*`).
 ///
@@ -48,6 +49,7 @@ public struct Store: Sendable {
             }
             let store = Store(writer: queue, path: path, isReadOnly: false, adopted: state == .notHerald && !empty)
             try store.migrate()
+            openedForWriting.withLock { $0.append(store) }
             store.logger.debug(
                 "opened the store for writing", metadata: ["store": "\(path)", "schema": "\(state)", "adopted": "\(store.adopted)"])
             return store
@@ -96,6 +98,30 @@ public struct Store: Sendable {
     /// (which migrates it). Screens that mostly look call this only when the user changes something.
     public func writable() throws -> Store {
         isReadOnly ? try Store.open(path: path) : self
+    }
+
+    /// The stores this process opened for writing, for ``checkpointWritten()``.
+    static let openedForWriting = Mutex<[Store]>([])
+
+    /// Copies what this process's writes left in the WAL into the database file, so a store at
+    /// rest is one self-contained file (a copy of the `.db` alone, or a commit of it, holds every
+    /// change). Commands call it before they exit, as the `sqlite3` shell checkpoints on close.
+    ///
+    /// A passive checkpoint: it waits for no one, and copies every frame no reader in another
+    /// process still needs; that reader's own writes, or the last connection to close, copy the
+    /// rest. Failures are returned, not thrown: the data is safe in the WAL either way.
+    @discardableResult
+    public static func checkpointWritten() -> [String] {
+        let stores = openedForWriting.withLock { $0 }
+        var problems: [String] = []
+        for store in stores {
+            do {
+                try store.writer.writeWithoutTransaction { db in _ = try Row.fetchOne(db, sql: "PRAGMA wal_checkpoint(PASSIVE)") }
+            } catch {
+                problems.append("\(store.path): the checkpoint did not run (\(error)); the changes are safe in \(store.path)-wal")
+            }
+        }
+        return problems
     }
 
     /// Closes the store's connections (waiting for work in progress); later use fails.

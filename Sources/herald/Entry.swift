@@ -47,6 +47,8 @@ struct Entry {
         }
         do {
             var command = try Herald.parseAsRoot(arguments)
+            // Whatever the command wrote is in the database file when it exits, even on failure.
+            defer { for problem in Store.checkpointWritten() { Output.standardError("herald: \(problem)\n") } }
             try command.run()
         } catch let interrupted as Interruption.Interrupted {
             Output.standardError("herald: \(interrupted.message)\n")

@@ -71,3 +71,32 @@ import Testing
         #expect(!FileManager.default.fileExists(atPath: scratch.path + "/out.csv.partial"))
     }
 }
+
+/// A finished command leaves its changes in the database file itself: a copy of the `.db`
+/// alone (or a commit of it) holds them, as after the `sqlite3` shell.
+@Suite struct CheckpointTests {
+    @Test func aCopyOfTheDatabaseFileAloneHoldsWhatACommandSaved() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        func copyAlone(_ sql: String) throws -> String {
+            let copy = scratch.path + "/alone-\(UUID().uuidString).db"
+            try FileManager.default.copyItem(atPath: db, toPath: copy)
+            return try Herald.sqlite(copy, sql)
+        }
+        for arguments in [
+            ["audience", "save", "Bretons", "--entity", "profiles", "--rule", "language = \"fr\""],
+            ["audience", "save", "Frozen", "--entity", "profiles", "--rule", "id <= 5", "--snapshot"],
+        ] {
+            let result = try Herald.run(arguments + ["--db", db])
+            #expect(result.status == 0, "\(result.stderr)")
+        }
+        #expect(try copyAlone("SELECT count(*) FROM herald_audiences WHERE name IN ('Bretons', 'Frozen')") == "2")
+        let members = "SELECT count(*) FROM herald_audience_members m JOIN herald_audiences a ON a.id = m.audience_id WHERE a.name = 'Frozen'"
+        #expect(try copyAlone(members) == "5")
+        try Herald.sqlite(db, "DELETE FROM profiles WHERE id = 1")
+        #expect(try Herald.run(["audience", "refresh", "Frozen", "--db", db]).status == 0)
+        #expect(try copyAlone(members) == "4")
+        #expect(try Herald.run(["catalog", "indexes", "--apply", "--db", db]).status == 0)
+        #expect(Int(try copyAlone("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'herald_idx_%'")) ?? 0 > 0)
+    }
+}
