@@ -7,7 +7,7 @@ public struct HeraldError: Error, CustomStringConvertible, Sendable {
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         enum Kind: String, Sendable {
             case invalidInput, notFound, validation, storeUnreadable, storeTooNew, storeTooOld, conflict
-            case notImplemented, cancelled, io, internalFailure, runFailed
+            case notImplemented, cancelled, io, internalFailure, runFailed, leaseLost
         }
         let kind: Kind
 
@@ -35,6 +35,8 @@ public struct HeraldError: Error, CustomStringConvertible, Sendable {
         public static let internalFailure = Code(kind: .internalFailure)
         /// A run failed while working (a node's statement failed); what it did is kept.
         public static let runFailed = Code(kind: .runFailed)
+        /// Another executor took a run over: this one stops and writes nothing more.
+        public static let leaseLost = Code(kind: .leaseLost)
 
         public var description: String { kind.rawValue }
     }
@@ -54,6 +56,6 @@ public struct HeraldError: Error, CustomStringConvertible, Sendable {
     /// Exit status for the CLI: 2 for bad input or a refused operation (nothing was written),
     /// 1 for a failure while working (a file that could not be written, a failed run, a bug).
     public var exitStatus: Int32 {
-        code == .internalFailure || code == .io || code == .runFailed ? 1 : 2
+        code == .internalFailure || code == .io || code == .runFailed || code == .leaseLost ? 1 : 2
     }
 }

@@ -281,7 +281,7 @@ public struct Executor: Sendable {
         // else; a cancellation stops the statement in progress. Herald's own bookkeeping runs on
         // the same connection, trusted, so that it commits with the node's tables.
         let work: GuardedConnection
-        do { work = try GuardedConnection(path: store.path, readOnly: false) } catch {
+        do { work = try GuardedConnection(path: store.path, readOnly: false, busyTimeout: store.busyTimeout) } catch {
             try? store.write { db in
                 try RunRepository.finishRun(db, runID: runID, state: .failed, error: "\(error)")
                 try lease.release(db)
@@ -437,29 +437,27 @@ public struct Executor: Sendable {
                     events(.nodeFinished(id, state: .stopped, inputCount: nil, outputs: [:], detail: nil))
                     try stop()
                     break
-                } catch let error as HeraldError where error.code == .conflict {
+                } catch let error as HeraldError where error.code == .leaseLost {
                     // The lease was lost: another executor carries on; this one writes nothing more.
                     finished = true
                     failure = error
                     break
                 } catch {
+                    // A failed statement, a lock held too long by another process, a full disk:
+                    // the node's transaction rolled back. The run pauses with the error, its
+                    // finished nodes kept, so that once the cause is fixed a resume retries the node.
                     let message = "\(error)"
-                    try store.write { db in
-                        try RunRepository.markNodeFinished(
-                            db, runID: runID, nodeID: id, state: .failed, inputCount: nil, durationMS: 0, detail: nil, error: message)
-                        try RunRepository.log(db, runID: runID, nodeID: id, RunLogLine(level: "error", code: "node.failed", message))
-                        // The run pauses with the error, its finished nodes kept: once the cause
-                        // is fixed, a resume retries the failed node.
-                        try RunRepository.pause(db, runID: runID, error: "node '\(id)': \(message)")
-                        try lease.release(db)
-                    }
+                    let recorded = recordStop(runID: runID, lease: lease, node: id, message: message)
                     finished = true
                     events(.nodeFinished(id, state: .failed, inputCount: nil, outputs: [:], detail: message))
                     // The message stays in the run's own log; diagnostics name the node only.
                     store.logger.error("node failed", metadata: ["run": "\(runID)", "node": "\(id)", "kind": "\(node.kind.rawValue)"])
                     failure = HeraldError(
                         .runFailed,
-                        "\(mode.rawValue) run of '\(campaign.name)' failed at node '\(id)': \(message); run #\(runID) is paused, and 'herald runs retry \(runID)' retries the node",
+                        "\(mode.rawValue) run of '\(campaign.name)' failed at node '\(id)': \(message); "
+                            + (recorded
+                                ? "run #\(runID) is paused, and 'herald runs retry \(runID)' retries the node"
+                                : "the failure could not be recorded either, so run #\(runID) shows as running until its lease ends; then 'herald runs resume \(runID)' or a scheduler retries the node"),
                         cause: error)
                     break
                 }
@@ -530,16 +528,51 @@ public struct Executor: Sendable {
             throw HeraldError(
                 .cancelled,
                 "run #\(halted.runID) was halted before it finished; 'herald runs resume \(halted.runID)' or a scheduler continues it")
+        } catch let error as HeraldError where error.code == .leaseLost {
+            throw error
         } catch {
             // Whatever failed between nodes (the store itself, most likely), the run must not
-            // stay `running` under this executor: it is released for a resume.
-            try? store.write { db in try lease.release(db) }
-            throw error
+            // stay `running` under this executor with nothing said: it pauses with the reason,
+            // or at least is released for a resume.
+            let recorded = recordStop(runID: runID, lease: lease, node: nil, message: "\(error)")
+            throw HeraldError(
+                .runFailed,
+                "\(mode.rawValue) run #\(runID) of '\(campaign.name)' stopped: \(error); "
+                    + (recorded ? "it is paused, and 'herald runs resume \(runID)' continues it" : "it continues when resumed"),
+                cause: error)
         }
         let detail = try store.runDetail(runID)
         events(.finished(detail))
         if let failure { throw failure }
         return detail
+    }
+
+    /// Records why a run stopped: the failed node (if any), an error line in its log, and the run
+    /// paused with the reason and released. A store that is locked or full may refuse even that,
+    /// so it is tried a few times; failing all, the lease is released at least.
+    /// - Returns: whether the reason was recorded.
+    func recordStop(runID: Int64, lease: RunLease, node: NodeID?, message: String) -> Bool {
+        for attempt in 0..<4 {
+            if attempt > 0 { Thread.sleep(forTimeInterval: 0.5 * Double(1 << (attempt - 1))) }
+            do {
+                try store.write { db in
+                    if let node {
+                        try RunRepository.markNodeFinished(
+                            db, runID: runID, nodeID: node, state: .failed, inputCount: nil, durationMS: 0, detail: nil, error: message)
+                    }
+                    try RunRepository.log(
+                        db, runID: runID, nodeID: node,
+                        RunLogLine(level: "error", code: node == nil ? "run.failed" : "node.failed", message))
+                    try RunRepository.pause(db, runID: runID, error: node.map { "node '\($0)': \(message)" } ?? message)
+                    try lease.release(db)
+                }
+                return true
+            } catch {
+                store.logger.error("the run's failure could not be recorded", metadata: ["run": "\(runID)", "attempt": "\(attempt + 1)"])
+            }
+        }
+        try? store.write { db in try lease.release(db) }
+        return false
     }
 
     /// Drops what no run will read again: work tables under temporary names (a node

@@ -192,10 +192,10 @@ final class GuardedConnection: @unchecked Sendable {
     let guardian = StatementGuard()
     let path: String
 
-    init(path: String, readOnly: Bool) throws {
+    init(path: String, readOnly: Bool, busyTimeout: TimeInterval = Store.defaultBusyTimeout) throws {
         var configuration = Configuration()
         configuration.readonly = readOnly
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .timeout(busyTimeout)
         configuration.label = readOnly ? "herald-guarded-read" : "herald-guarded-work"
         var wanted = ReadTuning.current(path: path)
         // A run's work sorts and groups whole populations: its temporary B-trees go to files

@@ -96,7 +96,7 @@ public struct RunLease: Sendable, Equatable {
             sql: "UPDATE herald_runs SET lease_expires_at = ? WHERE id = ? AND lease_owner = ?",
             arguments: [Self.expiry(after: now), runID, owner])
         if db.changesCount != 1 {
-            throw HeraldError(.conflict, "run #\(runID) was taken over by another executor; this one stops")
+            throw HeraldError(.leaseLost, "run #\(runID) was taken over by another executor; this one stops")
         }
     }
 

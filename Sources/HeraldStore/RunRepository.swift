@@ -42,11 +42,32 @@ public struct RunSummary: Sendable, Equatable {
     public var wakeAt: String?
     /// What started the run when it was not a person: `schedule`, or the run whose End node did.
     public var startedBy: String?
+    /// The executor holding the run (`host/pid/token`) and until when, while one does.
+    public var leaseOwner: String?
+    public var leaseExpiresAt: String?
+
+    /// Why a person should look at the run, or nil: it paused on a failure, or it is `running`
+    /// with no live executor (one that stopped without being able to record why).
+    public func attention(now: Date = Date()) -> String? {
+        switch state {
+        case .paused where error != nil:
+            return "stopped on a failure; 'herald runs show \(id)' says why"
+        case .running:
+            let live =
+                leaseOwner != nil && (leaseExpiresAt ?? "") > Store.timestamp(now) && !RunLease.isDeadHereProcess(leaseOwner ?? "")
+            return live ? nil : "no executor; 'herald runs resume \(id)' or a scheduler continues it"
+        default:
+            return nil
+        }
+    }
 
     public init(
         id: Int64, campaignID: Int64, campaignName: String, version: Int, dryRun: Bool, state: RunState, startedAt: String,
-        finishedAt: String?, error: String?, wakeAt: String? = nil, startedBy: String? = nil
+        finishedAt: String?, error: String?, wakeAt: String? = nil, startedBy: String? = nil, leaseOwner: String? = nil,
+        leaseExpiresAt: String? = nil
     ) {
+        self.leaseOwner = leaseOwner
+        self.leaseExpiresAt = leaseExpiresAt
         self.wakeAt = wakeAt
         self.startedBy = startedBy
         self.id = id
@@ -140,7 +161,7 @@ public enum RunRepository {
             id: row["id"], campaignID: row["campaign_id"], campaignName: row["campaign_name"], version: row["version"],
             dryRun: (row["mode"] as String) == "dry", state: RunState(rawValue: row["state"]) ?? .failed,
             startedAt: row["started_at"], finishedAt: row["finished_at"], error: row["error"], wakeAt: row["wake_at"],
-            startedBy: row["started_by"])
+            startedBy: row["started_by"], leaseOwner: row["lease_owner"], leaseExpiresAt: row["lease_expires_at"])
     }
 
     /// A new run of a campaign version, its nodes pending; with `leaseOwner`, leased to that

@@ -27,7 +27,7 @@ public struct Store: Sendable {
     ///
     /// Refuses, with ``HeraldError`` and without touching the file, when it does not exist and
     /// `create` is false, is not a SQLite database, is corrupt, or was written by a newer Herald.
-    public static func open(path: String, create: Bool = false) throws -> Store {
+    public static func open(path: String, create: Bool = false, busyTimeout: TimeInterval = Store.defaultBusyTimeout) throws -> Store {
         try checkFile(path: path, mustExist: !create)
         // One serialized connection: Herald's own reads run on guarded connections of their
         // own. (GRDB's pool rewrites the file on every open to make sure a WAL file exists,
@@ -35,7 +35,7 @@ public struct Store: Sendable {
         let queue: DatabaseQueue
         let state: SchemaState
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: false))
+            queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: false, busyTimeout: busyTimeout))
             state = try Self.schemaState(queue, path: path)
             let empty = isEmptyFile(queue)
             try queue.writeWithoutTransaction { db in
@@ -47,7 +47,8 @@ public struct Store: Sendable {
                     }
                 }
             }
-            let store = Store(writer: queue, path: path, isReadOnly: false, adopted: state == .notHerald && !empty)
+            var store = Store(writer: queue, path: path, isReadOnly: false, adopted: state == .notHerald && !empty)
+            store.busyTimeout = busyTimeout
             try store.migrate()
             openedForWriting.withLock { $0.append(store) }
             store.logger.debug(
@@ -68,7 +69,7 @@ public struct Store: Sendable {
         try checkFile(path: path, mustExist: true)
         let queue: DatabaseQueue
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: true))
+            queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: true, busyTimeout: defaultBusyTimeout))
         } catch {
             throw storeError(error, path: path)
         }
@@ -97,7 +98,7 @@ public struct Store: Sendable {
     /// This store for writing: itself when writable, else a new read-write open of the same file
     /// (which migrates it). Screens that mostly look call this only when the user changes something.
     public func writable() throws -> Store {
-        isReadOnly ? try Store.open(path: path) : self
+        isReadOnly ? try Store.open(path: path, busyTimeout: busyTimeout) : self
     }
 
     /// The stores this process opened for writing, for ``checkpointWritten()``.
@@ -127,9 +128,18 @@ public struct Store: Sendable {
     /// Closes the store's connections (waiting for work in progress); later use fails.
     public func close() throws { try writer.close() }
 
-    static func configuration(readOnly: Bool) -> Configuration {
+    /// How long a statement waits for another process's write lock before it gives up, on this
+    /// store's connections and on those the engine opens beside them.
+    public internal(set) var busyTimeout: TimeInterval = Store.defaultBusyTimeout
+
+    /// `HERALD_BUSY_TIMEOUT` seconds (the command line refuses a value that does not read), 10 by default.
+    public static var defaultBusyTimeout: TimeInterval {
+        ProcessInfo.processInfo.environment["HERALD_BUSY_TIMEOUT"].flatMap(TimeInterval.init).flatMap { $0 > 0 ? $0 : nil } ?? 10
+    }
+
+    static func configuration(readOnly: Bool, busyTimeout: TimeInterval) -> Configuration {
         var configuration = Configuration()
-        configuration.busyMode = .timeout(10)
+        configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = true
         configuration.readonly = readOnly
         configuration.label = "herald"

@@ -17,6 +17,9 @@ struct Entry {
             if let form = environment["HERALD_ONE_TO_MANY"], !form.isEmpty, OneToManyForm(rawValue: form) == nil {
                 throw HeraldError(.invalidInput, "HERALD_ONE_TO_MANY: expected 'correlated' or 'set-wise', found '\(form)'")
             }
+            if let text = environment["HERALD_BUSY_TIMEOUT"], !text.isEmpty, (TimeInterval(text) ?? -1) <= 0 {
+                throw HeraldError(.invalidInput, "HERALD_BUSY_TIMEOUT: expected a number of seconds above 0, found '\(text)'")
+            }
             // The connection settings fall back to their defaults silently otherwise.
             for (name, least) in [("HERALD_MMAP_MB", 0), ("HERALD_CACHE_MB", 1)] {
                 if let text = environment[name], !text.isEmpty, (Int(text) ?? -1) < least {

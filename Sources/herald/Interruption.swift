@@ -3,7 +3,7 @@ import HeraldCore
 import HeraldEngine
 import Synchronization
 
-/// Ctrl-C (SIGINT) and SIGTERM during a long count or dry run stop the statement in progress
+/// Ctrl-C (SIGINT), SIGTERM and a hang-up (SIGHUP, the terminal closed) during a long count or dry run stop the statement in progress
 /// instead of killing the process: the store records a dry run as stopped, and the command
 /// exits with 128 + the signal number, as shells expect.
 enum Interruption {
@@ -12,7 +12,7 @@ enum Interruption {
         let received = SignalNumber()
         var sources: [any DispatchSourceSignal] = []
         var previous: [(Int32, sighandler_t?)] = []
-        for number in [SIGINT, SIGTERM] {
+        for number in [SIGINT, SIGTERM, SIGHUP] {
             // Delivered to the dispatch source instead; a signal the parent chose to ignore (a
             // `nohup` job, say) stays ignored.
             let old = signal(number, SIG_IGN)

@@ -90,12 +90,12 @@ struct RunsCommand: ParsableCommand {
             }
             say(
                 table(
-                    ["RUN", "CAMPAIGN", "VERSION", "MODE", "STATE", "STARTED", "FINISHED"],
+                    ["RUN", "CAMPAIGN", "VERSION", "MODE", "STATE", "STARTED", "FINISHED", "NEEDS ATTENTION"],
                     runs.map { r in
                         [
                             "#\(r.id)", r.campaignName, String(r.version), r.dryRun ? "dry" : "live",
                             r.state == .waiting ? "waiting until \(r.wakeAt ?? "?")" : r.state.rawValue, r.startedAt,
-                            r.finishedAt ?? "",
+                            r.finishedAt ?? "", r.attention().map { "! " + $0 } ?? "",
                         ]
                     }))
         }
@@ -338,6 +338,7 @@ enum RunJSON {
             ("startedAt", .string(r.startedAt)), ("finishedAt", r.finishedAt.map(JSONValue.string) ?? .null),
             ("error", r.error.map(JSONValue.string) ?? .null), ("wakeAt", r.wakeAt.map(JSONValue.string) ?? .null),
             ("startedBy", r.startedBy.map(JSONValue.string) ?? .null),
+            ("needsAttention", r.attention().map(JSONValue.string) ?? .null),
         ])
     }
 

@@ -91,12 +91,30 @@ import Testing
             #expect(result.status == 0, "\(result.stderr)")
         }
         #expect(try copyAlone("SELECT count(*) FROM herald_audiences WHERE name IN ('Bretons', 'Frozen')") == "2")
-        let members = "SELECT count(*) FROM herald_audience_members m JOIN herald_audiences a ON a.id = m.audience_id WHERE a.name = 'Frozen'"
+        let members =
+            "SELECT count(*) FROM herald_audience_members m JOIN herald_audiences a ON a.id = m.audience_id WHERE a.name = 'Frozen'"
         #expect(try copyAlone(members) == "5")
         try Herald.sqlite(db, "DELETE FROM profiles WHERE id = 1")
         #expect(try Herald.run(["audience", "refresh", "Frozen", "--db", db]).status == 0)
         #expect(try copyAlone(members) == "4")
         #expect(try Herald.run(["catalog", "indexes", "--apply", "--db", db]).status == 0)
         #expect(Int(try copyAlone("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name LIKE 'herald_idx_%'")) ?? 0 > 0)
+    }
+}
+
+/// A run whose terminal hangs up (SIGHUP) stops as it would on Ctrl-C: recorded as stopped,
+/// with a log line, never left `running` in silence.
+@Suite struct HangUpTests {
+    @Test func aHangUpStopsTheRunAndRecordsIt() throws {
+        let scratch = Scratch()
+        let db = try Herald.slowStoreCopy(in: scratch.path)
+        let run = try Herald.run(
+            ["run", "Slow", "--dry-run", "--db", db], environment: Herald.slowEnvironment, interruptAfter: 3, signal: SIGHUP)
+        #expect(run.status == 128 + SIGHUP, "\(run.stderr)")
+        let runs = try Herald.run(["runs", "--campaign", "Slow", "--db", db, "--json"])
+        let first = (try json(runs.stdout) as? [[String: Any]])?.first
+        #expect(first?["state"] as? String == "stopped")
+        let id = try #require(first?["id"] as? Int)
+        #expect(try Herald.run(["runs", "logs", String(id), "--db", db]).stdout.contains("stopped"))
     }
 }

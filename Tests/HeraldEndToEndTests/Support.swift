@@ -18,9 +18,10 @@ enum Herald {
     }
 
     @discardableResult
-    /// - Parameter interruptAfter: sends SIGINT (Ctrl-C) this many seconds after the start.
+    /// - Parameter interruptAfter: sends `signal` (SIGINT, Ctrl-C, unless told) this many seconds after the start.
     static func run(
-        _ arguments: [String], environment: [String: String] = [:], in directory: String? = nil, interruptAfter: TimeInterval? = nil
+        _ arguments: [String], environment: [String: String] = [:], in directory: String? = nil, interruptAfter: TimeInterval? = nil,
+        signal: Int32 = SIGINT
     ) throws -> Result {
         guard FileManager.default.isExecutableFile(atPath: binary) else {
             throw Failure("no herald executable at \(binary); run 'swift build' first or set HERALD_BIN")
@@ -40,7 +41,8 @@ enum Herald {
         process.standardInput = FileHandle.nullDevice
         try process.run()
         if let interruptAfter {
-            DispatchQueue.global().asyncAfter(deadline: .now() + interruptAfter) { process.interrupt() }
+            let pid = process.processIdentifier
+            DispatchQueue.global().asyncAfter(deadline: .now() + interruptAfter) { kill(pid, signal) }
         }
         let outData = out.fileHandleForReading.readDataToEndOfFile()
         let errData = err.fileHandleForReading.readDataToEndOfFile()
