@@ -267,7 +267,7 @@ public struct Store: Sendable {
     /// Applies Herald's missing migrations (``schemaState`` has refused newer stores already).
     func migrate() throws {
         do {
-            try Migrations.migrator.migrate(writer)
+            try Migrations.apply(writer)
         } catch {
             throw Store.storeError(error, path: path)
         }

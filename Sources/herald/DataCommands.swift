@@ -171,7 +171,14 @@ struct InitCommand: ParsableCommand {
 
     func run() throws {
         let existed = FileManager.default.fileExists(atPath: path)
-        let store = try Store.open(path: path, create: true)
+        let store: Store
+        do {
+            store = try Store.open(path: path, create: true)
+        } catch {
+            // The migrations apply all or none; a file this command created is not left behind.
+            if !existed { for suffix in ["", "-wal", "-shm", "-journal"] { unlink(path + suffix) } }
+            throw error
+        }
         let tables = try store.catalog().entities.count
         if !existed {
             say("created the empty store \(path)")

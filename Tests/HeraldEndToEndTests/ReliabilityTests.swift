@@ -118,3 +118,23 @@ import Testing
         #expect(try Herald.run(["runs", "logs", String(id), "--db", db]).stdout.contains("stopped"))
     }
 }
+
+/// Herald's tables are created or brought up to date all at once, or not at all.
+@Suite struct AtomicMigrationTests {
+    @Test func initOnAFullDiskLeavesNoHalfMigratedStore() throws {
+        let scratch = Scratch()
+        // Files of at most 12 KiB: the first migrations fit, not all of them.
+        let result = try ReliabilityTests.shell("ulimit -f 12; \"$HERALD\" init new.db", in: scratch.path)
+        #expect(result.status == 1, "\(result.status): \(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: scratch.path + "/new.db"))
+        // An existing plain file keeps its own tables, and gains none of Herald's.
+        let plain = scratch.path + "/plain.db"
+        try Herald.sqlite(plain, "CREATE TABLE t(a); INSERT INTO t VALUES (1);")
+        let adopt = try ReliabilityTests.shell("ulimit -f 12; \"$HERALD\" init plain.db", in: scratch.path)
+        #expect(adopt.status == 1, "\(adopt.status): \(adopt.stderr)")
+        let heraldTables = "SELECT count(*) FROM sqlite_master WHERE name LIKE 'herald_%' OR name = 'grdb_migrations'"
+        #expect(try Herald.sqlite(plain, heraldTables) == "0")
+        #expect(try Herald.sqlite(plain, "SELECT a FROM t") == "1")
+        #expect(try Herald.run(["init", plain]).status == 0)
+    }
+}
