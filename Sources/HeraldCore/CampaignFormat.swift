@@ -214,6 +214,7 @@ public enum CampaignFormat {
         }
         var campaign = Campaign(name: try top.string("name"))
         guard !campaign.name.trimmed.isEmpty else { throw HeraldError(.invalidInput, "name: must not be empty") }
+        try Names.requirePlain(campaign.name, field: "name")
         campaign.description = try top.optionalString("description") ?? ""
         campaign.timeZone = try top.optionalString("timeZone") ?? "UTC"
         if let vars = top["variables"] { campaign.variables = try variables(vars) }

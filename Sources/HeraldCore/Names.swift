@@ -118,3 +118,49 @@ public enum Names {
         return noun
     }
 }
+
+extension Names {
+    /// The first character of `text` a terminal would act on instead of showing: a control
+    /// character (C0 with NUL and ESC, DEL, C1) or a bidirectional override, or nil.
+    public static func controlCharacter(in text: String) -> Unicode.Scalar? {
+        text.unicodeScalars.first(where: isControl)
+    }
+
+    static func isControl(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar.value {
+        case 0x00...0x1F, 0x7F...0x9F, 0x202A...0x202E, 0x2066...0x2069: true
+        default: false
+        }
+    }
+
+    /// `text` safe to print on a terminal: control characters (but line feeds and tabs) are
+    /// written as `\u{1B}` instead of reaching the terminal as escape sequences.
+    public static func visible(_ text: String) -> String {
+        guard text.unicodeScalars.contains(where: { isControl($0) && $0 != "\n" && $0 != "\t" }) else { return text }
+        var out = String.UnicodeScalarView()
+        for scalar in text.unicodeScalars {
+            if isControl(scalar) && scalar != "\n" && scalar != "\t" {
+                out.append(contentsOf: "\\u{\(String(scalar.value, radix: 16, uppercase: true))}".unicodeScalars)
+            } else {
+                out.append(scalar)
+            }
+        }
+        return String(out)
+    }
+
+    /// `U+001B`.
+    static func hex(_ scalar: Unicode.Scalar) -> String {
+        let digits = String(scalar.value, radix: 16, uppercase: true)
+        return "U+" + String(repeating: "0", count: max(0, 4 - digits.count)) + digits
+    }
+
+    /// Refuses a name a person gave (a campaign's, an audience's) that holds a control character:
+    /// it would print as an escape sequence, or be cut at a NUL when stored.
+    public static func requirePlain(_ name: String, field: String) throws(HeraldError) {
+        if let scalar = controlCharacter(in: name) {
+            throw HeraldError(
+                .invalidInput,
+                "\(field): '\(visible(name))' holds the control character \(hex(scalar)); names are plain text")
+        }
+    }
+}

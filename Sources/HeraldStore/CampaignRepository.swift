@@ -184,6 +184,7 @@ extension Store {
     }
 
     static func saveCampaign(_ db: Database, _ campaign: Campaign, replace: Bool) throws -> StoredCampaign {
+        try Names.requirePlain(campaign.name, field: "campaign name")
         do {
             let now = Store.timestamp()
             let variables = CampaignFormat.encode(campaign)["variables"]?.compact() ?? "{}"
@@ -296,6 +297,7 @@ extension Store {
     static func requireFreeName(_ db: Database, _ name: String, field: String, except id: Int64? = nil) throws -> String {
         let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
         guard !trimmed.isEmpty else { throw HeraldError(.invalidInput, "\(field): the campaign name is empty") }
+        try Names.requirePlain(trimmed, field: field)
         if let other = try Row.fetchOne(db, sql: "SELECT id, name FROM herald_campaigns WHERE name = ?", arguments: [trimmed]),
             other["id"] as Int64 != id
         {

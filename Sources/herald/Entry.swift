@@ -38,14 +38,14 @@ struct Entry {
                 try logs.bootstrap(toFile: "/dev/null")
             }
         } catch let error as HeraldError {
-            Output.standardError("herald: \(error.message)\n")
+            Output.standardError("herald: \(Names.visible(error.message))\n")
             exit(2)
         } catch {
-            Output.standardError("herald: \(error)\n")
+            Output.standardError("herald: \(Names.visible("\(error)"))\n")
             exit(2)
         }
         if let message = Herald.unknownSubcommand(arguments) {
-            Output.standardError("herald: \(message)\n")
+            Output.standardError("herald: \(Names.visible(message))\n")
             exit(2)
         }
         do {
@@ -57,7 +57,7 @@ struct Entry {
             Output.standardError("herald: \(interrupted.message)\n")
             exit(128 + interrupted.signal)
         } catch let error as HeraldError {
-            Output.standardError("herald: \(error.message)\n")
+            Output.standardError("herald: \(Names.visible(error.message))\n")
             exit(error.exitStatus)
         } catch {
             let code = Herald.exitCode(for: error)
@@ -66,7 +66,7 @@ struct Entry {
             }
             if code == .validationFailure {
                 // Bad command-line input: the same status as every other user error.
-                Output.standardError(Herald.fullMessage(for: error) + "\n")
+                Output.standardError(Names.visible(Herald.fullMessage(for: error)) + "\n")
                 exit(2)
             }
             Herald.exit(withError: error)
@@ -168,12 +168,12 @@ struct OutputOptions: ParsableArguments {
 
 /// Writes a line to standard output.
 func say(_ text: String) {
-    Output.standardOutput(text + "\n")
+    Output.standardOutput(Names.visible(text) + "\n")
 }
 
 /// Writes a line to standard error.
 func warn(_ text: String) {
-    Output.standardError(text + "\n")
+    Output.standardError(Names.visible(text) + "\n")
 }
 
 /// Prints a JSON document on one line per value (pretty for objects).

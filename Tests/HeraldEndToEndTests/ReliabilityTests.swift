@@ -138,3 +138,46 @@ import Testing
         #expect(try Herald.run(["init", plain]).status == 0)
     }
 }
+
+/// Names with control characters: refused when given, and never printed raw when a store
+/// already holds one (from the sqlite3 shell, say).
+@Suite struct ControlCharacterTests {
+    static let escape = "\u{1B}"
+
+    @Test(arguments: ["Evil\\u001b[2J", "Cut\\u0000here"])
+    func aCampaignFileNamedWithAControlCharacterIsRefused(name: String) throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let file = scratch.file(
+            "evil.json",
+            """
+            {"format": "herald.campaign/2", "name": "\(name)", "nodes": [
+              {"id": "a", "kind": "buildAudience", "label": "All", "entity": "profiles", "rule": "id > 0"}], "edges": []}
+            """)
+        for arguments in [["campaign", "import", file, "--db", db], ["campaign", "validate", file, "--db", db]] {
+            let result = try Herald.run(arguments)
+            #expect(result.status == 2, "\(arguments): \(result.stderr)")
+            #expect(result.stderr.contains("control character"), "\(result.stderr)")
+            #expect(!result.stderr.contains(Self.escape) && !result.stdout.contains(Self.escape))
+            #expect(!result.stderr.contains("\u{0}"))
+        }
+        #expect(try Herald.sqlite(db, "SELECT count(*) FROM herald_campaigns WHERE name LIKE 'Evil%' OR name LIKE 'Cut%'") == "0")
+    }
+
+    @Test func namesAlreadyStoredArePrintedWithTheirControlCharactersVisible() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        try Herald.sqlite(db, "UPDATE herald_campaigns SET name = 'Win' || char(27) || '[2Jback' WHERE name = 'Win-back'")
+        for arguments in [["campaign", "list"], ["runs", "list"], ["campaign", "show", "Summer sale"]] {
+            let result = try Herald.run(arguments + ["--db", db])
+            #expect(result.status == 0, "\(arguments): \(result.stderr)")
+            #expect(!result.stdout.contains(Self.escape), "\(arguments)")
+        }
+        let list = try Herald.run(["campaign", "list", "--db", db])
+        #expect(list.stdout.contains("Win\\u{1B}[2Jback"), "\(list.stdout)")
+        let missing = try Herald.run(["campaign", "show", "Win\u{1B}[2Jback!", "--db", db])
+        #expect(missing.status == 2 && !missing.stderr.contains(Self.escape))
+        let renamed = try Herald.run(["campaign", "rename", "Summer sale", "Bad\u{1B}name", "--db", db])
+        #expect(renamed.status == 2 && renamed.stderr.contains("control character"), "\(renamed.stderr)")
+    }
+}
