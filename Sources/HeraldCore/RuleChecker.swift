@@ -185,8 +185,35 @@ public struct RuleChecker: Sendable {
         throw HeraldError(.invalidInput, found.count == 1 ? found[0] : "rule: " + found.map(Self.withoutPrefix).joined(separator: "; "))
     }
 
-    /// Every problem in `rule` over `entity`, one message per faulty part, in reading order.
+    /// Conditions one rule may hold: each is a bound value or more in the SQL it compiles to,
+    /// and SQLite binds at most 32,766 values in one statement.
+    public static let maximumConditions = 10_000
+
+    /// How many conditions (comparisons, tests, links) `rule` holds, however nested.
+    public static func conditionCount(_ rule: Rule) -> Int {
+        switch rule {
+        case .all: 0
+        case .and(let rules), .or(let rules): rules.reduce(0) { $0 + conditionCount($1) }
+        case .not(let inner): conditionCount(inner)
+        case .exists(_, let inner, _): 1 + conditionCount(inner)
+        case .aggregate(let aggregate, _, _): 1 + (aggregate.filter.map(conditionCount) ?? 0)
+        default: 1
+        }
+    }
+
+    /// Every problem in `rule` over `entity`, one message per faulty part, in reading order;
+    /// first, a rule too large for SQLite to run.
     public func problems(in rule: Rule, on entity: Entity) -> [String] {
+        let size = Self.conditionCount(rule)
+        if size > Self.maximumConditions {
+            return [
+                "rule: \(size) conditions, more than the \(Self.maximumConditions) one rule can hold; list many values with 'in (…)' (one condition) or import them as a snapshot audience ('herald audience import')"
+            ]
+        }
+        return partProblems(in: rule, on: entity)
+    }
+
+    func partProblems(in rule: Rule, on entity: Entity) -> [String] {
         func attempt(_ body: () throws -> Void) -> [String] {
             do {
                 try body()
@@ -197,13 +224,13 @@ public struct RuleChecker: Sendable {
         }
         switch rule {
         case .and(let rules), .or(let rules):
-            return rules.flatMap { problems(in: $0, on: entity) }
+            return rules.flatMap { partProblems(in: $0, on: entity) }
         case .not(let inner):
-            return problems(in: inner, on: entity)
+            return partProblems(in: inner, on: entity)
         case .exists(let link, let inner, _):
             do {
                 let (_, _, target) = try resolveOneToMany(link, from: entity)
-                return problems(in: inner, on: target)
+                return partProblems(in: inner, on: target)
             } catch {
                 return ["\(error)"]
             }
@@ -212,7 +239,7 @@ public struct RuleChecker: Sendable {
             let target: Entity
             do { target = try resolveOneToMany(aggregate.link, from: entity).target } catch { return ["\(error)"] }
             aggregate.filter = nil
-            return problems(in: filter, on: target) + attempt { try checkPart(.aggregate(aggregate, op, value), on: entity) }
+            return partProblems(in: filter, on: target) + attempt { try checkPart(.aggregate(aggregate, op, value), on: entity) }
         default:
             return attempt { try checkPart(rule, on: entity) }
         }

@@ -793,6 +793,14 @@ public struct RuleCompiler: Sendable {
         /// - Parameter negated: whether an odd number of `not`s encloses this rule. Outside a `not`,
         ///   SQL's NULL already behaves as false, so plain comparisons are exact and index-friendly;
         ///   under a `not`, every predicate is made two-valued so the negation keeps empty rows.
+        /// `parts` joined by `op`, parenthesised as a balanced tree: SQLite parses `a OR b OR …`
+        /// as a chain as deep as it is long, and refuses expressions deeper than 1,000.
+        static func balanced(_ parts: [String], _ op: String) -> String {
+            guard parts.count > 16 else { return "(" + parts.joined(separator: op) + ")" }
+            let middle = parts.count / 2
+            return "(" + balanced(Array(parts[..<middle]), op) + op + balanced(Array(parts[middle...]), op) + ")"
+        }
+
         mutating func condition(_ rule: Rule, depth: Int = 0, negated: Bool = false) throws -> String {
             if depth > Self.maximumDepth {
                 throw HeraldError(
@@ -807,9 +815,9 @@ public struct RuleCompiler: Sendable {
             case .all:
                 return "1"
             case .and(let rules):
-                return "(" + (try rules.map { try condition($0, depth: next, negated: negated) }).joined(separator: " AND ") + ")"
+                return Self.balanced(try rules.map { try condition($0, depth: next, negated: negated) }, " AND ")
             case .or(let rules):
-                return "(" + (try rules.map { try condition($0, depth: next, negated: negated) }).joined(separator: " OR ") + ")"
+                return Self.balanced(try rules.map { try condition($0, depth: next, negated: negated) }, " OR ")
             case .not(let inner):
                 return "NOT " + (try condition(inner, depth: next, negated: !negated))
             case .compare(let path, let op, let value):

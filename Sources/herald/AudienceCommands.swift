@@ -13,8 +13,7 @@ struct AudienceSourceOptions: ParsableArguments {
     @Option(name: .long, help: "The entity to target (profiles, bookings, …).")
     var entity: String?
 
-    @Option(name: .long, help: "A rule in Herald's rule language (docs/rules.md).")
-    var rule: String?
+    @OptionGroup var rule: RuleInput
 
     @Option(name: .customLong("time-limit"), help: ArgumentHelp("Stop a query running longer than this.", valueName: "seconds"))
     var timeLimit: Double?
@@ -26,7 +25,47 @@ struct AudienceSourceOptions: ParsableArguments {
     }
 
     func source(_ service: AudienceService) throws -> AudienceSource {
-        try service.source(audience: audience, entity: entity, rule: rule)
+        try service.source(audience: audience, entity: entity, rule: try rule.text())
+    }
+}
+
+/// `--rule TEXT` or `--rule-file PATH` (`-` for standard input): a command line caps one argument
+/// at 128 KB, and a long rule fits in a file.
+struct RuleInput: ParsableArguments {
+    @Option(name: .long, help: "A rule in Herald's rule language (docs/rules.md).")
+    var rule: String?
+
+    @Option(
+        name: .customLong("rule-file"), help: ArgumentHelp("Read the rule from this file ('-': standard input).", valueName: "path"))
+    var ruleFile: String?
+
+    func validate() throws {
+        if rule != nil && ruleFile != nil { throw ValidationError("--rule and --rule-file: give one of them") }
+    }
+
+    /// The rule's text, or nil when neither option is given.
+    func text() throws -> String? {
+        guard let ruleFile else { return rule }
+        let data: Data?
+        if ruleFile == "-" {
+            data = FileHandle.standardInput.readDataToEndOfFile()
+        } else {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: ruleFile, isDirectory: &isDirectory), !isDirectory.boolValue else {
+                throw HeraldError(.notFound, "--rule-file: \(ruleFile) is not a file")
+            }
+            data = FileManager.default.contents(atPath: ruleFile)
+        }
+        guard let data, let text = String(data: data, encoding: .utf8) else {
+            throw HeraldError(.invalidInput, "--rule-file: \(ruleFile == "-" ? "standard input" : ruleFile) is not readable UTF-8 text")
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// The rule's text; refuses when neither option is given.
+    func requiredText() throws -> String {
+        guard let text = try text() else { throw HeraldError(.invalidInput, "--rule: give a rule, or --rule-file with one") }
+        return text
     }
 }
 
@@ -170,7 +209,7 @@ struct AudienceCommand: ParsableCommand {
             abstract: "Save a rule as a named audience: live (re-evaluated when read) or, with --snapshot, its current keys.")
         @Argument(help: "The audience name.") var name: String
         @Option(name: .long, help: "The entity to target.") var entity: String
-        @Option(name: .long, help: "The rule.") var rule: String
+        @OptionGroup var rule: RuleInput
         @Flag(help: "Store the matching keys now instead of the definition.") var snapshot = false
         @Option(help: "A description shown in lists.") var description: String = ""
         @Flag(help: "Overwrite an audience with this name.") var replace = false
@@ -180,7 +219,7 @@ struct AudienceCommand: ParsableCommand {
         func run() throws {
             let service = AudienceService(store: try store.openForWriting())
             let saved = try service.save(
-                name: name, source: AudienceSource(entity: entity, rule: try AudienceService.parse(rule)), snapshot: snapshot,
+                name: name, source: AudienceSource(entity: entity, rule: try AudienceService.parse(try rule.requiredText())), snapshot: snapshot,
                 description: description, replace: replace)
             if output.json {
                 printJSON(AudienceJSON.encode(saved))

@@ -181,3 +181,34 @@ import Testing
         #expect(renamed.status == 2 && renamed.stderr.contains("control character"), "\(renamed.stderr)")
     }
 }
+
+/// Long rules: read from a file or standard input, compiled so SQLite accepts them, and refused
+/// at validation, naming the rule, when no statement could hold them.
+@Suite struct LongRuleTests {
+    @Test func longRulesRunFromAFileAndTooLongOnesAreRefusedByValidation() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        // 1,200 alternatives: SQLite refused the chain as an expression tree deeper than 1,000.
+        let wide = (1...1200).map { "id = \($0)" }.joined(separator: " or ")
+        let file = scratch.file("wide.rule", wide)
+        let count = try Herald.run(["audience", "count", "--entity", "profiles", "--rule-file", file, "--db", db])
+        #expect(count.status == 0, "\(count.stderr)")
+        #expect(count.stdout.hasPrefix("1,200 profiles"), "\(count.stdout)")
+        let piped = try ReliabilityTests.shell(
+            "\"$HERALD\" audience save Wide --entity profiles --rule-file - --db '\(db)' < wide.rule", in: scratch.path)
+        #expect(piped.status == 0, "\(piped.stderr)")
+        // More conditions than a statement can bind: validation names the node and the rule.
+        let huge = (1...12_000).map { "id = \($0)" }.joined(separator: " or ")
+        let campaign = scratch.file(
+            "huge.json",
+            """
+            {"format": "herald.campaign/2", "name": "Huge", "nodes": [
+              {"id": "a", "kind": "buildAudience", "label": "All", "entity": "profiles", "rule": "\(huge)"}], "edges": []}
+            """)
+        let validate = try Herald.run(["campaign", "validate", campaign, "--db", db])
+        #expect(validate.status == 2)
+        #expect(validate.stderr.contains("node 'a', rule: 12000 conditions"), "\(validate.stderr)")
+        let both = try Herald.run(["audience", "count", "--entity", "profiles", "--rule", "id = 1", "--rule-file", file, "--db", db])
+        #expect(both.status == 2 && both.stderr.contains("give one of them"), "\(both.stderr)")
+    }
+}
