@@ -251,7 +251,7 @@ public struct AudienceService: Sendable {
         cancellation: QueryCancellation?, timeLimit: TimeInterval?, catalog: Catalog? = nil, _ body: (Database) throws -> T
     ) throws -> T {
         let policy = Self.readPolicy(try catalog ?? store.catalog())
-        let connection = try connections.take(path: store.path)
+        let connection = try connections.take(path: store.connectionPath)
         defer { connections.give(connection) }
         var shouldStop: (@Sendable () -> Bool)?
         if let cancellation { shouldStop = { cancellation.isCancelled } }
@@ -265,7 +265,7 @@ public struct AudienceService: Sendable {
         var policy = Self.readPolicy(catalog)
         policy.insertable = ["herald_audience_members"]
         policy.readable.insert("herald_audiences")
-        let connection = try connections.take(path: store.path)
+        let connection = try connections.take(path: store.connectionPath)
         defer { connections.give(connection) }
         try connection.vet(sql, policy)
     }

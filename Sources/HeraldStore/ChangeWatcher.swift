@@ -27,5 +27,5 @@ public final class ChangeWatcher: Sendable {
 
 extension Store {
     /// A watcher of other connections' commits to this store.
-    public func changeWatcher() throws -> ChangeWatcher { try ChangeWatcher(path: path) }
+    public func changeWatcher() throws -> ChangeWatcher { try ChangeWatcher(path: connectionPath) }
 }

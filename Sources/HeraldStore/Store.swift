@@ -17,6 +17,9 @@ public struct Store: Sendable {
     public let isReadOnly: Bool
     /// This open added Herald's tables to a SQLite file that did not have them.
     public let adopted: Bool
+    /// What other connections to this store open: the path, or for a store read as an immutable
+    /// file (its folder is not writable) the `file:` URI that says so.
+    public internal(set) var connectionPath: String
     /// Where the store and the modules built on it log: ids, counts and timings only, never
     /// addresses, message bodies or rule values.
     public var logger = Logger(label: "herald.store")
@@ -67,9 +70,15 @@ public struct Store: Sendable {
     /// (Herald's tables exist only in this connection's temporary schema).
     public static func openForReading(path: String) throws -> Store {
         try checkFile(path: path, mustExist: true)
-        let queue: DatabaseQueue
+        var queue: DatabaseQueue
+        var connectionPath = path
         do {
             queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: true, busyTimeout: defaultBusyTimeout))
+            // A store in a folder this user cannot write to cannot have its `-shm`: the first
+            // read says so. Such a store is read as an immutable file when it has no WAL to apply.
+            _ = try queue.inDatabase { db in try Int.fetchOne(db, sql: "PRAGMA schema_version") }
+        } catch let error as DatabaseError where [.SQLITE_READONLY, .SQLITE_CANTOPEN].contains(error.resultCode) {
+            (queue, connectionPath) = try openImmutable(path: path, cause: error)
         } catch {
             throw storeError(error, path: path)
         }
@@ -90,9 +99,41 @@ public struct Store: Sendable {
                 throw storeError(error, path: path)
             }
         }
-        let store = Store(writer: queue, path: path, isReadOnly: true, adopted: false)
+        var store = Store(writer: queue, path: path, isReadOnly: true, adopted: false)
+        store.connectionPath = connectionPath
         store.logger.debug("opened the store read-only", metadata: ["store": "\(path)"])
         return store
+    }
+
+    /// `path` read as an immutable file (SQLite then takes no lock and needs no `-shm`), for a
+    /// store in a folder this user cannot write to. Refused when a `-wal` beside it holds
+    /// changes the file does not have yet: reading without them would show an older store.
+    static func openImmutable(path: String, cause: DatabaseError) throws -> (DatabaseQueue, uri: String) {
+        var info = stat()
+        if stat(path + "-wal", &info) == 0 && info.st_size > 0 {
+            throw HeraldError(
+                .storeUnreadable,
+                "cannot read \(path): its folder is not writable, and \(path)-wal holds changes not yet in the file; open it once where it can be written to (or as its owner) to fold them in",
+                cause: cause)
+        }
+        var uri = "file:"
+        for byte in path.utf8 {
+            // Percent-encode what a URI path cannot hold as it is.
+            if byte == UInt8(ascii: "%") || byte == UInt8(ascii: "?") || byte == UInt8(ascii: "#") || byte < 0x21 || byte > 0x7E {
+                uri += "%" + String(byte, radix: 16, uppercase: true).leftPadded(to: 2)
+            } else {
+                uri.unicodeScalars.append(Unicode.Scalar(byte))
+            }
+        }
+        var configuration = configuration(readOnly: true, busyTimeout: defaultBusyTimeout)
+        configuration.label = "herald-immutable"
+        do {
+            let queue = try DatabaseQueue(path: uri + "?immutable=1", configuration: configuration)
+            _ = try queue.inDatabase { db in try Int.fetchOne(db, sql: "PRAGMA schema_version") }
+            return (queue, uri + "?immutable=1")
+        } catch {
+            throw storeError(cause, path: path)
+        }
     }
 
     /// This store for writing: itself when writable, else a new read-write open of the same file
@@ -233,6 +274,7 @@ public struct Store: Sendable {
         self.path = path
         self.isReadOnly = isReadOnly
         self.adopted = adopted
+        connectionPath = path
     }
 
     /// Translates SQLite failures on the file itself into messages a user can act on.
@@ -299,6 +341,10 @@ public struct Store: Sendable {
         f.formatOptions = [.withInternetDateTime]
         return f.string(from: date)
     }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String { String(repeating: "0", count: max(0, width - count)) + self }
 }
 
 extension DatabaseQueue {

@@ -219,7 +219,8 @@ struct AudienceCommand: ParsableCommand {
         func run() throws {
             let service = AudienceService(store: try store.openForWriting())
             let saved = try service.save(
-                name: name, source: AudienceSource(entity: entity, rule: try AudienceService.parse(try rule.requiredText())), snapshot: snapshot,
+                name: name, source: AudienceSource(entity: entity, rule: try AudienceService.parse(try rule.requiredText())),
+                snapshot: snapshot,
                 description: description, replace: replace)
             if output.json {
                 printJSON(AudienceJSON.encode(saved))

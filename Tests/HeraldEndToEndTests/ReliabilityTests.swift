@@ -212,3 +212,32 @@ import Testing
         #expect(both.status == 2 && both.stderr.contains("give one of them"), "\(both.stderr)")
     }
 }
+
+/// A store in a folder the user cannot write to is read as it is (SQLite's immutable open), and
+/// left byte-for-byte unchanged with nothing added beside it.
+@Suite struct ReadOnlyFolderTests {
+    @Test func aStoreInAReadOnlyFolderCanBeRead() throws {
+        let scratch = Scratch()
+        let folder = scratch.path + "/ro"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        let db = folder + "/sample.db"
+        try FileManager.default.copyItem(atPath: Herald.root.appendingPathComponent("sample.db").path, toPath: db)
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        // Root writes anywhere: the folder is closed to an unprivileged user instead.
+        try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: folder)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: scratch.path)
+        defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: folder) }
+        // The checkout may sit where that user cannot reach: a copy of the executable can be.
+        let binary = scratch.path + "/herald"
+        try FileManager.default.copyItem(atPath: Herald.binary, toPath: binary)
+        let user = getuid() == 0 ? "runuser -u nobody -- " : ""
+        for command in ["campaign list", "audience count 'VIP travellers'", "runs list", "audience list --json"] {
+            let result = try ReliabilityTests.shell("\(user)'\(binary)' \(command) --db '\(db)'", in: "/")
+            #expect(result.status == 0, "\(command): \(result.stderr)")
+        }
+        let write = try ReliabilityTests.shell("\(user)'\(binary)' campaign rename Win-back Other --db '\(db)'", in: "/")
+        #expect(write.status == 2 && write.stderr.contains("read-only"), "\(write.stderr)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["sample.db"])
+        #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
+    }
+}
