@@ -1,16 +1,24 @@
+public import Foundation
 public import GRDB
 public import HeraldCore
 
 extension Store {
-    /// Sets a campaign's schedule, replacing any earlier one; refused for an archived campaign
-    /// and for a time zone this system does not know.
+    /// Sets a campaign's schedule, replacing any earlier one; refused for an archived campaign,
+    /// for a time zone this system does not know, and for a schedule with no launch after `now`
+    /// (a date in the past, a validity period that has ended).
     /// - Returns: the campaign's name.
-    public func setSchedule(_ reference: CampaignReference, _ schedule: CampaignSchedule) throws -> String {
+    public func setSchedule(_ reference: CampaignReference, _ schedule: CampaignSchedule, now: Date = Date()) throws -> String {
         guard schedule.zone != nil else {
             throw HeraldError(.invalidInput, "--time-zone: '\(schedule.timeZone)' is not an IANA time zone (for example Europe/Paris)")
         }
         if let from = schedule.validFrom, let until = schedule.validUntil, until <= from {
             throw HeraldError(.invalidInput, "--until: the validity period ends before it starts")
+        }
+        if schedule.launches(after: Int(now.timeIntervalSince1970), count: 1).isEmpty {
+            throw HeraldError(
+                .invalidInput,
+                "schedule: '\(schedule.schedule.text)' in \(schedule.timeZone) has no launch to come"
+                    + (schedule.validUntil != nil ? " before --until" : "") + "; give a time in the future")
         }
         return try write { db in
             let stored = try Self.loadCampaign(db, reference: reference)

@@ -32,7 +32,8 @@ struct Entry {
             var file = logs.file
             if opensInterface && file == nil { file = LogSetup.defaultFile(environment: environment) }
             do {
-                try logs.bootstrap(toFile: file)
+                // Herald makes the default log folder; a folder someone named must exist.
+                try logs.bootstrap(toFile: file, createFolder: logs.file == nil)
             } catch  where logs.file == nil {
                 // The default log folder is not writable: the interface runs without a log.
                 try logs.bootstrap(toFile: "/dev/null")
@@ -44,6 +45,7 @@ struct Entry {
             Output.standardError("herald: \(Names.visible("\(error)"))\n")
             exit(2)
         }
+        arguments = Herald.joiningNegativeNumbers(arguments)
         if let message = Herald.unknownSubcommand(arguments) {
             Output.standardError("herald: \(Names.visible(message))\n")
             exit(2)
@@ -71,6 +73,28 @@ struct Entry {
             }
             Herald.exit(withError: error)
         }
+    }
+}
+
+extension Herald {
+    /// `--limit -5` as `--limit=-5`: the parser takes a word starting with `-` for an option and
+    /// would say the value is missing, where the value's own check says what is wrong with it.
+    static func joiningNegativeNumbers(_ arguments: [String]) -> [String] {
+        var result: [String] = []
+        var i = 0
+        while i < arguments.count {
+            let word = arguments[i]
+            if word.hasPrefix("--"), !word.contains("="), word != "--", i + 1 < arguments.count,
+                arguments[i + 1].wholeMatch(of: /-[0-9][0-9.]*/) != nil
+            {
+                result.append(word + "=" + arguments[i + 1])
+                i += 2
+                continue
+            }
+            result.append(word)
+            i += 1
+        }
+        return result
     }
 }
 

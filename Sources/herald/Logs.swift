@@ -77,7 +77,7 @@ struct LogSetup {
 
     /// Sends every logger to standard error, or appends to `file` (creating its folder).
     /// - Throws: when `file` cannot be opened for appending.
-    func bootstrap(toFile file: String?) throws {
+    func bootstrap(toFile file: String?, createFolder: Bool = false) throws {
         let level = self.level
         guard let file else {
             LoggingSystem.bootstrap { label in
@@ -87,7 +87,7 @@ struct LogSetup {
             }
             return
         }
-        let sink = try LogFile(path: file)
+        let sink = try LogFile(path: file, createFolder: createFolder)
         LoggingSystem.bootstrap { label in
             var handler = FileLogHandler(label: label, sink: sink)
             handler.logLevel = level
@@ -98,34 +98,33 @@ struct LogSetup {
 
 /// An append-only log file shared by every logger of the process.
 final class LogFile: @unchecked Sendable {
-    private let handle: FileHandle
+    private let fd: Int32
     private let lock = NSLock()
 
-    init(path: String) throws {
+    /// Opens `path` for appending, creating the file (mode 600) but, unless `createFolder`, not
+    /// its folder: a mistyped `--log-file` folder is refused rather than made.
+    init(path: String, createFolder: Bool) throws {
         let folder = (path as NSString).deletingLastPathComponent
-        do {
-            if !folder.isEmpty { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) }
-            if !FileManager.default.fileExists(atPath: path) {
-                guard FileManager.default.createFile(atPath: path, contents: nil, attributes: [.posixPermissions: 0o600]) else {
-                    throw HeraldError(.invalidInput, "--log-file: cannot create \(path)")
+        if !folder.isEmpty {
+            var isDirectory: ObjCBool = false
+            if !FileManager.default.fileExists(atPath: folder, isDirectory: &isDirectory) {
+                guard createFolder else { throw HeraldError(.invalidInput, "--log-file: the folder \(folder) does not exist") }
+                do { try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true) } catch {
+                    throw HeraldError(.invalidInput, "--log-file: cannot create the folder \(folder): \(error.localizedDescription)")
                 }
+            } else if !isDirectory.boolValue {
+                throw HeraldError(.invalidInput, "--log-file: \(folder) is not a folder")
             }
-            guard let handle = FileHandle(forWritingAtPath: path) else {
-                throw HeraldError(.invalidInput, "--log-file: cannot write to \(path)")
-            }
-            handle.seekToEndOfFile()
-            self.handle = handle
-        } catch let error as HeraldError {
-            throw error
-        } catch {
-            throw HeraldError(.invalidInput, "--log-file: cannot write to \(path): \(error.localizedDescription)", cause: error)
         }
+        fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o600)
+        if fd < 0 { throw HeraldError(.invalidInput, "--log-file: cannot write to \(path): \(Output.reason(errno))") }
     }
 
+    /// Appends a line; a log that cannot be written (a full disk) is not a reason to stop.
     func write(_ line: String) {
         lock.lock()
         defer { lock.unlock() }
-        handle.write(Data(line.utf8))
+        _ = Output.write(Array(line.utf8), to: fd)
     }
 }
 

@@ -222,7 +222,6 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let db = folder + "/sample.db"
         try FileManager.default.copyItem(atPath: Herald.root.appendingPathComponent("sample.db").path, toPath: db)
-        let before = try Data(contentsOf: URL(fileURLWithPath: db))
         // Root writes anywhere: the folder is closed to an unprivileged user instead.
         try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: folder)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: scratch.path)
@@ -239,5 +238,24 @@ import Testing
         #expect(write.status == 2 && write.stderr.contains("read-only"), "\(write.stderr)")
         #expect(try FileManager.default.contentsOfDirectory(atPath: folder) == ["sample.db"])
         #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
+    }
+}
+
+/// Input that was misread or silently accepted: each says what is wrong, exit 2.
+@Suite struct MisreadInputTests {
+    @Test(arguments: [
+        (["runs", "list", "--limit", "-5"], "--limit: expected a positive number, found -5"),
+        (["audience", "count", "VIP travellers", "--time-limit", "-1"], "--time-limit: expected a positive number"),
+        (["campaign", "list", "--log-file", "/nonexistent-herald/dir/log"], "--log-file: the folder /nonexistent-herald/dir does not exist"),
+        (["campaign", "schedule", "Win-back", "once at 2020-01-01 09:00"], "has no launch to come"),
+    ])
+    func saysWhatIsWrong(arguments: [String], message: String) throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let result = try Herald.run(arguments + ["--db", db])
+        #expect(result.status == 2, "\(arguments): \(result.stderr)")
+        #expect(result.stderr.contains(message), "\(result.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: "/nonexistent-herald"))
+        #expect(try Herald.run(["campaign", "schedule", "Win-back", "--db", db]).stdout.contains("has no schedule"))
     }
 }

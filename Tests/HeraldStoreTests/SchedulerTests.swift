@@ -100,7 +100,7 @@ import Testing
             "Win-back",
             CampaignSchedule(
                 schedule: try Schedule(parsing: "0 9 * * 1-5"), timeZone: "America/New_York",
-                validUntil: Int(try at("2027-06-02T00:00:00", newYork).timeIntervalSince1970)))
+                validUntil: Int(try at("2027-06-02T00:00:00", newYork).timeIntervalSince1970)), now: try at("2027-05-01T00:00:00", newYork))
         try store.write { db in try db.execute(sql: "UPDATE herald_schedules SET updated_at = '2027-05-01T00:00:00Z'") }
         let scheduler = Scheduler(store: store, dryRun: true)
         #expect(launched(try scheduler.tick(now: try at("2027-06-01T09:05:00", newYork))).count == 1)
