@@ -222,6 +222,7 @@ import Testing
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
         let db = folder + "/sample.db"
         try FileManager.default.copyItem(atPath: Herald.root.appendingPathComponent("sample.db").path, toPath: db)
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
         // Root writes anywhere: the folder is closed to an unprivileged user instead.
         try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: folder)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: scratch.path)
@@ -246,7 +247,10 @@ import Testing
     @Test(arguments: [
         (["runs", "list", "--limit", "-5"], "--limit: expected a positive number, found -5"),
         (["audience", "count", "VIP travellers", "--time-limit", "-1"], "--time-limit: expected a positive number"),
-        (["campaign", "list", "--log-file", "/nonexistent-herald/dir/log"], "--log-file: the folder /nonexistent-herald/dir does not exist"),
+        (
+            ["campaign", "list", "--log-file", "/nonexistent-herald/dir/log"],
+            "--log-file: the folder /nonexistent-herald/dir does not exist"
+        ),
         (["campaign", "schedule", "Win-back", "once at 2020-01-01 09:00"], "has no launch to come"),
     ])
     func saysWhatIsWrong(arguments: [String], message: String) throws {
