@@ -415,3 +415,47 @@ import Testing
         session.close()
     }
 }
+
+/// Pickers open on the current value or the first real choice, and a required field picked
+/// empty is refused at once, naming it.
+@Suite struct PickerTrapTests {
+    @Test func aRequiredFieldCannotBePickedEmpty() throws {
+        let widgets = FieldWidgetTests()
+        let (session, folder) = try widgets.canvas(selecting: "signups")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        session.press(.enter)
+        try widgets.select(session, "entity")
+        let before = try widgets.form(session).row("entity")?.text
+        session.press(.enter)
+        guard case .menu(var entities) = session.state.modes.last else {
+            Issue.record("no menu: \(session.state.modes)")
+            return
+        }
+        #expect(entities.items[entities.selection].title == before)
+        // Down to "(empty)", the last choice, and Enter.
+        for _ in entities.items.indices where entities.items[entities.selection].title != "(empty)" {
+            session.press(.down)
+            guard case .menu(let moved) = session.state.modes.last else { return }
+            entities = moved
+        }
+        #expect(entities.items[entities.selection].title == "(empty)")
+        session.press(.enter)
+        #expect(try widgets.form(session).row("entity")?.text == before)
+        #expect(session.state.status.hasPrefix("entity cannot be left empty"), "\(session.state.status)")
+        // Nothing changed: the form closes without a question.
+        session.press(.escape)
+        #expect(session.state.modes.isEmpty, "\(session.state.modes)")
+        // An empty field's menu opens on its first real choice: a new End node's campaign.
+        session.press(.char("a"))
+        session.type("end")
+        session.press(.enter)
+        try widgets.select(session, "start")
+        session.press(.enter)
+        guard case .menu(let campaigns) = session.state.modes.last else {
+            Issue.record("no menu: \(session.state.modes)")
+            return
+        }
+        #expect(campaigns.selection == 0 && campaigns.items[0].title != "(empty)")
+        session.close()
+    }
+}

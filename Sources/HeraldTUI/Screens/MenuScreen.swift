@@ -65,7 +65,7 @@ enum MenuScreen {
                 return nil
             }
         case (.fieldValue, .text(let text)):
-            return NodeFormScreen.update(&state) { form in form.rows[form.selection].text = text }
+            return NodeFormScreen.picked(text, &state)
         case (.ruleAttribute, .attribute(let path, let type)):
             state.modes.append(.menu(RuleBuilderScreen.operatorMenu(path: path, type: type)))
         case (.ruleOperator(let path, let type), .ruleOperator(let op)):

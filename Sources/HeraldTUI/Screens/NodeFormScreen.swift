@@ -263,7 +263,8 @@ enum NodeFormScreen {
                 return update(&state) { form in form.editing = TextBuffer(form.rows[form.selection].text) }
             }
             var menu = Menu(purpose: .fieldValue, title: "\(row.name) of '\(form.id)'", items: items)
-            menu.selection = items.firstIndex { $0.value == .text(row.text) } ?? 0
+            // On the current value, or the first real choice: never on "(empty)" for an empty field.
+            menu.selection = row.text.isEmpty ? 0 : items.firstIndex { $0.value == .text(row.text) } ?? 0
             state.modes.append(.menu(menu))
             return []
         case nil:
@@ -412,6 +413,20 @@ enum NodeFormScreen {
 
     /// Changes the form on top, rechecks it and asks for its live count when what it counts
     /// changed.
+    /// A value picked from a field's menu. "(empty)" is refused at once, naming the field, when
+    /// the node needs the field: the form's recheck then says something of it.
+    static func picked(_ text: String, _ state: inout AppState) -> [Effect] {
+        guard case .nodeForm(let before) = state.modes.last else { return [] }
+        let name = before.rows[before.selection].name
+        let effects = update(&state) { form in form.rows[form.selection].text = text }
+        guard text.isEmpty, case .nodeForm(let after) = state.modes.last,
+            let problem = after.messages.first(where: { $0.hasPrefix(name + ":") || $0.hasPrefix(name + " ") || $0.contains("'\(name)'") })
+        else { return effects }
+        state.modes[state.modes.count - 1] = .nodeForm(before)
+        state.status = "\(name) cannot be left empty (\(problem)); pick a value"
+        return []
+    }
+
     static func update(_ state: inout AppState, _ change: (inout NodeForm) -> Void) -> [Effect] {
         guard case .nodeForm = state.modes.last else { return [] }
         return update(&state, at: state.modes.count - 1, change)
