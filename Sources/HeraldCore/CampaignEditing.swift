@@ -34,13 +34,13 @@ extension Campaign {
             throw EditRefusal("'\(from.label)' has no output port '\(source.port)'")
         }
         guard let input = node.inputPorts.first else {
-            throw EditRefusal("a \(node.kind.title) node starts a branch; it cannot follow another node")
+            throw EditRefusal("\(Names.withArticle(node.kind.title)) node starts a branch; it cannot follow another node")
         }
         var next = self
         next.nodes.append(node)
         if let existing = edge(from: source) {
             guard node.outputPorts.contains(.out) else {
-                throw EditRefusal("a \(node.kind.title) node has no 'out' port to carry on to '\(existing.to)'; pick a free port")
+                throw EditRefusal("\(Names.withArticle(node.kind.title)) node has no 'out' port to carry on to '\(existing.to)'; pick a free port")
             }
             next.edges.removeAll { $0 == existing }
             next.edges.append(Edge(from: source.node, port: source.port, to: node.id, toPort: input))

@@ -115,7 +115,7 @@ public struct CampaignValidator: Sendable {
         for node in campaign.nodes {
             let inbound = campaign.inbound(node.id).filter { byID[$0.from] != nil || undecoded.contains($0.from) }
             if node.startsBranch && !inbound.isEmpty {
-                add(node.id, nil, "a \(node.kind.title) node starts a branch and cannot have an inbound transition")
+                add(node.id, nil, "\(Names.withArticle(node.kind.title)) node starts a branch and cannot have an inbound transition")
             }
             if !node.startsBranch && inbound.isEmpty {
                 add(node.id, nil, "nothing leads to this \(node.kind.title) node; connect an inbound transition")
@@ -123,7 +123,7 @@ public struct CampaignValidator: Sendable {
                 for port in node.inputPorts {
                     let reaching = inbound.filter { $0.toPort == port }.count
                     if reaching == 0 && node.inputPorts.count > 1 {
-                        add(node.id, nil, "nothing reaches input port '\(port)'; a \(node.kind.title) node needs every input connected")
+                        add(node.id, nil, "nothing reaches input port '\(port)'; \(Names.withArticle(node.kind.title)) node needs every input connected")
                     }
                     if reaching > 1 {
                         add(

@@ -164,3 +164,11 @@ extension Names {
         }
     }
 }
+
+extension Names {
+    /// `word` after "a" or "an", by its first letter: "an End node", "a Split node".
+    public static func withArticle(_ word: String) -> String {
+        let vowel = word.first.map { "AEIOUaeiou".contains($0) } ?? false
+        return (vowel ? "an " : "a ") + word
+    }
+}

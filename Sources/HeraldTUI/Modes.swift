@@ -80,6 +80,8 @@ public enum MenuValue: Equatable, Sendable {
     case theme(String)
     /// A field's value as written.
     case text(String)
+    /// An output port of a node.
+    case port(PortRef)
 }
 
 public struct MenuItem: Equatable, Sendable {
@@ -118,6 +120,8 @@ public enum MenuPurpose: Equatable, Sendable {
     case ruleAttribute
     /// The operator of a new condition on `path`.
     case ruleOperator(path: String, type: AttributeType?)
+    /// Which output port of a node the new node goes after.
+    case addAfterPort
 }
 
 public struct Menu: Equatable, Sendable {

@@ -108,6 +108,11 @@ struct Designer {
             if let first = inbound.first, let from = ids[first.from] {
                 try select(from, port: first.port)
                 press(.char("a"))
+                // A node with several outputs and no port picked with Tab asks which one.
+                if case .menu(let ports) = session.state.modes.last, ports.purpose == .addAfterPort {
+                    session.type(first.port.description)
+                    press(.enter)
+                }
             } else {
                 press(.char("A"))
             }

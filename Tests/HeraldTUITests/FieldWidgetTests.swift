@@ -459,3 +459,32 @@ import Testing
         session.close()
     }
 }
+
+/// Adding after a node with several outputs asks which port, saying where each leads; an add
+/// the graph refuses keeps the form open, with everything typed and the whole reason.
+@Suite struct AddAfterPortTests {
+    @Test func addingAsksWhichPortAndARefusedFormIsKept() throws {
+        let widgets = FieldWidgetTests()
+        let (session, folder) = try widgets.canvas(selecting: "split")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        session.press(.char("a"))
+        guard case .menu(let ports) = session.state.modes.last, ports.purpose == .addAfterPort else {
+            Issue.record("no port question: \(session.state.modes)")
+            return
+        }
+        #expect(ports.items.map(\.title) == ["subset1", "subset2", "complement"])
+        #expect(ports.items[0].detail.contains("leads to 'App deals push'"), "\(ports.items[0].detail)")
+        // Between the split and its push: an End node, which cannot carry on.
+        session.press(.enter)
+        session.type("end")
+        session.press(.enter)
+        try widgets.fill(session, "label", "Stop here")
+        session.press(.char("w"))
+        let form = try widgets.form(session)
+        #expect(form.row("label")?.text == "Stop here")
+        #expect(form.messages.first?.contains("has no 'out' port to carry on") == true, "\(form.messages)")
+        // The whole reason shows, wrapped inside the form.
+        #expect(session.screen().contains("not applied: an End node has no 'out' port"), "\(session.screen())")
+        session.close()
+    }
+}

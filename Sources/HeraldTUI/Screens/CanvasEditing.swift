@@ -31,7 +31,19 @@ enum CanvasEditing {
                 return nil
             },
             perform: { state in
-                guard let source = state.canvas?.selectedSource else { return [] }
+                guard let canvas = state.canvas, let source = canvas.selectedSource else { return [] }
+                // A node with several outputs and no port chosen: ask which, saying where each leads.
+                if canvas.selectedPort == nil, let node = canvas.draft.node(source.node), node.outputPorts.count > 1 {
+                    let items = node.outputPorts.map { port in
+                        let next = canvas.draft.edge(from: PortRef(node: node.id, port: port)).flatMap { canvas.draft.node($0.to) }
+                        return MenuItem(
+                            title: port.description,
+                            detail: next.map { "leads to '\($0.label)': the new node goes in between" } ?? "free: the new node ends this branch",
+                            value: .port(PortRef(node: node.id, port: port)))
+                    }
+                    state.modes.append(.menu(Menu(purpose: .addAfterPort, title: "Add after which port of '\(node.label)'?", items: items)))
+                    return []
+                }
                 openKindMenu(&state, after: source)
                 return []
             }),

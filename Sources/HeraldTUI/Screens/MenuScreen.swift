@@ -45,6 +45,8 @@ enum MenuScreen {
         let item = visible[menu.selection]
         state.modes.removeLast()
         switch (menu.purpose, item.value) {
+        case (.addAfterPort, .port(let source)):
+            CanvasEditing.openKindMenu(&state, after: source)
         case (.addNode(let after), .kind(let kind)):
             guard let canvas = state.canvas else { return [] }
             state.modes.append(.nodeForm(NodeForm(newNode: canvas.draft.freshID(kind.rawValue), kind: kind, after: after)))

@@ -550,6 +550,21 @@ enum NodeFormScreen {
             state.status = "not applied: \(reason(error.message, id: form.id))"
             return []
         case .success(let node):
+            // The edit is tried on a copy first: refused, the form stays open with everything
+            // typed, and says why in full where it wraps.
+            if let canvas = state.canvas {
+                var trial = canvas.draft
+                do {
+                    if form.adding { try trial.add(node, after: form.after) } else { try trial.replace(form.id, with: node) }
+                } catch {
+                    if case .nodeForm(var open) = state.modes.last {
+                        open.messages.insert("not applied: \(error)", at: 0)
+                        state.modes[state.modes.count - 1] = .nodeForm(open)
+                    }
+                    state.status = "not applied; the form says why"
+                    return []
+                }
+            }
             state.modes.removeLast()
             if form.adding {
                 return CanvasEditing.edit(&state, "add \(node.kind.title) '\(node.id)'") { campaign in
