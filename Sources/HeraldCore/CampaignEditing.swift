@@ -40,7 +40,8 @@ extension Campaign {
         next.nodes.append(node)
         if let existing = edge(from: source) {
             guard node.outputPorts.contains(.out) else {
-                throw EditRefusal("\(Names.withArticle(node.kind.title)) node has no 'out' port to carry on to '\(existing.to)'; pick a free port")
+                throw EditRefusal(
+                    "\(Names.withArticle(node.kind.title)) node has no 'out' port to carry on to '\(existing.to)'; pick a free port")
             }
             next.edges.removeAll { $0 == existing }
             next.edges.append(Edge(from: source.node, port: source.port, to: node.id, toPort: input))

@@ -123,7 +123,9 @@ public struct CampaignValidator: Sendable {
                 for port in node.inputPorts {
                     let reaching = inbound.filter { $0.toPort == port }.count
                     if reaching == 0 && node.inputPorts.count > 1 {
-                        add(node.id, nil, "nothing reaches input port '\(port)'; \(Names.withArticle(node.kind.title)) node needs every input connected")
+                        add(
+                            node.id, nil,
+                            "nothing reaches input port '\(port)'; \(Names.withArticle(node.kind.title)) node needs every input connected")
                     }
                     if reaching > 1 {
                         add(

@@ -38,7 +38,8 @@ enum CanvasEditing {
                         let next = canvas.draft.edge(from: PortRef(node: node.id, port: port)).flatMap { canvas.draft.node($0.to) }
                         return MenuItem(
                             title: port.description,
-                            detail: next.map { "leads to '\($0.label)': the new node goes in between" } ?? "free: the new node ends this branch",
+                            detail: next.map { "leads to '\($0.label)': the new node goes in between" }
+                                ?? "free: the new node ends this branch",
                             value: .port(PortRef(node: node.id, port: port)))
                     }
                     state.modes.append(.menu(Menu(purpose: .addAfterPort, title: "Add after which port of '\(node.label)'?", items: items)))
