@@ -278,7 +278,7 @@ public struct GlyphSet: Equatable, Sendable {
     public static let ascii = GlyphSet(
         name: "ascii", horizontal: "-", vertical: "|", topLeft: "+", topRight: "+", bottomLeft: "+", bottomRight: "+",
         teeDown: "+", teeUp: "+", teeRight: "+", teeLeft: "+", cross: "+", arrowDown: "v",
-        running: "*", done: "#", failed: "x", skipped: ".", pending: "o", ellipsis: "~")
+        running: ">", done: "*", failed: "x", skipped: ".", pending: "o", ellipsis: "~")
 
     public static func named(_ name: String) -> GlyphSet? {
         [light, rounded, heavy, ascii].first { $0.name == name }

@@ -123,3 +123,19 @@ struct StoreTestFailure: Error, CustomStringConvertible {
         #expect(!ids.contains(first.id) && ids.contains(saved.id))
     }
 }
+
+/// Words that told a person something untrue.
+@Suite struct TruthfulWordsTests {
+    @Test func theProblemsPanelOfASavedVersionDoesNotAskToSaveIt() throws {
+        let (store, folder) = try HeadlessTests.sampleCopy()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let session = HeadlessSession(store: store, width: 100, height: 30)
+        #expect(session.waitUntilIdle())
+        session.press(.char("g"), .enter)
+        #expect(session.waitUntilIdle())
+        session.press(.char("v"))
+        #expect(session.screen().contains("this version is saved and validates"), "\(session.screen())")
+        #expect(!session.screen().contains("w saves it"))
+        session.close()
+    }
+}

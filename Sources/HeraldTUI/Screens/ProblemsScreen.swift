@@ -47,7 +47,9 @@ enum ProblemsScreen {
         let title = problems.isEmpty ? " No problems " : " \(Names.counted(problems.count, "problem")) — Enter goes to the node "
         let box = Dialog.draw(&grid, lines: max(1, problems.count), title: title, glyphs: glyphs)
         if problems.isEmpty {
-            grid.put(glyphs.done + " the draft validates; w saves it", x: box.x + 2, y: box.y + 2, role: .done)
+            let saved = state.canvas.map { $0.stored != nil && !$0.isDirty } ?? false
+            let line = saved ? " this version is saved and validates" : " the draft validates; w saves it"
+            grid.put(glyphs.done + line, x: box.x + 2, y: box.y + 2, role: .done)
         }
         let rows = box.height - 4
         let first = max(0, selection - rows + 1)
