@@ -181,7 +181,9 @@ extension NodeKind {
                     "subsets", .json, hint: "the subsets in order; each takes from the rows the ones before it left",
                     structure: .list([
                         NodeField("label", hint: "the subset's name, shown on its port"),
-                        NodeField("percent", .json, hint: "a share of all the rows reaching the split, e.g. 50 (or give count)", value: .percentage),
+                        NodeField(
+                            "percent", .json, hint: "a share of all the rows reaching the split, e.g. 50 (or give count)",
+                            value: .percentage),
                         .number("count", hint: "a number of rows, e.g. 1000 (or give percent)"),
                         NodeField("rule", hint: "only rows that match, e.g. country = \"FR\" (empty: any row)"),
                         .attribute("highest", hint: "with a limit: keep the rows highest in this attribute"),
