@@ -11,11 +11,42 @@ public enum CommandScope: Sendable, Equatable {
     case nodeForm
     /// A field of the node form being typed in.
     case formField
+
+    /// What a person calls this level, in the help's title.
+    public var title: String {
+        switch self {
+        case .global: "screen"
+        case .campaignList: "campaign list"
+        case .canvas: "canvas"
+        case .inspector: "inspector"
+        case .menu: "menu"
+        case .confirm: "question"
+        case .prompt: "prompt"
+        case .connect: "connection"
+        case .problems: "problems panel"
+        case .preview: "preview"
+        case .ruleBuilder: "rule builder"
+        case .commandLine: "command line"
+        case .listEditor: "list editor"
+        case .weekdays: "day checklist"
+        case .calendar: "calendar"
+        case .nodeForm: "node form"
+        case .formField: "field"
+        }
+    }
 }
 
 /// One entry of the action registry. Key dispatch, the key bar and the help screen are all
 /// generated from the registry, so they cannot disagree.
 public struct Command: Sendable {
+    /// The same command on other keys (the help on F1 alone where a level takes text).
+    func withKeys(_ keys: [Key]) -> Command {
+        var copy = self
+        copy.keys = keys
+        copy.keyLabel = keys.map(KeyNames.name).joined(separator: " ")
+        return copy
+    }
+
     public var id: String
     public var title: String
     public var help: String
@@ -105,7 +136,12 @@ public enum CommandRegistry {
         // A mode takes every key: only its own commands work under it, and where it takes no
         // text, quitting.
         if let mode = state.modes.last {
-            return all.filter { $0.scope == mode.scope } + (mode.takesText ? [] : all.filter { $0.id == "quit" })
+            // Every level lists its own keys: F1 where the level takes text (a '?' is typed), ? and
+            // F1 elsewhere. The help does not open over itself.
+            var help = all.filter { $0.id == "help" }
+            if case .menu(let menu) = mode, case .help = menu.purpose { help = [] }
+            if mode.takesText { help = help.map { $0.withKeys([.function(1)]) } }
+            return all.filter { $0.scope == mode.scope } + (mode.takesText ? [] : all.filter { $0.id == "quit" }) + help
         }
         return screenCommands(for: state)
     }

@@ -130,6 +130,8 @@ public struct Menu: Equatable, Sendable {
     public var items: [MenuItem]
     public var filter = TextBuffer()
     public var selection = 0
+    /// Typing filters the entries; the help starts without, its j/k moving, until '/'.
+    public var filtering = true
 
     public init(purpose: MenuPurpose, title: String, items: [MenuItem]) {
         self.purpose = purpose

@@ -212,7 +212,7 @@ import Testing
         _ = Reducer.reduce(&state, .keyPressed(.char("?")))
         for c in "undo" { _ = Reducer.reduce(&state, .keyPressed(.char(c))) }
         let text = AppView.render(state, glyphs: .ascii).text
-        #expect(text.contains("(nothing to undo) Undo the last edit"), "\(text)")
+        #expect(text.contains("Undo the last edit (not now: nothing to undo)"), "\(text)")
         for _ in 0..<4 { _ = Reducer.reduce(&state, .keyPressed(.backspace)) }
         for c in "centre" { _ = Reducer.reduce(&state, .keyPressed(.char(c))) }
         guard case .menu(let menu) = state.modes.last else {
@@ -222,6 +222,58 @@ import Testing
         #expect(menu.visible.map(\.value) == [.command("canvas.center")])
         _ = Reducer.reduce(&state, .keyPressed(.enter))
         #expect(state.modes.isEmpty)
+    }
+
+    /// In the help j/k move and '/' starts the filter; every focus level has its own help: ? where
+    /// it takes no text, F1 where it does (there '?' is typed).
+    @Test func everyLevelListsItsOwnKeys() {
+        var state = listState()
+        _ = Reducer.reduce(&state, .campaignOpened(welcome))
+        _ = Reducer.reduce(&state, .keyPressed(.char("?")))
+        _ = Reducer.reduce(&state, .keyPressed(.char("j")))
+        _ = Reducer.reduce(&state, .keyPressed(.char("j")))
+        guard case .menu(var help) = state.modes.last else {
+            Issue.record("no help")
+            return
+        }
+        #expect(help.selection == 2 && help.filter.text.isEmpty)
+        _ = Reducer.reduce(&state, .keyPressed(.char("k")))
+        _ = Reducer.reduce(&state, .keyPressed(.char("/")))
+        for c in "jk" { _ = Reducer.reduce(&state, .keyPressed(.char(c))) }
+        guard case .menu(let filtered) = state.modes.last else { return }
+        help = filtered
+        #expect(help.filter.text == "jk")
+        _ = Reducer.reduce(&state, .keyPressed(.escape))
+        // The node form's own keys.
+        _ = Reducer.reduce(&state, .keyPressed(.enter))
+        guard case .nodeForm = state.modes.last else {
+            Issue.record("no form: \(state.modes)")
+            return
+        }
+        _ = Reducer.reduce(&state, .keyPressed(.char("?")))
+        guard case .menu(let formHelp) = state.modes.last, formHelp.purpose == .help else {
+            Issue.record("no help over the form: \(state.status)")
+            return
+        }
+        #expect(formHelp.title.contains("node form"))
+        #expect(formHelp.items.contains { $0.value == .command("form.apply") }, "\(formHelp.items.map(\.value))")
+        _ = Reducer.reduce(&state, .keyPressed(.escape))
+        // A prompt takes text: '?' is typed, F1 opens its help.
+        _ = Reducer.reduce(&state, .keyPressed(.escape))
+        _ = Reducer.reduce(&state, .keyPressed(.char("n")))
+        guard case .prompt = state.modes.last else {
+            Issue.record("no prompt: \(state.modes)")
+            return
+        }
+        _ = Reducer.reduce(&state, .keyPressed(.char("?")))
+        guard case .prompt(let prompt) = state.modes.last else { return }
+        #expect(prompt.buffer.text.hasSuffix("?"))
+        _ = Reducer.reduce(&state, .keyPressed(.function(1)))
+        guard case .menu(let promptHelp) = state.modes.last else {
+            Issue.record("no help over the prompt")
+            return
+        }
+        #expect(promptHelp.title.contains("prompt"))
     }
 
     /// Results that no longer match the state are dropped: a count for a rule typed over since,
