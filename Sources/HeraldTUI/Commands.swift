@@ -40,6 +40,16 @@ public enum CommandScope: Sendable, Equatable {
 /// generated from the registry, so they cannot disagree.
 public struct Command: Sendable {
     /// The same command on other keys (the help on F1 alone where a level takes text).
+    /// The key the key bar shows for it in `state`.
+    func keyLabel(in state: AppState) -> String { currentKeyLabel?(state) ?? keyLabel }
+
+    /// The same command with its key bar label chosen by the state.
+    func labelled(_ label: @escaping @Sendable (AppState) -> String) -> Command {
+        var copy = self
+        copy.currentKeyLabel = label
+        return copy
+    }
+
     func withKeys(_ keys: [Key]) -> Command {
         var copy = self
         copy.keys = keys
@@ -60,6 +70,9 @@ public struct Command: Sendable {
     public var takesText: Bool
     /// Whether it takes mouse clicks and the wheel (`--mouse`): the key says where.
     public var takesPointer = false
+    /// The key to show when it depends on the state (a multi-line field finishes with ^S, not
+    /// Enter); nil: `keyLabel`.
+    public var currentKeyLabel: (@Sendable (AppState) -> String)?
     /// Why the command cannot run now, or nil when it can.
     public var disabledReason: @Sendable (AppState) -> String?
     /// Carries the command out for the key that was pressed.

@@ -75,7 +75,7 @@ enum KeyBar {
         var x = 0
         for command in CommandRegistry.active(for: state) where command.inKeyBar {
             let enabled = command.disabledReason(state) == nil
-            let key = " \(command.keyLabel) "
+            let key = " \(command.keyLabel(in: state)) "
             let label = " \(command.title)  "
             if x + DisplayWidth.of(key) + DisplayWidth.of(label) > grid.width { break }
             x += grid.put(key, x: x, y: y, role: enabled ? .keybarKey : .dim)

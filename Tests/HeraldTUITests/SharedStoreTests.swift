@@ -139,3 +139,24 @@ struct StoreTestFailure: Error, CustomStringConvertible {
         session.close()
     }
 }
+
+extension TruthfulWordsTests {
+    @Test func theKeyBarOfAMultiLineFieldSaysWhatFinishesIt() throws {
+        let widgets = FieldWidgetTests()
+        let (session, folder) = try widgets.canvas(selecting: "welcome")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        session.press(.enter)
+        try widgets.select(session, "text")
+        session.press(.char("e"))
+        let bar = session.screen().split(separator: "\n").last.map(String.init) ?? ""
+        #expect(bar.contains("^S  done") && !bar.contains("enter  done"), "\(bar)")
+        session.press(.enter)
+        #expect(try widgets.form(session).editing?.text.hasSuffix("\n") == true)
+        session.press(.ctrl("s"))
+        #expect(try widgets.form(session).editing == nil)
+        try widgets.select(session, "subject")
+        session.press(.char("e"))
+        #expect(session.screen().split(separator: "\n").last?.contains("enter  done") == true)
+        session.close()
+    }
+}

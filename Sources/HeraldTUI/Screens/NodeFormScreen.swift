@@ -97,7 +97,11 @@ enum NodeFormScreen {
                     form.rows[form.selection].text = buffer.text
                     form.editing = nil
                 }
-            }),
+            }
+        ).labelled { state in
+            // Enter adds a line in a multi-line field: the key bar says what finishes it.
+            if case .nodeForm(let form) = state.modes.last, form.editing?.multiline == true { "^S" } else { "enter" }
+        },
         Command(
             id: "field.complete", title: "complete",
             help: "Complete the word before the cursor: entities, saved audiences, attributes and links of the catalog, allowed values",
