@@ -33,6 +33,9 @@ public struct Executor: Sendable {
     struct SimulatedCrash: Error {}
     /// For tests of failure handling: this node's work fails inside its transaction.
     var simulatedFailureAt: NodeID?
+    /// For tests: a crash after this node's work committed in the run's file and before its
+    /// result was recorded in the store.
+    var simulatedCrashBeforeBookkeeping: NodeID?
 
     /// Polled like a cancellation; when it says so, the executor stops without finishing the
     /// run: the node in progress is rolled back, the lease is released, and the run stays
@@ -236,6 +239,28 @@ public struct Executor: Sendable {
         return started
     }
 
+    /// Detaches and removes the run's own file: its populations are no longer needed.
+    func removeWorkFile(_ work: GuardedConnection, runID: Int64) {
+        try? work.detach(Self.workSchema)
+        RunRepository.removeWorkFile(store: store.path, runID: runID)
+    }
+
+    /// The schema the run's own file is attached under.
+    static let workSchema = "herald_work"
+
+    /// Drops the tables a node left in the run's file without its result being recorded (an
+    /// executor killed between the node's two commits), before the node is done again.
+    func dropLeftovers(_ db: Database, runID: Int64, position: Int) throws {
+        let names = try String.fetchAll(
+            db,
+            sql: """
+                SELECT name FROM \(dialect.quote(Self.workSchema)).sqlite_master
+                WHERE type = 'table' AND (name LIKE ? ESCAPE '\\' OR name LIKE ? ESCAPE '\\')
+                """,
+            arguments: ["herald\\_work\\_\(runID)\\_n\(position)\\_%", "herald\\_work\\_\(runID)\\_tmp\(position)\\_%"])
+        for name in names { try db.execute(sql: "DROP TABLE \(dialect.quote(Self.workSchema)).\(dialect.quote(name))") }
+    }
+
     /// The name of one output of a node in a run: `herald_work_<run>_n<position>_<k>`, or while
     /// the node is being computed `herald_work_<run>_tmp<position>_<k>`.
     static func workTable(run: Int64, position: Int, index: Int, temporary: Bool) -> String {
@@ -290,6 +315,19 @@ public struct Executor: Sendable {
         }
         var policy = AudienceService.readPolicy(catalog)
         policy.workPrefix = "herald_work_\(runID)_"
+        // The run's work tables live in a file of its own, attached: a node's long statement
+        // holds that file's write lock, and the store's only for the node's short bookkeeping.
+        do {
+            try FileManager.default.createDirectory(
+                atPath: RunRepository.workFolder(store: store.path), withIntermediateDirectories: true)
+            try work.attach(RunRepository.workFile(store: store.path, runID: runID), as: Self.workSchema)
+        } catch {
+            try? store.write { db in
+                try RunRepository.finishRun(db, runID: runID, state: .failed, error: "\(error)")
+                try lease.release(db)
+            }
+            throw HeraldError(.io, "run #\(runID) cannot keep its work tables beside \(store.path): \(error)", cause: error)
+        }
 
         // What earlier executors of this run recorded.
         let recorded = try store.read { db in try RunRepository.progress(db, runID: runID) }
@@ -384,27 +422,10 @@ public struct Executor: Sendable {
                 let started = DispatchTime.now()
                 let result: NodeOutcome
                 do {
-                    result = try work.run(policy, shouldStop: stopping, what: "node '\(id)'") { db in
-                        let counter = Counter()
-                        var outcome = try (try node.execution).execute(
-                            NodeContext(
-                                db: db, compiler: compiler, catalog: catalog, dialect: dialect,
-                                input: node.inputPorts.lazy.compactMap { inputs[id]?[$0] }.first, inputs: inputs[id] ?? [:],
-                                entity: entities[id], live: live, now: now, timeZone: zone,
-                                recordedWake: recordedWake, trusted: { body in try work.guardian.trusting(body) },
-                                newTable: { Self.workTable(run: runID, position: position, index: counter.next(), temporary: true) }))
-                        if simulatedFailureAt == id { throw HeraldError(.io, "simulated failure of node '\(id)'") }
-                        let ms = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
+                    let execution = try node.execution
+                    // The node's figures, edges, log lines and the lease's renewal, on the store.
+                    func bookkeeping(_ db: Database, _ outcome: inout NodeOutcome, ms: Int) throws {
                         try work.guardian.trusting {
-                            // The node's tables appear under their final names with its figures.
-                            var renamed: [String: String] = [:]
-                            for (i, table) in outcome.created.enumerated() {
-                                let final = Self.workTable(run: runID, position: position, index: i + 1, temporary: false)
-                                try db.execute(sql: "ALTER TABLE \(dialect.quote(table)) RENAME TO \(dialect.quote(final))")
-                                renamed[table] = final
-                            }
-                            outcome.created = outcome.created.map { renamed[$0] ?? $0 }
-                            outcome.tables = outcome.tables.mapValues { renamed[$0] ?? $0 }
                             // A waiting node has no outputs yet.
                             for port in node.outputPorts where outcome.state != .waiting {
                                 try RunRepository.recordEdge(
@@ -425,8 +446,51 @@ public struct Executor: Sendable {
                             for line in outcome.logs { try RunRepository.log(db, runID: runID, nodeID: id, line) }
                             try lease.renew(db)
                         }
+                    }
+                    // A node that writes the store (a live Save audience) commits its work and its
+                    // bookkeeping together, under the store's lock. Any other writes only the run's
+                    // file, then records its result in a short transaction of the store's own: a
+                    // kill between the two leaves tables nobody recorded, dropped when the node is
+                    // redone.
+                    let together = execution.writesStore
+                    var ms = 0
+                    var outcome = try work.run(policy, shouldStop: stopping, what: "node '\(id)'", immediate: together) { db in
+                        try dropLeftovers(db, runID: runID, position: position)
+                        let counter = Counter()
+                        var context = NodeContext(
+                            db: db, compiler: compiler, catalog: catalog, dialect: dialect,
+                            input: node.inputPorts.lazy.compactMap { inputs[id]?[$0] }.first, inputs: inputs[id] ?? [:],
+                            entity: entities[id], live: live, now: now, timeZone: zone,
+                            recordedWake: recordedWake, trusted: { body in try work.guardian.trusting(body) },
+                            newTable: { Self.workTable(run: runID, position: position, index: counter.next(), temporary: true) })
+                        context.workSchema = Self.workSchema
+                        var outcome = try execution.execute(context)
+                        if simulatedFailureAt == id { throw HeraldError(.io, "simulated failure of node '\(id)'") }
+                        ms = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
+                        try work.guardian.trusting {
+                            // The node's tables appear under their final names once complete.
+                            var renamed: [String: String] = [:]
+                            for (i, table) in outcome.created.enumerated() {
+                                let final = Self.workTable(run: runID, position: position, index: i + 1, temporary: false)
+                                let source = "\(dialect.quote(Self.workSchema)).\(dialect.quote(table))"
+                                try db.execute(sql: "ALTER TABLE \(source) RENAME TO \(dialect.quote(final))")
+                                renamed[table] = final
+                            }
+                            outcome.created = outcome.created.map { renamed[$0] ?? $0 }
+                            outcome.tables = outcome.tables.mapValues { renamed[$0] ?? $0 }
+                        }
+                        if together { try bookkeeping(db, &outcome, ms: ms) }
                         return outcome
                     }
+                    if !together {
+                        if simulatedCrashBeforeBookkeeping == id { throw SimulatedCrash() }
+                        outcome = try work.run(policy, what: "recording node '\(id)'") { db in
+                            var recorded = outcome
+                            try bookkeeping(db, &recorded, ms: ms)
+                            return recorded
+                        }
+                    }
+                    result = outcome
                 } catch let error as HeraldError where error.code == .cancelled {
                     // Halting leaves the node to be redone by the next executor.
                     if halting() { throw Halted(runID: runID) }
@@ -442,6 +506,8 @@ public struct Executor: Sendable {
                     finished = true
                     failure = error
                     break
+                } catch let crash as SimulatedCrash {
+                    throw crash
                 } catch {
                     // A failed statement, a lock held too long by another process, a full disk:
                     // the node's transaction rolled back. The run pauses with the error, its
@@ -488,12 +554,13 @@ public struct Executor: Sendable {
                     try lease.release(db)
                 }
             } else if !finished {
-                // A dry run keeps its counts, not its populations: its work tables go with the
-                // run's completion, in one transaction. A live run keeps them until purged.
+                // A dry run keeps its counts, not its populations: its file goes once the run
+                // is recorded complete. A live run keeps them until purged.
                 try work.run(policy, what: "finishing the run") { db in
+                    // Tables a run of an older Herald kept in the store itself.
                     if !live {
                         for table in try RunRepository.workTableNames(db, runID: runID) {
-                            try db.execute(sql: "DROP TABLE \(dialect.quote(table))")
+                            try db.execute(sql: "DROP TABLE main.\(dialect.quote(table))")
                         }
                     }
                     try work.guardian.trusting {
@@ -502,13 +569,15 @@ public struct Executor: Sendable {
                         try lease.release(db)
                     }
                 }
+                if !live { removeWorkFile(work, runID: runID) }
             } else if stopped {
-                // A stopped dry run keeps no populations either.
+                // A stopped run keeps no populations either.
                 try work.run(policy, what: "removing the work tables") { db in
                     for table in try RunRepository.workTableNames(db, runID: runID) {
-                        try db.execute(sql: "DROP TABLE \(dialect.quote(table))")
+                        try db.execute(sql: "DROP TABLE main.\(dialect.quote(table))")
                     }
                 }
+                removeWorkFile(work, runID: runID)
             }
         } catch let crash as SimulatedCrash {
             throw crash
@@ -588,7 +657,7 @@ public struct Executor: Sendable {
     }
 
     func sweepTables(_ work: GuardedConnection, policy: StatementGuard.Policy) throws {
-        try work.run(policy, what: "sweeping leftover work tables") { db in
+        let kept = try work.run(policy, what: "sweeping leftover work tables") { db -> Set<Int64> in
             try work.guardian.trusting {
                 // Unfinished runs may still read their tables, and live runs keep theirs until purged.
                 let unfinished = Set(
@@ -604,9 +673,14 @@ public struct Executor: Sendable {
                     // Another executor's node in progress has not committed its temporary
                     // tables, so a visible one is always a leftover.
                     if let run, unfinished.contains(run), !temporary { continue }
-                    try db.execute(sql: "DROP TABLE \(dialect.quote(table))")
+                    try db.execute(sql: "DROP TABLE main.\(dialect.quote(table))")
                 }
+                return unfinished
             }
+        }
+        // The files of runs that are over, or no longer exist.
+        for run in RunRepository.runsWithWorkFiles(store: store.path) where !kept.contains(run) {
+            RunRepository.removeWorkFile(store: store.path, runID: run)
         }
     }
 

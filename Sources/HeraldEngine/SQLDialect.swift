@@ -8,8 +8,8 @@ public protocol SQLDialect: Sendable {
     /// A deterministic pseudo-random sort key for `key` under `seed`, for seeded sampling.
     func sampleOrder(key: String, keyIsInteger: Bool, seed: Int64) -> String
     /// DDL for a work table holding one population's keys, and, after them, typed columns
-    /// (an Enrichment node's fields).
-    func createWorkTable(_ name: String, keyIsInteger: Bool, columns: [(name: String, type: EnrichmentType)]) -> String
+    /// (an Enrichment node's fields), in `schema` (the run's own database) when given.
+    func createWorkTable(_ name: String, in schema: String?, keyIsInteger: Bool, columns: [(name: String, type: EnrichmentType)]) -> String
     /// The largest number of bound parameters one statement may use.
     var maximumParameters: Int { get }
     /// A predicate testing membership in a JSON array bound as one parameter.
@@ -34,7 +34,10 @@ public struct SQLiteDialect: SQLDialect {
         return "herald_hash(\(mixedSeed), \(key)), \(key)"
     }
 
-    public func createWorkTable(_ name: String, keyIsInteger: Bool, columns: [(name: String, type: EnrichmentType)] = []) -> String {
+    public func createWorkTable(
+        _ name: String, in schema: String? = nil, keyIsInteger: Bool, columns: [(name: String, type: EnrichmentType)] = []
+    ) -> String {
+        let name = (schema.map { quote($0) + "." } ?? "") + quote(name)
         // Declared types with the affinity that keeps each value as computed: dates and
         // related rows (JSON) stay text.
         let extra = columns.map { column -> String in
@@ -47,8 +50,8 @@ public struct SQLiteDialect: SQLDialect {
             return ", \(quote(column.name)) \(declared)"
         }.joined()
         return keyIsInteger
-            ? "CREATE TABLE \(quote(name)) (key INTEGER PRIMARY KEY\(extra))"
-            : "CREATE TABLE \(quote(name)) (key PRIMARY KEY\(extra)) WITHOUT ROWID"
+            ? "CREATE TABLE \(name) (key INTEGER PRIMARY KEY\(extra))"
+            : "CREATE TABLE \(name) (key PRIMARY KEY\(extra)) WITHOUT ROWID"
     }
 
     public var maximumParameters: Int { 32766 }

@@ -221,19 +221,22 @@ final class GuardedConnection: @unchecked Sendable {
 
     /// Runs `body` in a transaction (a read, or a write when the connection is writable) under
     /// `policy`, stopping it when `shouldStop` says so or after `timeLimit`.
+    ///
+    /// A writable transaction takes every write lock when it starts (`immediate`), so a busy
+    /// store makes it wait rather than fail halfway through; `immediate: false` takes each
+    /// database's lock at its first write, for work that writes only the run's own file and
+    /// must not hold the store's lock for its whole length.
     func run<T>(
         _ policy: StatementGuard.Policy, shouldStop: (@Sendable () -> Bool)? = nil, timeLimit: TimeInterval? = nil, what: String,
-        _ body: (Database) throws -> T
+        immediate: Bool = true, _ body: (Database) throws -> T
     ) throws -> T {
         guardian.arm(policy, shouldStop: shouldStop, timeLimit: timeLimit)
         defer { guardian.disarm() }
         do {
             if queue.configuration.readonly { return try queue.readOnOpenedReadOnly(body) }
-            // Take the write lock when the work starts, so a busy store makes it wait rather than
-            // fail halfway through.
             var result: T?
             try queue.writeWithoutTransaction { db in
-                try db.inTransaction(.immediate) {
+                try db.inTransaction(immediate ? .immediate : .deferred) {
                     result = try body(db)
                     return .commit
                 }
@@ -241,6 +244,27 @@ final class GuardedConnection: @unchecked Sendable {
             return result!
         } catch {
             throw guardian.translate(error, path: path, timeLimit: timeLimit, what: what)
+        }
+    }
+
+    /// Attaches the database file at `path` (created if missing) under `schema`: Herald's own
+    /// statement, outside any transaction, as ATTACH must be.
+    func attach(_ path: String, as schema: String) throws {
+        do {
+            try queue.writeWithoutTransaction { db in
+                try guardian.trusting {
+                    try db.execute(sql: "ATTACH DATABASE ? AS \(schema.quotedDatabaseIdentifier)", arguments: [path])
+                }
+            }
+        } catch {
+            throw Store.storeError(error, path: path)
+        }
+    }
+
+    /// Detaches the database attached under `schema`.
+    func detach(_ schema: String) throws {
+        try queue.writeWithoutTransaction { db in
+            try guardian.trusting { try db.execute(sql: "DETACH DATABASE \(schema.quotedDatabaseIdentifier)") }
         }
     }
 

@@ -258,6 +258,29 @@ public enum RunRepository {
         return progress
     }
 
+    /// The file holding a run's work tables, beside the store: a node's long statement then
+    /// holds that file's write lock, never the store's (`STORE-work/run-ID.db`).
+    public static func workFile(store path: String, runID: Int64) -> String { "\(path)-work/run-\(runID).db" }
+
+    /// The folder of the runs' work files.
+    public static func workFolder(store path: String) -> String { "\(path)-work" }
+
+    /// Removes a run's work file (its populations), and the folder when it is left empty.
+    public static func removeWorkFile(store path: String, runID: Int64) {
+        let file = workFile(store: path, runID: runID)
+        for suffix in ["", "-journal", "-wal", "-shm"] { unlink(file + suffix) }
+        rmdir(workFolder(store: path))  // only when empty
+    }
+
+    /// The runs that have a work file, by id.
+    public static func runsWithWorkFiles(store path: String) -> [Int64] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: workFolder(store: path))) ?? []
+        return names.compactMap { name in
+            guard name.hasPrefix("run-"), name.hasSuffix(".db") else { return nil }
+            return Int64(name.dropFirst(4).dropLast(3))
+        }
+    }
+
     /// The work tables of one run (`herald_work_<run>_…`), or with nil of every run, by name.
     public static func workTableNames(_ db: Database, runID: Int64?) throws -> [String] {
         let pattern = runID.map { "herald\\_work\\_\($0)\\_%" } ?? "herald\\_work\\_%"
@@ -422,7 +445,7 @@ extension Store {
             try request.post(store: path, runID: runID)
             return true
         }
-        return try write { db in
+        let handed = try write { db in
             let (state, live) = try liveState(db)
             if live && state == "running" {
                 try request.post(store: path, runID: runID)
@@ -445,12 +468,26 @@ extension Store {
                 arguments: [request == .stop ? "stopped" : "paused", request == .stop ? "stopped" : "paused", Store.timestamp(now), runID])
             return false
         }
+        // A stopped run's populations go with it.
+        if !handed && request == .stop { RunRepository.removeWorkFile(store: path, runID: runID) }
+        return handed
     }
 
     /// The run's work tables and the bytes they take in the file (nil when this SQLite has no
     /// `dbstat` table to measure them with).
     public func workTables(runID: Int64) throws -> (tables: [String], bytes: Int?) {
-        try read { db in
+        // The run's own file: its tables are what its transitions hold; its size, their bytes.
+        var info = stat()
+        let file = RunRepository.workFile(store: path, runID: runID)
+        if stat(file, &info) == 0 {
+            let tables = try read { db in
+                try String.fetchAll(
+                    db, sql: "SELECT DISTINCT work_table FROM herald_run_edges WHERE run_id = ? AND work_table IS NOT NULL ORDER BY 1",
+                    arguments: [runID])
+            }
+            return (tables, Int(info.st_size))
+        }
+        return try read { db in
             let tables = try RunRepository.workTableNames(db, runID: runID)
             guard !tables.isEmpty else { return (tables, 0) }
             // dbstat also counts each table's primary-key index pages under the table's name.
@@ -461,24 +498,66 @@ extension Store {
         }
     }
 
+    /// Reads a run's populations: `body` runs in a read transaction on a connection of its own
+    /// that sees the store and, attached as `herald_work`, the run's own file (when it has one).
+    public func readRunWork<T>(runID: Int64, _ body: (Database) throws -> T) throws -> T {
+        let file = RunRepository.workFile(store: path, runID: runID)
+        do {
+            let configuration = Store.configuration(readOnly: true, busyTimeout: busyTimeout)
+            let queue = try DatabaseQueue(path: connectionPath, configuration: configuration)
+            return try queue.inDatabase { db in
+                if access(file, F_OK) == 0 { try db.execute(sql: "ATTACH DATABASE ? AS herald_work", arguments: [file]) }
+                var result: T?
+                try db.inTransaction(.deferred) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch {
+            throw Store.storeError(error, path: path)
+        }
+    }
+
+    /// The work tables of every run: those in the runs' own files, and any a run of an older
+    /// Herald left in the store itself.
+    public func allWorkTables() throws -> [String] {
+        var names = try read { db in try RunRepository.workTableNames(db, runID: nil) }
+        for run in RunRepository.runsWithWorkFiles(store: path) {
+            names += try readRunWork(runID: run) { db in
+                try String.fetchAll(db, sql: "SELECT name FROM herald_work.sqlite_master WHERE type = 'table' ORDER BY name")
+            }
+        }
+        return names.sorted()
+    }
+
     /// Deletes finished runs (completed, failed, stopped) that started before `cutoff`, with
     /// their node states, counts, logs and any work tables left; unfinished runs are kept, since
     /// they can still be resumed. Messages they sent stay in the history.
     /// - Returns: how many runs and work tables went.
     public func purgeRuns(startedBefore cutoff: Date) throws -> (runs: Int, tables: Int) {
-        try write { db in
+        let purged = try write { db -> (ids: [Int64], tables: Int) in
             let ids = try Int64.fetchAll(
                 db, sql: "SELECT id FROM herald_runs WHERE state IN ('completed', 'failed', 'stopped') AND started_at < ? ORDER BY id",
                 arguments: [Store.timestamp(cutoff)])
             var tables = 0
             for id in ids {
+                // A run's own file holds the tables its transitions name.
+                let recorded = try Int.fetchOne(
+                    db, sql: "SELECT count(DISTINCT work_table) FROM herald_run_edges WHERE run_id = ? AND work_table IS NOT NULL",
+                    arguments: [id])
+                tables += recorded ?? 0
+                // Runs of an older Herald kept their work tables in the store itself.
                 for table in try RunRepository.workTableNames(db, runID: id) {
                     try db.execute(sql: "DROP TABLE \(table.quotedDatabaseIdentifier)")
                     tables += 1
                 }
                 try db.execute(sql: "DELETE FROM herald_runs WHERE id = ?", arguments: [id])
             }
-            return (ids.count, tables)
+            return (ids, tables)
         }
+        // The runs' own files go once their rows have.
+        for id in purged.ids { RunRepository.removeWorkFile(store: path, runID: id) }
+        return (purged.ids.count, purged.tables)
     }
 }

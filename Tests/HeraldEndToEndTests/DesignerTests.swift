@@ -114,7 +114,12 @@ import Testing
         try tmux.keys("/")
         try tmux.keys("-l", "Split")
         try tmux.keys("Enter")
+        // Subset A leads on already: Herald asks which port.
         try tmux.keys("a")
+        try tmux.waitFor("Add after which port of 'Split'?")
+        try tmux.waitFor("free: the new node ends this branch")
+        try tmux.keys("-l", "subset2")
+        try tmux.keys("Enter")
         try tmux.keys("-l", "sms")
         try tmux.keys("Enter")
         try fill(tmux, row: 4, "Hi {{profile.nickname}}")

@@ -12,9 +12,7 @@ import Testing
     }
 
     func workTables(_ store: Store) throws -> [String] {
-        try store.read { db in
-            try String.fetchAll(db, sql: "SELECT name FROM sqlite_master WHERE type = 'table' AND name LIKE 'herald_work_%' ORDER BY name")
-        }
+        try store.allWorkTables()
     }
 
     /// One executor per run: a live holder keeps the lease, an expired one or a process that
@@ -295,7 +293,9 @@ import Testing
             executor.simulatedCrashAfterNodes = 2
             #expect(throws: Executor.SimulatedCrash.self) { try executor.dryRun(stored) }
             let run = try #require(try store.listRuns().first?.id)
-            return try store.read { db in try Int64.fetchAll(db, sql: "SELECT key FROM herald_work_\(run)_n1_1 ORDER BY key") }
+            return try store.readRunWork(runID: run) { db in
+                try Int64.fetchAll(db, sql: "SELECT key FROM herald_work_\(run)_n1_1 ORDER BY key")
+            }
         }
         let counts = Self.counts(try Executor(store: store).dryRun(try campaign(.highest("lifetime_value"))))
         let groups = try sql(

@@ -211,7 +211,9 @@ import Testing
                     db, sql: "SELECT work_table FROM herald_run_edges WHERE run_id = ? AND from_node = 's' AND port = 'subset1'",
                     arguments: [run.summary.id])
             })
-        let kept = try store.read { db in try Int64.fetchAll(db, sql: "SELECT key FROM \"\(table)\" ORDER BY key") }
+        let kept = try store.readRunWork(runID: run.summary.id) { db in
+            try Int64.fetchAll(db, sql: "SELECT key FROM \"\(table)\" ORDER BY key")
+        }
         let expected = try store.read { db in
             try Int64.fetchAll(
                 db,
@@ -252,7 +254,10 @@ import Testing
                     db, sql: "SELECT work_table FROM herald_run_edges WHERE run_id = ? AND from_node = 'm' AND port = 'complement'",
                     arguments: [run.summary.id])
             })
-        #expect(try count("SELECT count(*) FROM \"\(table)\" WHERE reason = 'unmatched'") == without)
+        let unmatched = try store.readRunWork(runID: run.summary.id) { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM \"\(table)\" WHERE reason = 'unmatched'")
+        }
+        #expect(unmatched == without)
         let line = try #require(try store.runLogs(run.summary.id).map(\.line).first { $0.code == "dimension.unmatched" })
         #expect(line.figures["unmatched"] == without && line.figures["rows"] == without)
     }

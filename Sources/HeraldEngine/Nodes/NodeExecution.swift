@@ -8,6 +8,13 @@ import HeraldStore
 /// (`Nodes/`, with its ports and checks) and extended with its execution in this folder.
 protocol NodeExecution {
     func execute(_ context: NodeContext) throws -> NodeOutcome
+    /// Whether executing the node writes the store itself (a live Save audience's members), so
+    /// its work and its bookkeeping must commit together, under the store's write lock.
+    var writesStore: Bool { get }
+}
+
+extension NodeExecution {
+    var writesStore: Bool { false }
 }
 
 /// What a node works with: the transaction it runs in, the compiler, and its inputs.
@@ -33,6 +40,9 @@ struct NodeContext {
     let trusted: (() throws -> Void) throws -> Void
     /// A new, unused work table name for this node.
     let newTable: () -> String
+    /// The database work tables are created in: the run's own file, attached, so a node's long
+    /// statement holds that file's write lock and not the store's.
+    var workSchema: String? = nil
 
     func count(_ table: String) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT count(*) FROM \(dialect.quote(table))") ?? 0
@@ -51,7 +61,8 @@ struct NodeContext {
     ) throws -> String {
         let table = newTable()
         try db.execute(
-            sql: dialect.createWorkTable(table, keyIsInteger: try catalog.requireEntity(entity).keyType == .integer, columns: columns))
+            sql: dialect.createWorkTable(
+                table, in: workSchema, keyIsInteger: try catalog.requireEntity(entity).keyType == .integer, columns: columns))
         outcome.created.append(table)
         return table
     }

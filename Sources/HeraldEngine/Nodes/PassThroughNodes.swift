@@ -76,6 +76,8 @@ extension MessageNode: NodeExecution {
 /// snapshot audience (replacing its members, or adding to them) in the node's transaction.
 /// Either way the population passes on.
 extension SaveAudienceNode: NodeExecution {
+    var writesStore: Bool { true }
+
     func execute(_ context: NodeContext) throws -> NodeOutcome {
         guard var outcome = try context.passThrough(to: ["out"]), let input = context.input, let entity = context.entity else {
             return NodeOutcome()

@@ -32,8 +32,11 @@ enum CanvasEditing {
             },
             perform: { state in
                 guard let canvas = state.canvas, let source = canvas.selectedSource else { return [] }
-                // A node with several outputs and no port chosen: ask which, saying where each leads.
-                if canvas.selectedPort == nil, let node = canvas.draft.node(source.node), node.outputPorts.count > 1 {
+                // A node with several outputs, some already leading on, and no port chosen: ask
+                // which, saying where each leads (all free: the first, as the key bar shows).
+                if canvas.selectedPort == nil, let node = canvas.draft.node(source.node), node.outputPorts.count > 1,
+                    node.outputPorts.contains(where: { canvas.draft.edge(from: PortRef(node: node.id, port: $0)) != nil })
+                {
                     let items = node.outputPorts.map { port in
                         let next = canvas.draft.edge(from: PortRef(node: node.id, port: port)).flatMap { canvas.draft.node($0.to) }
                         return MenuItem(
