@@ -10,7 +10,8 @@ public enum CampaignFormat {
     // MARK: Encoding
 
     /// The canonical document; `decode(encode(c)) == c` and encoding is deterministic.
-    public static func encode(_ campaign: Campaign) -> JSONValue {
+    /// With `schedule`, the campaign's schedule too: the file is the whole campaign as code.
+    public static func encode(_ campaign: Campaign, schedule: CampaignSchedule? = nil) -> JSONValue {
         var top: [(String, JSONValue)] = [
             ("format", .string(formatTag)),
             ("name", .string(campaign.name)),
@@ -19,6 +20,13 @@ public enum CampaignFormat {
         top.append(("timeZone", .string(campaign.timeZone)))
         if !campaign.variables.isEmpty {
             top.append(("variables", variablesJSON(campaign.variables)))
+        }
+        if let schedule {
+            var pairs: [(String, JSONValue)] = [("expression", .string(schedule.schedule.text))]
+            if schedule.timeZone != campaign.timeZone { pairs.append(("timeZone", .string(schedule.timeZone))) }
+            if let from = schedule.validFrom.flatMap(TemporalText.canonical(utcSeconds:)) { pairs.append(("from", .string(from))) }
+            if let until = schedule.validUntil.flatMap(TemporalText.canonical(utcSeconds:)) { pairs.append(("until", .string(until))) }
+            top.append(("schedule", .object(pairs)))
         }
         top.append(("nodes", .array(campaign.nodes.map(encode))))
         top.append(
@@ -35,7 +43,9 @@ public enum CampaignFormat {
         return .object(top)
     }
 
-    public static func encodeText(_ campaign: Campaign) -> String { encode(campaign).pretty() }
+    public static func encodeText(_ campaign: Campaign, schedule: CampaignSchedule? = nil) -> String {
+        encode(campaign, schedule: schedule).pretty()
+    }
 
     static func literalJSON(_ l: Literal) -> JSONValue {
         switch l {
@@ -109,7 +119,7 @@ public enum CampaignFormat {
             pairs.append(("audience", .string(audience)))
             if emitWhenEmpty { pairs.append(("emitWhenEmpty", .bool(true))) }
         case .split(let seed, let subsets, let overlap, let skipEmpty):
-            pairs.append(("seed", .integer(seed)))
+            if seed != 0 { pairs.append(("seed", .integer(seed))) }
             pairs.append(
                 (
                     "subsets",
@@ -182,8 +192,13 @@ public enum CampaignFormat {
         public var problems: [ValidationProblem]
         /// Ids of the nodes left out; edges to and from them are not checked further.
         public var undecodedNodes: Set<NodeID>
+        /// The schedule the file gives, if any (an import applies it).
+        public var schedule: CampaignSchedule?
 
-        public init(campaign: Campaign, problems: [ValidationProblem] = [], undecodedNodes: Set<NodeID> = []) {
+        public init(
+            campaign: Campaign, problems: [ValidationProblem] = [], undecodedNodes: Set<NodeID> = [], schedule: CampaignSchedule? = nil
+        ) {
+            self.schedule = schedule
             self.campaign = campaign
             self.problems = problems
             self.undecodedNodes = undecodedNodes
@@ -203,7 +218,7 @@ public enum CampaignFormat {
     /// of stopping at the first; only a document that is not a campaign at all throws.
     public static func decodeAll(_ json: JSONValue) throws -> Decoded {
         let top = try Fields(json, path: "campaign")
-        try top.allowOnly(["format", "name", "description", "timeZone", "variables", "nodes", "edges"])
+        try top.allowOnly(["format", "name", "description", "timeZone", "variables", "schedule", "nodes", "edges"])
         let format = try top.string("format")
         guard format == formatTag || format == formatTagV1 else {
             throw HeraldError(
@@ -250,7 +265,28 @@ public enum CampaignFormat {
                 problems.append(ValidationProblem(node: nil, field: nil, message: "\(error)"))
             }
         }
-        return Decoded(campaign: campaign, problems: problems, undecodedNodes: undecoded)
+        var schedule: CampaignSchedule?
+        if let value = top["schedule"] {
+            let g = try Fields(value, path: "schedule")
+            try g.allowOnly(["expression", "timeZone", "from", "until"])
+            let expression = try g.string("expression")
+            let parsed: Schedule
+            do { parsed = try Schedule(parsing: expression) } catch {
+                throw HeraldError(.invalidInput, "schedule.expression: \(error)")
+            }
+            func instant(_ key: String) throws -> Int? {
+                guard let text = try g.optionalString(key) else { return nil }
+                guard let seconds = TemporalText.utcSeconds(canonical: text) else {
+                    throw HeraldError(
+                        .invalidInput, "schedule.\(key): expected a UTC instant such as 2027-01-01T09:00:00Z, found '\(text)'")
+                }
+                return seconds
+            }
+            schedule = CampaignSchedule(
+                schedule: parsed, timeZone: try g.optionalString("timeZone") ?? campaign.timeZone, validFrom: try instant("from"),
+                validUntil: try instant("until"))
+        }
+        return Decoded(campaign: campaign, problems: problems, undecodedNodes: undecoded, schedule: schedule)
     }
 
     /// A campaign's variables from their JSON object (`{"minimum": 18, "label": "VIP"}`).

@@ -53,6 +53,14 @@ extension Store {
         try drafts(where: "campaign_id = ?", [campaignID]).first
     }
 
+    /// The saved campaigns that have a kept draft (edits not saved as a version), by id.
+    public func draftedCampaignIDs() throws -> Set<Int64> {
+        try read { db in
+            guard try db.tableExists("herald_drafts") else { return [] }
+            return Set(try Int64.fetchAll(db, sql: "SELECT campaign_id FROM herald_drafts WHERE campaign_id IS NOT NULL"))
+        }
+    }
+
     /// Drafts of campaigns never saved, oldest first.
     public func newCampaignDrafts() throws -> [Draft] {
         try drafts(where: "campaign_id IS NULL", [])

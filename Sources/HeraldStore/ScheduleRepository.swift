@@ -8,6 +8,13 @@ extension Store {
     /// (a date in the past, a validity period that has ended).
     /// - Returns: the campaign's name.
     public func setSchedule(_ reference: CampaignReference, _ schedule: CampaignSchedule, now: Date = Date()) throws -> String {
+        try Self.checkSchedule(schedule, now: now)
+        return try write { db in try Self.setSchedule(db, reference, schedule) }
+    }
+
+    /// Refuses a schedule that cannot launch: an unknown zone, an empty validity period, no
+    /// launch after `now`.
+    static func checkSchedule(_ schedule: CampaignSchedule, now: Date) throws {
         guard schedule.zone != nil else {
             throw HeraldError(.invalidInput, "--time-zone: '\(schedule.timeZone)' is not an IANA time zone (for example Europe/Paris)")
         }
@@ -20,7 +27,21 @@ extension Store {
                 "schedule: '\(schedule.schedule.text)' in \(schedule.timeZone) has no launch to come"
                     + (schedule.validUntil != nil ? " before --until" : "") + "; give a time in the future")
         }
+    }
+
+    /// Saves a campaign read from a file and, when the file gives one, its schedule, in one
+    /// transaction: the campaign as code, all of it or nothing.
+    public func saveCampaign(_ decoded: CampaignFormat.Decoded, replace: Bool, now: Date = Date()) throws -> StoredCampaign {
+        if let schedule = decoded.schedule { try Self.checkSchedule(schedule, now: now) }
         return try write { db in
+            let stored = try Self.saveCampaign(db, decoded.campaign, replace: replace)
+            if let schedule = decoded.schedule { _ = try Self.setSchedule(db, .id(stored.id), schedule) }
+            return stored
+        }
+    }
+
+    static func setSchedule(_ db: Database, _ reference: CampaignReference, _ schedule: CampaignSchedule) throws -> String {
+        do {
             let stored = try Self.loadCampaign(db, reference: reference)
             if try Self.hasArchiveColumn(db),
                 try String.fetchOne(db, sql: "SELECT archived_at FROM herald_campaigns WHERE id = ?", arguments: [stored.id]) != nil

@@ -179,6 +179,8 @@ public struct AppState: Equatable, Sendable {
 
     /// Drafts of campaigns never saved, listed after the saved ones.
     public var newDrafts: [Draft] = []
+    /// Saved campaigns with a kept draft: the list marks them.
+    public var draftedCampaigns: Set<Int64> = []
 
     /// Rows of the campaign list: the saved campaigns, then the unsaved new ones.
     public var listCount: Int { campaigns.count + newDrafts.count }
@@ -230,6 +232,7 @@ public enum Action: Sendable {
     case draftFound(Draft)
     /// The drafts of campaigns never saved, for the campaign list.
     case newDraftsLoaded([Draft])
+    case draftedCampaignsLoaded(Set<Int64>)
     /// The draft was saved as this version (its kept draft is gone).
     case campaignSaved(StoredCampaign)
     /// A change to the list (a campaign renamed, copied, archived or deleted) was made.

@@ -190,6 +190,7 @@ public final class EffectInterpreter: Sendable {
                     let campaigns = try store.listCampaigns()
                     push(.campaignsLoaded(campaigns))
                     push(.newDraftsLoaded(try store.newCampaignDrafts()))
+                    push(.draftedCampaignsLoaded(try store.draftedCampaignIDs()))
                     push(.launchesLoaded(Self.nextLaunches(of: campaigns, in: store, now: Date())))
                 } catch {
                     push(.effectFailed("\(error)"))
@@ -349,14 +350,15 @@ public final class EffectInterpreter: Sendable {
                         "import: a campaign named '\(decoded.campaign.name)' exists; import it as a new version with herald campaign import --replace, or rename one of them"
                     )
                 }
-                let stored = try store.saveCampaign(decoded.campaign, replace: false)
+                let stored = try store.saveCampaign(decoded, replace: false)
                 return "imported '\(stored.campaign.name)' (version \(stored.version))"
+                    + (decoded.schedule.map { ", launching \($0.summary)" } ?? "")
             }
         case .exportCampaign(let id, let path):
             return { [self] in
                 do {
                     let stored = try store.loadCampaign(id: id)
-                    let text = CampaignFormat.encodeText(stored.campaign)
+                    let text = CampaignFormat.encodeText(stored.campaign, schedule: try store.schedule(campaignID: id))
                     // Created only if absent: never over a file that appeared meanwhile.
                     let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o644)
                     guard fd >= 0 else {

@@ -93,11 +93,13 @@ enum CampaignListView {
                 x: 2, y: rect.y + 1, role: .dim)
             return
         }
-        let nameWidth = max(16, rect.width - 72)
         func row(_ cells: [(String, Int)]) -> String {
             cells.map { DisplayWidth.pad($0.0, to: $0.1) }.joined(separator: " ")
         }
-        let columns = [("NAME", nameWidth), ("NODES", 5), ("VER", 3), ("LAST RUN", 24), ("MESSAGES", 9), ("NEXT LAUNCH", 16)]
+        // The name takes every column the others leave (a leading space, one between each).
+        let others = [("NODES", 5), ("VER", 3), ("LAST RUN", 19), ("MESSAGES", 9), ("NEXT LAUNCH", 16)]
+        let nameWidth = max(16, rect.width - 1 - others.reduce(0) { $0 + $1.1 + 1 })
+        let columns = [("NAME", nameWidth)] + others
         grid.put(" " + row(columns), x: 0, y: rect.y, role: .header)
         let visible = rect.height - 4
         let first = max(0, state.listSelection - visible + 1)
@@ -109,7 +111,9 @@ enum CampaignListView {
                     c.lastRunMessages.map { n in Names.groupedCount(n).count <= 9 ? Names.groupedCount(n) : Names.compactCount(n)
                     }
                     ?? "-"
-                return [c.name, String(c.nodeCount), String(c.version), lastRun, messages, state.nextLaunches[c.id] ?? "-"]
+                // Edits kept as a draft, not saved as a version yet.
+                let name = state.draftedCampaigns.contains(c.id) ? c.name + " (draft)" : c.name
+                return [name, String(c.nodeCount), String(c.version), lastRun, messages, state.nextLaunches[c.id] ?? "-"]
             } + state.newDrafts.map { d in [d.campaign.name, String(d.campaign.nodes.count), "-", "unsaved draft", "-", "-"] }
         for (i, cells) in rows.enumerated().dropFirst(first).prefix(visible) {
             let y = rect.y + 1 + i - first

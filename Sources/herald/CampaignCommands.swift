@@ -150,7 +150,9 @@ struct CampaignCommand: ParsableCommand {
         @OptionGroup var store: StoreOptions
 
         func run() throws {
-            let text = CampaignFormat.encodeText(try store.openForReading().loadCampaign(.typed(campaign)).campaign)
+            let db = try store.openForReading()
+            let stored = try db.loadCampaign(.typed(campaign))
+            let text = CampaignFormat.encodeText(stored.campaign, schedule: try db.schedule(campaignID: stored.id))
             if let out {
                 let file = try OutputFile(out, option: "--out")
                 try file.write(text.utf8)
@@ -185,7 +187,7 @@ struct CampaignCommand: ParsableCommand {
             let campaign = decoded.campaign
             let db = try store.openForWriting()
             try CampaignValidator(checker: try db.audienceChecker()).requireValid(decoded)
-            let stored = try db.saveCampaign(campaign, replace: replace)
+            let stored = try db.saveCampaign(decoded, replace: replace)
             if output.json {
                 printJSON(
                     .object([("id", .integer(stored.id)), ("name", .string(campaign.name)), ("version", .integer(Int64(stored.version)))]))

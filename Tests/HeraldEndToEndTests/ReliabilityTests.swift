@@ -263,3 +263,50 @@ import Testing
         #expect(try Herald.run(["campaign", "schedule", "Win-back", "--db", db]).stdout.contains("has no schedule"))
     }
 }
+
+/// The campaign file is the whole campaign as code: its schedule goes out with it and comes
+/// back in, and values left at their defaults are not written.
+@Suite struct CampaignAsCodeTests {
+    @Test func theScheduleTravelsWithTheCampaignFile() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        #expect(
+            try Herald.run(["campaign", "schedule", "Win-back", "weekly on mon at 09:00", "--until", "2099-01-01", "--db", db]).status == 0)
+        let file = scratch.path + "/win-back.json"
+        #expect(try Herald.run(["campaign", "export", "Win-back", "-o", file, "--db", db]).status == 0)
+        let text = try String(contentsOfFile: file, encoding: .utf8)
+        #expect(text.contains("\"expression\": \"weekly on mon at 09:00\""), "\(text)")
+        // Until the end of that day in the campaign's zone (London), as a UTC instant.
+        #expect(text.contains("\"until\": \"2099-01-02T00:00:00Z\""), "\(text)")
+        // Imported under another name, it launches as the original does.
+        try Data(text.replacingOccurrences(of: "\"name\": \"Win-back\"", with: "\"name\": \"Win-back again\"").utf8)
+            .write(to: URL(fileURLWithPath: file))
+        #expect(try Herald.run(["campaign", "import", file, "--db", db]).status == 0)
+        let shown = try Herald.run(["campaign", "schedule", "Win-back again", "--db", db, "--json"])
+        #expect(shown.stdout.contains("weekly on mon at 09:00"), "\(shown.stdout)")
+        // A schedule with nothing to come refuses the whole import.
+        let past = text.replacingOccurrences(of: "\"name\": \"Win-back\"", with: "\"name\": \"Too late\"")
+            .replacingOccurrences(of: "weekly on mon at 09:00", with: "once at 2020-01-01 09:00")
+        let late = scratch.file("late.json", past)
+        let refused = try Herald.run(["campaign", "import", late, "--db", db])
+        #expect(refused.status == 2 && refused.stderr.contains("no launch to come"), "\(refused.stderr)")
+        #expect(try Herald.sqlite(db, "SELECT count(*) FROM herald_campaigns WHERE name = 'Too late'") == "0")
+    }
+
+    @Test func defaultsAreNotWritten() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let file = scratch.file(
+            "split.json",
+            """
+            {"format": "herald.campaign/2", "name": "Halves", "nodes": [
+              {"id": "a", "kind": "buildAudience", "label": "All", "entity": "profiles", "rule": "id > 0"},
+              {"id": "s", "kind": "split", "label": "Halves", "seed": 0, "subsets": [{"label": "A", "percent": 50}]}],
+             "edges": [{"from": "a", "fromPort": "out", "to": "s", "toPort": "in"}]}
+            """)
+        #expect(try Herald.run(["campaign", "import", file, "--db", db]).status == 0)
+        let exported = try Herald.run(["campaign", "export", "Halves", "--db", db]).stdout
+        #expect(!exported.contains("\"seed\""), "\(exported)")
+        #expect(!exported.contains("\"schedule\""))
+    }
+}

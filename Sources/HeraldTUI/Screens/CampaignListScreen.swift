@@ -182,6 +182,9 @@ enum CampaignListScreen {
         case .launchesLoaded(let launches):
             state.nextLaunches = launches
             return []
+        case .draftedCampaignsLoaded(let ids):
+            state.draftedCampaigns = ids
+            return []
         case .newDraftsLoaded(let drafts):
             state.newDrafts = drafts
             state.listSelection = min(state.listSelection, max(0, state.listCount - 1))
