@@ -160,3 +160,20 @@ extension TruthfulWordsTests {
         session.close()
     }
 }
+
+extension TruthfulWordsTests {
+    @Test func theListMarksACampaignWithAKeptDraft() throws {
+        let (store, folder) = try HeadlessTests.sampleCopy()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let stored = try store.loadCampaign("Win-back")
+        var edited = stored.campaign
+        edited.description = "edited, not saved"
+        try store.keepDraft(Draft(key: DraftKey("test"), campaignID: stored.id, baseVersion: stored.version, campaign: edited))
+        let session = HeadlessSession(store: store, width: 100, height: 30)
+        #expect(session.waitUntilIdle())
+        let screen = session.screen()
+        #expect(screen.contains("Win-back (draft)"), "\(screen)")
+        #expect(!screen.contains("Welcome series (draft)"))
+        session.close()
+    }
+}
