@@ -79,7 +79,7 @@ public struct DemoGenerator: Sendable {
             try db.execute(sql: "ANALYZE")
             try db.execute(sql: "PRAGMA wal_checkpoint(TRUNCATE)")
         }
-        try store.writer.close()
+        try store.close()
         return summary
     }
 

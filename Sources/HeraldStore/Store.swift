@@ -167,7 +167,11 @@ public struct Store: Sendable {
     }
 
     /// Closes the store's connections (waiting for work in progress); later use fails.
-    public func close() throws { try writer.close() }
+    public func close() throws {
+        let closing = ObjectIdentifier(writer as AnyObject)
+        Store.openedForWriting.withLock { stores in stores.removeAll { ObjectIdentifier($0.writer as AnyObject) == closing } }
+        try writer.close()
+    }
 
     /// How long a statement waits for another process's write lock before it gives up, on this
     /// store's connections and on those the engine opens beside them.

@@ -186,28 +186,36 @@ import Testing
         return (store, try store.saveCampaign(campaign, replace: false))
     }
 
-    /// Runs `body` on another thread, asks for `request` once the run is under way, and returns
-    /// the error the executor ended with.
-    func interrupt(_ store: Store, _ stored: StoredCampaign, _ request: RunRequest) throws -> HeraldError? {
+    /// Starts a dry run of `stored` (correlated, so its node is slow) on another thread, in a
+    /// store opened by that thread, and returns once the node is running: its outcome and run id.
+    func startSlowRun(
+        _ store: Store, _ stored: StoredCampaign, isCancelled: @escaping @Sendable () -> Bool = { false }
+    ) throws -> (Outcome, Int64) {
         let outcome = Outcome()
         let path = store.path
         let thread = Thread {
             do {
                 let own = try Store.open(path: path)
-                _ = try Executor(store: own, oneToManyForm: .correlated).dryRun(try own.loadCampaign(id: stored.id))
+                _ = try Executor(store: own, oneToManyForm: .correlated).dryRun(
+                    try own.loadCampaign(id: stored.id), isCancelled: isCancelled)
             } catch let error as HeraldError {
                 outcome.error = error
             } catch {}
             outcome.done.signal()
         }
         thread.start()
-        // Wait until the run's node is running, then ask.
         var runID: Int64?
         for _ in 0..<200 where runID == nil {
             Thread.sleep(forTimeInterval: 0.05)
             runID = try store.listRuns().first { try store.runDetail($0.id).nodes.contains { $0.state == .running } }?.id
         }
-        let id = try #require(runID)
+        return (outcome, try #require(runID))
+    }
+
+    /// Asks for `request` once a slow run is under way, and returns the error the executor
+    /// ended with.
+    func interrupt(_ store: Store, _ stored: StoredCampaign, _ request: RunRequest) throws -> HeraldError? {
+        let (outcome, id) = try startSlowRun(store, stored)
         #expect(try store.request(request, runID: id))  // handed to the live executor
         #expect(outcome.done.wait(timeout: .now() + 30) == .success, "the executor did not stop")
         return outcome.error

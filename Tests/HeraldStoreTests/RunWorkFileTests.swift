@@ -13,26 +13,9 @@ import Testing
     @Test func theStoreTakesWritesWhileANodeComputes() throws {
         let durable = DurableRunTests()
         let (store, stored) = try durable.slowStore()
-        let outcome = DurableRunTests.Outcome()
         let path = store.path
         let cancel = QueryCancellation()
-        let thread = Thread {
-            do {
-                let own = try Store.open(path: path)
-                _ = try Executor(store: own, oneToManyForm: .correlated).dryRun(
-                    try own.loadCampaign(id: stored.id), isCancelled: { cancel.isCancelled })
-            } catch let error as HeraldError {
-                outcome.error = error
-            } catch {}
-            outcome.done.signal()
-        }
-        thread.start()
-        var runID: Int64?
-        for _ in 0..<200 where runID == nil {
-            Thread.sleep(forTimeInterval: 0.05)
-            runID = try store.listRuns().first { try store.runDetail($0.id).nodes.contains { $0.state == .running } }?.id
-        }
-        let id = try #require(runID)
+        let (outcome, id) = try durable.startSlowRun(store, stored, isCancelled: { cancel.isCancelled })
         // The heavy node computes (about two minutes of work): a writer with a short patience
         // saves a campaign, an audience and rows of its own meanwhile.
         let other = try Store.open(path: path, busyTimeout: 0.5)
