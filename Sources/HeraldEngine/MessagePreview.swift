@@ -3,6 +3,18 @@ import GRDB
 public import HeraldCore
 import HeraldStore
 
+/// How a preview's errors name the profile and the related row: the command line's flags, or
+/// the interface's own words.
+public struct PreviewWords: Sendable {
+    public var profile: String
+    public var entity: String
+    /// How the related row is given, after "give the key of one of its rows".
+    public var entityHow: String
+
+    public static let commandLine = PreviewWords(profile: "--profile", entity: "--entity", entityHow: " with --entity")
+    public static let interface = PreviewWords(profile: "profile", entity: "related row", entityHow: " when asked for it")
+}
+
 /// Rendering a message node's templates for one recipient, from the store's data: what the
 /// designer's preview and `herald campaign preview` show.
 extension AudienceService {
@@ -10,7 +22,8 @@ extension AudienceService {
     /// population of another entity (bookings), its row `entityKey`, which must belong to that
     /// profile.
     public func preview(
-        _ campaign: Campaign, node id: NodeID, profile profileKey: String, entity entityKey: String?
+        _ campaign: Campaign, node id: NodeID, profile profileKey: String, entity entityKey: String?,
+        words: PreviewWords = .commandLine
     ) throws
         -> RenderedMessage
     {
@@ -47,32 +60,34 @@ extension AudienceService {
         if arriving == profileName {
             if let entityKey {
                 throw HeraldError(
-                    .invalidInput, "--entity: the population reaching '\(id)' is \(arriving) itself; give --profile only (not \(entityKey))"
+                    .invalidInput,
+                    "\(words.entity): the population reaching '\(id)' is \(arriving) itself; give the \(words.profile) only (not \(entityKey))"
                 )
             }
             targetKey = profileKey
         } else {
             guard let entityKey else {
                 throw HeraldError(
-                    .invalidInput, "--entity: the population reaching '\(id)' is \(arriving); give the key of one of its rows with --entity"
+                    .invalidInput,
+                    "\(words.entity): the population reaching '\(id)' is \(arriving); give the key of one of its rows\(words.entityHow)"
                 )
             }
             guard let link = catalog.linkToProfile(from: arriving) else {
                 throw HeraldError(.validation, "\(arriving) has no link to \(profileName); its messages have no recipient")
             }
-            let owner = try values(of: target, key: entityKey, paths: [link.name + "." + profile.primaryKey], what: "--entity")
+            let owner = try values(of: target, key: entityKey, paths: [link.name + "." + profile.primaryKey], what: words.entity)
             let belongsTo = owner[link.name + "." + profile.primaryKey] ?? nil
             guard belongsTo == profileKey else {
                 throw HeraldError(
                     .invalidInput,
-                    "--entity: \(arriving) \(entityKey) belongs to \(profileName) \(belongsTo ?? "(none)"), not to \(profileKey)")
+                    "\(words.entity): \(arriving) \(entityKey) belongs to \(profileName) \(belongsTo ?? "(none)"), not to \(profileKey)")
             }
             targetKey = entityKey
         }
         var values = TemplateValues()
-        values.profile = try self.values(of: profile, key: profileKey, paths: paths("profile"), what: "--profile")
+        values.profile = try self.values(of: profile, key: profileKey, paths: paths("profile"), what: words.profile)
         values.target = try self.values(
-            of: target, key: targetKey, paths: paths("target"), what: arriving == profileName ? "--profile" : "--entity")
+            of: target, key: targetKey, paths: paths("target"), what: arriving == profileName ? words.profile : words.entity)
         values.added = try added(campaign, before: id, entity: target, key: targetKey, catalog: catalog, audiences: audiences)
         return try MessageTemplates.render(settings, channel: channel, values: values)
     }

@@ -279,7 +279,7 @@ public final class EffectInterpreter: Sendable {
             let audiences = self.audiences
             return { [self] in
                 do {
-                    let message = try audiences.preview(campaign, node: node, profile: profile, entity: entity)
+                    let message = try audiences.preview(campaign, node: node, profile: profile, entity: entity, words: .interface)
                     push(.messagePreviewed(request: request, .success(message)))
                 } catch {
                     push(.messagePreviewed(request: request, .failure(CountFailure("\(error)"))))

@@ -204,6 +204,32 @@ import Testing
         #expect(session.screen().contains("Hi \(name) & co"))
         session.press(.escape)
         guard case .nodeForm = session.state.modes.last else { Issue.record("the form is gone"); return }
+        // Again: the prompt starts empty, offering the last key for Enter alone.
+        session.press(.char("p"))
+        guard case .prompt(let again) = session.state.modes.last else { Issue.record("no prompt"); return }
+        #expect(again.buffer.text.isEmpty && again.title.contains("Enter: 1 again"), "\(again.title)")
+        session.press(.enter)
+        #expect(session.waitUntilIdle())
+        guard case .preview(let second) = session.state.modes.last, case .success = second.result else {
+            Issue.record("no second preview")
+            return
+        }
+        session.press(.escape)
+        session.close()
+    }
+
+    /// A preview's errors speak the interface's words, not the command line's flags.
+    @Test func aPreviewErrorSpeaksTheInterfacesWords() throws {
+        let (session, _, folder) = try session()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        try open(session, "Welcome series")
+        select(session, "Welcome email")
+        session.press(.enter, .char("p"))
+        session.type("999999999\n")
+        #expect(session.waitUntilIdle())
+        let screen = session.screen()
+        #expect(screen.contains("profile: no profiles row with key 999999999"), "\(screen)")
+        #expect(!screen.contains("--profile") && !screen.contains("--entity"))
         session.close()
     }
 

@@ -29,7 +29,11 @@ enum PreviewScreen {
             return []
         }
         state.modes.append(
-            .prompt(Prompt(purpose: .previewProfile, title: "Preview for the profile with key", text: state.lastPreviewProfile)))
+            .prompt(
+                Prompt(
+                    purpose: .previewProfile,
+                    title: "Preview for the profile with key"
+                        + (state.lastPreviewProfile.isEmpty ? "" : " (Enter: \(state.lastPreviewProfile) again)"))))
         return []
     }
 

@@ -30,7 +30,10 @@ enum PromptScreen {
 
     static func submit(_ state: inout AppState) -> [Effect] {
         guard case .prompt(var prompt) = state.modes.last else { return [] }
-        let text = prompt.buffer.text.trimmingCharacters(in: .whitespaces)
+        var text = prompt.buffer.text.trimmingCharacters(in: .whitespaces)
+        // The preview's prompt starts empty (typing does not add to the last key); Enter alone
+        // previews for the last profile again.
+        if text.isEmpty, case .previewProfile = prompt.purpose { text = state.lastPreviewProfile }
         func refuse(_ message: String) -> [Effect] {
             prompt.error = message
             state.modes[state.modes.count - 1] = .prompt(prompt)
