@@ -177,3 +177,35 @@ extension TruthfulWordsTests {
         session.close()
     }
 }
+
+/// The inspector leaves nothing of a node out: every setting, and which node feeds each input.
+@Suite struct InspectorTests {
+    func inspect(_ campaign: String, _ node: NodeID) throws -> String {
+        let (store, folder) = try HeadlessTests.sampleCopy()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let session = HeadlessSession(store: store, width: 120, height: 40)
+        #expect(session.waitUntilIdle())
+        while session.state.selectedCampaign?.name != campaign && session.state.listSelection < session.state.campaigns.count {
+            session.press(.char("j"))
+        }
+        session.press(.enter)
+        #expect(session.waitUntilIdle())
+        FieldWidgetTests().goto(session, node)
+        session.press(.char("i"))
+        defer { session.close() }
+        return session.screen()
+    }
+
+    @Test func aDeduplicationShowsItsPreference() throws {
+        let screen = try inspect("Beach brochure", "households")
+        #expect(screen.contains(#"prefer: {"highest":"lifetime_value"}"#), "\(screen)")
+        #expect(screen.contains(#"by: ["postal_address"]"#))
+    }
+
+    @Test func aCombineShowsWhichInputIsThePrimary() throws {
+        let screen = try inspect("Summer sale", "exclude")
+        #expect(screen.contains("operation: exclusion"), "\(screen)")
+        #expect(screen.contains("input primary ← "), "\(screen)")
+        #expect(screen.contains("input secondary ← "))
+    }
+}

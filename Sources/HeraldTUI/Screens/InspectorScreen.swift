@@ -22,8 +22,27 @@ enum InspectorScreen {
         if let note = node.note, !note.isEmpty { lines.append(note) }
         let summary = node.definition.summary
         if !summary.isEmpty { lines += ["", summary] }
+        // Every setting as the campaign file writes it: nothing the node does is left out (a
+        // deduplication's preference, a Read audience's audience).
+        if case .object(let pairs) = CampaignFormat.encode(node) {
+            let settings = pairs.filter { !["id", "kind", "label", "note"].contains($0.0) }
+            if !settings.isEmpty {
+                lines.append("")
+                for (key, value) in settings {
+                    let text: String = if case .string(let s) = value { s } else { value.compact() }
+                    lines.append("\(key): \(text)")
+                }
+            }
+        }
+        // Which node feeds each input (a Combine's primary set, an And-join's branches).
         let inputs = node.inputPorts
-        if !inputs.isEmpty { lines += ["", "inputs: " + inputs.map(\.name).joined(separator: ", ")] }
+        if !inputs.isEmpty {
+            lines.append("")
+            for port in inputs {
+                let from = canvas.draft.edges.first { $0.to == id && $0.toPort == port }.map { "\($0.from).\($0.port)" }
+                lines.append("input \(port.name) ← \(from ?? "(not connected)")")
+            }
+        }
         let run = canvas.run
         if !node.outputPorts.isEmpty {
             lines.append("")
