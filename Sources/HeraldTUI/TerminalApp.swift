@@ -108,6 +108,8 @@ public enum TerminalApp {
             if signal != 0 {
                 logger.info("stopping on signal \(signal)")
                 stopRunBeforeLeaving()
+                // A node form left open keeps what was typed in it, with the draft.
+                if let draft = NodeFormScreen.draftWithOpenForm(state) { execute([.keepDraft(draft)]) }
                 // The last edit's draft is in the store before the process goes.
                 interpreter.finishWrites()
                 return 128 + signal

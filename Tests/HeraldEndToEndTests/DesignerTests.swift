@@ -184,4 +184,22 @@ import Testing
         try again.keys("Q")
         try again.waitFor("EXIT=0")
     }
+
+    /// A hang-up with a node form open keeps what was typed in it, not yet applied.
+    @Test func aDroppedConnectionKeepsAnOpenFormsValues() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let tmux = try TmuxSession(arguments: [db], environment: ["LANG": "C.UTF-8"])
+        try tmux.waitFor("Welcome series")
+        try tmux.keys("j", "j", "j", "Enter")
+        try tmux.waitFor("New sign-ups")
+        try tmux.keys("Enter")  // the form of the selected node, New sign-ups
+        try tmux.waitFor("the name shown on the canvas")
+        try tmux.keys("e", "C-u")
+        try tmux.keys("-l", "Typed, not applied")
+        try tmux.waitFor("Typed, not applied")
+        try tmux.signalHerald("HUP")
+        #expect(try tmux.waitFor("EXIT=").contains("EXIT=129"))
+        #expect(try Herald.sqlite(db, "SELECT count(*) FROM herald_drafts WHERE document LIKE '%Typed, not applied%'") == "1")
+    }
 }

@@ -417,6 +417,27 @@ enum NodeFormScreen {
 
     /// Changes the form on top, rechecks it and asks for its live count when what it counts
     /// changed.
+    /// The draft to keep when the interface must go with a node form open (a hang-up): the
+    /// node as its fields stand, added or put in place as Apply would, so what was typed is
+    /// offered back next time. Nil when no node form is open or its fields make no node yet.
+    public static func draftWithOpenForm(_ state: AppState) -> Draft? {
+        guard let canvas = state.canvas else { return nil }
+        // The node form itself, under any list editor, part form or rule builder opened from it.
+        for mode in state.modes.reversed() {
+            guard case .nodeForm(let form) = mode, form.target == .node else { continue }
+            guard case .success(let node) = current(form).node() else { return nil }
+            var draft = canvas.draft
+            do {
+                if form.adding { try draft.add(node, after: form.after) } else { try draft.replace(form.id, with: node) }
+            } catch {
+                return nil
+            }
+            guard draft != canvas.draft else { return nil }
+            return Draft(key: canvas.draftKey, campaignID: canvas.stored?.id, baseVersion: canvas.stored?.version, campaign: draft)
+        }
+        return nil
+    }
+
     /// A value picked from a field's menu. "(empty)" is refused at once, naming the field, when
     /// the node needs the field: the form's recheck then says something of it.
     static func picked(_ text: String, _ state: inout AppState) -> [Effect] {
