@@ -275,8 +275,34 @@ public enum GraphLayout {
         }
         let edgeIndex = Dictionary(edges.enumerated().map { ($1, $0) }, uniquingKeysWith: { a, _ in a })
         routes.sort { (edgeIndex[$0.edge] ?? 0) < (edgeIndex[$1.edge] ?? 0) }
+        routes = widenLabels(routes, boxes: Array(boxes.values))
         return LayoutResult(
             boxes: boxes, layers: layers.map { $0.compactMap(\.nodeID) }, routes: routes, width: canvasWidth,
             height: max(y, boxHeight), order: finalOrder, metrics: metrics)
+    }
+
+    /// Gives each transition's label the room up to the next thing on its row (a line, another
+    /// label, a box) instead of a fixed share of the gap, so `complement` is not cut to
+    /// `compleme…` with free columns beside it; at the right of everything, up to `maximum`
+    /// cells (the screen's edge cuts it further).
+    static func widenLabels(_ routes: [EdgeRoute], boxes: [Rect], maximum: Int = 40) -> [EdgeRoute] {
+        routes.enumerated().map { i, route in
+            let x = route.labelAnchor.x
+            let y = route.labelAnchor.y
+            var next = Int.max
+            for (j, other) in routes.enumerated() where j != i {
+                for (a, b) in zip(other.points, other.points.dropFirst()) {
+                    if a.x == b.x, min(a.y, b.y) <= y, y <= max(a.y, b.y), a.x >= x { next = min(next, a.x) }
+                    if a.y == y, b.y == y, max(a.x, b.x) >= x { next = min(next, max(min(a.x, b.x), x)) }
+                }
+                // One blank cell before another label.
+                if other.labelAnchor.y == y, other.labelAnchor.x >= x { next = min(next, other.labelAnchor.x - 1) }
+            }
+            for box in boxes where box.y <= y && y < box.y + box.height && box.x + box.width > x { next = min(next, max(box.x, x)) }
+            var widened = route
+            let room = next == Int.max ? maximum : next - x - 1
+            widened.labelWidth = max(route.labelWidth, min(room, maximum))
+            return widened
+        }
     }
 }
