@@ -209,3 +209,20 @@ extension TruthfulWordsTests {
         #expect(screen.contains("input secondary ← "))
     }
 }
+
+extension TruthfulWordsTests {
+    @Test func aLongLineWrapsWhileItIsTyped() throws {
+        let widgets = FieldWidgetTests()
+        let (session, folder) = try widgets.canvas(selecting: "welcome")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        session.press(.enter)
+        try widgets.select(session, "text")
+        session.press(.char("e"), .ctrl("u"))
+        let words = (1...30).map { "word\($0)" }.joined(separator: " ")
+        session.type(words)
+        let screen = session.screen()
+        // Every word shows, over several rows inside the form, none cut at its edge.
+        for n in [1, 15, 30] { #expect(screen.contains("word\(n)"), "word\(n) is not on the screen:\n\(screen)") }
+        session.close()
+    }
+}

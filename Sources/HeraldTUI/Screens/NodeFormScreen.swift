@@ -622,9 +622,21 @@ enum NodeFormScreen {
         }
     }
 
+    /// The width of the field names' column.
+    static func labelWidth(_ form: NodeForm) -> Int {
+        min(14, (form.rows.map { DisplayWidth.of($0.name) }.max() ?? 8) + 1)
+    }
+
+    /// The rows the field being typed takes: one, or for a multi-line field its wrapped rows
+    /// (3 to 8, scrolling past that).
+    static func editingHeight(_ form: NodeForm, dialogWidth width: Int) -> Int {
+        guard let buffer = form.editing, buffer.multiline else { return 1 }
+        return min(8, max(3, TextFieldView.wrap(buffer, width: width - 6 - labelWidth(form)).count))
+    }
+
     /// How many lines the form's dialog holds on a grid `width` wide.
     static func lines(_ form: NodeForm, width: Int) -> Int {
-        let editingLines = form.editing.map { $0.multiline ? min(8, max(3, $0.lines.count)) : 1 } ?? 1
+        let editingLines = editingHeight(form, dialogWidth: width)
         let messages = form.messages.flatMap { DisplayWidth.wrap($0, to: width - 6) }
         return form.rows.count + editingLines - 1 + 2 + max(1, messages.count) + (form.count == nil ? 0 : 1)
     }
@@ -632,9 +644,9 @@ enum NodeFormScreen {
     /// Draws the form, at least `covering` lines tall (to hide the form it was opened from).
     static func render(_ form: NodeForm, covering: Int = 0, into grid: inout CellGrid, glyphs: GlyphSet) {
         let width = Dialog.width(grid)
-        let labelWidth = min(14, (form.rows.map { DisplayWidth.of($0.name) }.max() ?? 8) + 1)
+        let labelWidth = Self.labelWidth(form)
         let valueWidth = width - 6 - labelWidth
-        let editingLines = form.editing.map { $0.multiline ? min(8, max(3, $0.lines.count)) : 1 } ?? 1
+        let editingLines = editingHeight(form, dialogWidth: width)
         let messages = form.messages.flatMap { DisplayWidth.wrap($0, to: width - 6) }
         let lines = max(covering, Self.lines(form, width: width))
         let title =
