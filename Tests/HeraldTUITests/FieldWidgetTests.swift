@@ -10,10 +10,15 @@ import Testing
 @Suite struct FieldWidgetTests {
     /// A session on the welcome series' canvas, with `node` selected.
     func canvas(selecting node: NodeID) throws -> (HeadlessSession, String) {
+        try canvas(of: "Welcome series", selecting: node)
+    }
+
+    /// A session on the canvas of `campaign`, `width`×`height`, with `node` selected.
+    func canvas(of campaign: String, selecting node: NodeID, width: Int = 100, height: Int = 30) throws -> (HeadlessSession, String) {
         let (store, folder) = try HeadlessTests.sampleCopy()
-        let session = HeadlessSession(store: store, width: 100, height: 30)
+        let session = HeadlessSession(store: store, width: width, height: height)
         #expect(session.waitUntilIdle())
-        while session.state.selectedCampaign?.name != "Welcome series" && session.state.listSelection < session.state.campaigns.count {
+        while session.state.selectedCampaign?.name != campaign && session.state.listSelection < session.state.campaigns.count {
             session.press(.char("j"))
         }
         session.press(.enter)

@@ -181,18 +181,12 @@ extension TruthfulWordsTests {
 /// The inspector leaves nothing of a node out: every setting, and which node feeds each input.
 @Suite struct InspectorTests {
     func inspect(_ campaign: String, _ node: NodeID) throws -> String {
-        let (store, folder) = try HeadlessTests.sampleCopy()
-        defer { try? FileManager.default.removeItem(atPath: folder) }
-        let session = HeadlessSession(store: store, width: 120, height: 40)
-        #expect(session.waitUntilIdle())
-        while session.state.selectedCampaign?.name != campaign && session.state.listSelection < session.state.campaigns.count {
-            session.press(.char("j"))
+        let (session, folder) = try FieldWidgetTests().canvas(of: campaign, selecting: node, width: 120, height: 40)
+        defer {
+            session.close()
+            try? FileManager.default.removeItem(atPath: folder)
         }
-        session.press(.enter)
-        #expect(session.waitUntilIdle())
-        FieldWidgetTests().goto(session, node)
         session.press(.char("i"))
-        defer { session.close() }
         return session.screen()
     }
 
