@@ -267,6 +267,18 @@ enum CanvasNavigation {
     /// The node nearest to `current` whose centre lies in the direction (dx, dy).
     static func nearest(from current: NodeID, dx: Int, dy: Int, in layout: LayoutResult) -> NodeID? {
         guard let from = layout.boxes[current] else { return nil }
+        // Up and down go to the next layer that has a node, the nearest one across in it: a
+        // node's children come before what lies straight below them (compact nodes are close
+        // together vertically and far apart across, so distance alone skipped children).
+        if dy != 0, let layer = layout.layers.firstIndex(where: { $0.contains(current) }) {
+            var next = layer + dy
+            while layout.layers.indices.contains(next) {
+                let candidates = layout.layers[next].compactMap { id in layout.boxes[id].map { (id, abs($0.midX - from.midX)) } }
+                if let best = candidates.min(by: { $0.1 < $1.1 || ($0.1 == $1.1 && $0.0 < $1.0) }) { return best.0 }
+                next += dy
+            }
+            return nil
+        }
         var best: (NodeID, Int)?
         for (id, box) in layout.boxes where id != current {
             let ddx = box.midX - from.midX
