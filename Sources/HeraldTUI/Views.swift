@@ -291,7 +291,9 @@ public enum CanvasView {
                 var d: Directions = []
                 if y > y0 { d.insert(.north) }
                 if y < y1 { d.insert(.south) }
-                if y0 == y1 { d = [.north, .south] }
+                // A route's first point, right below its node, where compact nodes turn at once:
+                // it joins the node above, and nothing below.
+                if y0 == y1 { d = [.north] }
                 grid.addLine(x: a.x, y: y, d, role: role, clip: clip)
             }
         } else {

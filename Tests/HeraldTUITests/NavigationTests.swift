@@ -1,3 +1,4 @@
+import Foundation
 import HeraldCore
 import Testing
 
@@ -21,5 +22,22 @@ import Testing
         #expect(CanvasNavigation.nearest(from: "c", dx: 0, dy: 1, in: layout) == "d")
         #expect(CanvasNavigation.nearest(from: "d", dx: 0, dy: -1, in: layout) == "b")
         #expect(CanvasNavigation.nearest(from: "a", dx: 0, dy: -1, in: layout) == nil)
+    }
+}
+
+extension NavigationTests {
+    /// In compact zoom a line that turns right below a node joins it and nothing below: no
+    /// junction glyph draws a line that is not there.
+    @Test func compactJunctionsDrawOnlyTheirLines() throws {
+        let (session, folder) = try FieldWidgetTests().canvas(of: "Summer sale", selecting: "customers", width: 80, height: 24)
+        defer {
+            session.close()
+            try? FileManager.default.removeItem(atPath: folder)
+        }
+        session.press(.char("z"), .char("z"))
+        #expect(session.state.canvas?.layout.metrics == .compact)
+        let screen = session.screen()
+        #expect(screen.contains("╰────╮") && screen.contains("╭─────╯"), "\(screen)")
+        #expect(!screen.contains("├") && !screen.contains("┤") && !screen.contains("┼"), "\(screen)")
     }
 }
