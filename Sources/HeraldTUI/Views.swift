@@ -125,7 +125,18 @@ enum CampaignListView {
             grid.put(text, x: 0, y: y, role: selected ? .selection : .text)
         }
         if let c = state.selectedCampaign, !c.description.isEmpty {
-            grid.put(DisplayWidth.truncate(c.description, to: rect.width - 2), x: 1, y: rect.maxY - 2, role: .dim)
+            // Whole where the rows below the list leave room (up to three lines), cut only
+            // where they do not.
+            let shown = min(rows.count - first, visible)
+            let room = max(1, min(3, rect.maxY - 2 - (rect.y + 1 + shown)))
+            var lines = DisplayWidth.wrap(c.description, to: rect.width - 2)
+            if lines.count > room {
+                lines = Array(lines.prefix(room))
+                lines[room - 1] = DisplayWidth.truncate(lines[room - 1] + " …", to: rect.width - 2)
+            }
+            for (i, line) in lines.enumerated() {
+                grid.put(line, x: 1, y: rect.maxY - 1 - lines.count + i, role: .dim)
+            }
         }
     }
 }

@@ -220,3 +220,20 @@ extension TruthfulWordsTests {
         session.close()
     }
 }
+
+extension TruthfulWordsTests {
+    @Test func theListShowsAWholeDescriptionWhereThereIsRoom() throws {
+        let (store, folder) = try HeadlessTests.sampleCopy()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let session = HeadlessSession(store: store, width: 80, height: 24)
+        #expect(session.waitUntilIdle())
+        while session.state.selectedCampaign?.name != "Win-back" && session.state.listSelection < session.state.campaigns.count {
+            session.press(.char("j"))
+        }
+        let description = try #require(session.state.selectedCampaign?.description)
+        #expect(description.count > 78)
+        let shown = session.screen().split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ")
+        #expect(shown.contains(description), "\(shown)")
+        session.close()
+    }
+}
