@@ -226,6 +226,8 @@ public enum Action: Sendable {
     case distributionCounted(request: Int, Result<[AudienceService.Bucket], CountFailure>)
     /// A message preview asked for by request number.
     case messagePreviewed(request: Int, Result<RenderedMessage, CountFailure>)
+    /// The profiles (or a profile's rows) a preview's search found, by request number.
+    case recipientsFound(request: Int, RecipientQuery, Result<[AudienceService.Match], CountFailure>)
     /// The catalog and saved audiences, for validating what is edited.
     case contextLoaded(EditingContext)
     /// A draft an earlier session left of the campaign just opened.
@@ -264,6 +266,8 @@ public enum Effect: Equatable, Sendable {
     case explainRule(request: Int, entity: String, rule: Rule)
     /// Renders a message node of `campaign` for a profile (and a row of its population).
     case previewMessage(request: Int, campaign: Campaign, node: NodeID, profile: String, entity: String?)
+    /// Looks for a preview's recipient (answered by `recipientsFound`).
+    case searchRecipients(request: Int, RecipientQuery)
     /// Reads the catalog and saved audiences (answered by `contextLoaded`).
     case loadContext
     /// Keeps the draft in the store, replacing its earlier state.
@@ -283,6 +287,14 @@ public enum Effect: Equatable, Sendable {
 }
 
 /// Why a live count has no figure.
+/// What a preview's recipient search looks for.
+public enum RecipientQuery: Equatable, Sendable {
+    /// Profiles by name, address or key.
+    case profiles(String)
+    /// The rows of `entity` that belong to the profile `profile`.
+    case rows(entity: String, profile: String)
+}
+
 public struct CountFailure: Error, Equatable, Sendable {
     public var message: String
     public init(_ message: String) { self.message = message }

@@ -285,6 +285,20 @@ public final class EffectInterpreter: Sendable {
                     push(.messagePreviewed(request: request, .failure(CountFailure("\(error)"))))
                 }
             }
+        case .searchRecipients(let request, let query):
+            let audiences = self.audiences
+            return { [self] in
+                do {
+                    let found =
+                        switch query {
+                        case .profiles(let text): try audiences.searchProfiles(text)
+                        case .rows(let entity, let profile): try audiences.rows(of: entity, belongingTo: profile)
+                        }
+                    push(.recipientsFound(request: request, query, .success(found)))
+                } catch {
+                    push(.recipientsFound(request: request, query, .failure(CountFailure("\(error)"))))
+                }
+            }
         case .loadContext:
             return { [self] in
                 do {

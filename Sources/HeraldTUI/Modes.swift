@@ -122,6 +122,8 @@ public enum MenuPurpose: Equatable, Sendable {
     case ruleOperator(path: String, type: AttributeType?)
     /// Which output port of a node the new node goes after.
     case addAfterPort
+    /// The recipient of a message preview: a profile, or one of its rows.
+    case previewRecipient(RecipientQuery)
 }
 
 public struct Menu: Equatable, Sendable {
@@ -219,10 +221,8 @@ public enum PromptPurpose: Equatable, Sendable {
     case ruleValue(path: String, operator: String, type: AttributeType?)
     /// A condition of the rule builder, edited as text.
     case ruleCondition(path: [Int])
-    /// The profile to preview the form's message for.
+    /// The profile to preview the form's message for: searched by name, address or key.
     case previewProfile
-    /// The row of the population (a booking) to preview it for, with its profile.
-    case previewEntity(profile: String)
 }
 
 public struct Prompt: Equatable, Sendable {

@@ -181,6 +181,55 @@ import Testing
         again.close()
     }
 
+    /// Picks the entry for `key` from the recipient menu on top.
+    func pick(_ session: HeadlessSession, key: String, sourceLocation: SourceLocation = #_sourceLocation) throws {
+        guard case .menu(let menu) = session.state.modes.last, case .previewRecipient = menu.purpose else {
+            Issue.record("no recipient menu: \(session.state.modes.last.map { "\($0)" } ?? "")", sourceLocation: sourceLocation)
+            return
+        }
+        let index = try #require(menu.items.firstIndex { $0.value == .text(key) }, "no entry for \(key)", sourceLocation: sourceLocation)
+        for _ in 0..<index { session.press(.down) }
+        session.press(.enter)
+        #expect(session.waitUntilIdle())
+    }
+
+    /// A profile is found by name or address, and a message per booking is previewed for one
+    /// of that profile's bookings, picked from its own.
+    @Test func aRecipientIsFoundByNameAndAPerBookingMessageByItsBooking() throws {
+        let (session, store, folder) = try session()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        // A profile with a booking, and its name.
+        let row = try #require(
+            try AudienceService(store: store).sample(
+                AudienceSource(entity: "bookings", rule: .all), columns: ["id", "profile_id", "profile.last_name"], limit: 1
+            ).rows.first)
+        let (booking, profile, name) = (row[0], row[1], row[2])
+        try open(session, "Departure reminder")
+        select(session, "Trip reminder")
+        session.press(.enter, .char("p"))
+        session.type(name + "\n")
+        #expect(session.waitUntilIdle())
+        guard case .menu(let profiles) = session.state.modes.last else {
+            Issue.record("no menu of profiles: \(session.screen())")
+            return
+        }
+        #expect(profiles.items.contains { $0.value == .text(profile) && $0.title.contains(name) }, "\(profiles.items)")
+        try pick(session, key: profile)
+        // Then the profile's bookings, one of which is picked.
+        guard case .menu(let bookings) = session.state.modes.last else {
+            Issue.record("no menu of bookings: \(session.screen())")
+            return
+        }
+        #expect(bookings.title.contains("bookings of profile \(profile)"))
+        try pick(session, key: booking)
+        guard case .preview(let preview) = session.state.modes.last, case .success = preview.result else {
+            Issue.record("no preview: \(session.state.modes.last.map { "\($0)" } ?? "")")
+            return
+        }
+        #expect(preview.recipient == "profile \(profile), row \(booking)")
+        session.close()
+    }
+
     /// p in a message's form renders it for a profile, with the values being edited.
     @Test func theFormPreviewsTheMessage() throws {
         let (session, store, folder) = try session()
@@ -189,9 +238,10 @@ import Testing
         select(session, "Welcome email")
         session.press(.enter)
         try fill(session, "subject", "Hi {{profile.first_name}} & co")
-        session.press(.char("p"), .ctrl("u"))
+        session.press(.char("p"))
         session.type("1\n")
         #expect(session.waitUntilIdle())
+        try pick(session, key: "1")
         guard case .preview(let preview) = session.state.modes.last, case .success(let message) = preview.result else {
             Issue.record("no preview: \(session.state.modes.last.map { "\($0)" } ?? "")")
             return
@@ -210,6 +260,7 @@ import Testing
         #expect(again.buffer.text.isEmpty && again.title.contains("Enter: 1 again"), "\(again.title)")
         session.press(.enter)
         #expect(session.waitUntilIdle())
+        try pick(session, key: "1")
         guard case .preview(let second) = session.state.modes.last, case .success = second.result else {
             Issue.record("no second preview")
             return
@@ -228,7 +279,7 @@ import Testing
         session.type("999999999\n")
         #expect(session.waitUntilIdle())
         let screen = session.screen()
-        #expect(screen.contains("profile: no profiles row with key 999999999"), "\(screen)")
+        #expect(screen.contains("no profile's name, address or key matches '999999999'"), "\(screen)")
         #expect(!screen.contains("--profile") && !screen.contains("--entity"))
         session.close()
     }

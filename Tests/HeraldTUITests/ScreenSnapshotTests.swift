@@ -63,6 +63,12 @@ import Testing
             press(.char("j"), .enter, .char("p"))
             type("1")
             press(.enter)
+            _ = Reducer.reduce(
+                &state,
+                .recipientsFound(
+                    request: state.lastRequest, .profiles("1"),
+                    .success([AudienceService.Match(key: "1", title: "Hugo Martin", detail: "hugo@example.test")])))
+            press(.enter)
             guard case .preview(let preview) = state.modes.last else { break }
             _ = Reducer.reduce(
                 &state,

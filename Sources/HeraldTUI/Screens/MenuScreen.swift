@@ -45,6 +45,8 @@ enum MenuScreen {
         let item = visible[menu.selection]
         state.modes.removeLast()
         switch (menu.purpose, item.value) {
+        case (.previewRecipient(let query), .text(let key)):
+            return PreviewScreen.picked(key, query, &state)
         case (.addAfterPort, .port(let source)):
             CanvasEditing.openKindMenu(&state, after: source)
         case (.addNode(let after), .kind(let kind)):

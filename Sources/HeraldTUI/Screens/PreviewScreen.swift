@@ -1,4 +1,5 @@
 import HeraldCore
+import HeraldEngine
 import HeraldStore
 
 /// A message node rendered for one recipient, opened from its form with p: each field as it
@@ -32,7 +33,7 @@ enum PreviewScreen {
             .prompt(
                 Prompt(
                     purpose: .previewProfile,
-                    title: "Preview for the profile with key"
+                    title: "Preview for the profile: a name, an address or a key"
                         + (state.lastPreviewProfile.isEmpty ? "" : " (Enter: \(state.lastPreviewProfile) again)"))))
         return []
     }
@@ -62,7 +63,64 @@ enum PreviewScreen {
         return [.previewMessage(request: state.lastRequest, campaign: campaign, node: node.id, profile: profile, entity: entity)]
     }
 
+    /// The matches of a recipient search, as a menu to pick from; none or a failure stays in the
+    /// prompt (for profiles) or the status line (for a profile's rows).
+    static func found(
+        _ state: inout AppState, request: Int, _ query: RecipientQuery, _ result: Result<[AudienceService.Match], CountFailure>
+    ) -> [Effect] {
+        guard request == state.lastRequest else { return [] }
+        var matches: [AudienceService.Match] = []
+        var problem: String?
+        switch result {
+        case .success(let found): matches = found
+        case .failure(let failure): problem = failure.message
+        }
+        if matches.isEmpty && problem == nil {
+            problem =
+                switch query {
+                case .profiles(let text): "no profile's name, address or key matches '\(text)'"
+                case .rows(let entity, let profile): "profile \(profile) has no \(entity) to preview the message for"
+                }
+        }
+        if case .prompt(var prompt) = state.modes.last, case .previewProfile = prompt.purpose {
+            prompt.detail = []
+            if let problem {
+                prompt.error = problem
+                state.modes[state.modes.count - 1] = .prompt(prompt)
+                return []
+            }
+            state.modes.removeLast()
+        } else if let problem {
+            state.status = problem
+            return []
+        }
+        let title =
+            switch query {
+            case .profiles(let text): "Profiles matching '\(text)'"
+            case .rows(let entity, let profile): "The \(entity) of profile \(profile)"
+            }
+        let items = matches.map { MenuItem(title: "\($0.key)  \($0.title)", detail: $0.detail, value: .text($0.key)) }
+        state.modes.append(.menu(Menu(purpose: .previewRecipient(query), title: title, items: items)))
+        return []
+    }
+
+    /// A recipient picked: a profile (then, for a population of another entity, one of its
+    /// rows), or that row.
+    static func picked(_ key: String, _ query: RecipientQuery, _ state: inout AppState) -> [Effect] {
+        switch query {
+        case .profiles:
+            if let entity = rowEntity(state) {
+                state.lastRequest += 1
+                return [.searchRecipients(request: state.lastRequest, .rows(entity: entity, profile: key))]
+            }
+            return request(&state, profile: key, entity: nil)
+        case .rows(_, let profile):
+            return request(&state, profile: profile, entity: key)
+        }
+    }
+
     static func reduce(_ state: inout AppState, _ action: Action) -> [Effect]? {
+        if case .recipientsFound(let request, let query, let result) = action { return found(&state, request: request, query, result) }
         guard case .messagePreviewed(let request, let result) = action else { return nil }
         guard case .preview(var preview) = state.modes.last, preview.request == request else { return [] }
         preview.result = result

@@ -68,15 +68,12 @@ enum PromptScreen {
             state.modes.removeLast()
             return [.renameCampaign(id: id, to: text)]
         case .previewProfile:
-            state.modes.removeLast()
-            if let entity = PreviewScreen.rowEntity(state) {
-                state.modes.append(.prompt(Prompt(purpose: .previewEntity(profile: text), title: "…and the key of one of its \(entity)")))
-                return []
-            }
-            return PreviewScreen.request(&state, profile: text, entity: nil)
-        case .previewEntity(let profile):
-            state.modes.removeLast()
-            return PreviewScreen.request(&state, profile: profile, entity: text)
+            // Searched by name, address or key; the matches come back as a menu to pick from.
+            state.lastRequest += 1
+            prompt.error = nil
+            prompt.detail = ["searching…"]
+            state.modes[state.modes.count - 1] = .prompt(prompt)
+            return [.searchRecipients(request: state.lastRequest, .profiles(text))]
         case .description, .variables, .schedule:
             return []  // handled above
         case .ruleValue(let path, let op, let type):
@@ -140,8 +137,7 @@ extension PromptPurpose {
         case .renameNode: "the label is empty; a node needs a name on the canvas"
         case .newCampaign, .renameCampaign, .duplicateCampaign: "the campaign name is empty"
         case .importFile, .exportFile: "give a file path"
-        case .previewProfile: "give the key of a profile to preview the message for"
-        case .previewEntity: "give the key of a row of the population"
+        case .previewProfile: "give a name, an address or a key of the profile to preview the message for"
         case .ruleValue: "give a value (the hint above says which kind)"
         case .ruleCondition: "a condition cannot be empty; d deletes it in the tree"
         case .description, .variables, .schedule: ""
