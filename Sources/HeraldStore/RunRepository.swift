@@ -389,9 +389,9 @@ public enum RunRequest: String, Sendable {
     /// End the run as `stopped`; its populations are dropped.
     case stop
 
-    /// Where a request for a run waits for its executor: a small file beside the store. The
-    /// store itself cannot carry it, because a node in progress holds its write lock for as
-    /// long as the node takes.
+    /// Where a request for a run waits for its executor: a small file beside the store, which
+    /// the executor watches from a thread of its own while a node's statement runs (a live Save
+    /// audience's node holds the store's write lock for as long as it takes).
     public static func file(store path: String, runID: Int64) -> String { "\(path)-requests/run-\(runID)" }
 
     /// The request waiting for the run, if any.
