@@ -7,10 +7,10 @@ enum Migrations {
     /// v3, v6 and v7 added columns, v4 and v5 tables, that reads check for before using; v8
     /// widened CHECK constraints and added columns that reads take as empty when missing; v9
     /// added the drafts table, which reads check for; v10 the ids of the campaigns End nodes start,
-    /// which reads take from the nodes' names when missing.
+    /// which reads take from the nodes' names when missing; v11 a column of drafts that reads take as empty.
     static let readCompatible: Set<String> = [
         "v2: stopped nodes", "v3: archived campaigns", "v4: schedules", "v5: schedule launches", "v6: input ports",
-        "v7: versioned settings", "v8: waiting runs", "v9: drafts", "v10: start targets",
+        "v7: versioned settings", "v8: waiting runs", "v9: drafts", "v10: start targets", "v11: kept forms",
     ]
 
     /// Herald's tables as `CREATE TEMP` statements, in creation order: lets a read-only
@@ -356,6 +356,13 @@ enum Migrations {
                         FROM herald_nodes n JOIN herald_campaigns c ON c.name = json_extract(n.config, '$.start')
                         WHERE n.kind = 'end' AND json_extract(n.config, '$.start') IS NOT NULL;
                         """)
+            }
+        ),
+        (
+            "v11: kept forms",
+            { db in
+                // A node form open when the designer went away, with what was typed in it.
+                try db.execute(sql: "ALTER TABLE herald_drafts ADD COLUMN form TEXT")
             }
         ),
     ]

@@ -202,4 +202,33 @@ import Testing
         #expect(try tmux.waitFor("EXIT=").contains("EXIT=129"))
         #expect(try Herald.sqlite(db, "SELECT count(*) FROM herald_drafts WHERE document LIKE '%Typed, not applied%'") == "1")
     }
+
+    /// A form whose fields make no node yet (a rule half typed) is kept as typed, and reopened
+    /// when the draft is taken back.
+    @Test func aDroppedConnectionKeepsAHalfTypedForm() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let tmux = try TmuxSession(arguments: [db], environment: ["LANG": "C.UTF-8"])
+        try tmux.waitFor("Welcome series")
+        try tmux.keys("j", "j", "j", "Enter")
+        try tmux.waitFor("New sign-ups")
+        try tmux.keys("Enter")
+        try tmux.waitFor("the name shown on the canvas")
+        try tmux.keys("j", "j", "j")  // label, note, entity, rule
+        try tmux.waitFor("a rule, e.g.")
+        try tmux.keys("e", "C-u")
+        try tmux.keys("-l", "country = \"FR\" and (")
+        try tmux.waitFor("and (")
+        try tmux.signalHerald("HUP")
+        #expect(try tmux.waitFor("EXIT=").contains("EXIT=129"))
+        #expect(try Herald.sqlite(db, "SELECT count(*) FROM herald_drafts WHERE form LIKE '%and (%'") == "1")
+        let again = try TmuxSession(arguments: [db], environment: ["LANG": "C.UTF-8"])
+        try again.waitFor("Welcome series")
+        try again.keys("j", "j", "j", "Enter")
+        try again.waitFor("Take them back?")
+        try again.keys("r")
+        let screen = try again.waitFor("the form that was open")
+        #expect(screen.contains("country = \"FR\" and ("), "\(screen)")
+        try again.keys("Q")
+    }
 }

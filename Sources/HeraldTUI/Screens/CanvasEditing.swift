@@ -184,7 +184,9 @@ enum CanvasEditing {
             revalidate(&state)
             return []
         case .draftFound(let draft):
-            guard let canvas = state.canvas, canvas.stored?.id == draft.campaignID, draft.campaign != canvas.draft else {
+            // Offered back when it differs from what is shown, or kept a form that was open.
+            guard let canvas = state.canvas, canvas.stored?.id == draft.campaignID, draft.campaign != canvas.draft || draft.form != nil
+            else {
                 return draft.campaignID == state.canvas?.stored?.id ? [.discardDraft(draft.key)] : []
             }
             let base = draft.baseVersion.map { "version \($0)" } ?? "an earlier version"

@@ -62,7 +62,14 @@ enum ConfirmScreen {
                 state.canvas?.history.undo.append(EditSnapshot(campaign: canvas.draft, selected: canvas.selected))
                 state.canvas?.history.undoNames.append("restore the kept draft")
             }
-            return CanvasEditing.show(&state, draft.campaign, select: state.canvas?.selected)
+            let effects = CanvasEditing.show(&state, draft.campaign, select: state.canvas?.selected)
+            // The form that was open, with what was typed in it.
+            if let kept = draft.form, let form = NodeFormScreen.reopen(kept, in: draft.campaign) {
+                state.modes.append(.nodeForm(form))
+                state.status = "restored the unsaved edits and the form that was open; w applies it"
+                return effects + NodeFormScreen.update(&state) { _ in }
+            }
+            return effects
         case .discardDraft(let key):
             state.status = "discarded the kept edits"
             return [.discardDraft(key)]

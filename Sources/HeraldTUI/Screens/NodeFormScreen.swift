@@ -417,25 +417,46 @@ enum NodeFormScreen {
 
     /// Changes the form on top, rechecks it and asks for its live count when what it counts
     /// changed.
-    /// The draft to keep when the interface must go with a node form open (a hang-up): the
-    /// node as its fields stand, added or put in place as Apply would, so what was typed is
-    /// offered back next time. Nil when no node form is open or its fields make no node yet.
+    /// The draft to keep when the interface must go with a node form open (a hang-up), so what
+    /// was typed is offered back next time: the node as its fields stand, added or put in place
+    /// as Apply would; or, when its fields make no node yet (a half-typed rule), the draft as it
+    /// is with the form's texts, reopened when the draft is taken back. Nil without a node form.
     public static func draftWithOpenForm(_ state: AppState) -> Draft? {
         guard let canvas = state.canvas else { return nil }
         // The node form itself, under any list editor, part form or rule builder opened from it.
         for mode in state.modes.reversed() {
-            guard case .nodeForm(let form) = mode, form.target == .node else { continue }
-            guard case .success(let node) = current(form).node() else { return nil }
+            guard case .nodeForm(let open) = mode, open.target == .node else { continue }
+            let form = current(open)
             var draft = canvas.draft
-            do {
-                if form.adding { try draft.add(node, after: form.after) } else { try draft.replace(form.id, with: node) }
-            } catch {
-                return nil
+            var kept = Draft(key: canvas.draftKey, campaignID: canvas.stored?.id, baseVersion: canvas.stored?.version, campaign: draft)
+            if case .success(let node) = form.node(),
+                (try? { if form.adding { try draft.add(node, after: form.after) } else { try draft.replace(form.id, with: node) } }())
+                    != nil
+            {
+                guard draft != canvas.draft else { return nil }
+                kept.campaign = draft
+                return kept
             }
-            guard draft != canvas.draft else { return nil }
-            return Draft(key: canvas.draftKey, campaignID: canvas.stored?.id, baseVersion: canvas.stored?.version, campaign: draft)
+            guard form.rows.map(\.text) != form.initial else { return nil }
+            kept.form = OpenForm(
+                node: form.id, kind: form.kind, adding: form.adding, after: form.after,
+                texts: Dictionary(form.rows.map { ($0.name, $0.text) }, uniquingKeysWith: { a, _ in a }))
+            return kept
         }
         return nil
+    }
+
+    /// The form a kept draft had open, with its texts, over the draft's campaign.
+    static func reopen(_ kept: OpenForm, in campaign: Campaign) -> NodeForm? {
+        var form: NodeForm
+        if kept.adding {
+            form = NodeForm(newNode: kept.node, kind: kept.kind, after: kept.after)
+        } else {
+            guard let node = campaign.node(kept.node) else { return nil }
+            form = NodeForm(node: node)
+        }
+        for i in form.rows.indices { if let text = kept.texts[form.rows[i].name] { form.rows[i].text = text } }
+        return form
     }
 
     /// A value picked from a field's menu. "(empty)" is refused at once, naming the field, when
