@@ -237,3 +237,11 @@ extension TruthfulWordsTests {
         session.close()
     }
 }
+
+extension InspectorTests {
+    @Test func aReadAudienceShowsWhatItReads() throws {
+        let screen = try inspect("Beach brochure", "trips")
+        #expect(screen.contains("reads bookings"), "\(screen)")
+        #expect(screen.contains("rule: status = \"confirmed\""), "\(screen)")
+    }
+}

@@ -34,6 +34,16 @@ enum InspectorScreen {
                 }
             }
         }
+        // What a Read audience reads: the saved audience's entity and rule (or its snapshot).
+        if case .readAudience(let name, _) = node.config {
+            if let audience = canvas.context?.audiences.first(where: { $0.name == name }) {
+                lines.append("reads \(audience.snapshot ? "a snapshot of " : "")\(audience.entity)")
+                lines.append(audience.snapshot ? "from: \(audience.rule)" : "rule: \(audience.rule)")
+                if let members = audience.memberCount { lines.append("members: \(Names.groupedCount(members))") }
+            } else {
+                lines.append("the saved audience '\(name)' does not exist")
+            }
+        }
         // Which node feeds each input (a Combine's primary set, an And-join's branches).
         let inputs = node.inputPorts
         if !inputs.isEmpty {
