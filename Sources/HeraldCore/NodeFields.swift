@@ -406,7 +406,7 @@ extension MessageGranularity {
     /// How many messages a population gets, in a line.
     public var meaning: String {
         switch self {
-        case .profile: "one message per profile, whatever rows it arrives with"
+        case .profile: "one message per profile, however many of its records arrive"
         case .entity: "one message per arriving row (per booking, say)"
         }
     }
