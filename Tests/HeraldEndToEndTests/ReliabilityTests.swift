@@ -226,6 +226,8 @@ import Testing
         let db = folder + "/sample.db"
         try FileManager.default.copyItem(atPath: Herald.root.appendingPathComponent("sample.db").path, toPath: db)
         let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        // Readable by that user whatever the umask the checkout was made with.
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: db)
         // Root writes anywhere: the folder is closed to an unprivileged user instead.
         try FileManager.default.setAttributes([.posixPermissions: 0o555], ofItemAtPath: folder)
         try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: scratch.path)
@@ -233,6 +235,7 @@ import Testing
         // The checkout may sit where that user cannot reach: a copy of the executable can be.
         let binary = scratch.path + "/herald"
         try FileManager.default.copyItem(atPath: Herald.binary, toPath: binary)
+        try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: binary)
         let user = getuid() == 0 ? "runuser -u nobody -- " : ""
         for command in ["campaign list", "audience count 'VIP travellers'", "runs list", "audience list --json"] {
             let result = try ReliabilityTests.shell("\(user)'\(binary)' \(command) --db '\(db)'", in: "/")
