@@ -220,7 +220,7 @@ public final class EffectInterpreter: Sendable {
                 await withTaskCancellationHandler {
                     do {
                         // Only looking never writes: the store is opened for writing when a run starts.
-                        _ = try Executor(store: try store.writable()).dryRun(
+                        _ = try Executor(store: try writableStore()).dryRun(
                             stored, events: { [self] event in push(.runProgressed(target, event)) },
                             isCancelled: { cancellation.isCancelled })
                     } catch {

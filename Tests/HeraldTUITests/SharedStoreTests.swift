@@ -245,3 +245,33 @@ extension InspectorTests {
         #expect(screen.contains("rule: status = \"confirmed\""), "\(screen)")
     }
 }
+
+extension SharedStoreTests {
+    /// How many descriptors this process holds on `path` itself.
+    static func descriptors(on path: String) -> Int {
+        let fds = (try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []
+        return fds.filter { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/fd/\($0)")) == path }.count
+    }
+
+    /// The interface opens the store for writing once: dry runs reuse that connection instead of
+    /// opening (and keeping) one more each.
+    @Test func dryRunsReuseTheWritableStore() throws {
+        let (store, folder) = try HeadlessTests.sampleCopy()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let reading = try Store.openForReading(path: store.path)
+        try store.close()
+        let session = HeadlessSession(store: reading, width: 100, height: 30)
+        #expect(session.waitUntilIdle())
+        session.press(.char("j"), .char("j"), .char("j"), .enter)
+        #expect(session.waitUntilIdle())
+        session.press(.char("r"))
+        #expect(session.waitUntilIdle())
+        let afterOne = Self.descriptors(on: store.path)
+        for _ in 0..<3 {
+            session.press(.char("r"))
+            #expect(session.waitUntilIdle())
+        }
+        #expect(Self.descriptors(on: store.path) == afterOne, "each dry run left a connection open")
+        session.close()
+    }
+}
