@@ -157,12 +157,19 @@ import Testing
     }
 
     /// A hung-up terminal mid-edit leaves the draft; the next session offers it back.
+    /// The interface on `db` in tmux, with the Welcome series opened from the list (Beach
+    /// brochure, Departure reminder, Summer sale, then it).
+    static func openWelcomeSeries(_ db: String) throws -> TmuxSession {
+        let tmux = try TmuxSession(arguments: [db], environment: ["LANG": "C.UTF-8"])
+        try tmux.waitFor("Welcome series")
+        try tmux.keys("j", "j", "j", "Enter")
+        return tmux
+    }
+
     @Test func aDroppedConnectionLeavesTheDraftOfferedBack() throws {
         let scratch = Scratch()
         let db = try Herald.sampleCopy(in: scratch.path)
-        let tmux = try TmuxSession(arguments: [db], environment: ["LANG": "C.UTF-8"])
-        try tmux.waitFor("Welcome series")
-        try tmux.keys("j", "j", "j", "Enter")  // Beach brochure, Departure reminder, Summer sale, Welcome series
+        let tmux = try Self.openWelcomeSeries(db)
         try tmux.waitFor("New sign-ups")
         try tmux.keys("n", "C-u")
         try tmux.keys("-l", "October sign-ups")
@@ -171,9 +178,7 @@ import Testing
         try tmux.signalHerald("HUP")
         #expect(try tmux.waitFor("EXIT=").contains("EXIT=129"))
         #expect(try Herald.sqlite(db, "SELECT count(*) FROM herald_drafts").trimmingCharacters(in: .whitespacesAndNewlines) == "1")
-        let again = try TmuxSession(arguments: [db], environment: ["LANG": "C.UTF-8"])
-        try again.waitFor("Welcome series")
-        try again.keys("j", "j", "j", "Enter")
+        let again = try Self.openWelcomeSeries(db)
         try again.waitFor("Take them back?")
         try again.keys("r")
         let screen = try again.waitFor("October sign-ups")
@@ -189,9 +194,7 @@ import Testing
     @Test func aDroppedConnectionKeepsAnOpenFormsValues() throws {
         let scratch = Scratch()
         let db = try Herald.sampleCopy(in: scratch.path)
-        let tmux = try TmuxSession(arguments: [db], environment: ["LANG": "C.UTF-8"])
-        try tmux.waitFor("Welcome series")
-        try tmux.keys("j", "j", "j", "Enter")
+        let tmux = try Self.openWelcomeSeries(db)
         try tmux.waitFor("New sign-ups")
         try tmux.keys("Enter")  // the form of the selected node, New sign-ups
         try tmux.waitFor("the name shown on the canvas")
@@ -208,9 +211,7 @@ import Testing
     @Test func aDroppedConnectionKeepsAHalfTypedForm() throws {
         let scratch = Scratch()
         let db = try Herald.sampleCopy(in: scratch.path)
-        let tmux = try TmuxSession(arguments: [db], environment: ["LANG": "C.UTF-8"])
-        try tmux.waitFor("Welcome series")
-        try tmux.keys("j", "j", "j", "Enter")
+        let tmux = try Self.openWelcomeSeries(db)
         try tmux.waitFor("New sign-ups")
         try tmux.keys("Enter")
         try tmux.waitFor("the name shown on the canvas")
@@ -222,9 +223,7 @@ import Testing
         try tmux.signalHerald("HUP")
         #expect(try tmux.waitFor("EXIT=").contains("EXIT=129"))
         #expect(try Herald.sqlite(db, "SELECT count(*) FROM herald_drafts WHERE form LIKE '%and (%'") == "1")
-        let again = try TmuxSession(arguments: [db], environment: ["LANG": "C.UTF-8"])
-        try again.waitFor("Welcome series")
-        try again.keys("j", "j", "j", "Enter")
+        let again = try Self.openWelcomeSeries(db)
         try again.waitFor("Take them back?")
         try again.keys("r")
         let screen = try again.waitFor("the form that was open")
