@@ -47,3 +47,22 @@ import Testing
         #expect(resumed.summary.state == .completed)
     }
 }
+
+extension RunStopReasonTests {
+    /// A running run with a live executor needs nothing; one whose executor is gone (no lease,
+    /// an expired one) is marked, and so is a run paused on a failure.
+    @Test func whichRunsNeedAttention() {
+        func run(_ state: RunState, owner: String?, expires: String?, error: String? = nil) -> RunSummary {
+            RunSummary(
+                id: 7, campaignID: 1, campaignName: "C", version: 1, dryRun: true, state: state, startedAt: "", finishedAt: nil,
+                error: error, leaseOwner: owner, leaseExpiresAt: expires)
+        }
+        let live = RunLease.newOwner()
+        #expect(run(.running, owner: live, expires: "2999-01-01T00:00:00Z").attention() == nil)
+        #expect(run(.running, owner: nil, expires: nil).attention()?.contains("no executor") == true)
+        #expect(run(.running, owner: live, expires: "2000-01-01T00:00:00Z").attention()?.contains("no executor") == true)
+        #expect(run(.paused, owner: nil, expires: nil, error: "locked").attention()?.contains("stopped on a failure") == true)
+        #expect(run(.paused, owner: nil, expires: nil).attention() == nil)
+        #expect(run(.completed, owner: nil, expires: nil).attention() == nil)
+    }
+}
