@@ -11,6 +11,8 @@ public enum CommandScope: Sendable, Equatable {
     case nodeForm
     /// A field of the node form being typed in.
     case formField
+    /// The help before its filter is started: j/k move, / filters.
+    case helpBrowse
 
     /// What a person calls this level, in the help's title.
     public var title: String {
@@ -32,6 +34,7 @@ public enum CommandScope: Sendable, Equatable {
         case .calendar: "calendar"
         case .nodeForm: "node form"
         case .formField: "field"
+        case .helpBrowse: "help"
         }
     }
 }
@@ -137,7 +140,7 @@ public enum CommandRegistry {
         InspectorScreen.commands + MenuScreen.commands + ConfirmScreen.commands + PromptScreen.commands
         + NodeFormScreen.commands + ListEditorScreen.commands + WeekdayScreen.commands + CalendarScreen.commands + ConnectScreen.commands
         + ProblemsScreen.commands
-        + PreviewScreen.commands
+        + PreviewScreen.commands + HelpScreen.commands
         + RuleBuilderScreen.commands + CommandLineScreen.commands + PointerCommands.commands + CampaignListScreen.commands
         + CanvasScreen.commands + CanvasEditing.commands + SettingsScreen.commands + GlobalCommands.commands
 

@@ -35,7 +35,8 @@ public enum Mode: Equatable, Sendable {
     public var scope: CommandScope {
         switch self {
         case .inspector: .inspector
-        case .menu: .menu
+        // The help is browsed (j/k, / to filter) until its filter is started; then a menu.
+        case .menu(let menu): menu.filtering ? .menu : .helpBrowse
         case .confirm: .confirm
         case .prompt: .prompt
         case .nodeForm(let form): form.editing == nil ? .nodeForm : .formField
@@ -53,7 +54,8 @@ public enum Mode: Equatable, Sendable {
     /// Whether printable keys are text here (so `q` and `j` type, not act).
     public var takesText: Bool {
         switch self {
-        case .menu, .prompt, .commandLine: true
+        case .menu(let menu): menu.filtering
+        case .prompt, .commandLine: true
         case .nodeForm(let form): form.editing != nil
         default: false
         }

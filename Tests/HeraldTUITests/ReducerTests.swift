@@ -210,7 +210,7 @@ import Testing
         var state = listState()
         _ = Reducer.reduce(&state, .campaignOpened(welcome))
         _ = Reducer.reduce(&state, .keyPressed(.char("?")))
-        for c in "undo" { _ = Reducer.reduce(&state, .keyPressed(.char(c))) }
+        for c in "/undo" { _ = Reducer.reduce(&state, .keyPressed(.char(c))) }
         let text = AppView.render(state, glyphs: .ascii).text
         #expect(text.contains("Undo the last edit (not now: nothing to undo)"), "\(text)")
         for _ in 0..<4 { _ = Reducer.reduce(&state, .keyPressed(.backspace)) }

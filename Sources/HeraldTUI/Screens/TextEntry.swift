@@ -19,22 +19,6 @@ enum TextEntry {
                 defer { state.modes.append(mode) }
                 switch mode {
                 case .menu(var menu):
-                    // The help moves with j/k and filters after '/', as lazygit and less do; any
-                    // other letter starts the filter with it.
-                    if case .help = menu.purpose, !menu.filtering, case .char(let c) = key {
-                        let count = menu.visible.count
-                        switch c {
-                        case "j" where count > 0: menu.selection = (menu.selection + 1) % count
-                        case "k" where count > 0: menu.selection = (menu.selection - 1 + count) % count
-                        case "/": menu.filtering = true
-                        default:
-                            menu.filtering = true
-                            menu.filter.apply(key)
-                            menu.selection = 0
-                        }
-                        mode = .menu(menu)
-                        break
-                    }
                     menu.filter.apply(key)
                     menu.selection = 0
                     mode = .menu(menu)
