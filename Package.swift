@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
     ],
     targets: [
         // ncursesw, wrapped with static inline shims for what Swift cannot import.
@@ -42,11 +43,23 @@ let package = Package(
             ],
             swiftSettings: strictSettings
         ),
-        // Rule to SQL compiler (dialect seam) and the run executor.
+        // Delivery configuration (TOML), the providers that need no network (outbox, direct-mail
+        // extracts, discard), e-mail MIME and signed unsubscribe tokens.
+        .target(
+            name: "HeraldDelivery",
+            dependencies: [
+                "HeraldCore",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
+        // Rule to SQL compiler (dialect seam), the run executor and the delivery worker.
         .target(
             name: "HeraldEngine",
             dependencies: [
-                "HeraldCore", "HeraldStore",
+                "HeraldCore", "HeraldStore", "HeraldDelivery",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
@@ -79,7 +92,7 @@ let package = Package(
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldEngine", "HeraldDemo", "HeraldTUI",
+                "HeraldCore", "HeraldStore", "HeraldEngine", "HeraldDemo", "HeraldTUI", "HeraldDelivery",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],
@@ -100,7 +113,7 @@ let package = Package(
         .testTarget(
             name: "HeraldStoreTests",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldEngine", "HeraldDemo",
+                "HeraldCore", "HeraldStore", "HeraldEngine", "HeraldDemo", "HeraldDelivery",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings

@@ -153,22 +153,31 @@ public struct ChannelSettings: Sendable, Equatable {
     /// What a template field shows when its value is empty, by tag (`profile.first_name` →
     /// `traveller`); a tag with no value and no default is reported, never sent blank.
     public var defaults: [(String, String)]
+    /// The hours and weekdays marketing messages are delivered in, in each recipient's zone;
+    /// a message reached outside it is deferred to the window's next opening.
+    public var sendWindow: SendWindow?
+    /// The most messages per second (or minute, or hour) this node hands to its provider.
+    public var throttle: DeliveryRate?
 
     public init(
         category: MessageCategory = .marketing, messagePer: MessageGranularity = .profile,
-        content: [(String, String)] = [], frequencyCap: FrequencyCap? = nil, defaults: [(String, String)] = []
+        content: [(String, String)] = [], frequencyCap: FrequencyCap? = nil, defaults: [(String, String)] = [],
+        sendWindow: SendWindow? = nil, throttle: DeliveryRate? = nil
     ) {
         self.category = category
         self.messagePer = messagePer
         self.content = content
         self.frequencyCap = frequencyCap
         self.defaults = defaults
+        self.sendWindow = sendWindow
+        self.throttle = throttle
     }
 
     public func field(_ name: String) -> String? { content.first { $0.0 == name }?.1 }
 
     public static func == (a: ChannelSettings, b: ChannelSettings) -> Bool {
         a.category == b.category && a.messagePer == b.messagePer && a.frequencyCap == b.frequencyCap
+            && a.sendWindow == b.sendWindow && a.throttle == b.throttle
             && a.content.map(\.0) == b.content.map(\.0) && a.content.map(\.1) == b.content.map(\.1)
             && a.defaults.map(\.0) == b.defaults.map(\.0) && a.defaults.map(\.1) == b.defaults.map(\.1)
     }

@@ -157,6 +157,8 @@ public enum CampaignFormat {
                 pairs.append(("frequencyCap", .object([("max", .integer(Int64(cap.maxMessages))), ("days", .integer(Int64(cap.days)))])))
             }
             if !settings.defaults.isEmpty { pairs.append(("defaults", .object(settings.defaults.map { ($0.0, .string($0.1)) }))) }
+            if let window = settings.sendWindow { pairs.append(("sendWindow", .string(window.text))) }
+            if let rate = settings.throttle { pairs.append(("throttle", .string(rate.text))) }
         case .end:
             break
         case .endAndStart(let other):
@@ -533,6 +535,19 @@ public enum CampaignFormat {
                     }
                     return (tag, text)
                 }
+            }
+            if let text = try g.optionalString("sendWindow") {
+                do { settings.sendWindow = try SendWindow(parsing: text) } catch {
+                    throw HeraldError(.invalidInput, "\(at).sendWindow: \(error.message)")
+                }
+            }
+            if let text = try g.optionalString("throttle") {
+                guard let rate = DeliveryRate(parsing: text) else {
+                    throw HeraldError(
+                        .invalidInput,
+                        "\(at).throttle: expected messages per second, minute or hour such as '200/s' or '50/min', found '\(text)'")
+                }
+                settings.throttle = rate
             }
             config = .message(channel, settings)
         case .end:

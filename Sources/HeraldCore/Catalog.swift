@@ -90,11 +90,15 @@ public struct ProfileChannels: Codable, Sendable, Equatable {
     public var postalAddress: [String]
     public var timeZone: String?
     public var locale: String?
+    /// Channels (raw values of ``Channel``) whose marketing messages need the profile's
+    /// explicit opt-in: an unknown consent excludes the message (`consent_unknown`).
+    public var optIn: [String] = []
 
     public init(
         email: String? = nil, phone: String? = nil, pushToken: String? = nil,
-        postalAddress: [String] = [], timeZone: String? = nil, locale: String? = nil
+        postalAddress: [String] = [], timeZone: String? = nil, locale: String? = nil, optIn: [String] = []
     ) {
+        self.optIn = optIn
         self.email = email
         self.phone = phone
         self.pushToken = pushToken

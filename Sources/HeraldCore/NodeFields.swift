@@ -273,6 +273,8 @@ extension NodeKind {
                             .number("days", from: 1, hint: "over this many days, e.g. 7"),
                         ])),
                     NodeField("defaults", .json, hint: "{\"profile.first_name\": \"traveller\"}: what an empty field shows"),
+                    NodeField("sendWindow", hint: "marketing only: hours and days in the recipient's zone, e.g. 09:00-20:00 mon-fri"),
+                    NodeField("throttle", hint: "messages per second or minute handed to the provider, e.g. 200/s or 50/min"),
                 ]
         case .end: [NodeField("start", hint: "a campaign to start when the branch ends (optional)", pick: .campaign)]
         }

@@ -81,26 +81,7 @@ public enum MessageTemplates {
     /// Renders each of `settings`' content fields over `values`; empty values take their
     /// declared default, and those with none are listed in `missing`.
     public static func render(_ settings: ChannelSettings, channel: Channel, values: TemplateValues) throws -> RenderedMessage {
-        let defaults = Dictionary(settings.defaults, uniquingKeysWith: { a, _ in a })
-        var missing: [String] = []
-        var fields: [RenderedField] = []
-        for (name, template) in settings.content {
-            var data = values
-            for (tag, sections, opensSection) in CampaignValidator.templateTags(template) where sections.isEmpty {
-                guard isEmpty(tag, in: data) else { continue }
-                if let fallback = defaults[tag] {
-                    set(tag, fallback, in: &data)
-                } else if !missing.contains(tag) && !opensSection {
-                    // An empty section is simply not shown ({{^tag}} is there for that).
-                    missing.append(tag)
-                }
-            }
-            if let problem = syntaxProblem(template) { throw HeraldError(.validation, "\(name): \(problem)") }
-            let source = isHTML(name) ? template : "{{% CONTENT_TYPE: TEXT}}" + template
-            let text = try MustacheTemplate(string: source).render(object(data))
-            fields.append(RenderedField(name: name, text: text, segments: channel == .sms && name == "text" ? SMSSegments(text) : nil))
-        }
-        return RenderedMessage(fields: fields, missing: missing)
+        try PreparedMessage(settings, channel: channel).render(values)
     }
 
     static func isEmpty(_ tag: String, in values: TemplateValues) -> Bool {
@@ -189,5 +170,52 @@ public struct SMSSegments: Sendable, Equatable, CustomStringConvertible {
 
     public var description: String {
         "\(encoding.rawValue), \(units) \(encoding == .gsm7 ? "characters" : "UTF-16 units"), \(parts) part\(parts == 1 ? "" : "s")"
+    }
+}
+
+/// A channel node's templates parsed once, to render many recipients' messages.
+public struct PreparedMessage: @unchecked Sendable {
+    struct Field {
+        var name: String
+        var template: MustacheTemplate
+        /// The tags outside sections, and whether each opens one.
+        var tags: [(tag: String, opensSection: Bool)]
+    }
+    let fields: [Field]
+    let defaults: [String: String]
+    let channel: Channel
+
+    public init(_ settings: ChannelSettings, channel: Channel) throws {
+        self.channel = channel
+        defaults = Dictionary(settings.defaults, uniquingKeysWith: { a, _ in a })
+        fields = try settings.content.map { name, template in
+            if let problem = MessageTemplates.syntaxProblem(template) { throw HeraldError(.validation, "\(name): \(problem)") }
+            let source = MessageTemplates.isHTML(name) ? template : "{{% CONTENT_TYPE: TEXT}}" + template
+            let tags = CampaignValidator.templateTags(template).filter { $0.sections.isEmpty }.map { ($0.tag, $0.opensSection) }
+            return Field(name: name, template: try MustacheTemplate(string: source), tags: tags)
+        }
+    }
+
+    /// Each field over `values`; empty values take their declared default, and those with none
+    /// are listed in `missing`.
+    public func render(_ values: TemplateValues) -> RenderedMessage {
+        var missing: [String] = []
+        var rendered: [RenderedField] = []
+        for field in fields {
+            var data = values
+            for (tag, opensSection) in field.tags {
+                guard MessageTemplates.isEmpty(tag, in: data) else { continue }
+                if let fallback = defaults[tag] {
+                    MessageTemplates.set(tag, fallback, in: &data)
+                } else if !missing.contains(tag) && !opensSection {
+                    // An empty section is simply not shown ({{^tag}} is there for that).
+                    missing.append(tag)
+                }
+            }
+            let text = field.template.render(MessageTemplates.object(data))
+            rendered.append(
+                RenderedField(name: field.name, text: text, segments: channel == .sms && field.name == "text" ? SMSSegments(text) : nil))
+        }
+        return RenderedMessage(fields: rendered, missing: missing)
     }
 }

@@ -654,19 +654,6 @@ extension [SQLValue] {
     }
 }
 
-extension DatabaseValue {
-    /// Text for tables and CSV: empty for NULL, numbers without trailing zeros.
-    var displayText: String {
-        switch storage {
-        case .null: ""
-        case .int64(let v): String(v)
-        case .double(let v): v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
-        case .string(let s): s
-        case .blob(let d): "<\(d.count) bytes>"
-        }
-    }
-}
-
 /// Results of counts, samples and distributions, kept while their key holds. Keys include the
 /// store's definitions signature (schema, catalog, saved audiences, settings and committed
 /// data, from this process or any other), so a change anywhere misses the cache. Bounded in

@@ -1,6 +1,7 @@
 public import Foundation
 import GRDB
 public import HeraldCore
+public import HeraldDelivery
 public import HeraldStore
 import Logging
 
@@ -43,6 +44,9 @@ public struct Executor: Sendable {
     public var halt: (@Sendable () -> Bool)?
     /// The run's clock: when waits start and whether they have ended (a scheduler passes its own).
     public var clock: @Sendable () -> Date = { Date() }
+    /// The providers live runs deliver through; nil: the configuration's defaults (the outbox
+    /// and extracts beside the store).
+    public var delivery: DeliverySetup?
 
     struct Halted: Error {
         var runID: Int64
@@ -282,6 +286,32 @@ public struct Executor: Sendable {
         let targets = live ? try startedCampaigns(stored) : [:]
         let order = campaign.topologicalOrder() ?? []
         let lease = try store.write { db in try RunLease.acquire(db, runID: runID, owner: owner) }
+        let sends = live && campaign.nodes.contains { $0.kind.isChannel }
+        var setup: DeliverySetup?
+        if sends {
+            do {
+                setup = try delivery ?? DeliverySetup.make(.defaults, storePath: store.path)
+                // Messages an earlier executor claimed and never recorded: their fate is
+                // unknown, and they are never sent again by themselves.
+                let lost = try store.ledger.abandonClaims(runID: runID, now: Int(clock().timeIntervalSince1970))
+                if lost > 0 {
+                    try store.write { db in
+                        try RunRepository.log(
+                            db, runID: runID, nodeID: nil,
+                            RunLogLine(
+                                level: "warning", code: "delivery.unknown",
+                                "\(Names.counted(lost, "message")) claimed by an executor that stopped became unknown; 'herald runs show \(runID)' lists them and 'herald runs resolve' decides",
+                                figures: ["messages": lost]))
+                    }
+                }
+            } catch {
+                try? store.write { db in
+                    try RunRepository.pause(db, runID: runID, error: "delivery cannot start: \(error)")
+                    try lease.release(db)
+                }
+                throw HeraldError(.invalidInput, "run #\(runID) of '\(campaign.name)' cannot deliver: \(error); it is paused", cause: error)
+            }
+        }
         // Pauses and stops asked by other processes (`herald runs pause|stop`).
         let requests = RequestWatcher(path: store.path, runID: runID)
         defer { requests.finish() }
@@ -464,6 +494,7 @@ public struct Executor: Sendable {
                             recordedWake: recordedWake, trusted: { body in try work.guardian.trusting(body) },
                             newTable: { Self.workTable(run: runID, position: position, index: counter.next(), temporary: true) })
                         context.workSchema = Self.workSchema
+                        context.run = RunPosition(runID: runID, campaignID: stored.id, node: id)
                         var outcome = try execution.execute(context)
                         if simulatedFailureAt == id { throw HeraldError(.io, "simulated failure of node '\(id)'") }
                         ms = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
@@ -478,9 +509,15 @@ public struct Executor: Sendable {
                             }
                             outcome.created = outcome.created.map { renamed[$0] ?? $0 }
                             outcome.tables = outcome.tables.mapValues { renamed[$0] ?? $0 }
+                            outcome.enqueue = outcome.enqueue?.renamed(renamed)
                         }
                         if together { try bookkeeping(db, &outcome, ms: ms) }
                         return outcome
+                    }
+                    if let enqueue = outcome.enqueue, case .message(let channel, let settings) = node.config {
+                        try copyToLedger(
+                            enqueue, work: work, policy: policy, position: RunPosition(runID: runID, campaignID: stored.id, node: id),
+                            channel: channel, category: settings.category, now: Int(now.timeIntervalSince1970))
                     }
                     if !together {
                         if simulatedCrashBeforeBookkeeping == id { throw SimulatedCrash() }
@@ -539,6 +576,30 @@ public struct Executor: Sendable {
                 store.logger.debug(
                     "node finished",
                     metadata: ["run": "\(runID)", "node": "\(id)", "kind": "\(node.kind.rawValue)", "in": "\(result.inputCount ?? 0)"])
+            }
+            if !finished, let setup {
+                var worker = DeliveryWorker(store: store, ledger: store.ledger, setup: setup, campaign: stored, runID: runID, owner: owner)
+                worker.clock = clock
+                let store = self.store
+                worker.heartbeat = { try store.write { db in try lease.renew(db) } }
+                let report = try worker.deliver(shouldStop: stopping)
+                if report.stopped {
+                    if halting() { throw Halted(runID: runID) }
+                    try stop()
+                } else if let due = try store.ledger.nextDue(runID: runID) {
+                    wakes.append(Date(timeIntervalSince1970: TimeInterval(due)))
+                }
+                if report.attempted > 0 {
+                    try store.write { db in
+                        try lease.renew(db)
+                        try RunRepository.log(
+                            db, runID: runID, nodeID: nil,
+                            RunLogLine(
+                                code: "delivery.pass",
+                                "handed \(Names.counted(report.attempted, "message")) to providers; \(report.sent) accepted",
+                                figures: ["attempted": report.attempted, "sent": report.sent]))
+                    }
+                }
             }
             if !finished, let wake = wakes.min() {
                 // Every branch has ended or waits: the run waits, unleased, with its tables, for
@@ -615,6 +676,31 @@ public struct Executor: Sendable {
         if let failure { throw failure }
         return detail
     }
+
+    /// Copies a channel node's verdicts into the message ledger, in short transactions of
+    /// `ledgerChunk` rows so that no other process waits long for the store. A copy redone
+    /// after a crash adds only what is missing: the ledger's key is unique.
+    func copyToLedger(
+        _ enqueue: Enqueue, work: GuardedConnection, policy: StatementGuard.Policy, position: RunPosition, channel: Channel,
+        category: MessageCategory, now: Int
+    ) throws {
+        let schema = dialect.quote(Self.workSchema) + "."
+        var from: Int64 = 1
+        while from <= enqueue.lastRow {
+            let to = min(enqueue.lastRow, from + Self.ledgerChunk - 1)
+            try work.run(policy, what: "queueing the messages of node '\(position.node)'") { db in
+                try work.guardian.trusting {
+                    _ = try SQLiteMessageLedger.enqueue(
+                        db, verdicts: schema + dialect.quote(enqueue.verdicts), zones: enqueue.zones.map { schema + dialect.quote($0) },
+                        rows: from...to, runID: position.runID, campaignID: position.campaignID, nodeID: position.node, channel: channel,
+                        category: category, now: now)
+                }
+            }
+            from = to + 1
+        }
+    }
+
+    static let ledgerChunk: Int64 = 50_000
 
     /// Records why a run stopped: the failed node (if any), an error line in its log, and the run
     /// paused with the reason and released. A store that is locked or full may refuse even that,

@@ -113,6 +113,20 @@ extension AudienceService {
     func added(
         _ campaign: Campaign, before id: NodeID, entity: Entity, key: String, catalog: Catalog, audiences: [String: String]
     ) throws -> [String: AddedValue] {
+        let fields = Self.addedFields(campaign, before: id, entity: entity, catalog: catalog, audiences: audiences)
+        guard !fields.isEmpty else { return [:] }
+        let compiler = try compiler(variables: campaign.variableBindings)
+        return try readOnly(cancellation: nil, timeLimit: 30, catalog: catalog) { db in
+            try Self.addedValues(db, fields: fields, entity: entity, keys: [key], compiler: compiler)[key] ?? [:]
+        }
+    }
+
+    /// The Enrichment fields the nodes before `id` add to rows of `entity`.
+    static func addedFields(
+        _ campaign: Campaign, before id: NodeID, entity: Entity, catalog: Catalog, audiences: [String: String]
+    )
+        -> [EnrichmentField]
+    {
         let entities = campaign.inboundEntities(catalog: catalog, audiences: audiences)
         var fields: [EnrichmentField] = []
         var current = id
@@ -121,41 +135,81 @@ extension AudienceService {
             current = edge.from
             if case .enrich(let added) = campaign.node(current)?.config, entities[current] == entity.name { fields = added + fields }
         }
-        guard !fields.isEmpty else { return [:] }
-        let compiler = try compiler(variables: campaign.variableBindings)
-        // The enrichment reads its population from a table of keys: here, one key.
-        let population = "herald_preview_key"
+        return fields
+    }
+
+    /// `fields` computed for each of `keys` of `entity`, set-wise: one statement for them all.
+    static func addedValues(
+        _ db: Database, fields: [EnrichmentField], entity: Entity, keys: [String], compiler: RuleCompiler
+    ) throws
+        -> [String: [String: AddedValue]]
+    {
+        guard !fields.isEmpty, !keys.isEmpty else { return [:] }
+        // The enrichment reads its population from a table of keys: here, the given keys.
+        let population = "herald_given_keys"
         var compiled = try compiler.enrichment(population: population, entity: entity.name, fields: fields)
-        compiled.sql = "WITH \"\(population)\"(key) AS (SELECT ?) " + compiled.sql
-        let keyArgument: SQLValue = entity.keyType == .integer ? Int64(key).map(SQLValue.integer) ?? .text(key) : .text(key)
-        compiled.arguments.insert(keyArgument, at: 0)
-        let row = try readOnly(cancellation: nil, timeLimit: 30, catalog: catalog) { db in
-            try Row.fetchOne(db, sql: compiled.sql, arguments: compiled.arguments.statementArguments)
-        }
-        guard let row else { return [:] }
-        var added: [String: AddedValue] = [:]
-        for field in fields {
-            let value: DatabaseValue = row[field.name]
-            switch field.value {
-            case .value:
-                added[field.name] = .value(value.isNull ? nil : value.displayText)
-            case .rows:
-                let text = value.isNull ? "[]" : value.displayText
-                guard case .array(let items) = try JSONValue.parse(text) else { continue }
-                added[field.name] = .rows(
-                    items.map { item in
-                        guard case .object(let pairs) = item else { return [:] }
-                        return Dictionary(
-                            pairs.map { name, v -> (String, String?) in
-                                switch v {
-                                case .null: (name, nil)
-                                case .string(let s): (name, s)
-                                default: (name, v.compact())
-                                }
-                            }, uniquingKeysWith: { a, _ in a })
-                    })
+        compiled.sql = "WITH \"\(population)\"(key) AS (VALUES \(keys.map { _ in "(?)" }.joined(separator: ","))) " + compiled.sql
+        compiled.arguments.insert(contentsOf: keys.map { keyArgument($0, entity: entity) }, at: 0)
+        var result: [String: [String: AddedValue]] = [:]
+        for row in try Row.fetchAll(db, sql: compiled.sql, arguments: compiled.arguments.statementArguments) {
+            let key: DatabaseValue = row["key"]
+            var added: [String: AddedValue] = [:]
+            for field in fields {
+                let value: DatabaseValue = row[field.name]
+                switch field.value {
+                case .value:
+                    added[field.name] = .value(value.isNull ? nil : value.displayText)
+                case .rows:
+                    let text = value.isNull ? "[]" : value.displayText
+                    guard case .array(let items) = try JSONValue.parse(text) else { continue }
+                    added[field.name] = .rows(
+                        items.map { item in
+                            guard case .object(let pairs) = item else { return [:] }
+                            return Dictionary(
+                                pairs.map { name, v -> (String, String?) in
+                                    switch v {
+                                    case .null: (name, nil)
+                                    case .string(let s): (name, s)
+                                    default: (name, v.compact())
+                                    }
+                                }, uniquingKeysWith: { a, _ in a })
+                        })
+                }
             }
+            result[key.displayText] = added
         }
-        return added
+        return result
+    }
+
+    /// A key given as text, bound with the entity key's type.
+    static func keyArgument(_ key: String, entity: Entity) -> SQLValue {
+        entity.keyType == .integer ? Int64(key).map(SQLValue.integer) ?? .text(key) : .text(key)
+    }
+
+    /// For each of `keys` of `entity`, each of `paths` (through N-1 links) as text, nil when
+    /// empty; set-wise, one statement for them all.
+    static func rowValues(
+        _ db: Database, entity: Entity, keys: [String], paths: [String], compiler: RuleCompiler
+    ) throws
+        -> [String: [String: String?]]
+    {
+        guard !keys.isEmpty else { return [:] }
+        let population = "herald_given_keys"
+        var compiled = try compiler.selectKeys(
+            entity: entity.name, rule: .all, population: population,
+            columns: paths.map { AttributePath($0) } + [AttributePath(entity.primaryKey)])
+        compiled.sql = "WITH \"\(population)\"(key) AS (VALUES \(keys.map { _ in "(?)" }.joined(separator: ","))) " + compiled.sql
+        compiled.arguments.insert(contentsOf: keys.map { keyArgument($0, entity: entity) }, at: 0)
+        var result: [String: [String: String?]] = [:]
+        for row in try Row.fetchAll(db, sql: compiled.sql, arguments: compiled.arguments.statementArguments) {
+            let key: DatabaseValue = row["key"]
+            var values: [String: String?] = [:]
+            for (i, path) in paths.enumerated() {
+                let value: DatabaseValue = row["c\(i + 1)"]
+                values[path] = value.isNull || value.displayText.isEmpty ? nil : value.displayText
+            }
+            result[key.displayText] = values
+        }
+        return result
     }
 }

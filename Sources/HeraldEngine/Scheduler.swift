@@ -1,6 +1,7 @@
 public import Foundation
 import GRDB
 public import HeraldCore
+public import HeraldDelivery
 public import HeraldStore
 import Logging
 
@@ -25,6 +26,9 @@ public struct Scheduler: Sendable {
         self.dryRun = dryRun
     }
 
+    /// The providers live runs deliver through (nil: the defaults beside the store).
+    public var delivery: DeliverySetup?
+
     /// What one tick did.
     public enum Action: Sendable, Equatable {
         case launched(campaign: String, occurrence: Int, run: RunDetail)
@@ -41,6 +45,7 @@ public struct Scheduler: Sendable {
         var executor = Executor(store: store, oneToManyForm: oneToManyForm)
         executor.halt = halt
         executor.clock = { now }
+        executor.delivery = delivery
         let due = try store.read { db in try RunRepository.dueRuns(db, now: now) }
         for runID in try orphanedRuns(now: now) + due {
             if halt?() == true { return actions }

@@ -5,6 +5,8 @@ public import HeraldCore
 /// A settable column of the profile entity.
 public enum ProfileChannelField: String, CaseIterable, Sendable {
     case email, phone, pushToken, postalAddress, timeZone, locale
+    /// Not a column: the channels that need an explicit opt-in, comma-separated.
+    case optIn
 }
 
 extension Store {
@@ -138,7 +140,14 @@ extension Store {
     public func setProfile(entity: String, columns: [ProfileChannelField: String?]) throws {
         try write { db in
             let e = try CatalogDiscovery.catalog(db).requireEntity(entity)
-            for (field, column) in columns {
+            if case .some(.some(let list)) = columns[.optIn] {
+                for part in list.split(separator: ",") where Channel(rawValue: String(part)) == nil {
+                    throw HeraldError(
+                        .invalidInput,
+                        "optIn: expected channels among \(Channel.allCases.map(\.rawValue).joined(separator: ", ")), found '\(part)'")
+                }
+            }
+            for (field, column) in columns where field != .optIn {
                 if let column {
                     for part in column.split(separator: ",") {
                         _ = try CatalogDiscovery.requireColumn(String(part), in: e, field: field.rawValue)
@@ -368,6 +377,7 @@ public enum CatalogDiscovery {
                 case .postalAddress: catalog.profileChannels.postalAddress = value?.split(separator: ",").map(String.init) ?? []
                 case .timeZone: catalog.profileChannels.timeZone = value
                 case .locale: catalog.profileChannels.locale = value
+                case .optIn: catalog.profileChannels.optIn = value?.split(separator: ",").map(String.init) ?? []
                 case nil: break
                 }
             }

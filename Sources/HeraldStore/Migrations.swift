@@ -7,10 +7,12 @@ enum Migrations {
     /// v3, v6 and v7 added columns, v4 and v5 tables, that reads check for before using; v8
     /// widened CHECK constraints and added columns that reads take as empty when missing; v9
     /// added the drafts table, which reads check for; v10 the ids of the campaigns End nodes start,
-    /// which reads take from the nodes' names when missing; v11 a column of drafts that reads take as empty.
+    /// which reads take from the nodes' names when missing; v11 a column of drafts that reads take as empty;
+    /// v12 the message ledger's columns, which the ledger's reads check for (a store without them
+    /// has sent nothing through Herald).
     static let readCompatible: Set<String> = [
         "v2: stopped nodes", "v3: archived campaigns", "v4: schedules", "v5: schedule launches", "v6: input ports",
-        "v7: versioned settings", "v8: waiting runs", "v9: drafts", "v10: start targets", "v11: kept forms",
+        "v7: versioned settings", "v8: waiting runs", "v9: drafts", "v10: start targets", "v11: kept forms", "v12: message ledger",
     ]
 
     /// Herald's tables as `CREATE TEMP` statements, in creation order: lets a read-only
@@ -363,6 +365,60 @@ enum Migrations {
             { db in
                 // A node form open when the designer went away, with what was typed in it.
                 try db.execute(sql: "ALTER TABLE herald_drafts ADD COLUMN form TEXT")
+            }
+        ),
+        (
+            "v12: message ledger",
+            { db in
+                // The message ledger: one row per (run, node, profile, entity), unique, so no
+                // retry, resume or second executor can make a second one; the states of
+                // `MessageState`; when a deferred message may go; the send window's zone and
+                // whether it was the campaign's; who claimed it. Earlier rows (history from
+                // elsewhere) keep their facts: pending ones are queued, delivered ones sent.
+                try db.execute(
+                    sql: """
+                        CREATE TABLE herald_messages_v12 (
+                            id INTEGER PRIMARY KEY,
+                            run_id INTEGER REFERENCES herald_runs(id) ON DELETE SET NULL,
+                            campaign_id INTEGER,
+                            node_id TEXT,
+                            profile_key NOT NULL,
+                            entity_key,
+                            channel TEXT NOT NULL CHECK (channel IN ('email', 'sms', 'push', 'directMail')),
+                            category TEXT NOT NULL DEFAULT 'marketing' CHECK (category IN ('marketing', 'transactional')),
+                            address TEXT,
+                            status TEXT NOT NULL
+                                CHECK (status IN ('queued', 'deferred', 'claimed', 'sent', 'failed', 'excluded', 'unknown')),
+                            reason TEXT,
+                            not_before TEXT,
+                            zone TEXT,
+                            zone_fallback INTEGER NOT NULL DEFAULT 0,
+                            attempts INTEGER NOT NULL DEFAULT 0,
+                            claim_owner TEXT,
+                            claimed_at TEXT,
+                            provider TEXT,
+                            provider_id TEXT,
+                            error TEXT,
+                            created_at TEXT NOT NULL,
+                            updated_at TEXT NOT NULL,
+                            sent_at TEXT
+                        );
+                        INSERT INTO herald_messages_v12 (id, run_id, campaign_id, node_id, profile_key, entity_key, channel, address,
+                            status, reason, attempts, provider_id, created_at, updated_at, sent_at)
+                        SELECT id, run_id, campaign_id, node_id, profile_key, entity_key, channel, address,
+                            CASE status WHEN 'pending' THEN 'queued' WHEN 'delivered' THEN 'sent' ELSE status END,
+                            reason, attempts, provider_id, created_at, updated_at,
+                            CASE WHEN status IN ('sent', 'delivered') THEN updated_at END
+                        FROM herald_messages;
+                        DROP TABLE herald_messages;
+                        ALTER TABLE herald_messages_v12 RENAME TO herald_messages;
+                        CREATE UNIQUE INDEX herald_messages_key
+                            ON herald_messages(run_id, node_id, profile_key, ifnull(entity_key, '')) WHERE run_id IS NOT NULL;
+                        CREATE INDEX herald_messages_profile ON herald_messages(profile_key, channel, created_at);
+                        CREATE INDEX herald_messages_run ON herald_messages(run_id, node_id, status);
+                        CREATE INDEX herald_messages_due ON herald_messages(run_id, status, not_before);
+                        CREATE INDEX herald_suppressions_address ON herald_suppressions(address);
+                        """)
             }
         ),
     ]

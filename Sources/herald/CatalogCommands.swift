@@ -296,13 +296,17 @@ struct CatalogCommand: ParsableCommand {
         @Option(name: .customLong("postal-address"), help: "Postal address columns, comma-separated.") var postalAddress: String?
         @Option(name: .customLong("time-zone"), help: "Time zone column.") var timeZone: String?
         @Option(help: "Locale column.") var locale: String?
+        @Option(
+            name: .customLong("opt-in"),
+            help: "Channels whose marketing messages need an explicit opt-in, comma-separated (email,sms,push,directMail).")
+        var optIn: String?
         @OptionGroup var store: StoreOptions
 
         func run() throws {
             var columns: [ProfileChannelField: String?] = [:]
             let given: [(ProfileChannelField, String?)] = [
                 (.email, email), (.phone, phone), (.pushToken, pushToken), (.postalAddress, postalAddress),
-                (.timeZone, timeZone), (.locale, locale),
+                (.timeZone, timeZone), (.locale, locale), (.optIn, optIn),
             ]
             for (field, value) in given {
                 if let value { columns[field] = value.isEmpty ? .some(nil) : .some(value) }
@@ -325,7 +329,7 @@ enum CatalogJSON {
                 .object([
                     ("email", opt(c.email)), ("phone", opt(c.phone)), ("pushToken", opt(c.pushToken)),
                     ("postalAddress", .array(c.postalAddress.map(JSONValue.string))), ("timeZone", opt(c.timeZone)),
-                    ("locale", opt(c.locale)),
+                    ("locale", opt(c.locale)), ("optIn", .array(c.optIn.map(JSONValue.string))),
                 ])
             ),
             (

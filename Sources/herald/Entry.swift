@@ -113,7 +113,8 @@ struct Herald: ParsableCommand {
         subcommands: [
             OpenCommand.self, DemoCommand.self, ImportCommand.self, CatalogCommand.self, CampaignCommand.self,
             AudienceCommand.self, InitCommand.self, RunCommand.self, RunsCommand.self, LogsCommand.self, ScheduleCommand.self,
-            SchedulerCommand.self, ThemeCommand.self, ScriptCommand.self,
+            SchedulerCommand.self, ConsentCommand.self, SuppressionCommand.self, HistoryCommand.self, ConfigCommand.self,
+            ThemeCommand.self, ScriptCommand.self,
         ],
         defaultSubcommand: OpenCommand.self
     )

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
+import HeraldDelivery
 import HeraldEngine
 import HeraldStore
 
@@ -10,16 +11,18 @@ struct RunCommand: ParsableCommand {
         discussion: """
             A dry run computes every node's population and counts it, and sends nothing. A live run also saves \
             audiences, holds populations in Wait nodes (the run then waits, and 'herald scheduler' continues it when \
-            the wait ends) and starts the campaigns End nodes name; this version has no delivery, so its channel \
-            nodes send nothing and say so. On a terminal each node is reported as it finishes; the final table goes \
+            the wait ends), starts the campaigns End nodes name, and delivers: each channel node queues its \
+            messages in the ledger with the eligibility gates' verdicts, and the delivery worker sends them through \
+            the configured providers (by default the outbox and extracts beside the store). On a terminal each node is reported as it finishes; the final table goes \
             to standard output. Exit status 1 when a node fails (the run is paused and 'herald runs retry' retries it).
             """)
 
     @Argument(help: "Campaign name or id.") var campaign: String
     @Flag(name: .long, help: "Compute every node's population and count it; send nothing.") var dryRun = false
-    @Flag(name: .long, help: "Run for real: save audiences, wait, start campaigns (channels: not available in this version).")
+    @Flag(name: .long, help: "Run for real: save audiences, wait, start campaigns and deliver messages.")
     var live = false
     @OptionGroup var store: StoreOptions
+    @OptionGroup var config: ConfigOptions
     @OptionGroup var output: OutputOptions
 
     func run() throws {
@@ -28,13 +31,15 @@ struct RunCommand: ParsableCommand {
                 .invalidInput,
                 dryRun
                     ? "--dry-run and --live: choose one"
-                    : "choose --dry-run (count every node, send nothing) or --live (run for real; channel delivery is not available in this version)"
+                    : "choose --dry-run (count every node, send nothing) or --live (run for real and deliver)"
             )
         }
         let mode: RunMode = live ? .live : .dry
+        // A broken configuration is refused before the store is touched.
+        let delivery = try config.load()
         let db = try store.openForWriting()
         let stored = try db.loadCampaign(.typed(campaign))
-        try startRun(stored, mode: mode, db: db, json: output.json)
+        try startRun(stored, mode: mode, db: db, json: output.json, delivery: mode == .live ? delivery.setup(storePath: db.path) : nil)
     }
 }
 
@@ -57,9 +62,9 @@ final class Counter: @unchecked Sendable {
 
 struct RunsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "runs", abstract: "List, show, pause, resume, retry, restart, stop and purge runs.",
+        commandName: "runs", abstract: "List, show, resolve, pause, resume, retry, restart, stop and purge runs.",
         subcommands: [
-            List.self, Show.self, LogsCommand.self, Pause.self, Resume.self, Retry.self, Restart.self, Stop.self, Purge.self,
+            List.self, Show.self, LogsCommand.self, Resolve.self, Pause.self, Resume.self, Retry.self, Restart.self, Stop.self, Purge.self,
         ],
         defaultSubcommand: List.self)
 
@@ -163,9 +168,15 @@ struct RunsCommand: ParsableCommand {
 }
 
 /// Starts a run of `stored` with progress and a report (`restarting`: the run it repeats).
-func startRun(_ stored: StoredCampaign, mode: RunMode, db: Store, json: Bool, restarting: Int64? = nil) throws {
+func startRun(
+    _ stored: StoredCampaign, mode: RunMode, db: Store, json: Bool, restarting: Int64? = nil, delivery: DeliverySetup? = nil
+)
+    throws
+{
     let detail = try runWithProgress(stored.campaign, title: "\(mode.rawValue) run") { events, cancellation in
-        try Executor(store: db).run(stored, mode: mode, events: events, isCancelled: { cancellation.isCancelled })
+        var executor = Executor(store: db)
+        executor.delivery = delivery
+        return try executor.run(stored, mode: mode, events: events, isCancelled: { cancellation.isCancelled })
     }
     let again = restarting.map { " (restarting #\($0))" } ?? ""
     try report(detail, db: db, json: json, verb: "\(mode.rawValue) run #\(detail.summary.id)\(again)")
@@ -186,7 +197,9 @@ func continueRun(_ runID: Int64, store: StoreOptions, json: Bool, requireFailed:
     }
     let campaign = try db.loadCampaign(id: detail.summary.campaignID, version: detail.summary.version).campaign
     let resumed = try runWithProgress(campaign, title: "run #\(runID)") { events, cancellation in
-        try Executor(store: db).resume(runID: runID, events: events, isCancelled: { cancellation.isCancelled })
+        var executor = Executor(store: db)
+        if !detail.summary.dryRun { executor.delivery = try DeliveryConfig.load(explicit: nil).setup(storePath: db.path) }
+        return try executor.resume(runID: runID, events: events, isCancelled: { cancellation.isCancelled })
     }
     try report(resumed, db: db, json: json, verb: "run #\(runID)")
 }
@@ -295,7 +308,7 @@ func report(_ detail: RunDetail, db: Store, json: Bool, verb: String) throws {
     let campaign = try db.loadCampaign(id: detail.summary.campaignID, version: detail.summary.version).campaign
     say("\(verb) of '\(detail.summary.campaignName)' v\(detail.summary.version): \(detail.summary.state.rawValue)")
     say(RunText.nodeTable(detail, campaign: campaign))
-    for line in RunText.notes(detail, campaign: campaign) { say(line) }
+    for line in RunText.notes(detail, campaign: campaign, messages: try db.ledger.counts(runID: detail.summary.id)) { say(line) }
 }
 
 struct LogsCommand: ParsableCommand {
@@ -380,7 +393,7 @@ enum RunJSON {
 
 enum RunText {
     /// What the table does not say: when a waiting run goes on, what a live run could not do.
-    static func notes(_ detail: RunDetail, campaign: Campaign) -> [String] {
+    static func notes(_ detail: RunDetail, campaign: Campaign, messages: [NodeID: MessageCounts] = [:]) -> [String] {
         var notes: [String] = []
         if detail.summary.state == .waiting, let wake = detail.summary.wakeAt {
             let zone = TimeZone(identifier: campaign.timeZone) ?? TimeZone(identifier: "UTC")!
@@ -389,12 +402,12 @@ enum RunText {
                 "waiting until \(local); 'herald scheduler' continues the run then ('herald runs resume \(detail.summary.id)' sooner lets through only what is due)"
             )
         }
-        let unsent = detail.nodes.filter { n in
-            n.state == .skipped && campaign.node(n.nodeID)?.kind.isChannel == true && n.inputCount != nil
+        for (node, counts) in messages.sorted(by: { $0.key < $1.key }) {
+            notes.append("\(node): \(counts.line)")
         }
-        if !unsent.isEmpty {
+        if messages.values.contains(where: { $0[.unknown] > 0 }) {
             notes.append(
-                "not sent: \(unsent.map(\.nodeID.name).joined(separator: ", ")) (delivery is not available in this version; nothing after them ran)"
+                "some messages' fate is unknown (an executor stopped while sending them): 'herald history --run \(detail.summary.id) --status unknown' lists them, 'herald runs resolve \(detail.summary.id) --as sent|failed|retry' decides"
             )
         }
         return notes
@@ -415,5 +428,38 @@ enum RunText {
             })
             + (detail.nodes.compactMap(\.error).isEmpty
                 ? "" : "\n" + detail.nodes.compactMap { n in n.error.map { "\(n.nodeID): \($0)" } }.joined(separator: "\n"))
+    }
+}
+
+extension RunsCommand {
+    struct Resolve: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Decide the fate of a run's messages whose outcome is unknown.",
+            discussion: """
+                A message is unknown when its executor stopped after claiming it and before recording what the provider \
+                said: it may have gone. Herald never sends it again by itself. --as sent counts it as sent (and in the \
+                history), --as failed as not sent, --as retry queues it again (the next 'herald runs resume' sends it; the \
+                recipient may get it twice). Without --message, every unknown message of the run.
+                """)
+        @Argument(help: ArgumentHelp("The run id.", valueName: "run")) var runID: Int64
+        @Option(name: .customLong("as"), help: "sent, failed or retry.") var resolution: String
+        @Option(name: .customLong("message"), parsing: .upToNextOption, help: "Message ids (default: every unknown one).")
+        var messages: [Int64] = []
+        @OptionGroup var store: StoreOptions
+
+        func run() throws {
+            guard let resolution = Resolution(rawValue: resolution) else {
+                throw HeraldError(.invalidInput, "--as: expected sent, failed or retry, found '\(resolution)'")
+            }
+            let db = try store.openForWriting()
+            _ = try db.runDetail(runID)
+            let changed = try db.ledger.resolve(
+                runID: runID, ids: messages.isEmpty ? nil : messages, as: resolution, now: Int(Date().timeIntervalSince1970))
+            if !messages.isEmpty && changed < messages.count {
+                warn(
+                    "herald: \(messages.count - changed) of the given messages are not unknown messages of run #\(runID); left as they are")
+            }
+            say("run #\(runID): \(Names.counted(changed, "unknown message")) resolved as \(resolution.rawValue)")
+        }
     }
 }

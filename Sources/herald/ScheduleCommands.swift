@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import HeraldCore
+import HeraldDelivery
 import HeraldEngine
 import HeraldStore
 
@@ -192,15 +193,17 @@ struct SchedulerCommand: ParsableCommand {
             latest missed occurrence is launched once, not once per missed tick. Runs whose Wait nodes have ended, \
             and runs another campaign's End node started, go on. SIGTERM or Ctrl-C halts the run in progress (its \
             current node is rolled back and left for the next executor) and exits 0. Scheduled launches are live \
-            runs (this version has no delivery: channel nodes report that and send nothing) unless --dry-run.
+            runs, which deliver through the configured providers, unless --dry-run.
             """)
     @Flag(name: .long, help: "Launch scheduled runs as dry runs, which count and send nothing.") var dryRun = false
     @Flag(name: .long, help: "Do one pass and exit.") var once = false
     @Option(name: .long, help: ArgumentHelp("Seconds between passes at most (1–3600).", valueName: "seconds")) var poll = 30
     @OptionGroup var store: StoreOptions
+    @OptionGroup var config: ConfigOptions
 
     func run() throws {
         guard (1...3600).contains(poll) else { throw HeraldError(.invalidInput, "--poll: expected 1 to 3600 seconds, found \(poll)") }
+        let delivery = try config.load()
         let db = try store.openForWriting()
         let stop = Interruption.SignalNumber()
         var sources: [any DispatchSourceSignal] = []
@@ -213,6 +216,7 @@ struct SchedulerCommand: ParsableCommand {
         }
         defer { for source in sources { source.cancel() } }
         var scheduler = Scheduler(store: db, dryRun: dryRun)
+        if !dryRun { scheduler.delivery = try delivery.setup(storePath: db.path) }
         scheduler.halt = { stop.value != 0 }
         warn("scheduler: watching \(db.path)\(once ? " (one pass)" : "")")
         while stop.value == 0 {

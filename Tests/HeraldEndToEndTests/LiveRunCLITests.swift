@@ -13,14 +13,18 @@ import Testing
         let run = try #require(object["run"] as? [String: Any])
         #expect(run["mode"] as? String == "live" && run["state"] as? String == "completed")
         let nodes = try #require(object["nodes"] as? [[String: Any]])
-        // No delivery in this version: the channel nodes are skipped and send nothing.
-        #expect(nodes.filter { ["sms", "email"].contains($0["id"] as? String) }.allSatisfy { $0["state"] as? String == "skipped" })
+        // The channel nodes queue their messages with the gates' verdicts, and the worker delivers
+        // them to the outbox beside the store.
+        #expect(nodes.filter { ["sms", "email"].contains($0["id"] as? String) }.allSatisfy { $0["state"] as? String == "completed" })
         let logs = try Herald.run(["runs", "logs", "1", "--db", db, "--json"])
         let lines = try #require(try json(logs.stdout) as? [[String: Any]])
-        #expect(
-            lines.contains { $0["code"] as? String == "channel.not-available" && ($0["figures"] as? [String: Any])?["recipients"] != nil })
+        #expect(lines.contains { $0["code"] as? String == "channel.enqueued" && ($0["figures"] as? [String: Any])?["messages"] != nil })
+        let sent = try Herald.sqlite(db, "SELECT count(*) FROM herald_messages WHERE run_id = 1 AND channel = 'email' AND status = 'sent'")
+        let files = try FileManager.default.contentsOfDirectory(atPath: db + "-outbox/email/run-1").filter { $0.hasSuffix(".eml") }
+        #expect(Int(sent) == files.count && files.count > 0)
+        // Again at once: the SMS node's cap (one in 30 days) now excludes everyone it reached before.
         let text = try Herald.run(["run", "Win-back", "--live", "--db", db])
-        #expect(text.stdout.contains("not sent: sms, email (delivery is not available in this version"), "\(text.stdout)")
+        #expect(text.stdout.contains("sms: sent 0 · excluded 513 (frequency_cap 323"), "\(text.stdout)")
 
         // The sale waits until the next nine o'clock in Paris, which is always ahead.
         let sale = try Herald.run(["run", "Summer sale", "--live", "--db", db])

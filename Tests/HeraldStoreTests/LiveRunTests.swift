@@ -78,13 +78,25 @@ import Testing
             try count(
                 "SELECT count(*) FROM herald_audience_members m JOIN herald_audiences a ON a.id = m.audience_id WHERE a.name = 'French later'"
             ) == french)
-        // No delivery in this version: the channel node says so, sends nothing, passes no one on.
-        #expect(state(done, "mail") == .skipped && state(done, "end") == .skipped)
-        #expect(done.edges.first { $0.fromNode == "mail" }?.count == 0)
-        let logs = try store.runLogs(done.summary.id).map(\.line)
-        let unsent = try #require(logs.first { $0.code == "channel.not-available" })
-        #expect(unsent.level == "warning" && unsent.figures["recipients"] == french)
-        #expect(try count("SELECT count(*) FROM herald_messages WHERE run_id = \(done.summary.id)") == 0)
+        // The e-mail node queued one message per French profile, with the gates' verdicts, and
+        // the worker delivered the eligible ones; those pass on.
+        #expect(state(done, "mail") == .completed && state(done, "end") == .completed)
+        let run = done.summary.id
+        #expect(try count("SELECT count(*) FROM herald_messages WHERE run_id = \(run)") == french)
+        let optedOut = try count(
+            """
+            SELECT count(*) FROM profiles p JOIN herald_consent c ON c.profile_key = p.id AND c.channel = 'email'
+            WHERE p.country = 'FR' AND c.status = 'opted_out' AND p.email IS NOT NULL AND p.email <> ''
+            """)
+        let noAddress = try count("SELECT count(*) FROM profiles WHERE country = 'FR' AND (email IS NULL OR email = '')")
+        #expect(try count("SELECT count(*) FROM herald_messages WHERE run_id = \(run) AND reason = 'opted_out'") == optedOut)
+        #expect(try count("SELECT count(*) FROM herald_messages WHERE run_id = \(run) AND reason = 'no_address'") == noAddress)
+        let sent = try count("SELECT count(*) FROM herald_messages WHERE run_id = \(run) AND status = 'sent'")
+        #expect(sent == french - optedOut - noAddress)
+        #expect(done.edges.first { $0.fromNode == "mail" }?.count == sent)
+        let logs = try store.runLogs(run).map(\.line)
+        let queued = try #require(logs.first { $0.code == "channel.enqueued" })
+        #expect(queued.figures["messages"] == french && queued.figures["opted_out"] == optedOut)
         // A live run keeps its populations until purged; a later dry run's sweep leaves them.
         let kept = try store.workTables(runID: done.summary.id).tables
         #expect(!kept.isEmpty)

@@ -79,3 +79,8 @@ extension Store {
         try declareReference(entity: "nodes", column: "parent_id", target: "nodes", targetColumn: nil)
     }
 }
+
+/// One number from the store: `SELECT count(*) …`.
+func count(_ store: Store, _ sql: String) throws -> Int {
+    try store.read { db in try Int.fetchOne(db, sql: sql) ?? 0 }
+}

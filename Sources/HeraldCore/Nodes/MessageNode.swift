@@ -24,6 +24,9 @@ public struct MessageNode: NodeDefinition {
                 check.add("frequencyCap", "transactional messages ignore frequency caps; remove it or make the message marketing")
             }
         }
+        if settings.sendWindow != nil && settings.category == .transactional {
+            check.add("sendWindow", "transactional messages ignore send windows; remove it or make the message marketing")
+        }
         let catalog = check.catalog
         if let dim = check.upstream {
             if catalog.profileEntity == nil {

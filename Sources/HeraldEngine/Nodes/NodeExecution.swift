@@ -43,6 +43,8 @@ struct NodeContext {
     /// The database work tables are created in: the run's own file, attached, so a node's long
     /// statement holds that file's write lock and not the store's.
     var workSchema: String? = nil
+    /// The run and node being executed.
+    var run: RunPosition? = nil
 
     func count(_ table: String) throws -> Int {
         try Int.fetchOne(db, sql: "SELECT count(*) FROM \(dialect.quote(table))") ?? 0
@@ -103,6 +105,8 @@ struct NodeOutcome {
     var wakeAt: Date?
     /// A live End node's campaign to start, as a pending run.
     var starts: String?
+    /// A live channel node's verdicts, for the executor to copy into the message ledger.
+    var enqueue: Enqueue?
 }
 
 extension Node {

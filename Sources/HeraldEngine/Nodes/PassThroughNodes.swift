@@ -49,29 +49,6 @@ extension WaitNode: NodeExecution {
     }
 }
 
-/// Email, SMS, push, direct mail: in a dry run, the messages that would be prepared. A live run
-/// sends nothing, since this version has no delivery: the node is skipped with the reason and
-/// passes no one on, so nothing downstream acts as if they had been reached.
-extension MessageNode: NodeExecution {
-    func execute(_ context: NodeContext) throws -> NodeOutcome {
-        guard var outcome = try context.passThrough(to: ["out"]) else { return NodeOutcome() }
-        let n = outcome.inputCount ?? 0
-        guard context.live else {
-            let unit = settings.messagePer == .entity ? "messages (one per \(context.entity ?? "row"))" : "messages"
-            outcome.detail = "\(Names.groupedCount(n)) \(channel.rawValue) \(unit) would be prepared; nothing is sent in a dry run"
-            return outcome
-        }
-        outcome.state = .skipped
-        outcome.tables = [:]
-        outcome.counts = ["out": 0]
-        let message =
-            "not sent: \(channel.rawValue) delivery is not available in this version (\(Names.counted(n, "recipient")) reached the node)"
-        outcome.detail = message
-        outcome.logs.append(RunLogLine(level: "warning", code: "channel.not-available", message, figures: ["recipients": n]))
-        return outcome
-    }
-}
-
 /// Save audience: a dry run counts what would be saved; a live run saves the population as a
 /// snapshot audience (replacing its members, or adding to them) in the node's transaction.
 /// Either way the population passes on.

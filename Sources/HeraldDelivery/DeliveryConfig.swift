@@ -1,0 +1,259 @@
+public import Foundation
+public import HeraldCore
+import TOMLKit
+
+/// Which provider delivers a channel's messages.
+public enum ProviderKind: String, Sendable, CaseIterable {
+    /// Files in the outbox: `.eml` per e-mail, JSON lines for SMS and push. Nothing leaves the machine.
+    case outbox
+    /// Accepts everything and keeps nothing (benchmarks).
+    case discard
+    /// One CSV extract per run and node (the direct-mail channel's only provider).
+    case directMail = "direct_mail"
+}
+
+/// One channel's delivery settings.
+public struct ChannelConfig: Sendable, Equatable {
+    public var provider: ProviderKind
+    /// E-mail: the From and Reply-To used when the node's content gives none.
+    public var from: String?
+    public var replyTo: String?
+    /// E-mail: the one-click unsubscribe URL, with `{token}` where the signed token goes.
+    public var unsubscribeURL: String?
+    /// A global cap on this channel's provider.
+    public var rate: DeliveryRate?
+    /// Direct mail: where extracts are written.
+    public var directory: String?
+
+    public init(
+        provider: ProviderKind, from: String? = nil, replyTo: String? = nil, unsubscribeURL: String? = nil, rate: DeliveryRate? = nil,
+        directory: String? = nil
+    ) {
+        self.provider = provider
+        self.from = from
+        self.replyTo = replyTo
+        self.unsubscribeURL = unsubscribeURL
+        self.rate = rate
+        self.directory = directory
+    }
+}
+
+/// Delivery configuration: providers per channel, where files go, throttles, retries and the
+/// token secret's environment variable. Read from TOML; secrets only through environment
+/// variables the file names.
+public struct DeliveryConfig: Sendable, Equatable {
+    /// Where the configuration came from (`defaults` when no file was found).
+    public var source: String
+    /// The outbox directory; nil: `STORE-outbox` beside the store.
+    public var outboxDirectory: String?
+    public var channels: [Channel: ChannelConfig]
+    /// The environment variable holding the secret unsubscribe tokens are signed with.
+    public var tokenSecretEnv: String?
+    public var retry: RetryPolicy
+
+    public static let defaults = DeliveryConfig(
+        source: "defaults", outboxDirectory: nil,
+        channels: [
+            .email: ChannelConfig(provider: .outbox), .sms: ChannelConfig(provider: .outbox), .push: ChannelConfig(provider: .outbox),
+            .directMail: ChannelConfig(provider: .directMail),
+        ], tokenSecretEnv: nil, retry: RetryPolicy())
+
+    public init(
+        source: String, outboxDirectory: String?, channels: [Channel: ChannelConfig], tokenSecretEnv: String?, retry: RetryPolicy
+    ) {
+        self.source = source
+        self.outboxDirectory = outboxDirectory
+        self.channels = channels
+        self.tokenSecretEnv = tokenSecretEnv
+        self.retry = retry
+    }
+
+    public func channel(_ channel: Channel) -> ChannelConfig {
+        channels[channel] ?? Self.defaults.channels[channel]!
+    }
+
+    /// The file to read: `explicit` (`--config`), then `HERALD_CONFIG`, `./herald.toml`, then
+    /// `$XDG_CONFIG_HOME/herald/config.toml` (`~/.config/…`); nil when none exists (defaults).
+    /// An explicit file or `HERALD_CONFIG` that does not exist is an error, not a fallback.
+    public static func locate(explicit: String?, environment: [String: String]) throws -> String? {
+        if let path = explicit ?? environment["HERALD_CONFIG"].flatMap({ $0.isEmpty ? nil : $0 }) {
+            guard FileManager.default.fileExists(atPath: path) else {
+                throw HeraldError(
+                    .invalidInput, "\(explicit != nil ? "--config" : "HERALD_CONFIG"): no configuration file at \(path)")
+            }
+            return path
+        }
+        if FileManager.default.fileExists(atPath: "herald.toml") { return "herald.toml" }
+        let base = environment["XDG_CONFIG_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? (environment["HOME"].map { $0 + "/.config" } ?? "")
+        let user = base + "/herald/config.toml"
+        return base.isEmpty || !FileManager.default.fileExists(atPath: user) ? nil : user
+    }
+
+    /// Loads the configuration Herald uses: the located file, or the defaults.
+    public static func load(
+        explicit: String?, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws
+        -> DeliveryConfig
+    {
+        guard let path = try locate(explicit: explicit, environment: environment) else { return defaults }
+        let text: String
+        do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
+            throw HeraldError(.invalidInput, "\(path): cannot be read: \(error.localizedDescription)")
+        }
+        return try parse(text, source: path)
+    }
+
+    /// Parses TOML; every problem names its key, and an unknown key is refused (a typo must
+    /// not silently fall back to a default that sends differently).
+    public static func parse(_ text: String, source: String) throws -> DeliveryConfig {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch let error as TOMLParseError {
+            throw HeraldError(.invalidInput, "\(source): \(error.source.begin.debugDescription): \(error.description)")
+        }
+        func fail(_ key: String, _ message: String) -> HeraldError { HeraldError(.invalidInput, "\(source): \(key): \(message)") }
+        func allow(_ t: TOMLTable, _ prefix: String, _ keys: [String]) throws {
+            for key in t.keys.sorted() where !keys.contains(key) {
+                throw fail(prefix + key, "unknown key (expected \(keys.map { prefix + $0 }.joined(separator: ", ")))")
+            }
+        }
+        func string(_ t: TOMLTable, _ key: String, _ path: String) throws -> String? {
+            guard let value = t[key] else { return nil }
+            guard let s = value.string else { throw fail(path, "expected text in quotes") }
+            return s
+        }
+        func duration(_ t: TOMLTable, _ key: String, _ path: String) throws -> TimeInterval? {
+            guard let s = try string(t, key, path) else { return nil }
+            guard let seconds = Self.seconds(s) else {
+                throw fail(path, "expected a duration such as \"30s\", \"5m\" or \"1h\", found '\(s)'")
+            }
+            return seconds
+        }
+        try allow(table, "", ["outbox", "channels", "delivery"])
+        var config = defaults
+        config.source = source
+        if let value = table["outbox"] {
+            guard let outbox = value.table else { throw fail("outbox", "expected a table [outbox]") }
+            try allow(outbox, "outbox.", ["directory"])
+            config.outboxDirectory = try string(outbox, "directory", "outbox.directory")
+        }
+        if let value = table["channels"] {
+            guard let channels = value.table else { throw fail("channels", "expected tables such as [channels.email]") }
+            let names: [String: Channel] = ["email": .email, "sms": .sms, "push": .push, "direct_mail": .directMail]
+            try allow(channels, "channels.", ["email", "sms", "push", "direct_mail"])
+            for (name, channel) in names {
+                guard let entry = channels[name] else { continue }
+                let prefix = "channels.\(name)."
+                guard let t = entry.table else { throw fail("channels.\(name)", "expected a table [channels.\(name)]") }
+                var c = config.channel(channel)
+                if channel == .directMail {
+                    try allow(t, prefix, ["provider", "directory", "rate"])
+                    c.directory = try string(t, "directory", prefix + "directory")
+                } else {
+                    try allow(
+                        t, prefix, channel == .email ? ["provider", "from", "reply_to", "unsubscribe_url", "rate"] : ["provider", "rate"])
+                }
+                if let p = try string(t, "provider", prefix + "provider") {
+                    let allowed: [ProviderKind] = channel == .directMail ? [.directMail, .discard] : [.outbox, .discard]
+                    guard let kind = ProviderKind(rawValue: p), allowed.contains(kind) else {
+                        let later = ["smtp", "webhook"].contains(p) ? " ('\(p)' is not available in this version)" : ""
+                        throw fail(
+                            prefix + "provider", "expected \(allowed.map(\.rawValue).joined(separator: " or ")), found '\(p)'\(later)")
+                    }
+                    c.provider = kind
+                }
+                if channel == .email {
+                    c.from = try string(t, "from", prefix + "from")
+                    c.replyTo = try string(t, "reply_to", prefix + "reply_to")
+                    if let url = try string(t, "unsubscribe_url", prefix + "unsubscribe_url") {
+                        guard url.contains("{token}"), url.hasPrefix("https://") || url.hasPrefix("http://") else {
+                            throw fail(prefix + "unsubscribe_url", "expected an http(s) URL containing {token}, found '\(url)'")
+                        }
+                        c.unsubscribeURL = url
+                    }
+                }
+                if let r = try string(t, "rate", prefix + "rate") {
+                    guard let rate = DeliveryRate(parsing: r) else {
+                        throw fail(prefix + "rate", "expected messages per second, minute or hour such as \"200/s\", found '\(r)'")
+                    }
+                    c.rate = rate
+                }
+                config.channels[channel] = c
+            }
+        }
+        if let value = table["delivery"] {
+            guard let delivery = value.table else { throw fail("delivery", "expected a table [delivery]") }
+            try allow(delivery, "delivery.", ["token_secret_env", "retry"])
+            config.tokenSecretEnv = try string(delivery, "token_secret_env", "delivery.token_secret_env")
+            if let r = delivery["retry"] {
+                guard let retry = r.table else { throw fail("delivery.retry", "expected { attempts = 5, first = \"30s\", max = \"1h\" }") }
+                try allow(retry, "delivery.retry.", ["attempts", "first", "max"])
+                if let a = retry["attempts"] {
+                    guard let n = a.int, (1...100).contains(n) else {
+                        throw fail("delivery.retry.attempts", "expected a whole number from 1 to 100")
+                    }
+                    config.retry.attempts = n
+                }
+                if let first = try duration(retry, "first", "delivery.retry.first") { config.retry.first = first }
+                if let max = try duration(retry, "max", "delivery.retry.max") { config.retry.max = max }
+                if config.retry.max < config.retry.first {
+                    throw fail("delivery.retry.max", "must not be shorter than delivery.retry.first")
+                }
+            }
+        }
+        return config
+    }
+
+    /// `30s`, `5m`, `1h`, `2d` in seconds.
+    static func seconds(_ text: String) -> TimeInterval? {
+        guard let unit = text.last, let n = Double(text.dropLast()), n > 0 else { return nil }
+        switch unit {
+        case "s": return n
+        case "m": return n * 60
+        case "h": return n * 3600
+        case "d": return n * 86_400
+        default: return nil
+        }
+    }
+
+    /// The outbox directory for a store at `storePath`.
+    public func outbox(storePath: String) -> String { outboxDirectory ?? storePath + "-outbox" }
+
+    /// The extracts directory for a store at `storePath`.
+    public func extracts(storePath: String) -> String { channel(.directMail).directory ?? storePath + "-extracts" }
+
+    /// The token secret from the environment: refuses a named variable that is not set (a
+    /// marketing e-mail cannot carry an unsubscribe link it cannot sign).
+    public func tokenSecret(environment: [String: String]) throws -> String? {
+        guard let name = tokenSecretEnv else { return nil }
+        guard let secret = environment[name], !secret.isEmpty else {
+            throw HeraldError(.invalidInput, "\(source): delivery.token_secret_env names \(name), which is not set in the environment")
+        }
+        return secret
+    }
+
+    /// The effective configuration as TOML, without secrets (only the names of their variables).
+    public var effectiveText: String {
+        var lines = ["# from \(source)", "[outbox]", "directory = \(quoted(outboxDirectory ?? "(beside the store: STORE-outbox)"))"]
+        for (channel, name) in [(Channel.email, "email"), (.sms, "sms"), (.push, "push"), (.directMail, "direct_mail")] {
+            let c = self.channel(channel)
+            lines.append("[channels.\(name)]")
+            lines.append("provider = \(quoted(c.provider.rawValue))")
+            if channel == .email {
+                lines.append("from = \(quoted(c.from ?? "(from the node)"))")
+                lines.append("reply_to = \(quoted(c.replyTo ?? "(none)"))")
+                lines.append("unsubscribe_url = \(quoted(c.unsubscribeURL ?? "(none: marketing e-mail gets no List-Unsubscribe)"))")
+            }
+            if channel == .directMail { lines.append("directory = \(quoted(c.directory ?? "(beside the store: STORE-extracts)"))") }
+            lines.append("rate = \(quoted(c.rate?.text ?? "unlimited"))")
+        }
+        lines.append("[delivery]")
+        lines.append("token_secret_env = \(quoted(tokenSecretEnv ?? "(none)"))")
+        lines.append(
+            "retry = { attempts = \(retry.attempts), first = \(quoted("\(Int(retry.first))s")), max = \(quoted("\(Int(retry.max))s")) }")
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    func quoted(_ s: String) -> String {
+        "\"" + s.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "\"", with: "\\\"") + "\""
+    }
+}

@@ -1,0 +1,174 @@
+public import Foundation
+public import HeraldCore
+
+/// Writes files the way delivery needs: a whole file appears at once (temporary name, fsync,
+/// rename), and appended lines land in one `write` and are synced before the call returns.
+enum Files {
+    static func createDirectory(_ path: String) throws {
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+            throw HeraldError(.io, "cannot create the directory \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Writes `bytes` to `path` atomically and durably.
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let temporary = path + ".partial"
+        try append(bytes, to: temporary, truncate: true)
+        guard rename(temporary, path) == 0 else {
+            throw HeraldError(.io, "cannot move \(temporary) to \(path): \(String(cString: strerror(errno)))")
+        }
+    }
+
+    /// Appends `bytes` to `path` in one write, then syncs it.
+    static func append(_ bytes: [UInt8], to path: String, truncate: Bool = false) throws {
+        let fd = open(path, O_WRONLY | O_CREAT | (truncate ? O_TRUNC : O_APPEND) | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw HeraldError(.io, "cannot write \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        var written = 0
+        while written < bytes.count {
+            let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + written, bytes.count - written) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw HeraldError(.io, "cannot write \(path): \(String(cString: strerror(errno)))")
+            }
+            written += n
+        }
+        guard fsync(fd) == 0 else { throw HeraldError(.io, "cannot sync \(path): \(String(cString: strerror(errno)))") }
+    }
+
+    /// Refuses a directory Herald cannot write to, before anything is claimed.
+    static func requireWritable(_ path: String, what: String) throws {
+        try createDirectory(path)
+        guard access(path, W_OK) == 0 else { throw HeraldError(.invalidInput, "\(what): the directory \(path) is not writable") }
+    }
+}
+
+/// The default provider: one `.eml` file per e-mail (`email/run-R/ID.eml`) and JSON lines for
+/// SMS and push (`sms/run-R.jsonl`, `push/run-R.jsonl`) in the outbox directory. Nothing leaves
+/// the machine.
+public struct OutboxProvider: ChannelProvider {
+    public let name = "outbox"
+    public let directory: String
+    public let email: EmailSettings
+
+    public init(directory: String, email: EmailSettings) throws {
+        self.directory = directory
+        self.email = email
+        try Files.requireWritable(directory, what: "outbox")
+    }
+
+    public func send(_ batch: [OutboundMessage]) -> [ProviderOutcome] {
+        var outcomes: [ProviderOutcome] = []
+        var lines: [String: [UInt8]] = [:]
+        var order: [(Int, String)] = []
+        for (i, message) in batch.enumerated() {
+            switch message.channel {
+            case .email:
+                let folder = "\(directory)/email/run-\(message.runID)"
+                do {
+                    try Files.createDirectory(folder)
+                    let mime = EmailMIME.build(message, settings: email, date: Date())
+                    try Files.writeAtomically(Array(mime.utf8), to: "\(folder)/\(message.id).eml")
+                    outcomes.append(.sent(providerID: EmailMIME.messageID(message)))
+                } catch {
+                    outcomes.append(.transient("the outbox cannot be written: \(error)", retryAfter: nil))
+                }
+            case .sms, .push, .directMail:
+                let file = "\(directory)/\(message.channel.rawValue)/run-\(message.runID).jsonl"
+                lines[file, default: []] += Array((JSONLine.encode(message) + "\n").utf8)
+                order.append((i, file))
+                outcomes.append(.sent(providerID: nil))
+            }
+        }
+        // Each file's lines of the batch in one write: a message is in the file whole or not at all.
+        for (file, bytes) in lines {
+            do {
+                try Files.createDirectory((file as NSString).deletingLastPathComponent)
+                try Files.append(bytes, to: file)
+            } catch {
+                for (i, f) in order where f == file { outcomes[i] = .unknown("the outbox file could not be completed: \(error)") }
+            }
+        }
+        return outcomes
+    }
+}
+
+/// One CSV extract per run and node (`run-R-NODE.csv`), built as `….csv.partial` batch by batch
+/// and renamed when the node has nothing left to deliver. Columns: the message id, the profile
+/// and entity keys, the postal address, then the node's `columns` template split at `;`.
+public struct DirectMailProvider: ChannelProvider {
+    public let name = "direct_mail"
+    public let directory: String
+
+    public init(directory: String) throws {
+        self.directory = directory
+        try Files.requireWritable(directory, what: "channels.direct_mail.directory")
+    }
+
+    func path(runID: Int64, nodeID: NodeID) -> String { "\(directory)/run-\(runID)-\(nodeID.name).csv" }
+
+    public func send(_ batch: [OutboundMessage]) -> [ProviderOutcome] {
+        var files: [String: [UInt8]] = [:]
+        for message in batch {
+            let file = path(runID: message.runID, nodeID: message.nodeID) + ".partial"
+            var text = ""
+            if files[file] == nil && !FileManager.default.fileExists(atPath: file) {
+                let count = (message.field("columns") ?? "").split(separator: ";", omittingEmptySubsequences: false).count
+                text +=
+                    (["message_id", "profile", "entity", "address"] + (0..<count).map { "column_\($0 + 1)" }).map(CSV.field).joined(
+                        separator: ",") + "\r\n"
+            }
+            let columns = (message.field("columns") ?? "").split(separator: ";", omittingEmptySubsequences: false).map {
+                $0.trimmingCharacters(in: .whitespaces)
+            }
+            text +=
+                ([String(message.id), message.profileKey, message.entityKey ?? "", message.address] + columns).map(CSV.field).joined(
+                    separator: ",") + "\r\n"
+            files[file, default: []] += Array(text.utf8)
+        }
+        for (file, bytes) in files {
+            do { try Files.append(bytes, to: file) } catch {
+                return batch.map { _ in .unknown("the extract could not be completed: \(error)") }
+            }
+        }
+        return batch.map { _ in .sent(providerID: nil) }
+    }
+
+    public func complete(runID: Int64, nodeID: NodeID) throws {
+        let final = path(runID: runID, nodeID: nodeID)
+        guard FileManager.default.fileExists(atPath: final + ".partial") else { return }
+        guard rename(final + ".partial", final) == 0 else {
+            throw HeraldError(.io, "cannot finish the extract \(final): \(String(cString: strerror(errno)))")
+        }
+    }
+}
+
+/// Accepts every message and keeps nothing: for measuring the pipeline.
+public struct DiscardProvider: ChannelProvider {
+    public let name = "discard"
+    public init() {}
+    public func send(_ batch: [OutboundMessage]) -> [ProviderOutcome] { batch.map { _ in .sent(providerID: nil) } }
+}
+
+enum CSV {
+    static func field(_ s: String) -> String {
+        s.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" })
+            ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s
+    }
+}
+
+/// The outbox's JSON line for an SMS or push message.
+enum JSONLine {
+    static func encode(_ m: OutboundMessage) -> String {
+        var pairs: [(String, JSONValue)] = [
+            ("id", .integer(m.id)), ("run", .integer(m.runID)), ("campaign", .string(m.campaignName)), ("node", .string(m.nodeID.name)),
+            ("channel", .string(m.channel.rawValue)), ("category", .string(m.category.rawValue)), ("to", .string(m.address)),
+        ]
+        for field in m.fields { pairs.append((field.name, .string(field.text))) }
+        if let segments = m.fields.first(where: { $0.name == "text" })?.segments {
+            pairs.append(("encoding", .string(segments.encoding.rawValue)))
+            pairs.append(("segments", .integer(Int64(segments.parts))))
+        }
+        return JSONValue.object(pairs).compact()
+    }
+}

@@ -1,0 +1,219 @@
+public import Foundation
+import GRDB
+public import HeraldCore
+public import HeraldDelivery
+public import HeraldStore
+
+/// Delivers a live run's messages: claims a batch of due messages (committed with full sync),
+/// renders them set-wise, hands them to each channel's provider at the throttled pace, and
+/// records every result. The one implementation behind `herald run --live`, the scheduler and
+/// the interface (all through the executor). Stopping between batches, or between nodes of a
+/// batch, gives back what was claimed and not attempted.
+public struct DeliveryWorker: Sendable {
+    public let store: Store
+    public let ledger: any MessageLedger
+    public let setup: DeliverySetup
+    public let campaign: StoredCampaign
+    public let runID: Int64
+    /// Who claims: unique per executor.
+    public let owner: String
+    public var clock: @Sendable () -> Date = { Date() }
+    /// Called after each batch is recorded (the executor renews its lease there).
+    public var heartbeat: (@Sendable () throws -> Void)?
+
+    public init(store: Store, ledger: any MessageLedger, setup: DeliverySetup, campaign: StoredCampaign, runID: Int64, owner: String) {
+        self.store = store
+        self.ledger = ledger
+        self.setup = setup
+        self.campaign = campaign
+        self.runID = runID
+        self.owner = owner
+    }
+
+    /// What one delivery pass did.
+    public struct Report: Sendable, Equatable {
+        public var attempted = 0
+        public var sent = 0
+        /// Whether it stopped because it was asked to, with messages still due.
+        public var stopped = false
+    }
+
+    /// A channel node's templates and the values they read.
+    struct NodePlan {
+        var channel: Channel
+        var settings: ChannelSettings
+        var prepared: PreparedMessage
+        var target: Entity
+        var profilePaths: [String]
+        var targetPaths: [String]
+        var added: [EnrichmentField]
+    }
+
+    func plans() throws -> (plans: [NodeID: NodePlan], profile: Entity, compiler: RuleCompiler) {
+        let catalog = try store.catalog()
+        guard let profileName = catalog.profileEntity, let profile = catalog.entity(profileName) else {
+            throw HeraldError(.validation, "the catalog names no profile entity, so messages have no recipients")
+        }
+        let service = AudienceService(store: store)
+        let audiences = Dictionary(try store.listAudiences().map { ($0.name, $0.entity) }, uniquingKeysWith: { a, _ in a })
+        let entities = campaign.campaign.inboundEntities(catalog: catalog, audiences: audiences)
+        let zone = try Executor.timeZone(campaign.campaign)
+        let compiler = try service.compiler(variables: campaign.campaign.variableBindings, timeZone: zone)
+        var plans: [NodeID: NodePlan] = [:]
+        for node in campaign.campaign.nodes {
+            guard case .message(let channel, let settings) = node.config, let arriving = entities[node.id],
+                let target = catalog.entity(arriving)
+            else { continue }
+            let tags = settings.content.flatMap { CampaignValidator.templateTags($0.1).map(\.tag) } + settings.defaults.map(\.0)
+            func paths(_ root: String) -> [String] {
+                var seen = Set<String>()
+                return tags.filter { $0.hasPrefix(root + ".") }.map { String($0.dropFirst(root.count + 1)) }.filter {
+                    seen.insert($0).inserted
+                }
+            }
+            plans[node.id] = NodePlan(
+                channel: channel, settings: settings, prepared: try PreparedMessage(settings, channel: channel), target: target,
+                profilePaths: paths("profile"), targetPaths: paths("target"),
+                added: AudienceService.addedFields(
+                    campaign.campaign, before: node.id, entity: target, catalog: catalog, audiences: audiences))
+        }
+        return (plans, profile, compiler)
+    }
+
+    /// Delivers every due message of the run, until none is due or `shouldStop` says so.
+    public func deliver(shouldStop: @Sendable () -> Bool = { false }) throws -> Report {
+        let (plans, profile, compiler) = try plans()
+        let optIn = Set(try store.catalog().profileChannels.optIn.compactMap(Channel.init(rawValue:)))
+        var report = Report()
+        var pacers: [String: Pacer] = [:]
+        while true {
+            if shouldStop() {
+                report.stopped = true
+                break
+            }
+            let batch = try ledger.claim(
+                runID: runID, owner: owner, limit: setup.batchSize, now: Int(clock().timeIntervalSince1970), optIn: optIn)
+            if batch.isEmpty { break }
+            var records: [DeliveryRecord] = []
+            var pending = batch[...]
+            while let first = pending.first {
+                let group = pending.prefix { $0.nodeID == first.nodeID }
+                pending = pending.dropFirst(group.count)
+                if shouldStop() {
+                    // Nothing of these was handed to a provider: they go back to the queue.
+                    try ledger.release(Array(group.map(\.id)) + pending.map(\.id), owner: owner)
+                    report.stopped = true
+                    pending = []
+                    break
+                }
+                guard let plan = plans[first.nodeID], let provider = setup.providers[plan.channel] else {
+                    for m in group {
+                        records.append(
+                            DeliveryRecord(
+                                id: m.id, attempts: m.attempts, provider: "none",
+                                verdict: .provider(.permanent("node '\(m.nodeID)' has no \(m.channel.rawValue) provider"))))
+                    }
+                    continue
+                }
+                let (outbound, failures) = try render(Array(group), plan: plan, profile: profile, compiler: compiler)
+                records += failures
+                // The node's throttle and the channel's global cap: whichever is slower.
+                var ready = outbound[...]
+                while !ready.isEmpty {
+                    let rates = [plan.settings.throttle, setup.rates[plan.channel]].compactMap { $0 }
+                    let slice = ready.prefix(rates.map { max(1, Int($0.perSecond / 10)) }.min() ?? ready.count)
+                    for (key, rate) in zip(
+                        ["node:\(first.nodeID.name)", "channel:\(plan.channel.rawValue)"],
+                        [plan.settings.throttle, setup.rates[plan.channel]])
+                    {
+                        guard let rate else { continue }
+                        pacers[key, default: Pacer(rate: rate)].wait(for: slice.count)
+                    }
+                    let outcomes = provider.send(Array(slice))
+                    for (message, outcome) in zip(slice, outcomes) {
+                        let attempts = group.first { $0.id == message.id }?.attempts ?? 1
+                        records.append(
+                            DeliveryRecord(id: message.id, attempts: attempts, provider: provider.name, verdict: .provider(outcome)))
+                        if case .sent = outcome { report.sent += 1 }
+                    }
+                    report.attempted += slice.count
+                    ready = ready.dropFirst(slice.count)
+                }
+            }
+            try ledger.record(
+                records, owner: owner, now: Int(clock().timeIntervalSince1970), retry: setup.retry, jitter: { Double.random(in: 0..<1) })
+            try heartbeat?()
+            if report.stopped { break }
+        }
+        if !report.stopped {
+            // Nodes with nothing left to deliver: a provider collecting them in one file makes it final.
+            let counts = try ledger.counts(runID: runID)
+            for (node, plan) in plans.sorted(by: { $0.key < $1.key }) where (counts[node]?.remaining ?? 0) == 0 {
+                try setup.providers[plan.channel]?.complete(runID: runID, nodeID: node)
+            }
+        }
+        return report
+    }
+
+    /// The messages rendered for their recipients (one statement per kind of value for the
+    /// whole group), and the ones whose templates could not be rendered.
+    func render(
+        _ group: [ClaimedMessage], plan: NodePlan, profile: Entity, compiler: RuleCompiler
+    ) throws
+        -> ([OutboundMessage], [DeliveryRecord])
+    {
+        let profileKeys = Array(Set(group.map(\.profileKey)))
+        let targetKeys = plan.target.name == profile.name ? profileKeys : Array(Set(group.compactMap(\.entityKey)))
+        let (profiles, targets, added) = try store.read { db in
+            let p = try AudienceService.rowValues(db, entity: profile, keys: profileKeys, paths: plan.profilePaths, compiler: compiler)
+            let t =
+                plan.target.name == profile.name && plan.targetPaths == plan.profilePaths
+                ? p : try AudienceService.rowValues(db, entity: plan.target, keys: targetKeys, paths: plan.targetPaths, compiler: compiler)
+            let a = try AudienceService.addedValues(db, fields: plan.added, entity: plan.target, keys: targetKeys, compiler: compiler)
+            return (p, t, a)
+        }
+        var outbound: [OutboundMessage] = []
+        var failures: [DeliveryRecord] = []
+        for m in group {
+            let targetKey = plan.target.name == profile.name ? m.profileKey : (m.entityKey ?? "")
+            guard let profileValues = profiles[m.profileKey], let targetValues = targets[targetKey] else {
+                failures.append(
+                    DeliveryRecord(
+                        id: m.id, attempts: m.attempts, provider: "none", verdict: .renderFailed("the recipient's row no longer exists")))
+                continue
+            }
+            let values = TemplateValues(profile: profileValues, target: targetValues, added: added[targetKey] ?? [:])
+            let rendered = plan.prepared.render(values)
+            if !rendered.missing.isEmpty {
+                failures.append(
+                    DeliveryRecord(
+                        id: m.id, attempts: m.attempts, provider: "none",
+                        verdict: .renderFailed("no value and no default for \(rendered.missing.joined(separator: ", "))")))
+                continue
+            }
+            outbound.append(
+                OutboundMessage(
+                    id: m.id, runID: runID, campaignName: campaign.campaign.name, nodeID: m.nodeID, channel: m.channel,
+                    category: m.category,
+                    profileKey: m.profileKey, entityKey: m.entityKey, address: m.address, fields: rendered.fields,
+                    unsubscribeToken: setup.tokens?.token(profileKey: m.profileKey, channel: m.channel, campaign: campaign.campaign.name)))
+        }
+        return (outbound, failures)
+    }
+}
+
+/// Keeps a pace of `rate`: `wait(for: n)` sleeps until n more messages fit.
+struct Pacer {
+    let rate: DeliveryRate
+    var start = DispatchTime.now()
+    var count = 0
+
+    init(rate: DeliveryRate) { self.rate = rate }
+
+    mutating func wait(for n: Int) {
+        count += n
+        let due = Double(count - n) / rate.perSecond
+        let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
+        if due > elapsed { Thread.sleep(forTimeInterval: due - elapsed) }
+    }
+}

@@ -1,0 +1,281 @@
+import Foundation
+import GRDB
+import HeraldCore
+import HeraldStore
+
+/// Email, SMS, push, direct mail. Both kinds of run decide, as SQL over the population, who
+/// gets a message and who is excluded and why (the eligibility gates) and who is deferred to
+/// their send window, into a verdict table in the run's file. A dry run reports those figures;
+/// a live run's executor then copies the verdicts into the ledger (queued, deferred or
+/// excluded), and the delivery worker sends. The node never sends. Recipients with a message
+/// (queued or deferred) pass on; the excluded do not.
+extension MessageNode: NodeExecution {
+    func execute(_ context: NodeContext) throws -> NodeOutcome {
+        guard let (input, entity) = context.population else { return NodeOutcome() }
+        guard let run = context.run else { throw HeraldError(.internalFailure, "a channel node ran outside a run") }
+        var outcome = NodeOutcome()
+        outcome.inputCount = try context.count(input)
+        let gates = try ChannelGates(
+            catalog: context.catalog, channel: channel, settings: settings, entity: entity, dialect: context.dialect)
+        let schema = context.workSchema.map { context.dialect.quote($0) + "." } ?? ""
+        let verdicts = context.newTable()
+        outcome.created.append(verdicts)
+        let qualified = schema + context.dialect.quote(verdicts)
+        try context.trusted {
+            try context.db.execute(sql: "CREATE TABLE \(qualified) (\(SQLiteMessageLedger.verdictColumns))")
+        }
+        let now = Int(context.now.timeIntervalSince1970)
+        let fill = try gates.verdicts(input: schema + context.dialect.quote(input), run: run, now: now)
+        // Herald's own statement over its ledger, consent and suppression tables: past the guard.
+        try context.trusted { try context.db.execute(sql: "INSERT INTO \(qualified) " + fill.sql, arguments: fill.arguments) }
+
+        // Send windows: each zone the recipients give is read once, in Swift (SQLite has no
+        // time zones), into a small table the ledger copy joins.
+        var zones: String?
+        var deferred = 0
+        if let window = settings.sendWindow, settings.category == .marketing {
+            let table = context.newTable()
+            outcome.created.append(table)
+            let zoneTable = schema + context.dialect.quote(table)
+            try context.trusted {
+                try context.db.execute(sql: "CREATE TABLE \(zoneTable) (\(SQLiteMessageLedger.zoneColumns))")
+            }
+            let given = try String?.fetchAll(
+                context.db, sql: "SELECT DISTINCT zone FROM \(qualified) WHERE reason IS NULL")
+            for name in given {
+                let known = name.flatMap { $0.isEmpty ? nil : TimeZone(identifier: $0) }
+                let zone = known ?? context.timeZone
+                let opening = window.nextOpening(after: now, zone: zone)
+                try context.db.execute(
+                    sql: "INSERT OR IGNORE INTO \(zoneTable) (zone, used, fallback, not_before) VALUES (?, ?, ?, ?)",
+                    arguments: [
+                        name ?? "", zone.identifier, known == nil ? 1 : 0, opening.flatMap { TemporalText.canonical(utcSeconds: $0) },
+                    ])
+            }
+            zones = zoneTable
+            deferred =
+                try Int.fetchOne(
+                    context.db,
+                    sql: """
+                        SELECT count(*) FROM \(qualified) v JOIN \(zoneTable) z ON z.zone = ifnull(v.zone, '')
+                        WHERE v.reason IS NULL AND z.not_before IS NOT NULL
+                        """) ?? 0
+        }
+
+        // Who passes on: the population's rows with a message.
+        let out = try context.workTable(of: entity, in: &outcome)
+        let passing = gates.passing(input: schema + context.dialect.quote(input), verdicts: qualified)
+        try context.db.execute(sql: "INSERT INTO \(schema)\(context.dialect.quote(out)) (key) " + passing)
+        outcome.tables["out"] = out
+        outcome.counts["out"] = try context.count(out)
+
+        var excluded: [String: Int] = [:]
+        for row in try Row.fetchAll(
+            context.db, sql: "SELECT reason, count(*) AS n FROM \(qualified) WHERE reason IS NOT NULL GROUP BY reason ORDER BY 2 DESC, 1")
+        {
+            excluded[row["reason"]] = row["n"]
+        }
+        let messages = try Int.fetchOne(context.db, sql: "SELECT count(*) FROM \(qualified)") ?? 0
+        let noRecipient =
+            try Int.fetchOne(context.db, sql: "SELECT " + gates.withoutRecipient(input: schema + context.dialect.quote(input))) ?? 0
+        let excludedTotal = excluded.values.reduce(0, +)
+        let reasons = excluded.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \(Names.groupedCount($0.value))" }
+        let verb = context.live ? "" : "would be "
+        var detail =
+            "\(Names.groupedCount(messages)) \(channel.rawValue) messages: \(Names.groupedCount(messages - excludedTotal - deferred)) \(verb)queued, "
+            + "\(Names.groupedCount(deferred)) \(verb)deferred to the send window, \(Names.groupedCount(excludedTotal)) \(verb)excluded"
+            + (reasons.isEmpty ? "" : " (\(reasons.joined(separator: ", ")))")
+        if noRecipient > 0 { detail += "; \(Names.counted(noRecipient, entity: entity)) without a recipient" }
+        if !context.live { detail += "; nothing is sent in a dry run" }
+        outcome.detail = detail
+        var figures = excluded
+        figures["messages"] = messages
+        figures["deferred"] = deferred
+        figures["without_recipient"] = noRecipient
+        outcome.logs.append(RunLogLine(code: context.live ? "channel.enqueued" : "channel.gates", detail, figures: figures))
+        if context.live {
+            let last = try Int64.fetchOne(context.db, sql: "SELECT max(rowid) FROM \(qualified)") ?? 0
+            outcome.enqueue = Enqueue(verdicts: verdicts, zones: zones == nil ? nil : outcome.created.last, lastRow: last)
+        }
+        return outcome
+    }
+}
+
+/// The verdicts a live channel node leaves for the executor to copy into the ledger, by table
+/// name in the run's file (renamed with the node's other tables).
+struct Enqueue {
+    var verdicts: String
+    var zones: String?
+    var lastRow: Int64
+
+    func renamed(_ names: [String: String]) -> Enqueue {
+        Enqueue(verdicts: names[verdicts] ?? verdicts, zones: zones.map { names[$0] ?? $0 }, lastRow: lastRow)
+    }
+}
+
+/// The eligibility gates of one channel node as SQL over its population.
+struct ChannelGates {
+    let catalog: Catalog
+    let channel: Channel
+    let settings: ChannelSettings
+    let dialect: any SQLDialect
+    let profile: Entity
+    /// The population's entity when it is not the profile, and its link to the profile.
+    let via: (entity: Entity, link: Link)?
+
+    init(catalog: Catalog, channel: Channel, settings: ChannelSettings, entity: String, dialect: any SQLDialect) throws {
+        self.catalog = catalog
+        self.channel = channel
+        self.settings = settings
+        self.dialect = dialect
+        guard let name = catalog.profileEntity, let profile = catalog.entity(name) else {
+            throw HeraldError(.validation, "the catalog names no profile entity, so messages have no recipients")
+        }
+        self.profile = profile
+        if entity == name {
+            via = nil
+        } else {
+            guard let e = catalog.entity(entity), let link = catalog.linkToProfile(from: entity) else {
+                throw HeraldError(.validation, "'\(entity)' has no link to the profile entity '\(name)'; its messages have no recipient")
+            }
+            via = (e, link)
+        }
+    }
+
+    func q(_ s: String) -> String { dialect.quote(s) }
+
+    /// `SELECT profile_key, entity_key FROM …`: one row per message.
+    func recipients(input: String) -> String {
+        guard let (entity, link) = via else { return "SELECT w.key AS profile_key, NULL AS entity_key FROM \(input) w" }
+        let owner = "t.\(q(link.sourceColumn))"
+        let from = "FROM \(input) w JOIN \(q(entity.name)) t ON t.\(q(entity.primaryKey)) = w.key WHERE \(owner) IS NOT NULL"
+        if settings.messagePer == .entity { return "SELECT \(owner) AS profile_key, w.key AS entity_key \(from)" }
+        // One message per profile: the profile's first row is its target.
+        return "SELECT \(owner) AS profile_key, min(w.key) AS entity_key \(from) GROUP BY \(owner)"
+    }
+
+    /// `count(*) FROM …` of population rows that lead to no profile.
+    func withoutRecipient(input: String) -> String {
+        guard let (entity, link) = via else { return "0" }
+        return """
+            count(*) FROM \(input) w LEFT JOIN \(q(entity.name)) t ON t.\(q(entity.primaryKey)) = w.key
+            LEFT JOIN \(q(profile.name)) p ON p.\(q(link.targetColumn)) = t.\(q(link.sourceColumn))
+            WHERE p.\(q(link.targetColumn)) IS NULL
+            """
+    }
+
+    /// The population's keys whose message was not excluded.
+    func passing(input: String, verdicts: String) -> String {
+        guard let (entity, link) = via else {
+            return "SELECT w.key FROM \(input) w WHERE w.key IN (SELECT profile_key FROM \(verdicts) WHERE reason IS NULL)"
+        }
+        if settings.messagePer == .entity {
+            return "SELECT w.key FROM \(input) w WHERE w.key IN (SELECT entity_key FROM \(verdicts) WHERE reason IS NULL)"
+        }
+        return """
+            SELECT w.key FROM \(input) w JOIN \(q(entity.name)) t ON t.\(q(entity.primaryKey)) = w.key
+            WHERE t.\(q(link.sourceColumn)) IN (SELECT profile_key FROM \(verdicts) WHERE reason IS NULL)
+            """
+    }
+
+    /// The address as the gates compare it (see `Addresses.normalised`), or NULL.
+    var address: String {
+        let c = catalog.profileChannels
+        func column(_ name: String?) -> String? { name.map { "p.\(q($0))" } }
+        switch channel {
+        case .email:
+            return column(c.email).map { "lower(trim(\($0)))" } ?? "NULL"
+        case .sms:
+            guard let phone = column(c.phone) else { return "NULL" }
+            var stripped = "trim(\(phone))"
+            for ch in [" ", "-", "(", ")", "."] { stripped = "replace(\(stripped), '\(ch)', '')" }
+            return "(CASE WHEN \(stripped) GLOB '00*' THEN '+' || substr(\(stripped), 3) ELSE \(stripped) END)"
+        case .push:
+            return column(c.pushToken).map { "trim(\($0))" } ?? "NULL"
+        case .directMail:
+            let parts = c.postalAddress.map { "ifnull(trim(p.\(q($0))), '')" }
+            guard !parts.isEmpty else { return "NULL" }
+            return "trim(\(parts.joined(separator: " || char(10) || ")), char(10))"
+        }
+    }
+
+    /// The SQL condition under which a (non-empty) address `a` is not valid for the channel.
+    func invalid(_ a: String) -> String {
+        switch channel {
+        case .email:
+            let domain = "substr(\(a), instr(\(a), '@') + 1)"
+            return """
+                NOT (\(a) GLOB '?*@?*' AND \(a) NOT GLOB '*@*@*' AND \(a) NOT GLOB '*[ ,;<>"]*'
+                  AND \(domain) GLOB '*?.?*' AND \(domain) NOT GLOB '.*' AND \(domain) NOT GLOB '*.')
+                """
+        case .sms:
+            return "NOT (\(a) GLOB '+[1-9]*' AND length(\(a)) BETWEEN 8 AND 16 AND substr(\(a), 2) NOT GLOB '*[^0-9]*')"
+        case .push, .directMail:
+            return "0"
+        }
+    }
+
+    /// `SELECT profile_key, entity_key, address, zone, reason FROM …`: every gate's verdict,
+    /// the first that excludes winning; duplicate addresses and the frequency cap are decided
+    /// among the messages no other gate excluded.
+    func verdicts(input: String, run: RunPosition, now: Int) throws -> (sql: String, arguments: StatementArguments) {
+        let marketing = settings.category == .marketing
+        let zone = catalog.profileChannels.timeZone.map { "p.\(q($0))" } ?? "NULL"
+        var arguments = StatementArguments()
+        var reasons: [String] = [
+            "WHEN a.address IS NULL OR a.address = '' THEN '\(ExclusionReason.noAddress.rawValue)'",
+            "WHEN \(invalid("a.address")) THEN '\(ExclusionReason.invalidAddress.rawValue)'",
+        ]
+        if marketing {
+            reasons.append("WHEN c.status = 'opted_out' THEN '\(ExclusionReason.optedOut.rawValue)'")
+            if catalog.profileChannels.optIn.contains(channel.rawValue) {
+                reasons.append("WHEN ifnull(c.status, 'unknown') = 'unknown' THEN '\(ExclusionReason.consentUnknown.rawValue)'")
+            }
+        }
+        reasons.append("WHEN s.address IS NOT NULL THEN '\(ExclusionReason.suppressed.rawValue)'")
+        var history = ""
+        var recent = "0"
+        if marketing, let cap = settings.frequencyCap {
+            let h = SQLiteMessageLedger.recentHistory(channel: channel, since: now - cap.days * 86_400, runID: run.runID, nodeID: run.node)
+            history = "LEFT JOIN (\(h.sql)) h ON h.profile_key = a.profile_key"
+            arguments += h.arguments
+            recent = "ifnull(h.n, 0)"
+        }
+        let cap = marketing ? settings.frequencyCap?.maxMessages : nil
+        let sql = """
+            SELECT profile_key, entity_key, address, zone,
+              coalesce(reason,
+                CASE WHEN first_profile IS NOT profile_key THEN '\(ExclusionReason.duplicateAddress.rawValue)'
+                     \(cap.map { "WHEN recent + nth > \($0) THEN '\(ExclusionReason.frequencyCap.rawValue)'" } ?? "")
+                END) AS reason
+            FROM (
+              SELECT *,
+                CASE WHEN reason IS NULL THEN min(CASE WHEN reason IS NULL THEN profile_key END) OVER (PARTITION BY address) END AS first_profile,
+                row_number() OVER (PARTITION BY profile_key, reason IS NULL ORDER BY entity_key) AS nth
+              FROM (
+                SELECT a.profile_key, a.entity_key, a.address, a.zone, \(recent) AS recent,
+                  CASE \(reasons.joined(separator: " ")) END AS reason
+                FROM (
+                  SELECT p.\(q(profile.primaryKey)) AS profile_key, r.entity_key, \(address) AS address, \(zone) AS zone
+                  FROM (\(recipients(input: input))) r
+                  JOIN \(q(profile.name)) p ON p.\(q(via?.link.targetColumn ?? profile.primaryKey)) = r.profile_key
+                ) a
+                LEFT JOIN main.herald_consent c ON c.profile_key = a.profile_key AND c.channel = ?
+                LEFT JOIN main.herald_suppressions s ON s.channel = ? AND s.address = a.address
+                \(history)
+              )
+            )
+            ORDER BY profile_key, entity_key
+            """
+        var all = StatementArguments([channel.rawValue, channel.rawValue])
+        all += arguments
+        return (sql, all)
+    }
+}
+
+/// Where a node runs: its run, campaign and id.
+struct RunPosition {
+    var runID: Int64
+    var campaignID: Int64
+    var node: NodeID
+}

@@ -1,0 +1,236 @@
+public import Foundation
+import GRDB
+public import HeraldCore
+
+/// A profile's consent for one channel.
+public enum ConsentStatus: String, Sendable, CaseIterable {
+    case optedIn = "opted_in"
+    case optedOut = "opted_out"
+    case unknown
+}
+
+/// One consent record: what the profile said for a channel, where it came from and when.
+public struct ConsentRecord: Sendable, Equatable {
+    public var profileKey: String
+    public var channel: Channel
+    public var status: ConsentStatus
+    public var source: String
+    public var updatedAt: String
+}
+
+/// An address no message goes to on a channel.
+public struct Suppression: Sendable, Equatable {
+    public var channel: Channel
+    public var address: String
+    public var reason: String
+    public var createdAt: String
+}
+
+/// Addresses as the gates compare them: e-mail trimmed and lower-cased; phone numbers without
+/// spaces, dashes, dots or parentheses, a leading `00` read as `+`. The SQL the gates run
+/// (`AddressSQL`) does exactly the same.
+public enum Addresses {
+    public static func normalised(_ address: String, channel: Channel) -> String {
+        let trimmed = address.trimmingCharacters(in: .whitespacesAndNewlines)
+        switch channel {
+        case .email: return trimmed.lowercased()
+        case .sms:
+            var phone = trimmed.filter { !" -().".contains($0) }
+            if phone.hasPrefix("00") { phone = "+" + phone.dropFirst(2) }
+            return phone
+        case .push, .directMail: return trimmed
+        }
+    }
+
+    /// Why the address cannot be used on the channel; nil when it can.
+    public static func problem(_ address: String, channel: Channel) -> String? {
+        let a = normalised(address, channel: channel)
+        if a.isEmpty { return "the address is empty" }
+        switch channel {
+        case .email:
+            let parts = a.split(separator: "@", omittingEmptySubsequences: false)
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
+                !a.contains(where: { " ,;<>\"".contains($0) })
+            else { return "'\(a)' is not an e-mail address" }
+            return nil
+        case .sms:
+            let digits = a.dropFirst()
+            guard a.hasPrefix("+"), (7...15).contains(digits.count), digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
+                digits.first != "0"
+            else { return "'\(a)' is not a phone number in E.164 form (+ and 7 to 15 digits)" }
+            return nil
+        case .push, .directMail: return nil
+        }
+    }
+}
+
+extension Store {
+    /// The key as the profile table stores it: a whole number for an integer key.
+    func profileKeyValue(_ key: String, field: String) throws -> any DatabaseValueConvertible {
+        let catalog = try catalog()
+        guard let name = catalog.profileEntity, let profile = catalog.entity(name) else {
+            throw HeraldError(.invalidInput, "the catalog names no profile entity (herald catalog profile ENTITY)")
+        }
+        if profile.keyType == .integer {
+            guard let n = Int64(key.trimmingCharacters(in: .whitespaces)) else {
+                throw HeraldError(.invalidInput, "\(field): \(name) keys are whole numbers, found '\(key)'")
+            }
+            return n
+        }
+        return key
+    }
+
+    /// Records a profile's consent for a channel, with its source.
+    public func setConsent(profileKey: String, channel: Channel, status: ConsentStatus, source: String, at: Date = Date()) throws {
+        let key = try profileKeyValue(profileKey, field: "profile")
+        try write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO herald_consent (profile_key, channel, status, source, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (profile_key, channel) DO UPDATE SET status = excluded.status, source = excluded.source,
+                      updated_at = excluded.updated_at
+                    """, arguments: [key, channel.rawValue, status.rawValue, source, Store.timestamp(at)])
+        }
+    }
+
+    /// A profile's consent records, one per channel that has one.
+    public func consent(profileKey: String) throws -> [ConsentRecord] {
+        let key = try profileKeyValue(profileKey, field: "profile")
+        return try read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT channel, status, source, updated_at FROM herald_consent WHERE profile_key = ? ORDER BY channel",
+                arguments: [key]
+            ).compactMap { row in
+                guard let channel = Channel(rawValue: row["channel"]), let status = ConsentStatus(rawValue: row["status"]) else {
+                    return nil
+                }
+                return ConsentRecord(
+                    profileKey: profileKey, channel: channel, status: status, source: row["source"], updatedAt: row["updated_at"])
+            }
+        }
+    }
+
+    /// Imports consent from CSV with the columns `profile`, `channel`, `status` and optionally
+    /// `source` and `updated_at`, all or nothing: a bad row refuses the file, naming its line.
+    /// - Returns: how many records were written.
+    public func importConsent(csv bytes: [UInt8], source defaultSource: String) throws -> Int {
+        let rows = try Self.csvRows(bytes, required: ["profile", "channel", "status"], optional: ["source", "updated_at"])
+        var records: [(any DatabaseValueConvertible, String, String, String, String)] = []
+        for row in rows {
+            let at = "line \(row.line)"
+            guard let channel = Channel(rawValue: row["channel"] ?? "") else {
+                throw HeraldError(
+                    .invalidInput,
+                    "\(at): channel: expected \(Channel.allCases.map(\.rawValue).joined(separator: ", ")), found '\(row["channel"] ?? "")'")
+            }
+            guard let status = ConsentStatus(rawValue: row["status"] ?? "") else {
+                throw HeraldError(.invalidInput, "\(at): status: expected opted_in, opted_out or unknown, found '\(row["status"] ?? "")'")
+            }
+            let key = try profileKeyValue(row["profile"] ?? "", field: "\(at): profile")
+            let updated = row["updated_at"].flatMap { $0.isEmpty ? nil : $0 } ?? Store.timestamp()
+            guard TemporalText.utcSeconds(canonical: updated) != nil else {
+                throw HeraldError(.invalidInput, "\(at): updated_at: expected a UTC time such as 2026-12-01T09:00:00Z, found '\(updated)'")
+            }
+            let source = row["source"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultSource
+            records.append((key, channel.rawValue, status.rawValue, source, updated))
+        }
+        try write { db in
+            let statement = try db.makeStatement(
+                sql: """
+                    INSERT INTO herald_consent (profile_key, channel, status, source, updated_at) VALUES (?, ?, ?, ?, ?)
+                    ON CONFLICT (profile_key, channel) DO UPDATE SET status = excluded.status, source = excluded.source,
+                      updated_at = excluded.updated_at
+                    """)
+            for r in records { try statement.execute(arguments: [r.0, r.1, r.2, r.3, r.4]) }
+        }
+        return records.count
+    }
+
+    /// Adds addresses to a channel's suppression list (normalised as the gates compare them).
+    /// - Returns: how many were new.
+    @discardableResult
+    public func addSuppressions(_ addresses: [String], channel: Channel, reason: String, at: Date = Date()) throws -> Int {
+        let normalised = addresses.map { Addresses.normalised($0, channel: channel) }
+        if let empty = normalised.firstIndex(where: \.isEmpty) {
+            throw HeraldError(.invalidInput, "address \(empty + 1): is empty")
+        }
+        return try write { db in
+            var added = 0
+            for address in normalised {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO herald_suppressions (channel, address, reason, created_at) VALUES (?, ?, ?, ?)",
+                    arguments: [channel.rawValue, address, reason, Store.timestamp(at)])
+                added += db.changesCount
+            }
+            return added
+        }
+    }
+
+    /// Removes an address from a channel's suppression list.
+    /// - Returns: whether it was there.
+    public func removeSuppression(_ address: String, channel: Channel) throws -> Bool {
+        try write { db in
+            try db.execute(
+                sql: "DELETE FROM herald_suppressions WHERE channel = ? AND address = ?",
+                arguments: [channel.rawValue, Addresses.normalised(address, channel: channel)])
+            return db.changesCount > 0
+        }
+    }
+
+    public func suppressions(channel: Channel?, limit: Int = 10_000) throws -> [Suppression] {
+        try read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT channel, address, reason, created_at FROM herald_suppressions
+                    WHERE ? IS NULL OR channel = ? ORDER BY channel, address LIMIT ?
+                    """, arguments: [channel?.rawValue, channel?.rawValue, limit]
+            ).compactMap { row in
+                guard let channel = Channel(rawValue: row["channel"]) else { return nil }
+                return Suppression(channel: channel, address: row["address"], reason: row["reason"], createdAt: row["created_at"])
+            }
+        }
+    }
+
+    /// CSV rows by header name, with their line numbers; refuses missing or unknown columns.
+    static func csvRows(_ bytes: [UInt8], required: [String], optional: [String]) throws -> [CSVRow] {
+        try bytes.withUnsafeBufferPointer { buffer in
+            var reader = CSVReader(bytes: buffer)
+            var header: [String] = []
+            var rows: [CSVRow] = []
+            do {
+                while let (line, fields) = try reader.next() {
+                    if header.isEmpty {
+                        header = fields.map { $0.trimmingCharacters(in: .whitespaces).lowercased() }
+                        for column in required where !header.contains(column) {
+                            throw HeraldError(
+                                .invalidInput,
+                                "line 1: the header has no '\(column)' column (expected \((required + optional).joined(separator: ", ")))")
+                        }
+                        for column in header where !(required + optional).contains(column) {
+                            throw HeraldError(
+                                .invalidInput,
+                                "line 1: unknown column '\(column)' (expected \((required + optional).joined(separator: ", ")))")
+                        }
+                        continue
+                    }
+                    if fields.count == 1 && fields[0].isEmpty { continue }
+                    guard fields.count == header.count else {
+                        throw HeraldError(.invalidInput, "line \(line): expected \(header.count) fields, found \(fields.count)")
+                    }
+                    rows.append(CSVRow(line: line, values: Dictionary(zip(header, fields), uniquingKeysWith: { a, _ in a })))
+                }
+            } catch let error as CSVReader.SyntaxError {
+                throw HeraldError(.invalidInput, "line \(error.line), column \(error.column): \(error.message)")
+            }
+            if header.isEmpty { throw HeraldError(.invalidInput, "the file is empty (expected a header line)") }
+            return rows
+        }
+    }
+
+    struct CSVRow {
+        var line: Int
+        var values: [String: String]
+        subscript(_ column: String) -> String? { values[column] }
+    }
+}

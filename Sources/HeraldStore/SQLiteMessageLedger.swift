@@ -1,0 +1,375 @@
+import Foundation
+public import GRDB
+public import HeraldCore
+
+/// The message ledger in the store's `herald_messages` table. The only place that spells
+/// message states in SQL.
+///
+/// A claim is one immediate transaction committed with `synchronous = FULL` (SQLite's one
+/// writer makes it exclusive); a PostgreSQL ledger claims with `FOR UPDATE SKIP LOCKED`.
+public struct SQLiteMessageLedger: MessageLedger {
+    public let store: Store
+
+    public init(store: Store) {
+        self.store = store
+    }
+
+    /// Refuses to read a store whose ledger predates v12 (it was opened read-only, unmigrated).
+    func requireLedger(_ db: Database) throws {
+        guard try db.columns(in: "herald_messages").contains(where: { $0.name == "not_before" }) else {
+            throw HeraldError(
+                .storeTooOld, "\(store.path) predates Herald's message ledger; run 'herald init \(store.path)' to upgrade it")
+        }
+    }
+
+    static func text(_ seconds: Int) -> String { TemporalText.canonical(utcSeconds: seconds) ?? "" }
+
+    /// `excluded` at claim time: consent or suppression changed since the node enqueued it.
+    static func claimExclusion(optIn: Set<Channel>) -> String {
+        let optInList = optIn.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
+        let unknown =
+            optIn.isEmpty
+            ? "NULL"
+            : "CASE WHEN m.channel IN (\(optInList)) AND ifnull(c.status, 'unknown') = 'unknown' THEN 'consent_unknown' END"
+        return """
+            SELECT m.id,
+              CASE WHEN c.status = 'opted_out' THEN 'opted_out'
+                   WHEN s.address IS NOT NULL THEN 'suppressed'
+                   ELSE \(unknown) END AS reason
+            FROM herald_messages m
+            LEFT JOIN herald_consent c ON c.profile_key = m.profile_key AND c.channel = m.channel
+            LEFT JOIN herald_suppressions s ON s.channel = m.channel AND s.address = m.address
+            WHERE m.run_id = ? AND m.category = 'marketing'
+              AND (m.status = 'queued' OR (m.status = 'deferred' AND m.not_before <= ?))
+            """
+    }
+
+    public func claim(runID: Int64, owner: String, limit: Int, now: Int, optIn: Set<Channel>) throws -> [ClaimedMessage] {
+        let at = Self.text(now)
+        return try store.writeDurably { db in
+            // Opt-outs and suppressions recorded since the node ran apply to every message not
+            // yet claimed.
+            let late = try Row.fetchAll(
+                db, sql: "SELECT id, reason FROM (\(Self.claimExclusion(optIn: optIn))) WHERE reason IS NOT NULL",
+                arguments: [runID, at])
+            for row in late {
+                try db.execute(
+                    sql: "UPDATE herald_messages SET status = 'excluded', reason = ?, updated_at = ? WHERE id = ?",
+                    arguments: [row["reason"] as String, at, row["id"] as Int64])
+            }
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    UPDATE herald_messages
+                    SET status = 'claimed', claim_owner = ?, claimed_at = ?, updated_at = ?, attempts = attempts + 1
+                    WHERE id IN (
+                      SELECT id FROM herald_messages
+                      WHERE run_id = ? AND (status = 'queued' OR (status = 'deferred' AND not_before <= ?))
+                      ORDER BY id LIMIT ?)
+                    RETURNING id, node_id, channel, category, profile_key, entity_key, address, attempts
+                    """,
+                arguments: [owner, at, at, runID, at, limit])
+            return try rows.map { row in
+                guard let channel = Channel(rawValue: row["channel"]), let category = MessageCategory(rawValue: row["category"]) else {
+                    throw HeraldError(.internalFailure, "message \(row["id"] as Int64) has an unknown channel or category")
+                }
+                let entity: DatabaseValue = row["entity_key"]
+                let profile: DatabaseValue = row["profile_key"]
+                return ClaimedMessage(
+                    id: row["id"], nodeID: NodeID(row["node_id"] as String), channel: channel, category: category,
+                    profileKey: profile.displayText, entityKey: entity.isNull ? nil : entity.displayText,
+                    address: row["address"] ?? "", attempts: row["attempts"])
+            }.sorted { $0.id < $1.id }
+        }
+    }
+
+    public func record(_ records: [DeliveryRecord], owner: String, now: Int, retry: RetryPolicy, jitter: @Sendable () -> Double) throws {
+        let at = Self.text(now)
+        try store.write { db in
+            let statement = try db.makeStatement(
+                sql: """
+                    UPDATE herald_messages
+                    SET status = ?, reason = ?, not_before = ?, provider = ?, provider_id = ?, error = ?, updated_at = ?,
+                        sent_at = ?, claim_owner = NULL
+                    WHERE id = ? AND status = 'claimed' AND claim_owner = ?
+                    """)
+            for record in records {
+                var state = MessageState.failed
+                var reason: String?
+                var notBefore: String?
+                var providerID: String?
+                var error: String?
+                var sentAt: String?
+                switch record.verdict {
+                case .renderFailed(let why):
+                    reason = FailureReason.renderFailed.rawValue
+                    error = why
+                case .provider(.sent(let id)):
+                    state = .sent
+                    providerID = id
+                    sentAt = at
+                case .provider(.permanent(let why)):
+                    reason = FailureReason.rejected.rawValue
+                    error = why
+                case .provider(.transient(let why, let after)):
+                    error = why
+                    if let delay = retry.delay(after: record.attempts, jitter: jitter(), retryAfter: after) {
+                        state = .deferred
+                        reason = "retry"
+                        notBefore = Self.text(now + Int(delay.rounded(.up)))
+                    } else {
+                        reason = FailureReason.retriesExhausted.rawValue
+                    }
+                case .provider(.unknown(let why)):
+                    state = .unknown
+                    error = why
+                }
+                try statement.execute(arguments: [
+                    state.rawValue, reason, notBefore, record.provider, providerID, error, at, sentAt, record.id, owner,
+                ])
+            }
+        }
+    }
+
+    public func release(_ ids: [Int64], owner: String) throws {
+        guard !ids.isEmpty else { return }
+        try store.write { db in
+            for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
+                try db.execute(
+                    sql: """
+                        UPDATE herald_messages SET status = 'queued', claim_owner = NULL, attempts = attempts - 1
+                        WHERE status = 'claimed' AND claim_owner = ? AND id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))
+                        """,
+                    arguments: StatementArguments([owner] + chunk.map { $0 as any DatabaseValueConvertible }))
+            }
+        }
+    }
+
+    public func abandonClaims(runID: Int64, now: Int) throws -> Int {
+        try store.write { db in
+            try db.execute(
+                sql: """
+                    UPDATE herald_messages
+                    SET status = 'unknown', error = 'its executor stopped after claiming it, before recording what the provider said',
+                        claim_owner = NULL, updated_at = ?
+                    WHERE run_id = ? AND status = 'claimed'
+                    """,
+                arguments: [Self.text(now), runID])
+            return db.changesCount
+        }
+    }
+
+    public func messages(_ filter: MessageFilter) throws -> [LedgerMessage] {
+        try store.read { db in
+            try requireLedger(db)
+            var conditions: [String] = []
+            var arguments: [any DatabaseValueConvertible] = []
+            if let run = filter.runID {
+                conditions.append("run_id = ?")
+                arguments.append(run)
+            }
+            if let campaign = filter.campaignID {
+                conditions.append("campaign_id = ?")
+                arguments.append(campaign)
+            }
+            if let profile = filter.profileKey {
+                // Keys are stored with their column's type; a text key matches its number too.
+                conditions.append("CAST(profile_key AS TEXT) = ?")
+                arguments.append(profile)
+            }
+            if let channel = filter.channel {
+                conditions.append("channel = ?")
+                arguments.append(channel.rawValue)
+            }
+            if let state = filter.state {
+                conditions.append("status = ?")
+                arguments.append(state.rawValue)
+            }
+            if let ids = filter.ids {
+                conditions.append("id IN (\(ids.map { _ in "?" }.joined(separator: ",")))")
+                arguments += ids.map { $0 as any DatabaseValueConvertible }
+            }
+            let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+            arguments.append(filter.limit)
+            return try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT id, run_id, campaign_id, node_id, profile_key, entity_key, channel, category, status, reason, not_before,
+                      zone, zone_fallback, attempts, provider, provider_id, error, created_at, updated_at, sent_at
+                    FROM herald_messages \(whereClause) ORDER BY id DESC LIMIT ?
+                    """, arguments: StatementArguments(arguments)
+            ).map(Self.message)
+        }
+    }
+
+    static func message(_ row: Row) -> LedgerMessage {
+        let entity: DatabaseValue = row["entity_key"]
+        let profile: DatabaseValue = row["profile_key"]
+        let node: String? = row["node_id"]
+        let notBefore: String? = row["not_before"]
+        return LedgerMessage(
+            id: row["id"], runID: row["run_id"], campaignID: row["campaign_id"], nodeID: node.map { NodeID($0) },
+            profileKey: profile.displayText, entityKey: entity.isNull ? nil : entity.displayText,
+            channel: Channel(rawValue: row["channel"]) ?? .email, category: MessageCategory(rawValue: row["category"]) ?? .marketing,
+            state: MessageState(rawValue: row["status"]) ?? .unknown, reason: row["reason"],
+            notBefore: notBefore.flatMap(TemporalText.utcSeconds(canonical:)), zone: row["zone"],
+            zoneFallback: (row["zone_fallback"] as Int?) == 1, attempts: row["attempts"], provider: row["provider"],
+            providerID: row["provider_id"], error: row["error"], createdAt: row["created_at"], updatedAt: row["updated_at"],
+            sentAt: row["sent_at"])
+    }
+
+    public func counts(runID: Int64) throws -> [NodeID: MessageCounts] {
+        try store.read { db in
+            guard try db.columns(in: "herald_messages").contains(where: { $0.name == "not_before" }) else { return [:] }
+            return try Self.counts(db, runID: runID)
+        }
+    }
+
+    static func counts(_ db: Database, runID: Int64) throws -> [NodeID: MessageCounts] {
+        var counts: [NodeID: MessageCounts] = [:]
+        let rows = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT node_id, status, CASE WHEN status IN ('excluded', 'failed') THEN reason END AS reason, count(*) AS n
+                FROM herald_messages WHERE run_id = ? GROUP BY 1, 2, 3
+                """, arguments: [runID])
+        for row in rows {
+            guard let node: String = row["node_id"], let state = MessageState(rawValue: row["status"]) else { continue }
+            let n: Int = row["n"]
+            let id = NodeID(node)
+            counts[id, default: MessageCounts()].byState[state, default: 0] += n
+            if let reason: String = row["reason"] {
+                if state == .excluded { counts[id, default: MessageCounts()].excluded[reason, default: 0] += n }
+                if state == .failed { counts[id, default: MessageCounts()].failed[reason, default: 0] += n }
+            }
+        }
+        return counts
+    }
+
+    public func nextDue(runID: Int64) throws -> Int? {
+        try store.read { db in
+            let text = try String.fetchOne(
+                db, sql: "SELECT min(not_before) FROM herald_messages WHERE run_id = ? AND status = 'deferred'", arguments: [runID])
+            return text.flatMap(TemporalText.utcSeconds(canonical:))
+        }
+    }
+
+    public func resolve(runID: Int64, ids: [Int64]?, as resolution: Resolution, now: Int) throws -> Int {
+        let at = Self.text(now)
+        return try store.write { db in
+            var sql: String
+            switch resolution {
+            case .sent: sql = "UPDATE herald_messages SET status = 'sent', sent_at = ?, reason = 'resolved', updated_at = ?"
+            case .failed: sql = "UPDATE herald_messages SET status = 'failed', reason = 'resolved', updated_at = ?, sent_at = ?"
+            case .retry: sql = "UPDATE herald_messages SET status = 'queued', reason = NULL, updated_at = ?, sent_at = ?"
+            }
+            let sentAt: String? = resolution == .sent ? at : nil
+            var arguments: [any DatabaseValueConvertible] = resolution == .sent ? [sentAt, at] : [at, sentAt]
+            sql += " WHERE run_id = ? AND status = 'unknown'"
+            arguments.append(runID)
+            if let ids {
+                sql += " AND id IN (\(ids.map { _ in "?" }.joined(separator: ",")))"
+                arguments += ids.map { $0 as any DatabaseValueConvertible }
+            }
+            try db.execute(sql: sql, arguments: StatementArguments(arguments))
+            return db.changesCount
+        }
+    }
+}
+
+extension Store {
+    /// Runs `body` in an immediate transaction committed with `synchronous = FULL`: when it
+    /// returns, what it wrote survives a power cut, not only a crash of this process.
+    public func writeDurably<T>(_ body: (Database) throws -> T) throws -> T {
+        guard !isReadOnly else {
+            throw HeraldError(.internalFailure, "\(path) was opened only to look; this change needs a writable store")
+        }
+        do {
+            return try writer.writeWithoutTransaction { db in
+                let previous = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? 2
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                defer { try? db.execute(sql: "PRAGMA synchronous = \(previous)") }
+                var result: T?
+                try db.inTransaction(.immediate) {
+                    result = try body(db)
+                    return .commit
+                }
+                return result!
+            }
+        } catch {
+            throw Store.storeError(error, path: path)
+        }
+    }
+
+    /// The store's message ledger.
+    public var ledger: SQLiteMessageLedger { SQLiteMessageLedger(store: self) }
+}
+
+extension DatabaseValue {
+    /// Text for tables and CSV: empty for NULL, numbers without trailing zeros.
+    public var displayText: String {
+        switch storage {
+        case .null: ""
+        case .int64(let v): String(v)
+        case .double(let v): v == v.rounded() && abs(v) < 1e15 ? String(Int64(v)) : String(v)
+        case .string(let s): s
+        case .blob(let d): "<\(d.count) bytes>"
+        }
+    }
+}
+
+extension SQLiteMessageLedger {
+    /// The columns of a node's verdict table, which `enqueue` copies into the ledger:
+    /// one row per message with its recipient, address, zone and exclusion reason (NULL: none).
+    public static let verdictColumns = "profile_key, entity_key, address TEXT, zone TEXT, reason TEXT"
+    /// The columns of a node's zone table: each zone as the profiles give it (`''` for none),
+    /// the zone the send window was read in, whether that was the campaign's, and when the
+    /// window next opens (NULL: open now).
+    public static let zoneColumns = "zone TEXT PRIMARY KEY, used TEXT NOT NULL, fallback INTEGER NOT NULL, not_before TEXT"
+
+    /// How many messages a profile already has on `channel` in marketing since `since` (UTC
+    /// seconds): everything not failed or excluded counts (sent, and what is about to be sent:
+    /// queued, deferred, claimed, unknown), so a cap never lets one more through. The messages
+    /// of the node being computed (a node redone after a crash) do not count.
+    public static func recentHistory(
+        channel: Channel, since: Int, runID: Int64, nodeID: NodeID
+    ) -> (sql: String, arguments: StatementArguments) {
+        (
+            """
+            SELECT profile_key, count(*) AS n FROM main.herald_messages
+            WHERE channel = ? AND category = 'marketing' AND status IN ('queued', 'deferred', 'claimed', 'sent', 'unknown')
+              AND coalesce(sent_at, created_at) > ? AND NOT (ifnull(run_id, 0) = ? AND ifnull(node_id, '') = ?)
+            GROUP BY profile_key
+            """,
+            [channel.rawValue, text(since), runID, nodeID.name]
+        )
+    }
+
+    /// Copies the verdicts with rowid in `rows` into the ledger: excluded with their reason,
+    /// deferred to their window's opening, or queued. A message already in the ledger (a copy
+    /// redone after a crash) is kept as it is.
+    /// - Returns: how many rows were added.
+    public static func enqueue(
+        _ db: Database, verdicts: String, zones: String?, rows: ClosedRange<Int64>, runID: Int64, campaignID: Int64, nodeID: NodeID,
+        channel: Channel, category: MessageCategory, now: Int
+    ) throws -> Int {
+        let zoneJoin =
+            zones.map { "LEFT JOIN \($0) z ON z.zone = ifnull(v.zone, '')" }
+            ?? "LEFT JOIN (SELECT NULL AS not_before, NULL AS used, 0 AS fallback) z"
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO main.herald_messages (run_id, campaign_id, node_id, profile_key, entity_key, channel, category, address,
+                  status, reason, not_before, zone, zone_fallback, created_at, updated_at)
+                SELECT ?, ?, ?, v.profile_key, v.entity_key, ?, ?, v.address,
+                  CASE WHEN v.reason IS NOT NULL THEN 'excluded' WHEN z.not_before IS NOT NULL THEN 'deferred' ELSE 'queued' END,
+                  CASE WHEN v.reason IS NOT NULL THEN v.reason WHEN z.not_before IS NOT NULL THEN 'send_window' END,
+                  CASE WHEN v.reason IS NULL THEN z.not_before END, z.used, ifnull(z.fallback, 0), ?, ?
+                FROM \(verdicts) v \(zoneJoin)
+                WHERE v.rowid BETWEEN ? AND ?
+                """,
+            arguments: [
+                runID, campaignID, nodeID.name, channel.rawValue, category.rawValue, text(now), text(now), rows.lowerBound, rows.upperBound,
+            ])
+        return db.changesCount
+    }
+}
