@@ -508,19 +508,9 @@ public struct Campaign: Sendable, Equatable {
             let main = self.inbound(id).first { $0.toPort == node.inputPorts.first } ?? self.inbound(id).first
             let upstream = main.flatMap { portEntity[$0.source] ?? nodeEntity[$0.from] }
             inbound[id] = upstream
-            switch node.config {
-            case .buildAudience(let entity, _, _):
-                if catalog.entity(entity) != nil { nodeEntity[id] = entity }
-            case .readAudience(let name, _):
-                nodeEntity[id] = audiences.first { $0.key.lowercased() == name.lowercased() }?.value
-            case .changeDimension(let link):
-                nodeEntity[id] = upstream
-                if let upstream, let target = catalog.entity(upstream)?.link(link)?.target {
-                    portEntity[PortRef(node: id, port: "out")] = target
-                }
-            default:
-                nodeEntity[id] = upstream
-            }
+            let leaving = node.definition.leaving(upstream: upstream, catalog: catalog, audiences: audiences)
+            nodeEntity[id] = leaving.node
+            for (port, entity) in leaving.ports { portEntity[PortRef(node: id, port: port)] = entity }
         }
         return (inbound, inputs, nodeEntity, portEntity)
     }

@@ -174,7 +174,8 @@ public struct SendWindow: Sendable, Equatable {
 
     /// When the window next opens at or after `now` (UTC seconds) in `zone`; nil when it is
     /// open at `now`. Days in a daylight-saving change open and close at the wall-clock times
-    /// as the zone reads them (a 02:30 opening in a spring-forward gap opens at 03:00).
+    /// as the zone reads them; a time in a spring-forward gap is read one gap later (02:30 as
+    /// 03:30), as schedules read it.
     public func nextOpening(after now: Int, zone: TimeZone) -> Int? {
         let offset = zone.secondsFromGMT(for: Date(timeIntervalSince1970: TimeInterval(now)))
         let today = Int((Double(now + offset) / 86_400).rounded(.down))

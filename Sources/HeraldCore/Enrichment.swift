@@ -195,21 +195,22 @@ extension Campaign {
             guard let node = byID[id] else { continue }
             let arriving = node.inputPorts.map { port in self.inbound(id).first { $0.toPort == port }.flatMap { outgoing[$0.source] } }
             var carried: [EnrichmentColumn]
-            if case .andJoin = node.config {
+            let definition = node.definition
+            if definition.intersectsInputColumns {
                 let sets = arriving.compactMap { $0 }
                 carried = (sets.first ?? []).filter { column in sets.allSatisfy { $0.contains(column) } }
             } else {
                 carried = (arriving.first ?? nil) ?? []
             }
             inbound[id] = carried
-            if case .enrich(let fields) = node.config, let entityName = entities[id], let entity = catalog.entity(entityName) {
-                let mine = fields.compactMap { field in
+            if !definition.addedFields.isEmpty, let entityName = entities[id], let entity = catalog.entity(entityName) {
+                let mine = definition.addedFields.compactMap { field in
                     (try? checker.type(of: field.value, on: entity)).map { EnrichmentColumn(name: field.name, type: $0, node: id) }
                 }
                 carried = carried.filter { c in !mine.contains { $0.name == c.name } } + mine
             }
             for port in node.outputPorts {
-                if case .changeDimension = node.config, port == "out" { continue }
+                if !definition.carriesColumns(to: port) { continue }
                 outgoing[PortRef(node: id, port: port)] = carried
             }
         }

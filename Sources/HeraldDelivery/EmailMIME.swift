@@ -71,8 +71,9 @@ public enum EmailMIME {
         var chunk: [UInt8] = []
         for character in value {
             let bytes = Array(String(character).utf8)
-            // 45 bytes of UTF-8 make 60 characters of base64, inside the 75 a word may have.
-            if chunk.count + bytes.count > 45 {
+            // 39 bytes of UTF-8 make 52 characters of base64: with `=?utf-8?B?` and `?=`, and a
+            // header's name before the first word, each line stays within 78 characters.
+            if chunk.count + bytes.count > 39 {
                 words.append("=?utf-8?B?\(Data(chunk).base64EncodedString())?=")
                 chunk = []
             }

@@ -286,7 +286,7 @@ public struct Executor: Sendable {
         let targets = live ? try startedCampaigns(stored) : [:]
         let order = campaign.topologicalOrder() ?? []
         let lease = try store.write { db in try RunLease.acquire(db, runID: runID, owner: owner) }
-        let sends = live && campaign.nodes.contains { $0.kind.isChannel }
+        let sends = live && campaign.nodes.contains { $0.definition.sendsOn != nil }
         var setup: DeliverySetup?
         if sends {
             do {
@@ -514,10 +514,10 @@ public struct Executor: Sendable {
                         if together { try bookkeeping(db, &outcome, ms: ms) }
                         return outcome
                     }
-                    if let enqueue = outcome.enqueue, case .message(let channel, let settings) = node.config {
+                    if let enqueue = outcome.enqueue {
                         try copyToLedger(
                             enqueue, work: work, policy: policy, position: RunPosition(runID: runID, campaignID: stored.id, node: id),
-                            channel: channel, category: settings.category, now: Int(now.timeIntervalSince1970))
+                            now: Int(now.timeIntervalSince1970))
                     }
                     if !together {
                         if simulatedCrashBeforeBookkeeping == id { throw SimulatedCrash() }
@@ -681,8 +681,7 @@ public struct Executor: Sendable {
     /// `ledgerChunk` rows so that no other process waits long for the store. A copy redone
     /// after a crash adds only what is missing: the ledger's key is unique.
     func copyToLedger(
-        _ enqueue: Enqueue, work: GuardedConnection, policy: StatementGuard.Policy, position: RunPosition, channel: Channel,
-        category: MessageCategory, now: Int
+        _ enqueue: Enqueue, work: GuardedConnection, policy: StatementGuard.Policy, position: RunPosition, now: Int
     ) throws {
         let schema = dialect.quote(Self.workSchema) + "."
         var from: Int64 = 1
@@ -692,8 +691,8 @@ public struct Executor: Sendable {
                 try work.guardian.trusting {
                     _ = try SQLiteMessageLedger.enqueue(
                         db, verdicts: schema + dialect.quote(enqueue.verdicts), zones: enqueue.zones.map { schema + dialect.quote($0) },
-                        rows: from...to, runID: position.runID, campaignID: position.campaignID, nodeID: position.node, channel: channel,
-                        category: category, now: now)
+                        rows: from...to, runID: position.runID, campaignID: position.campaignID, nodeID: position.node,
+                        channel: enqueue.channel, category: enqueue.category, now: now)
                 }
             }
             from = to + 1
@@ -746,12 +745,7 @@ public struct Executor: Sendable {
         let kept = try work.run(policy, what: "sweeping leftover work tables") { db -> Set<Int64> in
             try work.guardian.trusting {
                 // Unfinished runs may still read their tables, and live runs keep theirs until purged.
-                let unfinished = Set(
-                    try Int64.fetchAll(
-                        db,
-                        sql:
-                            "SELECT id FROM herald_runs WHERE state IN ('pending', 'running', 'waiting', 'paused') OR (mode = 'live' AND state <> 'stopped')"
-                    ))
+                let unfinished = try RunRepository.runsKeepingWork(db)
                 for table in try RunRepository.workTableNames(db, runID: nil) {
                     let rest = table.dropFirst("herald_work_".count)
                     let run = Int64(rest.prefix { $0.isNumber })

@@ -86,8 +86,10 @@ public struct IndexAdvisor: Sendable {
         for summary in try store.listCampaigns(includeArchived: false) {
             let campaign = try store.loadCampaign(id: summary.id).campaign
             for node in campaign.nodes {
-                if case .buildAudience(let entity, let rule, _) = node.config {
-                    rules.append(SavedRule(entity: entity, rule: rule, origin: .node(campaign: campaign.name, node: node.id)))
+                // Rules over a named entity (a Split's run over whatever arrives).
+                for rule in node.definition.rules {
+                    guard let entity = rule.entity else { continue }
+                    rules.append(SavedRule(entity: entity, rule: rule.rule, origin: .node(campaign: campaign.name, node: node.id)))
                 }
             }
         }

@@ -158,7 +158,7 @@ public struct Scheduler: Sendable {
     /// waiting run (for the loop's sleep).
     public func nextLaunch(after now: Date) throws -> Date? {
         let nowSeconds = Int(now.timeIntervalSince1970.rounded(.down)) + 1
-        let wake = try store.read { db in try String.fetchOne(db, sql: "SELECT min(wake_at) FROM herald_runs WHERE state = 'waiting'") }
+        let wake = try store.read { db in try RunRepository.nextWake(db) }
         let launch = try store.schedules().values.compactMap { $0.launches(after: nowSeconds, count: 1).first?.utcSeconds }
         let next = (launch + [wake.flatMap(TemporalText.utcSeconds(canonical:))].compactMap { $0 }).min()
         return next.map { Date(timeIntervalSince1970: TimeInterval($0)) }

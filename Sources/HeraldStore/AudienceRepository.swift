@@ -104,13 +104,7 @@ extension Store {
                 if config.lowercased().contains(name.lowercased()) && !names.contains(campaign) { names.append(campaign) }
                 continue
             }
-            var rules: [Rule] = []
-            switch node.config {
-            case .buildAudience(_, let rule, _): rules.append(rule)
-            case .readAudience(let audience, _): rules.append(.inAudience(audience))
-            case .split(_, let subsets, _, _): rules += subsets.compactMap(\.rule)
-            default: break
-            }
+            let rules = node.definition.rules.map(\.rule)
             let campaign: String = row["name"]
             let used = rules.flatMap(\.audiences).contains { $0.caseInsensitiveEquals(name) }
             if used && !names.contains(campaign) { names.append(campaign) }

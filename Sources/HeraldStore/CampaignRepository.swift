@@ -372,12 +372,7 @@ extension Store {
     }
 
     static func requireNoActiveRun(_ db: Database, campaignID: Int64, name: String, action: String) throws {
-        if let run = try Int64.fetchOne(
-            db,
-            sql:
-                "SELECT id FROM herald_runs WHERE campaign_id = ? AND state IN ('pending', 'running', 'waiting', 'paused') ORDER BY id LIMIT 1",
-            arguments: [campaignID])
-        {
+        if let run = try RunRepository.unfinishedRun(db, campaignID: campaignID) {
             throw HeraldError(.conflict, "campaign '\(name)': run #\(run) is active; stop it before you \(action) the campaign")
         }
     }

@@ -69,7 +69,9 @@ public struct RunLease: Sendable, Equatable {
 
     /// The state and lease of every unfinished run, oldest first.
     public static func unfinished(_ db: Database) throws -> [Holding] {
-        try Row.fetchAll(db, sql: "SELECT \(holdingColumns) FROM herald_runs WHERE state = 'running' ORDER BY id").map(Holding.init)
+        try Row.fetchAll(
+            db, sql: "SELECT \(holdingColumns) FROM herald_runs WHERE state = ? ORDER BY id", arguments: [RunState.running.rawValue]
+        ).map(Holding.init)
     }
 
     /// Takes the lease of an unfinished run, or explains who holds it.

@@ -3,11 +3,42 @@ public import GRDB
 public import HeraldCore
 
 /// Execution state of a run or of one node in it.
-public enum RunState: String, Sendable, Codable {
+///
+/// As a run's state, the moves are declared here once (``canMove(to:)``) and every write of a
+/// run's state goes through ``RunRepository/move(_:runID:to:error:)``, which refuses any other:
+///
+/// ```
+/// pending ──▶ running ──▶ completed | failed | stopped
+///   │  ▲         │ ▲
+///   │  └─reopen──┤ └──reopen── waiting, paused
+///   │            ├──▶ waiting (every branch ended or waits; the ledger has deferred messages)
+///   │            └──▶ paused (asked, or a node failed)
+///   └──▶ failed (cannot start) | stopped;  waiting, paused ──▶ stopped; waiting ──▶ paused
+/// ```
+/// `skipped` is a node's state only.
+public enum RunState: String, Sendable, Codable, CaseIterable {
     case pending, running, waiting, paused, completed, failed, stopped, skipped
 
     /// Whether a run in this state can still go on (and so keeps its work tables).
-    public var isUnfinished: Bool { [.pending, .running, .waiting, .paused].contains(self) }
+    public var isUnfinished: Bool { Self.unfinished.contains(self) }
+
+    public static let unfinished: [RunState] = [.pending, .running, .waiting, .paused]
+    public static let finished: [RunState] = [.completed, .failed, .stopped]
+
+    /// The moves a run's state may make (a state may also be written again as it is).
+    public func canMove(to next: RunState) -> Bool {
+        if self == next { return true }
+        switch (self, next) {
+        case (.pending, .running), (.pending, .failed), (.pending, .stopped), (.pending, .paused): return true
+        case (.running, .waiting), (.running, .paused), (.running, .completed), (.running, .failed), (.running, .stopped): return true
+        case (.waiting, .running), (.waiting, .paused), (.waiting, .stopped): return true
+        case (.paused, .running), (.paused, .stopped): return true
+        default: return false
+        }
+    }
+
+    /// `'pending', 'running', …` for an SQL `IN` list: the store's values, from the enum.
+    static func sqlList(_ states: [RunState]) -> String { states.map { "'\($0.rawValue)'" }.joined(separator: ", ") }
 }
 
 /// One structured line of a run's log: what happened, in words and as a stable code with
@@ -210,7 +241,52 @@ public enum RunRepository {
     /// A run whose branches all ended or wait: it waits, unleased, until `wakeAt`, when a
     /// scheduler resumes it.
     public static func wait(_ db: Database, runID: Int64, until wakeAt: String) throws {
-        try db.execute(sql: "UPDATE herald_runs SET state = 'waiting', wake_at = ? WHERE id = ?", arguments: [wakeAt, runID])
+        try move(db, runID: runID, to: .waiting)
+        try db.execute(sql: "UPDATE herald_runs SET wake_at = ? WHERE id = ?", arguments: [wakeAt, runID])
+    }
+
+    /// Moves a run to `state`, refusing a move ``RunState/canMove(to:)`` does not allow: the one
+    /// place a run's state is written. A finished state also sets the finishing time.
+    public static func move(_ db: Database, runID: Int64, to state: RunState, error: String? = nil, keepError: Bool = false) throws {
+        guard let raw = try String.fetchOne(db, sql: "SELECT state FROM herald_runs WHERE id = ?", arguments: [runID]) else {
+            throw HeraldError(.notFound, "no run #\(runID)")
+        }
+        guard let current = RunState(rawValue: raw), current.canMove(to: state) else {
+            throw HeraldError(.internalFailure, "run #\(runID) cannot go from \(raw) to \(state.rawValue)")
+        }
+        let finishing = RunState.finished.contains(state)
+        try db.execute(
+            sql: """
+                UPDATE herald_runs SET state = ?, error = CASE WHEN ? THEN error ELSE ? END,
+                  finished_at = CASE WHEN ? THEN ? ELSE finished_at END
+                WHERE id = ?
+                """,
+            arguments: [state.rawValue, keepError, error, finishing, Store.timestamp(), runID])
+    }
+
+    /// When the first waiting run wakes, if one does.
+    public static func nextWake(_ db: Database) throws -> String? {
+        try String.fetchOne(db, sql: "SELECT min(wake_at) FROM herald_runs WHERE state = ?", arguments: [RunState.waiting.rawValue])
+    }
+
+    /// Runs whose work tables are kept: unfinished ones, and live ones not stopped (until purged).
+    public static func runsKeepingWork(_ db: Database) throws -> Set<Int64> {
+        Set(
+            try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM herald_runs
+                    WHERE state IN (\(RunState.sqlList(RunState.unfinished))) OR (mode = 'live' AND state <> '\(RunState.stopped.rawValue)')
+                    """))
+    }
+
+    /// The campaign's first unfinished run, if any.
+    public static func unfinishedRun(_ db: Database, campaignID: Int64) throws -> Int64? {
+        try Int64.fetchOne(
+            db,
+            sql:
+                "SELECT id FROM herald_runs WHERE campaign_id = ? AND state IN (\(RunState.sqlList(RunState.unfinished))) ORDER BY id LIMIT 1",
+            arguments: [campaignID])
     }
 
     /// Runs a scheduler should start or continue at `now`: pending ones, and waiting ones whose
@@ -218,8 +294,8 @@ public enum RunRepository {
     public static func dueRuns(_ db: Database, now: Date) throws -> [Int64] {
         try Int64.fetchAll(
             db,
-            sql: "SELECT id FROM herald_runs WHERE state = 'pending' OR (state = 'waiting' AND wake_at <= ?) ORDER BY id",
-            arguments: [Store.timestamp(now)])
+            sql: "SELECT id FROM herald_runs WHERE state = ? OR (state = ? AND wake_at <= ?) ORDER BY id",
+            arguments: [RunState.pending.rawValue, RunState.waiting.rawValue, Store.timestamp(now)])
     }
 
     public static func recordEdge(
@@ -293,9 +369,7 @@ public enum RunRepository {
     /// stopped nodes back to `pending` (they are redone), its error cleared. Waiting nodes keep
     /// their wake time.
     public static func reopen(_ db: Database, runID: Int64) throws {
-        try db.execute(
-            sql: "UPDATE herald_runs SET state = 'running', error = NULL WHERE id = ? AND state IN ('paused', 'pending', 'waiting')",
-            arguments: [runID])
+        try move(db, runID: runID, to: .running)
         try db.execute(
             sql:
                 "UPDATE herald_run_nodes SET state = 'pending', error = NULL WHERE run_id = ? AND state IN ('failed', 'stopped', 'running')",
@@ -305,14 +379,11 @@ public enum RunRepository {
     /// Pauses a run (asked to, or with the error of the node that failed): it keeps its finished
     /// nodes and work tables and waits for a resume.
     public static func pause(_ db: Database, runID: Int64, error: String?) throws {
-        try db.execute(
-            sql: "UPDATE herald_runs SET state = 'paused', error = ? WHERE id = ?", arguments: [error, runID])
+        try move(db, runID: runID, to: .paused, error: error)
     }
 
     public static func finishRun(_ db: Database, runID: Int64, state: RunState, error: String?) throws {
-        try db.execute(
-            sql: "UPDATE herald_runs SET state = ?, finished_at = ?, error = ? WHERE id = ?",
-            arguments: [state.rawValue, Store.timestamp(), error, runID])
+        try move(db, runID: runID, to: state, error: error)
     }
 
     static func detail(_ db: Database, runID: Int64) throws -> RunDetail? {
@@ -459,13 +530,8 @@ extension Store {
                 try RunRepository.log(
                     db, runID: runID, nodeID: nil, RunLogLine(level: "warning", code: "run.stopped", "run stopped by the user"))
             }
-            try db.execute(
-                sql: """
-                    UPDATE herald_runs SET state = ?, lease_owner = NULL, lease_expires_at = NULL,
-                        finished_at = CASE WHEN ? = 'stopped' THEN ? ELSE finished_at END
-                    WHERE id = ?
-                    """,
-                arguments: [request == .stop ? "stopped" : "paused", request == .stop ? "stopped" : "paused", Store.timestamp(now), runID])
+            try RunRepository.move(db, runID: runID, to: request == .stop ? .stopped : .paused, keepError: true)
+            try db.execute(sql: "UPDATE herald_runs SET lease_owner = NULL, lease_expires_at = NULL WHERE id = ?", arguments: [runID])
             return false
         }
         // A stopped run's populations go with it.
@@ -538,7 +604,8 @@ extension Store {
     public func purgeRuns(startedBefore cutoff: Date) throws -> (runs: Int, tables: Int) {
         let purged = try write { db -> (ids: [Int64], tables: Int) in
             let ids = try Int64.fetchAll(
-                db, sql: "SELECT id FROM herald_runs WHERE state IN ('completed', 'failed', 'stopped') AND started_at < ? ORDER BY id",
+                db,
+                sql: "SELECT id FROM herald_runs WHERE state IN (\(RunState.sqlList(RunState.finished))) AND started_at < ? ORDER BY id",
                 arguments: [Store.timestamp(cutoff)])
             var tables = 0
             for id in ids {

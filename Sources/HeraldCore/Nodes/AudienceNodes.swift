@@ -4,6 +4,12 @@ public struct BuildAudienceNode: NodeDefinition {
     public let rule: Rule
     public let emitWhenEmpty: Bool
 
+    public func leaving(upstream: String?, catalog: Catalog, audiences: [String: String]) -> (node: String?, ports: [PortName: String]) {
+        (catalog.entity(entityName) != nil ? entityName : nil, [:])
+    }
+
+    public var rules: [NodeRule] { [NodeRule(entity: entityName, rule: rule)] }
+
     public init(entityName: String, rule: Rule, emitWhenEmpty: Bool) {
         self.entityName = entityName
         self.rule = rule
@@ -30,6 +36,12 @@ public struct BuildAudienceNode: NodeDefinition {
 public struct ReadAudienceNode: NodeDefinition {
     public let name: String
     public let emitWhenEmpty: Bool
+
+    public func leaving(upstream: String?, catalog: Catalog, audiences: [String: String]) -> (node: String?, ports: [PortName: String]) {
+        (audiences.first { $0.key.lowercased() == name.lowercased() }?.value, [:])
+    }
+
+    public var rules: [NodeRule] { [NodeRule(entity: nil, rule: .inAudience(name))] }
 
     public init(name: String, emitWhenEmpty: Bool) {
         self.name = name

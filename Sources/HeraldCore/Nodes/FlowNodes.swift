@@ -53,6 +53,8 @@ public struct AndJoinNode: NodeDefinition {
         self.inputs = inputs
     }
 
+    public var intersectsInputColumns: Bool { true }
+
     public var summary: String { "waits for \(inputs) branches; continues with their union" }
 
     public var inputPorts: [PortName] { (0..<max(inputs, 0)).map { .joined($0 + 1) } }

@@ -3,6 +3,8 @@ public struct MessageNode: NodeDefinition {
     public let channel: Channel
     public let settings: ChannelSettings
 
+    public var sendsOn: Channel? { channel }
+
     public init(channel: Channel, settings: ChannelSettings) {
         self.channel = channel
         self.settings = settings

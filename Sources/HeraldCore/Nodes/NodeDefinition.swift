@@ -18,6 +18,33 @@ public protocol NodeDefinition: Sendable {
     var summary: String { get }
     /// Reports every problem of the configuration to `check`.
     func check(_ check: inout NodeCheck)
+
+    /// The entity of the population leaving the node, given the one arriving (`upstream`), and
+    /// the output ports whose population is of another entity.
+    func leaving(upstream: String?, catalog: Catalog, audiences: [String: String]) -> (node: String?, ports: [PortName: String])
+    /// The rules the node evaluates, with the entity each is over when the node names it (nil:
+    /// the arriving population's).
+    var rules: [NodeRule] { get }
+    /// The channel a message node sends on.
+    var sendsOn: Channel? { get }
+    /// The columns an Enrichment node adds to its population.
+    var addedFields: [EnrichmentField] { get }
+    /// Whether the node's output keeps only the columns every input has (an And-join).
+    var intersectsInputColumns: Bool { get }
+    /// Whether the columns added upstream still describe the rows leaving by `port` (not when
+    /// the port's population is of another entity).
+    func carriesColumns(to port: PortName) -> Bool
+}
+
+/// A rule a node evaluates, and the entity it is over when the node names it.
+public struct NodeRule: Sendable, Equatable {
+    public var entity: String?
+    public var rule: Rule
+
+    public init(entity: String?, rule: Rule) {
+        self.entity = entity
+        self.rule = rule
+    }
 }
 
 extension NodeDefinition {
@@ -25,6 +52,14 @@ extension NodeDefinition {
     public var outputPorts: [PortName] { [.out] }
     public var startsBranch: Bool { false }
     public var emitsWhenEmpty: Bool { false }
+    public func leaving(upstream: String?, catalog: Catalog, audiences: [String: String]) -> (node: String?, ports: [PortName: String]) {
+        (upstream, [:])
+    }
+    public var rules: [NodeRule] { [] }
+    public var sendsOn: Channel? { nil }
+    public var addedFields: [EnrichmentField] { [] }
+    public var intersectsInputColumns: Bool { false }
+    public func carriesColumns(to port: PortName) -> Bool { true }
 }
 
 /// What a node's check can see, and where its problems go.

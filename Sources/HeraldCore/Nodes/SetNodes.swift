@@ -6,6 +6,15 @@ public struct ChangeDimensionNode: NodeDefinition {
         self.link = link
     }
 
+    /// The node's own entity stays the arriving one (its complement holds those rows); `out`
+    /// carries the link's target.
+    public func leaving(upstream: String?, catalog: Catalog, audiences: [String: String]) -> (node: String?, ports: [PortName: String]) {
+        guard let upstream, let target = catalog.entity(upstream)?.link(link)?.target else { return (upstream, [:]) }
+        return (upstream, [.out: target])
+    }
+
+    public func carriesColumns(to port: PortName) -> Bool { port != .out }
+
     public var summary: String { "along the link '\(link)'" }
 
     public var outputPorts: [PortName] { [.out, .complement] }
@@ -86,6 +95,8 @@ public struct EnrichmentNode: NodeDefinition {
         self.fields = fields
     }
 
+    public var addedFields: [EnrichmentField] { fields }
+
     public var summary: String { fields.map(\.description).joined(separator: "; ") }
 
     public func check(_ check: inout NodeCheck) {
@@ -114,6 +125,8 @@ public struct SplitNode: NodeDefinition {
     public let subsets: [SplitSubset]
     public let overlap: Bool
     public let skipEmpty: Bool
+
+    public var rules: [NodeRule] { subsets.compactMap { $0.rule.map { NodeRule(entity: nil, rule: $0) } } }
 
     public init(seed: Int64, subsets: [SplitSubset], overlap: Bool, skipEmpty: Bool) {
         self.seed = seed

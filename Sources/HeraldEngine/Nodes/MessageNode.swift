@@ -32,6 +32,7 @@ extension MessageNode: NodeExecution {
         // Send windows: each zone the recipients give is read once, in Swift (SQLite has no
         // time zones), into a small table the ledger copy joins.
         var zones: String?
+        var zonesName: String?
         var deferred = 0
         if let window = settings.sendWindow, settings.category == .marketing {
             let table = context.newTable()
@@ -53,6 +54,7 @@ extension MessageNode: NodeExecution {
                     ])
             }
             zones = zoneTable
+            zonesName = table
             deferred =
                 try Int.fetchOne(
                     context.db,
@@ -95,7 +97,9 @@ extension MessageNode: NodeExecution {
         outcome.logs.append(RunLogLine(code: context.live ? "channel.enqueued" : "channel.gates", detail, figures: figures))
         if context.live {
             let last = try Int64.fetchOne(context.db, sql: "SELECT max(rowid) FROM \(qualified)") ?? 0
-            outcome.enqueue = Enqueue(verdicts: verdicts, zones: zones == nil ? nil : outcome.created.last, lastRow: last)
+            outcome.enqueue = Enqueue(
+                verdicts: verdicts, zones: zonesName, lastRow: last, channel: channel,
+                category: settings.category)
         }
         return outcome
     }
@@ -107,9 +111,14 @@ struct Enqueue {
     var verdicts: String
     var zones: String?
     var lastRow: Int64
+    var channel: Channel
+    var category: MessageCategory
 
     func renamed(_ names: [String: String]) -> Enqueue {
-        Enqueue(verdicts: names[verdicts] ?? verdicts, zones: zones.map { names[$0] ?? $0 }, lastRow: lastRow)
+        var renamed = self
+        renamed.verdicts = names[verdicts] ?? verdicts
+        renamed.zones = zones.map { names[$0] ?? $0 }
+        return renamed
     }
 }
 
@@ -237,11 +246,14 @@ struct ChannelGates {
         var recent = "0"
         if marketing, let cap = settings.frequencyCap {
             let h = SQLiteMessageLedger.recentHistory(channel: channel, since: now - cap.days * 86_400, runID: run.runID, nodeID: run.node)
-            history = "LEFT JOIN (\(h.sql)) h ON h.profile_key = a.profile_key"
+            history = "LEFT JOIN (\(h.sql)) h ON h.profile_key = +a.profile_key"
             arguments += h.arguments
             recent = "ifnull(h.n, 0)"
         }
         let cap = marketing ? settings.frequencyCap?.maxMessages : nil
+        // `+a.profile_key`: the consent and ledger key columns are declared without a type (keys
+        // keep the profile table's), and compared with the profile's typed key SQLite would apply
+        // its affinity and scan them instead of using their indexes; the unary plus drops it.
         let sql = """
             SELECT profile_key, entity_key, address, zone,
               coalesce(reason,
@@ -260,7 +272,7 @@ struct ChannelGates {
                   FROM (\(recipients(input: input))) r
                   JOIN \(q(profile.name)) p ON p.\(q(via?.link.targetColumn ?? profile.primaryKey)) = r.profile_key
                 ) a
-                LEFT JOIN main.herald_consent c ON c.profile_key = a.profile_key AND c.channel = ?
+                LEFT JOIN main.herald_consent c ON c.profile_key = +a.profile_key AND c.channel = ?
                 LEFT JOIN main.herald_suppressions s ON s.channel = ? AND s.address = a.address
                 \(history)
               )

@@ -1,0 +1,416 @@
+import Foundation
+import GRDB
+import HeraldCore
+import HeraldDelivery
+import HeraldEngine
+import HeraldStore
+import Testing
+
+/// A provider that keeps what it was given, and can act between two messages.
+final class RecordingProvider: ChannelProvider, @unchecked Sendable {
+    let name = "recording"
+    private let lock = NSLock()
+    private var received: [OutboundMessage] = []
+    private let onSend: @Sendable (OutboundMessage) -> ProviderOutcome
+
+    init(onSend: @escaping @Sendable (OutboundMessage) -> ProviderOutcome = { _ in .sent(providerID: nil) }) {
+        self.onSend = onSend
+    }
+
+    var messages: [OutboundMessage] {
+        lock.lock()
+        defer { lock.unlock() }
+        return received
+    }
+
+    func send(_ batch: [OutboundMessage]) -> [ProviderOutcome] {
+        batch.map { m in
+            lock.lock()
+            received.append(m)
+            lock.unlock()
+            return onSend(m)
+        }
+    }
+}
+
+/// The delivery engine on the demo store: gates at their edges, send windows, opt-outs during a
+/// send, per-entity messages, render failures, unknown messages and their resolution.
+@Suite struct DeliveryTests {
+    let store: Store
+    let t0 = Date(timeIntervalSince1970: 1_812_000_000)  // 2027-06-03T07:20:00Z, a Thursday
+
+    init() throws { store = try Scratch.demoCopy() }
+
+    func count(_ sql: String) throws -> Int { try HeraldStoreTests.count(store, sql) }
+
+    func keys(_ sql: String) throws -> [String] {
+        try store.read { db in try DatabaseValue.fetchAll(db, sql: sql).map(\.displayText) }
+    }
+
+    /// Profiles `rule`, then one e-mail node `mail` with `settings`.
+    func mailing(_ name: String, rule: String, settings: ChannelSettings, entity: String = "profiles") throws -> StoredCampaign {
+        var c = Campaign(name: name)
+        c.timeZone = "Europe/Paris"
+        c.nodes = [
+            Node(id: "who", label: "Who", config: .buildAudience(entity: entity, rule: try Rule(parsing: rule), emitWhenEmpty: false)),
+            Node(id: "mail", label: "Mail", config: .message(.email, settings)),
+        ]
+        c.edges = [Edge(from: "who", to: "mail")]
+        return try store.saveCampaign(c, replace: false)
+    }
+
+    func run(_ stored: StoredCampaign, at now: Date, provider: any ChannelProvider, batch: Int = 500) throws -> RunDetail {
+        var executor = Executor(store: store)
+        executor.clock = { now }
+        executor.delivery = DeliverySetup(providers: [.email: provider, .sms: provider, .push: provider], batchSize: batch)
+        return try executor.run(stored, mode: .live)
+    }
+
+    func messages(_ run: Int64) throws -> [LedgerMessage] { try store.ledger.messages(MessageFilter(runID: run, limit: 100_000)) }
+
+    /// Profiles with an e-mail address and no opt-out, in key order.
+    func mailable(_ limit: Int, where extra: String = "1") throws -> [Int64] {
+        try store.read { db in
+            try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT id FROM profiles p WHERE trim(ifnull(email, '')) <> '' AND \(extra)
+                      AND NOT EXISTS (SELECT 1 FROM herald_consent c WHERE c.profile_key = p.id AND c.channel = 'email' AND c.status = 'opted_out')
+                    ORDER BY id LIMIT \(limit)
+                    """)
+        }
+    }
+
+    func history(_ profile: Int64, at seconds: Int, channel: String = "email", category: String = "marketing") throws {
+        let text = TemporalText.canonical(utcSeconds: seconds)!
+        try store.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO herald_messages (profile_key, channel, category, status, created_at, updated_at, sent_at)
+                    VALUES (?, ?, ?, 'sent', ?, ?, ?)
+                    """, arguments: [profile, channel, category, text, text, text])
+        }
+    }
+
+    @Test func frequencyCapsCountExactlyTheirWindow() throws {
+        let ids = try mailable(4)
+        let now = Int(t0.timeIntervalSince1970)
+        let week = 7 * 86_400
+        try history(ids[0], at: now - week)  // exactly seven days ago: out of the window
+        try history(ids[1], at: now - week + 1)  // one second inside it
+        try history(ids[2], at: now - 3600)
+        try history(ids[2], at: now - 7200)
+        try history(ids[3], at: now - 60, category: "transactional")  // transactional ones do not count
+        let list = ids.map(String.init).joined(separator: ", ")
+        var settings = ChannelSettings(
+            content: [("subject", "Hi"), ("text", "Hello")], frequencyCap: FrequencyCap(maxMessages: 1, days: 7))
+        let stored = try mailing("Capped", rule: "id in (\(list))", settings: settings)
+        let done = try run(stored, at: t0, provider: RecordingProvider())
+        let byProfile = Dictionary(try messages(done.summary.id).map { ($0.profileKey, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(byProfile[String(ids[0])]?.state == .sent)
+        #expect(byProfile[String(ids[1])]?.reason == "frequency_cap")
+        #expect(byProfile[String(ids[2])]?.reason == "frequency_cap")
+        #expect(byProfile[String(ids[3])]?.state == .sent)
+
+        // The messages just sent count now; over one day, only the profile whose last message is
+        // older goes.
+        settings.frequencyCap = FrequencyCap(maxMessages: 1, days: 1)
+        let again = try run(try mailing("Capped again", rule: "id in (\(list))", settings: settings), at: t0, provider: RecordingProvider())
+        #expect(try messages(again.summary.id).filter { $0.state == .sent }.map(\.profileKey) == [String(ids[1])])
+        #expect(try messages(again.summary.id).filter { $0.reason == "frequency_cap" }.count == 3)
+    }
+
+    @Test func sendWindowsDeferToEachRecipientsOpeningAndTheLedgerSaysWhichZone() throws {
+        let ids = try mailable(12)
+        let zones = [
+            "Europe/Paris", "America/New_York", "Asia/Tokyo", "Australia/Sydney", "America/Los_Angeles", "Asia/Kolkata", "Europe/London",
+            "Pacific/Auckland", "America/Sao_Paulo", "Africa/Nairobi",
+        ]
+        try store.write { db in
+            for (id, zone) in zip(ids, zones) {
+                try db.execute(sql: "UPDATE profiles SET time_zone = ? WHERE id = ?", arguments: [zone, id])
+            }
+            try db.execute(sql: "UPDATE profiles SET time_zone = NULL WHERE id = ?", arguments: [ids[10]])
+            try db.execute(sql: "UPDATE profiles SET time_zone = 'Mars/Olympus' WHERE id = ?", arguments: [ids[11]])
+        }
+        let window = try SendWindow(parsing: "09:00-17:00 mon-fri")
+        let settings = ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")], sendWindow: window)
+        let stored = try mailing("Windowed", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))", settings: settings)
+        let provider = RecordingProvider()
+        let first = try run(stored, at: t0, provider: provider)
+        let now = Int(t0.timeIntervalSince1970)
+        let ledger = Dictionary(try messages(first.summary.id).map { ($0.profileKey, $0) }, uniquingKeysWith: { a, _ in a })
+        for (i, id) in ids.enumerated() {
+            let zone = i < zones.count ? zones[i] : "Europe/Paris"
+            let opening = window.nextOpening(after: now, zone: TimeZone(identifier: zone)!)
+            let m = try #require(ledger[String(id)])
+            #expect(m.zone == zone, "\(id)")
+            #expect(m.zoneFallback == (i >= zones.count), "\(id)")
+            if let opening {
+                #expect(m.state == .deferred && m.notBefore == opening && m.reason == "send_window", "\(zone)")
+            } else {
+                #expect(m.state == .sent, "\(zone)")
+            }
+        }
+        #expect(ledger.values.contains { $0.state == .deferred } && ledger.values.contains { $0.state == .sent })
+        // The run waits for the first opening, and a week later everything has gone.
+        #expect(first.summary.state == .waiting)
+        var executor = Executor(store: store)
+        executor.clock = { self.t0.addingTimeInterval(7 * 86_400) }
+        executor.delivery = DeliverySetup(providers: [.email: provider])
+        let later = try executor.resume(runID: first.summary.id)
+        #expect(later.summary.state == .completed)
+        #expect(try messages(first.summary.id).allSatisfy { $0.state == .sent })
+        #expect(Set(provider.messages.map(\.id)).count == ids.count)
+    }
+
+    @Test func anOptOutRecordedDuringTheSendIsHonoured() throws {
+        let ids = try mailable(6)
+        let stored = try mailing(
+            "Opting out", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
+            settings: ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))
+        let store = self.store
+        let last = String(ids.last!)
+        // While the first message goes, the last recipient opts out; and another address is suppressed.
+        let email = try store.read { db in try String.fetchOne(db, sql: "SELECT email FROM profiles WHERE id = ?", arguments: [ids[4]]) }!
+        let provider = RecordingProvider { m in
+            if m.profileKey == String(ids[0]) {
+                try? store.setConsent(profileKey: last, channel: .email, status: .optedOut, source: "test")
+                try? store.addSuppressions([email.uppercased()], channel: .email, reason: "bounced")
+            }
+            return .sent(providerID: nil)
+        }
+        let done = try run(stored, at: t0, provider: provider, batch: 1)
+        let ledger = Dictionary(try messages(done.summary.id).map { ($0.profileKey, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(ledger[last]?.state == .excluded && ledger[last]?.reason == "opted_out")
+        #expect(ledger[String(ids[4])]?.reason == "suppressed")
+        #expect(ledger.values.filter { $0.state == .sent }.count == 4)
+        #expect(!provider.messages.contains { $0.profileKey == last })
+    }
+
+    /// One message per booking, and one per profile from a bookings population, against SQL
+    /// written by hand.
+    @Test func perEntityAndPerProfileMessagesGiveTheExpectedRows() throws {
+        let rule = #"status = "confirmed" and departs >= "2026-11-01" and departs <= "2026-11-14""#
+        let bookings = """
+            SELECT b.id FROM bookings b WHERE b.status = 'confirmed' AND b.departs >= '2026-11-01' AND b.departs <= '2026-11-14'
+            """
+        var settings = ChannelSettings(category: .transactional, messagePer: .entity, content: [("subject", "Trip"), ("text", "Soon")])
+        let perBooking = try run(
+            try mailing("Per booking", rule: rule, settings: settings, entity: "bookings"), at: t0, provider: RecordingProvider())
+        let rows = try messages(perBooking.summary.id)
+        #expect(Set(rows.compactMap(\.entityKey)) == Set(try keys(bookings)))
+        #expect(rows.count == (try count("SELECT count(*) FROM (\(bookings))")))
+        let noAddress = try keys(
+            "SELECT b.id FROM (\(bookings)) b JOIN bookings x ON x.id = b.id JOIN profiles p ON p.id = x.profile_id WHERE trim(ifnull(p.email, '')) = ''"
+        )
+        #expect(Set(rows.filter { $0.reason == "no_address" }.compactMap(\.entityKey)) == Set(noAddress))
+        #expect(rows.filter { $0.state == .sent }.count == rows.count - noAddress.count)
+        for row in rows {
+            let owner = try keys("SELECT profile_id FROM bookings WHERE id = \(row.entityKey!)")
+            #expect(owner == [row.profileKey])
+        }
+
+        settings.messagePer = .profile
+        settings.category = .marketing
+        let perProfile = try run(
+            try mailing("Per profile", rule: rule, settings: settings, entity: "bookings"), at: t0, provider: RecordingProvider())
+        let profiles = try messages(perProfile.summary.id)
+        #expect(
+            Set(profiles.map(\.profileKey))
+                == Set(try keys("SELECT DISTINCT x.profile_id FROM (\(bookings)) b JOIN bookings x ON x.id = b.id")))
+        #expect(profiles.count == Set(profiles.map(\.profileKey)).count)
+        // The target of each is the profile's first booking among them.
+        for row in profiles {
+            let first = try keys(
+                "SELECT min(b.id) FROM (\(bookings)) b JOIN bookings x ON x.id = b.id WHERE x.profile_id = \(row.profileKey)")
+            #expect([row.entityKey ?? ""] == first)
+        }
+    }
+
+    @Test func aTemplateThatFailsForOneRecipientFailsThatMessageOnly() throws {
+        let ids = try mailable(5)
+        try store.write { db in try db.execute(sql: "UPDATE profiles SET first_name = '' WHERE id = ?", arguments: [ids[2]]) }
+        let stored = try mailing(
+            "Named", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
+            settings: ChannelSettings(content: [("subject", "Hi {{profile.first_name}}"), ("text", "Hello")]))
+        let done = try run(stored, at: t0, provider: RecordingProvider())
+        #expect(done.summary.state == .completed)
+        let ledger = Dictionary(try messages(done.summary.id).map { ($0.profileKey, $0) }, uniquingKeysWith: { a, _ in a })
+        let failed = try #require(ledger[String(ids[2])])
+        #expect(failed.state == .failed && failed.reason == "render_failed" && failed.error?.contains("profile.first_name") == true)
+        #expect(ledger.values.filter { $0.state == .sent }.count == 4)
+    }
+
+    @Test func claimsLeftByAStoppedExecutorBecomeUnknownAndAreResolvedByAnOperator() throws {
+        let ids = try mailable(5)
+        let stored = try mailing(
+            "Interrupted", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
+            settings: ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))
+        // A provider that fails transiently: the messages wait for a retry, and the run with them.
+        let flaky = RecordingProvider { _ in .transient("421 try later", retryAfter: nil) }
+        let first = try run(stored, at: t0, provider: flaky)
+        #expect(first.summary.state == .waiting)
+        #expect(try messages(first.summary.id).allSatisfy { $0.state == .deferred && $0.reason == "retry" && $0.attempts == 1 })
+        // Another executor claims two of them and dies before recording anything.
+        let later = t0.addingTimeInterval(3600)
+        let claimed = try store.ledger.claim(
+            runID: first.summary.id, owner: "gone", limit: 2, now: Int(later.timeIntervalSince1970), optIn: [])
+        #expect(claimed.count == 2)
+        let provider = RecordingProvider()
+        var executor = Executor(store: store)
+        executor.clock = { later }
+        executor.delivery = DeliverySetup(providers: [.email: provider])
+        let resumed = try executor.resume(runID: first.summary.id)
+        #expect(resumed.summary.state == .completed)
+        let unknown = try messages(first.summary.id).filter { $0.state == .unknown }
+        #expect(Set(unknown.map(\.id)) == Set(claimed.map(\.id)))
+        #expect(provider.messages.count == 3)  // never re-sent by itself
+        let logs = try store.runLogs(first.summary.id).map(\.line)
+        #expect(logs.contains { $0.code == "delivery.unknown" && $0.figures["messages"] == 2 })
+        // The operator decides: one was sent, the other is retried.
+        #expect(
+            try store.ledger.resolve(runID: first.summary.id, ids: [claimed[0].id], as: .sent, now: Int(later.timeIntervalSince1970)) == 1)
+        #expect(try store.ledger.resolve(runID: first.summary.id, ids: nil, as: .retry, now: Int(later.timeIntervalSince1970)) == 1)
+        #expect(try store.ledger.resolve(runID: first.summary.id, ids: nil, as: .failed, now: Int(later.timeIntervalSince1970)) == 0)
+        let queued = try messages(first.summary.id).filter { $0.state == .queued }
+        #expect(queued.map(\.id) == [claimed[1].id])
+    }
+
+    @Test func transientFailuresAreRetriedUntilThePolicyGivesUp() throws {
+        let ids = try mailable(2)
+        let stored = try mailing(
+            "Retried", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
+            settings: ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))
+        let refusing = RecordingProvider { m in
+            m.profileKey == String(ids[0]) ? .permanent("550 no such user") : .transient("451 later", retryAfter: 120)
+        }
+        var executor = Executor(store: store)
+        let start = t0
+        executor.clock = { start }
+        executor.delivery = DeliverySetup(providers: [.email: refusing], retry: RetryPolicy(attempts: 2, first: 30, max: 60))
+        let first = try executor.run(stored, mode: .live)
+        var ledger = Dictionary(try messages(first.summary.id).map { ($0.profileKey, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(ledger[String(ids[0])]?.state == .failed && ledger[String(ids[0])]?.reason == "rejected")
+        let retried = try #require(ledger[String(ids[1])])
+        // Retry-After (120 s) is longer than the policy's first delay: it wins.
+        #expect(retried.state == .deferred && retried.notBefore == Int(t0.timeIntervalSince1970) + 120)
+        let later = t0.addingTimeInterval(121)
+        executor.clock = { later }
+        _ = try executor.resume(runID: first.summary.id)
+        ledger = Dictionary(try messages(first.summary.id).map { ($0.profileKey, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(ledger[String(ids[1])]?.state == .failed && ledger[String(ids[1])]?.reason == "retries_exhausted")
+        #expect(ledger[String(ids[1])]?.attempts == 2)
+    }
+}
+
+/// The configuration, e-mail MIME and unsubscribe tokens.
+@Suite struct DeliveryConfigTests {
+    @Test func parsesTheDocumentedKeys() throws {
+        let config = try DeliveryConfig.parse(
+            """
+            [outbox]
+            directory = "outbox"
+            [channels.email]
+            provider = "outbox"
+            from = "Northwind Travel <news@example.com>"
+            reply_to = "help@example.com"
+            unsubscribe_url = "https://example.com/u/{token}"
+            rate = "200/s"
+            [channels.sms]
+            provider = "discard"
+            [channels.push]
+            provider = "outbox"
+            [channels.direct_mail]
+            directory = "extracts"
+            [delivery]
+            token_secret_env = "HERALD_TOKEN_SECRET"
+            retry = { attempts = 5, first = "30s", max = "1h" }
+            """, source: "herald.toml")
+        #expect(config.outboxDirectory == "outbox")
+        #expect(config.channel(.email).rate == DeliveryRate(messages: 200, seconds: 1))
+        #expect(config.channel(.sms).provider == .discard)
+        #expect(config.channel(.directMail).directory == "extracts")
+        #expect(config.retry == RetryPolicy(attempts: 5, first: 30, max: 3600))
+        #expect(!config.effectiveText.contains("secret-value"))
+        #expect(throws: HeraldError.self) { try config.tokenSecret(environment: [:]) }
+        #expect(try config.tokenSecret(environment: ["HERALD_TOKEN_SECRET": "s"]) == "s")
+    }
+
+    @Test(arguments: [
+        ("[channels.email]\nprovider = \"smtp\"", "channels.email.provider: expected outbox or discard, found 'smtp'"),
+        ("[channels.email]\nfrom_address = \"x\"", "channels.email.from_address: unknown key"),
+        ("[channels.fax]\nprovider = \"outbox\"", "channels.fax: unknown key"),
+        ("[delivery]\nretry = { attempts = 0 }", "delivery.retry.attempts: expected a whole number from 1 to 100"),
+        ("[delivery]\nretry = { first = \"soon\" }", "delivery.retry.first: expected a duration"),
+        ("[channels.email]\nrate = \"fast\"", "channels.email.rate: expected messages per second"),
+        (
+            "[channels.email]\nunsubscribe_url = \"https://x/u\"",
+            "channels.email.unsubscribe_url: expected an http(s) URL containing {token}"
+        ),
+        ("[outbox\n", "herald.toml:"),
+    ])
+    func refusesBadConfigurationNamingTheKey(text: String, message: String) {
+        #expect {
+            try DeliveryConfig.parse(text, source: "herald.toml")
+        } throws: { error in
+            (error as? HeraldError)?.code == .invalidInput && "\(error)".contains(message)
+        }
+    }
+
+    @Test func anUnwritableOutboxIsRefusedBeforeAnythingIsClaimed() throws {
+        let scratch = Scratch()
+        // A file where the directory should be: no user, root included, can write into it.
+        let blocked = scratch.file("outbox", "not a directory")
+        var config = DeliveryConfig.defaults
+        config.outboxDirectory = blocked
+        #expect {
+            try DeliverySetup.make(config, storePath: scratch.file("s.db"))
+        } throws: { error in
+            "\(error)".contains(blocked)
+        }
+        config.outboxDirectory = nil
+        config.channels[.directMail]?.directory = blocked + "/extracts"
+        #expect(throws: HeraldError.self) { try DeliverySetup.make(config, storePath: scratch.file("s.db")) }
+    }
+
+    @Test func tokensAreSignedAndForgeriesRefused() throws {
+        let tokens = UnsubscribeTokens(secret: "s3cret")
+        let token = tokens.token(profileKey: "42", channel: .email, campaign: "Summer sale")
+        let parsed = try #require(tokens.verify(token))
+        #expect(parsed.profileKey == "42" && parsed.channel == .email && parsed.campaign == "Summer sale")
+        let forged = token.replacingOccurrences(of: "NDI", with: "NDM")
+        #expect(tokens.verify(forged) == nil)
+        #expect(UnsubscribeTokens(secret: "other").verify(token) == nil)
+        #expect(tokens.verify("not.a.token") == nil)
+    }
+
+    @Test func emailIsValidMIME() throws {
+        let message = OutboundMessage(
+            id: 7, runID: 3, campaignName: "Été", nodeID: "mail", channel: .email, category: .marketing, profileKey: "42", entityKey: nil,
+            address: "ana@example.com",
+            fields: [
+                RenderedField(
+                    name: "subject", text: "Bonjour Zoë, l'été arrive à grands pas pour tous nos voyageurs fidèles", segments: nil),
+                RenderedField(name: "text", text: "Salut", segments: nil), RenderedField(name: "html", text: "<p>Salut</p>", segments: nil),
+            ], unsubscribeToken: "tok")
+        let mime = EmailMIME.build(
+            message, settings: EmailSettings(from: "Northwind Travel <news@example.com>", unsubscribeURL: "https://e.com/u/{token}"),
+            date: Date(timeIntervalSince1970: 0))
+        #expect(mime.contains("Message-ID: <herald.3.7@example.com>\r\n"))
+        #expect(mime.contains("List-Unsubscribe: <https://e.com/u/tok>\r\nList-Unsubscribe-Post: List-Unsubscribe=One-Click\r\n"))
+        #expect(mime.contains("Subject: =?utf-8?B?"))
+        #expect(mime.contains("Content-Type: multipart/alternative; boundary="))
+        #expect(mime.contains("Date: Thu, 01 Jan 1970 00:00:00 +0000"))
+        // Every header line is ASCII and at most 78 characters.
+        let headers = mime.components(separatedBy: "\r\n\r\n")[0]
+        for line in headers.components(separatedBy: "\r\n") {
+            #expect(line.utf8.count <= 78 && line.allSatisfy(\.isASCII), "\(line)")
+        }
+        var transactional = message
+        transactional.category = .transactional
+        #expect(
+            !EmailMIME.build(transactional, settings: EmailSettings(unsubscribeURL: "https://e.com/u/{token}"), date: Date()).contains(
+                "List-Unsubscribe"))
+    }
+}
