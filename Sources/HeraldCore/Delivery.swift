@@ -119,9 +119,21 @@ public enum ProviderOutcome: Sendable, Equatable {
     case unknown(String)
 }
 
+/// What a provider knows of a message claimed by an executor that stopped before recording
+/// what became of it.
+public enum Reconciliation: Sendable, Equatable {
+    /// The provider has it: it is sent.
+    case delivered(providerID: String?)
+    /// The provider never got it: it can go back to the queue without anyone getting it twice.
+    case notDelivered
+    /// The provider cannot say: the message's fate is unknown, and only an operator decides.
+    case cannotTell
+}
+
 /// Something that delivers messages of one channel. Called by the delivery worker with batches
 /// already claimed (committed with full sync), so a crash during `send` leaves the batch
-/// `claimed`, and then `unknown`, never queued again by itself.
+/// `claimed`; the next executor asks the provider (`reconcile`) what it has of them, and what it
+/// cannot tell becomes `unknown`, never queued again by itself.
 public protocol ChannelProvider: Sendable {
     /// The provider's name as configured (`outbox`, `discard`, `direct_mail`).
     var name: String { get }
@@ -130,10 +142,14 @@ public protocol ChannelProvider: Sendable {
     /// Called when a node has no message left to deliver in this run: a provider that collects
     /// a node's messages in one file makes it final here.
     func complete(runID: Int64, nodeID: NodeID) throws
+    /// What the provider has of messages left claimed by a stopped executor, in order.
+    func reconcile(_ messages: [ClaimedMessage], runID: Int64) -> [Reconciliation]
 }
 
 extension ChannelProvider {
     public func complete(runID: Int64, nodeID: NodeID) throws {}
+    /// By default a provider cannot tell (a network gateway that may have accepted them).
+    public func reconcile(_ messages: [ClaimedMessage], runID: Int64) -> [Reconciliation] { messages.map { _ in .cannotTell } }
 }
 
 /// Hours and weekdays a marketing message may be delivered in, in the recipient's time zone:
@@ -394,6 +410,17 @@ public struct MessageCounts: Sendable, Equatable {
     }
 }
 
+/// How many messages left claimed were found sent, put back in the queue, or left unknown.
+public struct SettledClaims: Sendable, Equatable {
+    public var sent = 0
+    public var requeued = 0
+    public var unknown = 0
+
+    public init() {}
+
+    public var total: Int { sent + requeued + unknown }
+}
+
 /// What an operator decides for messages whose fate is unknown.
 public enum Resolution: String, Sendable, CaseIterable {
     /// The provider accepted it: counted as sent (and in the history).
@@ -423,9 +450,12 @@ public protocol MessageLedger: Sendable {
     func record(_ records: [DeliveryRecord], owner: String, now: Int, retry: RetryPolicy, jitter: @Sendable () -> Double) throws
     /// Gives back claimed messages that were never handed to a provider (a shutdown).
     func release(_ ids: [Int64], owner: String) throws
-    /// The run's messages still claimed by an executor that is gone become `unknown`.
-    /// - Returns: how many.
-    func abandonClaims(runID: Int64, now: Int) throws -> Int
+    /// The run's messages still claimed: by an executor that is gone, when the caller holds the
+    /// run's lease.
+    func leftClaimed(runID: Int64) throws -> [ClaimedMessage]
+    /// Settles messages left claimed with what their provider knows: delivered ones are sent,
+    /// ones it never got go back to the queue, the others become `unknown`.
+    func settle(_ decisions: [Int64: Reconciliation], runID: Int64, now: Int) throws -> SettledClaims
     /// Messages matching `filter`, newest first.
     func messages(_ filter: MessageFilter) throws -> [LedgerMessage]
     /// The run's messages counted per node.

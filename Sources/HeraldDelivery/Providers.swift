@@ -57,6 +57,33 @@ public struct OutboxProvider: ChannelProvider {
         try Files.requireWritable(directory, what: "outbox")
     }
 
+    func emailFile(runID: Int64, id: Int64) -> String { "\(directory)/email/run-\(runID)/\(id).eml" }
+    func linesFile(_ channel: Channel, runID: Int64) -> String { "\(directory)/\(channel.rawValue)/run-\(runID).jsonl" }
+
+    /// The outbox knows: an e-mail is there when its file is (a file cut short by the stop
+    /// stays under its temporary name and is removed), an SMS or push when its line is.
+    public func reconcile(_ messages: [ClaimedMessage], runID: Int64) -> [Reconciliation] {
+        var lines: [Channel: Set<Int64>] = [:]
+        return messages.map { m in
+            switch m.channel {
+            case .email:
+                let file = emailFile(runID: runID, id: m.id)
+                if FileManager.default.fileExists(atPath: file) { return .delivered(providerID: nil) }
+                try? FileManager.default.removeItem(atPath: file + ".partial")
+                return .notDelivered
+            case .sms, .push, .directMail:
+                if lines[m.channel] == nil {
+                    guard let data = FileManager.default.contents(atPath: linesFile(m.channel, runID: runID)) else {
+                        lines[m.channel] = []
+                        return .notDelivered
+                    }
+                    lines[m.channel] = JSONLine.ids(in: data)
+                }
+                return lines[m.channel]!.contains(m.id) ? .delivered(providerID: nil) : .notDelivered
+            }
+        }
+    }
+
     public func send(_ batch: [OutboundMessage]) -> [ProviderOutcome] {
         var outcomes: [ProviderOutcome] = []
         var lines: [String: [UInt8]] = [:]
@@ -64,17 +91,17 @@ public struct OutboxProvider: ChannelProvider {
         for (i, message) in batch.enumerated() {
             switch message.channel {
             case .email:
-                let folder = "\(directory)/email/run-\(message.runID)"
+                let file = emailFile(runID: message.runID, id: message.id)
                 do {
-                    try Files.createDirectory(folder)
+                    try Files.createDirectory((file as NSString).deletingLastPathComponent)
                     let mime = EmailMIME.build(message, settings: email, date: Date())
-                    try Files.writeAtomically(Array(mime.utf8), to: "\(folder)/\(message.id).eml")
+                    try Files.writeAtomically(Array(mime.utf8), to: file)
                     outcomes.append(.sent(providerID: EmailMIME.messageID(message)))
                 } catch {
                     outcomes.append(.transient("the outbox cannot be written: \(error)", retryAfter: nil))
                 }
             case .sms, .push, .directMail:
-                let file = "\(directory)/\(message.channel.rawValue)/run-\(message.runID).jsonl"
+                let file = linesFile(message.channel, runID: message.runID)
                 lines[file, default: []] += Array((JSONLine.encode(message) + "\n").utf8)
                 order.append((i, file))
                 outcomes.append(.sent(providerID: nil))
@@ -134,6 +161,20 @@ public struct DirectMailProvider: ChannelProvider {
         return batch.map { _ in .sent(providerID: nil) }
     }
 
+    /// The extract in progress knows: a message is there when its row is.
+    public func reconcile(_ messages: [ClaimedMessage], runID: Int64) -> [Reconciliation] {
+        var rows: [NodeID: Set<Int64>] = [:]
+        return messages.map { m in
+            if rows[m.nodeID] == nil {
+                let text = FileManager.default.contents(atPath: path(runID: runID, nodeID: m.nodeID) + ".partial").map {
+                    String(decoding: $0, as: UTF8.self)
+                }
+                rows[m.nodeID] = Set((text ?? "").split(separator: "\r\n").dropFirst().compactMap { Int64($0.prefix { $0 != "," }) })
+            }
+            return rows[m.nodeID]!.contains(m.id) ? .delivered(providerID: nil) : .notDelivered
+        }
+    }
+
     public func complete(runID: Int64, nodeID: NodeID) throws {
         let final = path(runID: runID, nodeID: nodeID)
         guard FileManager.default.fileExists(atPath: final + ".partial") else { return }
@@ -148,6 +189,8 @@ public struct DiscardProvider: ChannelProvider {
     public let name = "discard"
     public init() {}
     public func send(_ batch: [OutboundMessage]) -> [ProviderOutcome] { batch.map { _ in .sent(providerID: nil) } }
+    /// Nothing left the machine: sending again is harmless.
+    public func reconcile(_ messages: [ClaimedMessage], runID: Int64) -> [Reconciliation] { messages.map { _ in .notDelivered } }
 }
 
 enum CSV {
@@ -170,5 +213,17 @@ enum JSONLine {
             pairs.append(("segments", .integer(Int64(segments.parts))))
         }
         return JSONValue.object(pairs).compact()
+    }
+
+    /// The message ids of an outbox file's lines.
+    static func ids(in data: Data) -> Set<Int64> {
+        var ids = Set<Int64>()
+        for line in String(decoding: data, as: UTF8.self).split(separator: "\n") {
+            guard case .object(let pairs)? = try? JSONValue.parse(String(line)),
+                case .integer(let id)? = pairs.first(where: { $0.0 == "id" })?.1
+            else { continue }
+            ids.insert(id)
+        }
+        return ids
     }
 }

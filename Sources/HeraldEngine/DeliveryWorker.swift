@@ -80,7 +80,8 @@ public struct DeliveryWorker: Sendable {
         return (plans, profile, compiler)
     }
 
-    /// Delivers every due message of the run, until none is due or `shouldStop` says so.
+    /// Delivers every due message of the run, until none is due or `shouldStop` says so. Call
+    /// ``recover()`` first when taking over a run.
     public func deliver(shouldStop: @Sendable () -> Bool = { false }) throws -> Report {
         let (plans, profile, compiler) = try plans()
         let optIn = Set(try store.catalog().profileChannels.optIn.compactMap(Channel.init(rawValue:)))
@@ -153,6 +154,21 @@ public struct DeliveryWorker: Sendable {
             }
         }
         return report
+    }
+
+    /// Settles what an executor that stopped left claimed (this one holds the run's lease, so
+    /// no other is sending them): each provider says what it has.
+    public func recover() throws -> SettledClaims {
+        let left = try ledger.leftClaimed(runID: runID)
+        guard !left.isEmpty else { return SettledClaims() }
+        var decisions: [Int64: Reconciliation] = [:]
+        for channel in Channel.allCases {
+            let mine = left.filter { $0.channel == channel }
+            guard !mine.isEmpty else { continue }
+            let known = setup.providers[channel]?.reconcile(mine, runID: runID) ?? mine.map { _ in .cannotTell }
+            for (message, decision) in zip(mine, known) { decisions[message.id] = decision }
+        }
+        return try ledger.settle(decisions, runID: runID, now: Int(clock().timeIntervalSince1970))
     }
 
     /// The messages rendered for their recipients (one statement per kind of value for the

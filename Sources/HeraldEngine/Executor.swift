@@ -291,19 +291,6 @@ public struct Executor: Sendable {
         if sends {
             do {
                 setup = try delivery ?? DeliverySetup.make(.defaults, storePath: store.path)
-                // Messages an earlier executor claimed and never recorded: their fate is
-                // unknown, and they are never sent again by themselves.
-                let lost = try store.ledger.abandonClaims(runID: runID, now: Int(clock().timeIntervalSince1970))
-                if lost > 0 {
-                    try store.write { db in
-                        try RunRepository.log(
-                            db, runID: runID, nodeID: nil,
-                            RunLogLine(
-                                level: "warning", code: "delivery.unknown",
-                                "\(Names.counted(lost, "message")) claimed by an executor that stopped became unknown; 'herald runs show \(runID)' lists them and 'herald runs resolve' decides",
-                                figures: ["messages": lost]))
-                    }
-                }
             } catch {
                 try? store.write { db in
                     try RunRepository.pause(db, runID: runID, error: "delivery cannot start: \(error)")
@@ -582,6 +569,22 @@ public struct Executor: Sendable {
                 worker.clock = clock
                 let store = self.store
                 worker.heartbeat = { try store.write { db in try lease.renew(db) } }
+                let recovered = try worker.recover()
+                if recovered.total > 0 {
+                    // Messages an earlier executor claimed and never recorded, settled with what
+                    // their providers have; what they cannot tell is unknown, never sent again by itself.
+                    try store.write { db in
+                        try RunRepository.log(
+                            db, runID: runID, nodeID: nil,
+                            RunLogLine(
+                                level: recovered.unknown > 0 ? "warning" : "info", code: "delivery.recovered",
+                                "\(Names.counted(recovered.total, "message")) left claimed by an executor that stopped: \(recovered.sent) the provider had (sent), \(recovered.requeued) it never got (queued again), \(recovered.unknown) unknown"
+                                    + (recovered.unknown > 0
+                                        ? "; 'herald history --run \(runID) --status unknown' lists them and 'herald runs resolve \(runID)' decides"
+                                        : ""),
+                                figures: ["sent": recovered.sent, "requeued": recovered.requeued, "unknown": recovered.unknown]))
+                    }
+                }
                 let report = try worker.deliver(shouldStop: stopping)
                 if report.stopped {
                     if halting() { throw Halted(runID: runID) }

@@ -69,17 +69,7 @@ public struct SQLiteMessageLedger: MessageLedger {
                     RETURNING id, node_id, channel, category, profile_key, entity_key, address, attempts
                     """,
                 arguments: [owner, at, at, runID, at, limit])
-            return try rows.map { row in
-                guard let channel = Channel(rawValue: row["channel"]), let category = MessageCategory(rawValue: row["category"]) else {
-                    throw HeraldError(.internalFailure, "message \(row["id"] as Int64) has an unknown channel or category")
-                }
-                let entity: DatabaseValue = row["entity_key"]
-                let profile: DatabaseValue = row["profile_key"]
-                return ClaimedMessage(
-                    id: row["id"], nodeID: NodeID(row["node_id"] as String), channel: channel, category: category,
-                    profileKey: profile.displayText, entityKey: entity.isNull ? nil : entity.displayText,
-                    address: row["address"] ?? "", attempts: row["attempts"])
-            }.sorted { $0.id < $1.id }
+            return try rows.map(Self.claimed).sorted { $0.id < $1.id }
         }
     }
 
@@ -145,17 +135,62 @@ public struct SQLiteMessageLedger: MessageLedger {
         }
     }
 
-    public func abandonClaims(runID: Int64, now: Int) throws -> Int {
-        try store.write { db in
-            try db.execute(
+    public func leftClaimed(runID: Int64) throws -> [ClaimedMessage] {
+        try store.read { db in
+            try Row.fetchAll(
+                db,
                 sql: """
-                    UPDATE herald_messages
-                    SET status = 'unknown', error = 'its executor stopped after claiming it, before recording what the provider said',
-                        claim_owner = NULL, updated_at = ?
-                    WHERE run_id = ? AND status = 'claimed'
-                    """,
-                arguments: [Self.text(now), runID])
-            return db.changesCount
+                    SELECT id, node_id, channel, category, profile_key, entity_key, address, attempts FROM herald_messages
+                    WHERE run_id = ? AND status = 'claimed' ORDER BY id
+                    """, arguments: [runID]
+            ).map(Self.claimed)
+        }
+    }
+
+    static func claimed(_ row: Row) throws -> ClaimedMessage {
+        guard let channel = Channel(rawValue: row["channel"]), let category = MessageCategory(rawValue: row["category"]) else {
+            throw HeraldError(.internalFailure, "message \(row["id"] as Int64) has an unknown channel or category")
+        }
+        let entity: DatabaseValue = row["entity_key"]
+        let profile: DatabaseValue = row["profile_key"]
+        return ClaimedMessage(
+            id: row["id"], nodeID: NodeID(row["node_id"] as String), channel: channel, category: category,
+            profileKey: profile.displayText, entityKey: entity.isNull ? nil : entity.displayText,
+            address: row["address"] ?? "", attempts: row["attempts"])
+    }
+
+    public func settle(_ decisions: [Int64: Reconciliation], runID: Int64, now: Int) throws -> SettledClaims {
+        let at = Self.text(now)
+        return try store.write { db in
+            var settled = SettledClaims()
+            for (id, decision) in decisions.sorted(by: { $0.key < $1.key }) {
+                let condition = "WHERE id = ? AND run_id = ? AND status = 'claimed'"
+                switch decision {
+                case .delivered(let providerID):
+                    try db.execute(
+                        sql: """
+                            UPDATE herald_messages SET status = 'sent', provider_id = ?, sent_at = ?, updated_at = ?, claim_owner = NULL,
+                              reason = NULL, error = 'recorded after its executor stopped: the provider had it'
+                            \(condition)
+                            """, arguments: [providerID, at, at, id, runID])
+                    settled.sent += db.changesCount
+                case .notDelivered:
+                    try db.execute(
+                        sql:
+                            "UPDATE herald_messages SET status = 'queued', attempts = attempts - 1, claim_owner = NULL, updated_at = ? \(condition)",
+                        arguments: [at, id, runID])
+                    settled.requeued += db.changesCount
+                case .cannotTell:
+                    try db.execute(
+                        sql: """
+                            UPDATE herald_messages SET status = 'unknown', claim_owner = NULL, updated_at = ?,
+                              error = 'its executor stopped after handing it to the provider, before recording what the provider said'
+                            \(condition)
+                            """, arguments: [at, id, runID])
+                    settled.unknown += db.changesCount
+                }
+            }
+            return settled
         }
     }
 

@@ -267,7 +267,7 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         #expect(Set(unknown.map(\.id)) == Set(claimed.map(\.id)))
         #expect(provider.messages.count == 3)  // never re-sent by itself
         let logs = try store.runLogs(first.summary.id).map(\.line)
-        #expect(logs.contains { $0.code == "delivery.unknown" && $0.figures["messages"] == 2 })
+        #expect(logs.contains { $0.code == "delivery.recovered" && $0.figures["unknown"] == 2 && $0.level == "warning" })
         // The operator decides: one was sent, the other is retried.
         #expect(
             try store.ledger.resolve(runID: first.summary.id, ids: [claimed[0].id], as: .sent, now: Int(later.timeIntervalSince1970)) == 1)
@@ -372,6 +372,33 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         config.outboxDirectory = nil
         config.channels[.directMail]?.directory = blocked + "/extracts"
         #expect(throws: HeraldError.self) { try DeliverySetup.make(config, storePath: scratch.file("s.db")) }
+    }
+
+    /// The outbox knows what it holds: after a stop, what it has is sent and what it does not is
+    /// queued again, so nothing is unknown and nothing goes twice.
+    @Test func theOutboxReconcilesWhatAStoppedExecutorLeftClaimed() throws {
+        let scratch = Scratch()
+        let outbox = try OutboxProvider(directory: scratch.file("outbox"), email: EmailSettings())
+        func message(_ id: Int64, _ channel: Channel) -> OutboundMessage {
+            OutboundMessage(
+                id: id, runID: 9, campaignName: "C", nodeID: "n", channel: channel, category: .marketing, profileKey: "\(id)",
+                entityKey: nil,
+                address: "a\(id)@example.com", fields: [RenderedField(name: "subject", text: "S", segments: nil)])
+        }
+        #expect(
+            outbox.send([message(1, .email), message(3, .sms)]) == [
+                .sent(providerID: "<herald.9.1@herald.invalid>"), .sent(providerID: nil),
+            ])
+        try "cut short".write(toFile: scratch.file("outbox/email/run-9/2.eml.partial"), atomically: false, encoding: .utf8)
+        func claimed(_ id: Int64, _ channel: Channel) -> ClaimedMessage {
+            ClaimedMessage(
+                id: id, nodeID: "n", channel: channel, category: .marketing, profileKey: "\(id)", entityKey: nil, address: "", attempts: 1)
+        }
+        let known = outbox.reconcile(
+            [claimed(1, .email), claimed(2, .email), claimed(3, .sms), claimed(4, .sms), claimed(5, .push)], runID: 9)
+        #expect(known == [.delivered(providerID: nil), .notDelivered, .delivered(providerID: nil), .notDelivered, .notDelivered])
+        #expect(!FileManager.default.fileExists(atPath: scratch.file("outbox/email/run-9/2.eml.partial")))
+        #expect(RecordingProvider().reconcile([claimed(1, .email)], runID: 9) == [.cannotTell])
     }
 
     @Test func tokensAreSignedAndForgeriesRefused() throws {

@@ -1,0 +1,198 @@
+import Foundation
+import Testing
+
+/// Delivery from the command line: a live run killed again and again while it sends, logs that
+/// never show a recipient, and bad configuration refused with its key.
+@Suite struct DeliveryCLITests {
+    /// Every profile of the sample with an e-mail address and an id up to `limit`, one e-mail each.
+    static func everyone(limit: Int, throttle: String? = nil) -> String {
+        """
+        {"format": "herald.campaign/2", "name": "Everyone", "timeZone": "Europe/Paris",
+         "nodes": [
+           {"id": "who", "kind": "buildAudience", "entity": "profiles", "rule": "id <= \(limit) and email is not empty"},
+           {"id": "mail", "kind": "email", "category": "marketing", "subject": "Hello {{profile.first_name}}",\(throttle.map { "\"throttle\": \"\($0)\"," } ?? "")
+            "text": "Dear {{profile.first_name}} {{profile.last_name}}, see you in {{profile.city}}."}
+         ],
+         "edges": [{"from": "who", "to": "mail"}]}
+        """
+    }
+
+    static func importCampaign(_ text: String, db: String, folder: String) throws {
+        let file = folder + "/campaign.json"
+        try text.write(toFile: file, atomically: true, encoding: .utf8)
+        let imported = try Herald.run(["campaign", "import", file, "--db", db])
+        #expect(imported.status == 0, "\(imported.stderr)")
+    }
+
+    /// Starts `arguments` and kills it with SIGKILL after `delay` seconds; false when it had
+    /// already finished.
+    static func killed(_ arguments: [String], after delay: TimeInterval) throws -> Bool {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: Herald.binary)
+        process.arguments = arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        let deadline = Date().addingTimeInterval(delay)
+        while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
+        guard process.isRunning else { return false }
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        return true
+    }
+
+    @Test func aLiveRunKilledTwentyTimesSendsNoMessageTwice() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        // Throttled to 1,000 a second, so that the sending lasts long enough for twenty kills.
+        try Self.importCampaign(Self.everyone(limit: 10_000, throttle: "1000/s"), db: db, folder: scratch.path)
+        let expected = Int(try Herald.sqlite(db, "SELECT count(*) FROM profiles WHERE email IS NOT NULL AND email <> ''"))!
+        #expect(expected >= 5000)
+        // Kill moments from a fixed seed: repeatable, spread over the run's nodes and its sending.
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func nextDelay() -> TimeInterval {
+            seed = seed &* 6_364_136_223_846_793_005 &+ 1_442_695_040_888_963_407
+            return 0.05 + Double(seed >> 40) / Double(1 << 24) * 0.6
+        }
+        var kills = 0
+        var started = false
+        var attempts = 0
+        while kills < 20 && attempts < 60 {
+            attempts += 1
+            let arguments = started ? ["runs", "resume", "1", "--db", db] : ["run", "Everyone", "--live", "--db", db]
+            if try Self.killed(arguments, after: nextDelay()) {
+                kills += 1
+            } else {
+                let state = try Herald.sqlite(db, "SELECT state FROM herald_runs WHERE id = 1")
+                if state == "completed" { break }
+            }
+            started = try Herald.sqlite(db, "SELECT count(*) FROM herald_runs") != "0"
+        }
+        #expect(kills >= 20, "the run finished after \(kills) kills; it is too short to test")
+        // Then to the end, untouched.
+        while try Herald.sqlite(db, "SELECT state FROM herald_runs WHERE id = 1") != "completed" {
+            let resumed = try Herald.run(["runs", "resume", "1", "--db", db])
+            #expect(resumed.status == 0, "\(resumed.stderr)")
+            if resumed.status != 0 { break }
+        }
+        // One ledger row per recipient; every message in a final state; unknown at most one per kill.
+        #expect(try Herald.sqlite(db, "SELECT count(*) FROM herald_messages WHERE run_id = 1") == String(expected))
+        #expect(try Herald.sqlite(db, "SELECT count(DISTINCT profile_key) FROM herald_messages WHERE run_id = 1") == String(expected))
+        #expect(
+            try Herald.sqlite(
+                db,
+                "SELECT count(*) FROM herald_messages WHERE run_id = 1 AND status NOT IN ('sent', 'failed', 'excluded', 'deferred', 'unknown')"
+            )
+                == "0")
+        let unknown = Int(try Herald.sqlite(db, "SELECT count(*) FROM herald_messages WHERE run_id = 1 AND status = 'unknown'"))!
+        #expect(unknown <= kills)
+        // Kills landed while batches were claimed, and the next executor settled them with the outbox.
+        let recoveries = Int(
+            try Herald.sqlite(db, "SELECT count(*) FROM herald_run_logs WHERE run_id = 1 AND code = 'delivery.recovered'"))!
+        #expect(recoveries >= 5, "\(recoveries) recoveries in \(kills) kills")
+        // The outbox: one file per message id, no recipient twice, every sent message there.
+        let folder = db + "-outbox/email/run-1"
+        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".eml") }
+        var recipients = Set<String>()
+        for file in files {
+            let text = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
+            let to = text.components(separatedBy: "\r\n").first { $0.hasPrefix("To: ") } ?? ""
+            #expect(recipients.insert(to).inserted, "\(file): a second message to the same recipient")
+        }
+        let sent = Set(try Herald.sqlite(db, "SELECT id FROM herald_messages WHERE run_id = 1 AND status = 'sent'").split(separator: "\n"))
+        let written = Set(files.map { Substring($0.replacingOccurrences(of: ".eml", with: "")) })
+        #expect(sent.isSubset(of: written))
+        #expect(written.count <= sent.count + unknown)
+        // A file the kill cut short stays under its temporary name, and only for a message whose fate is unknown.
+        let unknownIDs = Set(
+            try Herald.sqlite(db, "SELECT id FROM herald_messages WHERE run_id = 1 AND status = 'unknown'").split(separator: "\n").map(
+                String.init))
+        for partial in try FileManager.default.contentsOfDirectory(atPath: folder) where partial.hasSuffix(".partial") {
+            #expect(unknownIDs.contains(String(partial.prefix { $0 != "." })), "\(partial)")
+        }
+    }
+
+    @Test func logsAtTraceLevelNeverShowARecipient() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        // Unique canaries in the addresses and in what the bodies show.
+        _ = try Herald.sqlite(
+            db,
+            """
+            UPDATE profiles SET email = 'canary-addr-' || id || '@example.com', first_name = 'CanaryName' || id,
+              last_name = 'CanaryLast' || id, city = 'CanaryCity' || id
+            WHERE id <= 40;
+            DELETE FROM herald_consent WHERE profile_key <= 40;
+            """)
+        try Self.importCampaign(Self.everyone(limit: 40), db: db, folder: scratch.path)
+        let run = try Herald.run(["run", "Everyone", "--live", "--db", db], environment: ["HERALD_LOG_LEVEL": "trace"])
+        #expect(run.status == 0, "\(run.stderr)")
+        #expect(try Herald.sqlite(db, "SELECT count(*) FROM herald_messages WHERE run_id = 1 AND status = 'sent'") == "40")
+        let logs = try Herald.run(["runs", "logs", "1", "--db", db], environment: ["HERALD_LOG_LEVEL": "trace"])
+        let history = try Herald.run(["history", "--run", "1", "--db", db], environment: ["HERALD_LOG_LEVEL": "trace"])
+        for text in [run.stdout, run.stderr, logs.stdout, logs.stderr, history.stdout, history.stderr] {
+            #expect(!text.lowercased().contains("canary"), "\(text.prefix(2000))")
+        }
+        // The messages themselves did go, with the canaries in them.
+        let files = try FileManager.default.contentsOfDirectory(atPath: db + "-outbox/email/run-1")
+        #expect(files.count == 40)
+    }
+
+    @Test(arguments: [
+        ("[channels.email]\nprovider = \"pigeon\"\n", "channels.email.provider: expected outbox or discard, found 'pigeon'"),
+        ("[channels.sms]\nprovider = \"webhook\"\n", "'webhook' is not available in this version"),
+        ("[outbox]\ndirectori = \"x\"\n", "outbox.directori: unknown key"),
+        ("[delivery]\ntoken_secret_env = \"HERALD_TEST_NO_SUCH_SECRET\"\n", "names HERALD_TEST_NO_SUCH_SECRET, which is not set"),
+        ("[outbox]\ndirectory = \"BLOCKED\"\n", "cannot create the directory"),
+        ("[outbox\n", "herald.toml:"),
+    ])
+    func badConfigurationIsRefusedNamingItsKeyAndChangesNothing(text: String, message: String) throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let blocked = scratch.path + "/blocked"
+        try "a file".write(toFile: blocked, atomically: true, encoding: .utf8)
+        let config = scratch.path + "/herald.toml"
+        try text.replacingOccurrences(of: "BLOCKED", with: blocked + "/outbox").write(toFile: config, atomically: true, encoding: .utf8)
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        let run = try Herald.run(["run", "Win-back", "--live", "--db", db], in: scratch.path)
+        #expect(run.status == 2 && run.stderr.contains(message), "\(run.stderr)")
+        let check = try Herald.run(["config", "check"], in: scratch.path)
+        if !message.contains("cannot create") { #expect(check.status == 2 && check.stderr.contains(message), "\(check.stderr)") }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
+        #expect(try Herald.sqlite(db, "SELECT count(*) FROM herald_runs") == "0")
+    }
+
+    @Test func consentSuppressionHistoryAndResolveFromTheCommandLine() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let set = try Herald.run(["consent", "set", "3", "email", "opted_out", "--source", "phone call", "--db", db])
+        #expect(set.status == 0, "\(set.stderr)")
+        let shown = try Herald.run(["consent", "show", "3", "--db", db, "--json"])
+        #expect(shown.stdout.contains("\"opted_out\"") && shown.stdout.contains("phone call"), "\(shown.stdout)")
+        #expect(try Herald.run(["consent", "set", "3", "fax", "opted_out", "--db", db]).status == 2)
+        #expect(try Herald.run(["consent", "set", "abc", "email", "opted_out", "--db", db]).status == 2)
+        let csv = scratch.path + "/consent.csv"
+        try "profile,channel,status\n4,sms,opted_out\n5,email,maybe\n".write(toFile: csv, atomically: true, encoding: .utf8)
+        let badImport = try Herald.run(["consent", "import", csv, "--db", db])
+        #expect(badImport.status == 2 && badImport.stderr.contains("line 3: status"), "\(badImport.stderr)")
+        #expect(try Herald.sqlite(db, "SELECT status FROM herald_consent WHERE profile_key = 4 AND channel = 'sms'") != "opted_out")
+
+        let email = try Herald.sqlite(db, "SELECT email FROM profiles WHERE id = 5")
+        let added = try Herald.run(["suppression", "add", "email", " \(email.uppercased()) ", "--reason", "bounced", "--db", db])
+        #expect(added.status == 0 && added.stdout.contains("suppressed 1 new address"), "\(added.stderr)")
+        let list = try Herald.run(["suppression", "list", "--db", db])
+        #expect(list.stdout.contains(email.lowercased()))
+
+        let run = try Herald.run(["run", "Welcome series", "--live", "--db", db])
+        #expect(run.status == 0, "\(run.stderr)")
+        let history = try Herald.run(["history", "--profile", "3", "--db", db])
+        #expect(history.status == 0)
+        let excluded = try Herald.run(["history", "--run", "1", "--status", "excluded", "--json", "--db", db])
+        #expect(excluded.status == 0 && !excluded.stdout.contains(email), "addresses are not printed")
+        #expect(try Herald.run(["history", "--db", db]).status == 2)
+        #expect(try Herald.run(["history", "--run", "1", "--status", "lost", "--db", db]).status == 2)
+        let none = try Herald.run(["runs", "resolve", "1", "--as", "retry", "--db", db])
+        #expect(none.status == 0 && none.stdout.contains("0 unknown messages resolved"), "\(none.stdout)\(none.stderr)")
+        #expect(try Herald.run(["runs", "resolve", "1", "--as", "maybe", "--db", db]).status == 2)
+    }
+}
