@@ -84,31 +84,9 @@ public enum MessageTemplates {
         try PreparedMessage(settings, channel: channel).render(values)
     }
 
-    static func isEmpty(_ tag: String, in values: TemplateValues) -> Bool {
-        let parts = tag.split(separator: ".", maxSplits: 1).map(String.init)
-        let value: String??
-        switch parts.first {
-        case "profile" where parts.count == 2: value = values.profile[parts[1]]
-        case "target" where parts.count == 2: value = values.target[parts[1]]
-        default:
-            switch values.added[tag] {
-            case .value(let v): value = .some(v)
-            case .rows(let rows): return rows.isEmpty
-            case nil: value = nil
-            }
-        }
-        guard let present = value, let text = present else { return true }
-        return text.isEmpty
-    }
+    static func isEmpty(_ tag: String, in values: TemplateValues) -> Bool { TemplateTag(tag).isEmpty(in: values) }
 
-    static func set(_ tag: String, _ text: String, in values: inout TemplateValues) {
-        let parts = tag.split(separator: ".", maxSplits: 1).map(String.init)
-        switch parts.first {
-        case "profile" where parts.count == 2: values.profile[parts[1]] = text
-        case "target" where parts.count == 2: values.target[parts[1]] = text
-        default: values.added[tag] = .value(text)
-        }
-    }
+    static func set(_ tag: String, _ text: String, in values: inout TemplateValues) { TemplateTag(tag).set(text, in: &values) }
 
     /// The values as nested dictionaries (`home.city` under `home`), as Mustache reads them.
     static func object(_ values: TemplateValues) -> [String: Any] {
@@ -173,26 +151,159 @@ public struct SMSSegments: Sendable, Equatable, CustomStringConvertible {
     }
 }
 
+/// Where a template tag's value is: a profile or target attribute path, or an added field.
+enum TemplateTag: Equatable {
+    case profile(String)
+    case target(String)
+    case added(String)
+
+    init(_ tag: String) {
+        if tag.hasPrefix("profile."), tag.count > 8 {
+            self = .profile(String(tag.dropFirst(8)))
+        } else if tag.hasPrefix("target."), tag.count > 7 {
+            self = .target(String(tag.dropFirst(7)))
+        } else {
+            self = .added(tag)
+        }
+    }
+
+    func isEmpty(in values: TemplateValues) -> Bool {
+        let value: String??
+        switch self {
+        case .profile(let path): value = values.profile[path]
+        case .target(let path): value = values.target[path]
+        case .added(let name):
+            switch values.added[name] {
+            case .value(let v): value = .some(v)
+            case .rows(let rows): return rows.isEmpty
+            case nil: value = nil
+            }
+        }
+        guard let present = value, let text = present else { return true }
+        return text.isEmpty
+    }
+
+    func set(_ text: String, in values: inout TemplateValues) {
+        switch self {
+        case .profile(let path): values.profile[path] = text
+        case .target(let path): values.target[path] = text
+        case .added(let name): values.added[name] = .value(text)
+        }
+    }
+
+    /// The value as Mustache shows a variable (empty when missing), or nil when only Mustache
+    /// can say (a list of related rows named as a variable).
+    func plainValue(in values: TemplateValues) -> String? {
+        switch self {
+        case .profile(let path): return (values.profile[path] ?? nil) ?? ""
+        case .target(let path): return (values.target[path] ?? nil) ?? ""
+        case .added(let name):
+            switch values.added[name] {
+            case .value(let v): return v ?? ""
+            case .rows: return nil
+            case nil: return ""
+            }
+        }
+    }
+}
+
 /// A channel node's templates parsed once, to render many recipients' messages.
 public struct PreparedMessage: @unchecked Sendable {
     struct Field {
         var name: String
         var template: MustacheTemplate
         /// The tags outside sections, and whether each opens one.
-        var tags: [(tag: String, opensSection: Bool)]
+        var tags: [(tag: String, ref: TemplateTag, opensSection: Bool)]
+        /// The template as text and plain variables, when it is only that (most are): rendered
+        /// without Mustache's general machinery, with the same result.
+        var plain: [PlainSegment]?
+        var escapesHTML: Bool
+    }
+
+    /// A piece of a template made only of text and variables.
+    enum PlainSegment {
+        case text(String)
+        case variable(TemplateTag, escaped: Bool)
+    }
+
+    /// The segments of a template with no sections, partials, comments or delimiter changes.
+    static func plainSegments(_ template: String) -> [PlainSegment]? {
+        var segments: [PlainSegment] = []
+        var rest = Substring(template)
+        while let open = rest.range(of: "{{") {
+            if open.lowerBound > rest.startIndex { segments.append(.text(String(rest[..<open.lowerBound]))) }
+            var inner = rest[open.upperBound...]
+            let triple = inner.hasPrefix("{")
+            let closing = triple ? "}}}" : "}}"
+            if triple { inner = inner.dropFirst() }
+            guard let close = inner.range(of: closing) else { return nil }
+            var name = inner[..<close.lowerBound].trimmingCharacters(in: .whitespaces)
+            var escaped = !triple
+            if !triple, name.hasPrefix("&") {
+                name = name.dropFirst().trimmingCharacters(in: .whitespaces)
+                escaped = false
+            }
+            guard !name.isEmpty, name != ".", name != "profile", name != "target", let first = name.first, !"#^/>!=%{&".contains(first),
+                name.hasPrefix("profile.") || name.hasPrefix("target.") || !name.contains(".")
+            else { return nil }
+            segments.append(.variable(TemplateTag(name), escaped: escaped))
+            rest = inner[close.upperBound...]
+        }
+        if !rest.isEmpty { segments.append(.text(String(rest))) }
+        return segments
+    }
+
+    static func htmlEscaped(_ text: String) -> String {
+        // "<>&\"'" in ASCII: most values have none of them.
+        guard text.utf8.contains(where: { $0 == 0x3C || $0 == 0x3E || $0 == 0x26 || $0 == 0x22 || $0 == 0x27 }) else { return text }
+        var escaped = ""
+        escaped.reserveCapacity(text.count)
+        for c in text {
+            switch c {
+            case "<": escaped += "&lt;"
+            case ">": escaped += "&gt;"
+            case "&": escaped += "&amp;"
+            case "\"": escaped += "&quot;"
+            case "'": escaped += "&#39;"
+            default: escaped.append(c)
+            }
+        }
+        return escaped
+    }
+
+    /// The field rendered from its plain segments, or nil when Mustache must render it.
+    static func renderPlain(_ segments: [PlainSegment], escapesHTML: Bool, values: TemplateValues) -> String? {
+        var text = ""
+        for segment in segments {
+            switch segment {
+            case .text(let s): text += s
+            case .variable(let tag, let escaped):
+                guard let shown = tag.plainValue(in: values) else { return nil }
+                text += escaped && escapesHTML ? htmlEscaped(shown) : shown
+            }
+        }
+        return text
     }
     let fields: [Field]
     let defaults: [String: String]
     let channel: Channel
 
-    public init(_ settings: ChannelSettings, channel: Channel) throws {
+    /// - Parameter plainFastPath: whether templates of only text and variables skip Mustache's
+    ///   general machinery (the same result, several times faster); false to compare.
+    public init(_ settings: ChannelSettings, channel: Channel, plainFastPath: Bool = true) throws {
         self.channel = channel
         defaults = Dictionary(settings.defaults, uniquingKeysWith: { a, _ in a })
         fields = try settings.content.map { name, template in
             if let problem = MessageTemplates.syntaxProblem(template) { throw HeraldError(.validation, "\(name): \(problem)") }
             let source = MessageTemplates.isHTML(name) ? template : "{{% CONTENT_TYPE: TEXT}}" + template
-            let tags = CampaignValidator.templateTags(template).filter { $0.sections.isEmpty }.map { ($0.tag, $0.opensSection) }
-            return Field(name: name, template: try MustacheTemplate(string: source), tags: tags)
+            let tags = CampaignValidator.templateTags(template).filter { $0.sections.isEmpty }.map {
+                ($0.tag, TemplateTag($0.tag), $0.opensSection)
+            }
+            let isHTML = MessageTemplates.isHTML(name)
+            return Field(
+                name: name, template: try MustacheTemplate(string: source), tags: tags,
+                plain: plainFastPath ? Self.plainSegments(template) : nil,
+                escapesHTML: isHTML)
         }
     }
 
@@ -201,18 +312,28 @@ public struct PreparedMessage: @unchecked Sendable {
     public func render(_ values: TemplateValues) -> RenderedMessage {
         var missing: [String] = []
         var rendered: [RenderedField] = []
+        // A default is the tag's value wherever it appears: applied once for every field.
+        var data = values
         for field in fields {
-            var data = values
-            for (tag, opensSection) in field.tags {
-                guard MessageTemplates.isEmpty(tag, in: data) else { continue }
+            for (tag, ref, opensSection) in field.tags {
+                guard ref.isEmpty(in: data) else { continue }
                 if let fallback = defaults[tag] {
-                    MessageTemplates.set(tag, fallback, in: &data)
+                    ref.set(fallback, in: &data)
                 } else if !missing.contains(tag) && !opensSection {
                     // An empty section is simply not shown ({{^tag}} is there for that).
                     missing.append(tag)
                 }
             }
-            let text = field.template.render(MessageTemplates.object(data))
+        }
+        var object: [String: Any]?
+        for field in fields {
+            let text: String
+            if let plain = field.plain, let fast = Self.renderPlain(plain, escapesHTML: field.escapesHTML, values: data) {
+                text = fast
+            } else {
+                if object == nil { object = MessageTemplates.object(data) }
+                text = field.template.render(object!)
+            }
             rendered.append(
                 RenderedField(name: field.name, text: text, segments: channel == .sms && field.name == "text" ? SMSSegments(text) : nil))
         }

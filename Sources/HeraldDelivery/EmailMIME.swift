@@ -156,7 +156,7 @@ public struct DeliverySetup: Sendable {
 
     public init(
         providers: [Channel: any ChannelProvider], retry: RetryPolicy = RetryPolicy(), rates: [Channel: DeliveryRate] = [:],
-        tokens: UnsubscribeTokens? = nil, batchSize: Int = 500
+        tokens: UnsubscribeTokens? = nil, batchSize: Int = 1000
     ) {
         self.providers = providers
         self.retry = retry

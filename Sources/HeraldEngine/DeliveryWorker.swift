@@ -34,56 +34,20 @@ public struct DeliveryWorker: Sendable {
     public struct Report: Sendable, Equatable {
         public var attempted = 0
         public var sent = 0
+        /// Milliseconds spent claiming, rendering, in providers (throttling included) and recording.
+        public var claimMS = 0.0
+        public var renderMS = 0.0
+        public var sendMS = 0.0
+        public var recordMS = 0.0
         /// Whether it stopped because it was asked to, with messages still due.
         public var stopped = false
-    }
-
-    /// A channel node's templates and the values they read.
-    struct NodePlan {
-        var channel: Channel
-        var settings: ChannelSettings
-        var prepared: PreparedMessage
-        var target: Entity
-        var profilePaths: [String]
-        var targetPaths: [String]
-        var added: [EnrichmentField]
-    }
-
-    func plans() throws -> (plans: [NodeID: NodePlan], profile: Entity, compiler: RuleCompiler) {
-        let catalog = try store.catalog()
-        guard let profileName = catalog.profileEntity, let profile = catalog.entity(profileName) else {
-            throw HeraldError(.validation, "the catalog names no profile entity, so messages have no recipients")
-        }
-        let service = AudienceService(store: store)
-        let audiences = Dictionary(try store.listAudiences().map { ($0.name, $0.entity) }, uniquingKeysWith: { a, _ in a })
-        let entities = campaign.campaign.inboundEntities(catalog: catalog, audiences: audiences)
-        let zone = try Executor.timeZone(campaign.campaign)
-        let compiler = try service.compiler(variables: campaign.campaign.variableBindings, timeZone: zone)
-        var plans: [NodeID: NodePlan] = [:]
-        for node in campaign.campaign.nodes {
-            guard case .message(let channel, let settings) = node.config, let arriving = entities[node.id],
-                let target = catalog.entity(arriving)
-            else { continue }
-            let tags = settings.content.flatMap { CampaignValidator.templateTags($0.1).map(\.tag) } + settings.defaults.map(\.0)
-            func paths(_ root: String) -> [String] {
-                var seen = Set<String>()
-                return tags.filter { $0.hasPrefix(root + ".") }.map { String($0.dropFirst(root.count + 1)) }.filter {
-                    seen.insert($0).inserted
-                }
-            }
-            plans[node.id] = NodePlan(
-                channel: channel, settings: settings, prepared: try PreparedMessage(settings, channel: channel), target: target,
-                profilePaths: paths("profile"), targetPaths: paths("target"),
-                added: AudienceService.addedFields(
-                    campaign.campaign, before: node.id, entity: target, catalog: catalog, audiences: audiences))
-        }
-        return (plans, profile, compiler)
     }
 
     /// Delivers every due message of the run, until none is due or `shouldStop` says so. Call
     /// ``recover()`` first when taking over a run.
     public func deliver(shouldStop: @Sendable () -> Bool = { false }) throws -> Report {
-        let (plans, profile, compiler) = try plans()
+        let renderer = try MessageRenderer(store: store, campaign: campaign)
+        let plans = renderer.plans
         let optIn = Set(try store.catalog().profileChannels.optIn.compactMap(Channel.init(rawValue:)))
         var report = Report()
         var pacers: [String: Pacer] = [:]
@@ -92,9 +56,12 @@ public struct DeliveryWorker: Sendable {
                 report.stopped = true
                 break
             }
+            var clock = Stopwatch()
             let batch = try ledger.claim(
-                runID: runID, owner: owner, limit: setup.batchSize, now: Int(clock().timeIntervalSince1970), optIn: optIn)
+                runID: runID, owner: owner, limit: setup.batchSize, now: Int(self.clock().timeIntervalSince1970), optIn: optIn)
+            report.claimMS += clock.lap()
             if batch.isEmpty { break }
+            let attempts = Dictionary(batch.map { ($0.id, $0.attempts) }, uniquingKeysWith: { a, _ in a })
             var records: [DeliveryRecord] = []
             var pending = batch[...]
             while let first = pending.first {
@@ -116,7 +83,9 @@ public struct DeliveryWorker: Sendable {
                     }
                     continue
                 }
-                let (outbound, failures) = try render(Array(group), plan: plan, profile: profile, compiler: compiler)
+                _ = clock.lap()
+                let (outbound, failures) = try renderer.render(Array(group), plan: plan, runID: runID, tokens: setup.tokens)
+                report.renderMS += clock.lap()
                 records += failures
                 // The node's throttle and the channel's global cap: whichever is slower.
                 var ready = outbound[...]
@@ -132,17 +101,21 @@ public struct DeliveryWorker: Sendable {
                     }
                     let outcomes = provider.send(Array(slice))
                     for (message, outcome) in zip(slice, outcomes) {
-                        let attempts = group.first { $0.id == message.id }?.attempts ?? 1
                         records.append(
-                            DeliveryRecord(id: message.id, attempts: attempts, provider: provider.name, verdict: .provider(outcome)))
+                            DeliveryRecord(
+                                id: message.id, attempts: attempts[message.id] ?? 1, provider: provider.name, verdict: .provider(outcome)))
                         if case .sent = outcome { report.sent += 1 }
                     }
                     report.attempted += slice.count
                     ready = ready.dropFirst(slice.count)
                 }
+                report.sendMS += clock.lap()
             }
+            _ = clock.lap()
             try ledger.record(
-                records, owner: owner, now: Int(clock().timeIntervalSince1970), retry: setup.retry, jitter: { Double.random(in: 0..<1) })
+                records, owner: owner, now: Int(self.clock().timeIntervalSince1970), retry: setup.retry,
+                jitter: { Double.random(in: 0..<1) })
+            report.recordMS += clock.lap()
             try heartbeat?()
             if report.stopped { break }
         }
@@ -170,11 +143,67 @@ public struct DeliveryWorker: Sendable {
         }
         return try ledger.settle(decisions, runID: runID, now: Int(clock().timeIntervalSince1970))
     }
+}
+
+/// Renders a campaign's messages for their recipients: each channel node's templates parsed once,
+/// and the values they read fetched set-wise for a whole group of messages.
+struct MessageRenderer {
+    let store: Store
+    let campaign: StoredCampaign
+    let plans: [NodeID: NodePlan]
+    let profile: Entity
+    let compiler: RuleCompiler
+
+    /// A channel node's templates and the values they read.
+    struct NodePlan {
+        var channel: Channel
+        var settings: ChannelSettings
+        var prepared: PreparedMessage
+        var target: Entity
+        var profilePaths: [String]
+        var targetPaths: [String]
+        var added: [EnrichmentField]
+    }
+
+    init(store: Store, campaign: StoredCampaign) throws {
+        self.store = store
+        self.campaign = campaign
+        let catalog = try store.catalog()
+        guard let profileName = catalog.profileEntity, let profile = catalog.entity(profileName) else {
+            throw HeraldError(.validation, "the catalog names no profile entity, so messages have no recipients")
+        }
+        let service = AudienceService(store: store)
+        let audiences = Dictionary(try store.listAudiences().map { ($0.name, $0.entity) }, uniquingKeysWith: { a, _ in a })
+        let entities = campaign.campaign.inboundEntities(catalog: catalog, audiences: audiences)
+        let zone = try Executor.timeZone(campaign.campaign)
+        let compiler = try service.compiler(variables: campaign.campaign.variableBindings, timeZone: zone)
+        var plans: [NodeID: NodePlan] = [:]
+        for node in campaign.campaign.nodes {
+            guard case .message(let channel, let settings) = node.config, let arriving = entities[node.id],
+                let target = catalog.entity(arriving)
+            else { continue }
+            let tags = settings.content.flatMap { CampaignValidator.templateTags($0.1).map(\.tag) } + settings.defaults.map(\.0)
+            func paths(_ root: String) -> [String] {
+                var seen = Set<String>()
+                return tags.filter { $0.hasPrefix(root + ".") }.map { String($0.dropFirst(root.count + 1)) }.filter {
+                    seen.insert($0).inserted
+                }
+            }
+            plans[node.id] = NodePlan(
+                channel: channel, settings: settings, prepared: try PreparedMessage(settings, channel: channel), target: target,
+                profilePaths: paths("profile"), targetPaths: paths("target"),
+                added: AudienceService.addedFields(
+                    campaign.campaign, before: node.id, entity: target, catalog: catalog, audiences: audiences))
+        }
+        self.plans = plans
+        self.profile = profile
+        self.compiler = compiler
+    }
 
     /// The messages rendered for their recipients (one statement per kind of value for the
     /// whole group), and the ones whose templates could not be rendered.
     func render(
-        _ group: [ClaimedMessage], plan: NodePlan, profile: Entity, compiler: RuleCompiler
+        _ group: [ClaimedMessage], plan: NodePlan, runID: Int64, tokens: UnsubscribeTokens?
     ) throws
         -> ([OutboundMessage], [DeliveryRecord])
     {
@@ -212,9 +241,20 @@ public struct DeliveryWorker: Sendable {
                     id: m.id, runID: runID, campaignName: campaign.campaign.name, nodeID: m.nodeID, channel: m.channel,
                     category: m.category,
                     profileKey: m.profileKey, entityKey: m.entityKey, address: m.address, fields: rendered.fields,
-                    unsubscribeToken: setup.tokens?.token(profileKey: m.profileKey, channel: m.channel, campaign: campaign.campaign.name)))
+                    unsubscribeToken: tokens?.token(profileKey: m.profileKey, channel: m.channel, campaign: campaign.campaign.name)))
         }
         return (outbound, failures)
+    }
+}
+
+/// Milliseconds between laps.
+struct Stopwatch {
+    var last = DispatchTime.now()
+
+    mutating func lap() -> Double {
+        let now = DispatchTime.now()
+        defer { last = now }
+        return Double(now.uptimeNanoseconds - last.uptimeNanoseconds) / 1e6
     }
 }
 

@@ -553,6 +553,7 @@ public struct Executor: Sendable {
                 }
                 committed += 1
                 if let limit = simulatedCrashAfterNodes, committed >= limit { throw SimulatedCrash() }
+                if !result.samples.isEmpty { try renderSamples(result.samples, node: id, runID: runID, stored: stored) }
                 if result.state == .waiting {
                     blocked.insert(id)
                     if let wake = result.wakeAt { wakes.append(wake) }
@@ -600,7 +601,10 @@ public struct Executor: Sendable {
                             RunLogLine(
                                 code: "delivery.pass",
                                 "handed \(Names.counted(report.attempted, "message")) to providers; \(report.sent) accepted",
-                                figures: ["attempted": report.attempted, "sent": report.sent]))
+                                figures: [
+                                    "attempted": report.attempted, "sent": report.sent, "claim_ms": Int(report.claimMS),
+                                    "render_ms": Int(report.renderMS), "send_ms": Int(report.sendMS), "record_ms": Int(report.recordMS),
+                                ]))
                     }
                 }
             }
@@ -703,6 +707,29 @@ public struct Executor: Sendable {
     }
 
     static let ledgerChunk: Int64 = 50_000
+
+    /// Renders a dry channel node's sample messages and logs how many rendered, and why the
+    /// others did not (the tags, never the values: logs hold no personal data).
+    func renderSamples(_ samples: [ClaimedMessage], node: NodeID, runID: Int64, stored: StoredCampaign) throws {
+        let renderer = try MessageRenderer(store: store, campaign: stored)
+        guard let plan = renderer.plans[node] else { return }
+        let (rendered, failed) = try renderer.render(samples, plan: plan, runID: runID, tokens: nil)
+        var line = "\(Names.counted(rendered.count, "sample message")) rendered"
+        if !rendered.isEmpty { line += " (\(plan.settings.content.map(\.0).joined(separator: ", ")))" }
+        let reasons = failed.compactMap { record -> String? in
+            if case .renderFailed(let why) = record.verdict { return why }
+            return nil
+        }
+        if !reasons.isEmpty { line += "; \(reasons.count) could not be: \(Set(reasons).sorted().joined(separator: "; "))" }
+        line += "; 'herald campaign preview' shows one"
+        try store.write { db in
+            try RunRepository.log(
+                db, runID: runID, nodeID: node,
+                RunLogLine(
+                    level: reasons.isEmpty ? "info" : "warning", code: "channel.samples", line,
+                    figures: ["rendered": rendered.count, "failed": reasons.count]))
+        }
+    }
 
     /// Records why a run stopped: the failed node (if any), an error line in its log, and the run
     /// paused with the reason and released. A store that is locked or full may refuse even that,

@@ -204,6 +204,7 @@ final class GuardedConnection: @unchecked Sendable {
         let tuning = wanted
         configuration.prepareDatabase { db in
             db.add(function: Store.hashFunction)
+            db.add(function: Addresses.validityFunction)
             // Before the guard is installed: it refuses PRAGMA from generated SQL.
             for statement in tuning.pragmas { try db.execute(sql: statement) }
         }

@@ -1,5 +1,5 @@
 public import Foundation
-import GRDB
+public import GRDB
 public import HeraldCore
 
 /// A profile's consent for one channel.
@@ -42,23 +42,67 @@ public enum Addresses {
         }
     }
 
+    /// `herald_valid_address(channel, address)`: 1 when ``problem(_:channel:)`` finds none, the
+    /// gates' validity check in SQL (one call per row, faster than the same test spelled in SQL).
+    public static let validityFunction = DatabaseFunction("herald_valid_address", argumentCount: 2, pure: true) { values in
+        guard let name = String.fromDatabaseValue(values[0]), let channel = Channel(rawValue: name),
+            let address = String.fromDatabaseValue(values[1])
+        else { return 0 }
+        return isValid(address, channel: channel) ? 1 : 0
+    }
+
+    /// Whether a normalised address can be used on the channel: e-mail `local@domain.tld` (one
+    /// `@`, something before it, a dot in the domain but not at its ends, no spaces, control
+    /// characters or `,;<>"`); SMS `+` and 7 to 15 digits, the first not 0. One pass over the bytes.
+    public static func isValid(_ address: String, channel: Channel) -> Bool {
+        let bytes = address.utf8
+        switch channel {
+        case .email:
+            var at = -1
+            var lastDot = -1
+            var dotAfterAt = false
+            var count = 0
+            for (i, b) in bytes.enumerated() {
+                count += 1
+                switch b {
+                case 0x40:  // @
+                    if at >= 0 { return false }
+                    at = i
+                case 0x2E:  // .
+                    if at >= 0 {
+                        if i == at + 1 { return false }
+                        dotAfterAt = true
+                    }
+                    lastDot = i
+                case 0...0x20, 0x2C, 0x3B, 0x3C, 0x3E, 0x22: return false
+                default: break
+                }
+            }
+            return at > 0 && dotAfterAt && lastDot != count - 1
+        case .sms:
+            var count = 0
+            for (i, b) in bytes.enumerated() {
+                count += 1
+                if i == 0 {
+                    if b != 0x2B { return false }
+                } else if b < 0x30 || b > 0x39 || (i == 1 && b == 0x30) {
+                    return false
+                }
+            }
+            return (8...16).contains(count)
+        case .push, .directMail:
+            return !address.isEmpty
+        }
+    }
+
     /// Why the address cannot be used on the channel; nil when it can.
     public static func problem(_ address: String, channel: Channel) -> String? {
         let a = normalised(address, channel: channel)
         if a.isEmpty { return "the address is empty" }
+        guard !isValid(a, channel: channel) else { return nil }
         switch channel {
-        case .email:
-            let parts = a.split(separator: "@", omittingEmptySubsequences: false)
-            guard parts.count == 2, !parts[0].isEmpty, parts[1].contains("."), !parts[1].hasPrefix("."), !parts[1].hasSuffix("."),
-                !a.contains(where: { " ,;<>\"".contains($0) })
-            else { return "'\(a)' is not an e-mail address" }
-            return nil
-        case .sms:
-            let digits = a.dropFirst()
-            guard a.hasPrefix("+"), (7...15).contains(digits.count), digits.allSatisfy(\.isASCII), digits.allSatisfy(\.isNumber),
-                digits.first != "0"
-            else { return "'\(a)' is not a phone number in E.164 form (+ and 7 to 15 digits)" }
-            return nil
+        case .email: return "'\(a)' is not an e-mail address"
+        case .sms: return "'\(a)' is not a phone number in E.164 form (+ and 7 to 15 digits)"
         case .push, .directMail: return nil
         }
     }

@@ -415,7 +415,6 @@ enum Migrations {
                         CREATE UNIQUE INDEX herald_messages_key
                             ON herald_messages(run_id, node_id, profile_key, ifnull(entity_key, '')) WHERE run_id IS NOT NULL;
                         CREATE INDEX herald_messages_profile ON herald_messages(profile_key, channel, created_at);
-                        CREATE INDEX herald_messages_run ON herald_messages(run_id, node_id, status);
                         CREATE INDEX herald_messages_due ON herald_messages(run_id, status, not_before);
                         CREATE INDEX herald_suppressions_address ON herald_suppressions(address);
                         """)

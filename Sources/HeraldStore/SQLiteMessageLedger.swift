@@ -24,58 +24,64 @@ public struct SQLiteMessageLedger: MessageLedger {
 
     static func text(_ seconds: Int) -> String { TemporalText.canonical(utcSeconds: seconds) ?? "" }
 
-    /// `excluded` at claim time: consent or suppression changed since the node enqueued it.
-    static func claimExclusion(optIn: Set<Channel>) -> String {
+    /// Why a due message is excluded after all, as an SQL expression over its row `x`: consent
+    /// (marketing only) or suppression changed since the node queued it; NULL when it may go.
+    static func lateExclusion(optIn: Set<Channel>) -> String {
         let optInList = optIn.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
-        let unknown =
-            optIn.isEmpty
-            ? "NULL"
-            : "CASE WHEN m.channel IN (\(optInList)) AND ifnull(c.status, 'unknown') = 'unknown' THEN 'consent_unknown' END"
-        return """
-            SELECT m.id,
-              CASE WHEN c.status = 'opted_out' THEN 'opted_out'
-                   WHEN s.address IS NOT NULL THEN 'suppressed'
-                   ELSE \(unknown) END AS reason
-            FROM herald_messages m
-            LEFT JOIN herald_consent c ON c.profile_key = m.profile_key AND c.channel = m.channel
-            LEFT JOIN herald_suppressions s ON s.channel = m.channel AND s.address = m.address
-            WHERE m.run_id = ? AND m.category = 'marketing'
-              AND (m.status = 'queued' OR (m.status = 'deferred' AND m.not_before <= ?))
-            """
+        let consent = "SELECT 1 FROM herald_consent c WHERE c.profile_key = x.profile_key AND c.channel = x.channel"
+        var cases = [
+            "WHEN x.category = 'marketing' AND EXISTS (\(consent) AND c.status = 'opted_out') THEN 'opted_out'",
+            "WHEN EXISTS (SELECT 1 FROM herald_suppressions s WHERE s.channel = x.channel AND s.address = x.address) THEN 'suppressed'",
+        ]
+        if !optIn.isEmpty {
+            cases.append(
+                "WHEN x.category = 'marketing' AND x.channel IN (\(optInList)) AND NOT EXISTS (\(consent) AND c.status = 'opted_in') THEN 'consent_unknown'"
+            )
+        }
+        return "CASE \(cases.joined(separator: " ")) END"
     }
 
     public func claim(runID: Int64, owner: String, limit: Int, now: Int, optIn: Set<Channel>) throws -> [ClaimedMessage] {
         let at = Self.text(now)
+        // The oldest due messages (queued ones, then deferred ones whose time has come, in the due
+        // index's order) are claimed in one statement; those whose consent or suppression changed
+        // since the node queued them are excluded instead, with the reason.
+        let due = """
+            SELECT id, profile_key, channel, category, address FROM (
+              SELECT * FROM (SELECT id, profile_key, channel, category, address FROM herald_messages INDEXED BY herald_messages_due
+                             WHERE run_id = ?1 AND status = 'queued' ORDER BY not_before, id LIMIT ?2)
+              UNION ALL
+              SELECT * FROM (SELECT id, profile_key, channel, category, address FROM herald_messages INDEXED BY herald_messages_due
+                             WHERE run_id = ?1 AND status = 'deferred' AND not_before <= ?3 ORDER BY not_before, id LIMIT ?2))
+            LIMIT ?2
+            """
+        let sql = """
+            UPDATE herald_messages
+            SET status = CASE WHEN d.late IS NULL THEN 'claimed' ELSE 'excluded' END,
+                reason = coalesce(d.late, reason),
+                claim_owner = CASE WHEN d.late IS NULL THEN ?4 END,
+                claimed_at = ?3, updated_at = ?3,
+                attempts = attempts + (d.late IS NULL)
+            FROM (SELECT x.id, \(Self.lateExclusion(optIn: optIn)) AS late FROM (\(due)) x) AS d
+            WHERE herald_messages.id = d.id
+            RETURNING id, status, node_id, channel, category, profile_key, entity_key, address, attempts
+            """
         return try store.writeDurably { db in
-            // Opt-outs and suppressions recorded since the node ran apply to every message not
-            // yet claimed.
-            let late = try Row.fetchAll(
-                db, sql: "SELECT id, reason FROM (\(Self.claimExclusion(optIn: optIn))) WHERE reason IS NOT NULL",
-                arguments: [runID, at])
-            for row in late {
-                try db.execute(
-                    sql: "UPDATE herald_messages SET status = 'excluded', reason = ?, updated_at = ? WHERE id = ?",
-                    arguments: [row["reason"] as String, at, row["id"] as Int64])
+            // A batch whose every message turns out excluded is not the end: claim again.
+            while true {
+                let rows = try Row.fetchAll(db, sql: sql, arguments: [runID, limit, at, owner])
+                if rows.isEmpty { return [] }
+                let claimed = try rows.filter { ($0["status"] as String) == "claimed" }.map(Self.claimed)
+                if !claimed.isEmpty { return claimed.sorted { $0.id < $1.id } }
             }
-            let rows = try Row.fetchAll(
-                db,
-                sql: """
-                    UPDATE herald_messages
-                    SET status = 'claimed', claim_owner = ?, claimed_at = ?, updated_at = ?, attempts = attempts + 1
-                    WHERE id IN (
-                      SELECT id FROM herald_messages
-                      WHERE run_id = ? AND (status = 'queued' OR (status = 'deferred' AND not_before <= ?))
-                      ORDER BY id LIMIT ?)
-                    RETURNING id, node_id, channel, category, profile_key, entity_key, address, attempts
-                    """,
-                arguments: [owner, at, at, runID, at, limit])
-            return try rows.map(Self.claimed).sorted { $0.id < $1.id }
         }
     }
 
     public func record(_ records: [DeliveryRecord], owner: String, now: Int, retry: RetryPolicy, jitter: @Sendable () -> Double) throws {
         let at = Self.text(now)
-        try store.write { db in
+        // Without waiting for the disk: a result lost to a power cut leaves its message claimed,
+        // and the next executor asks the provider (or calls it unknown), never sends it again.
+        try store.writeDurably(synchronous: .normal) { db in
             let statement = try db.makeStatement(
                 sql: """
                     UPDATE herald_messages
@@ -83,7 +89,22 @@ public struct SQLiteMessageLedger: MessageLedger {
                         sent_at = ?, claim_owner = NULL
                     WHERE id = ? AND status = 'claimed' AND claim_owner = ?
                     """)
+            // Plain acceptances, the bulk of a batch, in one statement per provider.
+            var accepted: [String: [Int64]] = [:]
             for record in records {
+                if case .provider(.sent(nil)) = record.verdict { accepted[record.provider, default: []].append(record.id) }
+            }
+            for (provider, ids) in accepted {
+                try db.execute(
+                    sql: """
+                        UPDATE herald_messages
+                        SET status = 'sent', reason = NULL, not_before = NULL, provider = ?, provider_id = NULL, error = NULL,
+                            updated_at = ?, sent_at = ?, claim_owner = NULL
+                        WHERE id IN (SELECT value FROM json_each(?)) AND status = 'claimed' AND claim_owner = ?
+                        """, arguments: [provider, at, at, "[" + ids.map(String.init).joined(separator: ",") + "]", owner])
+            }
+            for record in records {
+                if case .provider(.sent(nil)) = record.verdict { continue }
                 var state = MessageState.failed
                 var reason: String?
                 var notBefore: String?
@@ -266,7 +287,7 @@ public struct SQLiteMessageLedger: MessageLedger {
             db,
             sql: """
                 SELECT node_id, status, CASE WHEN status IN ('excluded', 'failed') THEN reason END AS reason, count(*) AS n
-                FROM herald_messages WHERE run_id = ? GROUP BY 1, 2, 3
+                FROM herald_messages INDEXED BY herald_messages_due WHERE run_id = ? GROUP BY 1, 2, 3
                 """, arguments: [runID])
         for row in rows {
             guard let node: String = row["node_id"], let state = MessageState(rawValue: row["status"]) else { continue }
@@ -313,16 +334,25 @@ public struct SQLiteMessageLedger: MessageLedger {
 }
 
 extension Store {
-    /// Runs `body` in an immediate transaction committed with `synchronous = FULL`: when it
-    /// returns, what it wrote survives a power cut, not only a crash of this process.
-    public func writeDurably<T>(_ body: (Database) throws -> T) throws -> T {
+    /// How a transaction's commit waits for the disk.
+    public enum Synchronous: String, Sendable {
+        /// The commit survives a power cut (`synchronous = FULL`).
+        case full = "FULL"
+        /// The commit survives a crash of the process; a power cut may lose the last ones
+        /// (`synchronous = NORMAL`, in WAL mode).
+        case normal = "NORMAL"
+    }
+
+    /// Runs `body` in an immediate transaction committed with `synchronous = FULL` (by default):
+    /// when it returns, what it wrote survives a power cut, not only a crash of this process.
+    public func writeDurably<T>(synchronous: Synchronous = .full, _ body: (Database) throws -> T) throws -> T {
         guard !isReadOnly else {
             throw HeraldError(.internalFailure, "\(path) was opened only to look; this change needs a writable store")
         }
         do {
             return try writer.writeWithoutTransaction { db in
                 let previous = try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? 2
-                try db.execute(sql: "PRAGMA synchronous = FULL")
+                try db.execute(sql: "PRAGMA synchronous = \(synchronous.rawValue)")
                 defer { try? db.execute(sql: "PRAGMA synchronous = \(previous)") }
                 var result: T?
                 try db.inTransaction(.immediate) {

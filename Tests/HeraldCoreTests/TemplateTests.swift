@@ -113,3 +113,28 @@ import Testing
         #expect(try CampaignFormat.decode(text: text).nodes == [node])
     }
 }
+
+/// Templates of only text and variables skip Mustache's general machinery: the result must be
+/// Mustache's own, character for character.
+@Suite struct PlainTemplateTests {
+    @Test func thePlainPathRendersWhatMustacheRenders() throws {
+        let values = TemplateValues(
+            profile: ["first_name": "Zoé & \"Léa\" <3 'x'", "city": nil, "home.city": "Lyon", "last_name": "O'Brien"],
+            target: ["destination": "Rome <Italy>", "departs": "2027-01-04"],
+            added: ["trips": .value("3"), "upcoming": .rows([["city": "Rome"]]), "empty": .value(nil)])
+        let templates = [
+            "Hello {{profile.first_name}}!", "{{{profile.first_name}}} and {{& profile.last_name}}", "{{ profile.home.city }}",
+            "no tags at all", "{{target.destination}} on {{target.departs}}", "{{trips}} trips, {{empty}}.", "{{profile.city}}",
+            "{{#upcoming}}{{city}}{{/upcoming}}", "{{upcoming}}", "{{! a comment }}x", "{{profile.nope}}-{{unknown}}",
+            "{{^empty}}none{{/empty}}", "a {{ trips }} b {{{ trips }}} c",
+        ]
+        for template in templates {
+            for field in ["text", "html", "subject"] {
+                let settings = ChannelSettings(content: [(field, template)], defaults: [("profile.city", "Paris")])
+                let fast = try PreparedMessage(settings, channel: .email).render(values)
+                let mustache = try PreparedMessage(settings, channel: .email, plainFastPath: false).render(values)
+                #expect(fast == mustache, "\(field): \(template)")
+            }
+        }
+    }
+}

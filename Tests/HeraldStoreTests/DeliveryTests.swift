@@ -4,6 +4,7 @@ import HeraldCore
 import HeraldDelivery
 import HeraldEngine
 import HeraldStore
+import Synchronization
 import Testing
 
 /// A provider that keeps what it was given, and can act between two messages.
@@ -170,22 +171,29 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
             "Opting out", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
             settings: ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))
         let store = self.store
-        let last = String(ids.last!)
-        // While the first message goes, the last recipient opts out; and another address is suppressed.
-        let email = try store.read { db in try String.fetchOne(db, sql: "SELECT email FROM profiles WHERE id = ?", arguments: [ids[4]]) }!
+        // While the first message goes, one recipient not yet sent to opts out, and another's
+        // address is suppressed (in whatever order the ledger sends them).
+        let decided = Mutex<(optedOut: String, suppressed: String)?>(nil)
         let provider = RecordingProvider { m in
-            if m.profileKey == String(ids[0]) {
-                try? store.setConsent(profileKey: last, channel: .email, status: .optedOut, source: "test")
-                try? store.addSuppressions([email.uppercased()], channel: .email, reason: "bounced")
+            decided.withLock { chosen in
+                guard chosen == nil else { return }
+                let others = ids.map(String.init).filter { $0 != m.profileKey }
+                let email = try? store.read { db in
+                    try String.fetchOne(db, sql: "SELECT email FROM profiles WHERE id = ?", arguments: [Int64(others[1])!])
+                }
+                try? store.setConsent(profileKey: others[0], channel: .email, status: .optedOut, source: "test")
+                try? store.addSuppressions([(email ?? nil)?.uppercased() ?? "?"], channel: .email, reason: "bounced")
+                chosen = (others[0], others[1])
             }
             return .sent(providerID: nil)
         }
         let done = try run(stored, at: t0, provider: provider, batch: 1)
+        let (optedOut, suppressed) = try #require(decided.withLock { $0 })
         let ledger = Dictionary(try messages(done.summary.id).map { ($0.profileKey, $0) }, uniquingKeysWith: { a, _ in a })
-        #expect(ledger[last]?.state == .excluded && ledger[last]?.reason == "opted_out")
-        #expect(ledger[String(ids[4])]?.reason == "suppressed")
+        #expect(ledger[optedOut]?.state == .excluded && ledger[optedOut]?.reason == "opted_out")
+        #expect(ledger[suppressed]?.state == .excluded && ledger[suppressed]?.reason == "suppressed")
         #expect(ledger.values.filter { $0.state == .sent }.count == 4)
-        #expect(!provider.messages.contains { $0.profileKey == last })
+        #expect(!provider.messages.contains { $0.profileKey == optedOut || $0.profileKey == suppressed })
     }
 
     /// One message per booking, and one per profile from a bookings population, against SQL
@@ -439,5 +447,27 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         #expect(
             !EmailMIME.build(transactional, settings: EmailSettings(unsubscribeURL: "https://e.com/u/{token}"), date: Date()).contains(
                 "List-Unsubscribe"))
+    }
+}
+
+/// The gates' address checks.
+@Suite struct AddressTests {
+    @Test func emailAndPhoneValidity() {
+        for good in ["a@b.co", "first.last@example.com", "x+tag@sub.example.org", "ü@exämple.de"] {
+            #expect(Addresses.isValid(good, channel: .email), "\(good)")
+        }
+        for bad in [
+            "", "@b.co", "a@", "a@b", "a@.b", "a@b.", "a@@b.co", "a@b@c.co", "a b@c.co", "a,b@c.co", "<a@b.co>", "a@b..", "a\t@b.co",
+        ] {
+            #expect(!Addresses.isValid(bad, channel: .email), "\(bad)")
+        }
+        for good in ["+33612345678", "+4915112345678", "+1234567"] { #expect(Addresses.isValid(good, channel: .sms), "\(good)") }
+        for bad in ["33612345678", "+0612345678", "+123456", "+1234567890123456", "+33 6 12", "+33-6"] {
+            #expect(!Addresses.isValid(bad, channel: .sms), "\(bad)")
+        }
+        #expect(Addresses.normalised(" 0033 (6) 12-34.56.78 ", channel: .sms) == "+33612345678")
+        #expect(Addresses.normalised(" Ana@Example.COM ", channel: .email) == "ana@example.com")
+        #expect(Addresses.problem("0033 6 12 34 56 78", channel: .sms) == nil)
+        #expect(Addresses.problem("06 12 34 56 78", channel: .sms)?.contains("E.164") == true)
     }
 }

@@ -145,8 +145,8 @@ import Testing
         #expect(runs.first?.dryRun == true)
         let leftovers = try count("SELECT count(*) FROM sqlite_master WHERE name LIKE 'herald_work_%'")
         #expect(leftovers == 0)
-        // The only log lines are the channel nodes' gate figures.
-        #expect(try store.runLogs(runs[0].id).allSatisfy { $0.line.code == "channel.gates" })
+        // The only log lines are the channel nodes' gate figures and sample renderings.
+        #expect(try store.runLogs(runs[0].id).allSatisfy { ["channel.gates", "channel.samples"].contains($0.line.code) })
     }
 
     @Test func anEmptyAudienceEndsItsBranchAndIsLogged() throws {

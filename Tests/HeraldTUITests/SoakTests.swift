@@ -93,6 +93,8 @@ import Testing
         scheduler.standardOutput = FileHandle.nullDevice
         scheduler.standardError = FileHandle.nullDevice
         try scheduler.run()
+        // Whatever ends the test early, the scheduler does not outlive it.
+        defer { if scheduler.isRunning { scheduler.terminate() } }
         ledger.running.withLock { _ = $0.insert(scheduler.processIdentifier) }
 
         let group = DispatchGroup()

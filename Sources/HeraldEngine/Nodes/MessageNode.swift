@@ -27,7 +27,9 @@ extension MessageNode: NodeExecution {
         let now = Int(context.now.timeIntervalSince1970)
         let fill = try gates.verdicts(input: schema + context.dialect.quote(input), run: run, now: now)
         // Herald's own statement over its ledger, consent and suppression tables: past the guard.
+        var stopwatch = Stopwatch()
         try context.trusted { try context.db.execute(sql: "INSERT INTO \(qualified) " + fill.sql, arguments: fill.arguments) }
+        let gatesMS = Int(stopwatch.lap())
 
         // Send windows: each zone the recipients give is read once, in Swift (SQLite has no
         // time zones), into a small table the ledger copy joins.
@@ -94,7 +96,20 @@ extension MessageNode: NodeExecution {
         figures["messages"] = messages
         figures["deferred"] = deferred
         figures["without_recipient"] = noRecipient
+        figures["gates_ms"] = gatesMS
         outcome.logs.append(RunLogLine(code: context.live ? "channel.enqueued" : "channel.gates", detail, figures: figures))
+        if !context.live {
+            // Three messages that would go, rendered by the executor to prove the templates.
+            let rows = try Row.fetchAll(
+                context.db, sql: "SELECT profile_key, entity_key, address FROM \(qualified) WHERE reason IS NULL ORDER BY rowid LIMIT 3")
+            outcome.samples = rows.enumerated().map { i, row in
+                let profile: DatabaseValue = row["profile_key"]
+                let entity: DatabaseValue = row["entity_key"]
+                return ClaimedMessage(
+                    id: Int64(-(i + 1)), nodeID: run.node, channel: channel, category: settings.category, profileKey: profile.displayText,
+                    entityKey: entity.isNull ? nil : entity.displayText, address: row["address"] ?? "", attempts: 0)
+            }
+        }
         if context.live {
             let last = try Int64.fetchOne(context.db, sql: "SELECT max(rowid) FROM \(qualified)") ?? 0
             outcome.enqueue = Enqueue(
@@ -208,19 +223,12 @@ struct ChannelGates {
         }
     }
 
-    /// The SQL condition under which a (non-empty) address `a` is not valid for the channel.
+    /// The SQL condition under which a (non-empty) address `a` is not valid for the channel:
+    /// `Addresses.problem`, registered on the run's connection as `herald_valid_address`.
     func invalid(_ a: String) -> String {
         switch channel {
-        case .email:
-            let domain = "substr(\(a), instr(\(a), '@') + 1)"
-            return """
-                NOT (\(a) GLOB '?*@?*' AND \(a) NOT GLOB '*@*@*' AND \(a) NOT GLOB '*[ ,;<>"]*'
-                  AND \(domain) GLOB '*?.?*' AND \(domain) NOT GLOB '.*' AND \(domain) NOT GLOB '*.')
-                """
-        case .sms:
-            return "NOT (\(a) GLOB '+[1-9]*' AND length(\(a)) BETWEEN 8 AND 16 AND substr(\(a), 2) NOT GLOB '*[^0-9]*')"
-        case .push, .directMail:
-            return "0"
+        case .email, .sms: "herald_valid_address('\(channel.rawValue)', \(a)) = 0"
+        case .push, .directMail: "0"
         }
     }
 
@@ -251,6 +259,10 @@ struct ChannelGates {
             recent = "ifnull(h.n, 0)"
         }
         let cap = marketing ? settings.frequencyCap?.maxMessages : nil
+        // A profile has several messages in the node only when there is one per row; then the
+        // cap counts the node's own earlier ones too.
+        let several = via != nil && settings.messagePer == .entity
+        let nth = cap != nil && several ? "row_number() OVER (PARTITION BY profile_key, reason IS NULL ORDER BY entity_key)" : "1"
         // `+a.profile_key`: the consent and ledger key columns are declared without a type (keys
         // keep the profile table's), and compared with the profile's typed key SQLite would apply
         // its affinity and scan them instead of using their indexes; the unary plus drops it.
@@ -263,7 +275,7 @@ struct ChannelGates {
             FROM (
               SELECT *,
                 CASE WHEN reason IS NULL THEN min(CASE WHEN reason IS NULL THEN profile_key END) OVER (PARTITION BY address) END AS first_profile,
-                row_number() OVER (PARTITION BY profile_key, reason IS NULL ORDER BY entity_key) AS nth
+                \(nth) AS nth
               FROM (
                 SELECT a.profile_key, a.entity_key, a.address, a.zone, \(recent) AS recent,
                   CASE \(reasons.joined(separator: " ")) END AS reason
@@ -277,7 +289,6 @@ struct ChannelGates {
                 \(history)
               )
             )
-            ORDER BY profile_key, entity_key
             """
         var all = StatementArguments([channel.rawValue, channel.rawValue])
         all += arguments

@@ -107,6 +107,8 @@ struct NodeOutcome {
     var starts: String?
     /// A live channel node's verdicts, for the executor to copy into the message ledger.
     var enqueue: Enqueue?
+    /// A dry channel node's first messages that would go, for the executor to render.
+    var samples: [ClaimedMessage] = []
 }
 
 extension Node {

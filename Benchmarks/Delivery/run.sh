@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# Benchmark: the delivery pipeline (eligibility gates + render + ledger) of a one-node campaign
+# (campaign.json: every profile with an e-mail address, one marketing e-mail each, with a
+# frequency cap) to the discard provider and to the outbox (files), at each store size:
+# messages per second (the whole `herald run --live`, start to exit, over the messages sent) and
+# peak memory (anonymous memory, sampled from /proc: heap and SQLite's caches, apart from the
+# store's pages mapped from the file). Then the gates alone: the e-mail node's gate statement in a
+# dry run against the same statement written by hand (gates.sql) in the sqlite3 shell, same file.
+# Targets: ≥ 20,000 messages per second to discard; the largest run's peak at most 1.2× the
+# smallest's; the gates at most 1.3× the shell.
+#
+#   Benchmarks/Delivery/run.sh [PROFILES…]     (default: 100000 1000000)
+#
+# Release build. Stores are generated once into bench-data/run-PROFILES.db (about a minute per
+# million profiles) and copied for each measurement (a live run adds to the history).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+sizes=("${@:-100000 1000000}")
+read -r -a sizes <<< "${sizes[*]}"
+. Benchmarks/setup.sh
+here=Benchmarks/Delivery
+name="Benchmark: delivery"
+
+# Runs herald with the arguments, printing "SECONDS PEAK_ANON_KB" on the last line of stderr.
+measure() {
+  local start end pid anon=0
+  start=$(date +%s.%N)
+  "$bin" "$@" > "$out/delivery-out.json" &
+  pid=$!
+  while kill -0 "$pid" 2>/dev/null; do
+    if a=$(awk '/RssAnon/{print $2}' "/proc/$pid/status" 2>/dev/null) && [ -n "$a" ] && [ "$a" -gt "$anon" ]; then anon=$a; fi
+    sleep 0.01
+  done
+  wait "$pid"
+  end=$(date +%s.%N)
+  echo "$(echo "$end - $start" | bc -l) $anon"
+}
+
+fresh() {  # a copy of the generated store with the campaign, and nothing beside it
+  local copy="$out/delivery-$1.db"
+  rm -rf "$copy" "$copy-wal" "$copy-shm" "$copy-work" "$copy-outbox" "$copy-extracts"
+  cp "$out/run-$1.db" "$copy"
+  "$bin" campaign import "$here/campaign.json" --db "$copy" >/dev/null
+  echo "$copy"
+}
+
+printf '%-10s %-8s %10s %10s %12s %12s\n' PROFILES PROVIDER MESSAGES SECONDS MSG/S PEAK_MB
+declare -A peaks
+for profiles in "${sizes[@]}"; do
+  if [ ! -f "$out/run-$profiles.db" ]; then
+    echo "generating $out/run-$profiles.db…" >&2
+    "$bin" demo --out "$out/run-$profiles.db" --profiles "$profiles" --force >&2
+  fi
+  for provider in discard outbox; do
+    db=$(fresh "$profiles")
+    config=()
+    [ "$provider" = discard ] && config=(--config "$here/discard.toml")
+    read -r seconds anon < <(measure run "$name" --live --json --db "$db" "${config[@]}")
+    sent=$(sqlite3 "$db" "SELECT count(*) FROM herald_messages WHERE run_id IS NOT NULL AND status = 'sent'")
+    printf '%-10s %-8s %10d %10.2f %12.0f %12.1f\n' "$profiles" "$provider" "$sent" "$seconds" \
+      "$(echo "$sent / $seconds" | bc -l)" "$(echo "$anon / 1024" | bc -l)"
+    [ "$provider" = discard ] && peaks[$profiles]=$anon
+    rm -rf "$db" "$db-wal" "$db-shm" "$db-work" "$db-outbox"
+  done
+done
+first=${sizes[0]}
+last=${sizes[${#sizes[@]}-1]}
+if [ "$first" != "$last" ]; then
+  printf 'peak memory, %s vs %s profiles (discard): %.2fx (target ≤ 1.2x)\n' "$last" "$first" \
+    "$(echo "${peaks[$last]} / ${peaks[$first]}" | bc -l)"
+fi
+
+echo
+printf '%-10s %14s %14s %8s\n' PROFILES HERALD_GATES_MS SHELL_GATES_MS RATIO
+for profiles in "${sizes[@]}"; do
+  db=$(fresh "$profiles")
+  "$bin" run "$name" --dry-run --db "$db" >/dev/null  # warm the page cache
+  "$bin" run "$name" --dry-run --db "$db" >/dev/null
+  # The gate statement's own time, from the node's log line (the node also counts and sorts
+  # out who passes on, which the shell's statement does not).
+  "$bin" runs logs 2 --json --db "$db" > "$out/delivery-dry.json"
+  herald_ms=$(python3 -c 'import json,sys; print(next(l["figures"]["gates_ms"] for l in json.load(open(sys.argv[1])) if l["code"]=="channel.gates"))' "$out/delivery-dry.json")
+  shell_s=$(sqlite3 "$db" < "$here/gates.sql" 2>&1 | awk '/Run Time/ {print $4; exit}')
+  shell_ms=$(echo "$shell_s * 1000" | bc -l)
+  printf '%-10s %14.0f %14.0f %8.2f\n' "$profiles" "$herald_ms" "$shell_ms" "$(echo "$herald_ms / $shell_ms" | bc -l)"
+  rm -rf "$db" "$db-wal" "$db-shm" "$db-work"
+done
