@@ -44,7 +44,9 @@ fresh() {  # a copy of the generated store with the campaign, and nothing beside
   echo "$copy"
 }
 
-printf '%-10s %-8s %10s %10s %12s %12s\n' PROFILES PROVIDER MESSAGES SECONDS MSG/S PEAK_MB
+# MSG/S: over the whole command (audience, gates, ledger, delivery); WORKER MSG/S: over the
+# delivery worker's own time (claim, render, provider, record), from the run's log.
+printf '%-10s %-8s %10s %10s %12s %14s %10s\n' PROFILES PROVIDER MESSAGES SECONDS MSG/S "WORKER MSG/S" PEAK_MB
 declare -A peaks
 for profiles in "${sizes[@]}"; do
   if [ ! -f "$out/run-$profiles.db" ]; then
@@ -57,8 +59,11 @@ for profiles in "${sizes[@]}"; do
     [ "$provider" = discard ] && config=(--config "$here/discard.toml")
     read -r seconds anon < <(measure run "$name" --live --json --db "$db" "${config[@]}")
     sent=$(sqlite3 "$db" "SELECT count(*) FROM herald_messages WHERE run_id IS NOT NULL AND status = 'sent'")
-    printf '%-10s %-8s %10d %10.2f %12.0f %12.1f\n' "$profiles" "$provider" "$sent" "$seconds" \
-      "$(echo "$sent / $seconds" | bc -l)" "$(echo "$anon / 1024" | bc -l)"
+    worker_ms=$("$bin" runs logs 1 --json --db "$db" | python3 -c 'import json,sys
+f=next(l["figures"] for l in json.load(sys.stdin) if l["code"]=="delivery.pass")
+print(f["claim_ms"]+f["render_ms"]+f["send_ms"]+f["record_ms"])')
+    printf '%-10s %-8s %10d %10.2f %12.0f %14.0f %10.1f\n' "$profiles" "$provider" "$sent" "$seconds" \
+      "$(echo "$sent / $seconds" | bc -l)" "$(echo "$sent * 1000 / $worker_ms" | bc -l)" "$(echo "$anon / 1024" | bc -l)"
     [ "$provider" = discard ] && peaks[$profiles]=$anon
     rm -rf "$db" "$db-wal" "$db-shm" "$db-work" "$db-outbox"
   done

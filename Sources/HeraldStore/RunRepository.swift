@@ -157,11 +157,14 @@ public struct RunDetail: Sendable, Equatable {
     public var summary: RunSummary
     public var nodes: [RunNodeState]
     public var edges: [RunEdgeCount]
+    /// A live run's messages per channel node, by state and reason.
+    public var messages: [NodeID: MessageCounts]
 
-    public init(summary: RunSummary, nodes: [RunNodeState], edges: [RunEdgeCount]) {
+    public init(summary: RunSummary, nodes: [RunNodeState], edges: [RunEdgeCount], messages: [NodeID: MessageCounts] = [:]) {
         self.summary = summary
         self.nodes = nodes
         self.edges = edges
+        self.messages = messages
     }
 }
 
@@ -412,7 +415,10 @@ public enum RunRepository {
         ).map { row in
             RunEdgeCount(fromNode: row["from_node"], port: row["port"], toNode: row["to_node"], count: row["row_count"] ?? 0)
         }
-        return RunDetail(summary: summary, nodes: nodes, edges: edges)
+        // A store from before the ledger (read as it is) has sent nothing through Herald.
+        let ledger = try db.columns(in: "herald_messages").contains { $0.name == "not_before" }
+        let messages = ledger && !summary.dryRun ? try SQLiteMessageLedger.counts(db, runID: runID) : [:]
+        return RunDetail(summary: summary, nodes: nodes, edges: edges, messages: messages)
     }
 }
 

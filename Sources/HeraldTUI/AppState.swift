@@ -31,6 +31,8 @@ public struct RunView: Equatable, Sendable {
     public var error: String?
     /// Shown from the store, not executed by this process (another one may be executing it).
     public var observed = false
+    /// A live run's messages per channel node, by state and reason.
+    public var messages: [NodeID: MessageCounts] = [:]
 
     public init(runID: Int64? = nil, finished: Bool = false) {
         self.runID = runID
@@ -43,6 +45,7 @@ public struct RunView: Equatable, Sendable {
         observed = true
         for n in detail.nodes { nodeStates[n.nodeID] = n.state }
         for e in detail.edges { edgeCounts[PortRef(node: e.fromNode, port: e.port)] = e.count }
+        messages = detail.messages
     }
 }
 

@@ -251,7 +251,11 @@ public enum CanvasView {
             case .running: mark = glyphs.running + " running"
             case .completed:
                 let input = run?.edgeCounts.filter { $0.key.node == node.id }.values.reduce(0, +)
-                mark = glyphs.done + (node.startsBranch ? " " + Names.compactCount(input ?? 0) : "")
+                if let sent = run?.messages[node.id]?[.sent] {
+                    mark = glyphs.done + " " + Names.compactCount(sent) + " sent"
+                } else {
+                    mark = glyphs.done + (node.startsBranch ? " " + Names.compactCount(input ?? 0) : "")
+                }
             case .failed: mark = glyphs.failed + " failed"
             case .skipped: mark = glyphs.skipped + " skipped"
             case .waiting: mark = glyphs.running + " waiting"

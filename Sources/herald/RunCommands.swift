@@ -254,6 +254,12 @@ func showRun(_ run: Int64, db: Store, json: Bool) throws {
     let detail = try db.runDetail(run)
     try report(detail, db: db, json: json, verb: "run #\(run)")
     if json { return }
+    // The messages whose fate is unknown, by id, for 'herald runs resolve'.
+    if detail.messages.values.contains(where: { $0[.unknown] > 0 }) {
+        let unknown = try db.ledger.messages(MessageFilter(runID: run, state: .unknown, limit: 50))
+        let more = detail.messages.values.reduce(0) { $0 + $1[.unknown] } - unknown.count
+        say("unknown messages: \(unknown.map { String($0.id) }.joined(separator: " "))\(more > 0 ? " and \(more) more" : "")")
+    }
     let (tables, bytes) = try db.workTables(runID: run)
     let size = bytes.map { " (\(Names.groupedCount(($0 + 1023) / 1024)) KiB)" } ?? ""
     say(

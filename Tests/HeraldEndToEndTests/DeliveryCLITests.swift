@@ -191,8 +191,24 @@ import Testing
         #expect(excluded.status == 0 && !excluded.stdout.contains(email), "addresses are not printed")
         #expect(try Herald.run(["history", "--db", db]).status == 2)
         #expect(try Herald.run(["history", "--run", "1", "--status", "lost", "--db", db]).status == 2)
+        // The interface shows each channel node's sent count on the canvas.
+        let script = scratch.path + "/open.txt"
+        try "press j j j enter\nwait\nscreen\n".write(toFile: script, atomically: true, encoding: .utf8)
+        let sentCount = try Herald.sqlite(
+            db, "SELECT count(*) FROM herald_messages WHERE run_id = 1 AND node_id = 'welcome' AND status = 'sent'")
+        let canvas = try Herald.run(["script", script, "--db", db, "--width", "120", "--height", "40"])
+        #expect(canvas.stdout.contains("\(sentCount) sent"), "\(canvas.stdout)")
         let none = try Herald.run(["runs", "resolve", "1", "--as", "retry", "--db", db])
         #expect(none.status == 0 && none.stdout.contains("0 unknown messages resolved"), "\(none.stdout)\(none.stderr)")
+        // A message whose fate is unknown (as a stopped executor would leave it with a gateway
+        // that cannot tell) is listed by 'runs show' and resolved by id.
+        let lost = try Herald.sqlite(db, "SELECT min(id) FROM herald_messages WHERE run_id = 1 AND status = 'sent'")
+        _ = try Herald.sqlite(db, "UPDATE herald_messages SET status = 'unknown' WHERE id = \(lost)")
+        let shownRun = try Herald.run(["runs", "show", "1", "--db", db])
+        #expect(shownRun.stdout.contains("unknown messages: \(lost)"), "\(shownRun.stdout)")
+        let resolved = try Herald.run(["runs", "resolve", "1", "--as", "sent", "--message", lost, "--db", db])
+        #expect(resolved.stdout.contains("1 unknown message resolved as sent"), "\(resolved.stdout)\(resolved.stderr)")
+        #expect(try Herald.sqlite(db, "SELECT status || ' ' || reason FROM herald_messages WHERE id = \(lost)") == "sent resolved")
         #expect(try Herald.run(["runs", "resolve", "1", "--as", "maybe", "--db", db]).status == 2)
     }
 }

@@ -113,6 +113,31 @@ import Testing
         #expect(state.runsInFlight == [b])
     }
 
+    /// After a live run, a channel node's inspector breaks its messages down by state and reason.
+    @Test func aLiveRunsMessagesShowInTheInspector() {
+        var state = listState()
+        _ = Reducer.reduce(&state, .campaignOpened(welcome))
+        let summary = RunSummary(
+            id: 5, campaignID: welcome.id, campaignName: "Welcome series", version: 1, dryRun: false, state: .completed,
+            startedAt: "2026-11-29T10:00:00Z", finishedAt: nil, error: nil)
+        var counts = MessageCounts()
+        counts.byState = [.sent: 120, .excluded: 12, .failed: 1]
+        counts.excluded = ["opted_out": 9, "no_address": 3]
+        counts.failed = ["render_failed": 1]
+        let detail = RunDetail(
+            summary: summary,
+            nodes: [RunNodeState(nodeID: "welcome", state: .completed, inputCount: 133, durationMS: 1, detail: nil, error: nil)],
+            edges: [RunEdgeCount(fromNode: "welcome", port: "out", toNode: "wait", count: 120)], messages: ["welcome": counts])
+        _ = Reducer.reduce(&state, .lastRunLoaded(detail))
+        let lines = InspectorScreen.lines(state, node: "welcome")
+        let tail = Array(lines.suffix(7))
+        #expect(
+            tail == [
+                "messages: 133", "  sent: 120", "  failed: 1", "    render_failed: 1", "  excluded: 12", "    opted_out: 9",
+                "    no_address: 3",
+            ], "\(lines)")
+    }
+
     @Test func theLatestRunsCountsShowWhenACampaignOpens() {
         var state = listState()
         _ = Reducer.reduce(&state, .campaignOpened(welcome))

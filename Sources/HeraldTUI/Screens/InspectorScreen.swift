@@ -1,9 +1,9 @@
-import HeraldCore
+public import HeraldCore
 import HeraldStore
 
 /// The read-only node inspector: Enter on a node opens it over the canvas; Esc, q or Enter
 /// closes it. It shows the node as the open version defines it, with the shown run's counts.
-enum InspectorScreen {
+public enum InspectorScreen {
     static let commands: [Command] = [
         Command(
             id: "inspector.close", title: "close", help: "Close the inspector", group: "Inspector",
@@ -16,7 +16,7 @@ enum InspectorScreen {
 
     /// The inspector's lines for `id` on the open canvas: kind and label, configuration, ports
     /// with the shown run's counts (exact), and the run's state of the node.
-    static func lines(_ state: AppState, node id: NodeID) -> [String] {
+    public static func lines(_ state: AppState, node id: NodeID) -> [String] {
         guard let canvas = state.canvas, let node = canvas.draft.node(id) else { return [] }
         var lines = ["\(node.kind.title) '\(node.label)'  (id \(node.id))"]
         if let note = node.note, !note.isEmpty { lines.append(note) }
@@ -64,6 +64,17 @@ enum InspectorScreen {
         }
         if let runID = run?.runID, let nodeState = run?.nodeStates[id] {
             lines += ["", "run #\(runID): \(nodeState.rawValue)"]
+        }
+        // A live run's messages: by state, then each exclusion and failure with its reason.
+        if let messages = run?.messages[id] {
+            lines.append("messages: \(Names.groupedCount(messages.total))")
+            for state in MessageState.allCases where messages[state] > 0 {
+                lines.append("  \(state.rawValue): \(Names.groupedCount(messages[state]))")
+                let reasons = state == .excluded ? messages.excluded : state == .failed ? messages.failed : [:]
+                for (reason, n) in reasons.sorted(by: { ($1.value, $0.key) < ($0.value, $1.key) }) {
+                    lines.append("    \(reason): \(Names.groupedCount(n))")
+                }
+            }
         }
         return lines
     }
