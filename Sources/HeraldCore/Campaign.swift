@@ -87,9 +87,24 @@ public enum MessageCategory: String, Sendable, Equatable, CaseIterable {
     case marketing, transactional
 }
 
-/// Whether a channel node sends one message per profile or one per row of its population.
+/// Whether a channel node sends one message per profile, one per row of its population, or one
+/// per related row of each profile through a one-to-many link (``RelatedMessages``).
 public enum MessageGranularity: String, Sendable, Equatable, CaseIterable {
-    case profile, entity
+    case profile, entity, related
+}
+
+/// The rows a profile gets one message each for: those of a one-to-many link that match a rule
+/// ("one e-mail per confirmed upcoming booking of each profile").
+public struct RelatedMessages: Sendable, Equatable {
+    /// A one-to-many link of the population's entity (the profile), e.g. `bookings`.
+    public var link: String
+    /// Which related rows, over the link's target (``Rule/all`` for every one).
+    public var rule: Rule
+
+    public init(link: String, rule: Rule = .all) {
+        self.link = link
+        self.rule = rule
+    }
 }
 
 /// A split subset's size limit.
@@ -158,6 +173,8 @@ public struct ChannelSettings: Sendable, Equatable {
     public var sendWindow: SendWindow?
     /// The most messages per second (or minute, or hour) this node hands to its provider.
     public var throttle: DeliveryRate?
+    /// With `messagePer` `related`: the rows each profile gets one message for.
+    public var related: RelatedMessages?
 
     public init(
         category: MessageCategory = .marketing, messagePer: MessageGranularity = .profile,
@@ -177,7 +194,7 @@ public struct ChannelSettings: Sendable, Equatable {
 
     public static func == (a: ChannelSettings, b: ChannelSettings) -> Bool {
         a.category == b.category && a.messagePer == b.messagePer && a.frequencyCap == b.frequencyCap
-            && a.sendWindow == b.sendWindow && a.throttle == b.throttle
+            && a.sendWindow == b.sendWindow && a.throttle == b.throttle && a.related == b.related
             && a.content.map(\.0) == b.content.map(\.0) && a.content.map(\.1) == b.content.map(\.1)
             && a.defaults.map(\.0) == b.defaults.map(\.0) && a.defaults.map(\.1) == b.defaults.map(\.1)
     }

@@ -159,6 +159,11 @@ public enum CampaignFormat {
             if !settings.defaults.isEmpty { pairs.append(("defaults", .object(settings.defaults.map { ($0.0, .string($0.1)) }))) }
             if let window = settings.sendWindow { pairs.append(("sendWindow", .string(window.text))) }
             if let rate = settings.throttle { pairs.append(("throttle", .string(rate.text))) }
+            if let related = settings.related {
+                var object: [(String, JSONValue)] = [("link", .string(related.link))]
+                if related.rule != .all { object.append(("where", .string(related.rule.text))) }
+                pairs.append(("related", .object(object)))
+            }
         case .end:
             break
         case .endAndStart(let other):
@@ -514,7 +519,7 @@ public enum CampaignFormat {
             }
             if let m = try g.optionalString("messagePer") {
                 guard let per = MessageGranularity(rawValue: m) else {
-                    throw HeraldError(.invalidInput, "\(at).messagePer: expected 'profile' or 'entity', found '\(m)'")
+                    throw HeraldError(.invalidInput, "\(at).messagePer: expected 'profile', 'entity' or 'related', found '\(m)'")
                 }
                 settings.messagePer = per
             }
@@ -535,6 +540,16 @@ public enum CampaignFormat {
                     }
                     return (tag, text)
                 }
+            }
+            if let related = g["related"] {
+                let rf = try Fields(related, path: "\(at).related")
+                try rf.allowOnly(["link", "where"])
+                let link = try rf.string("link")
+                var rule = Rule.all
+                if let text = try rf.optionalString("where") {
+                    do { rule = try Rule(parsing: text) } catch { throw HeraldError(.invalidInput, "\(at).related.where: \(error)") }
+                }
+                settings.related = RelatedMessages(link: link, rule: rule)
             }
             if let text = try g.optionalString("sendWindow") {
                 do { settings.sendWindow = try SendWindow(parsing: text) } catch {

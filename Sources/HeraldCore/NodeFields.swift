@@ -260,7 +260,7 @@ extension NodeKind {
                     "category", hint: "marketing (the default) or transactional",
                     pick: .word(MessageCategory.allCases.map { WordChoice($0.rawValue, $0.meaning) })),
                 NodeField(
-                    "messagePer", hint: "profile (the default) or entity",
+                    "messagePer", hint: "profile (the default), entity, or related (one per related row: give related)",
                     pick: .word(MessageGranularity.allCases.map { WordChoice($0.rawValue, $0.meaning) })),
             ]
                 + (channel?.requiredFields ?? []).map { NodeField($0, Self.contentShape($0), hint: "required; a Mustache template") }
@@ -273,6 +273,12 @@ extension NodeKind {
                             .number("days", from: 1, hint: "over this many days, e.g. 7"),
                         ])),
                     NodeField("defaults", .json, hint: "{\"profile.first_name\": \"traveller\"}: what an empty field shows"),
+                    NodeField(
+                        "related", .json, hint: "with messagePer related: the link and which of its rows, one message each",
+                        structure: .object([
+                            NodeField("link", hint: "a 1-N link of the profile, e.g. bookings", pick: .link),
+                            NodeField("where", hint: "which rows, e.g. status = \"confirmed\" and departs >= today()"),
+                        ])),
                     NodeField("sendWindow", hint: "marketing only: hours and days in the recipient's zone, e.g. 09:00-20:00 mon-fri"),
                     NodeField("throttle", hint: "messages per second or minute handed to the provider, e.g. 200/s or 50/min"),
                 ]
@@ -410,6 +416,7 @@ extension MessageGranularity {
         switch self {
         case .profile: "one message per profile, however many of its records arrive"
         case .entity: "one message per arriving row (per booking, say)"
+        case .related: "one message per related row of each profile that matches a rule (give related)"
         }
     }
 }

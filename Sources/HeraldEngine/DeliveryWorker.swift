@@ -159,7 +159,10 @@ struct MessageRenderer {
         var channel: Channel
         var settings: ChannelSettings
         var prepared: PreparedMessage
+        /// The entity `target.*` reads: the population's, or the related rows' (one per booking).
         var target: Entity
+        /// The population's entity, whose rows the Enrichment fields describe.
+        var population: Entity
         var profilePaths: [String]
         var targetPaths: [String]
         var added: [EnrichmentField]
@@ -180,8 +183,14 @@ struct MessageRenderer {
         var plans: [NodeID: NodePlan] = [:]
         for node in campaign.campaign.nodes {
             guard case .message(let channel, let settings) = node.config, let arriving = entities[node.id],
-                let target = catalog.entity(arriving)
+                let population = catalog.entity(arriving)
             else { continue }
+            var target = population
+            if settings.messagePer == .related, let link = settings.related.flatMap({ population.link($0.link) }),
+                let rows = catalog.entity(link.target)
+            {
+                target = rows
+            }
             let tags = settings.content.flatMap { CampaignValidator.templateTags($0.1).map(\.tag) } + settings.defaults.map(\.0)
             func paths(_ root: String) -> [String] {
                 var seen = Set<String>()
@@ -191,9 +200,9 @@ struct MessageRenderer {
             }
             plans[node.id] = NodePlan(
                 channel: channel, settings: settings, prepared: try PreparedMessage(settings, channel: channel), target: target,
-                profilePaths: paths("profile"), targetPaths: paths("target"),
+                population: population, profilePaths: paths("profile"), targetPaths: paths("target"),
                 added: AudienceService.addedFields(
-                    campaign.campaign, before: node.id, entity: target, catalog: catalog, audiences: audiences))
+                    campaign.campaign, before: node.id, entity: population, catalog: catalog, audiences: audiences))
         }
         self.plans = plans
         self.profile = profile
@@ -209,12 +218,16 @@ struct MessageRenderer {
     {
         let profileKeys = Array(Set(group.map(\.profileKey)))
         let targetKeys = plan.target.name == profile.name ? profileKeys : Array(Set(group.compactMap(\.entityKey)))
+        // Enrichment fields describe the population's rows: the profile's, or the entity's.
+        func populationKey(_ m: ClaimedMessage) -> String { plan.population.name == profile.name ? m.profileKey : (m.entityKey ?? "") }
+        let populationKeys = Array(Set(group.map(populationKey)))
         let (profiles, targets, added) = try store.read { db in
             let p = try AudienceService.rowValues(db, entity: profile, keys: profileKeys, paths: plan.profilePaths, compiler: compiler)
             let t =
                 plan.target.name == profile.name && plan.targetPaths == plan.profilePaths
                 ? p : try AudienceService.rowValues(db, entity: plan.target, keys: targetKeys, paths: plan.targetPaths, compiler: compiler)
-            let a = try AudienceService.addedValues(db, fields: plan.added, entity: plan.target, keys: targetKeys, compiler: compiler)
+            let a = try AudienceService.addedValues(
+                db, fields: plan.added, entity: plan.population, keys: populationKeys, compiler: compiler)
             return (p, t, a)
         }
         var outbound: [OutboundMessage] = []
@@ -227,7 +240,7 @@ struct MessageRenderer {
                         id: m.id, attempts: m.attempts, provider: "none", verdict: .renderFailed("the recipient's row no longer exists")))
                 continue
             }
-            let values = TemplateValues(profile: profileValues, target: targetValues, added: added[targetKey] ?? [:])
+            let values = TemplateValues(profile: profileValues, target: targetValues, added: added[populationKey(m)] ?? [:])
             let rendered = plan.prepared.render(values)
             if !rendered.missing.isEmpty {
                 failures.append(

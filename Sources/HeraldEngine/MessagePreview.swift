@@ -57,6 +57,28 @@ extension AudienceService {
         }
 
         let targetKey: String
+        if settings.messagePer == .related, let relatedLink = settings.related.flatMap({ target.link($0.link) }),
+            let rows = catalog.entity(relatedLink.target)
+        {
+            // One message per related row: the row must be one of the profile's.
+            guard let entityKey else {
+                throw HeraldError(
+                    .invalidInput,
+                    "\(words.entity): '\(id)' sends one message per \(rows.name) row; give the key of one of its rows\(words.entityHow)")
+            }
+            let owner = try values(of: rows, key: entityKey, paths: [relatedLink.targetColumn], what: words.entity)
+            let belongsTo = owner[relatedLink.targetColumn] ?? nil
+            guard belongsTo == profileKey else {
+                throw HeraldError(
+                    .invalidInput,
+                    "\(words.entity): \(rows.name) \(entityKey) belongs to \(profileName) \(belongsTo ?? "(none)"), not to \(profileKey)")
+            }
+            var values = TemplateValues()
+            values.profile = try self.values(of: profile, key: profileKey, paths: paths("profile"), what: words.profile)
+            values.target = try self.values(of: rows, key: entityKey, paths: paths("target"), what: words.entity)
+            values.added = try added(campaign, before: id, entity: target, key: profileKey, catalog: catalog, audiences: audiences)
+            return try MessageTemplates.render(settings, channel: channel, values: values)
+        }
         if arriving == profileName {
             if let entityKey {
                 throw HeraldError(

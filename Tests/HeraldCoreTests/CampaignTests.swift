@@ -55,6 +55,32 @@ import Testing
         #expect(CampaignFormat.encodeText(decoded) == text)
     }
 
+    /// Delivery settings read back as written: a send window, a throttle, one message per related row.
+    @Test func deliverySettingsRoundTrip() throws {
+        var settings = ChannelSettings(
+            messagePer: .related, content: [("subject", "Trip {{target.departs}}"), ("text", "Hi")],
+            sendWindow: try SendWindow(parsing: "09:00-20:00 mon-fri"), throttle: DeliveryRate(messages: 50, seconds: 60))
+        settings.related = RelatedMessages(link: "bookings", rule: try Rule(parsing: #"status = "confirmed""#))
+        var campaign = Campaign(name: "Trips")
+        campaign.nodes = [Node(id: "m", label: "M", config: .message(.email, settings))]
+        let text = CampaignFormat.encodeText(campaign)
+        #expect(text.contains(#""sendWindow": "09:00-20:00 mon-fri""#) && text.contains(#""throttle": "50/min""#))
+        #expect(text.contains(#""link": "bookings""#) && text.contains(#""where": "status = \"confirmed\"""#))
+        #expect(try CampaignFormat.decode(text: text) == campaign)
+        for (bad, message) in [
+            (#""sendWindow": "20:00-09:00""#, "nodes[0] ('m').sendWindow: the window must end after it starts"),
+            (#""throttle": "fast""#, "nodes[0] ('m').throttle: expected messages per second"),
+            (#""related": {"link": "bookings", "when": "x"}"#, "nodes[0] ('m').related: unknown field 'when'"),
+            (#""messagePer": "each""#, "nodes[0] ('m').messagePer: expected 'profile', 'entity' or 'related'"),
+        ] {
+            let broken =
+                #"{"format": "herald.campaign/2", "name": "B", "nodes": [{"id": "m", "kind": "email", "subject": "s", "text": "t", "#
+                + bad + "}]}"
+            #expect(throws: HeraldError.self) { try CampaignFormat.decode(text: broken) }
+            do { _ = try CampaignFormat.decode(text: broken) } catch { #expect("\(error)".contains(message), "\(error)") }
+        }
+    }
+
     @Test func encodingIsStableAndReadable() {
         let text = CampaignFormat.encodeText(Self.sample)
         #expect(text.hasPrefix("{\n  \"format\": \"herald.campaign/2\",\n  \"name\": \"Spring sale\","))

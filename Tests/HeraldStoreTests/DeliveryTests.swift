@@ -236,6 +236,48 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         }
     }
 
+    /// Profiles filtered on their own attributes, then one message per confirmed upcoming booking
+    /// of each: the ledger's rows against SQL written by hand, and each message about its booking.
+    @Test func oneMessagePerRelatedRowThroughALink() throws {
+        var settings = ChannelSettings(
+            category: .transactional, messagePer: .related,
+            content: [("subject", "Your trip on {{target.departs}}"), ("text", "Hello {{profile.first_name}}")])
+        settings.related = RelatedMessages(link: "bookings", rule: try Rule(parsing: #"status = "confirmed" and departs >= "2026-11-01""#))
+        let provider = RecordingProvider()
+        let done = try run(try mailing("Per upcoming booking", rule: #"country = "FR""#, settings: settings), at: t0, provider: provider)
+        #expect(done.summary.state == .completed)
+        let expected = try keys(
+            """
+            SELECT b.id FROM bookings b JOIN profiles p ON p.id = b.profile_id
+            WHERE p.country = 'FR' AND b.status = 'confirmed' AND b.departs >= '2026-11-01'
+            """)
+        #expect(expected.count > 10)
+        let rows = try messages(done.summary.id)
+        #expect(Set(rows.compactMap(\.entityKey)) == Set(expected) && rows.count == expected.count)
+        // Several messages for some profiles, each to its booking's owner, about its booking.
+        #expect(Set(rows.map(\.profileKey)).count < rows.count)
+        for m in provider.messages.prefix(20) {
+            let departs = try keys("SELECT departs FROM bookings WHERE id = \(m.entityKey!) AND profile_id = \(m.profileKey)")
+            #expect(m.field("subject") == "Your trip on \(departs.first ?? "?")")
+        }
+        // A related link that is not one-to-many is refused before anything runs, naming the field.
+        var wrong = settings
+        wrong.related = RelatedMessages(link: "loyalty_memberships")
+        let stored = try mailing("Wrong link", rule: #"country = "FR""#, settings: wrong)
+        #expect {
+            try run(stored, at: t0, provider: RecordingProvider())
+        } throws: { error in
+            "\(error)".contains("related.link") && "\(error)".contains("not a one-to-many link")
+        }
+        var unused = settings
+        unused.messagePer = .profile
+        #expect {
+            try run(try mailing("Unused rows", rule: #"country = "FR""#, settings: unused), at: t0, provider: RecordingProvider())
+        } throws: { error in
+            "\(error)".contains("related rows need messagePer 'related'")
+        }
+    }
+
     @Test func aTemplateThatFailsForOneRecipientFailsThatMessageOnly() throws {
         let ids = try mailable(5)
         try store.write { db in try db.execute(sql: "UPDATE profiles SET first_name = '' WHERE id = ?", arguments: [ids[2]]) }

@@ -42,6 +42,33 @@ public struct MessageNode: NodeDefinition {
                 check.add("messagePer", "'entity' sends one message per row of a non-profile population; this one is '\(dim)'")
             }
         }
+        // One message per related row: a one-to-many link of the profile population, and a rule
+        // over its rows.
+        var target = check.upstreamEntity
+        switch (settings.messagePer, settings.related) {
+        case (.related, nil):
+            check.add("related", "'related' sends one message per related row: give related.link (a 1-N link such as bookings)")
+        case (.related, let related?):
+            if let dim = check.upstream, dim != catalog.profileEntity {
+                check.add(
+                    "messagePer",
+                    "'related' follows a link of each profile; this population is '\(dim)' (change its dimension to profiles first)")
+            } else if let entity = check.upstreamEntity {
+                if let link = entity.link(related.link), link.cardinality == .oneToMany, let rows = catalog.entity(link.target) {
+                    check.check(related.rule, on: rows, field: "related.where")
+                    target = rows
+                } else {
+                    let links = entity.links.filter { $0.cardinality == .oneToMany }.map(\.name)
+                    check.add(
+                        "related.link",
+                        "'\(related.link)' is not a one-to-many link of \(entity.name)\(Names.suggestion(for: related.link, in: links))")
+                }
+            }
+        case (_, _?):
+            check.add("related", "related rows need messagePer 'related'; remove related or set messagePer to related")
+        default:
+            break
+        }
         guard let profile = catalog.profileEntity.flatMap(catalog.entity) else { return }
         if let problem = CampaignValidator.addressProblem(channel, profile: profile, channels: catalog.profileChannels) {
             check.add(nil, problem)
@@ -51,14 +78,14 @@ public struct MessageNode: NodeDefinition {
                 check.add(field, problem)
                 continue
             }
-            for problem in check.validator.templateProblems(template, profile: profile, target: check.upstreamEntity, added: check.added) {
+            for problem in check.validator.templateProblems(template, profile: profile, target: target, added: check.added) {
                 check.add(field, problem)
             }
         }
         // A default names a field the way a template does.
         for (tag, _) in settings.defaults {
             for problem in check.validator.templateProblems(
-                "{{\(tag)}}", profile: profile, target: check.upstreamEntity, added: check.added)
+                "{{\(tag)}}", profile: profile, target: target, added: check.added)
             {
                 check.add("defaults.\(tag)", problem)
             }

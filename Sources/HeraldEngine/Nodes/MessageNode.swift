@@ -16,7 +16,8 @@ extension MessageNode: NodeExecution {
         var outcome = NodeOutcome()
         outcome.inputCount = try context.count(input)
         let gates = try ChannelGates(
-            catalog: context.catalog, channel: channel, settings: settings, entity: entity, dialect: context.dialect)
+            catalog: context.catalog, channel: channel, settings: settings, entity: entity, dialect: context.dialect,
+            compiler: context.compiler)
         let schema = context.workSchema.map { context.dialect.quote($0) + "." } ?? ""
         let verdicts = context.newTable()
         outcome.created.append(verdicts)
@@ -146,8 +147,13 @@ struct ChannelGates {
     let profile: Entity
     /// The population's entity when it is not the profile, and its link to the profile.
     let via: (entity: Entity, link: Link)?
+    /// With one message per related row: the rows (the link's target) and which of them, as SQL
+    /// selecting their keys.
+    let related: (entity: Entity, link: Link, keys: CompiledSQL)?
 
-    init(catalog: Catalog, channel: Channel, settings: ChannelSettings, entity: String, dialect: any SQLDialect) throws {
+    init(
+        catalog: Catalog, channel: Channel, settings: ChannelSettings, entity: String, dialect: any SQLDialect, compiler: RuleCompiler
+    ) throws {
         self.catalog = catalog
         self.channel = channel
         self.settings = settings
@@ -164,12 +170,32 @@ struct ChannelGates {
             }
             via = (e, link)
         }
+        if settings.messagePer == .related {
+            guard via == nil, let rows = settings.related, let link = profile.link(rows.link), link.cardinality == .oneToMany,
+                let target = catalog.entity(link.target)
+            else {
+                throw HeraldError(
+                    .validation,
+                    "one message per related row needs a population of profiles and a one-to-many link of theirs (related.link)")
+            }
+            related = (target, link, try compiler.selectKeys(entity: target.name, rule: rows.rule))
+        } else {
+            related = nil
+        }
     }
 
     func q(_ s: String) -> String { dialect.quote(s) }
 
     /// `SELECT profile_key, entity_key FROM …`: one row per message.
     func recipients(input: String) -> String {
+        if let (rows, link, keys) = related {
+            // Each profile's related rows that match: one message each.
+            return """
+                SELECT w.key AS profile_key, r.\(q(rows.primaryKey)) AS entity_key FROM \(input) w
+                JOIN \(q(rows.name)) r ON r.\(q(link.targetColumn)) = w.key
+                WHERE r.\(q(rows.primaryKey)) IN (SELECT key FROM (\(keys.sql)))
+                """
+        }
         guard let (entity, link) = via else { return "SELECT w.key AS profile_key, NULL AS entity_key FROM \(input) w" }
         let owner = "t.\(q(link.sourceColumn))"
         let from = "FROM \(input) w JOIN \(q(entity.name)) t ON t.\(q(entity.primaryKey)) = w.key WHERE \(owner) IS NOT NULL"
@@ -261,7 +287,7 @@ struct ChannelGates {
         let cap = marketing ? settings.frequencyCap?.maxMessages : nil
         // A profile has several messages in the node only when there is one per row; then the
         // cap counts the node's own earlier ones too.
-        let several = via != nil && settings.messagePer == .entity
+        let several = (via != nil && settings.messagePer == .entity) || related != nil
         let nth = cap != nil && several ? "row_number() OVER (PARTITION BY profile_key, reason IS NULL ORDER BY entity_key)" : "1"
         // `+a.profile_key`: the consent and ledger key columns are declared without a type (keys
         // keep the profile table's), and compared with the profile's typed key SQLite would apply
@@ -290,7 +316,9 @@ struct ChannelGates {
               )
             )
             """
-        var all = StatementArguments([channel.rawValue, channel.rawValue])
+        // The placeholders in order: the related rows' rule, consent, suppression, the history.
+        var all = related.map { $0.keys.arguments.statementArguments } ?? StatementArguments()
+        all += [channel.rawValue, channel.rawValue]
         all += arguments
         return (sql, all)
     }

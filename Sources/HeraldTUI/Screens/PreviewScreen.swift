@@ -38,7 +38,8 @@ enum PreviewScreen {
         return []
     }
 
-    /// The entity of the population reaching the form's node, when it is not the profile's.
+    /// The entity whose row a preview needs besides the profile: the population's when it is not
+    /// the profile's, or the related rows' of a message per related row.
     static func rowEntity(_ state: AppState) -> String? {
         guard let form = state.modes.compactMap({ if case .nodeForm(let f) = $0 { f } else { nil } }).last,
             let canvas = state.canvas, let context = canvas.context
@@ -46,6 +47,11 @@ enum PreviewScreen {
         let audiences = Dictionary(context.audiences.map { ($0.name, $0.entity) }, uniquingKeysWith: { a, _ in a })
         let entities = canvas.draft.inboundEntities(catalog: context.catalog, audiences: audiences)
         let arriving = entities[form.id] ?? form.after.flatMap { entities[$0.node] }
+        if case .success(let node) = form.node(), case .message(_, let settings) = node.config, settings.messagePer == .related,
+            let population = arriving.flatMap(context.catalog.entity), let link = settings.related.flatMap({ population.link($0.link) })
+        {
+            return link.target
+        }
         return arriving == context.catalog.profileEntity ? nil : arriving
     }
 
