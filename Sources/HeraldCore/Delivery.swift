@@ -1,5 +1,22 @@
 public import Foundation
 
+extension Channel {
+    /// A channel as people write it: `email`, `sms`, `push`, `direct_mail` (or `directMail`, as
+    /// campaign files and the store spell it).
+    public init?(named text: String) {
+        switch text.lowercased() {
+        case "email": self = .email
+        case "sms": self = .sms
+        case "push": self = .push
+        case "direct_mail", "directmail": self = .directMail
+        default: return nil
+        }
+    }
+
+    /// How commands name the channel: `direct_mail` for direct mail.
+    public var commandName: String { self == .directMail ? "direct_mail" : rawValue }
+}
+
 /// Where one message stands in the ledger. The states and the moves between them are declared
 /// here once; the ledger's implementations store the raw values and check each move with
 /// ``canMove(to:)``.

@@ -200,6 +200,12 @@ public struct DeliveryConfig: Sendable, Equatable {
                 }
             }
         }
+        // One-click unsubscribe needs signed tokens: a URL without a secret would send marketing
+        // mail without the link it promises.
+        if config.channel(.email).unsubscribeURL != nil && config.tokenSecretEnv == nil {
+            throw fail(
+                "channels.email.unsubscribe_url", "needs delivery.token_secret_env, the environment variable holding the tokens' secret")
+        }
         return config
     }
 

@@ -28,8 +28,13 @@ public enum EmailMIME {
         return "<herald.\(m.runID).\(m.id)@\(domain.flatMap { $0.isEmpty ? nil : $0 } ?? "herald.invalid")>"
     }
 
+    /// The From an e-mail goes with: the node's, the configuration's, or `herald@localhost`.
+    public static func sender(_ m: OutboundMessage, settings: EmailSettings) -> String {
+        m.field("from").flatMap { $0.isEmpty ? nil : $0 } ?? settings.from ?? "herald@localhost"
+    }
+
     public static func build(_ m: OutboundMessage, settings: EmailSettings, date: Date) -> String {
-        let from = m.field("from").flatMap { $0.isEmpty ? nil : $0 } ?? settings.from ?? "herald@localhost"
+        let from = sender(m, settings: settings)
         var headers: [(String, String)] = [
             ("From", address(from)), ("To", address(m.address)), ("Subject", encodedWord(m.field("subject") ?? "")),
             ("Date", rfc5322Date(date)), ("Message-ID", messageID(m, from: from)), ("MIME-Version", "1.0"),

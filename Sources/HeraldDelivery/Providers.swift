@@ -6,7 +6,18 @@ public import HeraldCore
 enum Files {
     static func createDirectory(_ path: String) throws {
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw HeraldError(.io, "cannot create the directory \(path): \(error.localizedDescription)")
+            // Say why in words: the first part of the path that exists and is not a folder, or
+            // a folder this user cannot write to.
+            var ancestor = path
+            var isDirectory: ObjCBool = false
+            while !ancestor.isEmpty && ancestor != "/" && !FileManager.default.fileExists(atPath: ancestor, isDirectory: &isDirectory) {
+                ancestor = (ancestor as NSString).deletingLastPathComponent
+            }
+            let why =
+                !isDirectory.boolValue
+                ? "\(ancestor) is a file, not a directory"
+                : access(ancestor, W_OK) != 0 ? "\(ancestor) is not writable" : "\(String(cString: strerror(errno)))"
+            throw HeraldError(.io, "cannot create the directory \(path): \(why)")
         }
     }
 
@@ -96,7 +107,7 @@ public struct OutboxProvider: ChannelProvider {
                     try Files.createDirectory((file as NSString).deletingLastPathComponent)
                     let mime = EmailMIME.build(message, settings: email, date: Date())
                     try Files.writeAtomically(Array(mime.utf8), to: file)
-                    outcomes.append(.sent(providerID: EmailMIME.messageID(message)))
+                    outcomes.append(.sent(providerID: EmailMIME.messageID(message, from: EmailMIME.sender(message, settings: email))))
                 } catch {
                     outcomes.append(.transient("the outbox cannot be written: \(error)", retryAfter: nil))
                 }

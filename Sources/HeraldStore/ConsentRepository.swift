@@ -109,6 +109,23 @@ public enum Addresses {
 }
 
 extension Store {
+    /// The key as the profile table stores it (a whole number for an integer key), refusing a
+    /// key no profile has.
+    public func existingProfileKey(_ key: String, field: String) throws -> any DatabaseValueConvertible {
+        let value = try profileKeyValue(key, field: field)
+        let catalog = try catalog()
+        guard let profile = catalog.profileEntity.flatMap(catalog.entity) else { return value }
+        let found = try read { db in
+            try Bool.fetchOne(
+                db,
+                sql:
+                    "SELECT EXISTS (SELECT 1 FROM \(profile.name.quotedDatabaseIdentifier) WHERE \(profile.primaryKey.quotedDatabaseIdentifier) = ?)",
+                arguments: [value]) ?? false
+        }
+        guard found else { throw HeraldError(.notFound, "\(field): no \(profile.name) row with key \(key)") }
+        return value
+    }
+
     /// The key as the profile table stores it: a whole number for an integer key.
     func profileKeyValue(_ key: String, field: String) throws -> any DatabaseValueConvertible {
         let catalog = try catalog()
@@ -126,7 +143,7 @@ extension Store {
 
     /// Records a profile's consent for a channel, with its source.
     public func setConsent(profileKey: String, channel: Channel, status: ConsentStatus, source: String, at: Date = Date()) throws {
-        let key = try profileKeyValue(profileKey, field: "profile")
+        let key = try existingProfileKey(profileKey, field: "profile")
         try write { db in
             try db.execute(
                 sql: """
@@ -139,7 +156,7 @@ extension Store {
 
     /// A profile's consent records, one per channel that has one.
     public func consent(profileKey: String) throws -> [ConsentRecord] {
-        let key = try profileKeyValue(profileKey, field: "profile")
+        let key = try existingProfileKey(profileKey, field: "profile")
         return try read { db in
             try Row.fetchAll(
                 db, sql: "SELECT channel, status, source, updated_at FROM herald_consent WHERE profile_key = ? ORDER BY channel",
@@ -162,10 +179,11 @@ extension Store {
         var records: [(any DatabaseValueConvertible, String, String, String, String)] = []
         for row in rows {
             let at = "line \(row.line)"
-            guard let channel = Channel(rawValue: row["channel"] ?? "") else {
+            guard let channel = Channel(named: row["channel"] ?? "") else {
                 throw HeraldError(
                     .invalidInput,
-                    "\(at): channel: expected \(Channel.allCases.map(\.rawValue).joined(separator: ", ")), found '\(row["channel"] ?? "")'")
+                    "\(at): channel: expected \(Channel.allCases.map(\.commandName).joined(separator: ", ")), found '\(row["channel"] ?? "")'"
+                )
             }
             guard let status = ConsentStatus(rawValue: row["status"] ?? "") else {
                 throw HeraldError(.invalidInput, "\(at): status: expected opted_in, opted_out or unknown, found '\(row["status"] ?? "")'")
@@ -197,6 +215,11 @@ extension Store {
         let normalised = addresses.map { Addresses.normalised($0, channel: channel) }
         if let empty = normalised.firstIndex(where: \.isEmpty) {
             throw HeraldError(.invalidInput, "address \(empty + 1): is empty")
+        }
+        for (i, address) in normalised.enumerated() {
+            if let problem = Addresses.problem(address, channel: channel) {
+                throw HeraldError(.invalidInput, "address \(i + 1): \(problem)")
+            }
         }
         return try write { db in
             var added = 0

@@ -33,6 +33,8 @@ public struct RunView: Equatable, Sendable {
     public var observed = false
     /// A live run's messages per channel node, by state and reason.
     public var messages: [NodeID: MessageCounts] = [:]
+    /// The run's own state, as the store last had it.
+    public var runState: RunState?
 
     public init(runID: Int64? = nil, finished: Bool = false) {
         self.runID = runID
@@ -46,6 +48,7 @@ public struct RunView: Equatable, Sendable {
         for n in detail.nodes { nodeStates[n.nodeID] = n.state }
         for e in detail.edges { edgeCounts[PortRef(node: e.fromNode, port: e.port)] = e.count }
         messages = detail.messages
+        runState = detail.summary.state
     }
 }
 

@@ -30,8 +30,7 @@ extension DeliveryConfig {
 }
 
 func channelArgument(_ text: String, field: String) throws -> Channel {
-    let names: [String: Channel] = ["email": .email, "sms": .sms, "push": .push, "directmail": .directMail, "direct_mail": .directMail]
-    guard let channel = names[text.lowercased()] else {
+    guard let channel = Channel(named: text) else {
         throw HeraldError(.invalidInput, "\(field): expected email, sms, push or direct_mail, found '\(text)'")
     }
     return channel
@@ -80,7 +79,7 @@ struct ConsentCommand: ParsableCommand {
                 throw HeraldError(.invalidInput, "status: expected opted_in, opted_out or unknown, found '\(status)'")
             }
             try store.openForWriting().setConsent(profileKey: profile, channel: channel, status: status, source: source)
-            say("profile \(Names.visible(profile)): \(channel.rawValue) \(status.rawValue)")
+            say("profile \(Names.visible(profile)): \(channel.commandName) \(status.rawValue)")
         }
     }
 
@@ -230,6 +229,9 @@ struct HistoryCommand: ParsableCommand {
         }
         guard (1...1_000_000).contains(limit) else { throw HeraldError(.invalidInput, "--limit: expected 1 to 1000000, found \(limit)") }
         let db = try store.openForReading()
+        // What is asked about must exist: an empty history of a mistyped key would mislead.
+        if let runID { _ = try db.runDetail(runID) }
+        if let profile { _ = try db.existingProfileKey(profile, field: "--profile") }
         var filter = MessageFilter(runID: runID, profileKey: profile, limit: limit)
         if let campaign { filter.campaignID = try db.loadCampaign(.typed(campaign)).id }
         if let channel { filter.channel = try channelArgument(channel, field: "--channel") }

@@ -459,12 +459,19 @@ extension RunsCommand {
             }
             let db = try store.openForWriting()
             _ = try db.runDetail(runID)
+            // Every id given must be one of the run's unknown messages, or nothing is changed.
+            if !messages.isEmpty {
+                let unknown = Set(try db.ledger.messages(MessageFilter(runID: runID, state: .unknown, ids: messages)).map(\.id))
+                let others = messages.filter { !unknown.contains($0) }
+                guard others.isEmpty else {
+                    throw HeraldError(
+                        .invalidInput,
+                        "--message: \(others.map(String.init).joined(separator: ", ")) \(others.count == 1 ? "is not an unknown message" : "are not unknown messages") of run #\(runID); nothing was changed"
+                    )
+                }
+            }
             let changed = try db.ledger.resolve(
                 runID: runID, ids: messages.isEmpty ? nil : messages, as: resolution, now: Int(Date().timeIntervalSince1970))
-            if !messages.isEmpty && changed < messages.count {
-                warn(
-                    "herald: \(messages.count - changed) of the given messages are not unknown messages of run #\(runID); left as they are")
-            }
             say("run #\(runID): \(Names.counted(changed, "unknown message")) resolved as \(resolution.rawValue)")
         }
     }

@@ -190,6 +190,17 @@ import Testing
         let excluded = try Herald.run(["history", "--run", "1", "--status", "excluded", "--json", "--db", db])
         #expect(excluded.status == 0 && !excluded.stdout.contains(email), "addresses are not printed")
         #expect(try Herald.run(["history", "--db", db]).status == 2)
+        // What is named must exist, and an address must be one.
+        let ghost = try Herald.run(["consent", "set", "999999999", "email", "opted_in", "--db", db])
+        #expect(ghost.status == 2 && ghost.stderr.contains("no profiles row with key 999999999"), "\(ghost.stderr)")
+        #expect(try Herald.run(["history", "--run", "99", "--db", db]).status == 2)
+        #expect(try Herald.run(["history", "--profile", "999999999", "--db", db]).status == 2)
+        let notAnAddress = try Herald.run(["suppression", "add", "email", "not-an-address", "--db", db])
+        #expect(notAnAddress.status == 2 && notAnAddress.stderr.contains("is not an e-mail address"), "\(notAnAddress.stderr)")
+        let directMail = scratch.path + "/direct.csv"
+        try "profile,channel,status\n4,direct_mail,opted_out\n".write(toFile: directMail, atomically: true, encoding: .utf8)
+        #expect(try Herald.run(["consent", "import", directMail, "--db", db]).status == 0)
+        #expect(try Herald.sqlite(db, "SELECT status FROM herald_consent WHERE profile_key = 4 AND channel = 'directMail'") == "opted_out")
         #expect(try Herald.run(["history", "--run", "1", "--status", "lost", "--db", db]).status == 2)
         // The interface shows each channel node's sent count on the canvas.
         let script = scratch.path + "/open.txt"
@@ -210,5 +221,7 @@ import Testing
         #expect(resolved.stdout.contains("1 unknown message resolved as sent"), "\(resolved.stdout)\(resolved.stderr)")
         #expect(try Herald.sqlite(db, "SELECT status || ' ' || reason FROM herald_messages WHERE id = \(lost)") == "sent resolved")
         #expect(try Herald.run(["runs", "resolve", "1", "--as", "maybe", "--db", db]).status == 2)
+        let notUnknown = try Herald.run(["runs", "resolve", "1", "--as", "failed", "--message", "999999", "--db", db])
+        #expect(notUnknown.status == 2 && notUnknown.stderr.contains("nothing was changed"), "\(notUnknown.stderr)")
     }
 }

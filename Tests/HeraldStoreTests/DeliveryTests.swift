@@ -399,6 +399,7 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
             "channels.email.unsubscribe_url: expected an http(s) URL containing {token}"
         ),
         ("[outbox\n", "herald.toml:"),
+        ("[channels.email]\nunsubscribe_url = \"https://x/u/{token}\"", "channels.email.unsubscribe_url: needs delivery.token_secret_env"),
     ])
     func refusesBadConfigurationNamingTheKey(text: String, message: String) {
         #expect {
@@ -437,8 +438,11 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         }
         #expect(
             outbox.send([message(1, .email), message(3, .sms)]) == [
-                .sent(providerID: "<herald.9.1@herald.invalid>"), .sent(providerID: nil),
+                .sent(providerID: "<herald.9.1@localhost>"), .sent(providerID: nil),
             ])
+        // The provider id is the file's own Message-ID.
+        let written = try String(contentsOfFile: scratch.file("outbox/email/run-9/1.eml"), encoding: .utf8)
+        #expect(written.contains("Message-ID: <herald.9.1@localhost>\r\n"))
         try "cut short".write(toFile: scratch.file("outbox/email/run-9/2.eml.partial"), atomically: false, encoding: .utf8)
         func claimed(_ id: Int64, _ channel: Channel) -> ClaimedMessage {
             ClaimedMessage(

@@ -138,6 +138,23 @@ import Testing
             ], "\(lines)")
     }
 
+    /// Another process's run read while its last node had committed and the run had not: the
+    /// completion, read next with the same counts, still shows.
+    @Test func aRunsCompletionShowsEvenWhenItsCountsDidNotChange() {
+        var state = listState()
+        _ = Reducer.reduce(&state, .campaignOpened(welcome))
+        var summary = RunSummary(
+            id: 6, campaignID: welcome.id, campaignName: "Welcome series", version: 1, dryRun: true, state: .running,
+            startedAt: "2026-11-29T10:00:00Z", finishedAt: nil, error: nil)
+        let nodes = [RunNodeState(nodeID: "signups", state: .completed, inputCount: nil, durationMS: 1, detail: nil, error: nil)]
+        let edges = [RunEdgeCount(fromNode: "signups", port: "out", toNode: "welcome", count: 77)]
+        _ = Reducer.reduce(&state, .runRefreshed(RunDetail(summary: summary, nodes: nodes, edges: edges)))
+        #expect(state.status.hasPrefix("run #6 running elsewhere"))
+        summary.state = .completed
+        _ = Reducer.reduce(&state, .runRefreshed(RunDetail(summary: summary, nodes: nodes, edges: edges)))
+        #expect(state.status.hasPrefix("counts of dry run #6 (completed)"), "\(state.status)")
+    }
+
     @Test func theLatestRunsCountsShowWhenACampaignOpens() {
         var state = listState()
         _ = Reducer.reduce(&state, .campaignOpened(welcome))

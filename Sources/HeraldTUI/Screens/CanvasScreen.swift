@@ -180,8 +180,9 @@ enum CanvasScreen {
             else { return [] }
             let refreshed = RunView(detail)
             // Nothing new (this process's own run, read back): the status line keeps its message.
+            // (The run's own state counts: its last nodes and its completion commit apart.)
             if let shown = canvas.run, shown.runID == refreshed.runID, shown.nodeStates == refreshed.nodeStates,
-                shown.edgeCounts == refreshed.edgeCounts
+                shown.edgeCounts == refreshed.edgeCounts, shown.runState == refreshed.runState, shown.messages == refreshed.messages
             {
                 return []
             }
