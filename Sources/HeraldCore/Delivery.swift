@@ -57,19 +57,6 @@ public enum ExclusionReason: String, Sendable, CaseIterable, Codable {
     case suppressed
     case frequencyCap = "frequency_cap"
     case duplicateAddress = "duplicate_address"
-
-    /// In a sentence, for people.
-    public var meaning: String {
-        switch self {
-        case .noAddress: "no address for the channel"
-        case .invalidAddress: "the address is not valid (e-mail syntax, or a phone number not in E.164 form)"
-        case .optedOut: "the profile opted out of the channel"
-        case .consentUnknown: "the channel needs an opt-in and the profile's consent is unknown"
-        case .suppressed: "the address is on the suppression list"
-        case .frequencyCap: "the node's frequency cap is reached"
-        case .duplicateAddress: "another profile in the node has the same address"
-        }
-    }
 }
 
 /// Why a message failed.
@@ -80,7 +67,8 @@ public enum FailureReason: String, Sendable, CaseIterable, Codable {
     case rejected
     /// Transient failures until the retry policy gave up.
     case retriesExhausted = "retries_exhausted"
-    /// An operator decided it failed (`herald runs resolve --as failed`).
+    /// An operator decided its fate (`herald runs resolve --as sent|failed`): the reason a
+    /// resolved message carries, sent or failed.
     case resolved
 }
 

@@ -315,8 +315,12 @@ public struct SQLiteMessageLedger: MessageLedger {
         return try store.write { db in
             var sql: String
             switch resolution {
-            case .sent: sql = "UPDATE herald_messages SET status = 'sent', sent_at = ?, reason = 'resolved', updated_at = ?"
-            case .failed: sql = "UPDATE herald_messages SET status = 'failed', reason = 'resolved', updated_at = ?, sent_at = ?"
+            case .sent:
+                sql =
+                    "UPDATE herald_messages SET status = 'sent', sent_at = ?, reason = '\(FailureReason.resolved.rawValue)', updated_at = ?"
+            case .failed:
+                sql =
+                    "UPDATE herald_messages SET status = 'failed', reason = '\(FailureReason.resolved.rawValue)', updated_at = ?, sent_at = ?"
             case .retry: sql = "UPDATE herald_messages SET status = 'queued', reason = NULL, updated_at = ?, sent_at = ?"
             }
             let sentAt: String? = resolution == .sent ? at : nil

@@ -250,12 +250,7 @@ public enum CanvasView {
             switch state {
             case .running: mark = glyphs.running + " running"
             case .completed:
-                let input = run?.edgeCounts.filter { $0.key.node == node.id }.values.reduce(0, +)
-                if let sent = run?.messages[node.id]?[.sent] {
-                    mark = glyphs.done + " " + Names.compactCount(sent) + " sent"
-                } else {
-                    mark = glyphs.done + (node.startsBranch ? " " + Names.compactCount(input ?? 0) : "")
-                }
+                mark = glyphs.done + (Self.finishedCount(node, run: run).map { " " + Names.compactCount($0.count) + $0.unit } ?? "")
             case .failed: mark = glyphs.failed + " failed"
             case .skipped: mark = glyphs.skipped + " skipped"
             case .waiting: mark = glyphs.running + " waiting"
@@ -271,6 +266,14 @@ public enum CanvasView {
         }
     }
 
+    /// The count a finished node's mark shows: a live channel node's sent messages, or the
+    /// population a node that starts a branch found; nil for the others.
+    static func finishedCount(_ node: Node, run: RunView?) -> (count: Int, unit: String)? {
+        if let sent = run?.messages[node.id]?[.sent] { return (sent, " sent") }
+        guard node.startsBranch else { return nil }
+        return (run?.edgeCounts.filter { $0.key.node == node.id }.values.reduce(0, +) ?? 0, "")
+    }
+
     /// A node on one line: `[label  ✓ 138]`, coloured by its kind or its run state.
     static func drawCompact(
         _ grid: inout CellGrid, _ node: Node, _ b: Rect, glyphs: GlyphSet, role: StyleRole, labelRole: StyleRole, markRole: StyleRole,
@@ -280,8 +283,7 @@ public enum CanvasView {
         switch state {
         case .running, .waiting: mark = glyphs.running
         case .completed:
-            let input = run?.edgeCounts.filter { $0.key.node == node.id }.values.reduce(0, +)
-            mark = glyphs.done + (node.startsBranch ? Names.compactCount(input ?? 0) : "")
+            mark = glyphs.done + (Self.finishedCount(node, run: run).map { Names.compactCount($0.count) } ?? "")
         case .failed: mark = glyphs.failed
         case .skipped: mark = glyphs.skipped
         default: mark = ""

@@ -382,7 +382,9 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         #expect(config.channel(.sms).provider == .discard)
         #expect(config.channel(.directMail).directory == "extracts")
         #expect(config.retry == RetryPolicy(attempts: 5, first: 30, max: 3600))
-        #expect(!config.effectiveText.contains("secret-value"))
+        // The effective configuration names the secret's variable, never a value.
+        #expect(config.effectiveText.contains(#"token_secret_env = "HERALD_TOKEN_SECRET""#))
+        #expect(config.effectiveText.contains(#"rate = "200/s""#) && config.effectiveText.contains(#"directory = "outbox""#))
         #expect(throws: HeraldError.self) { try config.tokenSecret(environment: [:]) }
         #expect(try config.tokenSecret(environment: ["HERALD_TOKEN_SECRET": "s"]) == "s")
     }
