@@ -3,6 +3,7 @@ import GRDB
 public import HeraldCore
 public import HeraldDelivery
 public import HeraldStore
+import Synchronization
 
 /// Delivers a live run's messages: claims a batch of due messages (committed with full sync),
 /// renders them set-wise, hands them to each channel's provider at the throttled pace, and
@@ -34,98 +35,95 @@ public struct DeliveryWorker: Sendable {
     public struct Report: Sendable, Equatable {
         public var attempted = 0
         public var sent = 0
-        /// Milliseconds spent claiming, rendering, in providers (throttling included) and recording.
+        /// Milliseconds spent claiming, rendering, in providers (throttling included) and
+        /// recording: rendering and sending overlap claiming and recording, on another thread.
         public var claimMS = 0.0
         public var renderMS = 0.0
         public var sendMS = 0.0
         public var recordMS = 0.0
+        /// Milliseconds from the first claim to the last record.
+        public var elapsedMS = 0.0
         /// Whether it stopped because it was asked to, with messages still due.
         public var stopped = false
     }
 
     /// Delivers every due message of the run, until none is due or `shouldStop` says so. Call
     /// ``recover()`` first when taking over a run.
-    public func deliver(shouldStop: @Sendable () -> Bool = { false }) throws -> Report {
-        let renderer = try MessageRenderer(store: store, campaign: campaign)
-        let plans = renderer.plans
+    ///
+    /// Two batches are in hand at most, on two threads: while one is rendered and handed to
+    /// its providers, the results of the one before are recorded and the next is claimed. Each
+    /// claim still commits before any of its messages reaches a provider, and providers still
+    /// get the batches in order, one at a time.
+    public func deliver(shouldStop: @escaping @Sendable () -> Bool = { false }) throws -> Report {
+        let sender = Sender(
+            renderer: try MessageRenderer(store: store, campaign: campaign, ownConnection: true), setup: setup, runID: runID)
         let optIn = Set(try store.catalog().profileChannels.optIn.compactMap(Channel.init(rawValue:)))
         var report = Report()
-        var pacers: [String: Pacer] = [:]
-        while true {
-            if shouldStop() {
-                report.stopped = true
-                break
-            }
+        var elapsed = Stopwatch()
+        func claim() throws -> [ClaimedMessage] {
             var clock = Stopwatch()
-            let batch = try ledger.claim(
+            defer { report.claimMS += clock.lap() }
+            return try ledger.claim(
                 runID: runID, owner: owner, limit: setup.batchSize, now: Int(self.clock().timeIntervalSince1970), optIn: optIn)
-            report.claimMS += clock.lap()
-            if batch.isEmpty { break }
-            let attempts = Dictionary(batch.map { ($0.id, $0.attempts) }, uniquingKeysWith: { a, _ in a })
-            var records: [DeliveryRecord] = []
-            var pending = batch[...]
-            while let first = pending.first {
-                let group = pending.prefix { $0.nodeID == first.nodeID }
-                pending = pending.dropFirst(group.count)
-                if shouldStop() {
-                    // Nothing of these was handed to a provider: they go back to the queue.
-                    try ledger.release(Array(group.map(\.id)) + pending.map(\.id), owner: owner)
-                    report.stopped = true
-                    pending = []
-                    break
-                }
-                guard let plan = plans[first.nodeID], let provider = setup.providers[plan.channel] else {
-                    for m in group {
-                        records.append(
-                            DeliveryRecord(
-                                id: m.id, attempts: m.attempts, provider: "none",
-                                verdict: .provider(.permanent("node '\(m.nodeID)' has no \(m.channel.rawValue) provider"))))
-                    }
-                    continue
-                }
-                _ = clock.lap()
-                let (outbound, failures) = try renderer.render(Array(group), plan: plan, runID: runID, tokens: setup.tokens)
-                report.renderMS += clock.lap()
-                records += failures
-                // The node's throttle and the channel's global cap: whichever is slower.
-                var ready = outbound[...]
-                while !ready.isEmpty {
-                    let rates = [plan.settings.throttle, setup.rates[plan.channel]].compactMap { $0 }
-                    let slice = ready.prefix(rates.map { max(1, Int($0.perSecond / 10)) }.min() ?? ready.count)
-                    for (key, rate) in zip(
-                        ["node:\(first.nodeID.name)", "channel:\(plan.channel.rawValue)"],
-                        [plan.settings.throttle, setup.rates[plan.channel]])
-                    {
-                        guard let rate else { continue }
-                        pacers[key, default: Pacer(rate: rate)].wait(for: slice.count)
-                    }
-                    let outcomes = provider.send(Array(slice))
-                    for (message, outcome) in zip(slice, outcomes) {
-                        records.append(
-                            DeliveryRecord(
-                                id: message.id, attempts: attempts[message.id] ?? 1, provider: provider.name, verdict: .provider(outcome)))
-                        if case .sent = outcome { report.sent += 1 }
-                    }
-                    report.attempted += slice.count
-                    ready = ready.dropFirst(slice.count)
-                }
-                report.sendMS += clock.lap()
-            }
-            _ = clock.lap()
+        }
+        func record(_ handed: Sender.Handed) throws {
+            report.add(handed)
+            if !handed.untouched.isEmpty { try ledger.release(handed.untouched, owner: owner) }
+            var clock = Stopwatch()
             try ledger.record(
-                records, owner: owner, now: Int(self.clock().timeIntervalSince1970), retry: setup.retry,
+                handed.records, owner: owner, now: Int(self.clock().timeIntervalSince1970), retry: setup.retry,
                 jitter: { Double.random(in: 0..<1) })
             report.recordMS += clock.lap()
             try heartbeat?()
-            if report.stopped { break }
+        }
+        var batch = try claim()
+        var inFlight: InFlight<Sender.Handed>?
+        /// Waits for the batch on the other thread; one that failed part way has what it handed
+        /// over recorded before its error is thrown.
+        func settle() throws -> Sender.Handed? {
+            guard let flight = inFlight else { return nil }
+            inFlight = nil
+            switch flight.wait() {
+            case .success(let handed): return handed
+            case .failure(let failed as HandingFailed):
+                try record(failed.handed)
+                throw failed.cause
+            case .failure(let error): throw error
+            }
+        }
+        do {
+            while !batch.isEmpty || inFlight != nil {
+                let handed = try settle()
+                if !batch.isEmpty {
+                    let claimed = batch
+                    batch = []
+                    if shouldStop() || handed?.stopped == true {
+                        // Never handed to a provider: back to the queue.
+                        try ledger.release(claimed.map(\.id), owner: owner)
+                        report.stopped = true
+                    } else {
+                        inFlight = InFlight { try sender.hand(claimed, shouldStop: shouldStop) }
+                    }
+                }
+                if let handed { try record(handed) }
+                if inFlight != nil { batch = try claim() }
+            }
+        } catch {
+            // The batch on the other thread finishes and is recorded, and one claimed and never
+            // handed over goes back; what cannot be recorded stays claimed, for the next
+            // executor to settle with its provider.
+            if let handed = try? settle() { try? record(handed) }
+            if !batch.isEmpty { try? ledger.release(batch.map(\.id), owner: owner) }
+            throw error
         }
         if !report.stopped {
             // Nodes with nothing left to deliver: a provider collecting them in one file makes it final.
             let counts = try ledger.counts(runID: runID)
-            for (node, plan) in plans.sorted(by: { $0.key < $1.key }) where (counts[node]?.remaining ?? 0) == 0 {
+            for (node, plan) in sender.renderer.plans.sorted(by: { $0.key < $1.key }) where (counts[node]?.remaining ?? 0) == 0 {
                 try setup.providers[plan.channel]?.complete(runID: runID, nodeID: node)
             }
         }
+        report.elapsedMS = elapsed.lap()
         return report
     }
 
@@ -147,9 +145,13 @@ public struct DeliveryWorker: Sendable {
 
 /// Renders a campaign's messages for their recipients: each channel node's templates parsed once,
 /// and the values they read fetched set-wise for a whole group of messages.
-struct MessageRenderer {
+struct MessageRenderer: @unchecked Sendable {
     let store: Store
     let campaign: StoredCampaign
+    /// A read-only connection of the renderer's own (a worker renders while the store's
+    /// connection claims and records), or nil to read through the store's.
+    let connection: GuardedConnection?
+    let policy: StatementGuard.Policy
     let plans: [NodeID: NodePlan]
     let profile: Entity
     let compiler: RuleCompiler
@@ -168,10 +170,12 @@ struct MessageRenderer {
         var added: [EnrichmentField]
     }
 
-    init(store: Store, campaign: StoredCampaign) throws {
+    init(store: Store, campaign: StoredCampaign, ownConnection: Bool = false) throws {
         self.store = store
         self.campaign = campaign
         let catalog = try store.catalog()
+        connection = ownConnection ? try GuardedConnection(path: store.connectionPath, readOnly: true) : nil
+        policy = AudienceService.readPolicy(catalog)
         guard let profileName = catalog.profileEntity, let profile = catalog.entity(profileName) else {
             throw HeraldError(.validation, "the catalog names no profile entity, so messages have no recipients")
         }
@@ -209,6 +213,12 @@ struct MessageRenderer {
         self.compiler = compiler
     }
 
+    func read<T>(_ body: (Database) throws -> T) throws -> T {
+        guard let connection else { return try store.read(body) }
+        return try connection.run(policy, what: "reading the recipients' values") { db in try connection.guardian.trusting { try body(db) }
+        }
+    }
+
     /// The messages rendered for their recipients (one statement per kind of value for the
     /// whole group), and the ones whose templates could not be rendered.
     func render(
@@ -221,7 +231,7 @@ struct MessageRenderer {
         // Enrichment fields describe the population's rows: the profile's, or the entity's.
         func populationKey(_ m: ClaimedMessage) -> String { plan.population.name == profile.name ? m.profileKey : (m.entityKey ?? "") }
         let populationKeys = Array(Set(group.map(populationKey)))
-        let (profiles, targets, added) = try store.read { db in
+        let (profiles, targets, added) = try read { db in
             let p = try AudienceService.rowValues(db, entity: profile, keys: profileKeys, paths: plan.profilePaths, compiler: compiler)
             let t =
                 plan.target.name == profile.name && plan.targetPaths == plan.profilePaths
@@ -284,5 +294,149 @@ struct Pacer {
         let due = Double(count - n) / rate.perSecond
         let elapsed = Double(DispatchTime.now().uptimeNanoseconds - start.uptimeNanoseconds) / 1e9
         if due > elapsed { Thread.sleep(forTimeInterval: due - elapsed) }
+    }
+}
+
+extension DeliveryWorker.Report {
+    mutating func add(_ handed: DeliveryWorker.Sender.Handed) {
+        attempted += handed.attempted
+        sent += handed.sent
+        renderMS += handed.renderMS
+        sendMS += handed.sendMS
+        if handed.stopped { stopped = true }
+    }
+}
+
+extension DeliveryWorker {
+    /// Renders claimed batches and hands them to their providers, at the throttled pace: one
+    /// batch at a time, on whichever thread the worker gives it.
+    final class Sender: @unchecked Sendable {
+        let renderer: MessageRenderer
+        let setup: DeliverySetup
+        let runID: Int64
+        /// Used by one batch at a time (the worker waits for each before starting the next).
+        private var pacers: [String: Pacer] = [:]
+
+        init(renderer: MessageRenderer, setup: DeliverySetup, runID: Int64) {
+            self.renderer = renderer
+            self.setup = setup
+            self.runID = runID
+        }
+
+        /// What became of one batch.
+        struct Handed: Sendable {
+            var records: [DeliveryRecord] = []
+            /// Claimed messages never handed to a provider (a stop came first).
+            var untouched: [Int64] = []
+            var attempted = 0
+            var sent = 0
+            var renderMS = 0.0
+            var sendMS = 0.0
+            var stopped = false
+        }
+
+        func hand(_ batch: [ClaimedMessage], shouldStop: @Sendable () -> Bool) throws -> Handed {
+            var handed = Handed()
+            var clock = Stopwatch()
+            let attempts = Dictionary(batch.map { ($0.id, $0.attempts) }, uniquingKeysWith: { a, _ in a })
+            var pending = batch[...]
+            while let first = pending.first {
+                let group = pending.prefix { $0.nodeID == first.nodeID }
+                pending = pending.dropFirst(group.count)
+                if shouldStop() {
+                    handed.untouched = group.map(\.id) + pending.map(\.id)
+                    handed.stopped = true
+                    break
+                }
+                guard let plan = renderer.plans[first.nodeID], let provider = setup.providers[plan.channel] else {
+                    for m in group {
+                        handed.records.append(
+                            DeliveryRecord(
+                                id: m.id, attempts: m.attempts, provider: "none",
+                                verdict: .provider(.permanent("node '\(m.nodeID)' has no \(m.channel.rawValue) provider"))))
+                    }
+                    continue
+                }
+                _ = clock.lap()
+                let outbound: [OutboundMessage]
+                do {
+                    let rendered = try renderer.render(Array(group), plan: plan, runID: runID, tokens: setup.tokens)
+                    outbound = rendered.0
+                    handed.records += rendered.1
+                } catch {
+                    // Not handed over: the messages go back to the queue, and the error stops the worker.
+                    handed.untouched = group.map(\.id) + pending.map(\.id)
+                    throw HandingFailed(handed: handed, cause: error)
+                }
+                handed.renderMS += clock.lap()
+                // The node's throttle and the channel's global cap: whichever is slower.
+                var ready = outbound[...]
+                while !ready.isEmpty {
+                    let rates = [plan.settings.throttle, setup.rates[plan.channel]].compactMap { $0 }
+                    let slice = ready.prefix(rates.map { max(1, Int($0.perSecond / 10)) }.min() ?? ready.count)
+                    for (key, rate) in zip(
+                        ["node:\(first.nodeID.name)", "channel:\(plan.channel.rawValue)"],
+                        [plan.settings.throttle, setup.rates[plan.channel]])
+                    {
+                        guard let rate else { continue }
+                        pacers[key, default: Pacer(rate: rate)].wait(for: slice.count)
+                    }
+                    let outcomes = provider.send(Array(slice))
+                    for (message, outcome) in zip(slice, outcomes) {
+                        handed.records.append(
+                            DeliveryRecord(
+                                id: message.id, attempts: attempts[message.id] ?? 1, provider: provider.name, verdict: .provider(outcome)))
+                        if case .sent = outcome { handed.sent += 1 }
+                    }
+                    handed.attempted += slice.count
+                    ready = ready.dropFirst(slice.count)
+                }
+                handed.sendMS += clock.lap()
+            }
+            return handed
+        }
+    }
+
+    /// A batch that failed part way: what was handed over before the failure, to be recorded.
+    struct HandingFailed: Error {
+        var handed: Sender.Handed
+        var cause: any Error
+    }
+}
+
+/// Work running on a thread of its own, and its result once it ends.
+final class InFlight<T: Sendable>: @unchecked Sendable {
+    private let done = DispatchSemaphore(value: 0)
+    private var result: Result<T, any Error>?
+
+    init(_ work: @escaping @Sendable () throws -> T) {
+        let thread = Thread { [self] in
+            result = Result { try work() }
+            done.signal()
+        }
+        thread.start()
+    }
+
+    /// Waits for the work to end. Call once.
+    func wait() -> Result<T, any Error> {
+        done.wait()
+        return result!
+    }
+}
+
+/// Says when a progress report is due: at most once every `every` seconds.
+final class DeliveryProgress: Sendable {
+    private let every: UInt64
+    private let last = Mutex<UInt64>(0)
+
+    init(every: TimeInterval) { self.every = UInt64(max(every, 0) * 1e9) }
+
+    func due() -> Bool {
+        let now = DispatchTime.now().uptimeNanoseconds
+        return last.withLock { last in
+            guard last == 0 || now - last >= every else { return false }
+            last = now
+            return true
+        }
     }
 }

@@ -11,6 +11,9 @@ public enum RunEvent: Sendable, Equatable {
     case nodeStarted(NodeID)
     /// A node finished; `outputs` maps each output port to its population size.
     case nodeFinished(NodeID, state: RunState, inputCount: Int?, outputs: [PortName: Int], detail: String?)
+    /// The run's messages so far, per channel node, while the delivery worker sends (at most
+    /// every ``Executor/deliveryProgressEvery``; never when that is nil).
+    case delivering([NodeID: MessageCounts])
     case finished(RunDetail)
 }
 
@@ -47,6 +50,9 @@ public struct Executor: Sendable {
     /// The providers live runs deliver through; nil: the configuration's defaults (the outbox
     /// and extracts beside the store).
     public var delivery: DeliverySetup?
+    /// How often a live run reports its messages while delivering (``RunEvent/delivering(_:)``);
+    /// nil: never (each report counts the run's ledger rows again).
+    public var deliveryProgressEvery: TimeInterval?
 
     struct Halted: Error {
         var runID: Int64
@@ -505,6 +511,8 @@ public struct Executor: Sendable {
                         try copyToLedger(
                             enqueue, work: work, policy: policy, position: RunPosition(runID: runID, campaignID: stored.id, node: id),
                             now: Int(now.timeIntervalSince1970))
+                        // A channel node's duration includes queueing its messages.
+                        ms = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
                     }
                     if !together {
                         if simulatedCrashBeforeBookkeeping == id { throw SimulatedCrash() }
@@ -566,86 +574,19 @@ public struct Executor: Sendable {
                     metadata: ["run": "\(runID)", "node": "\(id)", "kind": "\(node.kind.rawValue)", "in": "\(result.inputCount ?? 0)"])
             }
             if !finished, let setup {
-                var worker = DeliveryWorker(store: store, ledger: store.ledger, setup: setup, campaign: stored, runID: runID, owner: owner)
-                worker.clock = clock
-                let store = self.store
-                worker.heartbeat = { try store.write { db in try lease.renew(db) } }
-                let recovered = try worker.recover()
-                if recovered.total > 0 {
-                    // Messages an earlier executor claimed and never recorded, settled with what
-                    // their providers have; what they cannot tell is unknown, never sent again by itself.
-                    try store.write { db in
-                        try RunRepository.log(
-                            db, runID: runID, nodeID: nil,
-                            RunLogLine(
-                                level: recovered.unknown > 0 ? "warning" : "info", code: "delivery.recovered",
-                                "\(Names.counted(recovered.total, "message")) left claimed by an executor that stopped: \(recovered.sent) the provider had (sent), \(recovered.requeued) it never got (queued again), \(recovered.unknown) unknown"
-                                    + (recovered.unknown > 0
-                                        ? "; 'herald history --run \(runID) --status unknown' lists them and 'herald runs resolve \(runID)' decides"
-                                        : ""),
-                                figures: ["sent": recovered.sent, "requeued": recovered.requeued, "unknown": recovered.unknown]))
-                    }
-                }
-                let report = try worker.deliver(shouldStop: stopping)
+                let report = try deliverMessages(
+                    runID: runID, stored: stored, setup: setup, lease: lease, owner: owner, events: events, stopping: stopping)
                 if report.stopped {
                     if halting() { throw Halted(runID: runID) }
                     try stop()
                 } else if let due = try store.ledger.nextDue(runID: runID) {
                     wakes.append(Date(timeIntervalSince1970: TimeInterval(due)))
                 }
-                if report.attempted > 0 {
-                    try store.write { db in
-                        try lease.renew(db)
-                        try RunRepository.log(
-                            db, runID: runID, nodeID: nil,
-                            RunLogLine(
-                                code: "delivery.pass",
-                                "handed \(Names.counted(report.attempted, "message")) to providers; \(report.sent) accepted",
-                                figures: [
-                                    "attempted": report.attempted, "sent": report.sent, "claim_ms": Int(report.claimMS),
-                                    "render_ms": Int(report.renderMS), "send_ms": Int(report.sendMS), "record_ms": Int(report.recordMS),
-                                ]))
-                    }
-                }
             }
-            if !finished, let wake = wakes.min() {
-                // Every branch has ended or waits: the run waits, unleased, with its tables, for
-                // a scheduler to resume it when the first wait ends.
-                let text = TemporalText.canonical(utcSeconds: Int(wake.timeIntervalSince1970.rounded(.up))) ?? ""
-                try store.write { db in
-                    try RunRepository.wait(db, runID: runID, until: text)
-                    try RunRepository.log(
-                        db, runID: runID, nodeID: nil,
-                        RunLogLine(
-                            code: "run.waiting",
-                            "the run waits until \(TemporalText.local(utcSeconds: Int(wake.timeIntervalSince1970), zone: zone))"))
-                    try lease.release(db)
-                }
-            } else if !finished {
-                // A dry run keeps its counts, not its populations: its file goes once the run
-                // is recorded complete. A live run keeps them until purged.
-                try work.run(policy, what: "finishing the run") { db in
-                    // Tables a run of an older Herald kept in the store itself.
-                    if !live {
-                        for table in try RunRepository.workTableNames(db, runID: runID) {
-                            try db.execute(sql: "DROP TABLE main.\(dialect.quote(table))")
-                        }
-                    }
-                    try work.guardian.trusting {
-                        try lease.renew(db)
-                        try RunRepository.finishRun(db, runID: runID, state: .completed, error: nil)
-                        try lease.release(db)
-                    }
-                }
-                if !live { removeWorkFile(work, runID: runID) }
+            if !finished {
+                try end(runID: runID, live: live, zone: zone, wake: wakes.min(), work: work, policy: policy, lease: lease)
             } else if stopped {
-                // A stopped run keeps no populations either.
-                try work.run(policy, what: "removing the work tables") { db in
-                    for table in try RunRepository.workTableNames(db, runID: runID) {
-                        try db.execute(sql: "DROP TABLE main.\(dialect.quote(table))")
-                    }
-                }
-                removeWorkFile(work, runID: runID)
+                try removeWorkTables(work, policy: policy, runID: runID)
             }
         } catch let crash as SimulatedCrash {
             throw crash
@@ -682,6 +623,113 @@ public struct Executor: Sendable {
         events(.finished(detail))
         if let failure { throw failure }
         return detail
+    }
+
+    /// A live run's delivery, once its nodes have run: settles what a stopped executor left
+    /// claimed, then delivers every due message; both logged in the run.
+    func deliverMessages(
+        runID: Int64, stored: StoredCampaign, setup: DeliverySetup, lease: RunLease, owner: String,
+        events: @Sendable (RunEvent) -> Void, stopping: @escaping @Sendable () -> Bool
+    ) throws -> DeliveryWorker.Report {
+        // The worker calls back only while it delivers, within this call.
+        try withoutActuallyEscaping(events) { events in
+            try runWorker(runID: runID, stored: stored, setup: setup, lease: lease, owner: owner, events: events, stopping: stopping)
+        }
+    }
+
+    private func runWorker(
+        runID: Int64, stored: StoredCampaign, setup: DeliverySetup, lease: RunLease, owner: String,
+        events: @escaping @Sendable (RunEvent) -> Void, stopping: @escaping @Sendable () -> Bool
+    ) throws -> DeliveryWorker.Report {
+        var worker = DeliveryWorker(store: store, ledger: store.ledger, setup: setup, campaign: stored, runID: runID, owner: owner)
+        worker.clock = clock
+        let store = self.store
+        let progress = deliveryProgressEvery.map { DeliveryProgress(every: $0) }
+        worker.heartbeat = {
+            try store.write { db in try lease.renew(db) }
+            // Counted again from the ledger (so exclusions at claim time show too), only for
+            // someone watching, and not after every batch.
+            if let progress, progress.due(), let counts = try? store.ledger.counts(runID: runID) { events(.delivering(counts)) }
+        }
+        let recovered = try worker.recover()
+        if recovered.total > 0 {
+            // Messages an earlier executor claimed and never recorded, settled with what their
+            // providers have; what they cannot tell is unknown, never sent again by itself.
+            try store.write { db in
+                try RunRepository.log(
+                    db, runID: runID, nodeID: nil,
+                    RunLogLine(
+                        level: recovered.unknown > 0 ? "warning" : "info", code: "delivery.recovered",
+                        "\(Names.counted(recovered.total, "message")) left claimed by an executor that stopped: \(recovered.sent) the provider had (sent), \(recovered.requeued) it never got (queued again), \(recovered.unknown) unknown"
+                            + (recovered.unknown > 0
+                                ? "; 'herald history --run \(runID) --status unknown' lists them and 'herald runs resolve \(runID)' decides"
+                                : ""),
+                        figures: ["sent": recovered.sent, "requeued": recovered.requeued, "unknown": recovered.unknown]))
+            }
+        }
+        let report = try worker.deliver(shouldStop: stopping)
+        if report.attempted > 0 {
+            try store.write { db in
+                try lease.renew(db)
+                try RunRepository.log(
+                    db, runID: runID, nodeID: nil,
+                    RunLogLine(
+                        code: "delivery.pass",
+                        "handed \(Names.counted(report.attempted, "message")) to providers; \(report.sent) accepted",
+                        figures: [
+                            "attempted": report.attempted, "sent": report.sent, "claim_ms": Int(report.claimMS),
+                            "render_ms": Int(report.renderMS), "send_ms": Int(report.sendMS), "record_ms": Int(report.recordMS),
+                            "elapsed_ms": Int(report.elapsedMS),
+                        ]))
+            }
+        }
+        return report
+    }
+
+    /// Ends a run whose every branch has ended or waits: waiting, unleased, with its tables, for
+    /// a scheduler to resume it at `wake`; or completed (a dry run's file removed: it keeps its
+    /// counts, not its populations; a live run keeps them until purged).
+    func end(
+        runID: Int64, live: Bool, zone: TimeZone, wake: Date?, work: GuardedConnection, policy: StatementGuard.Policy, lease: RunLease
+    ) throws {
+        if let wake {
+            let text = TemporalText.canonical(utcSeconds: Int(wake.timeIntervalSince1970.rounded(.up))) ?? ""
+            try store.write { db in
+                try RunRepository.wait(db, runID: runID, until: text)
+                try RunRepository.log(
+                    db, runID: runID, nodeID: nil,
+                    RunLogLine(
+                        code: "run.waiting",
+                        "the run waits until \(TemporalText.local(utcSeconds: Int(wake.timeIntervalSince1970), zone: zone))"
+                    ))
+                try lease.release(db)
+            }
+            return
+        }
+        try work.run(policy, what: "finishing the run") { db in
+            // Tables a run of an older Herald kept in the store itself.
+            if !live {
+                for table in try RunRepository.workTableNames(db, runID: runID) {
+                    try db.execute(sql: "DROP TABLE main.\(dialect.quote(table))")
+                }
+            }
+            try work.guardian.trusting {
+                try lease.renew(db)
+                try RunRepository.finishRun(db, runID: runID, state: .completed, error: nil)
+                try lease.release(db)
+            }
+        }
+        if !live { removeWorkFile(work, runID: runID) }
+    }
+
+    /// Drops a stopped run's work tables and file: it keeps no populations.
+    func removeWorkTables(_ work: GuardedConnection, policy: StatementGuard.Policy, runID: Int64) throws {
+        try work.run(policy, what: "removing the work tables") { db in
+            for table in try RunRepository.workTableNames(db, runID: runID) {
+                try db.execute(sql: "DROP TABLE main.\(dialect.quote(table))")
+            }
+        }
+        removeWorkFile(work, runID: runID)
     }
 
     /// Copies a channel node's verdicts into the message ledger, in short transactions of

@@ -204,7 +204,7 @@ final class GuardedConnection: @unchecked Sendable {
         let tuning = wanted
         configuration.prepareDatabase { db in
             db.add(function: Store.hashFunction)
-            db.add(function: Addresses.validityFunction)
+            try Addresses.addValidityFunction(to: db)
             // Before the guard is installed: it refuses PRAGMA from generated SQL.
             for statement in tuning.pragmas { try db.execute(sql: statement) }
         }
@@ -298,7 +298,10 @@ public struct ReadTuning: Sendable, Equatable {
 
     /// Mapped bytes at most, unless `HERALD_MMAP_MB` says otherwise.
     public static let defaultMmapCapMB: Int64 = 16_384
-    public static let defaultCacheMB = 64
+    /// Reads go through the map, so the cache holds mostly what a run writes: enough for a
+    /// node's dirty pages, small enough that a run over millions of rows stays within a few
+    /// tens of megabytes.
+    public static let defaultCacheMB = 16
 
     /// The settings for the store at `path`: the map covers the file (plus growth), capped by
     /// `HERALD_MMAP_MB` (0 disables it); the cache is `HERALD_CACHE_MB`.

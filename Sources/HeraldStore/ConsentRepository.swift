@@ -1,5 +1,6 @@
 public import Foundation
 public import GRDB
+import GRDBSQLite
 public import HeraldCore
 
 /// A profile's consent for one channel.
@@ -42,28 +43,48 @@ public enum Addresses {
         }
     }
 
-    /// `herald_valid_address(channel, address)`: 1 when ``problem(_:channel:)`` finds none, the
-    /// gates' validity check in SQL (one call per row, faster than the same test spelled in SQL).
-    public static let validityFunction = DatabaseFunction("herald_valid_address", argumentCount: 2, pure: true) { values in
-        guard let name = String.fromDatabaseValue(values[0]), let channel = Channel(rawValue: name),
-            let address = String.fromDatabaseValue(values[1])
-        else { return 0 }
-        return isValid(address, channel: channel) ? 1 : 0
+    /// Adds `herald_valid_address(channel, address)` to a connection: 1 when ``isValid(_:channel:)``
+    /// says so, the gates' validity check in SQL. A C function over the value's bytes: one call
+    /// per recipient, with no Swift string made for it.
+    public static func addValidityFunction(to db: Database) throws {
+        let code = sqlite3_create_function_v2(
+            db.sqliteConnection, "herald_valid_address", 2, SQLITE_UTF8 | SQLITE_DETERMINISTIC, nil, validityCallback, nil, nil, nil)
+        guard code == SQLITE_OK else {
+            throw HeraldError(.internalFailure, "cannot add the address check to the connection (SQLite error \(code))")
+        }
+    }
+
+    private static let validityCallback: @convention(c) (OpaquePointer?, Int32, UnsafeMutablePointer<OpaquePointer?>?) -> Void = {
+        context, count, values in
+        func bytes(_ value: OpaquePointer?) -> UnsafeBufferPointer<UInt8>? {
+            guard sqlite3_value_type(value) != SQLITE_NULL, let text = sqlite3_value_text(value) else { return nil }
+            return UnsafeBufferPointer(start: text, count: Int(sqlite3_value_bytes(value)))
+        }
+        guard count == 2, let values, let name = bytes(values[0]), let address = bytes(values[1]),
+            let channel = Channel.allCases.first(where: { name.elementsEqual($0.rawValue.utf8) })
+        else {
+            sqlite3_result_int(context, 0)
+            return
+        }
+        sqlite3_result_int(context, isValid(bytes: address, channel: channel) ? 1 : 0)
     }
 
     /// Whether a normalised address can be used on the channel: e-mail `local@domain.tld` (one
     /// `@`, something before it, a dot in the domain but not at its ends, no spaces, control
-    /// characters or `,;<>"`); SMS `+` and 7 to 15 digits, the first not 0. One pass over the bytes.
+    /// characters or `,;<>"`); SMS `+` and 7 to 15 digits, the first not 0.
     public static func isValid(_ address: String, channel: Channel) -> Bool {
-        let bytes = address.utf8
+        var address = address
+        return address.withUTF8 { isValid(bytes: $0, channel: channel) }
+    }
+
+    /// ``isValid(_:channel:)`` over the address's UTF-8 bytes, in one pass.
+    static func isValid(bytes: UnsafeBufferPointer<UInt8>, channel: Channel) -> Bool {
         switch channel {
         case .email:
             var at = -1
             var lastDot = -1
             var dotAfterAt = false
-            var count = 0
             for (i, b) in bytes.enumerated() {
-                count += 1
                 switch b {
                 case 0x40:  // @
                     if at >= 0 { return false }
@@ -78,20 +99,18 @@ public enum Addresses {
                 default: break
                 }
             }
-            return at > 0 && dotAfterAt && lastDot != count - 1
+            return at > 0 && dotAfterAt && lastDot != bytes.count - 1
         case .sms:
-            var count = 0
             for (i, b) in bytes.enumerated() {
-                count += 1
                 if i == 0 {
                     if b != 0x2B { return false }
                 } else if b < 0x30 || b > 0x39 || (i == 1 && b == 0x30) {
                     return false
                 }
             }
-            return (8...16).contains(count)
+            return (8...16).contains(bytes.count)
         case .push, .directMail:
-            return !address.isEmpty
+            return !bytes.isEmpty
         }
     }
 

@@ -55,14 +55,16 @@ public struct SQLiteMessageLedger: MessageLedger {
                              WHERE run_id = ?1 AND status = 'deferred' AND not_before <= ?3 ORDER BY not_before, id LIMIT ?2))
             LIMIT ?2
             """
+        // Materialized: each message's late check runs once, not once per column it sets.
         let sql = """
+            WITH d AS MATERIALIZED (SELECT x.id, \(Self.lateExclusion(optIn: optIn)) AS late FROM (\(due)) x)
             UPDATE herald_messages
             SET status = CASE WHEN d.late IS NULL THEN 'claimed' ELSE 'excluded' END,
                 reason = coalesce(d.late, reason),
                 claim_owner = CASE WHEN d.late IS NULL THEN ?4 END,
                 claimed_at = ?3, updated_at = ?3,
                 attempts = attempts + (d.late IS NULL)
-            FROM (SELECT x.id, \(Self.lateExclusion(optIn: optIn)) AS late FROM (\(due)) x) AS d
+            FROM d
             WHERE herald_messages.id = d.id
             RETURNING id, status, node_id, channel, category, profile_key, entity_key, address, attempts
             """

@@ -209,6 +209,13 @@ func printJSON(_ value: JSONValue) {
 /// Whether standard error is a terminal (progress bars go there).
 var stderrIsTerminal: Bool { isatty(2) == 1 }
 
+/// The width of the terminal on standard error (80 when it cannot tell).
+var terminalColumns: Int {
+    var size = winsize()
+    guard ioctl(2, UInt(TIOCGWINSZ), &size) == 0, size.ws_col > 0 else { return 80 }
+    return Int(size.ws_col)
+}
+
 /// Draws a one-line progress bar on standard error when it is a terminal.
 final class ProgressBar: @unchecked Sendable {
     private let title: String
@@ -247,7 +254,9 @@ final class ProgressBar: @unchecked Sendable {
         let width = 30
         let filled = width * last / 100
         let bar = String(repeating: "#", count: filled) + String(repeating: "-", count: width - filled)
-        Output.standardError("\r\u{1B}[K\(title) [\(bar)] \(last)%\(note.map { " " + $0 } ?? "")")
+        // One terminal line: a longer one would wrap, and the next redraw clears only its last row.
+        let text = "\(title) [\(bar)] \(last)%\(note.map { " " + $0 } ?? "")"
+        Output.standardError("\r\u{1B}[K" + DisplayWidth.truncate(text, to: max(terminalColumns - 1, 20)))
     }
 
     /// Clears the bar; calling it again does nothing.

@@ -176,6 +176,7 @@ func startRun(
     let detail = try runWithProgress(stored.campaign, title: "\(mode.rawValue) run") { events, cancellation in
         var executor = Executor(store: db)
         executor.delivery = delivery
+        if stderrIsTerminal { executor.deliveryProgressEvery = 1 }
         return try executor.run(stored, mode: mode, events: events, isCancelled: { cancellation.isCancelled })
     }
     let again = restarting.map { " (restarting #\($0))" } ?? ""
@@ -199,6 +200,7 @@ func continueRun(_ runID: Int64, store: StoreOptions, json: Bool, requireFailed:
     let resumed = try runWithProgress(campaign, title: "run #\(runID)") { events, cancellation in
         var executor = Executor(store: db)
         if !detail.summary.dryRun { executor.delivery = try DeliveryConfig.load(explicit: nil).setup(storePath: db.path) }
+        if stderrIsTerminal { executor.deliveryProgressEvery = 1 }
         return try executor.resume(runID: runID, events: events, isCancelled: { cancellation.isCancelled })
     }
     try report(resumed, db: db, json: json, verb: "run #\(runID)")
@@ -296,6 +298,13 @@ func runWithProgress(
                         "\(state.rawValue.padding(toLength: 9, withPad: " ", startingAt: 0)) \(id) (\(node?.kind.title ?? "?"))\(figures.isEmpty ? "" : ": " + figures)"
                     )
                     bar.update(Double(done) / Double(max(total, 1)), note: nil)
+                case .delivering(let counts):
+                    // Per channel node: sent, excluded by reason, deferred, failed, unknown.
+                    let total = counts.values.reduce(0) { $0 + $1.total }
+                    let done = counts.values.reduce(0) { $0 + $1.total - $1.remaining }
+                    bar.update(
+                        Double(done) / Double(max(total, 1)),
+                        note: counts.sorted { $0.key < $1.key }.map { "\($0.key): \($0.value.line)" }.joined(separator: "; "))
                 default:
                     break
                 }

@@ -500,22 +500,44 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
 
 /// The gates' address checks.
 @Suite struct AddressTests {
+    static let emails = (
+        good: ["a@b.co", "first.last@example.com", "x+tag@sub.example.org", "ü@exämple.de"],
+        bad: ["", "@b.co", "a@", "a@b", "a@.b", "a@b.", "a@@b.co", "a@b@c.co", "a b@c.co", "a,b@c.co", "<a@b.co>", "a@b..", "a\t@b.co"]
+    )
+    static let phones = (
+        good: ["+33612345678", "+4915112345678", "+1234567"],
+        bad: ["33612345678", "+0612345678", "+123456", "+1234567890123456", "+33 6 12", "+33-6"]
+    )
+
     @Test func emailAndPhoneValidity() {
-        for good in ["a@b.co", "first.last@example.com", "x+tag@sub.example.org", "ü@exämple.de"] {
-            #expect(Addresses.isValid(good, channel: .email), "\(good)")
-        }
-        for bad in [
-            "", "@b.co", "a@", "a@b", "a@.b", "a@b.", "a@@b.co", "a@b@c.co", "a b@c.co", "a,b@c.co", "<a@b.co>", "a@b..", "a\t@b.co",
-        ] {
-            #expect(!Addresses.isValid(bad, channel: .email), "\(bad)")
-        }
-        for good in ["+33612345678", "+4915112345678", "+1234567"] { #expect(Addresses.isValid(good, channel: .sms), "\(good)") }
-        for bad in ["33612345678", "+0612345678", "+123456", "+1234567890123456", "+33 6 12", "+33-6"] {
-            #expect(!Addresses.isValid(bad, channel: .sms), "\(bad)")
-        }
+        for good in Self.emails.good { #expect(Addresses.isValid(good, channel: .email), "\(good)") }
+        for bad in Self.emails.bad { #expect(!Addresses.isValid(bad, channel: .email), "\(bad)") }
+        for good in Self.phones.good { #expect(Addresses.isValid(good, channel: .sms), "\(good)") }
+        for bad in Self.phones.bad { #expect(!Addresses.isValid(bad, channel: .sms), "\(bad)") }
         #expect(Addresses.normalised(" 0033 (6) 12-34.56.78 ", channel: .sms) == "+33612345678")
         #expect(Addresses.normalised(" Ana@Example.COM ", channel: .email) == "ana@example.com")
         #expect(Addresses.problem("0033 6 12 34 56 78", channel: .sms) == nil)
         #expect(Addresses.problem("06 12 34 56 78", channel: .sms)?.contains("E.164") == true)
+    }
+
+    /// The gates' SQL function gives the same verdicts, and 0 for NULL, a number or an unknown channel.
+    @Test func sqlFunctionAgrees() throws {
+        let db = try DatabaseQueue()
+        try db.inDatabase { db in
+            try Addresses.addValidityFunction(to: db)
+            func valid(_ channel: String?, _ address: (any DatabaseValueConvertible)?) throws -> Int? {
+                try Int.fetchOne(db, sql: "SELECT herald_valid_address(?, ?)", arguments: [channel, address])
+            }
+            for (channel, lists) in [("email", Self.emails), ("sms", Self.phones)] {
+                for good in lists.good { #expect(try valid(channel, good) == 1, "\(good)") }
+                for bad in lists.bad { #expect(try valid(channel, bad) == 0, "\(bad)") }
+            }
+            #expect(try valid("push", "token") == 1)
+            #expect(try valid("push", "") == 0)
+            #expect(try valid("email", nil) == 0)
+            #expect(try valid(nil, "a@b.co") == 0)
+            #expect(try valid("fax", "a@b.co") == 0)
+            #expect(try valid("sms", 33_612_345_678) == 0)
+        }
     }
 }

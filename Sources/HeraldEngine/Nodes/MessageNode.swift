@@ -34,7 +34,6 @@ extension MessageNode: NodeExecution {
 
         // Send windows: each zone the recipients give is read once, in Swift (SQLite has no
         // time zones), into a small table the ledger copy joins.
-        var zones: String?
         var zonesName: String?
         var deferred = 0
         if let window = settings.sendWindow, settings.category == .marketing {
@@ -56,7 +55,6 @@ extension MessageNode: NodeExecution {
                         name ?? "", zone.identifier, known == nil ? 1 : 0, opening.flatMap { TemporalText.canonical(utcSeconds: $0) },
                     ])
             }
-            zones = zoneTable
             zonesName = table
             deferred =
                 try Int.fetchOne(

@@ -208,6 +208,8 @@ enum CanvasScreen {
                 state.canvas?.run?.nodeStates[id] = nodeState
                 for (port, count) in outputs { state.canvas?.run?.edgeCounts[PortRef(node: id, port: port)] = count }
                 if nodeState == .failed { state.canvas?.run?.error = detail }
+            case .delivering(let counts):
+                state.canvas?.run?.messages = counts
             case .finished(let detail):
                 state.canvas?.run?.finished = true
                 for n in detail.nodes { state.canvas?.run?.nodeStates[n.nodeID] = n.state }
