@@ -83,7 +83,7 @@ let package = Package(
         .target(
             name: "HeraldTUI",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldEngine", "HeraldDemo", "CNCursesW",
+                "HeraldCore", "HeraldStore", "HeraldEngine", "HeraldDelivery", "HeraldDemo", "CNCursesW",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Logging", package: "swift-log"),
             ],

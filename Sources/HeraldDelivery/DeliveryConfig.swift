@@ -50,6 +50,10 @@ public struct DeliveryConfig: Sendable, Equatable {
     /// The environment variable holding the secret unsubscribe tokens are signed with.
     public var tokenSecretEnv: String?
     public var retry: RetryPolicy
+    /// Messages claimed per transaction (`delivery.batch`): at most this many are in doubt
+    /// after a crash (twice this many while one batch is sent and the next is claimed).
+    public var batch = 1000
+    public static let batchRange = 1...20_000
 
     public static let defaults = DeliveryConfig(
         source: "defaults", outboxDirectory: nil,
@@ -182,7 +186,15 @@ public struct DeliveryConfig: Sendable, Equatable {
         }
         if let value = table["delivery"] {
             guard let delivery = value.table else { throw fail("delivery", "expected a table [delivery]") }
-            try allow(delivery, "delivery.", ["token_secret_env", "retry"])
+            try allow(delivery, "delivery.", ["token_secret_env", "retry", "batch"])
+            if let b = delivery["batch"] {
+                guard let n = b.int, Self.batchRange.contains(n) else {
+                    throw fail(
+                        "delivery.batch",
+                        "expected a whole number of messages from \(Self.batchRange.lowerBound) to \(Self.batchRange.upperBound)")
+                }
+                config.batch = n
+            }
             config.tokenSecretEnv = try string(delivery, "token_secret_env", "delivery.token_secret_env")
             if let r = delivery["retry"] {
                 guard let retry = r.table else { throw fail("delivery.retry", "expected { attempts = 5, first = \"30s\", max = \"1h\" }") }
@@ -254,6 +266,7 @@ public struct DeliveryConfig: Sendable, Equatable {
         }
         lines.append("[delivery]")
         lines.append("token_secret_env = \(quoted(tokenSecretEnv ?? "(none)"))")
+        lines.append("batch = \(batch)")
         lines.append(
             "retry = { attempts = \(retry.attempts), first = \(quoted("\(Int(retry.first))s")), max = \(quoted("\(Int(retry.max))s")) }")
         return lines.joined(separator: "\n") + "\n"

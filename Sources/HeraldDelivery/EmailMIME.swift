@@ -193,6 +193,6 @@ public struct DeliverySetup: Sendable {
         }
         return DeliverySetup(
             providers: providers, retry: config.retry, rates: config.channels.compactMapValues(\.rate),
-            tokens: secret.map(UnsubscribeTokens.init))
+            tokens: secret.map(UnsubscribeTokens.init), batchSize: config.batch)
     }
 }

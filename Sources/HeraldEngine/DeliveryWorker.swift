@@ -424,8 +424,9 @@ final class InFlight<T: Sendable>: @unchecked Sendable {
     }
 }
 
-/// Says when a progress report is due: at most once every `every` seconds.
-final class DeliveryProgress: Sendable {
+/// Says when something periodic is due (a progress report, a lease renewal): the first time,
+/// then at most once every `every` seconds.
+final class Throttle: Sendable {
     private let every: UInt64
     private let last = Mutex<UInt64>(0)
 

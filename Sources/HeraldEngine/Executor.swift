@@ -644,9 +644,11 @@ public struct Executor: Sendable {
         var worker = DeliveryWorker(store: store, ledger: store.ledger, setup: setup, campaign: stored, runID: runID, owner: owner)
         worker.clock = clock
         let store = self.store
-        let progress = deliveryProgressEvery.map { DeliveryProgress(every: $0) }
+        let progress = deliveryProgressEvery.map { Throttle(every: $0) }
+        // Renewed once a second, not after every batch: a lease lasts far longer.
+        let renewal = Throttle(every: 1)
         worker.heartbeat = {
-            try store.write { db in try lease.renew(db) }
+            if renewal.due() { try store.write { db in try lease.renew(db) } }
             // Counted again from the ledger (so exclusions at claim time show too), only for
             // someone watching, and not after every batch.
             if let progress, progress.due(), let counts = try? store.ledger.counts(runID: runID) { events(.delivering(counts)) }

@@ -225,12 +225,13 @@ extension AudienceService {
         compiled.arguments.insert(contentsOf: keys.map { keyArgument($0, entity: entity) }, at: 0)
         var result: [String: [String: String?]] = [:]
         // Columns by position (the key, then c1, c2…): faster than by name.
-        for row in try Row.fetchAll(db, sql: compiled.sql, arguments: compiled.arguments.statementArguments) {
+        let rows = try Row.fetchCursor(db, sql: compiled.sql, arguments: compiled.arguments.statementArguments)
+        while let row = try rows.next() {
             let key: DatabaseValue = row[0]
-            var values: [String: String?] = [:]
+            var values: [String: String?] = Dictionary(minimumCapacity: paths.count)
             for (i, path) in paths.enumerated() {
-                let value: DatabaseValue = row[i + 1]
-                values[path] = value.isNull || value.displayText.isEmpty ? nil : value.displayText
+                let text = (row[i + 1] as DatabaseValue).displayText
+                values[path] = text.isEmpty ? nil : text
             }
             result[key.displayText] = values
         }

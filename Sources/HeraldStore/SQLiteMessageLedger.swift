@@ -66,14 +66,24 @@ public struct SQLiteMessageLedger: MessageLedger {
                 attempts = attempts + (d.late IS NULL)
             FROM d
             WHERE herald_messages.id = d.id
-            RETURNING id, status, node_id, channel, category, profile_key, entity_key, address, attempts
+            RETURNING \(Self.claimedColumns), status
             """
         return try store.writeDurably { db in
+            // The same statement for every batch of the run: compiled once.
+            let statement = try db.cachedStatement(sql: sql)
             // A batch whose every message turns out excluded is not the end: claim again.
             while true {
-                let rows = try Row.fetchAll(db, sql: sql, arguments: [runID, limit, at, owner])
-                if rows.isEmpty { return [] }
-                let claimed = try rows.filter { ($0["status"] as String) == "claimed" }.map(Self.claimed)
+                var claimed: [ClaimedMessage] = []
+                var returned = false
+                let rows = try Row.fetchCursor(statement, arguments: [runID, limit, at, owner])
+                while let row = try rows.next() {
+                    returned = true
+                    // The status follows the claimed columns.
+                    if (row[Self.claimedColumnCount] as DatabaseValue) == "claimed".databaseValue {
+                        claimed.append(try Self.claimed(row))
+                    }
+                }
+                if !returned { return [] }
                 if !claimed.isEmpty { return claimed.sorted { $0.id < $1.id } }
             }
         }
@@ -84,7 +94,7 @@ public struct SQLiteMessageLedger: MessageLedger {
         // Without waiting for the disk: a result lost to a power cut leaves its message claimed,
         // and the next executor asks the provider (or calls it unknown), never sends it again.
         try store.writeDurably(synchronous: .normal) { db in
-            let statement = try db.makeStatement(
+            let statement = try db.cachedStatement(
                 sql: """
                     UPDATE herald_messages
                     SET status = ?, reason = ?, not_before = ?, provider = ?, provider_id = ?, error = ?, updated_at = ?,
@@ -97,13 +107,14 @@ public struct SQLiteMessageLedger: MessageLedger {
                 if case .provider(.sent(nil)) = record.verdict { accepted[record.provider, default: []].append(record.id) }
             }
             for (provider, ids) in accepted {
-                try db.execute(
+                try db.cachedStatement(
                     sql: """
                         UPDATE herald_messages
                         SET status = 'sent', reason = NULL, not_before = NULL, provider = ?, provider_id = NULL, error = NULL,
                             updated_at = ?, sent_at = ?, claim_owner = NULL
                         WHERE id IN (SELECT value FROM json_each(?)) AND status = 'claimed' AND claim_owner = ?
-                        """, arguments: [provider, at, at, "[" + ids.map(String.init).joined(separator: ",") + "]", owner])
+                        """
+                ).execute(arguments: [provider, at, at, "[" + ids.map(String.init).joined(separator: ",") + "]", owner])
             }
             for record in records {
                 if case .provider(.sent(nil)) = record.verdict { continue }
@@ -163,23 +174,27 @@ public struct SQLiteMessageLedger: MessageLedger {
             try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, node_id, channel, category, profile_key, entity_key, address, attempts FROM herald_messages
+                    SELECT \(Self.claimedColumns) FROM herald_messages
                     WHERE run_id = ? AND status = 'claimed' ORDER BY id
                     """, arguments: [runID]
             ).map(Self.claimed)
         }
     }
 
+    /// The columns ``claimed(_:)`` reads, in its order (by position: a claim returns thousands).
+    static let claimedColumns = "id, node_id, channel, category, profile_key, entity_key, address, attempts"
+    static let claimedColumnCount = 8
+
     static func claimed(_ row: Row) throws -> ClaimedMessage {
-        guard let channel = Channel(rawValue: row["channel"]), let category = MessageCategory(rawValue: row["category"]) else {
-            throw HeraldError(.internalFailure, "message \(row["id"] as Int64) has an unknown channel or category")
+        let id: Int64 = row[0]
+        guard let channel = Channel(rawValue: row[2]), let category = MessageCategory(rawValue: row[3]) else {
+            throw HeraldError(.internalFailure, "message \(id) has an unknown channel or category")
         }
-        let entity: DatabaseValue = row["entity_key"]
-        let profile: DatabaseValue = row["profile_key"]
+        let profile: DatabaseValue = row[4]
+        let entity: DatabaseValue = row[5]
         return ClaimedMessage(
-            id: row["id"], nodeID: NodeID(row["node_id"] as String), channel: channel, category: category,
-            profileKey: profile.displayText, entityKey: entity.isNull ? nil : entity.displayText,
-            address: row["address"] ?? "", attempts: row["attempts"])
+            id: id, nodeID: NodeID(row[1] as String), channel: channel, category: category, profileKey: profile.displayText,
+            entityKey: entity.isNull ? nil : entity.displayText, address: row[6] ?? "", attempts: row[7])
     }
 
     public func settle(_ decisions: [Int64: Reconciliation], runID: Int64, now: Int) throws -> SettledClaims {

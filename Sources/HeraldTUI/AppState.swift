@@ -35,10 +35,13 @@ public struct RunView: Equatable, Sendable {
     public var messages: [NodeID: MessageCounts] = [:]
     /// The run's own state, as the store last had it.
     public var runState: RunState?
+    /// A live run (its channel nodes deliver), not a dry one.
+    public var live = false
 
-    public init(runID: Int64? = nil, finished: Bool = false) {
+    public init(runID: Int64? = nil, finished: Bool = false, live: Bool = false) {
         self.runID = runID
         self.finished = finished
+        self.live = live
     }
 
     /// A recorded run as the store has it.
@@ -48,6 +51,7 @@ public struct RunView: Equatable, Sendable {
         for n in detail.nodes { nodeStates[n.nodeID] = n.state }
         for e in detail.edges { edgeCounts[PortRef(node: e.fromNode, port: e.port)] = e.count }
         messages = detail.messages
+        live = !detail.summary.dryRun
         runState = detail.summary.state
     }
 }
@@ -255,6 +259,8 @@ public enum Effect: Equatable, Sendable {
     case loadCampaigns
     case openCampaign(id: Int64)
     case startDryRun(StoredCampaign)
+    /// Runs the campaign live: its channel nodes deliver, through the configured providers.
+    case startLiveRun(StoredCampaign)
     /// Cancels this process's run of a campaign version.
     case stopRun(RunTarget)
     /// Repaints the whole terminal (after something else wrote to it).

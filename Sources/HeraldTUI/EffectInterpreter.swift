@@ -1,5 +1,6 @@
 import Foundation
 import HeraldCore
+import HeraldDelivery
 import HeraldEngine
 public import HeraldStore
 import Synchronization
@@ -33,6 +34,9 @@ public final class EffectInterpreter: Sendable {
     private let audiences: AudienceService
     /// How long a live count waits for more typing before it starts.
     static let countPause: Duration = .milliseconds(250)
+    /// The delivery configuration live runs read (`--config`); nil: `HERALD_CONFIG`,
+    /// `./herald.toml`, then the user's configuration, else the defaults.
+    let deliveryConfig: String?
 
     /// What can be cancelled by name.
     enum Cancellable: Hashable {
@@ -53,8 +57,9 @@ public final class EffectInterpreter: Sendable {
     }
 
     /// `wake` is called after every result, from the worker's thread (the terminal's loop wakes on it).
-    public init(store: Store, wake: (@Sendable () -> Void)? = nil) {
+    public init(store: Store, wake: (@Sendable () -> Void)? = nil, deliveryConfig: String? = nil) {
         self.store = store
+        self.deliveryConfig = deliveryConfig
         let outbox = Outbox(wake: wake)
         self.outbox = outbox
         audiences = AudienceService(store: store)
@@ -222,6 +227,29 @@ public final class EffectInterpreter: Sendable {
                         // Only looking never writes: the store is opened for writing when a run starts.
                         _ = try Executor(store: try writableStore()).dryRun(
                             stored, events: { [self] event in push(.runProgressed(target, event)) },
+                            isCancelled: { cancellation.isCancelled })
+                    } catch {
+                        push(.runEnded(target, message: "\(error)"))
+                    }
+                } onCancel: {
+                    cancellation.cancel()
+                }
+            }
+        case .startLiveRun(let stored):
+            let target = RunTarget(stored)
+            return { [self] in
+                let cancellation = QueryCancellation()
+                await withTaskCancellationHandler {
+                    do {
+                        let store = try writableStore()
+                        // Read when the run starts: a broken configuration refuses the run before
+                        // anything is claimed, and says which key.
+                        let setup = try DeliverySetup.make(try DeliveryConfig.load(explicit: deliveryConfig), storePath: store.path)
+                        var executor = Executor(store: store)
+                        executor.delivery = setup
+                        executor.deliveryProgressEvery = 1
+                        _ = try executor.run(
+                            stored, mode: .live, events: { [self] event in push(.runProgressed(target, event)) },
                             isCancelled: { cancellation.isCancelled })
                     } catch {
                         push(.runEnded(target, message: "\(error)"))
@@ -459,7 +487,7 @@ extension Effect {
     /// The name under which the effect's task can be cancelled, if it can.
     var cancellable: EffectInterpreter.Cancellable? {
         switch self {
-        case .startDryRun(let stored): .run(RunTarget(stored))
+        case .startDryRun(let stored), .startLiveRun(let stored): .run(RunTarget(stored))
         case .countAudience: .liveCount
         default: nil
         }

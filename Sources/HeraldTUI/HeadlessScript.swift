@@ -96,10 +96,10 @@ public struct HeadlessScript: Equatable, Sendable {
     /// `output` (and the last one, when none was). Throws when the interface is still busy
     /// after `timeout` seconds at a wait.
     public func run(
-        on store: Store, width: Int, height: Int, glyphs: GlyphSet = .rounded, timeout: TimeInterval = 30,
+        on store: Store, width: Int, height: Int, glyphs: GlyphSet = .rounded, timeout: TimeInterval = 30, deliveryConfig: String? = nil,
         output: (String) -> Void
     ) throws {
-        let session = HeadlessSession(store: store, width: width, height: height)
+        let session = HeadlessSession(store: store, width: width, height: height, deliveryConfig: deliveryConfig)
         defer { session.close() }
         func settle() throws {
             guard session.waitUntilIdle(timeout: timeout) else {

@@ -8,12 +8,13 @@ public final class HeadlessSession {
     public private(set) var state: AppState
     let interpreter: EffectInterpreter
 
-    /// A session on `store`, `width`×`height` cells; the campaign list starts loading.
-    public init(store: Store, width: Int = 80, height: Int = 24) {
+    /// A session on `store`, `width`×`height` cells; the campaign list starts loading. Live
+    /// runs read `deliveryConfig` (nil: the usual search).
+    public init(store: Store, width: Int = 80, height: Int = 24, deliveryConfig: String? = nil) {
         state = AppState(storeName: (store.path as NSString).lastPathComponent)
         state.width = width
         state.height = height
-        interpreter = EffectInterpreter(store: store)
+        interpreter = EffectInterpreter(store: store, deliveryConfig: deliveryConfig)
         run([.loadCampaigns])
     }
 

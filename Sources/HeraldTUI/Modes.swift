@@ -172,6 +172,8 @@ public enum ConfirmAction: Equatable, Sendable {
     case applyForm
     /// Closes the node form without applying.
     case dropForm
+    /// Starts a live run of the campaign open on the canvas.
+    case startLiveRun
 }
 
 /// Where leaving the canvas goes.

@@ -17,7 +17,8 @@ final class Running: Sendable {
 public enum TerminalApp {
     /// Opens the interface on `store`; returns the process exit status.
     @MainActor
-    public static func run(store: Store, themeName: String?, mouse: Bool = false) throws -> Int32 {
+    /// - Parameter deliveryConfig: the delivery configuration live runs read (nil: the usual search).
+    public static func run(store: Store, themeName: String?, mouse: Bool = false, deliveryConfig: String? = nil) throws -> Int32 {
         let environment = ProcessInfo.processInfo.environment
         var theme: Theme
         do {
@@ -47,7 +48,7 @@ public enum TerminalApp {
         var lastFrame: CellGrid?
         // The loop sleeps until a key or a result arrives: workers wake it through this pipe.
         guard let wakeup = Wakeup() else { throw HeraldError(.io, "the interface could not create its wake-up pipe") }
-        let interpreter = EffectInterpreter(store: store, wake: { wakeup.signal() })
+        let interpreter = EffectInterpreter(store: store, wake: { wakeup.signal() }, deliveryConfig: deliveryConfig)
 
         func execute(_ effects: [Effect]) {
             if effects.contains(.redraw) {

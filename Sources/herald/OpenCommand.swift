@@ -17,12 +17,18 @@ struct OpenCommand: ParsableCommand {
     @Flag(name: .long, help: "Select with the mouse (click, double click opens) and scroll with the wheel (also HERALD_MOUSE=1).")
     var mouse = false
 
+    @OptionGroup var config: ConfigOptions
+
     func run() throws {
+        // A configuration named on the command line is checked now, not at the first live run.
+        if config.path != nil { _ = try config.load() }
         let store = try Store.openForReading(path: path)
         let themeName = theme ?? ProcessInfo.processInfo.environment["HERALD_THEME"]
         // The interface owns the main thread; ArgumentParser calls run() on it.
         let mouse = self.mouse || ProcessInfo.processInfo.environment["HERALD_MOUSE"] == "1"
-        let status = try MainActor.assumeIsolated { try TerminalApp.run(store: store, themeName: themeName, mouse: mouse) }
+        let status = try MainActor.assumeIsolated {
+            try TerminalApp.run(store: store, themeName: themeName, mouse: mouse, deliveryConfig: config.path)
+        }
         if status != 0 { throw ExitCode(status) }
     }
 }

@@ -26,6 +26,7 @@ struct ScriptCommand: ParsableCommand {
     @Option(help: "Screen height in cells.") var height: Int = 30
     @Flag(help: "Draw with ASCII glyphs only.") var ascii = false
     @Option(help: "Seconds a step may wait for the interface to be idle.") var timeout: Int = 30
+    @OptionGroup var config: ConfigOptions
 
     func validate() throws {
         guard (20...1000).contains(width) else { throw ValidationError("--width: expected 20 to 1000 cells, found \(width)") }
@@ -45,9 +46,13 @@ struct ScriptCommand: ParsableCommand {
             throw HeraldError(.invalidInput, "script: \(script) is not UTF-8 text")
         }
         let parsed = try HeadlessScript(parsing: text)
+        if config.path != nil { _ = try config.load() }
         let db = try Store.openForReading(path: store.db)
         do {
-            try parsed.run(on: db, width: width, height: height, glyphs: ascii ? .ascii : .rounded, timeout: TimeInterval(timeout)) {
+            try parsed.run(
+                on: db, width: width, height: height, glyphs: ascii ? .ascii : .rounded, timeout: TimeInterval(timeout),
+                deliveryConfig: config.path
+            ) {
                 say($0)
             }
         } catch let busy as HeadlessScript.Busy {

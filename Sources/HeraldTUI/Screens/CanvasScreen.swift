@@ -125,19 +125,35 @@ enum CanvasScreen {
         Command(
             id: "canvas.dryRun", title: "dry run", help: "Compute every node's population without sending (counts appear live)",
             group: "Run", keys: [.char("r")], keyLabel: "r", scope: .canvas, inKeyBar: true,
-            disabledReason: { state in
-                guard let canvas = state.canvas else { return "open a campaign first" }
-                if state.runInProgress { return "a run is already in progress" }
-                if canvas.stored == nil { return "save the campaign first (w): a run executes a saved version" }
-                if canvas.isDirty { return "save the changes first (w), or undo them: a run executes a saved version" }
-                return nil
-            },
+            disabledReason: runRefusal,
             perform: { state in
                 guard let stored = state.canvas?.stored else { return [] }
                 state.canvas?.run = RunView()
                 state.runsInFlight.insert(RunTarget(stored))
                 state.status = "dry run started"
                 return [.startDryRun(stored)]
+            }),
+        Command(
+            id: "canvas.liveRun", title: "live run",
+            help: "Run the saved campaign for real: its channel nodes deliver through the configured providers (asks first)",
+            group: "Run", keys: [.char("R")], keyLabel: "R", scope: .canvas, inKeyBar: false,
+            disabledReason: runRefusal,
+            perform: { state in
+                guard let stored = state.canvas?.stored else { return [] }
+                let channels = stored.campaign.nodes.filter { $0.definition.sendsOn != nil }.count
+                let sends =
+                    channels == 0
+                    ? "It has no channel node, so it sends nothing; Save audience nodes save and End nodes start their campaigns."
+                    : "Its \(Names.counted(channels, "channel node")) deliver to real recipients through the configured providers; what is sent cannot be taken back."
+                state.modes.append(
+                    .confirm(
+                        Confirmation(
+                            question: "Start a live run of '\(stored.campaign.name)' v\(stored.version)? \(sends)",
+                            choices: [
+                                Choice(key: "y", title: "start the live run", action: .startLiveRun),
+                                Choice(key: "n", title: "cancel", action: nil),
+                            ])))
+                return []
             }),
         Command(
             id: "canvas.stopRun", title: "stop", help: "Stop the run in progress, even mid-node (recorded as stopped)",
@@ -149,6 +165,24 @@ enum CanvasScreen {
                 return [.stopRun(target)]
             }),
     ]
+
+    /// Why the campaign on the canvas cannot be run now (dry or live); nil when it can.
+    static func runRefusal(_ state: AppState) -> String? {
+        guard let canvas = state.canvas else { return "open a campaign first" }
+        if state.runInProgress { return "a run is already in progress" }
+        if canvas.stored == nil { return "save the campaign first (w): a run executes a saved version" }
+        if canvas.isDirty { return "save the changes first (w), or undo them: a run executes a saved version" }
+        return nil
+    }
+
+    /// Starts a live run of the campaign on the canvas (once confirmed).
+    static func startLiveRun(_ state: inout AppState) -> [Effect] {
+        guard runRefusal(state) == nil, let stored = state.canvas?.stored else { return [] }
+        state.canvas?.run = RunView(live: true)
+        state.runsInFlight.insert(RunTarget(stored))
+        state.status = "live run started"
+        return [.startLiveRun(stored)]
+    }
 
     /// The canvas's part of the reducer; nil for actions it does not handle.
     static func reduce(_ state: inout AppState, _ action: Action) -> [Effect]? {
@@ -201,7 +235,7 @@ enum CanvasScreen {
             switch event {
             case .started(runID: let runID):
                 state.canvas?.run?.runID = runID
-                state.status = "dry run #\(runID) running"
+                state.status = "\(state.canvas?.run?.live == true ? "live" : "dry") run #\(runID) running"
             case .nodeStarted(let id):
                 state.canvas?.run?.nodeStates[id] = .running
             case .nodeFinished(let id, state: let nodeState, inputCount: _, outputs: let outputs, detail: let detail):
@@ -210,13 +244,20 @@ enum CanvasScreen {
                 if nodeState == .failed { state.canvas?.run?.error = detail }
             case .delivering(let counts):
                 state.canvas?.run?.messages = counts
+                let sent = counts.values.reduce(0) { $0 + $1[.sent] }
+                let remaining = counts.values.reduce(0) { $0 + $1.remaining }
+                state.status = "live run #\(state.canvas?.run?.runID ?? 0) delivering: \(sent) sent, \(remaining) to go"
             case .finished(let detail):
                 state.canvas?.run?.finished = true
+                state.canvas?.run?.messages = detail.messages
                 for n in detail.nodes { state.canvas?.run?.nodeStates[n.nodeID] = n.state }
                 for e in detail.edges { state.canvas?.run?.edgeCounts[PortRef(node: e.fromNode, port: e.port)] = e.count }
+                let mode = detail.summary.dryRun ? "dry" : "live"
+                let sent = detail.messages.values.reduce(0) { $0 + $1[.sent] }
                 state.status =
-                    detail.summary.state == .completed
-                    ? "dry run #\(detail.summary.id) completed" : "dry run #\(detail.summary.id) \(detail.summary.state.rawValue)"
+                    "\(mode) run #\(detail.summary.id) \(detail.summary.state.rawValue)"
+                    + (detail.summary.dryRun || detail.messages.isEmpty
+                        ? "" : ": \(sent) sent (i on a channel node shows why the others were not)")
             }
             return []
         case .runEnded(let target, let message):

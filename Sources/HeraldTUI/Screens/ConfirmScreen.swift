@@ -36,6 +36,8 @@ enum ConfirmScreen {
 
     static func perform(_ action: ConfirmAction, _ state: inout AppState) -> [Effect] {
         switch action {
+        case .startLiveRun:
+            return CanvasScreen.startLiveRun(&state)
         case .deleteNode(let id):
             return CanvasEditing.edit(&state, "delete '\(id)'") { campaign in
                 try campaign.delete(id)
