@@ -376,8 +376,19 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
             [delivery]
             token_secret_env = "HERALD_TOKEN_SECRET"
             retry = { attempts = 5, first = "30s", max = "1h" }
+            batch = 250
             """, source: "herald.toml")
         #expect(config.outboxDirectory == "outbox")
+        #expect(config.batch == 250)
+        let folder = NSTemporaryDirectory() + "herald-config-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        var placed = config
+        placed.outboxDirectory = folder + "/outbox"
+        placed.channels[.directMail]?.directory = folder + "/extracts"
+        let setup = try DeliverySetup.make(placed, storePath: folder + "/x.db", environment: ["HERALD_TOKEN_SECRET": "s"])
+        #expect(setup.batchSize == 250)
+        #expect(config.effectiveText.contains("batch = 250"))
         #expect(config.channel(.email).rate == DeliveryRate(messages: 200, seconds: 1))
         #expect(config.channel(.sms).provider == .discard)
         #expect(config.channel(.directMail).directory == "extracts")
@@ -394,6 +405,8 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         ("[channels.email]\nfrom_address = \"x\"", "channels.email.from_address: unknown key"),
         ("[channels.fax]\nprovider = \"outbox\"", "channels.fax: unknown key"),
         ("[delivery]\nretry = { attempts = 0 }", "delivery.retry.attempts: expected a whole number from 1 to 100"),
+        ("[delivery]\nbatch = 0", "delivery.batch: expected a whole number of messages from 1 to 20000"),
+        ("[delivery]\nbatch = \"big\"", "delivery.batch: expected a whole number of messages from 1 to 20000"),
         ("[delivery]\nretry = { first = \"soon\" }", "delivery.retry.first: expected a duration"),
         ("[channels.email]\nrate = \"fast\"", "channels.email.rate: expected messages per second"),
         (
