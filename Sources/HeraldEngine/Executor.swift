@@ -292,19 +292,7 @@ public struct Executor: Sendable {
         let targets = live ? try startedCampaigns(stored) : [:]
         let order = campaign.topologicalOrder() ?? []
         let lease = try store.write { db in try RunLease.acquire(db, runID: runID, owner: owner) }
-        let sends = live && campaign.nodes.contains { $0.definition.sendsOn != nil }
-        var setup: DeliverySetup?
-        if sends {
-            do {
-                setup = try delivery ?? DeliverySetup.make(.defaults, storePath: store.path)
-            } catch {
-                try? store.write { db in
-                    try RunRepository.pause(db, runID: runID, error: "delivery cannot start: \(error)")
-                    try lease.release(db)
-                }
-                throw HeraldError(.invalidInput, "run #\(runID) of '\(campaign.name)' cannot deliver: \(error); it is paused", cause: error)
-            }
-        }
+        let setup = live ? try deliverySetup(runID: runID, campaign: campaign, lease: lease) : nil
         // Pauses and stops asked by other processes (`herald runs pause|stop`).
         let requests = RequestWatcher(path: store.path, runID: runID)
         defer { requests.finish() }
@@ -324,34 +312,11 @@ public struct Executor: Sendable {
         let audienceEntities = compiler.audiences.values.reduce(into: [String: String]()) { $0[$1.name] = $1.entity }
         let entities = campaign.inboundEntities(catalog: catalog, audiences: audienceEntities)
 
-        // Generated SQL runs on a guarded connection of its own: it may read the catalog's tables
-        // and snapshot members, and create, fill, read and drop this run's work tables, nothing
-        // else; a cancellation stops the statement in progress. Herald's own bookkeeping runs on
-        // the same connection, trusted, so that it commits with the node's tables.
-        let work: GuardedConnection
-        do { work = try GuardedConnection(path: store.path, readOnly: false, busyTimeout: store.busyTimeout) } catch {
-            try? store.write { db in
-                try RunRepository.finishRun(db, runID: runID, state: .failed, error: "\(error)")
-                try lease.release(db)
-            }
-            throw error
-        }
-        var policy = AudienceService.readPolicy(catalog)
-        policy.workPrefix = "herald_work_\(runID)_"
-        // The run's work tables live in a file of its own, attached: a node's long statement
-        // holds that file's write lock, and the store's only for the node's short bookkeeping.
-        do {
-            try FileManager.default.createDirectory(
-                atPath: RunRepository.workFolder(store: store.path), withIntermediateDirectories: true)
-            try work.attach(RunRepository.workFile(store: store.path, runID: runID), as: Self.workSchema)
-        } catch {
-            try? store.write { db in
-                try RunRepository.finishRun(db, runID: runID, state: .failed, error: "\(error)")
-                try lease.release(db)
-            }
-            throw HeraldError(.io, "run #\(runID) cannot keep its work tables beside \(store.path): \(error)", cause: error)
-        }
+        let (work, policy) = try openWork(runID: runID, catalog: catalog, lease: lease)
 
+        let pass = RunPass(
+            runID: runID, stored: stored, live: live, catalog: catalog, zone: zone, targets: targets, lease: lease, work: work,
+            policy: policy, compiler: compiler, entities: entities, stopping: stopping)
         // What earlier executors of this run recorded.
         let recorded = try store.read { db in try RunRepository.progress(db, runID: runID) }
         sweep(work, policy: policy, resuming: runID)
@@ -398,7 +363,6 @@ public struct Executor: Sendable {
                     break
                 }
                 guard let node = campaign.node(id), let position = campaign.nodes.firstIndex(where: { $0.id == id }) else { continue }
-                let outEdges = campaign.outbound(id)
                 if campaign.inbound(id).contains(where: { blocked.contains($0.from) }) {
                     blocked.insert(id)
                     continue
@@ -445,84 +409,9 @@ public struct Executor: Sendable {
                 let started = DispatchTime.now()
                 let result: NodeOutcome
                 do {
-                    let execution = try node.execution
-                    // The node's figures, edges, log lines and the lease's renewal, on the store.
-                    func bookkeeping(_ db: Database, _ outcome: inout NodeOutcome, ms: Int) throws {
-                        try work.guardian.trusting {
-                            // A waiting node has no outputs yet.
-                            for port in node.outputPorts where outcome.state != .waiting {
-                                try RunRepository.recordEdge(
-                                    db, runID: runID, fromNode: id, port: port, toNode: outEdges.first { $0.port == port }?.to,
-                                    workTable: outcome.tables[port], count: outcome.counts[port] ?? 0)
-                            }
-                            try RunRepository.markNodeFinished(
-                                db, runID: runID, nodeID: id, state: outcome.state, inputCount: outcome.inputCount, durationMS: ms,
-                                detail: outcome.detail, error: nil,
-                                wakeAt: outcome.wakeAt.flatMap { TemporalText.canonical(utcSeconds: Int($0.timeIntervalSince1970)) })
-                            if outcome.starts != nil, let target = targets[id] {
-                                let started = try RunRepository.createRun(
-                                    db, campaign: target, dryRun: false, pending: true, startedBy: "run #\(runID)")
-                                let line = "started the campaign '\(target.campaign.name)' as run #\(started); a scheduler begins it"
-                                outcome.detail = line
-                                outcome.logs.append(RunLogLine(code: "campaign.started", line, figures: ["run": Int(started)]))
-                            }
-                            for line in outcome.logs { try RunRepository.log(db, runID: runID, nodeID: id, line) }
-                            try lease.renew(db)
-                        }
-                    }
-                    // A node that writes the store (a live Save audience) commits its work and its
-                    // bookkeeping together, under the store's lock. Any other writes only the run's
-                    // file, then records its result in a short transaction of the store's own: a
-                    // kill between the two leaves tables nobody recorded, dropped when the node is
-                    // redone.
-                    let together = execution.writesStore
-                    var ms = 0
-                    var outcome = try work.run(policy, shouldStop: stopping, what: "node '\(id)'", immediate: together) { db in
-                        try dropLeftovers(db, runID: runID, position: position)
-                        let counter = Counter()
-                        var context = NodeContext(
-                            db: db, compiler: compiler, catalog: catalog, dialect: dialect,
-                            input: node.inputPorts.lazy.compactMap { inputs[id]?[$0] }.first, inputs: inputs[id] ?? [:],
-                            entity: entities[id], live: live, now: now, timeZone: zone,
-                            recordedWake: recordedWake, trusted: { body in try work.guardian.trusting(body) },
-                            newTable: { Self.workTable(run: runID, position: position, index: counter.next(), temporary: true) })
-                        context.workSchema = Self.workSchema
-                        context.run = RunPosition(runID: runID, campaignID: stored.id, node: id)
-                        var outcome = try execution.execute(context)
-                        if simulatedFailureAt == id { throw HeraldError(.io, "simulated failure of node '\(id)'") }
-                        ms = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
-                        try work.guardian.trusting {
-                            // The node's tables appear under their final names once complete.
-                            var renamed: [String: String] = [:]
-                            for (i, table) in outcome.created.enumerated() {
-                                let final = Self.workTable(run: runID, position: position, index: i + 1, temporary: false)
-                                let source = "\(dialect.quote(Self.workSchema)).\(dialect.quote(table))"
-                                try db.execute(sql: "ALTER TABLE \(source) RENAME TO \(dialect.quote(final))")
-                                renamed[table] = final
-                            }
-                            outcome.created = outcome.created.map { renamed[$0] ?? $0 }
-                            outcome.tables = outcome.tables.mapValues { renamed[$0] ?? $0 }
-                            outcome.enqueue = outcome.enqueue?.renamed(renamed)
-                        }
-                        if together { try bookkeeping(db, &outcome, ms: ms) }
-                        return outcome
-                    }
-                    if let enqueue = outcome.enqueue {
-                        try copyToLedger(
-                            enqueue, work: work, policy: policy, position: RunPosition(runID: runID, campaignID: stored.id, node: id),
-                            now: Int(now.timeIntervalSince1970))
-                        // A channel node's duration includes queueing its messages.
-                        ms = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
-                    }
-                    if !together {
-                        if simulatedCrashBeforeBookkeeping == id { throw SimulatedCrash() }
-                        outcome = try work.run(policy, what: "recording node '\(id)'") { db in
-                            var recorded = outcome
-                            try bookkeeping(db, &recorded, ms: ms)
-                            return recorded
-                        }
-                    }
-                    result = outcome
+                    result = try executeNode(
+                        node, position: position, inputs: inputs[id] ?? [:], now: now, recordedWake: recordedWake, started: started,
+                        in: pass)
                 } catch let error as HeraldError where error.code == .cancelled {
                     // Halting leaves the node to be redone by the next executor.
                     if halting() { throw Halted(runID: runID) }
@@ -623,6 +512,144 @@ public struct Executor: Sendable {
         events(.finished(detail))
         if let failure { throw failure }
         return detail
+    }
+
+    /// The providers a live run delivers through, when it has a channel node; a configuration
+    /// that cannot work pauses the run, with the reason, before any node runs.
+    func deliverySetup(runID: Int64, campaign: Campaign, lease: RunLease) throws -> DeliverySetup? {
+        guard campaign.nodes.contains(where: { $0.definition.sendsOn != nil }) else { return nil }
+        do {
+            return try delivery ?? DeliverySetup.make(.defaults, storePath: store.path)
+        } catch {
+            try? store.write { db in
+                try RunRepository.pause(db, runID: runID, error: "delivery cannot start: \(error)")
+                try lease.release(db)
+            }
+            throw HeraldError(.invalidInput, "run #\(runID) of '\(campaign.name)' cannot deliver: \(error); it is paused", cause: error)
+        }
+    }
+
+    /// The run's guarded connection, with its work file attached, and what it may touch; when
+    /// either cannot be had, the run fails with the reason.
+    ///
+    /// Generated SQL runs on a guarded connection of its own: it may read the catalog's tables
+    /// and snapshot members, and create, fill, read and drop this run's work tables, nothing
+    /// else; a cancellation stops the statement in progress. Herald's own bookkeeping runs on
+    /// the same connection, trusted, so that it commits with the node's tables. The work tables
+    /// live in a file of their own, attached: a node's long statement holds that file's write
+    /// lock, and the store's only for the node's short bookkeeping.
+    func openWork(runID: Int64, catalog: Catalog, lease: RunLease) throws -> (GuardedConnection, StatementGuard.Policy) {
+        func fail(_ error: any Error) {
+            try? store.write { db in
+                try RunRepository.finishRun(db, runID: runID, state: .failed, error: "\(error)")
+                try lease.release(db)
+            }
+        }
+        let work: GuardedConnection
+        do { work = try GuardedConnection(path: store.path, readOnly: false, busyTimeout: store.busyTimeout) } catch {
+            fail(error)
+            throw error
+        }
+        var policy = AudienceService.readPolicy(catalog)
+        policy.workPrefix = "herald_work_\(runID)_"
+        do {
+            try FileManager.default.createDirectory(
+                atPath: RunRepository.workFolder(store: store.path), withIntermediateDirectories: true)
+            try work.attach(RunRepository.workFile(store: store.path, runID: runID), as: Self.workSchema)
+        } catch {
+            fail(error)
+            throw HeraldError(.io, "run #\(runID) cannot keep its work tables beside \(store.path): \(error)", cause: error)
+        }
+        return (work, policy)
+    }
+
+    /// Runs one node: its work on the run's connection, then its result recorded in the store
+    /// (together, for a node that writes the store), and a channel node's messages queued.
+    func executeNode(
+        _ node: Node, position: Int, inputs: [PortName: String], now: Date, recordedWake: Date?, started: DispatchTime,
+        in pass: RunPass
+    ) throws -> NodeOutcome {
+        let id = node.id
+        let runID = pass.runID
+        let outEdges = pass.stored.campaign.outbound(id)
+        let execution = try node.execution
+        // The node's figures, edges, log lines and the lease's renewal, on the store.
+        func bookkeeping(_ db: Database, _ outcome: inout NodeOutcome, ms: Int) throws {
+            try pass.work.guardian.trusting {
+                // A waiting node has no outputs yet.
+                for port in node.outputPorts where outcome.state != .waiting {
+                    try RunRepository.recordEdge(
+                        db, runID: runID, fromNode: id, port: port, toNode: outEdges.first { $0.port == port }?.to,
+                        workTable: outcome.tables[port], count: outcome.counts[port] ?? 0)
+                }
+                try RunRepository.markNodeFinished(
+                    db, runID: runID, nodeID: id, state: outcome.state, inputCount: outcome.inputCount, durationMS: ms,
+                    detail: outcome.detail, error: nil,
+                    wakeAt: outcome.wakeAt.flatMap { TemporalText.canonical(utcSeconds: Int($0.timeIntervalSince1970)) })
+                if outcome.starts != nil, let target = pass.targets[id] {
+                    let started = try RunRepository.createRun(
+                        db, campaign: target, dryRun: false, pending: true, startedBy: "run #\(runID)")
+                    let line = "started the campaign '\(target.campaign.name)' as run #\(started); a scheduler begins it"
+                    outcome.detail = line
+                    outcome.logs.append(RunLogLine(code: "campaign.started", line, figures: ["run": Int(started)]))
+                }
+                for line in outcome.logs { try RunRepository.log(db, runID: runID, nodeID: id, line) }
+                try pass.lease.renew(db)
+            }
+        }
+        // A node that writes the store (a live Save audience) commits its work and its
+        // bookkeeping together, under the store's lock. Any other writes only the run's
+        // file, then records its result in a short transaction of the store's own: a
+        // kill between the two leaves tables nobody recorded, dropped when the node is
+        // redone.
+        let together = execution.writesStore
+        var ms = 0
+        var outcome = try pass.work.run(pass.policy, shouldStop: pass.stopping, what: "node '\(id)'", immediate: together) { db in
+            try dropLeftovers(db, runID: runID, position: position)
+            let counter = Counter()
+            var context = NodeContext(
+                db: db, compiler: pass.compiler, catalog: pass.catalog, dialect: dialect,
+                input: node.inputPorts.lazy.compactMap { inputs[$0] }.first, inputs: inputs,
+                entity: pass.entities[id], live: pass.live, now: now, timeZone: pass.zone,
+                recordedWake: recordedWake, trusted: { body in try pass.work.guardian.trusting(body) },
+                newTable: { Self.workTable(run: runID, position: position, index: counter.next(), temporary: true) })
+            context.workSchema = Self.workSchema
+            context.run = RunPosition(runID: runID, campaignID: pass.stored.id, node: id)
+            var outcome = try execution.execute(context)
+            if simulatedFailureAt == id { throw HeraldError(.io, "simulated failure of node '\(id)'") }
+            ms = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
+            try pass.work.guardian.trusting {
+                // The node's tables appear under their final names once complete.
+                var renamed: [String: String] = [:]
+                for (i, table) in outcome.created.enumerated() {
+                    let final = Self.workTable(run: runID, position: position, index: i + 1, temporary: false)
+                    let source = "\(dialect.quote(Self.workSchema)).\(dialect.quote(table))"
+                    try db.execute(sql: "ALTER TABLE \(source) RENAME TO \(dialect.quote(final))")
+                    renamed[table] = final
+                }
+                outcome.created = outcome.created.map { renamed[$0] ?? $0 }
+                outcome.tables = outcome.tables.mapValues { renamed[$0] ?? $0 }
+                outcome.enqueue = outcome.enqueue?.renamed(renamed)
+            }
+            if together { try bookkeeping(db, &outcome, ms: ms) }
+            return outcome
+        }
+        if let enqueue = outcome.enqueue {
+            try copyToLedger(
+                enqueue, work: pass.work, policy: pass.policy, position: RunPosition(runID: runID, campaignID: pass.stored.id, node: id),
+                now: Int(now.timeIntervalSince1970))
+            // A channel node's duration includes queueing its messages.
+            ms = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
+        }
+        if !together {
+            if simulatedCrashBeforeBookkeeping == id { throw SimulatedCrash() }
+            outcome = try pass.work.run(pass.policy, what: "recording node '\(id)'") { db in
+                var recorded = outcome
+                try bookkeeping(db, &recorded, ms: ms)
+                return recorded
+            }
+        }
+        return outcome
     }
 
     /// A live run's delivery, once its nodes have run: settles what a stopped executor left
@@ -864,4 +891,24 @@ final class Counter: @unchecked Sendable {
         value += 1
         return value
     }
+}
+
+/// What one executor holds, unchanged, while it takes a run through its nodes.
+struct RunPass {
+    let runID: Int64
+    let stored: StoredCampaign
+    let live: Bool
+    let catalog: Catalog
+    let zone: TimeZone
+    /// The campaigns live End nodes start.
+    let targets: [NodeID: StoredCampaign]
+    let lease: RunLease
+    /// The run's guarded connection, with its work file attached, and what it may touch.
+    let work: GuardedConnection
+    let policy: StatementGuard.Policy
+    let compiler: RuleCompiler
+    /// The entity arriving at each node.
+    let entities: [NodeID: String]
+    /// Whether the node in progress should stop (asked to stop or pause).
+    let stopping: @Sendable () -> Bool
 }
