@@ -340,3 +340,16 @@ public struct PreparedMessage: @unchecked Sendable {
         return RenderedMessage(fields: rendered, missing: missing)
     }
 }
+
+extension RenderedMessage {
+    /// Why the message cannot go on its channel although every tag had a value: push data that
+    /// is not a JSON object (a value that broke its quoting, most likely). Nil when it can go.
+    /// Says where, never what: the text may be personal.
+    public func problem(on channel: Channel) -> String? {
+        guard channel == .push, let data = fields.first(where: { $0.name == "data" })?.text,
+            !data.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty
+        else { return nil }
+        if case .object? = try? JSONValue.parse(data) { return nil }
+        return "its push data is not a JSON object once rendered (a value inserted into it may have broken its quoting)"
+    }
+}

@@ -218,7 +218,14 @@ enum JSONLine {
             ("id", .integer(m.id)), ("run", .integer(m.runID)), ("campaign", .string(m.campaignName)), ("node", .string(m.nodeID.name)),
             ("channel", .string(m.channel.rawValue)), ("category", .string(m.category.rawValue)), ("to", .string(m.address)),
         ]
-        for field in m.fields { pairs.append((field.name, .string(field.text))) }
+        for field in m.fields {
+            // Push data goes as the JSON object it is (the renderer refused any other).
+            if m.channel == .push, field.name == "data", let object = try? JSONValue.parse(field.text), case .object = object {
+                pairs.append((field.name, object))
+            } else {
+                pairs.append((field.name, .string(field.text)))
+            }
+        }
         if let segments = m.fields.first(where: { $0.name == "text" })?.segments {
             pairs.append(("encoding", .string(segments.encoding.rawValue)))
             pairs.append(("segments", .integer(Int64(segments.parts))))

@@ -259,6 +259,10 @@ struct MessageRenderer: @unchecked Sendable {
                         verdict: .renderFailed("no value and no default for \(rendered.missing.joined(separator: ", "))")))
                 continue
             }
+            if let problem = rendered.problem(on: m.channel) {
+                failures.append(DeliveryRecord(id: m.id, attempts: m.attempts, provider: "none", verdict: .renderFailed(problem)))
+                continue
+            }
             outbound.append(
                 OutboundMessage(
                     id: m.id, runID: runID, campaignName: campaign.campaign.name, nodeID: m.nodeID, channel: m.channel,

@@ -49,12 +49,14 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
     }
 
     /// Profiles `rule`, then one e-mail node `mail` with `settings`.
-    func mailing(_ name: String, rule: String, settings: ChannelSettings, entity: String = "profiles") throws -> StoredCampaign {
+    func mailing(
+        _ name: String, rule: String, settings: ChannelSettings, entity: String = "profiles", channel: Channel = .email
+    ) throws -> StoredCampaign {
         var c = Campaign(name: name)
         c.timeZone = "Europe/Paris"
         c.nodes = [
             Node(id: "who", label: "Who", config: .buildAudience(entity: entity, rule: try Rule(parsing: rule), emitWhenEmpty: false)),
-            Node(id: "mail", label: "Mail", config: .message(.email, settings)),
+            Node(id: "mail", label: "Mail", config: .message(channel, settings)),
         ]
         c.edges = [Edge(from: "who", to: "mail")]
         return try store.saveCampaign(c, replace: false)
@@ -290,6 +292,33 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         let failed = try #require(ledger[String(ids[2])])
         #expect(failed.state == .failed && failed.reason == "render_failed" && failed.error?.contains("profile.first_name") == true)
         #expect(ledger.values.filter { $0.state == .sent }.count == 4)
+    }
+
+    /// Push data is a JSON object once rendered, or that message fails (with no value in the
+    /// reason); the outbox line carries it as an object.
+    @Test func pushDataThatIsNotAJSONObjectFailsThatMessageOnly() throws {
+        let ids = try store.read { db in
+            try Int64.fetchAll(db, sql: "SELECT id FROM profiles WHERE trim(ifnull(push_token, '')) <> '' ORDER BY id LIMIT 4")
+        }
+        try #require(ids.count == 4)
+        try store.write { db in try db.execute(sql: "UPDATE profiles SET city = 'Quote\"Town' WHERE id = ?", arguments: [ids[1]]) }
+        let stored = try mailing(
+            "Pushed", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
+            settings: ChannelSettings(
+                category: .transactional,
+                content: [("title", "Hi"), ("body", "Trips from {{profile.city}}"), ("data", #"{"city": "{{profile.city}}"}"#)]),
+            channel: .push)
+        let outbox = NSTemporaryDirectory() + "herald-push-" + UUID().uuidString
+        defer { try? FileManager.default.removeItem(atPath: outbox) }
+        let done = try run(stored, at: t0, provider: try OutboxProvider(directory: outbox, email: EmailSettings()))
+        let ledger = Dictionary(try messages(done.summary.id).map { ($0.profileKey, $0) }, uniquingKeysWith: { a, _ in a })
+        let failed = try #require(ledger[String(ids[1])])
+        #expect(failed.state == .failed && failed.reason == "render_failed")
+        #expect(failed.error?.contains("not a JSON object") == true && failed.error?.contains("Quote") == false)
+        #expect(ledger.values.filter { $0.state == .sent }.count == 3)
+        let lines = try String(contentsOfFile: "\(outbox)/push/run-\(done.summary.id).jsonl", encoding: .utf8).split(separator: "\n")
+        #expect(lines.count == 3)
+        #expect(lines.allSatisfy { $0.contains(#""data":{"city":"#) }, "\(lines)")
     }
 
     @Test func claimsLeftByAStoppedExecutorBecomeUnknownAndAreResolvedByAnOperator() throws {
