@@ -321,6 +321,36 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         #expect(lines.allSatisfy { $0.contains(#""data":{"city":"#) }, "\(lines)")
     }
 
+    /// While the worker delivers, someone watching gets the run's counts from the ledger (at
+    /// most as often as asked); nobody watching, nothing is counted.
+    @Test func deliveryReportsItsProgressOnlyWhenWatched() throws {
+        let ids = try mailable(6)
+        let stored = try mailing(
+            "Watched", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
+            settings: ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))
+        for every in [nil, 0.0] as [TimeInterval?] {
+            let seen = Mutex<[[NodeID: MessageCounts]]>([])
+            var executor = Executor(store: store)
+            executor.clock = { self.t0 }
+            executor.delivery = DeliverySetup(providers: [.email: RecordingProvider()], batchSize: 2)
+            executor.deliveryProgressEvery = every
+            let done = try executor.run(
+                stored, mode: .live,
+                events: { event in
+                    if case .delivering(let counts) = event { seen.withLock { $0.append(counts) } }
+                })
+            let reports = seen.withLock { $0 }
+            if every == nil {
+                #expect(reports.isEmpty)
+                continue
+            }
+            // One report per batch of two, each counting more sent than the one before.
+            let sent = reports.map { $0[NodeID("mail")]?[.sent] ?? 0 }
+            #expect(sent == [2, 4, 6], "\(sent)")
+            #expect(reports.last == (try store.ledger.counts(runID: done.summary.id)))
+        }
+    }
+
     @Test func claimsLeftByAStoppedExecutorBecomeUnknownAndAreResolvedByAnOperator() throws {
         let ids = try mailable(5)
         let stored = try mailing(
