@@ -1,8 +1,8 @@
 -- The eligibility gates of the benchmark's e-mail node, written by hand in the shape of the
 -- statement Herald runs: the same verdicts (no address, opted out, suppressed, duplicate address,
--- frequency cap over the history) and the same columns (recipient, address, zone, reason), read
--- from the population's keys and written to a table in a file of their own, attached, as a run's
--- work file is. Herald also checks each address's syntax (a function of its own, which the shell
+-- frequency cap over the history) and the same columns (recipient, address, zone, reason) in the
+-- same order (by recipient), read from the population's keys and written to a table in a file of
+-- their own, attached, as a run's work file is. Herald also checks each address's syntax (a function of its own, which the shell
 -- does not have): the shell's statement is the cheaper one.
 -- run.sh runs it in the sqlite3 shell against the same store, with the work file's path in
 -- place of WORKFILE.
@@ -36,6 +36,7 @@ FROM (
                  AND NOT (ifnull(run_id, 0) = 0 AND ifnull(node_id, '') = 'mail')
                GROUP BY profile_key) h ON h.profile_key = +a.profile_key
   )
-);
+)
+ORDER BY profile_key, entity_key;
 .timer off
 SELECT count(*), count(reason) FROM work.verdicts;

@@ -635,11 +635,16 @@ public struct Executor: Sendable {
             return outcome
         }
         if let enqueue = outcome.enqueue {
+            var copying = Stopwatch()
             try copyToLedger(
                 enqueue, work: pass.work, policy: pass.policy, position: RunPosition(runID: runID, campaignID: pass.stored.id, node: id),
                 now: Int(now.timeIntervalSince1970))
-            // A channel node's duration includes queueing its messages.
+            // A channel node's duration includes queueing its messages; its line says how long that took.
             ms = Int((DispatchTime.now().uptimeNanoseconds - started.uptimeNanoseconds) / 1_000_000)
+            let ledgerMS = Int(copying.lap())
+            for i in outcome.logs.indices where outcome.logs[i].code == "channel.enqueued" {
+                outcome.logs[i].figures["ledger_ms"] = ledgerMS
+            }
         }
         if !together {
             if simulatedCrashBeforeBookkeeping == id { throw SimulatedCrash() }

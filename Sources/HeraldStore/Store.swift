@@ -38,7 +38,8 @@ public struct Store: Sendable {
         let queue: DatabaseQueue
         let state: SchemaState
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: false, busyTimeout: busyTimeout))
+            queue = try DatabaseQueue(
+                path: path, configuration: configuration(readOnly: false, busyTimeout: busyTimeout, mapping: path))
             state = try Self.schemaState(queue, path: path)
             let empty = isEmptyFile(queue)
             try queue.writeWithoutTransaction { db in
@@ -73,7 +74,8 @@ public struct Store: Sendable {
         var queue: DatabaseQueue
         var connectionPath = path
         do {
-            queue = try DatabaseQueue(path: path, configuration: configuration(readOnly: true, busyTimeout: defaultBusyTimeout))
+            queue = try DatabaseQueue(
+                path: path, configuration: configuration(readOnly: true, busyTimeout: defaultBusyTimeout, mapping: path))
             // A store in a folder this user cannot write to cannot have its `-shm`: the first
             // read says so. Such a store is read as an immutable file when it has no WAL to apply.
             _ = try queue.inDatabase { db in try Int.fetchOne(db, sql: "PRAGMA schema_version") }
@@ -182,13 +184,21 @@ public struct Store: Sendable {
         ProcessInfo.processInfo.environment["HERALD_BUSY_TIMEOUT"].flatMap(TimeInterval.init).flatMap { $0 > 0 ? $0 : nil } ?? 10
     }
 
-    static func configuration(readOnly: Bool, busyTimeout: TimeInterval) -> Configuration {
+    /// - Parameter mapping: the store file, to read it through a memory map sized to it (see
+    ///   ``ReadTuning``): the delivery worker's claims read thousands of ledger rows at a time,
+    ///   and without the map each page is copied in by `pread`. The page cache keeps SQLite's
+    ///   default size, so the map adds no anonymous memory.
+    static func configuration(readOnly: Bool, busyTimeout: TimeInterval, mapping path: String? = nil) -> Configuration {
         var configuration = Configuration()
         configuration.busyMode = .timeout(busyTimeout)
         configuration.foreignKeysEnabled = true
         configuration.readonly = readOnly
         configuration.label = "herald"
-        configuration.prepareDatabase { db in db.add(function: Store.hashFunction) }
+        let mmapBytes = path.map { ReadTuning.current(path: $0).mmapBytes }
+        configuration.prepareDatabase { db in
+            db.add(function: Store.hashFunction)
+            if let mmapBytes { try db.execute(sql: "PRAGMA mmap_size = \(mmapBytes)") }
+        }
         return configuration
     }
 

@@ -173,19 +173,20 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
             "Opting out", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
             settings: ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))
         let store = self.store
-        // While the first message goes, one recipient not yet sent to opts out, and another's
-        // address is suppressed (in whatever order the ledger sends them).
+        // While the first message goes, one recipient not yet claimed opts out, and another's
+        // address is suppressed. Messages go in key order, a batch of one at a time, and the
+        // worker claims the next batch while one is sent: the last two are far from claimed.
         let decided = Mutex<(optedOut: String, suppressed: String)?>(nil)
         let provider = RecordingProvider { m in
             decided.withLock { chosen in
                 guard chosen == nil else { return }
-                let others = ids.map(String.init).filter { $0 != m.profileKey }
+                let later = ids.map(String.init).filter { $0 != m.profileKey }.suffix(2).map { $0 }
                 let email = try? store.read { db in
-                    try String.fetchOne(db, sql: "SELECT email FROM profiles WHERE id = ?", arguments: [Int64(others[1])!])
+                    try String.fetchOne(db, sql: "SELECT email FROM profiles WHERE id = ?", arguments: [Int64(later[1])!])
                 }
-                try? store.setConsent(profileKey: others[0], channel: .email, status: .optedOut, source: "test")
+                try? store.setConsent(profileKey: later[0], channel: .email, status: .optedOut, source: "test")
                 try? store.addSuppressions([(email ?? nil)?.uppercased() ?? "?"], channel: .email, reason: "bounced")
-                chosen = (others[0], others[1])
+                chosen = (later[0], later[1])
             }
             return .sent(providerID: nil)
         }
