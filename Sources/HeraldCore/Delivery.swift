@@ -404,13 +404,14 @@ public struct MessageCounts: Sendable, Equatable {
 
     /// `sent 40 · excluded 3 (opted_out 2, no_address 1) · deferred 5 · failed 0 · unknown 0`.
     public var line: String {
-        var parts = ["sent \(self[.sent])"]
-        let reasons = excluded.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \($0.value)" }
-        parts.append("excluded \(self[.excluded])" + (reasons.isEmpty ? "" : " (\(reasons.joined(separator: ", ")))"))
-        parts.append("deferred \(self[.deferred])")
-        parts.append("failed \(self[.failed])")
-        parts.append("unknown \(self[.unknown])")
-        if self[.queued] + self[.claimed] > 0 { parts.append("queued \(self[.queued] + self[.claimed])") }
+        let n = Names.groupedCount
+        var parts = ["sent \(n(self[.sent]))"]
+        let reasons = excluded.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \(n($0.value))" }
+        parts.append("excluded \(n(self[.excluded]))" + (reasons.isEmpty ? "" : " (\(reasons.joined(separator: ", ")))"))
+        parts.append("deferred \(n(self[.deferred]))")
+        parts.append("failed \(n(self[.failed]))")
+        parts.append("unknown \(n(self[.unknown]))")
+        if self[.queued] + self[.claimed] > 0 { parts.append("queued \(n(self[.queued] + self[.claimed]))") }
         return parts.joined(separator: " · ")
     }
 }

@@ -104,7 +104,24 @@ public struct DeliveryConfig: Sendable, Equatable {
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw HeraldError(.invalidInput, "\(path): cannot be read: \(error.localizedDescription)")
         }
-        return try parse(text, source: path)
+        var config = try parse(text, source: path)
+        // Relative directories are the file's, not the working directory's: a scheduler or a
+        // resume started elsewhere must find the same outbox (to reconcile what it holds).
+        let absolute = path.hasPrefix("/") ? path : FileManager.default.currentDirectoryPath + "/" + path
+        config.resolveDirectories(against: (absolute as NSString).deletingLastPathComponent)
+        return config
+    }
+
+    /// Makes relative directories absolute, under `folder`.
+    public mutating func resolveDirectories(against folder: String) {
+        func resolved(_ d: String?) -> String? {
+            d.map { ($0 as NSString).expandingTildeInPath }.map { $0.hasPrefix("/") ? $0 : (folder as NSString).appendingPathComponent($0) }
+        }
+        outboxDirectory = resolved(outboxDirectory)
+        if var mail = channels[.directMail] {
+            mail.directory = resolved(mail.directory)
+            channels[.directMail] = mail
+        }
     }
 
     /// Parses TOML; every problem names its key, and an unknown key is refused (a typo must
@@ -125,6 +142,18 @@ public struct DeliveryConfig: Sendable, Equatable {
             guard let s = value.string else { throw fail(path, "expected text in quotes") }
             return s
         }
+        func directory(_ t: TOMLTable, _ path: String) throws -> String? {
+            guard let d = try string(t, "directory", path) else { return nil }
+            guard !d.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail(path, "expected a directory, found nothing") }
+            return d
+        }
+        func mailbox(_ t: TOMLTable, _ key: String, _ path: String) throws -> String? {
+            guard let m = try string(t, key, path) else { return nil }
+            guard Addresses.mailboxAddress(m) != nil else {
+                throw fail(path, "expected an e-mail address such as \"Northwind Travel <news@example.com>\", found '\(m)'")
+            }
+            return m
+        }
         func duration(_ t: TOMLTable, _ key: String, _ path: String) throws -> TimeInterval? {
             guard let s = try string(t, key, path) else { return nil }
             guard let seconds = Self.seconds(s) else {
@@ -138,7 +167,7 @@ public struct DeliveryConfig: Sendable, Equatable {
         if let value = table["outbox"] {
             guard let outbox = value.table else { throw fail("outbox", "expected a table [outbox]") }
             try allow(outbox, "outbox.", ["directory"])
-            config.outboxDirectory = try string(outbox, "directory", "outbox.directory")
+            config.outboxDirectory = try directory(outbox, "outbox.directory")
         }
         if let value = table["channels"] {
             guard let channels = value.table else { throw fail("channels", "expected tables such as [channels.email]") }
@@ -151,7 +180,7 @@ public struct DeliveryConfig: Sendable, Equatable {
                 var c = config.channel(channel)
                 if channel == .directMail {
                     try allow(t, prefix, ["provider", "directory", "rate"])
-                    c.directory = try string(t, "directory", prefix + "directory")
+                    c.directory = try directory(t, prefix + "directory")
                 } else {
                     try allow(
                         t, prefix, channel == .email ? ["provider", "from", "reply_to", "unsubscribe_url", "rate"] : ["provider", "rate"])
@@ -166,8 +195,8 @@ public struct DeliveryConfig: Sendable, Equatable {
                     c.provider = kind
                 }
                 if channel == .email {
-                    c.from = try string(t, "from", prefix + "from")
-                    c.replyTo = try string(t, "reply_to", prefix + "reply_to")
+                    c.from = try mailbox(t, "from", prefix + "from")
+                    c.replyTo = try mailbox(t, "reply_to", prefix + "reply_to")
                     if let url = try string(t, "unsubscribe_url", prefix + "unsubscribe_url") {
                         guard url.contains("{token}"), url.hasPrefix("https://") || url.hasPrefix("http://") else {
                             throw fail(prefix + "unsubscribe_url", "expected an http(s) URL containing {token}, found '\(url)'")
@@ -251,21 +280,26 @@ public struct DeliveryConfig: Sendable, Equatable {
 
     /// The effective configuration as TOML, without secrets (only the names of their variables).
     public var effectiveText: String {
-        var lines = ["# from \(source)", "[outbox]", "directory = \(quoted(outboxDirectory ?? "(beside the store: STORE-outbox)"))"]
+        // A value that is not set is a comment saying what applies: the text reads back as the
+        // same configuration.
+        func entry(_ key: String, _ value: String?, unset: String) -> String {
+            value.map { "\(key) = \(quoted($0))" } ?? "# \(key): \(unset)"
+        }
+        var lines = ["# from \(source)", "[outbox]", entry("directory", outboxDirectory, unset: "beside the store (STORE-outbox)")]
         for (channel, name) in [(Channel.email, "email"), (.sms, "sms"), (.push, "push"), (.directMail, "direct_mail")] {
             let c = self.channel(channel)
             lines.append("[channels.\(name)]")
             lines.append("provider = \(quoted(c.provider.rawValue))")
             if channel == .email {
-                lines.append("from = \(quoted(c.from ?? "(from the node)"))")
-                lines.append("reply_to = \(quoted(c.replyTo ?? "(none)"))")
-                lines.append("unsubscribe_url = \(quoted(c.unsubscribeURL ?? "(none: marketing e-mail gets no List-Unsubscribe)"))")
+                lines.append(entry("from", c.from, unset: "the node's, else herald@localhost"))
+                lines.append(entry("reply_to", c.replyTo, unset: "none"))
+                lines.append(entry("unsubscribe_url", c.unsubscribeURL, unset: "none (marketing e-mail gets no List-Unsubscribe)"))
             }
-            if channel == .directMail { lines.append("directory = \(quoted(c.directory ?? "(beside the store: STORE-extracts)"))") }
-            lines.append("rate = \(quoted(c.rate?.text ?? "unlimited"))")
+            if channel == .directMail { lines.append(entry("directory", c.directory, unset: "beside the store (STORE-extracts)")) }
+            lines.append(entry("rate", c.rate?.text, unset: "unlimited"))
         }
         lines.append("[delivery]")
-        lines.append("token_secret_env = \(quoted(tokenSecretEnv ?? "(none)"))")
+        lines.append(entry("token_secret_env", tokenSecretEnv, unset: "none"))
         lines.append("batch = \(batch)")
         lines.append(
             "retry = { attempts = \(retry.attempts), first = \(quoted("\(Int(retry.first))s")), max = \(quoted("\(Int(retry.max))s")) }")

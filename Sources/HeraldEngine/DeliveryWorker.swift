@@ -35,6 +35,8 @@ public struct DeliveryWorker: Sendable {
     public struct Report: Sendable, Equatable {
         public var attempted = 0
         public var sent = 0
+        /// Messages whose templates could not be rendered for their recipient (failed, never handed over).
+        public var renderFailed = 0
         /// Milliseconds spent claiming, rendering, in providers (throttling included) and
         /// recording: rendering and sending overlap claiming and recording, on another thread.
         public var claimMS = 0.0
@@ -305,6 +307,7 @@ extension DeliveryWorker.Report {
     mutating func add(_ handed: DeliveryWorker.Sender.Handed) {
         attempted += handed.attempted
         sent += handed.sent
+        renderFailed += handed.renderFailed
         renderMS += handed.renderMS
         sendMS += handed.sendMS
         if handed.stopped { stopped = true }
@@ -334,6 +337,7 @@ extension DeliveryWorker {
             var untouched: [Int64] = []
             var attempted = 0
             var sent = 0
+            var renderFailed = 0
             var renderMS = 0.0
             var sendMS = 0.0
             var stopped = false
@@ -367,6 +371,7 @@ extension DeliveryWorker {
                     let rendered = try renderer.render(Array(group), plan: plan, runID: runID, tokens: setup.tokens)
                     outbound = rendered.0
                     handed.records += rendered.1
+                    handed.renderFailed += rendered.1.count
                 } catch {
                     // Not handed over: the messages go back to the queue, and the error stops the worker.
                     handed.untouched = group.map(\.id) + pending.map(\.id)

@@ -702,16 +702,22 @@ public struct Executor: Sendable {
             }
         }
         let report = try worker.deliver(shouldStop: stopping)
-        if report.attempted > 0 {
+        if report.attempted + report.renderFailed > 0 {
+            var line = "handed \(Names.counted(report.attempted, "message")) to providers; \(Names.groupedCount(report.sent)) accepted"
+            if report.renderFailed > 0 {
+                line +=
+                    "; \(Names.counted(report.renderFailed, "message")) could not be rendered for their recipient and failed"
+                    + " ('herald history --run \(runID) --status failed' says why)"
+            }
             try store.write { db in
                 try lease.renew(db)
                 try RunRepository.log(
                     db, runID: runID, nodeID: nil,
                     RunLogLine(
-                        code: "delivery.pass",
-                        "handed \(Names.counted(report.attempted, "message")) to providers; \(report.sent) accepted",
+                        level: report.renderFailed > 0 ? "warning" : "info", code: "delivery.pass", line,
                         figures: [
-                            "attempted": report.attempted, "sent": report.sent, "claim_ms": Int(report.claimMS),
+                            "attempted": report.attempted, "sent": report.sent, "render_failed": report.renderFailed,
+                            "claim_ms": Int(report.claimMS),
                             "render_ms": Int(report.renderMS), "send_ms": Int(report.sendMS), "record_ms": Int(report.recordMS),
                             "elapsed_ms": Int(report.elapsedMS),
                         ]))

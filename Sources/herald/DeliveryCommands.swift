@@ -109,7 +109,7 @@ struct ConsentCommand: ParsableCommand {
                     ["CHANNEL", "STATUS", "SOURCE", "UPDATED"],
                     Channel.allCases.map { c in
                         [
-                            c.rawValue, given[c]?.status.rawValue ?? "unknown (no record)", Names.visible(given[c]?.source ?? ""),
+                            c.commandName, given[c]?.status.rawValue ?? "unknown (no record)", Names.visible(given[c]?.source ?? ""),
                             given[c]?.updatedAt ?? "",
                         ]
                     }))
@@ -146,7 +146,7 @@ struct SuppressionCommand: ParsableCommand {
         func run() throws {
             let channel = try channelArgument(channel, field: "channel")
             let n = try store.openForWriting().addSuppressions(addresses, channel: channel, reason: reason)
-            say("suppressed \(Names.counted(n, "new address")) on \(channel.rawValue)")
+            say("suppressed \(Names.counted(n, "new address")) on \(channel.commandName)")
         }
     }
 
@@ -159,9 +159,9 @@ struct SuppressionCommand: ParsableCommand {
         func run() throws {
             let channel = try channelArgument(channel, field: "channel")
             guard try store.openForWriting().removeSuppression(address, channel: channel) else {
-                throw HeraldError(.notFound, "the address is not suppressed on \(channel.rawValue)")
+                throw HeraldError(.notFound, "the address is not suppressed on \(channel.commandName)")
             }
-            say("removed the address from the \(channel.rawValue) suppression list")
+            say("removed the address from the \(channel.commandName) suppression list")
         }
     }
 
@@ -178,7 +178,7 @@ struct SuppressionCommand: ParsableCommand {
                 $0.trimmingCharacters(in: .whitespaces)
             }.filter { !$0.isEmpty }
             let n = try store.openForWriting().addSuppressions(lines, channel: channel, reason: reason)
-            say("suppressed \(Names.counted(n, "new address")) on \(channel.rawValue) (\(lines.count) in the file)")
+            say("suppressed \(Names.counted(n, "new address")) on \(channel.commandName) (\(lines.count) in the file)")
         }
     }
 
@@ -205,7 +205,7 @@ struct SuppressionCommand: ParsableCommand {
             say(
                 table(
                     ["CHANNEL", "ADDRESS", "REASON", "SINCE"],
-                    list.map { [$0.channel.rawValue, Names.visible($0.address), Names.visible($0.reason), $0.createdAt] }))
+                    list.map { [$0.channel.commandName, Names.visible($0.address), Names.visible($0.reason), $0.createdAt] }))
         }
     }
 }
@@ -273,7 +273,7 @@ struct HistoryCommand: ParsableCommand {
                     }
                     return [
                         String(m.id), m.runID.map { "#\($0)" } ?? "-", Names.visible(m.nodeID?.name ?? "-"), Names.visible(m.profileKey),
-                        Names.visible(m.entityKey ?? ""), m.channel.rawValue, m.state.rawValue, reason, m.sentAt ?? m.updatedAt,
+                        Names.visible(m.entityKey ?? ""), m.channel.commandName, m.state.rawValue, reason, m.sentAt ?? m.updatedAt,
                     ]
                 }))
     }

@@ -35,11 +35,12 @@ struct RunCommand: ParsableCommand {
             )
         }
         let mode: RunMode = live ? .live : .dry
-        // A broken configuration is refused before the store is touched.
-        let delivery = try config.load()
+        // A broken configuration refuses a live run before the store is touched; a dry run
+        // delivers nothing and does not read it.
+        let delivery = live ? try config.load() : nil
         let db = try store.openForWriting()
         let stored = try db.loadCampaign(.typed(campaign))
-        try startRun(stored, mode: mode, db: db, json: output.json, delivery: mode == .live ? delivery.setup(storePath: db.path) : nil)
+        try startRun(stored, mode: mode, db: db, json: output.json, delivery: try delivery?.setup(storePath: db.path))
     }
 }
 

@@ -25,14 +25,22 @@ import Testing
     }
 
     /// Starts `arguments` and kills it with SIGKILL after `delay` seconds; false when it had
-    /// already finished.
-    static func killed(_ arguments: [String], after delay: TimeInterval) throws -> Bool {
+    /// already finished. With `sending`, the delay starts once a new file appears in that
+    /// folder: the kill then lands while the executor holds claimed messages, whatever the
+    /// machine's speed (waiting at most 30 s for it).
+    static func killed(_ arguments: [String], after delay: TimeInterval, sending folder: String? = nil) throws -> Bool {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Herald.binary)
         process.arguments = arguments
         process.standardOutput = FileHandle.nullDevice
         process.standardError = FileHandle.nullDevice
+        func files() -> Int { folder.flatMap { try? FileManager.default.contentsOfDirectory(atPath: $0).count } ?? 0 }
+        let before = files()
         try process.run()
+        if folder != nil {
+            let patience = Date().addingTimeInterval(30)
+            while process.isRunning && files() <= before && Date() < patience { Thread.sleep(forTimeInterval: 0.005) }
+        }
         let deadline = Date().addingTimeInterval(delay)
         while process.isRunning && Date() < deadline { Thread.sleep(forTimeInterval: 0.005) }
         guard process.isRunning else { return false }
@@ -60,7 +68,9 @@ import Testing
         while kills < 20 && attempts < 60 {
             attempts += 1
             let arguments = started ? ["runs", "resume", "1", "--db", db] : ["run", "Everyone", "--live", "--db", db]
-            if try Self.killed(arguments, after: nextDelay()) {
+            // Every other kill lands while messages are being sent, the others anywhere.
+            let sending = kills % 2 == 1 ? db + "-outbox/email/run-1" : nil
+            if try Self.killed(arguments, after: sending == nil ? nextDelay() : nextDelay() / 4, sending: sending) {
                 kills += 1
             } else {
                 let state = try Herald.sqlite(db, "SELECT state FROM herald_runs WHERE id = 1")

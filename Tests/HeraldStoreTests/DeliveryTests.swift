@@ -293,6 +293,9 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         let failed = try #require(ledger[String(ids[2])])
         #expect(failed.state == .failed && failed.reason == "render_failed" && failed.error?.contains("profile.first_name") == true)
         #expect(ledger.values.filter { $0.state == .sent }.count == 4)
+        // The run's log says so, as a warning, with where to look.
+        let pass = try #require(try store.runLogs(done.summary.id).map(\.line).first { $0.code == "delivery.pass" })
+        #expect(pass.level == "warning" && pass.figures["render_failed"] == 1 && pass.message.contains("--status failed"))
     }
 
     /// Push data is a JSON object once rendered, or that message fails (with no value in the
@@ -460,12 +463,46 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         #expect(try config.tokenSecret(environment: ["HERALD_TOKEN_SECRET": "s"]) == "s")
     }
 
+    /// `config check` prints what applies, and that text reads back as the same configuration;
+    /// relative directories are the file's, whatever the working directory.
+    @Test func effectiveTextReadsBackAndDirectoriesAreTheFiles() throws {
+        let folder = NSTemporaryDirectory() + "herald-config-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: folder + "/conf", withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let path = folder + "/conf/herald.toml"
+        try """
+        [outbox]
+        directory = "out"
+        [channels.email]
+        from = "Northwind Travel <news@example.com>"
+        [channels.direct_mail]
+        directory = "../extracts"
+        [delivery]
+        batch = 300
+        """.write(toFile: path, atomically: true, encoding: .utf8)
+        let config = try DeliveryConfig.load(explicit: path, environment: [:])
+        #expect(config.outboxDirectory == folder + "/conf/out")
+        #expect(config.channel(.directMail).directory == folder + "/conf/../extracts")
+        #expect(config.outbox(storePath: "/elsewhere/x.db") == folder + "/conf/out")
+        // Unset values are comments: the text parses back to the same configuration.
+        #expect(config.effectiveText.contains("# reply_to: none"))
+        var again = try DeliveryConfig.parse(config.effectiveText, source: "check")
+        again.source = config.source
+        #expect(again == config)
+        var defaults = try DeliveryConfig.parse(DeliveryConfig.defaults.effectiveText, source: "check")
+        defaults.source = DeliveryConfig.defaults.source
+        #expect(defaults == DeliveryConfig.defaults)
+    }
+
     @Test(arguments: [
         ("[channels.email]\nprovider = \"smtp\"", "channels.email.provider: expected outbox or discard, found 'smtp'"),
         ("[channels.email]\nfrom_address = \"x\"", "channels.email.from_address: unknown key"),
         ("[channels.fax]\nprovider = \"outbox\"", "channels.fax: unknown key"),
         ("[delivery]\nretry = { attempts = 0 }", "delivery.retry.attempts: expected a whole number from 1 to 100"),
         ("[delivery]\nbatch = 0", "delivery.batch: expected a whole number of messages from 1 to 20000"),
+        ("[channels.email]\nfrom = \"not an address\"", "channels.email.from: expected an e-mail address"),
+        ("[channels.email]\nreply_to = \"Help <help@>\"", "channels.email.reply_to: expected an e-mail address"),
+        ("[outbox]\ndirectory = \"\"", "outbox.directory: expected a directory, found nothing"),
         ("[delivery]\nbatch = \"big\"", "delivery.batch: expected a whole number of messages from 1 to 20000"),
         ("[delivery]\nretry = { first = \"soon\" }", "delivery.retry.first: expected a duration"),
         ("[channels.email]\nrate = \"fast\"", "channels.email.rate: expected messages per second"),

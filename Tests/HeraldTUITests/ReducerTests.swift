@@ -216,6 +216,15 @@ import Testing
         detail.edges[0].count = 3
         _ = Reducer.reduce(&state, .runRefreshed(detail))
         #expect(state.canvas?.run?.runID == 6)
+        // Once it ends here (stopped), reading it back from the store leaves its message.
+        var ended = detail
+        ended.summary.id = 6
+        ended.summary.state = .stopped
+        ended.nodes[1].state = .stopped
+        _ = Reducer.reduce(&state, .runProgressed(RunTarget(welcome), .finished(ended)))
+        _ = Reducer.reduce(&state, .runEnded(RunTarget(welcome), message: "dry run of 'Welcome series' stopped"))
+        _ = Reducer.reduce(&state, .runRefreshed(ended))
+        #expect(state.status == "dry run of 'Welcome series' stopped")
     }
 
     /// i on a node opens its read-only inspector over the canvas; Esc closes it.

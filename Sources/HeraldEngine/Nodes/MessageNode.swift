@@ -85,7 +85,7 @@ extension MessageNode: NodeExecution {
         let reasons = excluded.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \(Names.groupedCount($0.value))" }
         let verb = context.live ? "" : "would be "
         var detail =
-            "\(Names.groupedCount(messages)) \(channel.rawValue) messages: \(Names.groupedCount(messages - excludedTotal - deferred)) \(verb)queued, "
+            "\(Names.groupedCount(messages)) \(channel.commandName) messages: \(Names.groupedCount(messages - excludedTotal - deferred)) \(verb)queued, "
             + "\(Names.groupedCount(deferred)) \(verb)deferred to the send window, \(Names.groupedCount(excludedTotal)) \(verb)excluded"
             + (reasons.isEmpty ? "" : " (\(reasons.joined(separator: ", ")))")
         if noRecipient > 0 { detail += "; \(Names.counted(noRecipient, entity: entity)) without a recipient" }

@@ -246,10 +246,13 @@ enum CanvasScreen {
                 state.canvas?.run?.messages = counts
                 let sent = counts.values.reduce(0) { $0 + $1[.sent] }
                 let remaining = counts.values.reduce(0) { $0 + $1.remaining }
-                state.status = "live run #\(state.canvas?.run?.runID ?? 0) delivering: \(sent) sent, \(remaining) to go"
+                state.status =
+                    "live run #\(state.canvas?.run?.runID ?? 0) delivering: \(Names.groupedCount(sent)) sent, \(Names.groupedCount(remaining)) to go"
             case .finished(let detail):
                 state.canvas?.run?.finished = true
                 state.canvas?.run?.messages = detail.messages
+                // As the store has it, so that reading the run back changes nothing.
+                state.canvas?.run?.runState = detail.summary.state
                 for n in detail.nodes { state.canvas?.run?.nodeStates[n.nodeID] = n.state }
                 for e in detail.edges { state.canvas?.run?.edgeCounts[PortRef(node: e.fromNode, port: e.port)] = e.count }
                 let mode = detail.summary.dryRun ? "dry" : "live"
@@ -257,7 +260,7 @@ enum CanvasScreen {
                 state.status =
                     "\(mode) run #\(detail.summary.id) \(detail.summary.state.rawValue)"
                     + (detail.summary.dryRun || detail.messages.isEmpty
-                        ? "" : ": \(sent) sent (i on a channel node shows why the others were not)")
+                        ? "" : ": \(Names.groupedCount(sent)) sent (i on a channel node shows why the others were not)")
             }
             return []
         case .runEnded(let target, let message):
