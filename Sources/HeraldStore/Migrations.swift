@@ -9,10 +9,12 @@ enum Migrations {
     /// added the drafts table, which reads check for; v10 the ids of the campaigns End nodes start,
     /// which reads take from the nodes' names when missing; v11 a column of drafts that reads take as empty;
     /// v12 the message ledger's columns, which the ledger's reads check for (a store without them
-    /// has sent nothing through Herald).
+    /// has sent nothing through Herald); v13 the claims table, which the ledger's reads check for
+    /// (without it, a claim is the message's own `claimed` status).
     static let readCompatible: Set<String> = [
         "v2: stopped nodes", "v3: archived campaigns", "v4: schedules", "v5: schedule launches", "v6: input ports",
         "v7: versioned settings", "v8: waiting runs", "v9: drafts", "v10: start targets", "v11: kept forms", "v12: message ledger",
+        "v13: claims",
     ]
 
     /// Herald's tables as `CREATE TEMP` statements, in creation order: lets a read-only
@@ -417,6 +419,35 @@ enum Migrations {
                         CREATE INDEX herald_messages_profile ON herald_messages(profile_key, channel, created_at);
                         CREATE INDEX herald_messages_due ON herald_messages(run_id, status, not_before);
                         CREATE INDEX herald_suppressions_address ON herald_suppressions(address);
+                        """)
+            }
+        ),
+        (
+            "v13: claims",
+            { db in
+                // A claim is a row of its own, not a rewrite of the message's: claiming a batch
+                // inserts one small row per message (and recording deletes it), so a message's
+                // row is written once, when its result is known. A message with a claim is
+                // `claimed` whatever its status column says. Claims an older executor left on
+                // the messages themselves move here, with the attempt they counted given back
+                // (an attempt is now counted when its result is recorded).
+                try db.execute(
+                    sql: """
+                        CREATE TABLE herald_claims (
+                            message_id INTEGER PRIMARY KEY REFERENCES herald_messages(id) ON DELETE CASCADE,
+                            run_id INTEGER NOT NULL REFERENCES herald_runs(id) ON DELETE CASCADE,
+                            owner TEXT NOT NULL,
+                            claimed_at TEXT NOT NULL
+                        );
+                        CREATE INDEX herald_claims_run ON herald_claims(run_id, owner);
+                        INSERT INTO herald_claims (message_id, run_id, owner, claimed_at)
+                        SELECT id, run_id, ifnull(claim_owner, ''), ifnull(claimed_at, updated_at)
+                        FROM herald_messages WHERE status = 'claimed' AND run_id IS NOT NULL;
+                        UPDATE herald_messages SET status = 'queued', attempts = max(attempts - 1, 0)
+                        WHERE status = 'claimed' AND run_id IS NOT NULL;
+                        UPDATE herald_messages SET status = 'unknown' WHERE status = 'claimed';
+                        ALTER TABLE herald_messages DROP COLUMN claim_owner;
+                        ALTER TABLE herald_messages DROP COLUMN claimed_at;
                         """)
             }
         ),

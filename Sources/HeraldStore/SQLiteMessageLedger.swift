@@ -2,11 +2,15 @@ import Foundation
 public import GRDB
 public import HeraldCore
 
-/// The message ledger in the store's `herald_messages` table. The only place that spells
-/// message states in SQL.
+/// The message ledger in the store's `herald_messages` table, and its claims in
+/// `herald_claims`. The only place that spells message states in SQL.
 ///
-/// A claim is one immediate transaction committed with `synchronous = FULL` (SQLite's one
-/// writer makes it exclusive); a PostgreSQL ledger claims with `FOR UPDATE SKIP LOCKED`.
+/// A claim is a row in `herald_claims` (the message's id is its key, so no two executors can
+/// hold one message), inserted in one immediate transaction committed with `synchronous = FULL`
+/// (SQLite's one writer makes it exclusive); a PostgreSQL ledger inserts the same rows from a
+/// `SELECT … FOR UPDATE SKIP LOCKED`. A message's own row is written when it is queued and when
+/// its result is recorded, not when it is claimed: while a claim holds it, it keeps the status it
+/// was claimed in (queued or deferred) and reads call it `claimed`.
 public struct SQLiteMessageLedger: MessageLedger {
     public let store: Store
 
@@ -41,52 +45,82 @@ public struct SQLiteMessageLedger: MessageLedger {
         return "CASE \(cases.joined(separator: " ")) END"
     }
 
+    /// Whether the store has the claims table (v13); without it (a store read as it is), a claim
+    /// is the message's own `claimed` status.
+    static func hasClaims(_ db: Database) throws -> Bool { try db.tableExists("herald_claims") }
+
+    /// Joins each message `m` to its claim `k` (`k.message_id` NULL: not claimed).
+    static func claimJoin(_ db: Database) throws -> String {
+        try hasClaims(db)
+            ? "LEFT JOIN herald_claims k ON k.message_id = m.id" : "LEFT JOIN (SELECT NULL AS message_id) k ON 0"
+    }
+
+    /// A message's state: `claimed` while a claim holds it, its status otherwise.
+    static let state = "CASE WHEN k.message_id IS NOT NULL THEN 'claimed' ELSE m.status END"
+
+    /// Ids as a JSON array, for `json_each`: one statement for a whole batch.
+    static func idList(_ ids: some Sequence<Int64>) -> String { "[" + ids.map(String.init).joined(separator: ",") + "]" }
+
     public func claim(runID: Int64, owner: String, limit: Int, now: Int, optIn: Set<Channel>) throws -> [ClaimedMessage] {
         let at = Self.text(now)
-        // The oldest due messages (queued ones, then deferred ones whose time has come, in the due
-        // index's order) are claimed in one statement; those whose consent or suppression changed
-        // since the node queued them are excluded instead, with the reason.
-        let due = """
-            SELECT id, profile_key, channel, category, address FROM (
-              SELECT * FROM (SELECT id, profile_key, channel, category, address FROM herald_messages INDEXED BY herald_messages_due
-                             WHERE run_id = ?1 AND status = 'queued' ORDER BY not_before, id LIMIT ?2)
+        // The oldest due messages no claim holds (queued ones, then deferred ones whose time has
+        // come, in the due index's order), each with why it is excluded after all (consent or
+        // suppression changed since the node queued it; NULL: it may go).
+        let unclaimed = "NOT EXISTS (SELECT 1 FROM herald_claims k WHERE k.message_id = m.id)"
+        let columns = "m.id, m.node_id, m.channel, m.category, m.profile_key, m.entity_key, m.address, m.attempts"
+        let sql = """
+            SELECT x.id, x.node_id, x.channel, x.category, x.profile_key, x.entity_key, x.address, x.attempts + 1,
+              \(Self.lateExclusion(optIn: optIn)) AS late
+            FROM (
+              SELECT * FROM (SELECT \(columns) FROM herald_messages m INDEXED BY herald_messages_due
+                             WHERE m.run_id = ?1 AND m.status = 'queued' AND \(unclaimed) ORDER BY m.not_before, m.id LIMIT ?2)
               UNION ALL
-              SELECT * FROM (SELECT id, profile_key, channel, category, address FROM herald_messages INDEXED BY herald_messages_due
-                             WHERE run_id = ?1 AND status = 'deferred' AND not_before <= ?3 ORDER BY not_before, id LIMIT ?2))
+              SELECT * FROM (SELECT \(columns) FROM herald_messages m INDEXED BY herald_messages_due
+                             WHERE m.run_id = ?1 AND m.status = 'deferred' AND m.not_before <= ?3 AND \(unclaimed)
+                             ORDER BY m.not_before, m.id LIMIT ?2)
+            ) x
             LIMIT ?2
             """
-        // Materialized: each message's late check runs once, not once per column it sets.
-        let sql = """
-            WITH d AS MATERIALIZED (SELECT x.id, \(Self.lateExclusion(optIn: optIn)) AS late FROM (\(due)) x)
-            UPDATE herald_messages
-            SET status = CASE WHEN d.late IS NULL THEN 'claimed' ELSE 'excluded' END,
-                reason = coalesce(d.late, reason),
-                claim_owner = CASE WHEN d.late IS NULL THEN ?4 END,
-                claimed_at = ?3, updated_at = ?3,
-                attempts = attempts + (d.late IS NULL)
-            FROM d
-            WHERE herald_messages.id = d.id
-            RETURNING \(Self.claimedColumns), status
-            """
         return try store.writeDurably { db in
-            // The same statement for every batch of the run: compiled once.
-            let statement = try db.cachedStatement(sql: sql)
+            // The same statements for every batch of the run: compiled once.
+            let due = try db.cachedStatement(sql: sql)
+            let exclude = try db.cachedStatement(
+                sql: "UPDATE herald_messages SET status = 'excluded', reason = ?, updated_at = ? WHERE id = ?")
+            // One small row per message claimed; the message's own row is written once, when
+            // its result is recorded.
+            let hold = try db.cachedStatement(
+                sql: "INSERT INTO herald_claims (message_id, run_id, owner, claimed_at) SELECT value, ?, ?, ? FROM json_each(?)")
             // A batch whose every message turns out excluded is not the end: claim again.
             while true {
                 var claimed: [ClaimedMessage] = []
-                var returned = false
-                let rows = try Row.fetchCursor(statement, arguments: [runID, limit, at, owner])
+                var late: [(id: Int64, reason: String)] = []
+                let rows = try Row.fetchCursor(due, arguments: [runID, limit, at])
                 while let row = try rows.next() {
-                    returned = true
-                    // The status follows the claimed columns.
-                    if (row[Self.claimedColumnCount] as DatabaseValue) == "claimed".databaseValue {
+                    if let reason = row[Self.claimedColumnCount] as String? {
+                        late.append((row[0], reason))
+                    } else {
                         claimed.append(try Self.claimed(row))
                     }
                 }
-                if !returned { return [] }
-                if !claimed.isEmpty { return claimed.sorted { $0.id < $1.id } }
+                for message in late { try exclude.execute(arguments: [message.reason, at, message.id]) }
+                if !claimed.isEmpty {
+                    try hold.execute(arguments: [runID, owner, at, Self.idList(claimed.map(\.id))])
+                    return claimed.sorted { $0.id < $1.id }
+                }
+                if late.isEmpty { return [] }
             }
         }
+    }
+
+    /// Ends `owner`'s claims on `ids` (those another executor took over are left alone).
+    /// - Returns: the ids whose claim was `owner`'s.
+    static func endClaims(_ db: Database, ids: some Sequence<Int64>, owner: String) throws -> Set<Int64> {
+        Set(
+            try Int64.fetchAll(
+                db.cachedStatement(
+                    sql: "DELETE FROM herald_claims WHERE message_id IN (SELECT value FROM json_each(?)) AND owner = ? RETURNING message_id"
+                ),
+                arguments: [idList(ids), owner]))
     }
 
     public func record(_ records: [DeliveryRecord], owner: String, now: Int, retry: RetryPolicy, jitter: @Sendable () -> Double) throws {
@@ -94,16 +128,17 @@ public struct SQLiteMessageLedger: MessageLedger {
         // Without waiting for the disk: a result lost to a power cut leaves its message claimed,
         // and the next executor asks the provider (or calls it unknown), never sends it again.
         try store.writeDurably(synchronous: .normal) { db in
+            let held = try Self.endClaims(db, ids: records.map(\.id), owner: owner)
             let statement = try db.cachedStatement(
                 sql: """
                     UPDATE herald_messages
                     SET status = ?, reason = ?, not_before = ?, provider = ?, provider_id = ?, error = ?, updated_at = ?,
-                        sent_at = ?, claim_owner = NULL
-                    WHERE id = ? AND status = 'claimed' AND claim_owner = ?
+                        sent_at = ?, attempts = attempts + 1
+                    WHERE id = ?
                     """)
             // Plain acceptances, the bulk of a batch, in one statement per provider.
             var accepted: [String: [Int64]] = [:]
-            for record in records {
+            for record in records where held.contains(record.id) {
                 if case .provider(.sent(nil)) = record.verdict { accepted[record.provider, default: []].append(record.id) }
             }
             for (provider, ids) in accepted {
@@ -111,12 +146,12 @@ public struct SQLiteMessageLedger: MessageLedger {
                     sql: """
                         UPDATE herald_messages
                         SET status = 'sent', reason = NULL, not_before = NULL, provider = ?, provider_id = NULL, error = NULL,
-                            updated_at = ?, sent_at = ?, claim_owner = NULL
-                        WHERE id IN (SELECT value FROM json_each(?)) AND status = 'claimed' AND claim_owner = ?
+                            updated_at = ?, sent_at = ?, attempts = attempts + 1
+                        WHERE id IN (SELECT value FROM json_each(?))
                         """
-                ).execute(arguments: [provider, at, at, "[" + ids.map(String.init).joined(separator: ",") + "]", owner])
+                ).execute(arguments: [provider, at, at, Self.idList(ids)])
             }
-            for record in records {
+            for record in records where held.contains(record.id) {
                 if case .provider(.sent(nil)) = record.verdict { continue }
                 var state = MessageState.failed
                 var reason: String?
@@ -149,7 +184,7 @@ public struct SQLiteMessageLedger: MessageLedger {
                     error = why
                 }
                 try statement.execute(arguments: [
-                    state.rawValue, reason, notBefore, record.provider, providerID, error, at, sentAt, record.id, owner,
+                    state.rawValue, reason, notBefore, record.provider, providerID, error, at, sentAt, record.id,
                 ])
             }
         }
@@ -157,32 +192,26 @@ public struct SQLiteMessageLedger: MessageLedger {
 
     public func release(_ ids: [Int64], owner: String) throws {
         guard !ids.isEmpty else { return }
-        try store.write { db in
-            for chunk in stride(from: 0, to: ids.count, by: 500).map({ Array(ids[$0..<min($0 + 500, ids.count)]) }) {
-                try db.execute(
-                    sql: """
-                        UPDATE herald_messages SET status = 'queued', claim_owner = NULL, attempts = attempts - 1
-                        WHERE status = 'claimed' AND claim_owner = ? AND id IN (\(chunk.map { _ in "?" }.joined(separator: ",")))
-                        """,
-                    arguments: StatementArguments([owner] + chunk.map { $0 as any DatabaseValueConvertible }))
-            }
-        }
+        // The messages are due again as they were: nothing of them was written when claimed.
+        try store.write { db in _ = try Self.endClaims(db, ids: ids, owner: owner) }
     }
 
     public func leftClaimed(runID: Int64) throws -> [ClaimedMessage] {
         try store.read { db in
-            try Row.fetchAll(
+            guard try Self.hasClaims(db) else { return [] }
+            return try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT \(Self.claimedColumns) FROM herald_messages
-                    WHERE run_id = ? AND status = 'claimed' ORDER BY id
+                    SELECT m.id, m.node_id, m.channel, m.category, m.profile_key, m.entity_key, m.address, m.attempts + 1
+                    FROM herald_claims k JOIN herald_messages m ON m.id = k.message_id
+                    WHERE k.run_id = ? ORDER BY m.id
                     """, arguments: [runID]
             ).map(Self.claimed)
         }
     }
 
-    /// The columns ``claimed(_:)`` reads, in its order (by position: a claim returns thousands).
-    static let claimedColumns = "id, node_id, channel, category, profile_key, entity_key, address, attempts"
+    /// The columns ``claimed(_:)`` reads, by position (a claim returns thousands): id, node,
+    /// channel, category, profile key, entity key, address, attempts including this one.
     static let claimedColumnCount = 8
 
     static func claimed(_ row: Row) throws -> ClaimedMessage {
@@ -202,30 +231,32 @@ public struct SQLiteMessageLedger: MessageLedger {
         return try store.write { db in
             var settled = SettledClaims()
             for (id, decision) in decisions.sorted(by: { $0.key < $1.key }) {
-                let condition = "WHERE id = ? AND run_id = ? AND status = 'claimed'"
+                // Only a message still claimed in this run is settled.
+                guard
+                    try Int64.fetchOne(
+                        db, sql: "DELETE FROM herald_claims WHERE message_id = ? AND run_id = ? RETURNING message_id",
+                        arguments: [id, runID]) != nil
+                else { continue }
                 switch decision {
                 case .delivered(let providerID):
                     try db.execute(
                         sql: """
-                            UPDATE herald_messages SET status = 'sent', provider_id = ?, sent_at = ?, updated_at = ?, claim_owner = NULL,
+                            UPDATE herald_messages SET status = 'sent', provider_id = ?, sent_at = ?, updated_at = ?, attempts = attempts + 1,
                               reason = NULL, error = 'recorded after its executor stopped: the provider had it'
-                            \(condition)
-                            """, arguments: [providerID, at, at, id, runID])
-                    settled.sent += db.changesCount
+                            WHERE id = ?
+                            """, arguments: [providerID, at, at, id])
+                    settled.sent += 1
                 case .notDelivered:
-                    try db.execute(
-                        sql:
-                            "UPDATE herald_messages SET status = 'queued', attempts = attempts - 1, claim_owner = NULL, updated_at = ? \(condition)",
-                        arguments: [at, id, runID])
-                    settled.requeued += db.changesCount
+                    // Due again as it was: its row was never written for the claim.
+                    settled.requeued += 1
                 case .cannotTell:
                     try db.execute(
                         sql: """
-                            UPDATE herald_messages SET status = 'unknown', claim_owner = NULL, updated_at = ?,
+                            UPDATE herald_messages SET status = 'unknown', updated_at = ?, attempts = attempts + 1,
                               error = 'its executor stopped after handing it to the provider, before recording what the provider said'
-                            \(condition)
-                            """, arguments: [at, id, runID])
-                    settled.unknown += db.changesCount
+                            WHERE id = ?
+                            """, arguments: [at, id])
+                    settled.unknown += 1
                 }
             }
             return settled
@@ -238,28 +269,28 @@ public struct SQLiteMessageLedger: MessageLedger {
             var conditions: [String] = []
             var arguments: [any DatabaseValueConvertible] = []
             if let run = filter.runID {
-                conditions.append("run_id = ?")
+                conditions.append("m.run_id = ?")
                 arguments.append(run)
             }
             if let campaign = filter.campaignID {
-                conditions.append("campaign_id = ?")
+                conditions.append("m.campaign_id = ?")
                 arguments.append(campaign)
             }
             if let profile = filter.profileKey {
                 // Keys are stored with their column's type; a text key matches its number too.
-                conditions.append("CAST(profile_key AS TEXT) = ?")
+                conditions.append("CAST(m.profile_key AS TEXT) = ?")
                 arguments.append(profile)
             }
             if let channel = filter.channel {
-                conditions.append("channel = ?")
+                conditions.append("m.channel = ?")
                 arguments.append(channel.rawValue)
             }
             if let state = filter.state {
-                conditions.append("status = ?")
+                conditions.append("\(Self.state) = ?")
                 arguments.append(state.rawValue)
             }
             if let ids = filter.ids {
-                conditions.append("id IN (\(ids.map { _ in "?" }.joined(separator: ",")))")
+                conditions.append("m.id IN (\(ids.map { _ in "?" }.joined(separator: ",")))")
                 arguments += ids.map { $0 as any DatabaseValueConvertible }
             }
             let whereClause = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
@@ -267,9 +298,10 @@ public struct SQLiteMessageLedger: MessageLedger {
             return try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT id, run_id, campaign_id, node_id, profile_key, entity_key, channel, category, status, reason, not_before,
-                      zone, zone_fallback, attempts, provider, provider_id, error, created_at, updated_at, sent_at
-                    FROM herald_messages \(whereClause) ORDER BY id DESC LIMIT ?
+                    SELECT m.id, m.run_id, m.campaign_id, m.node_id, m.profile_key, m.entity_key, m.channel, m.category,
+                      \(Self.state) AS status, m.reason, m.not_before, m.zone, m.zone_fallback, m.attempts, m.provider, m.provider_id,
+                      m.error, m.created_at, m.updated_at, m.sent_at
+                    FROM herald_messages m \(try Self.claimJoin(db)) \(whereClause) ORDER BY m.id DESC LIMIT ?
                     """, arguments: StatementArguments(arguments)
             ).map(Self.message)
         }
@@ -316,13 +348,33 @@ public struct SQLiteMessageLedger: MessageLedger {
                 if state == .failed { counts[id, default: MessageCounts()].failed[reason, default: 0] += n }
             }
         }
+        // Claimed messages keep the status they were claimed in (queued or deferred): counted
+        // there above, they move to `claimed` (a few batches at most, read through the claims).
+        guard try hasClaims(db) else { return counts }
+        let claimed = try Row.fetchAll(
+            db,
+            sql: """
+                SELECT m.node_id, m.status, count(*) AS n FROM herald_claims k JOIN herald_messages m ON m.id = k.message_id
+                WHERE k.run_id = ? GROUP BY 1, 2
+                """, arguments: [runID])
+        for row in claimed {
+            guard let node: String = row["node_id"], let state = MessageState(rawValue: row["status"]) else { continue }
+            let n: Int = row["n"]
+            let id = NodeID(node)
+            let left = (counts[id]?.byState[state] ?? 0) - n
+            counts[id, default: MessageCounts()].byState[state] = left > 0 ? left : nil
+            counts[id, default: MessageCounts()].byState[.claimed, default: 0] += n
+        }
         return counts
     }
 
     public func nextDue(runID: Int64) throws -> Int? {
         try store.read { db in
             let text = try String.fetchOne(
-                db, sql: "SELECT min(not_before) FROM herald_messages WHERE run_id = ? AND status = 'deferred'", arguments: [runID])
+                db,
+                sql:
+                    "SELECT min(m.not_before) FROM herald_messages m \(try Self.claimJoin(db)) WHERE m.run_id = ? AND \(Self.state) = 'deferred'",
+                arguments: [runID])
             return text.flatMap(TemporalText.utcSeconds(canonical:))
         }
     }

@@ -17,6 +17,9 @@ public struct Store: Sendable {
     public let isReadOnly: Bool
     /// This open added Herald's tables to a SQLite file that did not have them.
     public let adopted: Bool
+    /// The migrations opening this store for writing applied to it, when it was a store of an
+    /// older Herald (empty: it was current, new, or adopted).
+    public internal(set) var upgrades: [String] = []
     /// What other connections to this store open: the path, or for a store read as an immutable
     /// file (its folder is not writable) the `file:` URI that says so.
     public internal(set) var connectionPath: String
@@ -53,7 +56,8 @@ public struct Store: Sendable {
             }
             var store = Store(writer: queue, path: path, isReadOnly: false, adopted: state == .notHerald && !empty)
             store.busyTimeout = busyTimeout
-            try store.migrate()
+            let applied = try store.migrate()
+            if state != .notHerald { store.upgrades = applied }
             openedForWriting.withLock { $0.append(store) }
             store.logger.debug(
                 "opened the store for writing", metadata: ["store": "\(path)", "schema": "\(state)", "adopted": "\(store.adopted)"])
@@ -321,9 +325,10 @@ public struct Store: Sendable {
     }
 
     /// Applies Herald's missing migrations (``schemaState`` has refused newer stores already).
-    func migrate() throws {
+    @discardableResult
+    func migrate() throws -> [String] {
         do {
-            try Migrations.apply(writer)
+            return try Migrations.apply(writer)
         } catch {
             throw Store.storeError(error, path: path)
         }

@@ -186,6 +186,8 @@ struct InitCommand: ParsableCommand {
             say(
                 "\(path) is now a Herald store: Herald's tables were added, and \(Names.counted(tables, "table")) of yours left as they were"
             )
+        } else if !store.upgrades.isEmpty {
+            say("\(path) was upgraded to this version of Herald (\(store.upgrades.joined(separator: ", ")))")
         } else {
             say("\(path) is already a Herald store and is up to date")
         }

@@ -35,12 +35,15 @@ struct RunCommand: ParsableCommand {
             )
         }
         let mode: RunMode = live ? .live : .dry
-        // A broken configuration refuses a live run before the store is touched; a dry run
-        // delivers nothing and does not read it.
-        let delivery = live ? try config.load() : nil
+        // A broken configuration, a missing secret or an unwritable directory refuses a live run
+        // before the store is opened for writing (which would upgrade an older one); a dry run
+        // delivers nothing and does not read the configuration. (A store that is not there is
+        // said by opening it, before any directory is made for it.)
+        let config = live ? try config.load() : nil
+        let early = FileManager.default.fileExists(atPath: store.db) ? try config?.setup(storePath: store.db) : nil
         let db = try store.openForWriting()
         let stored = try db.loadCampaign(.typed(campaign))
-        try startRun(stored, mode: mode, db: db, json: output.json, delivery: try delivery?.setup(storePath: db.path))
+        try startRun(stored, mode: mode, db: db, json: output.json, delivery: try early ?? config?.setup(storePath: db.path))
     }
 }
 

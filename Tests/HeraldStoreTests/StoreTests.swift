@@ -80,27 +80,36 @@ import Testing
         }
     }
 
+    /// A store written by an older Herald (its migrations up to `upTo`), with one campaign,
+    /// its first version and run 1 (`run`: its mode and state), then the statements `then`.
+    static func olderStore(_ path: String, upTo: String, run: String, then: String) throws {
+        let queue = try DatabaseQueue(path: path)
+        try queue.writeWithoutTransaction { db in _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
+        try Migrations.migrator.migrate(queue, upTo: upTo)
+        try queue.write { db in
+            try db.execute(
+                sql: """
+                    INSERT INTO herald_campaigns (name, created_at, updated_at) VALUES ('Old one', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z');
+                    INSERT INTO herald_campaign_versions (campaign_id, version, created_at) VALUES (1, 1, '2025-01-01T00:00:00Z');
+                    INSERT INTO herald_runs (id, campaign_id, version, mode, state, started_at) VALUES (1, 1, 1, \(run), '2025-01-02T00:00:00Z');
+                    \(then)
+                    """)
+        }
+        try queue.close()
+    }
+
     /// A store written before the last migrations is read as it is (no migration, same bytes),
     /// and brought up to date by the first command that writes.
     @Test func anOlderStoreIsReadWithoutMigratingAndUpgradedOnWrite() throws {
         let scratch = Scratch()
         let path = scratch.file("old.db")
-        do {
-            let queue = try DatabaseQueue(path: path)
-            try queue.writeWithoutTransaction { db in _ = try String.fetchOne(db, sql: "PRAGMA journal_mode = WAL") }
-            try Migrations.migrator.migrate(queue, upTo: "v1: herald tables")
-            try queue.write { db in
-                try db.execute(
-                    sql: """
-                        INSERT INTO herald_campaigns (name, created_at, updated_at) VALUES ('Old one', '2025-01-01T00:00:00Z', '2025-01-01T00:00:00Z');
-                        INSERT INTO herald_campaign_versions (campaign_id, version, created_at) VALUES (1, 1, '2025-01-01T00:00:00Z');
-                        INSERT INTO herald_runs (id, campaign_id, version, mode, state, started_at) VALUES (1, 1, 1, 'dry', 'completed', '2025-01-02T00:00:00Z');
-                        INSERT INTO herald_run_nodes (run_id, node_id, state, input_count) VALUES (1, 'a', 'completed', 7);
-                        INSERT INTO herald_run_logs (run_id, node_id, at, level, message) VALUES (1, 'a', '2025-01-02T00:00:00Z', 'info', 'old line');
-                        """)
-            }
-            try queue.close()
-        }
+        try Self.olderStore(
+            path, upTo: "v1: herald tables",
+            run: "'dry', 'completed'",
+            then: """
+                INSERT INTO herald_run_nodes (run_id, node_id, state, input_count) VALUES (1, 'a', 'completed', 7);
+                INSERT INTO herald_run_logs (run_id, node_id, at, level, message) VALUES (1, 'a', '2025-01-02T00:00:00Z', 'info', 'old line');
+                """)
         let before = try Data(contentsOf: URL(fileURLWithPath: path))
         let reader = try Store.openForReading(path: path)
         #expect(try reader.listCampaigns().map(\.name) == ["Old one"])
@@ -124,6 +133,44 @@ import Testing
         #expect(try writer.listCampaigns(includeArchived: true).first?.archivedAt != nil)
         _ = try writer.deleteCampaign("Old one", withRuns: true)
         #expect(try writer.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM herald_run_nodes") } == 0)
+    }
+
+    /// Claims an older version left on the messages themselves (status `claimed`) read as
+    /// claimed before the upgrade and after it: they move to the claims table with the attempt
+    /// they counted given back, so the next executor settles them as it settles any claim.
+    @Test func claimsLeftOnTheMessagesByAnOlderVersionMoveToTheClaimsTable() throws {
+        let scratch = Scratch()
+        let path = scratch.file("v12.db")
+        try Self.olderStore(
+            path, upTo: "v12: message ledger",
+            run: "'live', 'running'",
+            then: """
+                INSERT INTO herald_messages (id, run_id, campaign_id, node_id, profile_key, channel, address, status, attempts,
+                  claim_owner, claimed_at, created_at, updated_at)
+                VALUES (1, 1, 1, 'mail', 'p1', 'email', 'a@example.com', 'claimed', 1, 'gone/1/x', '2025-01-02T00:00:01Z',
+                        '2025-01-02T00:00:00Z', '2025-01-02T00:00:01Z'),
+                       (2, 1, 1, 'mail', 'p2', 'email', 'b@example.com', 'sent', 1, NULL, NULL,
+                        '2025-01-02T00:00:00Z', '2025-01-02T00:00:01Z'),
+                       (3, NULL, NULL, NULL, 'p3', 'email', 'c@example.com', 'claimed', 1, 'gone/1/x', NULL,
+                        '2025-01-02T00:00:00Z', '2025-01-02T00:00:01Z');
+                """)
+        let before = try Data(contentsOf: URL(fileURLWithPath: path))
+        let reader = try Store.openForReading(path: path)
+        #expect(try reader.ledger.counts(runID: 1)["mail"]?.byState == [.claimed: 1, .sent: 1])
+        #expect(try reader.ledger.leftClaimed(runID: 1).isEmpty)  // settled once the store is upgraded
+        try reader.close()
+        #expect(try Data(contentsOf: URL(fileURLWithPath: path)) == before)
+        let writer = try Store.open(path: path)
+        #expect(writer.upgrades == ["v13: claims"])
+        #expect(try writer.ledger.counts(runID: 1)["mail"]?.byState == [.claimed: 1, .sent: 1])
+        let left = try writer.ledger.leftClaimed(runID: 1)
+        #expect(left.map(\.id) == [1] && left.first?.attempts == 1)
+        // A claim with no run to settle it cannot be told: it is unknown, for an operator.
+        #expect(try writer.ledger.messages(MessageFilter(ids: [3])).map(\.state) == [.unknown])
+        let settled = try writer.ledger.settle([1: .cannotTell], runID: 1, now: 1_735_776_000)
+        #expect(settled.unknown == 1)
+        #expect(try writer.ledger.messages(MessageFilter(runID: 1)).map(\.state) == [.sent, .unknown])
+        #expect(try writer.ledger.leftClaimed(runID: 1).isEmpty)
     }
 
     @Test func reopeningKeepsUserTablesAndHeraldTables() throws {
