@@ -427,19 +427,20 @@ enum Migrations {
             { db in
                 // A claim is a row of its own, not a rewrite of the message's: claiming a batch
                 // inserts one small row per message (and recording deletes it), so a message's
-                // row is written once, when its result is known. A message with a claim is
+                // row is written once, when its result is known. The table holds a few batches
+                // at most: no index beyond its key (messages are never deleted, so the key
+                // needs no foreign key either). A message with a claim is
                 // `claimed` whatever its status column says. Claims an older executor left on
                 // the messages themselves move here, with the attempt they counted given back
                 // (an attempt is now counted when its result is recorded).
                 try db.execute(
                     sql: """
                         CREATE TABLE herald_claims (
-                            message_id INTEGER PRIMARY KEY REFERENCES herald_messages(id) ON DELETE CASCADE,
+                            message_id INTEGER PRIMARY KEY,
                             run_id INTEGER NOT NULL REFERENCES herald_runs(id) ON DELETE CASCADE,
                             owner TEXT NOT NULL,
                             claimed_at TEXT NOT NULL
                         );
-                        CREATE INDEX herald_claims_run ON herald_claims(run_id, owner);
                         INSERT INTO herald_claims (message_id, run_id, owner, claimed_at)
                         SELECT id, run_id, ifnull(claim_owner, ''), ifnull(claimed_at, updated_at)
                         FROM herald_messages WHERE status = 'claimed' AND run_id IS NOT NULL;
