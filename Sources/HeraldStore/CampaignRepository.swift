@@ -366,6 +366,9 @@ extension Store {
                     "campaign '\(stored.campaign.name)' has \(Names.counted(runs, "run")); add --yes to delete it with its runs (sent messages stay in the history), or archive it instead"
                 )
             }
+            try SQLiteMessageLedger.abandonClaims(
+                db, runIDs: try Int64.fetchAll(db, sql: "SELECT id FROM herald_runs WHERE campaign_id = ?", arguments: [stored.id]),
+                now: Int(Date().timeIntervalSince1970))
             try db.execute(sql: "DELETE FROM herald_campaigns WHERE id = ?", arguments: [stored.id])
             return (stored.campaign.name, runs)
         }

@@ -428,8 +428,12 @@ enum Migrations {
                 // A claim is a row of its own, not a rewrite of the message's: claiming a batch
                 // inserts one small row per message (and recording deletes it), so a message's
                 // row is written once, when its result is known. The table holds a few batches
-                // at most: no index beyond its key (messages are never deleted, so the key
-                // needs no foreign key either). A message with a claim is
+                // at most: no index beyond its key, and no foreign key (each check would cost
+                // every claim; messages are never deleted, and a claim whose run was purged
+                // keeps its message `claimed`, as the message's own status did before).
+                // `claim_owner` and `claimed_at` stay in herald_messages, unused: dropping a
+                // column re-checks every view in the file (a user's broken view would make
+                // the upgrade fail) and rewrites every row. A message with a claim is
                 // `claimed` whatever its status column says. Claims an older executor left on
                 // the messages themselves move here, with the attempt they counted given back
                 // (an attempt is now counted when its result is recorded).
@@ -437,7 +441,7 @@ enum Migrations {
                     sql: """
                         CREATE TABLE herald_claims (
                             message_id INTEGER PRIMARY KEY,
-                            run_id INTEGER NOT NULL REFERENCES herald_runs(id) ON DELETE CASCADE,
+                            run_id INTEGER NOT NULL,
                             owner TEXT NOT NULL,
                             claimed_at TEXT NOT NULL
                         );
@@ -447,8 +451,6 @@ enum Migrations {
                         UPDATE herald_messages SET status = 'queued', attempts = max(attempts - 1, 0)
                         WHERE status = 'claimed' AND run_id IS NOT NULL;
                         UPDATE herald_messages SET status = 'unknown' WHERE status = 'claimed';
-                        ALTER TABLE herald_messages DROP COLUMN claim_owner;
-                        ALTER TABLE herald_messages DROP COLUMN claimed_at;
                         """)
             }
         ),

@@ -625,6 +625,7 @@ extension Store {
                     try db.execute(sql: "DROP TABLE \(table.quotedDatabaseIdentifier)")
                     tables += 1
                 }
+                try SQLiteMessageLedger.abandonClaims(db, runIDs: [id], now: Int(Date().timeIntervalSince1970))
                 try db.execute(sql: "DELETE FROM herald_runs WHERE id = ?", arguments: [id])
             }
             return (ids, tables)

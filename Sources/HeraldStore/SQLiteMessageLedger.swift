@@ -55,6 +55,24 @@ public struct SQLiteMessageLedger: MessageLedger {
             ? "LEFT JOIN herald_claims k ON k.message_id = m.id" : "LEFT JOIN (SELECT NULL AS message_id) k ON 0"
     }
 
+    /// Whether no claim holds the message `m`.
+    static let unclaimed = "NOT EXISTS (SELECT 1 FROM herald_claims k WHERE k.message_id = m.id)"
+
+    /// Before runs' rows go (a purge, a campaign deleted with its runs): the messages they still
+    /// have claimed become `unknown` (an executor may have handed them over, and with no run
+    /// left no executor will settle them), and their claims go.
+    public static func abandonClaims(_ db: Database, runIDs: [Int64], now: Int) throws {
+        guard try hasClaims(db), !runIDs.isEmpty else { return }
+        let runs = idList(runIDs)
+        try db.execute(
+            sql: """
+                UPDATE herald_messages SET status = 'unknown', updated_at = ?, attempts = attempts + 1,
+                  error = 'its run was deleted while an executor held it; it may have been handed to the provider'
+                WHERE id IN (SELECT message_id FROM herald_claims WHERE run_id IN (SELECT value FROM json_each(?)))
+                """, arguments: [text(now), runs])
+        try db.execute(sql: "DELETE FROM herald_claims WHERE run_id IN (SELECT value FROM json_each(?))", arguments: [runs])
+    }
+
     /// A message's state: `claimed` while a claim holds it, its status otherwise.
     static let state = "CASE WHEN k.message_id IS NOT NULL THEN 'claimed' ELSE m.status END"
 
@@ -66,7 +84,7 @@ public struct SQLiteMessageLedger: MessageLedger {
         // The oldest due messages no claim holds (queued ones, then deferred ones whose time has
         // come, in the due index's order), each with why it is excluded after all (consent or
         // suppression changed since the node queued it; NULL: it may go).
-        let unclaimed = "NOT EXISTS (SELECT 1 FROM herald_claims k WHERE k.message_id = m.id)"
+        let unclaimed = Self.unclaimed
         let columns = "m.id, m.node_id, m.channel, m.category, m.profile_key, m.entity_key, m.address, m.attempts"
         let sql = """
             SELECT x.id, x.node_id, x.channel, x.category, x.profile_key, x.entity_key, x.address, x.attempts + 1,
@@ -370,10 +388,14 @@ public struct SQLiteMessageLedger: MessageLedger {
 
     public func nextDue(runID: Int64) throws -> Int? {
         try store.read { db in
+            // The due index's first deferred message no claim holds (a claimed one is in hand).
+            let unclaimed = try Self.hasClaims(db) ? "AND \(Self.unclaimed)" : ""
             let text = try String.fetchOne(
                 db,
-                sql:
-                    "SELECT min(m.not_before) FROM herald_messages m \(try Self.claimJoin(db)) WHERE m.run_id = ? AND \(Self.state) = 'deferred'",
+                sql: """
+                    SELECT m.not_before FROM herald_messages m INDEXED BY herald_messages_due
+                    WHERE m.run_id = ? AND m.status = 'deferred' \(unclaimed) ORDER BY m.not_before LIMIT 1
+                    """,
                 arguments: [runID])
             return text.flatMap(TemporalText.utcSeconds(canonical:))
         }

@@ -390,6 +390,28 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         #expect(queued.map(\.id) == [claimed[1].id])
     }
 
+    /// A run purged while messages were claimed (its executor died, then the run was stopped):
+    /// with no run left to settle them, they are unknown, never silently queued again.
+    @Test func claimsOfAPurgedRunBecomeUnknown() throws {
+        let ids = try mailable(3)
+        let stored = try mailing(
+            "Purged", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
+            settings: ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))
+        let flaky = RecordingProvider { _ in .transient("421 try later", retryAfter: nil) }
+        let first = try run(stored, at: t0, provider: flaky)
+        let claimed = try store.ledger.claim(
+            runID: first.summary.id, owner: "gone", limit: 2, now: Int(t0.timeIntervalSince1970) + 3600, optIn: [])
+        #expect(claimed.count == 2)
+        try store.write { db in try db.execute(sql: "UPDATE herald_runs SET state = 'stopped' WHERE id = ?", arguments: [first.summary.id])
+        }
+        #expect(try store.purgeRuns(startedBefore: t0.addingTimeInterval(365 * 86400)).runs == 1)
+        let left = try store.ledger.messages(MessageFilter(campaignID: stored.id))
+        #expect(left.count == 3 && left.allSatisfy { $0.runID == nil })
+        #expect(Set(left.filter { $0.state == .unknown }.map(\.id)) == Set(claimed.map(\.id)))
+        #expect(left.filter { $0.state == .deferred }.count == 1)
+        #expect(try count("SELECT count(*) FROM herald_claims") == 0)
+    }
+
     @Test func transientFailuresAreRetriedUntilThePolicyGivesUp() throws {
         let ids = try mailable(2)
         let stored = try mailing(
