@@ -17,8 +17,12 @@ final class Running: Sendable {
 public enum TerminalApp {
     /// Opens the interface on `store`; returns the process exit status.
     @MainActor
-    /// - Parameter deliveryConfig: the delivery configuration live runs read (nil: the usual search).
-    public static func run(store: Store, themeName: String?, mouse: Bool = false, deliveryConfig: String? = nil) throws -> Int32 {
+    /// - Parameters:
+    ///   - deliveryConfig: the delivery configuration live runs read (nil: the usual search).
+    ///   - notice: a line the status bar shows first (a problem found before opening).
+    public static func run(
+        store: Store, themeName: String?, mouse: Bool = false, deliveryConfig: String? = nil, notice: String? = nil
+    ) throws -> Int32 {
         let environment = ProcessInfo.processInfo.environment
         var theme: Theme
         do {
@@ -42,6 +46,7 @@ public enum TerminalApp {
         state.height = terminal.height
         state.theme = theme.name
         state.themeNames = Theme.available()
+        if let notice { state.status = notice }
         var glyphSet = glyphs
 
         // The frame on the terminal, to diff the next one against (nil repaints everything).

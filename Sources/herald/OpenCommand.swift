@@ -20,14 +20,23 @@ struct OpenCommand: ParsableCommand {
     @OptionGroup var config: ConfigOptions
 
     func run() throws {
-        // A configuration named on the command line is checked now, not at the first live run.
-        if config.path != nil { _ = try config.load() }
+        // A configuration named on the command line is checked now, not at the first live run;
+        // one the usual search finds is read now too, and a problem in it said on the status
+        // bar (designing needs no configuration; a live run refuses it with the same words).
+        var notice: String?
+        if config.path != nil {
+            _ = try config.load()
+        } else {
+            do { _ = try config.load() } catch {
+                notice = "live runs refused until this is fixed: \((error as? HeraldError)?.message ?? "\(error)")"
+            }
+        }
         let store = try Store.openForReading(path: path)
         let themeName = theme ?? ProcessInfo.processInfo.environment["HERALD_THEME"]
         // The interface owns the main thread; ArgumentParser calls run() on it.
         let mouse = self.mouse || ProcessInfo.processInfo.environment["HERALD_MOUSE"] == "1"
         let status = try MainActor.assumeIsolated {
-            try TerminalApp.run(store: store, themeName: themeName, mouse: mouse, deliveryConfig: config.path)
+            try TerminalApp.run(store: store, themeName: themeName, mouse: mouse, deliveryConfig: config.path, notice: notice)
         }
         if status != 0 { throw ExitCode(status) }
     }

@@ -218,6 +218,21 @@ final class TmuxSession {
         #expect(colours.contains("\u{1B}[38;5"), "no 256-colour codes:\n\(colours.prefix(400).debugDescription)")
     }
 
+    /// A broken configuration found by the usual search does not keep the interface from
+    /// opening (designing needs none), and the status bar says what is wrong with it at once.
+    @Test func aBrokenConfigurationIsSaidOnOpening() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let config = scratch.path + "/herald.toml"
+        try "[channels.email]\nprovider = \"pigeon\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let tmux = try TmuxSession(width: 220, arguments: [db], environment: ["HERALD_CONFIG": config])
+        let screen = try tmux.waitFor("live runs refused until this is fixed")
+        #expect(screen.contains("expected outbox or discard, found 'pigeon'"), "\(screen)")
+        #expect(screen.contains("Welcome series"))
+        try tmux.keys("Q")
+        #expect(try tmux.waitFor("EXIT=").contains("EXIT=0"))
+    }
+
     @Test func aNonUTF8LocaleGetsASCIIGlyphs() throws {
         let scratch = Scratch()
         let db = try Herald.sampleCopy(in: scratch.path)
