@@ -42,6 +42,7 @@ fresh() {  # a copy of the generated store with the campaign, and nothing beside
   local copy="$out/delivery-$1.db"
   rm -rf "$copy" "$copy-wal" "$copy-shm" "$copy-work" "$copy-outbox" "$copy-extracts"
   cp "$out/run-$1.db" "$copy"
+  sync  # the copy's pages reach the disk now, not while the run is timed
   "$bin" campaign import "$here/campaign.json" --db "$copy" >/dev/null
   echo "$copy"
 }
