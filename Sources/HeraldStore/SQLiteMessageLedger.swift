@@ -33,15 +33,16 @@ public struct SQLiteMessageLedger: MessageLedger {
     static func lateExclusion(optIn: Set<Channel>) -> String {
         let optInList = optIn.map { "'\($0.rawValue)'" }.sorted().joined(separator: ", ")
         let consent = "SELECT 1 FROM herald_consent c WHERE c.profile_key = x.profile_key AND c.channel = x.channel"
-        var cases = [
-            "WHEN x.category = 'marketing' AND EXISTS (\(consent) AND c.status = 'opted_out') THEN 'opted_out'",
-            "WHEN EXISTS (SELECT 1 FROM herald_suppressions s WHERE s.channel = x.channel AND s.address = x.address) THEN 'suppressed'",
-        ]
+        // In the order the node's gates give these reasons (opted out, consent unknown,
+        // suppressed): a message excluded now says what the node would have said.
+        var cases = ["WHEN x.category = 'marketing' AND EXISTS (\(consent) AND c.status = 'opted_out') THEN 'opted_out'"]
         if !optIn.isEmpty {
             cases.append(
                 "WHEN x.category = 'marketing' AND x.channel IN (\(optInList)) AND NOT EXISTS (\(consent) AND c.status = 'opted_in') THEN 'consent_unknown'"
             )
         }
+        cases.append(
+            "WHEN EXISTS (SELECT 1 FROM herald_suppressions s WHERE s.channel = x.channel AND s.address = x.address) THEN 'suppressed'")
         return "CASE \(cases.joined(separator: " ")) END"
     }
 

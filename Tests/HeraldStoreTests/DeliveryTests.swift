@@ -199,6 +199,28 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         #expect(!provider.messages.contains { $0.profileKey == optedOut || $0.profileKey == suppressed })
     }
 
+    /// A message excluded when claimed says what the node's gates would have said for the same
+    /// facts: consent before suppression.
+    @Test func exclusionsWhenClaimedGiveTheGatesOrderOfReasons() throws {
+        let ids = try mailable(2)
+        let stored = try mailing(
+            "Late reasons", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
+            settings: ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))
+        let flaky = RecordingProvider { _ in .transient("421 try later", retryAfter: nil) }
+        let first = try run(stored, at: t0, provider: flaky)
+        // Both wait for a retry; meanwhile one's consent becomes unknown and its address is
+        // suppressed, the other opts in.
+        let email = try store.read { db in try String.fetchOne(db, sql: "SELECT email FROM profiles WHERE id = ?", arguments: [ids[0]]) }
+        try store.setConsent(profileKey: String(ids[0]), channel: .email, status: .unknown, source: "test")
+        _ = try store.addSuppressions([try #require(email)], channel: .email, reason: "bounced")
+        try store.setConsent(profileKey: String(ids[1]), channel: .email, status: .optedIn, source: "test")
+        let claimed = try store.ledger.claim(
+            runID: first.summary.id, owner: "late", limit: 10, now: Int(t0.timeIntervalSince1970) + 86_400, optIn: [.email])
+        #expect(claimed.map(\.profileKey) == [String(ids[1])])
+        let excluded = try messages(first.summary.id).filter { $0.state == .excluded }
+        #expect(excluded.map(\.profileKey) == [String(ids[0])] && excluded.first?.reason == "consent_unknown")
+    }
+
     /// One message per booking, and one per profile from a bookings population, against SQL
     /// written by hand.
     @Test func perEntityAndPerProfileMessagesGiveTheExpectedRows() throws {
