@@ -4,6 +4,10 @@ import Synchronization
 
 /// The signal that asked Herald to stop (0 when none). Set from signal handlers, read by the loop.
 let pendingSignal = Atomic<Int32>(0)
+/// The write end of the interface loop's wake-up pipe (-1: none). A signal writes a byte to it,
+/// so one that arrives after the loop last looked at ``pendingSignal`` and before it went to
+/// sleep wakes it all the same.
+let signalWakeFD = Atomic<Int32>(-1)
 
 /// Why the terminal interface cannot start.
 public struct TerminalError: Error, CustomStringConvertible {
@@ -62,10 +66,17 @@ final class Terminal {
         Terminal.installSignalHandlers()
     }
 
-    /// SIGINT/SIGTERM/SIGHUP only set a flag; the loop restores the terminal and exits 128+signal.
+    /// SIGINT/SIGTERM/SIGHUP only set a flag and wake the loop; the loop restores the terminal and
+    /// exits 128+signal.
     static func installSignalHandlers() {
         for s in [SIGINT, SIGTERM, SIGHUP] {
-            signal(s) { number in pendingSignal.store(number, ordering: .relaxed) }
+            signal(s) { number in
+                pendingSignal.store(number, ordering: .relaxed)
+                // write(2) is async-signal-safe; a full pipe already wakes the loop.
+                let fd = signalWakeFD.load(ordering: .relaxed)
+                var byte: UInt8 = 1
+                if fd >= 0 { _ = write(fd, &byte, 1) }
+            }
         }
     }
 

@@ -53,6 +53,12 @@ public enum TerminalApp {
         var lastFrame: CellGrid?
         // The loop sleeps until a key or a result arrives: workers wake it through this pipe.
         guard let wakeup = Wakeup() else { throw HeraldError(.io, "the interface could not create its wake-up pipe") }
+        // Signals wake the loop too; no longer once the pipe is about to close.
+        signalWakeFD.store(wakeup.writeEnd, ordering: .relaxed)
+        defer {
+            signalWakeFD.store(-1, ordering: .relaxed)
+            withExtendedLifetime(wakeup) {}
+        }
         let interpreter = EffectInterpreter(store: store, wake: { wakeup.signal() }, deliveryConfig: deliveryConfig)
 
         func execute(_ effects: [Effect]) {
