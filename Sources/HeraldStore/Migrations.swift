@@ -429,8 +429,8 @@ enum Migrations {
                 // inserts one small row per message (and recording deletes it), so a message's
                 // row is written once, when its result is known. The table holds a few batches
                 // at most: no index beyond its key, and no foreign key (each check would cost
-                // every claim; messages are never deleted, and a claim whose run was purged
-                // keeps its message `claimed`, as the message's own status did before).
+                // every claim; messages are never deleted, and a run's claims are settled as
+                // `unknown` before the run is purged or deleted: `abandonClaims`).
                 // `claim_owner` and `claimed_at` stay in herald_messages, unused: dropping a
                 // column re-checks every view in the file (a user's broken view would make
                 // the upgrade fail) and rewrites every row. A message with a claim is

@@ -86,10 +86,9 @@ public struct SQLiteMessageLedger: MessageLedger {
         // come, in the due index's order), each with why it is excluded after all (consent or
         // suppression changed since the node queued it; NULL: it may go).
         let unclaimed = Self.unclaimed
-        let columns = "m.id, m.node_id, m.channel, m.category, m.profile_key, m.entity_key, m.address, m.attempts"
+        let columns = Self.claimedColumns
         let sql = """
-            SELECT x.id, x.node_id, x.channel, x.category, x.profile_key, x.entity_key, x.address, x.attempts + 1,
-              \(Self.lateExclusion(optIn: optIn)) AS late
+            SELECT x.*, \(Self.lateExclusion(optIn: optIn)) AS late
             FROM (
               SELECT * FROM (SELECT \(columns) FROM herald_messages m INDEXED BY herald_messages_due
                              WHERE m.run_id = ?1 AND m.status = 'queued' AND \(unclaimed) ORDER BY m.not_before, m.id LIMIT ?2)
@@ -221,7 +220,7 @@ public struct SQLiteMessageLedger: MessageLedger {
             return try Row.fetchAll(
                 db,
                 sql: """
-                    SELECT m.id, m.node_id, m.channel, m.category, m.profile_key, m.entity_key, m.address, m.attempts + 1
+                    SELECT \(Self.claimedColumns)
                     FROM herald_claims k JOIN herald_messages m ON m.id = k.message_id
                     WHERE k.run_id = ? ORDER BY m.id
                     """, arguments: [runID]
@@ -229,8 +228,11 @@ public struct SQLiteMessageLedger: MessageLedger {
         }
     }
 
-    /// The columns ``claimed(_:)`` reads, by position (a claim returns thousands): id, node,
-    /// channel, category, profile key, entity key, address, attempts including this one.
+    /// The columns ``claimed(_:)`` reads, by position (a claim returns thousands), of a message
+    /// `m`: id, node, channel, category, profile key, entity key, address, attempts including
+    /// this one.
+    static let claimedColumns =
+        "m.id, m.node_id, m.channel, m.category, m.profile_key, m.entity_key, m.address, m.attempts + 1 AS attempts"
     static let claimedColumnCount = 8
 
     static func claimed(_ row: Row) throws -> ClaimedMessage {

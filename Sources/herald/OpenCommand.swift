@@ -24,12 +24,8 @@ struct OpenCommand: ParsableCommand {
         // one the usual search finds is read now too, and a problem in it said on the status
         // bar (designing needs no configuration; a live run refuses it with the same words).
         var notice: String?
-        if config.path != nil {
-            _ = try config.load()
-        } else {
-            do { _ = try config.load() } catch {
-                notice = "live runs refused until this is fixed: \((error as? HeraldError)?.message ?? "\(error)")"
-            }
+        do { _ = try config.load() } catch  where config.path == nil {
+            notice = "live runs refused until this is fixed: \((error as? HeraldError)?.message ?? "\(error)")"
         }
         let store = try Store.openForReading(path: path)
         let themeName = theme ?? ProcessInfo.processInfo.environment["HERALD_THEME"]
