@@ -445,6 +445,20 @@ public enum Resolution: String, Sendable, CaseIterable {
 /// `UPDATE … WHERE id IN (SELECT id … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING …`. Either way
 /// the claim is committed durably (full sync) before the claimed messages are returned, so
 /// nothing is sent that the ledger does not know is claimed.
+/// What a claim asks for: up to `limit` due messages of the run, with consent checked again on
+/// the `optIn` channels (see ``MessageLedger/claim(runID:owner:limit:now:optIn:)``).
+public struct ClaimRequest: Sendable, Equatable {
+    public var runID: Int64
+    public var limit: Int
+    public var optIn: Set<Channel>
+
+    public init(runID: Int64, limit: Int, optIn: Set<Channel>) {
+        self.runID = runID
+        self.limit = limit
+        self.optIn = optIn
+    }
+}
+
 public protocol MessageLedger: Sendable {
     /// Claims up to `limit` of the run's due messages (queued, or deferred whose time has come)
     /// for `owner`. Consent and suppression are checked again first: a due marketing message
@@ -454,6 +468,13 @@ public protocol MessageLedger: Sendable {
     /// Records the results of claimed messages: sent, failed (permanent, or transient with no
     /// attempt left), deferred for a retry, or unknown.
     func record(_ records: [DeliveryRecord], owner: String, now: Int, retry: RetryPolicy, jitter: @Sendable () -> Double) throws
+    /// Records `records` and claims the next batch in one transaction, committed as a claim is
+    /// (durably, before any message of the new batch reaches a provider): a worker's one write
+    /// per batch. Nothing of either is kept when it fails.
+    func recordAndClaim(
+        _ records: [DeliveryRecord], owner: String, now: Int, retry: RetryPolicy, jitter: @Sendable () -> Double,
+        next: ClaimRequest
+    ) throws -> [ClaimedMessage]
     /// Gives back claimed messages that were never handed to a provider (a shutdown).
     func release(_ ids: [Int64], owner: String) throws
     /// The run's messages still claimed: by an executor that is gone, when the caller holds the
@@ -466,6 +487,9 @@ public protocol MessageLedger: Sendable {
     func messages(_ filter: MessageFilter) throws -> [LedgerMessage]
     /// The run's messages counted per node.
     func counts(runID: Int64) throws -> [NodeID: MessageCounts]
+    /// The run's messages not yet settled (queued, deferred or claimed) per node; nodes with none
+    /// are absent. Cheap however many messages the run has settled.
+    func remaining(runID: Int64) throws -> [NodeID: Int]
     /// When the run's next deferred message may go; nil when none waits.
     func nextDue(runID: Int64) throws -> Int?
     /// Decides the fate of the run's unknown messages (all, or `ids`).

@@ -39,6 +39,9 @@ public struct DeliveryWorker: Sendable {
         public var renderFailed = 0
         /// Milliseconds spent claiming, rendering, in providers (throttling included) and
         /// recording: rendering and sending overlap claiming and recording, on another thread.
+        /// A batch's record and the next batch's claim are one transaction, counted as
+        /// recording; claiming counts the claims made on their own (the first one, and those
+        /// after a batch with nothing to record).
         public var claimMS = 0.0
         public var renderMS = 0.0
         public var sendMS = 0.0
@@ -62,21 +65,38 @@ public struct DeliveryWorker: Sendable {
         let optIn = Set(try store.catalog().profileChannels.optIn.compactMap(Channel.init(rawValue:)))
         var report = Report()
         var elapsed = Stopwatch()
+        let next = ClaimRequest(runID: runID, limit: setup.batchSize, optIn: optIn)
         func claim() throws -> [ClaimedMessage] {
             var clock = Stopwatch()
             defer { report.claimMS += clock.lap() }
             return try ledger.claim(
-                runID: runID, owner: owner, limit: setup.batchSize, now: Int(self.clock().timeIntervalSince1970), optIn: optIn)
+                runID: runID, owner: owner, limit: next.limit, now: Int(self.clock().timeIntervalSince1970), optIn: next.optIn)
         }
-        func record(_ handed: Sender.Handed) throws {
+        /// Records a batch's results and, when `claimingNext`, claims the next batch in the same
+        /// transaction. Should that fail, the results are recorded alone before the error goes on.
+        func record(_ handed: Sender.Handed, claimingNext: Bool = false) throws -> [ClaimedMessage] {
             report.add(handed)
             if !handed.untouched.isEmpty { try ledger.release(handed.untouched, owner: owner) }
             var clock = Stopwatch()
-            try ledger.record(
-                handed.records, owner: owner, now: Int(self.clock().timeIntervalSince1970), retry: setup.retry,
-                jitter: { Double.random(in: 0..<1) })
-            report.recordMS += clock.lap()
+            defer { report.recordMS += clock.lap() }
+            let jitter: @Sendable () -> Double = { Double.random(in: 0..<1) }
+            var claimed: [ClaimedMessage] = []
+            if claimingNext {
+                do {
+                    claimed = try ledger.recordAndClaim(
+                        handed.records, owner: owner, now: Int(self.clock().timeIntervalSince1970), retry: setup.retry,
+                        jitter: jitter, next: next)
+                } catch {
+                    try ledger.record(
+                        handed.records, owner: owner, now: Int(self.clock().timeIntervalSince1970), retry: setup.retry, jitter: jitter)
+                    throw error
+                }
+            } else {
+                try ledger.record(
+                    handed.records, owner: owner, now: Int(self.clock().timeIntervalSince1970), retry: setup.retry, jitter: jitter)
+            }
             try heartbeat?()
+            return claimed
         }
         var batch = try claim()
         var inFlight: InFlight<Sender.Handed>?
@@ -88,7 +108,7 @@ public struct DeliveryWorker: Sendable {
             switch flight.wait() {
             case .success(let handed): return handed
             case .failure(let failed as HandingFailed):
-                try record(failed.handed)
+                _ = try record(failed.handed)
                 throw failed.cause
             case .failure(let error): throw error
             }
@@ -107,21 +127,25 @@ public struct DeliveryWorker: Sendable {
                         inFlight = InFlight { try sender.hand(claimed, shouldStop: shouldStop) }
                     }
                 }
-                if let handed { try record(handed) }
-                if inFlight != nil { batch = try claim() }
+                // One transaction records the results and claims the batch to hand over next.
+                if let handed {
+                    batch = try record(handed, claimingNext: inFlight != nil)
+                } else if inFlight != nil {
+                    batch = try claim()
+                }
             }
         } catch {
             // The batch on the other thread finishes and is recorded, and one claimed and never
             // handed over goes back; what cannot be recorded stays claimed, for the next
             // executor to settle with its provider.
-            if let handed = try? settle() { try? record(handed) }
+            if let handed = try? settle() { _ = try? record(handed) }
             if !batch.isEmpty { try? ledger.release(batch.map(\.id), owner: owner) }
             throw error
         }
         if !report.stopped {
             // Nodes with nothing left to deliver: a provider collecting them in one file makes it final.
-            let counts = try ledger.counts(runID: runID)
-            for (node, plan) in sender.renderer.plans.sorted(by: { $0.key < $1.key }) where (counts[node]?.remaining ?? 0) == 0 {
+            let remaining = try ledger.remaining(runID: runID)
+            for (node, plan) in sender.renderer.plans.sorted(by: { $0.key < $1.key }) where (remaining[node] ?? 0) == 0 {
                 try setup.providers[plan.channel]?.complete(runID: runID, nodeID: node)
             }
         }

@@ -81,6 +81,23 @@ public struct SQLiteMessageLedger: MessageLedger {
     static func idList(_ ids: some Sequence<Int64>) -> String { "[" + ids.map(String.init).joined(separator: ",") + "]" }
 
     public func claim(runID: Int64, owner: String, limit: Int, now: Int, optIn: Set<Channel>) throws -> [ClaimedMessage] {
+        try store.writeDurably { db in try Self.claim(db, runID: runID, owner: owner, limit: limit, now: now, optIn: optIn) }
+    }
+
+    public func recordAndClaim(
+        _ records: [DeliveryRecord], owner: String, now: Int, retry: RetryPolicy, jitter: @Sendable () -> Double,
+        next: ClaimRequest
+    ) throws -> [ClaimedMessage] {
+        // Committed as a claim is (synchronous = FULL): the next batch is not handed to a
+        // provider before its claims are on the disk, and the results go with them.
+        try store.writeDurably { db in
+            try Self.record(db, records, owner: owner, now: now, retry: retry, jitter: jitter)
+            return try Self.claim(db, runID: next.runID, owner: owner, limit: next.limit, now: now, optIn: next.optIn)
+        }
+    }
+
+    /// Claims in the caller's immediate transaction (see ``claim(runID:owner:limit:now:optIn:)``).
+    static func claim(_ db: Database, runID: Int64, owner: String, limit: Int, now: Int, optIn: Set<Channel>) throws -> [ClaimedMessage] {
         let at = Self.text(now)
         // The oldest due messages no claim holds (queued ones, then deferred ones whose time has
         // come, in the due index's order), each with why it is excluded after all (consent or
@@ -99,34 +116,32 @@ public struct SQLiteMessageLedger: MessageLedger {
             ) x
             LIMIT ?2
             """
-        return try store.writeDurably { db in
-            // The same statements for every batch of the run: compiled once.
-            let due = try db.cachedStatement(sql: sql)
-            let exclude = try db.cachedStatement(
-                sql: "UPDATE herald_messages SET status = 'excluded', reason = ?, updated_at = ? WHERE id = ?")
-            // One small row per message claimed; the message's own row is written once, when
-            // its result is recorded.
-            let hold = try db.cachedStatement(
-                sql: "INSERT INTO herald_claims (message_id, run_id, owner, claimed_at) SELECT value, ?, ?, ? FROM json_each(?)")
-            // A batch whose every message turns out excluded is not the end: claim again.
-            while true {
-                var claimed: [ClaimedMessage] = []
-                var late: [(id: Int64, reason: String)] = []
-                let rows = try Row.fetchCursor(due, arguments: [runID, limit, at])
-                while let row = try rows.next() {
-                    if let reason = row[Self.claimedColumnCount] as String? {
-                        late.append((row[0], reason))
-                    } else {
-                        claimed.append(try Self.claimed(row))
-                    }
+        // The same statements for every batch of the run: compiled once.
+        let due = try db.cachedStatement(sql: sql)
+        let exclude = try db.cachedStatement(
+            sql: "UPDATE herald_messages SET status = 'excluded', reason = ?, updated_at = ? WHERE id = ?")
+        // One small row per message claimed; the message's own row is written once, when
+        // its result is recorded.
+        let hold = try db.cachedStatement(
+            sql: "INSERT INTO herald_claims (message_id, run_id, owner, claimed_at) SELECT value, ?, ?, ? FROM json_each(?)")
+        // A batch whose every message turns out excluded is not the end: claim again.
+        while true {
+            var claimed: [ClaimedMessage] = []
+            var late: [(id: Int64, reason: String)] = []
+            let rows = try Row.fetchCursor(due, arguments: [runID, limit, at])
+            while let row = try rows.next() {
+                if let reason = row[Self.claimedColumnCount] as String? {
+                    late.append((row[0], reason))
+                } else {
+                    claimed.append(try Self.claimed(row))
                 }
-                for message in late { try exclude.execute(arguments: [message.reason, at, message.id]) }
-                if !claimed.isEmpty {
-                    try hold.execute(arguments: [runID, owner, at, Self.idList(claimed.map(\.id))])
-                    return claimed.sorted { $0.id < $1.id }
-                }
-                if late.isEmpty { return [] }
             }
+            for message in late { try exclude.execute(arguments: [message.reason, at, message.id]) }
+            if !claimed.isEmpty {
+                try hold.execute(arguments: [runID, owner, at, Self.idList(claimed.map(\.id))])
+                return claimed.sorted { $0.id < $1.id }
+            }
+            if late.isEmpty { return [] }
         }
     }
 
@@ -142,69 +157,76 @@ public struct SQLiteMessageLedger: MessageLedger {
     }
 
     public func record(_ records: [DeliveryRecord], owner: String, now: Int, retry: RetryPolicy, jitter: @Sendable () -> Double) throws {
-        let at = Self.text(now)
         // Without waiting for the disk: a result lost to a power cut leaves its message claimed,
         // and the next executor asks the provider (or calls it unknown), never sends it again.
         try store.writeDurably(synchronous: .normal) { db in
-            let held = try Self.endClaims(db, ids: records.map(\.id), owner: owner)
-            let statement = try db.cachedStatement(
+            try Self.record(db, records, owner: owner, now: now, retry: retry, jitter: jitter)
+        }
+    }
+
+    /// Records in the caller's immediate transaction (see ``record(_:owner:now:retry:jitter:)``).
+    static func record(
+        _ db: Database, _ records: [DeliveryRecord], owner: String, now: Int, retry: RetryPolicy, jitter: @Sendable () -> Double
+    ) throws {
+        let at = Self.text(now)
+        let held = try Self.endClaims(db, ids: records.map(\.id), owner: owner)
+        let statement = try db.cachedStatement(
+            sql: """
+                UPDATE herald_messages
+                SET status = ?, reason = ?, not_before = ?, provider = ?, provider_id = ?, error = ?, updated_at = ?,
+                    sent_at = ?, attempts = attempts + 1
+                WHERE id = ?
+                """)
+        // Plain acceptances, the bulk of a batch, in one statement per provider.
+        var accepted: [String: [Int64]] = [:]
+        for record in records where held.contains(record.id) {
+            if case .provider(.sent(nil)) = record.verdict { accepted[record.provider, default: []].append(record.id) }
+        }
+        for (provider, ids) in accepted {
+            try db.cachedStatement(
                 sql: """
                     UPDATE herald_messages
-                    SET status = ?, reason = ?, not_before = ?, provider = ?, provider_id = ?, error = ?, updated_at = ?,
-                        sent_at = ?, attempts = attempts + 1
-                    WHERE id = ?
-                    """)
-            // Plain acceptances, the bulk of a batch, in one statement per provider.
-            var accepted: [String: [Int64]] = [:]
-            for record in records where held.contains(record.id) {
-                if case .provider(.sent(nil)) = record.verdict { accepted[record.provider, default: []].append(record.id) }
-            }
-            for (provider, ids) in accepted {
-                try db.cachedStatement(
-                    sql: """
-                        UPDATE herald_messages
-                        SET status = 'sent', reason = NULL, not_before = NULL, provider = ?, provider_id = NULL, error = NULL,
-                            updated_at = ?, sent_at = ?, attempts = attempts + 1
-                        WHERE id IN (SELECT value FROM json_each(?))
-                        """
-                ).execute(arguments: [provider, at, at, Self.idList(ids)])
-            }
-            for record in records where held.contains(record.id) {
-                if case .provider(.sent(nil)) = record.verdict { continue }
-                var state = MessageState.failed
-                var reason: String?
-                var notBefore: String?
-                var providerID: String?
-                var error: String?
-                var sentAt: String?
-                switch record.verdict {
-                case .renderFailed(let why):
-                    reason = FailureReason.renderFailed.rawValue
-                    error = why
-                case .provider(.sent(let id)):
-                    state = .sent
-                    providerID = id
-                    sentAt = at
-                case .provider(.permanent(let why)):
-                    reason = FailureReason.rejected.rawValue
-                    error = why
-                case .provider(.transient(let why, let after)):
-                    error = why
-                    if let delay = retry.delay(after: record.attempts, jitter: jitter(), retryAfter: after) {
-                        state = .deferred
-                        reason = "retry"
-                        notBefore = Self.text(now + Int(delay.rounded(.up)))
-                    } else {
-                        reason = FailureReason.retriesExhausted.rawValue
-                    }
-                case .provider(.unknown(let why)):
-                    state = .unknown
-                    error = why
+                    SET status = 'sent', reason = NULL, not_before = NULL, provider = ?, provider_id = NULL, error = NULL,
+                        updated_at = ?, sent_at = ?, attempts = attempts + 1
+                    WHERE id IN (SELECT value FROM json_each(?))
+                    """
+            ).execute(arguments: [provider, at, at, Self.idList(ids)])
+        }
+        for record in records where held.contains(record.id) {
+            if case .provider(.sent(nil)) = record.verdict { continue }
+            var state = MessageState.failed
+            var reason: String?
+            var notBefore: String?
+            var providerID: String?
+            var error: String?
+            var sentAt: String?
+            switch record.verdict {
+            case .renderFailed(let why):
+                reason = FailureReason.renderFailed.rawValue
+                error = why
+            case .provider(.sent(let id)):
+                state = .sent
+                providerID = id
+                sentAt = at
+            case .provider(.permanent(let why)):
+                reason = FailureReason.rejected.rawValue
+                error = why
+            case .provider(.transient(let why, let after)):
+                error = why
+                if let delay = retry.delay(after: record.attempts, jitter: jitter(), retryAfter: after) {
+                    state = .deferred
+                    reason = "retry"
+                    notBefore = Self.text(now + Int(delay.rounded(.up)))
+                } else {
+                    reason = FailureReason.retriesExhausted.rawValue
                 }
-                try statement.execute(arguments: [
-                    state.rawValue, reason, notBefore, record.provider, providerID, error, at, sentAt, record.id,
-                ])
+            case .provider(.unknown(let why)):
+                state = .unknown
+                error = why
             }
+            try statement.execute(arguments: [
+                state.rawValue, reason, notBefore, record.provider, providerID, error, at, sentAt, record.id,
+            ])
         }
     }
 
@@ -348,6 +370,26 @@ public struct SQLiteMessageLedger: MessageLedger {
         try store.read { db in
             guard try db.columns(in: "herald_messages").contains(where: { $0.name == "not_before" }) else { return [:] }
             return try Self.counts(db, runID: runID)
+        }
+    }
+
+    public func remaining(runID: Int64) throws -> [NodeID: Int] {
+        try store.read { db in
+            guard try db.columns(in: "herald_messages").contains(where: { $0.name == "not_before" }) else { return [:] }
+            // Claimed messages keep the status they were claimed in (`claimed` itself in a v12
+            // store read as it is): the due index's unsettled part only.
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT node_id, count(*) AS n FROM herald_messages INDEXED BY herald_messages_due
+                    WHERE run_id = ? AND status IN ('queued', 'deferred', 'claimed') GROUP BY node_id
+                    """, arguments: [runID])
+            var remaining: [NodeID: Int] = [:]
+            for row in rows {
+                guard let node: String = row["node_id"] else { continue }
+                remaining[NodeID(node), default: 0] += row["n"] as Int
+            }
+            return remaining
         }
     }
 

@@ -221,6 +221,61 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         #expect(excluded.map(\.profileKey) == [String(ids[0])] && excluded.first?.reason == "consent_unknown")
     }
 
+    /// Several recipients with one address (as the gates compare addresses: trimmed, lower
+    /// case): the first of them that no other gate excluded gets the message, the others are
+    /// excluded as duplicates; one excluded for another reason takes no address from anyone.
+    @Test func duplicateAddressesGoToTheFirstRecipientNoOtherGateExcluded() throws {
+        let ids = try mailable(6)
+        let (a, b, c, d, e, f) = (ids[0], ids[1], ids[2], ids[3], ids[4], ids[5])
+        try store.write { db in
+            let shared = "  Shared.Inbox@Example.com "
+            try db.execute(sql: "UPDATE profiles SET email = ? WHERE id = ?", arguments: ["shared.inbox@example.com", b])
+            try db.execute(sql: "UPDATE profiles SET email = ? WHERE id IN (?, ?)", arguments: [shared, a, e])
+            // c opts out: d, with c's address, is the first left for it.
+            try db.execute(sql: "UPDATE profiles SET email = 'pair@example.com' WHERE id IN (?, ?)", arguments: [c, d])
+        }
+        try store.setConsent(profileKey: String(c), channel: .email, status: .optedOut, source: "test")
+        let stored = try mailing(
+            "Shared inboxes", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
+            settings: ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))
+        let done = try run(stored, at: t0, provider: RecordingProvider())
+        let ledger = Dictionary(try messages(done.summary.id).map { ($0.profileKey, $0) }, uniquingKeysWith: { a, _ in a })
+        #expect(ledger[String(a)]?.state == .sent)
+        #expect(ledger[String(b)]?.reason == "duplicate_address" && ledger[String(e)]?.reason == "duplicate_address")
+        #expect(ledger[String(c)]?.reason == "opted_out")
+        #expect(ledger[String(d)]?.state == .sent && ledger[String(f)]?.state == .sent)
+        #expect(ledger.count == 6)
+    }
+
+    /// What a run still has to settle, per node, is what is queued, deferred or claimed; a
+    /// batch's record and the next claim go in one transaction.
+    @Test func remainingCountsWhatIsLeftAndRecordAndClaimIsOneStep() throws {
+        let ids = try mailable(5)
+        let stored = try mailing(
+            "Left to send", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
+            settings: ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))
+        let flaky = RecordingProvider { _ in .transient("421 try later", retryAfter: nil) }
+        let first = try run(stored, at: t0, provider: flaky)
+        let runID = first.summary.id
+        let ledger = store.ledger
+        #expect(try ledger.remaining(runID: runID) == ["mail": 5])
+        let later = Int(t0.timeIntervalSince1970) + 86_400
+        let two = try ledger.claim(runID: runID, owner: "w", limit: 2, now: later, optIn: [])
+        #expect(try ledger.remaining(runID: runID) == ["mail": 5])  // claimed ones are still to settle
+        let records = two.map {
+            DeliveryRecord(id: $0.id, attempts: $0.attempts, provider: "recording", verdict: .provider(.sent(providerID: nil)))
+        }
+        let next = try ledger.recordAndClaim(
+            records, owner: "w", now: later, retry: RetryPolicy(), jitter: { 0 }, next: ClaimRequest(runID: runID, limit: 10, optIn: []))
+        #expect(next.count == 3 && Set(next.map(\.id)).isDisjoint(with: two.map(\.id)))
+        #expect(try ledger.counts(runID: runID)["mail"]?.byState == [.sent: 2, .claimed: 3])
+        #expect(try ledger.remaining(runID: runID) == ["mail": 3])
+        try ledger.record(
+            next.map { DeliveryRecord(id: $0.id, attempts: $0.attempts, provider: "recording", verdict: .provider(.permanent("550 no"))) },
+            owner: "w", now: later, retry: RetryPolicy(), jitter: { 0 })
+        #expect(try ledger.remaining(runID: runID).isEmpty)
+    }
+
     /// One message per booking, and one per profile from a bookings population, against SQL
     /// written by hand.
     @Test func perEntityAndPerProfileMessagesGiveTheExpectedRows() throws {
