@@ -437,14 +437,6 @@ public enum Resolution: String, Sendable, CaseIterable {
     case retry
 }
 
-/// The message ledger: every message of every live run, its state and reason, and the
-/// communication history gates read. Implementations keep the moves of ``MessageState``.
-///
-/// A claim must be safe with several executors: on SQLite the claim is one write transaction
-/// (the database's single writer); on a server database it is
-/// `UPDATE … WHERE id IN (SELECT id … FOR UPDATE SKIP LOCKED LIMIT n) RETURNING …`. Either way
-/// the claim is committed durably (full sync) before the claimed messages are returned, so
-/// nothing is sent that the ledger does not know is claimed.
 /// What a claim asks for: up to `limit` due messages of the run, with consent checked again on
 /// the `optIn` channels (see ``MessageLedger/claim(runID:owner:limit:now:optIn:)``).
 public struct ClaimRequest: Sendable, Equatable {
@@ -459,6 +451,15 @@ public struct ClaimRequest: Sendable, Equatable {
     }
 }
 
+/// The message ledger: every message of every live run, its state and reason, and the
+/// communication history gates read. Implementations keep the moves of ``MessageState``.
+///
+/// A claim must be safe with several executors: on SQLite the claim is one write transaction
+/// (the database's single writer) inserting a claim row per message, keyed by the message; on a
+/// server database the same rows come from
+/// `INSERT … SELECT id … FOR UPDATE SKIP LOCKED LIMIT n ON CONFLICT DO NOTHING RETURNING …`. Either way
+/// the claim is committed durably (full sync) before the claimed messages are returned, so
+/// nothing is sent that the ledger does not know is claimed.
 public protocol MessageLedger: Sendable {
     /// Claims up to `limit` of the run's due messages (queued, or deferred whose time has come)
     /// for `owner`. Consent and suppression are checked again first: a due marketing message

@@ -416,8 +416,7 @@ public enum RunRepository {
             RunEdgeCount(fromNode: row["from_node"], port: row["port"], toNode: row["to_node"], count: row["row_count"] ?? 0)
         }
         // A store from before the ledger (read as it is) has sent nothing through Herald.
-        let ledger = try db.columns(in: "herald_messages").contains { $0.name == "not_before" }
-        let messages = ledger && !summary.dryRun ? try SQLiteMessageLedger.counts(db, runID: runID) : [:]
+        let messages = try SQLiteMessageLedger.hasLedger(db) && !summary.dryRun ? try SQLiteMessageLedger.counts(db, runID: runID) : [:]
         return RunDetail(summary: summary, nodes: nodes, edges: edges, messages: messages)
     }
 }

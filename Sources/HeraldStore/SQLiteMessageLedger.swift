@@ -20,10 +20,16 @@ public struct SQLiteMessageLedger: MessageLedger {
 
     /// Refuses to read a store whose ledger predates v12 (it was opened read-only, unmigrated).
     func requireLedger(_ db: Database) throws {
-        guard try db.columns(in: "herald_messages").contains(where: { $0.name == "not_before" }) else {
+        guard try Self.hasLedger(db) else {
             throw HeraldError(
                 .storeTooOld, "\(store.path) predates Herald's message ledger; run 'herald init \(store.path)' to upgrade it")
         }
+    }
+
+    /// Whether the store has the message ledger's columns (v12); a store read as it is from
+    /// before them has sent nothing through Herald.
+    public static func hasLedger(_ db: Database) throws -> Bool {
+        try db.columns(in: "herald_messages").contains { $0.name == "not_before" }
     }
 
     static func text(_ seconds: Int) -> String { TemporalText.canonical(utcSeconds: seconds) ?? "" }
@@ -368,14 +374,14 @@ public struct SQLiteMessageLedger: MessageLedger {
 
     public func counts(runID: Int64) throws -> [NodeID: MessageCounts] {
         try store.read { db in
-            guard try db.columns(in: "herald_messages").contains(where: { $0.name == "not_before" }) else { return [:] }
+            guard try Self.hasLedger(db) else { return [:] }
             return try Self.counts(db, runID: runID)
         }
     }
 
     public func remaining(runID: Int64) throws -> [NodeID: Int] {
         try store.read { db in
-            guard try db.columns(in: "herald_messages").contains(where: { $0.name == "not_before" }) else { return [:] }
+            guard try Self.hasLedger(db) else { return [:] }
             // Claimed messages keep the status they were claimed in (`claimed` itself in a v12
             // store read as it is): the due index's unsettled part only.
             let rows = try Row.fetchAll(

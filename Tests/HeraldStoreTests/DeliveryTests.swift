@@ -62,6 +62,14 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         return try store.saveCampaign(c, replace: false)
     }
 
+    /// One node `mail` to the profiles `ids`: a plain marketing e-mail unless told otherwise.
+    func mailing(
+        _ name: String, to ids: [Int64], settings: ChannelSettings = ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]),
+        channel: Channel = .email
+    ) throws -> StoredCampaign {
+        try mailing(name, rule: "id in (\(ids.map(String.init).joined(separator: ", ")))", settings: settings, channel: channel)
+    }
+
     func run(_ stored: StoredCampaign, at now: Date, provider: any ChannelProvider, batch: Int = 500) throws -> RunDetail {
         var executor = Executor(store: store)
         executor.clock = { now }
@@ -138,7 +146,7 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         }
         let window = try SendWindow(parsing: "09:00-17:00 mon-fri")
         let settings = ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")], sendWindow: window)
-        let stored = try mailing("Windowed", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))", settings: settings)
+        let stored = try mailing("Windowed", to: ids, settings: settings)
         let provider = RecordingProvider()
         let first = try run(stored, at: t0, provider: provider)
         let now = Int(t0.timeIntervalSince1970)
@@ -169,9 +177,7 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
 
     @Test func anOptOutRecordedDuringTheSendIsHonoured() throws {
         let ids = try mailable(6)
-        let stored = try mailing(
-            "Opting out", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
-            settings: ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))
+        let stored = try mailing("Opting out", to: ids)
         let store = self.store
         // While the first message goes, one recipient not yet claimed opts out, and another's
         // address is suppressed. Messages go in key order, a batch of one at a time, and the
@@ -203,9 +209,7 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
     /// facts: consent before suppression.
     @Test func exclusionsWhenClaimedGiveTheGatesOrderOfReasons() throws {
         let ids = try mailable(2)
-        let stored = try mailing(
-            "Late reasons", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
-            settings: ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))
+        let stored = try mailing("Late reasons", to: ids)
         let flaky = RecordingProvider { _ in .transient("421 try later", retryAfter: nil) }
         let first = try run(stored, at: t0, provider: flaky)
         // Both wait for a retry; meanwhile one's consent becomes unknown and its address is
@@ -235,9 +239,7 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
             try db.execute(sql: "UPDATE profiles SET email = 'pair@example.com' WHERE id IN (?, ?)", arguments: [c, d])
         }
         try store.setConsent(profileKey: String(c), channel: .email, status: .optedOut, source: "test")
-        let stored = try mailing(
-            "Shared inboxes", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
-            settings: ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))
+        let stored = try mailing("Shared inboxes", to: ids)
         let done = try run(stored, at: t0, provider: RecordingProvider())
         let ledger = Dictionary(try messages(done.summary.id).map { ($0.profileKey, $0) }, uniquingKeysWith: { a, _ in a })
         #expect(ledger[String(a)]?.state == .sent)
@@ -249,11 +251,9 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
 
     /// What a run still has to settle, per node, is what is queued, deferred or claimed; a
     /// batch's record and the next claim go in one transaction.
-    @Test func remainingCountsWhatIsLeftAndRecordAndClaimIsOneStep() throws {
+    @Test func remainingCountsWhatIsLeftAndRecordAndClaimDoesBoth() throws {
         let ids = try mailable(5)
-        let stored = try mailing(
-            "Left to send", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
-            settings: ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))
+        let stored = try mailing("Left to send", to: ids)
         let flaky = RecordingProvider { _ in .transient("421 try later", retryAfter: nil) }
         let first = try run(stored, at: t0, provider: flaky)
         let runID = first.summary.id
@@ -274,6 +274,52 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
             next.map { DeliveryRecord(id: $0.id, attempts: $0.attempts, provider: "recording", verdict: .provider(.permanent("550 no"))) },
             owner: "w", now: later, retry: RetryPolicy(), jitter: { 0 })
         #expect(try ledger.remaining(runID: runID).isEmpty)
+    }
+
+    /// Refuses every claim in a run that has sent something: the first claim goes, the one
+    /// made with the first record does not.
+    func refuseClaimsOnceSent() throws {
+        try store.write { db in
+            try db.execute(
+                sql: """
+                    CREATE TRIGGER test_refuse_claims BEFORE INSERT ON herald_claims
+                    WHEN EXISTS (SELECT 1 FROM herald_messages WHERE run_id = NEW.run_id AND status = 'sent')
+                    BEGIN SELECT RAISE(ABORT, 'claims refused'); END
+                    """)
+        }
+    }
+
+    /// A record and claim that fails keeps neither (the messages stay claimed as they were);
+    /// the worker then records the results alone, and those of the batch in flight, before it
+    /// stops: nothing is left claimed and nothing handed over is recorded twice or lost.
+    @Test func aFailedRecordAndClaimKeepsNeitherAndTheWorkerRecordsTheResultsAlone() throws {
+        let ids = try mailable(5)
+        let flaky = RecordingProvider { _ in .transient("421 try later", retryAfter: nil) }
+        let first = try run(try mailing("All or nothing", to: ids), at: t0, provider: flaky)
+        let runID = first.summary.id
+        let ledger = store.ledger
+        let later = Int(t0.timeIntervalSince1970) + 86_400
+        let two = try ledger.claim(runID: runID, owner: "w", limit: 2, now: later, optIn: [])
+        try refuseClaimsOnceSent()
+        let records = two.map {
+            DeliveryRecord(id: $0.id, attempts: $0.attempts, provider: "recording", verdict: .provider(.sent(providerID: nil)))
+        }
+        #expect(throws: (any Error).self) {
+            try ledger.recordAndClaim(
+                records, owner: "w", now: later, retry: RetryPolicy(), jitter: { 0 }, next: ClaimRequest(runID: runID, limit: 10, optIn: [])
+            )
+        }
+        #expect(try ledger.counts(runID: runID)["mail"]?.byState == [.claimed: 2, .deferred: 3])
+
+        // Through the worker, two messages a batch: the second batch is claimed before anything
+        // is sent, the third claim (with the first record) is refused.
+        let provider = RecordingProvider()
+        let campaign = try mailing("Refused halfway", to: ids)
+        #expect(throws: (any Error).self) { try run(campaign, at: t0, provider: provider, batch: 2) }
+        let rows = try store.ledger.messages(MessageFilter(campaignID: campaign.id, limit: 100))
+        #expect(provider.messages.count == 4)
+        #expect(rows.filter { $0.state == .sent }.count == 4 && rows.filter { $0.state == .queued }.count == 1)
+        #expect(!rows.contains { $0.state == .claimed })
     }
 
     /// One message per booking, and one per profile from a bookings population, against SQL
@@ -362,8 +408,7 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         let ids = try mailable(5)
         try store.write { db in try db.execute(sql: "UPDATE profiles SET first_name = '' WHERE id = ?", arguments: [ids[2]]) }
         let stored = try mailing(
-            "Named", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
-            settings: ChannelSettings(content: [("subject", "Hi {{profile.first_name}}"), ("text", "Hello")]))
+            "Named", to: ids, settings: ChannelSettings(content: [("subject", "Hi {{profile.first_name}}"), ("text", "Hello")]))
         let done = try run(stored, at: t0, provider: RecordingProvider())
         #expect(done.summary.state == .completed)
         let ledger = Dictionary(try messages(done.summary.id).map { ($0.profileKey, $0) }, uniquingKeysWith: { a, _ in a })
@@ -384,7 +429,7 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         try #require(ids.count == 4)
         try store.write { db in try db.execute(sql: "UPDATE profiles SET city = 'Quote\"Town' WHERE id = ?", arguments: [ids[1]]) }
         let stored = try mailing(
-            "Pushed", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
+            "Pushed", to: ids,
             settings: ChannelSettings(
                 category: .transactional,
                 content: [("title", "Hi"), ("body", "Trips from {{profile.city}}"), ("data", #"{"city": "{{profile.city}}"}"#)]),
@@ -406,9 +451,7 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
     /// most as often as asked); nobody watching, nothing is counted.
     @Test func deliveryReportsItsProgressOnlyWhenWatched() throws {
         let ids = try mailable(6)
-        let stored = try mailing(
-            "Watched", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
-            settings: ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))
+        let stored = try mailing("Watched", to: ids)
         for every in [nil, 0.0] as [TimeInterval?] {
             let seen = Mutex<[[NodeID: MessageCounts]]>([])
             var executor = Executor(store: store)
@@ -434,9 +477,7 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
 
     @Test func claimsLeftByAStoppedExecutorBecomeUnknownAndAreResolvedByAnOperator() throws {
         let ids = try mailable(5)
-        let stored = try mailing(
-            "Interrupted", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
-            settings: ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))
+        let stored = try mailing("Interrupted", to: ids)
         // A provider that fails transiently: the messages wait for a retry, and the run with them.
         let flaky = RecordingProvider { _ in .transient("421 try later", retryAfter: nil) }
         let first = try run(stored, at: t0, provider: flaky)
@@ -471,9 +512,7 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
     /// with no run left to settle them, they are unknown, never silently queued again.
     @Test func claimsOfAPurgedRunBecomeUnknown() throws {
         let ids = try mailable(3)
-        let stored = try mailing(
-            "Purged", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
-            settings: ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))
+        let stored = try mailing("Purged", to: ids)
         let flaky = RecordingProvider { _ in .transient("421 try later", retryAfter: nil) }
         let first = try run(stored, at: t0, provider: flaky)
         let claimed = try store.ledger.claim(
@@ -491,9 +530,7 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
 
     @Test func transientFailuresAreRetriedUntilThePolicyGivesUp() throws {
         let ids = try mailable(2)
-        let stored = try mailing(
-            "Retried", rule: "id in (\(ids.map(String.init).joined(separator: ", ")))",
-            settings: ChannelSettings(content: [("subject", "Hi"), ("text", "Hello")]))
+        let stored = try mailing("Retried", to: ids)
         let refusing = RecordingProvider { m in
             m.profileKey == String(ids[0]) ? .permanent("550 no such user") : .transient("451 later", retryAfter: 120)
         }
