@@ -197,7 +197,7 @@ final class GuardedConnection: @unchecked Sendable {
         configuration.readonly = readOnly
         configuration.busyMode = .timeout(busyTimeout)
         configuration.label = readOnly ? "herald-guarded-read" : "herald-guarded-work"
-        var wanted = ReadTuning.current(path: path)
+        var wanted = ReadTuning.current(path: path, purpose: readOnly ? .reads : .work)
         // A run's work sorts and groups whole populations: its temporary B-trees go to files
         // past the page cache, so its memory does not grow with the audience.
         if !readOnly { wanted.tempStoreInMemory = false }

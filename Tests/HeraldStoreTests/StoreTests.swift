@@ -304,3 +304,20 @@ import Testing
         }
     }
 }
+
+@Suite struct ReadTuningTests {
+    @Test func aRunsConnectionHasTheSmallerCacheUnlessTheEnvironmentSetsOne() throws {
+        let scratch = Scratch()
+        let path = scratch.file("tuning.db")
+        _ = try Store.open(path: path, create: true)
+        let reads = ReadTuning.current(path: path, purpose: .reads, environment: [:])
+        let work = ReadTuning.current(path: path, purpose: .work, environment: [:])
+        #expect(reads.cacheKiB == ReadTuning.defaultCacheMB * 1024)
+        #expect(work.cacheKiB == ReadTuning.defaultWorkCacheMB * 1024)
+        #expect(work.cacheKiB < reads.cacheKiB)
+        #expect(work.pragmas.contains("PRAGMA cache_size = -\(ReadTuning.defaultWorkCacheMB * 1024)"))
+        let set = ["HERALD_CACHE_MB": "24"]
+        #expect(ReadTuning.current(path: path, purpose: .work, environment: set).cacheKiB == 24 * 1024)
+        #expect(ReadTuning.current(path: path, purpose: .reads, environment: set).cacheKiB == 24 * 1024)
+    }
+}
