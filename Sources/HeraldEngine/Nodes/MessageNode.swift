@@ -286,39 +286,41 @@ struct ChannelGates {
         // A profile has several messages in the node only when there is one per row; then the
         // cap counts the node's own earlier ones too.
         let several = (via != nil && settings.messagePer == .entity) || related != nil
-        let nth = cap != nil && several ? "row_number() OVER (PARTITION BY profile_key, reason IS NULL ORDER BY entity_key)" : "1"
         // `+a.profile_key`: the consent and ledger key columns are declared without a type (keys
         // keep the profile table's), and compared with the profile's typed key SQLite would apply
         // its affinity and scan them instead of using their indexes; the unary plus drops it.
+        // Duplicates: per address shared by several of the messages no other gate excluded, the
+        // first recipient's (a narrow GROUP BY over those, where a window over every message
+        // would sort them all by address and then again by recipient). The gates' rows are
+        // computed once (MATERIALIZED), in the population's order.
+        let nthSQL = cap != nil && several ? "row_number() OVER (PARTITION BY g.profile_key, g.reason IS NULL ORDER BY g.entity_key)" : "1"
         let sql = """
-            SELECT profile_key, entity_key, address, zone,
-              coalesce(reason,
-                CASE WHEN first_profile IS NOT profile_key THEN '\(ExclusionReason.duplicateAddress.rawValue)'
-                     \(cap.map { "WHEN recent + nth > \($0) THEN '\(ExclusionReason.frequencyCap.rawValue)'" } ?? "")
-                END) AS reason
-            FROM (
-              SELECT *,
-                CASE WHEN reason IS NULL THEN min(CASE WHEN reason IS NULL THEN profile_key END) OVER (PARTITION BY address) END AS first_profile,
-                \(nth) AS nth
+            WITH g AS MATERIALIZED (
+              SELECT a.profile_key, a.entity_key, a.address, a.zone, \(recent) AS recent,
+                CASE \(reasons.joined(separator: " ")) END AS reason
               FROM (
-                SELECT a.profile_key, a.entity_key, a.address, a.zone, \(recent) AS recent,
-                  CASE \(reasons.joined(separator: " ")) END AS reason
-                FROM (
-                  SELECT p.\(q(profile.primaryKey)) AS profile_key, r.entity_key, \(address) AS address, \(zone) AS zone
-                  FROM (\(recipients(input: input))) r
-                  JOIN \(q(profile.name)) p ON p.\(q(via?.link.targetColumn ?? profile.primaryKey)) = r.profile_key
-                ) a
-                LEFT JOIN main.herald_consent c ON c.profile_key = +a.profile_key AND c.channel = ?
-                LEFT JOIN main.herald_suppressions s ON s.channel = ? AND s.address = a.address
-                \(history)
-              )
+                SELECT p.\(q(profile.primaryKey)) AS profile_key, r.entity_key, \(address) AS address, \(zone) AS zone
+                FROM (\(recipients(input: input))) r
+                JOIN \(q(profile.name)) p ON p.\(q(via?.link.targetColumn ?? profile.primaryKey)) = r.profile_key
+              ) a
+              LEFT JOIN main.herald_consent c ON c.profile_key = +a.profile_key AND c.channel = ?
+              LEFT JOIN main.herald_suppressions s ON s.channel = ? AND s.address = a.address
+              \(history)
+            ),
+            firsts AS MATERIALIZED (
+              SELECT address, min(profile_key) AS first_profile FROM g WHERE reason IS NULL GROUP BY address HAVING count(*) > 1
             )
-            ORDER BY profile_key, entity_key
+            SELECT g.profile_key, g.entity_key, g.address, g.zone,
+              coalesce(g.reason,
+                CASE WHEN f.first_profile IS NOT NULL AND f.first_profile IS NOT g.profile_key THEN '\(ExclusionReason.duplicateAddress.rawValue)'
+                     \(cap.map { "WHEN g.recent + \(nthSQL) > \($0) THEN '\(ExclusionReason.frequencyCap.rawValue)'" } ?? "")
+                END) AS reason
+            FROM g LEFT JOIN firsts f ON f.address = g.address
+            ORDER BY g.profile_key, g.entity_key
             """
-        // In recipient order, not the address order the duplicate check leaves them in: the
-        // ledger copy then adds to its profile and key indexes in order (at a million messages,
-        // a third of the time of adding them at random places), and the worker claims and
-        // renders its batches in key order.
+        // In recipient order: the ledger copy then adds to its profile and key indexes in order
+        // (at a million messages, a third of the time of adding them at random places), and the
+        // worker claims and renders its batches in key order.
         // The placeholders in order: the related rows' rule, consent, suppression, the history.
         var all = related.map { $0.keys.arguments.statementArguments } ?? StatementArguments()
         all += [channel.rawValue, channel.rawValue]
