@@ -29,6 +29,8 @@ let package = Package(
             pkgConfig: "ncursesw",
             providers: [.apt(["libncurses-dev"])]
         ),
+        // sqlite3_config, wrapped for Swift (it is variadic): process-wide SQLite settings.
+        .systemLibrary(name: "CSQLiteSetup", providers: [.apt(["libsqlite3-dev"])]),
         // Pure values: catalog, rules, campaign graph, validation, message templates. No I/O.
         .target(
             name: "HeraldCore", dependencies: [.product(name: "Mustache", package: "swift-mustache")], swiftSettings: strictSettings),
@@ -36,7 +38,7 @@ let package = Package(
         .target(
             name: "HeraldStore",
             dependencies: [
-                "HeraldCore",
+                "HeraldCore", "CSQLiteSetup",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "GRDBSQLite", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),

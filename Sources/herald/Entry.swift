@@ -9,6 +9,8 @@ import Logging
 @main
 struct Entry {
     static func main() {
+        // Before any connection opens.
+        SQLiteProcess.prepare()
         let environment = ProcessInfo.processInfo.environment
         // A file over the size limit fails its write (reported, exit 1) instead of killing Herald.
         signal(SIGXFSZ, SIG_IGN)
