@@ -292,7 +292,8 @@ struct ChannelGates {
         // Duplicates: per address shared by several of the messages no other gate excluded, the
         // first recipient's (a narrow GROUP BY over those, where a window over every message
         // would sort them all by address and then again by recipient). The gates' rows are
-        // computed once (MATERIALIZED), in the population's order.
+        // computed once (MATERIALIZED), in the population's order, into a temporary B-tree that
+        // the run's connection keeps in a file past its page cache.
         let nthSQL = cap != nil && several ? "row_number() OVER (PARTITION BY g.profile_key, g.reason IS NULL ORDER BY g.entity_key)" : "1"
         let sql = """
             WITH g AS MATERIALIZED (
