@@ -6,8 +6,8 @@
 # peak memory (anonymous memory, sampled from /proc: heap and SQLite's caches, apart from the
 # store's pages mapped from the file). Then the gates alone: the e-mail node's gate statement in a
 # dry run against the same statement written by hand (gates.sql) in the sqlite3 shell, same file.
-# Targets: ≥ 20,000 messages per second to discard; the largest run's peak at most 1.2× the
-# smallest's; the gates at most 1.3× the shell.
+# Targets: ≥ 20,000 messages per second through the pipeline (PIPELINE MSG/S) to discard; the
+# largest run's peak at most 1.2× the smallest's; the gates at most 1.3× the shell.
 #
 #   Benchmarks/Delivery/run.sh [PROFILES…]     (default: 100000 1000000)
 #
@@ -94,7 +94,7 @@ for profiles in "${sizes[@]}"; do
   db=$(fresh "$profiles")
   "$bin" run "$name" --dry-run --db "$db" >/dev/null
   heralds=() shells=()
-  for round in 1 2 3; do
+  for _ in 1 2 3; do
     run=$("$bin" run "$name" --dry-run --json --db "$db" | python3 -c 'import json,sys; print(json.load(sys.stdin)["run"]["id"])')
     # The gate statement's own time, from the node's log line (the node also counts and sorts
     # out who passes on, which the shell's statement does not).

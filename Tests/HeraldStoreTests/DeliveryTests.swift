@@ -249,6 +249,51 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         #expect(ledger.count == 6)
     }
 
+    /// One message per booking under a frequency cap: a profile's own messages in the node count
+    /// toward its cap in booking order, after its history; a second profile with the same
+    /// address gets none of its bookings' messages (duplicates), and they take nothing from the
+    /// first profile's cap.
+    @Test func aCapCountsAProfilesOwnBookingsInOrderAndDuplicatesTakeNothingFromIt() throws {
+        let owners = try store.read { db in
+            try Int64.fetchAll(
+                db,
+                sql: """
+                    SELECT p.id FROM profiles p JOIN bookings b ON b.profile_id = p.id
+                    WHERE trim(ifnull(p.email, '')) <> ''
+                      AND NOT EXISTS (SELECT 1 FROM herald_consent c WHERE c.profile_key = p.id AND c.channel = 'email' AND c.status = 'opted_out')
+                    GROUP BY p.id HAVING count(*) >= 3 ORDER BY p.id LIMIT 2
+                    """)
+        }
+        try #require(owners.count == 2)
+        let (first, second) = (owners[0], owners[1])
+        func bookings(of profile: Int64) throws -> [Int64] {
+            try store.read { db in
+                try Int64.fetchAll(db, sql: "SELECT id FROM bookings WHERE profile_id = ? ORDER BY id LIMIT 3", arguments: [profile])
+            }
+        }
+        let (mine, theirs) = (try bookings(of: first), try bookings(of: second))
+        try store.write { db in
+            try db.execute(
+                sql: "UPDATE profiles SET email = (SELECT upper(email) FROM profiles WHERE id = ?) WHERE id = ?",
+                arguments: [first, second])
+        }
+        try history(first, at: Int(t0.timeIntervalSince1970) - 3600)
+        let settings = ChannelSettings(
+            messagePer: .entity, content: [("subject", "Trip"), ("text", "Soon")], frequencyCap: FrequencyCap(maxMessages: 2, days: 7))
+        let list = (mine + theirs).map(String.init).joined(separator: ", ")
+        let done = try run(
+            try mailing("Capped per booking", rule: "id in (\(list))", settings: settings, entity: "bookings"), at: t0,
+            provider: RecordingProvider())
+        let rows = try messages(done.summary.id)
+        func outcomes(_ profile: Int64) -> [String] {
+            rows.filter { $0.profileKey == String(profile) }.sorted { Int64($0.entityKey ?? "") ?? 0 < Int64($1.entityKey ?? "") ?? 0 }
+                .map { $0.reason ?? $0.state.rawValue }
+        }
+        // One in the history: the first booking's message makes two, the others would be three.
+        #expect(outcomes(first) == ["sent", "frequency_cap", "frequency_cap"])
+        #expect(outcomes(second) == ["duplicate_address", "duplicate_address", "duplicate_address"])
+    }
+
     /// What a run still has to settle, per node, is what is queued, deferred or claimed; a
     /// batch's record and the next claim go in one transaction.
     @Test func remainingCountsWhatIsLeftAndRecordAndClaimDoesBoth() throws {

@@ -25,6 +25,21 @@ import Testing
         }
     }
 
+    /// A run's connection gets the work cache (its sorters are bounded by it), a reading one
+    /// the larger read cache.
+    @Test func aRunsConnectionHasTheWorkCacheAndAReadingOneTheReadCache() throws {
+        func cacheKiB(_ connection: GuardedConnection) throws -> Int {
+            try connection.queue.inDatabase { db in
+                try connection.guardian.trusting { -(try Int.fetchOne(db, sql: "PRAGMA main.cache_size") ?? 0) }
+            }
+        }
+        let work = try GuardedConnection(path: store.path, readOnly: false)
+        let read = try GuardedConnection(path: store.path, readOnly: true)
+        #expect(try cacheKiB(work) == ReadTuning.current(path: store.path, purpose: .work).cacheKiB)
+        #expect(try cacheKiB(read) == ReadTuning.current(path: store.path, purpose: .reads).cacheKiB)
+        if ProcessInfo.processInfo.environment["HERALD_CACHE_MB"] == nil { #expect(try cacheKiB(work) < cacheKiB(read)) }
+    }
+
     @Test func aDryRunConnectionWritesOnlyItsOwnWorkTables() throws {
         let work = try GuardedConnection(path: store.path, readOnly: false)
         let policy = try workPolicy(run: 7)
