@@ -4,7 +4,8 @@
 # frequency cap) to the discard provider and to the outbox (files), at each store size:
 # messages per second (the whole `herald run --live`, start to exit, over the messages sent) and
 # peak memory (anonymous memory, sampled from /proc: heap and SQLite's caches, apart from the
-# store's pages mapped from the file). Then the gates alone: the e-mail node's gate statement in a
+# store's pages mapped from the file); three rounds each to discard, summed up by their medians
+# (DELIVERY_ROUNDS changes how many). Then the gates alone: the e-mail node's gate statement in a
 # dry run against the same statement written by hand (gates.sql) in the sqlite3 shell, same file.
 # Targets: ≥ 20,000 messages per second through the pipeline (PIPELINE MSG/S) to discard; the
 # largest run's peak at most 1.2× the smallest's; the gates at most 1.3× the shell.
@@ -50,7 +51,12 @@ fresh() {  # a copy of the generated store with the campaign, and nothing beside
 # MSG/S: over the whole command (start to exit: audience, gates, ledger, delivery); PIPELINE
 # MSG/S: over the channel node's gates, the ledger copy and the delivery worker (from the run's
 # records: the node's duration, which includes the copy, and the worker's elapsed time).
-printf '%-10s %-8s %10s %10s %10s %14s %10s\n' PROFILES PROVIDER MESSAGES SECONDS MSG/S "PIPELINE MSG/S" PEAK_MB
+# The discard runs are repeated (DELIVERY_ROUNDS, 3 by default: runs on this machine differ by
+# 10-20%) and summed up by their medians, the peak by the highest; the outbox runs once.
+rounds=${DELIVERY_ROUNDS:-3}
+median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
+row() { printf '%-10s %-8s %-6s %10d %10.2f %10.0f %14.0f %10.1f\n' "$@"; }
+printf '%-10s %-8s %-6s %10s %10s %10s %14s %10s\n' PROFILES PROVIDER ROUND MESSAGES SECONDS MSG/S "PIPELINE MSG/S" PEAK_MB
 declare -A peaks
 for profiles in "${sizes[@]}"; do
   if [ ! -f "$out/run-$profiles.db" ]; then
@@ -61,22 +67,33 @@ for profiles in "${sizes[@]}"; do
   # The outbox fsyncs every file (about 1,300 a second here): past 100,000 profiles only when asked.
   [ "$profiles" -gt 100000 ] && [ -z "${DELIVERY_OUTBOX_ALL:-}" ] && providers=(discard)
   for provider in "${providers[@]}"; do
-    db=$(fresh "$profiles")
     config=()
-    [ "$provider" = discard ] && config=(--config "$here/discard.toml")
-    read -r seconds anon < <(measure run "$name" --live --json --db "$db" "${config[@]}")
-    # The run's own id and node duration from its report: the generated store may hold runs
-    # of other benchmarks (Benchmarks/CampaignRun runs its campaign in the same file).
-    read -r run node_ms < <(python3 -c 'import json,sys
+    times=1
+    if [ "$provider" = discard ]; then config=(--config "$here/discard.toml"); times=$rounds; fi
+    all_seconds=() all_rates=() all_pipelines=() peak=0
+    for round in $(seq "$times"); do
+      db=$(fresh "$profiles")
+      read -r seconds anon < <(measure run "$name" --live --json --db "$db" "${config[@]}")
+      # The run's own id and node duration from its report: the generated store may hold runs
+      # of other benchmarks (Benchmarks/CampaignRun runs its campaign in the same file).
+      read -r run node_ms < <(python3 -c 'import json,sys
 r = json.load(open(sys.argv[1]))
 print(r["run"]["id"], next(n["durationMs"] for n in r["nodes"] if n["id"] == "mail"))' "$out/delivery-out.json")
-    sent=$(sqlite3 "$db" "SELECT count(*) FROM herald_messages WHERE run_id = $run AND status = 'sent'")
-    worker_ms=$("$bin" runs logs "$run" --json --db "$db" | python3 -c 'import json,sys
+      sent=$(sqlite3 "$db" "SELECT count(*) FROM herald_messages WHERE run_id = $run AND status = 'sent'")
+      worker_ms=$("$bin" runs logs "$run" --json --db "$db" | python3 -c 'import json,sys
 print(next(l["figures"]["elapsed_ms"] for l in json.load(sys.stdin) if l["code"]=="delivery.pass"))')
-    printf '%-10s %-8s %10d %10.2f %10.0f %14.0f %10.1f\n' "$profiles" "$provider" "$sent" "$seconds" \
-      "$(echo "$sent / $seconds" | bc -l)" "$(echo "$sent * 1000 / ($node_ms + $worker_ms)" | bc -l)" "$(echo "$anon / 1024" | bc -l)"
-    [ "$provider" = discard ] && peaks[$profiles]=$anon
-    rm -rf "$db" "$db-wal" "$db-shm" "$db-work" "$db-outbox"
+      rate=$(echo "$sent / $seconds" | bc -l)
+      pipeline=$(echo "$sent * 1000 / ($node_ms + $worker_ms)" | bc -l)
+      row "$profiles" "$provider" "$round" "$sent" "$seconds" "$rate" "$pipeline" "$(echo "$anon / 1024" | bc -l)"
+      all_seconds+=("$seconds") all_rates+=("$rate") all_pipelines+=("$pipeline")
+      [ "$anon" -gt "$peak" ] && peak=$anon
+      rm -rf "$db" "$db-wal" "$db-shm" "$db-work" "$db-outbox"
+    done
+    if [ "$times" -gt 1 ]; then
+      row "$profiles" "$provider" median "$sent" "$(median "${all_seconds[@]}")" "$(median "${all_rates[@]}")" \
+        "$(median "${all_pipelines[@]}")" "$(echo "$peak / 1024" | bc -l)"
+    fi
+    [ "$provider" = discard ] && peaks[$profiles]=$peak
   done
 done
 first=${sizes[0]}
@@ -88,7 +105,6 @@ fi
 
 echo
 # The gates: three rounds each, alternating, after a dry run that warms the page cache; medians.
-median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 printf '%-10s %14s %14s %8s\n' PROFILES HERALD_GATES_MS SHELL_GATES_MS RATIO
 for profiles in "${sizes[@]}"; do
   db=$(fresh "$profiles")
