@@ -54,6 +54,10 @@ fresh() {  # a copy of the generated store with the campaign, and nothing beside
 # The discard runs are repeated (DELIVERY_ROUNDS, 3 by default: runs on this machine differ by
 # 10-20%) and summed up by their medians, the peak by the highest; the outbox runs once.
 rounds=${DELIVERY_ROUNDS:-3}
+if ! [[ $rounds =~ ^[1-9][0-9]*$ ]]; then
+  echo "DELIVERY_ROUNDS: expected a whole number of rounds, at least 1, found '$rounds'" >&2
+  exit 2
+fi
 median() { printf '%s\n' "$@" | sort -n | sed -n "$(( ($# + 1) / 2 ))p"; }
 row() { printf '%-10s %-8s %-6s %10d %10.2f %10.0f %14.0f %10.1f\n' "$@"; }
 printf '%-10s %-8s %-6s %10s %10s %10s %14s %10s\n' PROFILES PROVIDER ROUND MESSAGES SECONDS MSG/S "PIPELINE MSG/S" PEAK_MB

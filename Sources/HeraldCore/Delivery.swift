@@ -438,7 +438,7 @@ public enum Resolution: String, Sendable, CaseIterable {
 }
 
 /// What a claim asks for: up to `limit` due messages of the run, with consent checked again on
-/// the `optIn` channels (see ``MessageLedger/claim(runID:owner:limit:now:optIn:)``).
+/// the `optIn` channels (see ``MessageLedger/claim(_:owner:now:)``).
 public struct ClaimRequest: Sendable, Equatable {
     public var runID: Int64
     public var limit: Int
@@ -461,11 +461,11 @@ public struct ClaimRequest: Sendable, Equatable {
 /// the claim is committed durably (full sync) before the claimed messages are returned, so
 /// nothing is sent that the ledger does not know is claimed.
 public protocol MessageLedger: Sendable {
-    /// Claims up to `limit` of the run's due messages (queued, or deferred whose time has come)
-    /// for `owner`. Consent and suppression are checked again first: a due marketing message
-    /// whose profile has opted out since (or, on `optIn` channels, has no opt-in), or whose
-    /// address was suppressed since, is excluded instead.
-    func claim(runID: Int64, owner: String, limit: Int, now: Int, optIn: Set<Channel>) throws -> [ClaimedMessage]
+    /// Claims up to `request.limit` of the run's due messages (queued, or deferred whose time
+    /// has come) for `owner`. Consent and suppression are checked again first: a due marketing
+    /// message whose profile has opted out since (or, on the `optIn` channels, has no opt-in), or
+    /// whose address was suppressed since, is excluded instead.
+    func claim(_ request: ClaimRequest, owner: String, now: Int) throws -> [ClaimedMessage]
     /// Records the results of claimed messages: sent, failed (permanent, or transient with no
     /// attempt left), deferred for a retry, or unknown.
     func record(_ records: [DeliveryRecord], owner: String, now: Int, retry: RetryPolicy, jitter: @Sendable () -> Double) throws

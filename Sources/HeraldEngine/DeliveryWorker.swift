@@ -69,8 +69,7 @@ public struct DeliveryWorker: Sendable {
         func claim() throws -> [ClaimedMessage] {
             var clock = Stopwatch()
             defer { report.claimMS += clock.lap() }
-            return try ledger.claim(
-                runID: runID, owner: owner, limit: next.limit, now: Int(self.clock().timeIntervalSince1970), optIn: next.optIn)
+            return try ledger.claim(next, owner: owner, now: Int(self.clock().timeIntervalSince1970))
         }
         /// Records a batch's results and, when `claimingNext`, claims the next batch in the same
         /// transaction. Should that fail, the results are recorded alone before the error goes on.
@@ -80,6 +79,10 @@ public struct DeliveryWorker: Sendable {
             var clock = Stopwatch()
             defer { report.recordMS += clock.lap() }
             let jitter: @Sendable () -> Double = { Double.random(in: 0..<1) }
+            func recordAlone() throws {
+                try ledger.record(
+                    handed.records, owner: owner, now: Int(self.clock().timeIntervalSince1970), retry: setup.retry, jitter: jitter)
+            }
             var claimed: [ClaimedMessage] = []
             if claimingNext {
                 do {
@@ -87,13 +90,11 @@ public struct DeliveryWorker: Sendable {
                         handed.records, owner: owner, now: Int(self.clock().timeIntervalSince1970), retry: setup.retry,
                         jitter: jitter, next: next)
                 } catch {
-                    try ledger.record(
-                        handed.records, owner: owner, now: Int(self.clock().timeIntervalSince1970), retry: setup.retry, jitter: jitter)
+                    try recordAlone()
                     throw error
                 }
             } else {
-                try ledger.record(
-                    handed.records, owner: owner, now: Int(self.clock().timeIntervalSince1970), retry: setup.retry, jitter: jitter)
+                try recordAlone()
             }
             try heartbeat?()
             return claimed

@@ -86,8 +86,8 @@ public struct SQLiteMessageLedger: MessageLedger {
     /// Ids as a JSON array, for `json_each`: one statement for a whole batch.
     static func idList(_ ids: some Sequence<Int64>) -> String { "[" + ids.map(String.init).joined(separator: ",") + "]" }
 
-    public func claim(runID: Int64, owner: String, limit: Int, now: Int, optIn: Set<Channel>) throws -> [ClaimedMessage] {
-        try store.writeDurably { db in try Self.claim(db, runID: runID, owner: owner, limit: limit, now: now, optIn: optIn) }
+    public func claim(_ request: ClaimRequest, owner: String, now: Int) throws -> [ClaimedMessage] {
+        try store.writeDurably { db in try Self.claim(db, request, owner: owner, now: now) }
     }
 
     public func recordAndClaim(
@@ -98,12 +98,13 @@ public struct SQLiteMessageLedger: MessageLedger {
         // provider before its claims are on the disk, and the results go with them.
         try store.writeDurably { db in
             try Self.record(db, records, owner: owner, now: now, retry: retry, jitter: jitter)
-            return try Self.claim(db, runID: next.runID, owner: owner, limit: next.limit, now: now, optIn: next.optIn)
+            return try Self.claim(db, next, owner: owner, now: now)
         }
     }
 
-    /// Claims in the caller's immediate transaction (see ``claim(runID:owner:limit:now:optIn:)``).
-    static func claim(_ db: Database, runID: Int64, owner: String, limit: Int, now: Int, optIn: Set<Channel>) throws -> [ClaimedMessage] {
+    /// Claims in the caller's immediate transaction (see ``claim(_:owner:now:)``).
+    static func claim(_ db: Database, _ request: ClaimRequest, owner: String, now: Int) throws -> [ClaimedMessage] {
+        let (runID, limit) = (request.runID, request.limit)
         let at = Self.text(now)
         // The oldest due messages no claim holds (queued ones, then deferred ones whose time has
         // come, in the due index's order), each with why it is excluded after all (consent or
@@ -111,7 +112,7 @@ public struct SQLiteMessageLedger: MessageLedger {
         let unclaimed = Self.unclaimed
         let columns = Self.claimedColumns
         let sql = """
-            SELECT x.*, \(Self.lateExclusion(optIn: optIn)) AS late
+            SELECT x.*, \(Self.lateExclusion(optIn: request.optIn)) AS late
             FROM (
               SELECT * FROM (SELECT \(columns) FROM herald_messages m INDEXED BY herald_messages_due
                              WHERE m.run_id = ?1 AND m.status = 'queued' AND \(unclaimed) ORDER BY m.not_before, m.id LIMIT ?2)

@@ -219,7 +219,7 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         _ = try store.addSuppressions([try #require(email)], channel: .email, reason: "bounced")
         try store.setConsent(profileKey: String(ids[1]), channel: .email, status: .optedIn, source: "test")
         let claimed = try store.ledger.claim(
-            runID: first.summary.id, owner: "late", limit: 10, now: Int(t0.timeIntervalSince1970) + 86_400, optIn: [.email])
+            ClaimRequest(runID: first.summary.id, limit: 10, optIn: [.email]), owner: "late", now: Int(t0.timeIntervalSince1970) + 86_400)
         #expect(claimed.map(\.profileKey) == [String(ids[1])])
         let excluded = try messages(first.summary.id).filter { $0.state == .excluded }
         #expect(excluded.map(\.profileKey) == [String(ids[0])] && excluded.first?.reason == "consent_unknown")
@@ -305,7 +305,7 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         let ledger = store.ledger
         #expect(try ledger.remaining(runID: runID) == ["mail": 5])
         let later = Int(t0.timeIntervalSince1970) + 86_400
-        let two = try ledger.claim(runID: runID, owner: "w", limit: 2, now: later, optIn: [])
+        let two = try ledger.claim(ClaimRequest(runID: runID, limit: 2, optIn: []), owner: "w", now: later)
         #expect(try ledger.remaining(runID: runID) == ["mail": 5])  // claimed ones are still to settle
         let records = two.map {
             DeliveryRecord(id: $0.id, attempts: $0.attempts, provider: "recording", verdict: .provider(.sent(providerID: nil)))
@@ -344,7 +344,7 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         let runID = first.summary.id
         let ledger = store.ledger
         let later = Int(t0.timeIntervalSince1970) + 86_400
-        let two = try ledger.claim(runID: runID, owner: "w", limit: 2, now: later, optIn: [])
+        let two = try ledger.claim(ClaimRequest(runID: runID, limit: 2, optIn: []), owner: "w", now: later)
         try refuseClaimsOnceSent()
         let records = two.map {
             DeliveryRecord(id: $0.id, attempts: $0.attempts, provider: "recording", verdict: .provider(.sent(providerID: nil)))
@@ -531,7 +531,7 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         // Another executor claims two of them and dies before recording anything.
         let later = t0.addingTimeInterval(3600)
         let claimed = try store.ledger.claim(
-            runID: first.summary.id, owner: "gone", limit: 2, now: Int(later.timeIntervalSince1970), optIn: [])
+            ClaimRequest(runID: first.summary.id, limit: 2, optIn: []), owner: "gone", now: Int(later.timeIntervalSince1970))
         #expect(claimed.count == 2)
         let provider = RecordingProvider()
         var executor = Executor(store: store)
@@ -561,7 +561,7 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         let flaky = RecordingProvider { _ in .transient("421 try later", retryAfter: nil) }
         let first = try run(stored, at: t0, provider: flaky)
         let claimed = try store.ledger.claim(
-            runID: first.summary.id, owner: "gone", limit: 2, now: Int(t0.timeIntervalSince1970) + 3600, optIn: [])
+            ClaimRequest(runID: first.summary.id, limit: 2, optIn: []), owner: "gone", now: Int(t0.timeIntervalSince1970) + 3600)
         #expect(claimed.count == 2)
         try store.write { db in try db.execute(sql: "UPDATE herald_runs SET state = 'stopped' WHERE id = ?", arguments: [first.summary.id])
         }
