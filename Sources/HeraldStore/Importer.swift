@@ -61,6 +61,10 @@ public enum Importer {
     public static func importCSV(
         file: String, into store: Store, options: ImportOptions, progress: (@Sendable (Double) -> Void)? = nil
     ) throws -> ImportResult {
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw HeraldError(.invalidInput, "file: \(file) is a directory; give the path of a CSV file")
+        }
         let url = URL(fileURLWithPath: file)
         let data: Data
         do {

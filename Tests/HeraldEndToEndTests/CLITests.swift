@@ -81,6 +81,7 @@ import Testing
         (["campaign", "list", "--frobnicate"], "Unknown option '--frobnicate'"),
         (["catalog", "hide", "profiles.emial"], "did you mean 'email'?"),
         (["import", "missing.csv", "--table", "t"], "file: missing.csv does not exist"),
+        (["import", "DIR", "--table", "t"], "is a directory; give the path of a CSV file"),
         (["runs", "99999"], "no run with id 99999"),
         (
             ["import", "BAD", "--table", "things", "--type", "n=integer"],
@@ -94,7 +95,7 @@ import Testing
         let scratch = Scratch()
         let db = try Herald.sampleCopy(in: scratch.path)
         let bad = scratch.file("bad.csv", "id,n\n1,2\n2,x\n")
-        let args = arguments.map { $0 == "BAD" ? bad : $0 == "DB" ? db : $0 }
+        let args = arguments.map { $0 == "BAD" ? bad : $0 == "DB" ? db : $0 == "DIR" ? scratch.path : $0 }
         let result = try Herald.run(args + (args.first == "demo" ? [] : ["--db", db]), in: scratch.path)
         #expect(result.status == 2, "\(args): \(result.stdout) \(result.stderr)")
         #expect(result.stderr.contains(message), "\(result.stderr)")
