@@ -112,17 +112,27 @@ public enum EmailMIME {
 /// signature an HMAC-SHA256 of the rest with the configured secret.
 public struct UnsubscribeTokens: Sendable {
     let secret: Data
+    /// The HMAC with its key already taken in: each token starts from a copy of it (its digest
+    /// state is copied when the copy is first written to), rather than hashing the key again.
+    let keyed: Keyed
+
+    /// Never written to in place, only copied (see ``keyed``).
+    struct Keyed: @unchecked Sendable {
+        let mac: HMAC<SHA256>
+    }
 
     public init(secret: String) {
         self.secret = Data(secret.utf8)
+        keyed = Keyed(mac: HMAC<SHA256>(key: SymmetricKey(data: self.secret)))
     }
 
     var key: SymmetricKey { SymmetricKey(data: secret) }
 
     public func token(profileKey: String, channel: Channel, campaign: String) -> String {
-        let payload = [profileKey, channel.rawValue, campaign].map { Self.base64url(Data($0.utf8)) }.joined(separator: ".")
-        let mac = HMAC<SHA256>.authenticationCode(for: Data(payload.utf8), using: key)
-        return payload + "." + Self.base64url(Data(mac))
+        let payload = Self.base64url(profileKey.utf8) + "." + Self.base64url(channel.rawValue.utf8) + "." + Self.base64url(campaign.utf8)
+        var mac = keyed.mac
+        mac.update(data: Array(payload.utf8))
+        return payload + "." + Self.base64url(Array(mac.finalize()))
     }
 
     /// The profile, channel and campaign a token names, when its signature is right (compared
@@ -137,9 +147,30 @@ public struct UnsubscribeTokens: Sendable {
         return (fields[0], channel, fields[2])
     }
 
-    static func base64url(_ data: Data) -> String {
-        data.base64EncodedString().replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_")
-            .replacingOccurrences(of: "=", with: "")
+    static let base64urlDigits = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_".utf8)
+
+    /// RFC 4648's URL-safe base64, without padding (a token renders with every message).
+    static func base64url(_ bytes: some Sequence<UInt8>) -> String {
+        let digits = base64urlDigits
+        var out: [UInt8] = []
+        var group: UInt32 = 0
+        var count = 0
+        for byte in bytes {
+            group = group << 8 | UInt32(byte)
+            count += 1
+            if count == 3 {
+                for shift in [18, 12, 6, 0] { out.append(digits[Int(group >> UInt32(shift) & 63)]) }
+                group = 0
+                count = 0
+            }
+        }
+        // The last one or two bytes, padded with zero bits to whole digits.
+        if count == 1 {
+            out += [digits[Int(group >> 2 & 63)], digits[Int(group << 4 & 63)]]
+        } else if count == 2 {
+            out += [digits[Int(group >> 10 & 63)], digits[Int(group >> 4 & 63)], digits[Int(group << 2 & 63)]]
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     static func data(base64url text: String) -> Data? {

@@ -1,7 +1,7 @@
 import Foundation
 import GRDB
 import HeraldCore
-import HeraldDelivery
+@testable import HeraldDelivery
 import HeraldEngine
 import HeraldStore
 import Synchronization
@@ -757,6 +757,14 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         #expect(tokens.verify(forged) == nil)
         #expect(UnsubscribeTokens(secret: "other").verify(token) == nil)
         #expect(tokens.verify("not.a.token") == nil)
+        // The same token every time (the keyed MAC is reused, never changed), and base64url as RFC 4648 spells it.
+        #expect(tokens.token(profileKey: "42", channel: .email, campaign: "Summer sale") == token)
+        for text in ["", "f", "fo", "foo", "foob", "fooba", "foobar", "\u{FF}\u{FE}?>"] {
+            let expected = Data(text.utf8).base64EncodedString().replacingOccurrences(of: "+", with: "-")
+                .replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            #expect(UnsubscribeTokens.base64url(text.utf8) == expected)
+        }
+        #expect(UnsubscribeTokens.base64url([0xFB, 0xFF, 0xBF]) == "-_-_")
     }
 
     @Test func emailIsValidMIME() throws {
