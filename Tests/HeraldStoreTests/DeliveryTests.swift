@@ -1,11 +1,12 @@
 import Foundation
 import GRDB
 import HeraldCore
-@testable import HeraldDelivery
 import HeraldEngine
 import HeraldStore
 import Synchronization
 import Testing
+
+@testable import HeraldDelivery
 
 /// A provider that keeps what it was given, and can act between two messages.
 final class RecordingProvider: ChannelProvider, @unchecked Sendable {
