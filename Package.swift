@@ -31,6 +31,9 @@ let package = Package(
         ),
         // sqlite3_config, wrapped for Swift (it is variadic): process-wide SQLite settings.
         .systemLibrary(name: "CSQLiteSetup", providers: [.apt(["libsqlite3-dev"])]),
+        // libcurl, wrapped for Swift (its option setters are variadic): SMTP and HTTP for the
+        // network providers.
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // Pure values: catalog, rules, campaign graph, validation, message templates. No I/O.
         .target(
             name: "HeraldCore", dependencies: [.product(name: "Mustache", package: "swift-mustache")], swiftSettings: strictSettings),
@@ -50,7 +53,7 @@ let package = Package(
         .target(
             name: "HeraldDelivery",
             dependencies: [
-                "HeraldCore",
+                "HeraldCore", "CCurl",
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),

@@ -10,6 +10,56 @@ public enum ProviderKind: String, Sendable, CaseIterable {
     case discard
     /// One CSV extract per run and node (the direct-mail channel's only provider).
     case directMail = "direct_mail"
+    /// E-mail to an SMTP server (`[channels.email]` says which and how).
+    case smtp
+}
+
+/// The SMTP provider's settings as configured: credentials only as the names of the
+/// environment variables holding them.
+public struct SMTPConfig: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var security: SMTPSecurity
+    public var usernameEnv: String?
+    public var passwordEnv: String?
+    public var connections: Int
+    public var verify: Bool
+    public var caFile: String?
+    public var connectTimeout: TimeInterval
+    public var timeout: TimeInterval
+    public static let connectionsRange = 1...64
+
+    public init(
+        host: String, port: Int? = nil, security: SMTPSecurity = .none, usernameEnv: String? = nil, passwordEnv: String? = nil,
+        connections: Int = 1, verify: Bool = true, caFile: String? = nil, connectTimeout: TimeInterval = 10, timeout: TimeInterval = 60
+    ) {
+        self.host = host
+        self.port = port ?? (security == .tls ? 465 : security == .starttls ? 587 : 25)
+        self.security = security
+        self.usernameEnv = usernameEnv
+        self.passwordEnv = passwordEnv
+        self.connections = connections
+        self.verify = verify
+        self.caFile = caFile
+        self.connectTimeout = connectTimeout
+        self.timeout = timeout
+    }
+
+    /// The settings with the credentials read from `environment`: a named variable that is not
+    /// set is refused (a relay that needs them would refuse every message).
+    public func settings(environment: [String: String], source: String) throws -> SMTPSettings {
+        func secret(_ name: String?, _ key: String) throws -> String? {
+            guard let name else { return nil }
+            guard let value = environment[name], !value.isEmpty else {
+                throw HeraldError(.invalidInput, "\(source): channels.email.\(key) names \(name), which is not set in the environment")
+            }
+            return value
+        }
+        return SMTPSettings(
+            host: host, port: port, security: security, username: try secret(usernameEnv, "username_env"),
+            password: try secret(passwordEnv, "password_env"), connections: connections, verify: verify, caFile: caFile,
+            connectTimeout: connectTimeout, timeout: timeout)
+    }
 }
 
 /// One channel's delivery settings.
@@ -24,6 +74,8 @@ public struct ChannelConfig: Sendable, Equatable {
     public var rate: DeliveryRate?
     /// Direct mail: where extracts are written.
     public var directory: String?
+    /// E-mail through SMTP: the server and how to reach it.
+    public var smtp: SMTPConfig?
 
     public init(
         provider: ProviderKind, from: String? = nil, replyTo: String? = nil, unsubscribeURL: String? = nil, rate: DeliveryRate? = nil,
@@ -122,6 +174,10 @@ public struct DeliveryConfig: Sendable, Equatable {
             mail.directory = resolved(mail.directory)
             channels[.directMail] = mail
         }
+        if var email = channels[.email], let file = email.smtp?.caFile {
+            email.smtp?.caFile = resolved(file)
+            channels[.email] = email
+        }
     }
 
     /// Parses TOML; every problem names its key, and an unknown key is refused (a typo must
@@ -183,18 +239,26 @@ public struct DeliveryConfig: Sendable, Equatable {
                     c.directory = try directory(t, prefix + "directory")
                 } else {
                     try allow(
-                        t, prefix, channel == .email ? ["provider", "from", "reply_to", "unsubscribe_url", "rate"] : ["provider", "rate"])
+                        t, prefix,
+                        channel == .email
+                            ? ["provider", "from", "reply_to", "unsubscribe_url", "rate"] + Self.smtpKeys : ["provider", "rate"])
                 }
                 if let p = try string(t, "provider", prefix + "provider") {
-                    let allowed: [ProviderKind] = channel == .directMail ? [.directMail, .discard] : [.outbox, .discard]
+                    let allowed: [ProviderKind] =
+                        switch channel {
+                        case .directMail: [.directMail, .discard]
+                        case .email: [.outbox, .discard, .smtp]
+                        case .sms, .push: [.outbox, .discard]
+                        }
                     guard let kind = ProviderKind(rawValue: p), allowed.contains(kind) else {
-                        let later = ["smtp", "webhook"].contains(p) ? " ('\(p)' is not available in this version)" : ""
+                        let later = ["webhook"].contains(p) ? " ('\(p)' is not available in this version)" : ""
                         throw fail(
-                            prefix + "provider", "expected \(allowed.map(\.rawValue).joined(separator: " or ")), found '\(p)'\(later)")
+                            prefix + "provider", "expected \(Self.alternatives(allowed.map(\.rawValue))), found '\(p)'\(later)")
                     }
                     c.provider = kind
                 }
                 if channel == .email {
+                    c.smtp = try smtp(t, provider: c.provider, fail: fail)
                     c.from = try mailbox(t, "from", prefix + "from")
                     c.replyTo = try mailbox(t, "reply_to", prefix + "reply_to")
                     if let url = try string(t, "unsubscribe_url", prefix + "unsubscribe_url") {
@@ -250,6 +314,69 @@ public struct DeliveryConfig: Sendable, Equatable {
         return config
     }
 
+    /// `a or b`, `a, b or c`.
+    static func alternatives(_ names: [String]) -> String {
+        names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names.last!
+    }
+
+    /// The SMTP provider's keys in `[channels.email]`.
+    static let smtpKeys = [
+        "host", "port", "tls", "username_env", "password_env", "connections", "verify", "ca_file", "connect_timeout", "timeout",
+    ]
+
+    /// `[channels.email]`'s SMTP settings: required with `provider = "smtp"`, refused without it.
+    static func smtp(_ t: TOMLTable, provider: ProviderKind, fail: (String, String) -> HeraldError) throws -> SMTPConfig? {
+        let prefix = "channels.email."
+        guard provider == .smtp else {
+            if let key = smtpKeys.first(where: { t[$0] != nil }) {
+                throw fail(prefix + key, "only with provider = \"smtp\" (the provider is '\(provider.rawValue)')")
+            }
+            return nil
+        }
+        func text(_ key: String) throws -> String? {
+            guard let value = t[key] else { return nil }
+            guard let s = value.string, !s.trimmingCharacters(in: .whitespaces).isEmpty else {
+                throw fail(prefix + key, "expected text in quotes")
+            }
+            return s
+        }
+        func whole(_ key: String, _ range: ClosedRange<Int>, _ what: String) throws -> Int? {
+            guard let value = t[key] else { return nil }
+            guard let n = value.int, range.contains(n) else {
+                throw fail(prefix + key, "expected \(what) from \(range.lowerBound) to \(range.upperBound)")
+            }
+            return n
+        }
+        func duration(_ key: String) throws -> TimeInterval? {
+            guard let s = try text(key) else { return nil }
+            guard let seconds = Self.seconds(s) else { throw fail(prefix + key, "expected a duration such as \"10s\", found '\(s)'") }
+            return seconds
+        }
+        guard let host = try text("host") else { throw fail(prefix + "host", "needed by the smtp provider (the server's name or address)") }
+        var security = SMTPSecurity.none
+        if let s = try text("tls") {
+            guard let value = SMTPSecurity(rawValue: s) else {
+                throw fail(prefix + "tls", "expected \(SMTPSecurity.allCases.map(\.rawValue).joined(separator: ", ")), found '\(s)'")
+            }
+            security = value
+        }
+        var config = SMTPConfig(host: host, port: try whole("port", 1...65_535, "a port number"), security: security)
+        config.usernameEnv = try text("username_env")
+        config.passwordEnv = try text("password_env")
+        if (config.usernameEnv == nil) != (config.passwordEnv == nil) {
+            throw fail(prefix + (config.usernameEnv == nil ? "username_env" : "password_env"), "needed with the other: AUTH takes both")
+        }
+        config.connections = try whole("connections", SMTPConfig.connectionsRange, "a number of connections") ?? 1
+        if let v = t["verify"] {
+            guard let b = v.bool else { throw fail(prefix + "verify", "expected true or false") }
+            config.verify = b
+        }
+        config.caFile = try text("ca_file")
+        config.connectTimeout = try duration("connect_timeout") ?? config.connectTimeout
+        config.timeout = try duration("timeout") ?? config.timeout
+        return config
+    }
+
     /// `30s`, `5m`, `1h`, `2d` in seconds.
     static func seconds(_ text: String) -> TimeInterval? {
         guard let unit = text.last, let n = Double(text.dropLast()), n > 0 else { return nil }
@@ -294,6 +421,21 @@ public struct DeliveryConfig: Sendable, Equatable {
                 lines.append(entry("from", c.from, unset: "the node's, else herald@localhost"))
                 lines.append(entry("reply_to", c.replyTo, unset: "none"))
                 lines.append(entry("unsubscribe_url", c.unsubscribeURL, unset: "none (marketing e-mail gets no List-Unsubscribe)"))
+                if let smtp = c.smtp {
+                    lines.append("host = \(quoted(smtp.host))")
+                    lines.append("port = \(smtp.port)")
+                    lines.append("tls = \(quoted(smtp.security.rawValue))")
+                    lines.append(entry("username_env", smtp.usernameEnv, unset: "none (no AUTH)"))
+                    lines.append(entry("password_env", smtp.passwordEnv, unset: "none (no AUTH)"))
+                    lines.append("connections = \(smtp.connections)")
+                    if !smtp.verify {
+                        lines.append("# WARNING: the server's certificate is not checked; anyone on the path can read and change the mail")
+                    }
+                    lines.append("verify = \(smtp.verify)")
+                    lines.append(entry("ca_file", smtp.caFile, unset: "the system's certificates"))
+                    lines.append("connect_timeout = \(quoted("\(Int(smtp.connectTimeout))s"))")
+                    lines.append("timeout = \(quoted("\(Int(smtp.timeout))s"))")
+                }
             }
             if channel == .directMail { lines.append(entry("directory", c.directory, unset: "beside the store (STORE-extracts)")) }
             lines.append(entry("rate", c.rate?.text, unset: "unlimited"))

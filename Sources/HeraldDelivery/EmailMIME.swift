@@ -220,6 +220,12 @@ public struct DeliverySetup: Sendable {
                 if outbox == nil { outbox = try OutboxProvider(directory: config.outbox(storePath: storePath), email: settings) }
                 providers[channel] = outbox
             case .directMail: providers[channel] = try DirectMailProvider(directory: config.extracts(storePath: storePath))
+            case .smtp:
+                guard let smtp = config.channel(channel).smtp else {
+                    throw HeraldError(.invalidInput, "\(config.source): channels.email.host: needed by the smtp provider")
+                }
+                providers[channel] = try SMTPProvider(
+                    settings: try smtp.settings(environment: environment, source: config.source), email: settings)
             }
         }
         return DeliverySetup(

@@ -149,7 +149,7 @@ import Testing
     }
 
     @Test(arguments: [
-        ("[channels.email]\nprovider = \"pigeon\"\n", "channels.email.provider: expected outbox or discard, found 'pigeon'"),
+        ("[channels.email]\nprovider = \"pigeon\"\n", "channels.email.provider: expected outbox, discard or smtp, found 'pigeon'"),
         ("[channels.sms]\nprovider = \"webhook\"\n", "'webhook' is not available in this version"),
         ("[outbox]\ndirectori = \"x\"\n", "outbox.directori: unknown key"),
         ("[delivery]\ntoken_secret_env = \"HERALD_TEST_NO_SUCH_SECRET\"\n", "names HERALD_TEST_NO_SUCH_SECRET, which is not set"),

@@ -677,7 +677,7 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
     }
 
     @Test(arguments: [
-        ("[channels.email]\nprovider = \"smtp\"", "channels.email.provider: expected outbox or discard, found 'smtp'"),
+        ("[channels.email]\nprovider = \"pigeon\"", "channels.email.provider: expected outbox, discard or smtp, found 'pigeon'"),
         ("[channels.email]\nfrom_address = \"x\"", "channels.email.from_address: unknown key"),
         ("[channels.fax]\nprovider = \"outbox\"", "channels.fax: unknown key"),
         ("[delivery]\nretry = { attempts = 0 }", "delivery.retry.attempts: expected a whole number from 1 to 100"),

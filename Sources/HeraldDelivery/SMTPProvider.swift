@@ -1,0 +1,238 @@
+import CCurl
+public import Foundation
+public import HeraldCore
+import Synchronization
+
+/// How an SMTP connection is secured.
+public enum SMTPSecurity: String, Sendable, CaseIterable {
+    /// Plain text (a relay on the same machine or network).
+    case none
+    /// Plain connection upgraded with STARTTLS; refused when the server does not offer it.
+    case starttls
+    /// TLS from the first byte (`smtps`, usually port 465).
+    case tls
+}
+
+/// Where and how the SMTP provider connects, with the credentials already read from the
+/// environment.
+public struct SMTPSettings: Sendable, Equatable {
+    public var host: String
+    public var port: Int
+    public var security: SMTPSecurity
+    public var username: String?
+    public var password: String?
+    /// Connections open at once; each sends one message at a time.
+    public var connections: Int
+    /// Whether the server's certificate is checked (on unless configured off).
+    public var verify: Bool
+    /// Certificates to trust besides the system's (a private relay's own CA).
+    public var caFile: String?
+    public var connectTimeout: TimeInterval
+    /// The longest one message's whole exchange may take.
+    public var timeout: TimeInterval
+
+    public init(
+        host: String, port: Int, security: SMTPSecurity = .none, username: String? = nil, password: String? = nil, connections: Int = 1,
+        verify: Bool = true, caFile: String? = nil, connectTimeout: TimeInterval = 10, timeout: TimeInterval = 60
+    ) {
+        self.host = host
+        self.port = port
+        self.security = security
+        self.username = username
+        self.password = password
+        self.connections = connections
+        self.verify = verify
+        self.caFile = caFile
+        self.connectTimeout = connectTimeout
+        self.timeout = timeout
+    }
+
+    /// The URL libcurl connects to.
+    var url: String {
+        let host = self.host.contains(":") ? "[\(self.host)]" : self.host
+        return "\(security == .tls ? "smtps" : "smtp")://\(host):\(port)"
+    }
+}
+
+/// Sends e-mail to an SMTP server through libcurl: one transaction per message with its own
+/// envelope, over `connections` connections kept open between messages.
+///
+/// What the server answered decides the outcome: 250 after the data is sent (with the
+/// server's queue id when it names one), 4xx transient, 5xx permanent. A failure before the
+/// transaction starts (connecting, TLS, authentication) is transient: it says nothing of the
+/// message. A connection lost after the data went out and before the server's answer is
+/// `unknown`: the server may have the message, so it is never sent again by itself.
+public final class SMTPProvider: ChannelProvider, @unchecked Sendable {
+    public let name = "smtp"
+    public let settings: SMTPSettings
+    public let email: EmailSettings
+    /// One per connection; each used by one thread at a time (its lane of a batch).
+    private let lanes: [SMTPConnection]
+
+    public init(settings: SMTPSettings, email: EmailSettings) throws {
+        self.settings = settings
+        self.email = email
+        try Curl.initialize()
+        lanes = try (0..<max(1, settings.connections)).map { _ in try SMTPConnection(settings) }
+    }
+
+    public func send(_ batch: [OutboundMessage]) -> [ProviderOutcome] {
+        let outcomes = Mutex([ProviderOutcome?](repeating: nil, count: batch.count))
+        let width = min(lanes.count, batch.count)
+        let lanes = self.lanes
+        let email = self.email
+        DispatchQueue.concurrentPerform(iterations: width) { lane in
+            for i in stride(from: lane, to: batch.count, by: width) {
+                let outcome = lanes[lane].send(batch[i], email: email)
+                outcomes.withLock { $0[i] = outcome }
+            }
+        }
+        return outcomes.withLock { $0.map { $0 ?? .unknown("not attempted") } }
+    }
+}
+
+/// libcurl's process-wide set-up, done once before the first handle.
+enum Curl {
+    private static let result: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+    static func initialize() throws {
+        guard result == CURLE_OK else {
+            throw HeraldError(.internalFailure, "libcurl could not be initialised: \(String(cString: curl_easy_strerror(result)))")
+        }
+    }
+}
+
+/// One SMTP connection: a libcurl handle, which keeps the connection open between messages.
+final class SMTPConnection: @unchecked Sendable {
+    let settings: SMTPSettings
+    let handle: UnsafeMutableRawPointer
+
+    init(_ settings: SMTPSettings) throws {
+        guard let handle = curl_easy_init() else { throw HeraldError(.internalFailure, "libcurl could not make a handle") }
+        self.settings = settings
+        self.handle = handle
+    }
+
+    deinit { curl_easy_cleanup(handle) }
+
+    /// One message's exchange: the bytes to upload, and what was said.
+    final class Exchange {
+        let body: [UInt8]
+        var offset = 0
+        /// The server's replies, in order (code and text of each line's last reply).
+        var replies: [(code: Int, text: String)] = []
+        /// Whether the MAIL command went out (the transaction started).
+        var started = false
+        /// Whether libcurl said QUIT (after a failure): the replies after it are the goodbye.
+        var quitting = false
+
+        init(body: [UInt8]) { self.body = body }
+    }
+
+    func send(_ message: OutboundMessage, email: EmailSettings) -> ProviderOutcome {
+        let sender = EmailMIME.sender(message, settings: email)
+        guard let envelopeFrom = Addresses.mailboxAddress(sender) else {
+            return .permanent("the sender '\(sender)' is not an e-mail address")
+        }
+        let exchange = Exchange(body: Array(EmailMIME.build(message, settings: email, date: Date()).utf8))
+        // Reset clears the last message's options; the open connection stays.
+        curl_easy_reset(handle)
+        var recipients: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "<\(message.address)>")
+        defer { curl_slist_free_all(recipients) }
+        let context = Unmanaged.passUnretained(exchange).toOpaque()
+        var set = [
+            herald_curl_set_text(handle, CURLOPT_URL, settings.url),
+            herald_curl_set_text(handle, CURLOPT_MAIL_FROM, "<\(envelopeFrom)>"),
+            herald_curl_set_list(handle, CURLOPT_MAIL_RCPT, recipients),
+            herald_curl_set_long(handle, CURLOPT_UPLOAD, 1),
+            herald_curl_set_io(handle, CURLOPT_READFUNCTION, SMTPConnection.read),
+            herald_curl_set_pointer(handle, CURLOPT_READDATA, context),
+            // The exchange's lines come to the callback, never to standard error.
+            herald_curl_set_long(handle, CURLOPT_VERBOSE, 1),
+            herald_curl_set_debug(handle, SMTPConnection.observe),
+            herald_curl_set_pointer(handle, CURLOPT_DEBUGDATA, context),
+            herald_curl_set_long(handle, CURLOPT_NOSIGNAL, 1),
+            herald_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000)),
+            herald_curl_set_long(handle, CURLOPT_TIMEOUT_MS, Int(settings.timeout * 1000)),
+            herald_curl_set_long(
+                handle, CURLOPT_USE_SSL, Int(settings.security == .starttls ? CURLUSESSL_ALL.rawValue : CURLUSESSL_NONE.rawValue)),
+            herald_curl_set_long(handle, CURLOPT_SSL_VERIFYPEER, settings.verify ? 1 : 0),
+            herald_curl_set_long(handle, CURLOPT_SSL_VERIFYHOST, settings.verify ? 2 : 0),
+        ]
+        if let username = settings.username { set.append(herald_curl_set_text(handle, CURLOPT_USERNAME, username)) }
+        if let password = settings.password { set.append(herald_curl_set_text(handle, CURLOPT_PASSWORD, password)) }
+        if let caFile = settings.caFile { set.append(herald_curl_set_text(handle, CURLOPT_CAINFO, caFile)) }
+        if let failed = set.first(where: { $0 != CURLE_OK }) {
+            return .transient("libcurl refused an SMTP option: \(String(cString: curl_easy_strerror(failed)))", retryAfter: nil)
+        }
+        let result = curl_easy_perform(handle)
+        recipients = nil
+        return Self.outcome(result, exchange)
+    }
+
+    /// What a message's exchange comes to (see ``SMTPProvider``).
+    static func outcome(_ result: CURLcode, _ exchange: Exchange) -> ProviderOutcome {
+        let dataSent = exchange.replies.contains { $0.code == 354 }
+        let last = exchange.replies.last
+        let said = last.map { " (the server answered \($0.code) \($0.text))" } ?? ""
+        if result == CURLE_OK { return .sent(providerID: last.flatMap { queueID($0.text) }) }
+        let why = String(cString: curl_easy_strerror(result))
+        if dataSent {
+            // After the data, only the server's answer to it tells what became of the message.
+            guard let last, last.code != 354 else {
+                return .unknown("the connection ended after the message was sent and before the server answered (\(why))")
+            }
+            return last.code >= 500 ? .permanent("\(last.code) \(last.text)") : .transient("\(last.code) \(last.text)", retryAfter: nil)
+        }
+        guard exchange.started, let last else {
+            // Connecting, TLS or authentication: nothing of this message reached the server.
+            return .transient("no SMTP transaction could be started: \(why)\(said)", retryAfter: nil)
+        }
+        switch last.code {
+        case 500...: return .permanent("\(last.code) \(last.text)")
+        case 400..<500: return .transient("\(last.code) \(last.text)", retryAfter: nil)
+        default: return .transient("the SMTP exchange failed: \(why)\(said)", retryAfter: nil)
+        }
+    }
+
+    /// `queued as ABC123` in a 250 reply (Postfix, and most servers); nil otherwise.
+    static func queueID(_ text: String) -> String? {
+        guard let range = text.range(of: "queued as ", options: .caseInsensitive) else { return nil }
+        let id = text[range.upperBound...].prefix { !$0.isWhitespace }
+        return id.isEmpty ? nil : String(id)
+    }
+
+    /// Hands libcurl the next part of the message.
+    static let read: herald_curl_io_callback = { buffer, size, count, context in
+        guard let buffer, let context else { return 0 }
+        let exchange = Unmanaged<Exchange>.fromOpaque(context).takeUnretainedValue()
+        let n = min(size * count, exchange.body.count - exchange.offset)
+        exchange.body.withUnsafeBytes { bytes in
+            UnsafeMutableRawPointer(buffer).copyMemory(from: bytes.baseAddress! + exchange.offset, byteCount: n)
+        }
+        exchange.offset += n
+        return n
+    }
+
+    /// Notes the commands sent and the server's replies (never the message itself).
+    static let observe: herald_curl_debug_callback = { _, type, data, size, context in
+        guard let data, let context, type == CURLINFO_HEADER_IN || type == CURLINFO_HEADER_OUT else { return 0 }
+        let exchange = Unmanaged<Exchange>.fromOpaque(context).takeUnretainedValue()
+        let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
+        for line in text.split(whereSeparator: \.isNewline) {
+            if type == CURLINFO_HEADER_OUT {
+                let command = line.uppercased()
+                if command.hasPrefix("MAIL FROM") { exchange.started = true }
+                if command.hasPrefix("QUIT") { exchange.quitting = true }
+                continue
+            }
+            guard !exchange.quitting else { continue }
+            // `250-…` continues a multi-line reply, `250 …` ends it.
+            guard line.count >= 3, let code = Int(line.prefix(3)) else { continue }
+            let rest = line.dropFirst(3)
+            if rest.first == "-" { continue }
+            exchange.replies.append((code, rest.trimmingCharacters(in: .whitespaces)))
+        }
+        return 0
+    }
+}

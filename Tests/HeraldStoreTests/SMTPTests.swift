@@ -1,0 +1,225 @@
+import Foundation
+import HeraldCore
+import HeraldDelivery
+import Testing
+
+/// A real SMTP server (aiosmtpd, `Tests/Servers/smtp_server.py`) in a scratch folder, stopped
+/// when the value goes.
+final class SMTPServer {
+    static let servers = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("Servers")
+    let folder: String
+    let process = Process()
+    let port: Int
+
+    init(auth: String? = nil) throws {
+        folder = NSTemporaryDirectory() + "herald-smtp-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder + "/spool", withIntermediateDirectories: true)
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments =
+            [Self.servers.appendingPathComponent("smtp_server.py").path, "--spool", folder + "/spool", "--port-file", folder + "/port"]
+            + (auth.map { ["--auth", $0] } ?? [])
+        try process.run()
+        var port: Int?
+        for _ in 0..<200 where port == nil {
+            if let text = try? String(contentsOfFile: folder + "/port", encoding: .utf8) { port = Int(text) }
+            if port == nil {
+                guard process.isRunning else { break }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+        guard let port else {
+            kill(process.processIdentifier, SIGKILL)
+            throw HeraldError(.internalFailure, "the test SMTP server did not start (is python3-aiosmtpd installed?)")
+        }
+        self.port = port
+    }
+
+    deinit {
+        // SIGKILL: the test process may block SIGTERM, and its children inherit the mask.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// The messages the server accepted, in the order it accepted them.
+    var received: [String] {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/spool")) ?? []
+        return names.filter { $0.hasSuffix(".eml") }.sorted { Int($0.dropLast(4))! < Int($1.dropLast(4))! }.map { folder + "/spool/" + $0 }
+    }
+
+    /// Each received message as Python's `email` package reads it.
+    func parsed() throws -> [[String: Any]] {
+        let parser = Process()
+        parser.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        parser.arguments = [Self.servers.appendingPathComponent("parse_mail.py").path] + received
+        let pipe = Pipe()
+        parser.standardOutput = pipe
+        try parser.run()
+        let data = pipe.fileHandleForReading.readDataToEndOfFile()
+        parser.waitUntilExit()
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
+    }
+
+    /// The envelope of the message in `file`.
+    func envelope(_ file: String) throws -> [String: Any] {
+        let data = try Data(contentsOf: URL(fileURLWithPath: String(file.dropLast(4)) + ".json"))
+        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+    }
+}
+
+@Suite struct SMTPTests {
+    static let settings = EmailSettings(
+        from: "Northwind Travel <news@example.com>", replyTo: "help@example.com", unsubscribeURL: "https://example.com/u/{token}")
+
+    static func message(_ id: Int64, to address: String, subject: String = "Été à Paris, Zoë", html: Bool = true) -> OutboundMessage {
+        var fields = [
+            RenderedField(name: "subject", text: subject, segments: nil),
+            RenderedField(name: "text", text: "Bonjour ! Message \(id).\n.\nUne ligne qui commence par un point.", segments: nil),
+        ]
+        if html { fields.append(RenderedField(name: "html", text: "<p>Bonjour ! Message \(id).</p>", segments: nil)) }
+        return OutboundMessage(
+            id: id, runID: 4, campaignName: "Summer", nodeID: "mail", channel: .email, category: .marketing, profileKey: "p\(id)",
+            entityKey: nil, address: address, fields: fields, unsubscribeToken: "tok\(id)")
+    }
+
+    @Test func messagesReachARealServerAsValidMIMEAndEachAnswerIsRecordedAsItIs() throws {
+        let server = try SMTPServer()
+        let provider = try SMTPProvider(
+            settings: SMTPSettings(host: "127.0.0.1", port: server.port, connections: 2), email: Self.settings)
+        let batch = [
+            Self.message(1, to: "ana@example.com"),
+            Self.message(2, to: "t451.bob@example.com"),
+            Self.message(3, to: "p550.cleo@example.com"),
+            Self.message(4, to: "dan@example.com", subject: "Plain", html: false),
+            Self.message(5, to: "d451.eve@example.com"),
+            Self.message(6, to: "drop.fay@example.com"),
+            Self.message(7, to: "gus@example.com"),
+        ]
+        let outcomes = provider.send(batch)
+        #expect(outcomes.count == batch.count)
+        guard outcomes.count == batch.count else { return }
+        var sentIDs: [String] = []
+        for (message, outcome) in zip(batch, outcomes) {
+            switch (message.address.prefix(4), outcome) {
+            case ("t451", .transient(let why, _)): #expect(why.hasPrefix("451"), "\(why)")
+            case ("p550", .permanent(let why)): #expect(why.hasPrefix("550"), "\(why)")
+            case ("d451", .transient(let why, _)): #expect(why.hasPrefix("451"), "\(why)")
+            case ("drop", .unknown(let why)): #expect(why.contains("before the server answered"), "\(why)")
+            case (_, .sent(let id)):
+                #expect(!["t451", "p550", "d451", "drop"].contains(message.address.prefix(4)))
+                sentIDs.append(try #require(id))
+            default: Issue.record("message \(message.id): unexpected \(outcome)")
+            }
+        }
+        // The server's queue ids, one per accepted message.
+        #expect(Set(sentIDs) == ["Q1", "Q2", "Q3"])
+        let received = try server.parsed()
+        #expect(received.count == 3)
+        for mail in received {
+            let to = try #require(mail["to"] as? String)
+            let message = try #require(batch.first { $0.address == to })
+            #expect(mail["message_id"] as? String == EmailMIME.messageID(message, from: "news@example.com"))
+            #expect(mail["subject"] as? String == message.field("subject"))
+            #expect(mail["from"] as? String == "Northwind Travel <news@example.com>")
+            #expect(mail["list_unsubscribe"] as? String == "<https://example.com/u/tok\(message.id)>")
+            #expect(mail["list_unsubscribe_post"] as? String == "List-Unsubscribe=One-Click")
+            #expect(mail["defects"] as? Int == 0)
+            let bodies = try #require(mail["bodies"] as? [String])
+            // A line holding only a dot went through SMTP's dot-stuffing and came back whole.
+            #expect(bodies.first?.replacingOccurrences(of: "\r\n", with: "\n") == message.field("text"))
+            if message.field("html") != nil {
+                #expect(mail["content_type"] as? String == "multipart/alternative")
+                #expect(mail["parts"] as? [String] == ["text/plain", "text/html"])
+            } else {
+                #expect(mail["parts"] as? [String] == ["text/plain"])
+            }
+        }
+        // One transaction per message, each with its own envelope.
+        for file in server.received {
+            let envelope = try server.envelope(file)
+            #expect(envelope["mail_from"] as? String == "news@example.com")
+            #expect((envelope["rcpt_tos"] as? [String])?.count == 1)
+        }
+    }
+
+    @Test func authenticationIsUsedAndAWrongPasswordIsTransientForEveryMessage() throws {
+        let server = try SMTPServer(auth: "herald:s3cret")
+        let good = try SMTPProvider(
+            settings: SMTPSettings(host: "127.0.0.1", port: server.port, username: "herald", password: "s3cret"), email: Self.settings)
+        #expect(good.send([Self.message(1, to: "ana@example.com")]).map(\.isSent) == [true])
+        let wrong = try SMTPProvider(
+            settings: SMTPSettings(host: "127.0.0.1", port: server.port, username: "herald", password: "nope"), email: Self.settings)
+        let outcomes = wrong.send([Self.message(2, to: "bob@example.com")])
+        guard case .transient(let why, _) = outcomes.first else {
+            Issue.record("expected transient, got \(outcomes)")
+            return
+        }
+        #expect(why.contains("no SMTP transaction could be started"), "\(why)")
+        #expect(server.received.count == 1)
+    }
+
+    @Test func aServerThatIsNotThereIsTransient() throws {
+        // A port nothing listens on: the one just used by a server that has stopped.
+        let port = try SMTPServer().port
+        let provider = try SMTPProvider(
+            settings: SMTPSettings(host: "127.0.0.1", port: port, connectTimeout: 2), email: Self.settings)
+        let outcomes = provider.send([Self.message(1, to: "ana@example.com")])
+        guard case .transient(let why, _) = outcomes.first else {
+            Issue.record("expected transient, got \(outcomes)")
+            return
+        }
+        #expect(why.contains("no SMTP transaction could be started"), "\(why)")
+    }
+
+    @Test func configurationNamesEachBadSMTPKey() throws {
+        func refusal(_ toml: String) -> String? {
+            do {
+                _ = try DeliveryConfig.parse(toml, source: "h.toml")
+                return nil
+            } catch { return "\(error)" }
+        }
+        let good = try DeliveryConfig.parse(
+            """
+            [channels.email]
+            provider = "smtp"
+            host = "127.0.0.1"
+            port = 2525
+            tls = "starttls"
+            username_env = "U"
+            password_env = "P"
+            connections = 4
+            verify = false
+            """, source: "h.toml")
+        let smtp = try #require(good.channel(.email).smtp)
+        #expect(smtp.port == 2525 && smtp.security == .starttls && smtp.connections == 4 && !smtp.verify)
+        #expect(good.effectiveText.contains("# WARNING: the server's certificate is not checked"))
+        #expect(
+            try DeliveryConfig.parse("[channels.email]\nprovider = \"smtp\"\nhost = \"mx\"\ntls = \"tls\"", source: "h").channel(.email)
+                .smtp?.port == 465)
+        #expect(refusal("[channels.email]\nprovider = \"smtp\"")?.contains("channels.email.host: needed by the smtp provider") == true)
+        #expect(refusal("[channels.email]\nhost = \"mx\"")?.contains("channels.email.host: only with provider = \"smtp\"") == true)
+        #expect(
+            refusal("[channels.email]\nprovider = \"smtp\"\nhost = \"mx\"\ntls = \"ssl\"")?.contains("channels.email.tls: expected none")
+                == true)
+        #expect(refusal("[channels.email]\nprovider = \"smtp\"\nhost = \"mx\"\nport = 70000")?.contains("channels.email.port") == true)
+        #expect(
+            refusal("[channels.email]\nprovider = \"smtp\"\nhost = \"mx\"\nusername_env = \"U\"")?.contains("channels.email.password_env")
+                == true)
+        #expect(
+            refusal("[channels.email]\nprovider = \"smtp\"\nhost = \"mx\"\nconnections = 0")?.contains("channels.email.connections") == true
+        )
+        #expect(refusal("[channels.sms]\nprovider = \"smtp\"")?.contains("channels.sms.provider: expected outbox or discard") == true)
+        // Credentials come from the environment, and a variable that is not set is refused before anything is sent.
+        #expect(throws: HeraldError.self) { try smtp.settings(environment: ["U": "u"], source: "h.toml") }
+        let settings = try smtp.settings(environment: ["U": "u", "P": "p"], source: "h.toml")
+        #expect(settings.username == "u" && settings.password == "p")
+    }
+}
+
+extension ProviderOutcome {
+    fileprivate var isSent: Bool {
+        if case .sent = self { return true }
+        return false
+    }
+}
