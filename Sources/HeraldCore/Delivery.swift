@@ -142,6 +142,9 @@ public enum Reconciliation: Sendable, Equatable {
 public protocol ChannelProvider: Sendable {
     /// The provider's name as configured (`outbox`, `discard`, `direct_mail`).
     var name: String { get }
+    /// Where its messages go (`outbox /srv/herald/outbox`, `smtp mail.example.com:587`): a run
+    /// keeps delivering to the same place, since only that place can say what it already has.
+    var destination: String { get }
     /// Delivers each message; one outcome per message, in order.
     func send(_ batch: [OutboundMessage]) -> [ProviderOutcome]
     /// Called when a node has no message left to deliver in this run: a provider that collects
@@ -152,6 +155,7 @@ public protocol ChannelProvider: Sendable {
 }
 
 extension ChannelProvider {
+    public var destination: String { name }
     public func complete(runID: Int64, nodeID: NodeID) throws {}
     /// By default a provider cannot tell (a network gateway that may have accepted them).
     public func reconcile(_ messages: [ClaimedMessage], runID: Int64) -> [Reconciliation] { messages.map { _ in .cannotTell } }

@@ -189,6 +189,8 @@ public struct DeliverySetup: Sendable {
     public var tokens: UnsubscribeTokens?
     /// Messages claimed per transaction.
     public var batchSize: Int
+    /// Where the configuration came from (a file's path, or `defaults`), for messages.
+    public var source = "defaults"
 
     public init(
         providers: [Channel: any ChannelProvider], retry: RetryPolicy = RetryPolicy(), rates: [Channel: DeliveryRate] = [:],
@@ -228,8 +230,10 @@ public struct DeliverySetup: Sendable {
                     settings: try smtp.settings(environment: environment, source: config.source), email: settings)
             }
         }
-        return DeliverySetup(
+        var setup = DeliverySetup(
             providers: providers, retry: config.retry, rates: config.channels.compactMapValues(\.rate),
             tokens: secret.map(UnsubscribeTokens.init), batchSize: config.batch)
+        setup.source = config.source
+        return setup
     }
 }

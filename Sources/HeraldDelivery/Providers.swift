@@ -61,6 +61,7 @@ public struct OutboxProvider: ChannelProvider {
     public let name = "outbox"
     public let directory: String
     public let email: EmailSettings
+    public var destination: String { "outbox \(directory)" }
 
     public init(directory: String, email: EmailSettings) throws {
         self.directory = directory
@@ -137,6 +138,7 @@ public struct OutboxProvider: ChannelProvider {
 public struct DirectMailProvider: ChannelProvider {
     public let name = "direct_mail"
     public let directory: String
+    public var destination: String { "direct_mail \(directory)" }
 
     public init(directory: String) throws {
         self.directory = directory

@@ -65,6 +65,7 @@ public struct SMTPSettings: Sendable, Equatable {
 public final class SMTPProvider: ChannelProvider, @unchecked Sendable {
     public let name = "smtp"
     public let settings: SMTPSettings
+    public var destination: String { "smtp \(settings.host):\(settings.port)" }
     public let email: EmailSettings
     /// One per connection; each used by one thread at a time (its lane of a batch).
     private let lanes: [SMTPConnection]

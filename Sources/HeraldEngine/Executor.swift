@@ -203,11 +203,41 @@ public struct Executor: Sendable {
             throw HeraldError(
                 .validation, "run #\(runID) of '\(stored.campaign.name)' cannot start, so it failed: \(error.message)", cause: error)
         }
+        // Refused before anything is written, when the delivery is known to go elsewhere.
+        if !summary.dryRun, let delivery,
+            let conflict = Self.conflict(
+                runID: runID, campaign: stored.campaign,
+                recorded: try store.read { db in try RunRepository.deliveryDestinations(db, runID: runID) },
+                setup: delivery)
+        {
+            throw conflict
+        }
         if summary.state != .running { try store.write { db in try RunRepository.reopen(db, runID: runID) } }
         store.logger.info("run resumed", metadata: ["run": "\(runID)", "campaign": "\(stored.id)", "version": "\(stored.version)"])
         return try execute(
             runID: runID, stored, mode: summary.dryRun ? .dry : .live, owner: RunLease.newOwner(), events: events, isCancelled: isCancelled,
             halt: halt)
+    }
+
+    /// Where `setup` delivers each of `channels`.
+    static func destinations(of setup: DeliverySetup, channels: Set<Channel>) -> [Channel: String] {
+        Dictionary(uniqueKeysWithValues: channels.map { ($0, setup.providers[$0]?.destination ?? "none") })
+    }
+
+    /// Why `setup` must not continue the run: a run delivers to one place for its whole life,
+    /// since only that place can say what it already has of the messages an executor left
+    /// claimed; a continuation configured to deliver elsewhere could send them again.
+    static func conflict(runID: Int64, campaign: Campaign, recorded: [Channel: String]?, setup: DeliverySetup) -> HeraldError? {
+        guard let recorded else { return nil }
+        let channels = Set(campaign.nodes.compactMap(\.definition.sendsOn))
+        let destinations = destinations(of: setup, channels: channels)
+        guard let channel = channels.sorted(by: { $0.rawValue < $1.rawValue }).first(where: { recorded[$0] != destinations[$0] }) else {
+            return nil
+        }
+        return HeraldError(
+            .invalidInput,
+            "run #\(runID) of '\(campaign.name)' delivers \(channel.rawValue) to \(recorded[channel] ?? "nothing"), but this configuration (\(setup.source)) delivers it to \(destinations[channel] ?? "nothing"): continuing it here could send its messages twice; give the configuration it started with (--config or HERALD_CONFIG)"
+        )
     }
 
     /// Fails closed on what must not run: an archived campaign, an invalid definition, a cycle.
@@ -517,9 +547,11 @@ public struct Executor: Sendable {
     /// The providers a live run delivers through, when it has a channel node; a configuration
     /// that cannot work pauses the run, with the reason, before any node runs.
     func deliverySetup(runID: Int64, campaign: Campaign, lease: RunLease) throws -> DeliverySetup? {
-        guard campaign.nodes.contains(where: { $0.definition.sendsOn != nil }) else { return nil }
+        let channels = Set(campaign.nodes.compactMap(\.definition.sendsOn))
+        guard !channels.isEmpty else { return nil }
+        let setup: DeliverySetup
         do {
-            return try delivery ?? DeliverySetup.make(.defaults, storePath: store.path)
+            setup = try delivery ?? DeliverySetup.make(.defaults, storePath: store.path)
         } catch {
             try? store.write { db in
                 try RunRepository.pause(db, runID: runID, error: "delivery cannot start: \(error)")
@@ -527,6 +559,17 @@ public struct Executor: Sendable {
             }
             throw HeraldError(.invalidInput, "run #\(runID) of '\(campaign.name)' cannot deliver: \(error); it is paused", cause: error)
         }
+        let destinations = Self.destinations(of: setup, channels: channels)
+        let recorded = try store.write { db in
+            let recorded = try RunRepository.deliveryDestinations(db, runID: runID)
+            if recorded == nil { try RunRepository.recordDeliveryDestinations(db, runID: runID, destinations) }
+            return recorded
+        }
+        if let conflict = Self.conflict(runID: runID, campaign: campaign, recorded: recorded, setup: setup) {
+            try? store.write { db in try lease.release(db) }
+            throw conflict
+        }
+        return setup
     }
 
     /// The run's guarded connection, with its work file attached, and what it may touch; when

@@ -385,6 +385,32 @@ public enum RunRepository {
         try move(db, runID: runID, to: .paused, error: error)
     }
 
+    /// Where the run's channels deliver, as recorded when it first delivered; nil before that.
+    public static func deliveryDestinations(_ db: Database, runID: Int64) throws -> [Channel: String]? {
+        guard let text = try String.fetchOne(db, sql: "SELECT delivery_destinations FROM herald_runs WHERE id = ?", arguments: [runID])
+        else { return nil }
+        guard let object = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) else {
+            throw HeraldError(.internalFailure, "run #\(runID) has unreadable delivery destinations")
+        }
+        var destinations: [Channel: String] = [:]
+        for (name, destination) in object {
+            guard let channel = Channel(rawValue: name) else {
+                throw HeraldError(.internalFailure, "run #\(runID) delivers on an unknown channel '\(name)'")
+            }
+            destinations[channel] = destination
+        }
+        return destinations
+    }
+
+    public static func recordDeliveryDestinations(_ db: Database, runID: Int64, _ destinations: [Channel: String]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let object = Dictionary(uniqueKeysWithValues: destinations.map { ($0.key.rawValue, $0.value) })
+        try db.execute(
+            sql: "UPDATE herald_runs SET delivery_destinations = ? WHERE id = ?",
+            arguments: [String(decoding: try encoder.encode(object), as: UTF8.self), runID])
+    }
+
     public static func finishRun(_ db: Database, runID: Int64, state: RunState, error: String?) throws {
         try move(db, runID: runID, to: state, error: error)
     }

@@ -131,9 +131,10 @@ struct RunsCommand: ParsableCommand {
                 """)
         @Argument(help: ArgumentHelp("The run id.", valueName: "run")) var runID: Int64
         @OptionGroup var store: StoreOptions
+        @OptionGroup var config: ConfigOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws { try continueRun(runID, store: store, json: output.json, requireFailed: false) }
+        func run() throws { try continueRun(runID, store: store, config: config, json: output.json, requireFailed: false) }
     }
 
     struct Retry: ParsableCommand {
@@ -142,9 +143,10 @@ struct RunsCommand: ParsableCommand {
             discussion: "Refused when the run has no failed node (use 'runs resume'). Exit status 1 when the node fails again.")
         @Argument(help: ArgumentHelp("The run id.", valueName: "run")) var runID: Int64
         @OptionGroup var store: StoreOptions
+        @OptionGroup var config: ConfigOptions
         @OptionGroup var output: OutputOptions
 
-        func run() throws { try continueRun(runID, store: store, json: output.json, requireFailed: true) }
+        func run() throws { try continueRun(runID, store: store, config: config, json: output.json, requireFailed: true) }
     }
 
     struct Restart: ParsableCommand {
@@ -188,7 +190,7 @@ func startRun(
 }
 
 /// Resumes a run (or, with `requireFailed`, retries its failed node) with progress and a report.
-func continueRun(_ runID: Int64, store: StoreOptions, json: Bool, requireFailed: Bool) throws {
+func continueRun(_ runID: Int64, store: StoreOptions, config: ConfigOptions, json: Bool, requireFailed: Bool) throws {
     let db = try store.openForWriting()
     let detail = try db.runDetail(runID)
     if requireFailed {
@@ -203,7 +205,7 @@ func continueRun(_ runID: Int64, store: StoreOptions, json: Bool, requireFailed:
     let campaign = try db.loadCampaign(id: detail.summary.campaignID, version: detail.summary.version).campaign
     let resumed = try runWithProgress(campaign, title: "run #\(runID)") { events, cancellation in
         var executor = Executor(store: db)
-        if !detail.summary.dryRun { executor.delivery = try DeliveryConfig.load(explicit: nil).setup(storePath: db.path) }
+        if !detail.summary.dryRun { executor.delivery = try config.load().setup(storePath: db.path) }
         if stderrIsTerminal { executor.deliveryProgressEvery = 1 }
         return try executor.resume(runID: runID, events: events, isCancelled: { cancellation.isCancelled })
     }

@@ -172,6 +172,31 @@ import Testing
         #expect(try Herald.sqlite(db, "SELECT count(*) FROM herald_runs") == "0")
     }
 
+    /// A run delivers to one place for its whole life: continuing it with a configuration that
+    /// delivers elsewhere is refused before anything is written, and the one it started with
+    /// goes on.
+    @Test func aRunIsContinuedOnlyWhereItDelivers() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        try Self.importCampaign(Self.everyone(limit: 40), db: db, folder: scratch.path)
+        let config = scratch.path + "/mine.toml"
+        try "[outbox]\ndirectory = \"mine\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        // A file where the run's e-mail folder goes: every message fails transiently and waits.
+        try FileManager.default.createDirectory(atPath: scratch.path + "/mine/email", withIntermediateDirectories: true)
+        try "".write(toFile: scratch.path + "/mine/email/run-1", atomically: true, encoding: .utf8)
+        let started = try Herald.run(["run", "Everyone", "--live", "--db", db, "--config", config])
+        #expect(started.status == 0, "\(started.stderr)")
+        #expect(try Herald.sqlite(db, "SELECT state FROM herald_runs WHERE id = 1") == "waiting")
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        let refused = try Herald.run(["runs", "resume", "1", "--db", db], in: scratch.path)
+        #expect(refused.status == 2, "\(refused.stderr)")
+        #expect(refused.stderr.contains("delivers email to outbox \(scratch.path)/mine"), "\(refused.stderr)")
+        #expect(refused.stderr.contains("could send its messages twice"), "\(refused.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
+        let resumed = try Herald.run(["runs", "resume", "1", "--db", db, "--config", config])
+        #expect(resumed.status == 0, "\(resumed.stderr)")
+    }
+
     @Test func consentSuppressionHistoryAndResolveFromTheCommandLine() throws {
         let scratch = Scratch()
         let db = try Herald.sampleCopy(in: scratch.path)

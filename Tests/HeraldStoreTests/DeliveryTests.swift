@@ -11,11 +11,16 @@ import Testing
 /// A provider that keeps what it was given, and can act between two messages.
 final class RecordingProvider: ChannelProvider, @unchecked Sendable {
     let name = "recording"
+    let destination: String
     private let lock = NSLock()
     private var received: [OutboundMessage] = []
     private let onSend: @Sendable (OutboundMessage) -> ProviderOutcome
 
-    init(onSend: @escaping @Sendable (OutboundMessage) -> ProviderOutcome = { _ in .sent(providerID: nil) }) {
+    init(
+        destination: String = "recording",
+        onSend: @escaping @Sendable (OutboundMessage) -> ProviderOutcome = { _ in .sent(providerID: nil) }
+    ) {
+        self.destination = destination
         self.onSend = onSend
     }
 
@@ -552,6 +557,35 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         #expect(try store.ledger.resolve(runID: first.summary.id, ids: nil, as: .failed, now: Int(later.timeIntervalSince1970)) == 0)
         let queued = try messages(first.summary.id).filter { $0.state == .queued }
         #expect(queued.map(\.id) == [claimed[1].id])
+    }
+
+    /// A run keeps its destinations: continuing it with providers that deliver elsewhere is
+    /// refused before anything runs (the first place alone knows what it already has), and
+    /// with the same destinations it goes on.
+    @Test func aRunContinuedWithProvidersThatDeliverElsewhereIsRefused() throws {
+        let ids = try mailable(4)
+        let stored = try mailing("Moved", to: ids)
+        let flaky = RecordingProvider(destination: "outbox /a") { _ in .transient("421 try later", retryAfter: nil) }
+        let first = try run(stored, at: t0, provider: flaky)
+        #expect(first.summary.state == .waiting)
+        let later = t0.addingTimeInterval(3600)
+        var executor = Executor(store: store)
+        executor.clock = { later }
+        let elsewhere = RecordingProvider(destination: "outbox /b")
+        executor.delivery = DeliverySetup(providers: [.email: elsewhere])
+        #expect {
+            try executor.resume(runID: first.summary.id)
+        } throws: { error in
+            let message = (error as? HeraldError)?.message ?? ""
+            return (error as? HeraldError)?.code == .invalidInput && message.contains("delivers email to outbox /a")
+                && message.contains("delivers it to outbox /b") && message.contains("could send its messages twice")
+        }
+        #expect(elsewhere.messages.isEmpty)
+        #expect(try messages(first.summary.id).allSatisfy { $0.state == .deferred })
+        let same = RecordingProvider(destination: "outbox /a")
+        executor.delivery = DeliverySetup(providers: [.email: same])
+        #expect(try executor.resume(runID: first.summary.id).summary.state == .completed)
+        #expect(same.messages.count == 4)
     }
 
     /// A run purged while messages were claimed (its executor died, then the run was stopped):
