@@ -398,8 +398,17 @@ public struct MessageCounts: Sendable, Equatable {
     public var byState: [MessageState: Int] = [:]
     public var excluded: [String: Int] = [:]
     public var failed: [String: Int] = [:]
+    /// Deferred messages by why they wait: `send_window`, or `retry` after a provider's
+    /// transient failure.
+    public var deferred: [String: Int] = [:]
 
     public init() {}
+
+    /// `(a 2, b 1)`, the largest first; empty for none.
+    static func breakdown(_ reasons: [String: Int]) -> String {
+        let parts = reasons.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \(Names.groupedCount($0.value))" }
+        return parts.isEmpty ? "" : " (\(parts.joined(separator: ", ")))"
+    }
 
     public var total: Int { byState.values.reduce(0, +) }
     public subscript(_ state: MessageState) -> Int { byState[state] ?? 0 }
@@ -410,12 +419,13 @@ public struct MessageCounts: Sendable, Equatable {
     public var line: String {
         let n = Names.groupedCount
         var parts = ["sent \(n(self[.sent]))"]
-        let reasons = excluded.sorted { ($1.value, $0.key) < ($0.value, $1.key) }.map { "\($0.key) \(n($0.value))" }
-        parts.append("excluded \(n(self[.excluded]))" + (reasons.isEmpty ? "" : " (\(reasons.joined(separator: ", ")))"))
-        parts.append("deferred \(n(self[.deferred]))")
+        parts.append("excluded \(n(self[.excluded]))" + Self.breakdown(excluded))
+        parts.append("deferred \(n(self[.deferred]))" + Self.breakdown(deferred))
         parts.append("failed \(n(self[.failed]))")
         parts.append("unknown \(n(self[.unknown]))")
-        if self[.queued] + self[.claimed] > 0 { parts.append("queued \(n(self[.queued] + self[.claimed]))") }
+        if self[.queued] > 0 { parts.append("queued \(n(self[.queued]))") }
+        // Held by an executor (or left by one that stopped, until the run is continued).
+        if self[.claimed] > 0 { parts.append("claimed \(n(self[.claimed]))") }
         return parts.joined(separator: " · ")
     }
 }

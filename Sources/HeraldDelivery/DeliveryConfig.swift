@@ -389,6 +389,25 @@ public struct DeliveryConfig: Sendable, Equatable {
         }
     }
 
+    /// The directories the configured providers write to that Herald could not write to, each
+    /// with its key and why (nothing is created to find out). Without `storePath`, only the
+    /// directories the file names.
+    public func directoryProblems(storePath: String?) -> [(key: String, problem: String)] {
+        var found: [(key: String, problem: String)] = []
+        let providers = Set(Channel.allCases.map { channel($0).provider })
+        if providers.contains(.outbox), let path = outboxDirectory ?? storePath.map({ $0 + "-outbox" }),
+            let problem = Files.problem(directory: path)
+        {
+            found.append(("outbox.directory", problem))
+        }
+        if providers.contains(.directMail), let path = channel(.directMail).directory ?? storePath.map({ $0 + "-extracts" }),
+            let problem = Files.problem(directory: path)
+        {
+            found.append(("channels.direct_mail.directory", problem))
+        }
+        return found
+    }
+
     /// The outbox directory for a store at `storePath`.
     public func outbox(storePath: String) -> String { outboxDirectory ?? storePath + "-outbox" }
 

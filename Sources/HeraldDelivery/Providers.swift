@@ -47,6 +47,24 @@ enum Files {
         guard fsync(fd) == 0 else { throw HeraldError(.io, "cannot sync \(path): \(String(cString: strerror(errno)))") }
     }
 
+    /// Why Herald could not write to the directory `path`, without creating anything: it, or the
+    /// first part of it that exists, is a file or not writable; nil when it looks usable.
+    static func problem(directory path: String) -> String? {
+        var isDirectory: ObjCBool = false
+        var existing = path
+        while !FileManager.default.fileExists(atPath: existing, isDirectory: &isDirectory) {
+            let parent = (existing as NSString).deletingLastPathComponent
+            if parent.isEmpty || parent == existing {
+                existing = "."
+                _ = FileManager.default.fileExists(atPath: existing, isDirectory: &isDirectory)
+                break
+            }
+            existing = parent
+        }
+        if !isDirectory.boolValue { return "\(existing) is a file, not a directory" }
+        return access(existing, W_OK) == 0 ? nil : "\(existing) is not writable"
+    }
+
     /// Refuses a directory Herald cannot write to, before anything is claimed.
     static func requireWritable(_ path: String, what: String) throws {
         try createDirectory(path)

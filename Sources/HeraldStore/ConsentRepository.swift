@@ -120,7 +120,9 @@ extension Store {
     }
 
     /// Imports consent from CSV with the columns `profile`, `channel`, `status` and optionally
-    /// `source` and `updated_at`, all or nothing: a bad row refuses the file, naming its line.
+    /// `source` and `updated_at`, all or nothing: a bad row, or a profile that does not exist,
+    /// refuses the file, naming its line. A row older than the record it would replace changes
+    /// nothing.
     /// - Returns: how many records were written.
     public func importConsent(csv bytes: [UInt8], source defaultSource: String) throws -> Int {
         let rows = try Self.csvRows(bytes, required: ["profile", "channel", "status"], optional: ["source", "updated_at"])
@@ -144,16 +146,35 @@ extension Store {
             let source = row["source"].flatMap { $0.isEmpty ? nil : $0 } ?? defaultSource
             records.append((key, channel.rawValue, status.rawValue, source, updated))
         }
-        try write { db in
+        let catalog = try catalog()
+        let profile = catalog.profileEntity.flatMap(catalog.entity)
+        return try write { db in
+            // Every profile must exist, as for 'consent set': a key with no profile is a typo or
+            // a file for another store, and would never apply to anyone.
+            if let profile {
+                let exists = try db.makeStatement(
+                    sql:
+                        "SELECT EXISTS (SELECT 1 FROM \(profile.name.quotedDatabaseIdentifier) WHERE \(profile.primaryKey.quotedDatabaseIdentifier) = ?)"
+                )
+                for (row, r) in zip(rows, records) where try Bool.fetchOne(exists, arguments: [r.0]) != true {
+                    throw HeraldError(.notFound, "line \(row.line): profile: no \(profile.name) row with key \(row["profile"] ?? "")")
+                }
+            }
+            // The newest record wins: an export older than what is recorded changes nothing.
             let statement = try db.makeStatement(
                 sql: """
                     INSERT INTO herald_consent (profile_key, channel, status, source, updated_at) VALUES (?, ?, ?, ?, ?)
                     ON CONFLICT (profile_key, channel) DO UPDATE SET status = excluded.status, source = excluded.source,
                       updated_at = excluded.updated_at
+                    WHERE excluded.updated_at >= herald_consent.updated_at
                     """)
-            for r in records { try statement.execute(arguments: [r.0, r.1, r.2, r.3, r.4]) }
+            var written = 0
+            for r in records {
+                try statement.execute(arguments: [r.0, r.1, r.2, r.3, r.4])
+                written += db.changesCount
+            }
+            return written
         }
-        return records.count
     }
 
     /// Adds addresses to a channel's suppression list (normalised as the gates compare them).

@@ -10,12 +10,11 @@ enum Migrations {
     /// which reads take from the nodes' names when missing; v11 a column of drafts that reads take as empty;
     /// v12 the message ledger's columns, which the ledger's reads check for (a store without them
     /// has sent nothing through Herald); v13 the claims table, which the ledger's reads check for
-    /// (without it, a claim is the message's own `claimed` status); v14 a column of runs that only
-    /// an executor reads.
+    /// (without it, a claim is the message's own `claimed` status).
     static let readCompatible: Set<String> = [
         "v2: stopped nodes", "v3: archived campaigns", "v4: schedules", "v5: schedule launches", "v6: input ports",
         "v7: versioned settings", "v8: waiting runs", "v9: drafts", "v10: start targets", "v11: kept forms", "v12: message ledger",
-        "v13: claims", "v14: delivery destinations",
+        "v13: claims",
     ]
 
     /// Herald's tables as `CREATE TEMP` statements, in creation order: lets a read-only
@@ -453,15 +452,6 @@ enum Migrations {
                         WHERE status = 'claimed' AND run_id IS NOT NULL;
                         UPDATE herald_messages SET status = 'unknown' WHERE status = 'claimed';
                         """)
-            }
-        ),
-        (
-            "v14: delivery destinations",
-            { db in
-                // Where a live run's channels deliver (JSON: channel → destination), recorded
-                // when it first delivers: a run continued with a configuration that sends
-                // elsewhere is refused, since only the first place can say what it already has.
-                try db.execute(sql: "ALTER TABLE herald_runs ADD COLUMN delivery_destinations TEXT")
             }
         ),
     ]

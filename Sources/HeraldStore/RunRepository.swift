@@ -385,12 +385,22 @@ public enum RunRepository {
         try move(db, runID: runID, to: .paused, error: error)
     }
 
-    /// Where the run's channels deliver, as recorded when it first delivered; nil before that.
+    /// The log code of the line that records where a live run delivers.
+    static let destinationsCode = "delivery.destinations"
+    static let destinationsPrefix = "delivers to "
+
+    /// Where the run's channels deliver, as recorded (in its log) when it first delivered; nil
+    /// before that.
     public static func deliveryDestinations(_ db: Database, runID: Int64) throws -> [Channel: String]? {
-        guard let text = try String.fetchOne(db, sql: "SELECT delivery_destinations FROM herald_runs WHERE id = ?", arguments: [runID])
+        guard
+            let message = try String.fetchOne(
+                db, sql: "SELECT message FROM herald_run_logs WHERE run_id = ? AND code = ? ORDER BY id LIMIT 1",
+                arguments: [runID, destinationsCode])
         else { return nil }
-        guard let object = try? JSONDecoder().decode([String: String].self, from: Data(text.utf8)) else {
-            throw HeraldError(.internalFailure, "run #\(runID) has unreadable delivery destinations")
+        guard message.hasPrefix(destinationsPrefix),
+            let object = try? JSONDecoder().decode([String: String].self, from: Data(message.dropFirst(destinationsPrefix.count).utf8))
+        else {
+            throw HeraldError(.internalFailure, "run #\(runID) has an unreadable '\(destinationsCode)' log line")
         }
         var destinations: [Channel: String] = [:]
         for (name, destination) in object {
@@ -402,13 +412,13 @@ public enum RunRepository {
         return destinations
     }
 
+    /// Records where the run's channels deliver, as a line of its log (JSON after `delivers to `).
     public static func recordDeliveryDestinations(_ db: Database, runID: Int64, _ destinations: [Channel: String]) throws {
         let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
         let object = Dictionary(uniqueKeysWithValues: destinations.map { ($0.key.rawValue, $0.value) })
-        try db.execute(
-            sql: "UPDATE herald_runs SET delivery_destinations = ? WHERE id = ?",
-            arguments: [String(decoding: try encoder.encode(object), as: UTF8.self), runID])
+        let text = String(decoding: try encoder.encode(object), as: UTF8.self)
+        try log(db, runID: runID, nodeID: nil, RunLogLine(code: destinationsCode, destinationsPrefix + text))
     }
 
     public static func finishRun(_ db: Database, runID: Int64, state: RunState, error: String?) throws {
@@ -555,6 +565,9 @@ extension Store {
             }
             // Nobody executes it: done here.
             if request == .stop {
+                // What a stopped executor left claimed has no executor left to settle it with
+                // its provider: unknown, for an operator to resolve ('runs resolve' reaches it).
+                try SQLiteMessageLedger.abandonClaims(db, runIDs: [runID], now: Int(Date().timeIntervalSince1970), why: "stopped")
                 for table in try RunRepository.workTableNames(db, runID: runID) {
                     try db.execute(sql: "DROP TABLE \(table.quotedDatabaseIdentifier)")
                 }

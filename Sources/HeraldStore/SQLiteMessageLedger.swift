@@ -68,15 +68,19 @@ public struct SQLiteMessageLedger: MessageLedger {
     /// Before runs' rows go (a purge, a campaign deleted with its runs): the messages they still
     /// have claimed become `unknown` (an executor may have handed them over, and with no run
     /// left no executor will settle them), and their claims go.
-    public static func abandonClaims(_ db: Database, runIDs: [Int64], now: Int) throws {
+    /// `why` completes "its run was … while an executor held it".
+    public static func abandonClaims(_ db: Database, runIDs: [Int64], now: Int, why: String = "deleted") throws {
         guard try hasClaims(db), !runIDs.isEmpty else { return }
         let runs = idList(runIDs)
         try db.execute(
             sql: """
                 UPDATE herald_messages SET status = 'unknown', updated_at = ?, attempts = attempts + 1,
-                  error = 'its run was deleted while an executor held it; it may have been handed to the provider'
+                  error = ?
                 WHERE id IN (SELECT message_id FROM herald_claims WHERE run_id IN (SELECT value FROM json_each(?)))
-                """, arguments: [text(now), runs])
+                """,
+            arguments: [
+                text(now), "its run was \(why) while an executor held it; it may have been handed to the provider", runs,
+            ])
         try db.execute(sql: "DELETE FROM herald_claims WHERE run_id IN (SELECT value FROM json_each(?))", arguments: [runs])
     }
 
@@ -351,7 +355,8 @@ public struct SQLiteMessageLedger: MessageLedger {
                     SELECT m.id, m.run_id, m.campaign_id, m.node_id, m.profile_key, m.entity_key, m.channel, m.category,
                       \(Self.state) AS status, m.reason, m.not_before, m.zone, m.zone_fallback, m.attempts, m.provider, m.provider_id,
                       m.error, m.created_at, m.updated_at, m.sent_at
-                    FROM herald_messages m \(try Self.claimJoin(db)) \(whereClause) ORDER BY m.id DESC LIMIT ?
+                    FROM herald_messages m \(try Self.claimJoin(db)) \(whereClause)
+                    ORDER BY ifnull(m.sent_at, m.updated_at) DESC, m.id DESC LIMIT ?
                     """, arguments: StatementArguments(arguments)
             ).map(Self.message)
         }
@@ -405,7 +410,7 @@ public struct SQLiteMessageLedger: MessageLedger {
         let rows = try Row.fetchAll(
             db,
             sql: """
-                SELECT node_id, status, CASE WHEN status IN ('excluded', 'failed') THEN reason END AS reason, count(*) AS n
+                SELECT node_id, status, CASE WHEN status IN ('excluded', 'failed', 'deferred') THEN reason END AS reason, count(*) AS n
                 FROM herald_messages INDEXED BY herald_messages_due WHERE run_id = ? GROUP BY 1, 2, 3
                 """, arguments: [runID])
         for row in rows {
@@ -416,6 +421,7 @@ public struct SQLiteMessageLedger: MessageLedger {
             if let reason: String = row["reason"] {
                 if state == .excluded { counts[id, default: MessageCounts()].excluded[reason, default: 0] += n }
                 if state == .failed { counts[id, default: MessageCounts()].failed[reason, default: 0] += n }
+                if state == .deferred { counts[id, default: MessageCounts()].deferred[reason, default: 0] += n }
             }
         }
         // Claimed messages keep the status they were claimed in (queued or deferred): counted
@@ -424,8 +430,9 @@ public struct SQLiteMessageLedger: MessageLedger {
         let claimed = try Row.fetchAll(
             db,
             sql: """
-                SELECT m.node_id, m.status, count(*) AS n FROM herald_claims k JOIN herald_messages m ON m.id = k.message_id
-                WHERE k.run_id = ? GROUP BY 1, 2
+                SELECT m.node_id, m.status, CASE WHEN m.status = 'deferred' THEN m.reason END AS reason, count(*) AS n
+                FROM herald_claims k JOIN herald_messages m ON m.id = k.message_id
+                WHERE k.run_id = ? GROUP BY 1, 2, 3
                 """, arguments: [runID])
         for row in claimed {
             guard let node: String = row["node_id"], let state = MessageState(rawValue: row["status"]) else { continue }
@@ -434,6 +441,10 @@ public struct SQLiteMessageLedger: MessageLedger {
             let left = (counts[id]?.byState[state] ?? 0) - n
             counts[id, default: MessageCounts()].byState[state] = left > 0 ? left : nil
             counts[id, default: MessageCounts()].byState[.claimed, default: 0] += n
+            if let reason: String = row["reason"] {
+                let waiting = (counts[id]?.deferred[reason] ?? 0) - n
+                counts[id, default: MessageCounts()].deferred[reason] = waiting > 0 ? waiting : nil
+            }
         }
         return counts
     }

@@ -55,6 +55,9 @@ struct ConfigCommand: ParsableCommand {
         func run() throws {
             let loaded = try config.load()
             _ = try loaded.tokenSecret(environment: ProcessInfo.processInfo.environment)
+            if let (key, problem) = loaded.directoryProblems(storePath: nil).first {
+                throw HeraldError(.invalidInput, "\(loaded.source): \(key): cannot be written to: \(problem)")
+            }
             Output.standardOutput(loaded.effectiveText)
         }
     }

@@ -426,6 +426,16 @@ enum RunText {
         for (node, counts) in messages.sorted(by: { $0.key < $1.key }) {
             notes.append("\(node): \(counts.line)")
         }
+        let unsent = messages.values.reduce(0) { $0 + $1.remaining }
+        if detail.summary.state == .stopped && unsent > 0 {
+            notes.append("\(Names.counted(unsent, "message")) will not be sent: the run was stopped before they went")
+        }
+        let retrying = detail.summary.state == .stopped ? 0 : messages.values.reduce(0) { $0 + ($1.deferred["retry"] ?? 0) }
+        if retrying > 0 {
+            notes.append(
+                "\(Names.counted(retrying, "message")) could not be handed over (their provider failed for now) and wait for a retry: 'herald history --run \(detail.summary.id) --status deferred --json' says why"
+            )
+        }
         if messages.values.contains(where: { $0[.unknown] > 0 }) {
             notes.append(
                 "some messages' fate is unknown (an executor stopped while sending them): 'herald history --run \(detail.summary.id) --status unknown' lists them, 'herald runs resolve \(detail.summary.id) --as sent|failed|retry' decides"

@@ -559,6 +559,27 @@ final class RecordingProvider: ChannelProvider, @unchecked Sendable {
         #expect(queued.map(\.id) == [claimed[1].id])
     }
 
+    /// A run stopped while an executor that died held some of its messages: nobody is left to
+    /// ask the provider, so they are unknown, and still the run's, for an operator to resolve.
+    @Test func claimsOfAStoppedRunBecomeUnknownAndStayResolvable() throws {
+        let ids = try mailable(3)
+        let stored = try mailing("Stopped", to: ids)
+        let flaky = RecordingProvider { _ in .transient("421 try later", retryAfter: nil) }
+        let first = try run(stored, at: t0, provider: flaky)
+        #expect(first.summary.state == .waiting)
+        let later = t0.addingTimeInterval(3600)
+        let claimed = try store.ledger.claim(
+            ClaimRequest(runID: first.summary.id, limit: 2, optIn: []), owner: "gone", now: Int(later.timeIntervalSince1970))
+        #expect(claimed.count == 2)
+        #expect(try store.request(.stop, runID: first.summary.id) == false)
+        let after = try messages(first.summary.id)
+        #expect(Set(after.filter { $0.state == .unknown }.map(\.id)) == Set(claimed.map(\.id)))
+        #expect(after.filter { $0.state == .unknown }.allSatisfy { $0.error?.contains("its run was stopped") == true })
+        #expect(after.filter { $0.state == .deferred }.count == 1)
+        #expect(
+            try store.ledger.resolve(runID: first.summary.id, ids: nil, as: .failed, now: Int(later.timeIntervalSince1970)) == 2)
+    }
+
     /// A run keeps its destinations: continuing it with providers that deliver elsewhere is
     /// refused before anything runs (the first place alone knows what it already has), and
     /// with the same destinations it goes on.
