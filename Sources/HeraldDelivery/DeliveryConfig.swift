@@ -152,6 +152,10 @@ public struct DeliveryConfig: Sendable, Equatable {
         -> DeliveryConfig
     {
         guard let path = try locate(explicit: explicit, environment: environment) else { return defaults }
+        var isDirectory: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+            throw HeraldError(.invalidInput, "\(path) is a directory; give the path of a TOML file")
+        }
         let text: String
         do { text = try String(contentsOfFile: path, encoding: .utf8) } catch {
             throw HeraldError(.invalidInput, "\(path): cannot be read: \(error.localizedDescription)")

@@ -38,8 +38,14 @@ func channelArgument(_ text: String, field: String) throws -> Channel {
 
 func readInput(_ file: String) throws -> [UInt8] {
     if file == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
-    guard let data = FileManager.default.contents(atPath: file) else { throw HeraldError(.invalidInput, "\(file): cannot be read") }
-    return Array(data)
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: file, isDirectory: &isDirectory), isDirectory.boolValue {
+        throw HeraldError(.invalidInput, "\(file) is a directory; give the path of a file")
+    }
+    // Through a file handle: a pipe or /dev/stdin has no size to read up to.
+    guard let handle = FileHandle(forReadingAtPath: file) else { throw HeraldError(.invalidInput, "\(file): cannot be read") }
+    defer { try? handle.close() }
+    return Array(handle.readDataToEndOfFile())
 }
 
 struct ConfigCommand: ParsableCommand {
@@ -94,19 +100,21 @@ struct ConsentCommand: ParsableCommand {
 
         func run() throws {
             let records = try store.openForReading().consent(profileKey: profile)
+            let given = Dictionary(records.map { ($0.channel, $0) }, uniquingKeysWith: { a, _ in a })
             if output.json {
+                // Every channel, as the table lists them: one with no record is unknown.
                 printJSON(
                     .array(
-                        records.map {
+                        Channel.allCases.map { c in
                             .object([
-                                ("channel", .string($0.channel.rawValue)), ("status", .string($0.status.rawValue)),
-                                ("source", .string($0.source)),
-                                ("updatedAt", .string($0.updatedAt)),
+                                ("channel", .string(c.rawValue)), ("status", .string(given[c]?.status.rawValue ?? "unknown")),
+                                ("recorded", .bool(given[c] != nil)),
+                                ("source", given[c].map { .string($0.source) } ?? .null),
+                                ("updatedAt", given[c].map { .string($0.updatedAt) } ?? .null),
                             ])
                         }))
                 return
             }
-            let given = Dictionary(records.map { ($0.channel, $0) }, uniquingKeysWith: { a, _ in a })
             say(
                 table(
                     ["CHANNEL", "STATUS", "SOURCE", "UPDATED"],
@@ -246,6 +254,9 @@ struct HistoryCommand: ParsableCommand {
             filter.state = state
         }
         let messages = try db.ledger.messages(filter)
+        if messages.count == limit {
+            warn("showing the newest \(Names.counted(limit, "message")); there may be more (--limit N shows up to N)")
+        }
         if output.json {
             printJSON(
                 .array(

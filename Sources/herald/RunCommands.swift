@@ -197,7 +197,8 @@ func continueRun(_ runID: Int64, store: StoreOptions, config: ConfigOptions, jso
         guard detail.summary.state == .paused, let failed = detail.nodes.first(where: { $0.state == .failed }) else {
             throw HeraldError(
                 .conflict,
-                "run #\(runID) has no failed node to retry (it is \(detail.summary.state.rawValue)); 'herald runs resume \(runID)' continues it"
+                "run #\(runID) has no failed node to retry (it is \(detail.summary.state.rawValue))"
+                    + (detail.summary.state.isUnfinished ? "; 'herald runs resume \(runID)' continues it" : "")
             )
         }
         warn("retrying node '\(failed.nodeID)' of run #\(runID)")

@@ -210,6 +210,11 @@ import Testing
         #expect(set.status == 0, "\(set.stderr)")
         let shown = try Herald.run(["consent", "show", "3", "--db", db, "--json"])
         #expect(shown.stdout.contains("\"opted_out\"") && shown.stdout.contains("phone call"), "\(shown.stdout)")
+        // Every channel, as the table lists them: one with no record says so.
+        let channels = try JSONSerialization.jsonObject(with: Data(shown.stdout.utf8)) as? [[String: Any]]
+        #expect(channels?.count == 4 && channels?.contains { $0["recorded"] as? Bool == false } == true, "\(shown.stdout)")
+        let directory = try Herald.run(["config", "check", "--config", scratch.path])
+        #expect(directory.status == 2 && directory.stderr.contains("is a directory"), "\(directory.stderr)")
         #expect(try Herald.run(["consent", "set", "3", "fax", "opted_out", "--db", db]).status == 2)
         #expect(try Herald.run(["consent", "set", "abc", "email", "opted_out", "--db", db]).status == 2)
         let csv = scratch.path + "/consent.csv"
@@ -245,6 +250,8 @@ import Testing
         #expect(run.status == 0, "\(run.stderr)")
         let history = try Herald.run(["history", "--profile", "3", "--db", db])
         #expect(history.status == 0)
+        let cut = try Herald.run(["history", "--run", "1", "--limit", "1", "--db", db])
+        #expect(cut.status == 0 && cut.stderr.contains("showing the newest 1 message; there may be more"), "\(cut.stderr)")
         let excluded = try Herald.run(["history", "--run", "1", "--status", "excluded", "--json", "--db", db])
         #expect(excluded.status == 0 && !excluded.stdout.contains(email), "addresses are not printed")
         #expect(try Herald.run(["history", "--db", db]).status == 2)
