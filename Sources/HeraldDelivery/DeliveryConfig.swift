@@ -339,9 +339,8 @@ public struct DeliveryConfig: Sendable, Equatable {
         }
         func text(_ key: String) throws -> String? {
             guard let value = t[key] else { return nil }
-            guard let s = value.string, !s.trimmingCharacters(in: .whitespaces).isEmpty else {
-                throw fail(prefix + key, "expected text in quotes")
-            }
+            guard let s = value.string else { throw fail(prefix + key, "expected text in quotes") }
+            guard !s.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail(prefix + key, "expected a value, found nothing") }
             return s
         }
         func whole(_ key: String, _ range: ClosedRange<Int>, _ what: String) throws -> Int? {
@@ -357,6 +356,10 @@ public struct DeliveryConfig: Sendable, Equatable {
             return seconds
         }
         guard let host = try text("host") else { throw fail(prefix + "host", "needed by the smtp provider (the server's name or address)") }
+        // A relay needs a real envelope sender: herald@localhost, the outbox's last resort, is none.
+        guard t["from"] != nil else {
+            throw fail(prefix + "from", "needed by the smtp provider (the sender of messages whose node names none)")
+        }
         var security = SMTPSecurity.none
         if let s = try text("tls") {
             guard let value = SMTPSecurity(rawValue: s) else {

@@ -223,9 +223,11 @@ public struct DeliverySetup: Sendable {
             switch config.channel(channel).provider {
             case .discard: providers[channel] = DiscardProvider()
             case .outbox:
-                if outbox == nil { outbox = try OutboxProvider(directory: config.outbox(storePath: storePath), email: settings) }
+                if outbox == nil {
+                    outbox = try OutboxProvider(directory: Files.absolute(config.outbox(storePath: storePath)), email: settings)
+                }
                 providers[channel] = outbox
-            case .directMail: providers[channel] = try DirectMailProvider(directory: config.extracts(storePath: storePath))
+            case .directMail: providers[channel] = try DirectMailProvider(directory: Files.absolute(config.extracts(storePath: storePath)))
             case .smtp:
                 guard let smtp = config.channel(channel).smtp else {
                     throw HeraldError(.invalidInput, "\(config.source): channels.email.host: needed by the smtp provider")

@@ -65,11 +65,15 @@ enum Files {
         return access(existing, W_OK) == 0 ? nil : "\(existing) is not writable"
     }
 
-    /// Refuses a directory Herald cannot write to, before anything is claimed.
+    /// Refuses a directory Herald could not write to, before anything is claimed, without
+    /// creating it (a refused command leaves nothing behind; it is made at the first write).
     static func requireWritable(_ path: String, what: String) throws {
-        try createDirectory(path)
-        guard access(path, W_OK) == 0 else { throw HeraldError(.invalidInput, "\(what): the directory \(path) is not writable") }
+        if let problem = problem(directory: path) { throw HeraldError(.invalidInput, "\(what): cannot be written to: \(problem)") }
     }
+
+    /// `path` made absolute against the working directory, with `.` and `..` resolved: a run
+    /// records where it delivers, and a store named `s.db`, `./s.db` or `/x/s.db` is one place.
+    static func absolute(_ path: String) -> String { URL(fileURLWithPath: path).standardizedFileURL.path }
 }
 
 /// The default provider: one `.eml` file per e-mail (`email/run-R/ID.eml`) and JSON lines for
@@ -84,7 +88,7 @@ public struct OutboxProvider: ChannelProvider {
     public init(directory: String, email: EmailSettings) throws {
         self.directory = directory
         self.email = email
-        try Files.requireWritable(directory, what: "outbox")
+        try Files.requireWritable(directory, what: "outbox.directory")
     }
 
     func emailFile(runID: Int64, id: Int64) -> String { "\(directory)/email/run-\(runID)/\(id).eml" }
@@ -183,6 +187,9 @@ public struct DirectMailProvider: ChannelProvider {
                 ([String(message.id), message.profileKey, message.entityKey ?? "", message.address] + columns).map(CSV.field).joined(
                     separator: ",") + "\r\n"
             files[file, default: []] += Array(text.utf8)
+        }
+        do { try Files.createDirectory(directory) } catch {
+            return batch.map { _ in .transient("the extracts directory cannot be made: \(error)", retryAfter: nil) }
         }
         for (file, bytes) in files {
             do { try Files.append(bytes, to: file) } catch {

@@ -64,6 +64,8 @@ struct ConfigCommand: ParsableCommand {
             if let (key, problem) = loaded.directoryProblems(storePath: nil).first {
                 throw HeraldError(.invalidInput, "\(loaded.source): \(key): cannot be written to: \(problem)")
             }
+            // The SMTP credentials' variables must be set, as a live run requires them.
+            _ = try loaded.channel(.email).smtp?.settings(environment: ProcessInfo.processInfo.environment, source: loaded.source)
             Output.standardOutput(loaded.effectiveText)
         }
     }

@@ -484,7 +484,14 @@ extension RunsCommand {
                 throw HeraldError(.invalidInput, "--as: expected sent, failed or retry, found '\(resolution)'")
             }
             let db = try store.openForWriting()
-            _ = try db.runDetail(runID)
+            let detail = try db.runDetail(runID)
+            // A finished run sends nothing more: queued again, its messages would wait for ever.
+            if resolution == .retry && RunState.finished.contains(detail.summary.state) {
+                throw HeraldError(
+                    .invalidInput,
+                    "run #\(runID) is \(detail.summary.state.rawValue) and will send nothing more; resolve its unknown messages as sent or failed"
+                )
+            }
             // Every id given must be one of the run's unknown messages, or nothing is changed.
             if !messages.isEmpty {
                 let unknown = Set(try db.ledger.messages(MessageFilter(runID: runID, state: .unknown, ids: messages)).map(\.id))

@@ -203,6 +203,30 @@ import Testing
         #expect(resumed.status == 0, "\(resumed.stderr)")
     }
 
+    /// The default outbox is one place however the store is named (`s.db`, `./s.db`, its
+    /// absolute path, from another folder); a stopped run's unknown messages cannot be retried.
+    @Test func aRunWithTheDefaultOutboxIsContinuedUnderAnyNameOfItsStore() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        try Self.importCampaign(Self.everyone(limit: 20), db: db, folder: scratch.path)
+        // A file where the run's e-mail folder goes: every message fails transiently and waits.
+        try FileManager.default.createDirectory(atPath: db + "-outbox/email", withIntermediateDirectories: true)
+        try "".write(toFile: db + "-outbox/email/run-1", atomically: true, encoding: .utf8)
+        try FileManager.default.createDirectory(atPath: scratch.path + "/elsewhere", withIntermediateDirectories: true)
+        let started = try Herald.run(["run", "Everyone", "--live", "--db", "sample.db"], in: scratch.path)
+        #expect(started.status == 0, "\(started.stderr)")
+        for (name, folder) in [
+            ("./sample.db", scratch.path), (db, "/"),
+            ("../sample.db", scratch.path + "/elsewhere"),
+        ] {
+            let resumed = try Herald.run(["runs", "resume", "1", "--db", name], in: folder)
+            #expect(resumed.status == 0, "\(name): \(resumed.stderr)")
+        }
+        #expect(try Herald.run(["runs", "stop", "1", "--db", db]).status == 0)
+        let retry = try Herald.run(["runs", "resolve", "1", "--as", "retry", "--db", db])
+        #expect(retry.status == 2 && retry.stderr.contains("is stopped and will send nothing more"), "\(retry.stderr)")
+    }
+
     @Test func consentSuppressionHistoryAndResolveFromTheCommandLine() throws {
         let scratch = Scratch()
         let db = try Herald.sampleCopy(in: scratch.path)

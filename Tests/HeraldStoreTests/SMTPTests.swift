@@ -183,6 +183,7 @@ final class SMTPServer {
             """
             [channels.email]
             provider = "smtp"
+            from = "News <news@example.com>"
             host = "127.0.0.1"
             port = 2525
             tls = "starttls"
@@ -195,19 +196,32 @@ final class SMTPServer {
         #expect(smtp.port == 2525 && smtp.security == .starttls && smtp.connections == 4 && !smtp.verify)
         #expect(good.effectiveText.contains("# WARNING: the server's certificate is not checked"))
         #expect(
-            try DeliveryConfig.parse("[channels.email]\nprovider = \"smtp\"\nhost = \"mx\"\ntls = \"tls\"", source: "h").channel(.email)
+            try DeliveryConfig.parse(
+                "[channels.email]\nprovider = \"smtp\"\nfrom = \"a@example.com\"\nhost = \"mx\"\ntls = \"tls\"", source: "h"
+            ).channel(.email)
                 .smtp?.port == 465)
         #expect(refusal("[channels.email]\nprovider = \"smtp\"")?.contains("channels.email.host: needed by the smtp provider") == true)
+        #expect(
+            refusal("[channels.email]\nprovider = \"smtp\"\nhost = \"mx\"")?.contains("channels.email.from: needed by the smtp provider")
+                == true)
+        #expect(
+            refusal("[channels.email]\nprovider = \"smtp\"\nhost = \"\"")?.contains("channels.email.host: expected a value, found nothing")
+                == true)
         #expect(refusal("[channels.email]\nhost = \"mx\"")?.contains("channels.email.host: only with provider = \"smtp\"") == true)
         #expect(
-            refusal("[channels.email]\nprovider = \"smtp\"\nhost = \"mx\"\ntls = \"ssl\"")?.contains("channels.email.tls: expected none")
-                == true)
-        #expect(refusal("[channels.email]\nprovider = \"smtp\"\nhost = \"mx\"\nport = 70000")?.contains("channels.email.port") == true)
-        #expect(
-            refusal("[channels.email]\nprovider = \"smtp\"\nhost = \"mx\"\nusername_env = \"U\"")?.contains("channels.email.password_env")
+            refusal("[channels.email]\nprovider = \"smtp\"\nfrom = \"a@example.com\"\nhost = \"mx\"\ntls = \"ssl\"")?.contains(
+                "channels.email.tls: expected none")
                 == true)
         #expect(
-            refusal("[channels.email]\nprovider = \"smtp\"\nhost = \"mx\"\nconnections = 0")?.contains("channels.email.connections") == true
+            refusal("[channels.email]\nprovider = \"smtp\"\nfrom = \"a@example.com\"\nhost = \"mx\"\nport = 70000")?.contains(
+                "channels.email.port") == true)
+        #expect(
+            refusal("[channels.email]\nprovider = \"smtp\"\nfrom = \"a@example.com\"\nhost = \"mx\"\nusername_env = \"U\"")?.contains(
+                "channels.email.password_env")
+                == true)
+        #expect(
+            refusal("[channels.email]\nprovider = \"smtp\"\nfrom = \"a@example.com\"\nhost = \"mx\"\nconnections = 0")?.contains(
+                "channels.email.connections") == true
         )
         #expect(refusal("[channels.sms]\nprovider = \"smtp\"")?.contains("channels.sms.provider: expected outbox or discard") == true)
         // Credentials come from the environment, and a variable that is not set is refused before anything is sent.
