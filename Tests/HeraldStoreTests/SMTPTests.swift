@@ -12,13 +12,28 @@ final class SMTPServer {
     let process = Process()
     let port: Int
 
-    init(auth: String? = nil) throws {
+    /// With `starttls`, the server offers STARTTLS with a certificate for 127.0.0.1 made for it
+    /// (``certificate``), and refuses mail before it.
+    init(auth: String? = nil, starttls: Bool = false) throws {
         folder = NSTemporaryDirectory() + "herald-smtp-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: folder + "/spool", withIntermediateDirectories: true)
+        var tls: [String] = []
+        if starttls {
+            let openssl = Process()
+            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
+            openssl.arguments = [
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
+                "subjectAltName=IP:127.0.0.1", "-keyout", folder + "/key.pem", "-out", folder + "/cert.pem",
+            ]
+            openssl.standardError = FileHandle.nullDevice
+            try openssl.run()
+            openssl.waitUntilExit()
+            tls = ["--starttls", folder + "/cert.pem", folder + "/key.pem"]
+        }
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments =
             [Self.servers.appendingPathComponent("smtp_server.py").path, "--spool", folder + "/spool", "--port-file", folder + "/port"]
-            + (auth.map { ["--auth", $0] } ?? [])
+            + (auth.map { ["--auth", $0] } ?? []) + tls
         try process.run()
         var port: Int?
         for _ in 0..<200 where port == nil {
@@ -34,6 +49,9 @@ final class SMTPServer {
         }
         self.port = port
     }
+
+    /// The server's certificate, when it offers STARTTLS.
+    var certificate: String { folder + "/cert.pem" }
 
     deinit {
         // SIGKILL: the test process may block SIGTERM, and its children inherit the mask.
@@ -157,6 +175,28 @@ final class SMTPServer {
         }
         #expect(why.contains("no SMTP transaction could be started"), "\(why)")
         #expect(server.received.count == 1)
+    }
+
+    /// STARTTLS with the server's certificate trusted goes through; with certificates checked
+    /// against the system's alone, nothing is sent (transient); without STARTTLS the server
+    /// refuses the mail; `verify = false` sends.
+    @Test func starttlsChecksTheServersCertificate() throws {
+        let server = try SMTPServer(starttls: true)
+        func send(_ security: SMTPSecurity, caFile: String? = nil, verify: Bool = true, _ id: Int64) throws -> ProviderOutcome? {
+            let provider = try SMTPProvider(
+                settings: SMTPSettings(host: "127.0.0.1", port: server.port, security: security, verify: verify, caFile: caFile),
+                email: Self.settings)
+            return provider.send([Self.message(id, to: "ana\(id)@example.com")]).first
+        }
+        #expect(try send(.starttls, caFile: server.certificate, 1)?.isSent == true)
+        guard case .transient(let untrusted, _) = try send(.starttls, 2) else {
+            Issue.record("an untrusted certificate must stop the message")
+            return
+        }
+        #expect(untrusted.contains("no SMTP transaction could be started"), "\(untrusted)")
+        #expect(try send(.none, 3)?.isSent == false)
+        #expect(try send(.starttls, verify: false, 4)?.isSent == true)
+        #expect(server.received.count == 2)
     }
 
     @Test func aServerThatIsNotThereIsTransient() throws {

@@ -10,13 +10,15 @@ as spool/N.eml with its envelope in spool/N.json. The recipient's local part pic
   drop...   the connection is closed after the data, before any answer
 
 With --auth USER:PASSWORD the server requires AUTH PLAIN/LOGIN with those credentials (over the
-plain connection: it is a test server on the loopback interface).
+plain connection: it is a test server on the loopback interface). With --starttls CERT KEY it
+offers STARTTLS with that certificate and refuses mail before it.
 """
 
 import argparse
 import asyncio
 import json
 import os
+import ssl
 
 from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
@@ -57,6 +59,7 @@ async def main():
     parser.add_argument("--spool", required=True)
     parser.add_argument("--port-file", required=True)
     parser.add_argument("--auth")
+    parser.add_argument("--starttls", nargs=2, metavar=("CERT", "KEY"), help="offer and require STARTTLS with this certificate")
     args = parser.parse_args()
     handler = Handler(args.spool)
     options = {}
@@ -68,6 +71,10 @@ async def main():
             return AuthResult(success=ok)
 
         options = {"authenticator": authenticate, "auth_required": True, "auth_require_tls": False}
+    if args.starttls:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(args.starttls[0], args.starttls[1])
+        options.update({"tls_context": context, "require_starttls": True})
     loop = asyncio.get_running_loop()
     server = await loop.create_server(lambda: SMTP(handler, **options), "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
