@@ -396,23 +396,18 @@ public struct DeliveryConfig: Sendable, Equatable {
         }
     }
 
-    /// The directories the configured providers write to that Herald could not write to, each
-    /// with its key and why (nothing is created to find out). Without `storePath`, only the
-    /// directories the file names.
-    public func directoryProblems(storePath: String?) -> [(key: String, problem: String)] {
-        var found: [(key: String, problem: String)] = []
+    /// The directories this file names for its providers that Herald could not write to, each
+    /// with its key and why (nothing is created to find out; the providers check the store's
+    /// default directories when they are made).
+    public var directoryProblems: [(key: String, problem: String)] {
         let providers = Set(Channel.allCases.map { channel($0).provider })
-        if providers.contains(.outbox), let path = outboxDirectory ?? storePath.map({ $0 + "-outbox" }),
-            let problem = Files.problem(directory: path)
-        {
-            found.append(("outbox.directory", problem))
+        let named: [(ProviderKind, String, String?)] = [
+            (.outbox, "outbox.directory", outboxDirectory), (.directMail, "channels.direct_mail.directory", channel(.directMail).directory),
+        ]
+        return named.compactMap { kind, key, path in
+            guard providers.contains(kind), let path, let problem = Files.problem(directory: path) else { return nil }
+            return (key, problem)
         }
-        if providers.contains(.directMail), let path = channel(.directMail).directory ?? storePath.map({ $0 + "-extracts" }),
-            let problem = Files.problem(directory: path)
-        {
-            found.append(("channels.direct_mail.directory", problem))
-        }
-        return found
     }
 
     /// The outbox directory for a store at `storePath`.

@@ -211,10 +211,6 @@ public struct DeliverySetup: Sendable {
         throws -> DeliverySetup
     {
         let secret = try config.tokenSecret(environment: environment)
-        // Every directory checked before any is created: a refusal leaves nothing behind.
-        if let (key, problem) = config.directoryProblems(storePath: storePath).first {
-            throw HeraldError(.invalidInput, "\(config.source): \(key): cannot be written to: \(problem)")
-        }
         let email = config.channel(.email)
         let settings = EmailSettings(from: email.from, replyTo: email.replyTo, unsubscribeURL: email.unsubscribeURL)
         var providers: [Channel: any ChannelProvider] = [:]

@@ -6,17 +6,8 @@ public import HeraldCore
 enum Files {
     static func createDirectory(_ path: String) throws {
         do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            // Say why in words: the first part of the path that exists and is not a folder, or
-            // a folder this user cannot write to.
-            var ancestor = path
-            var isDirectory: ObjCBool = false
-            while !ancestor.isEmpty && ancestor != "/" && !FileManager.default.fileExists(atPath: ancestor, isDirectory: &isDirectory) {
-                ancestor = (ancestor as NSString).deletingLastPathComponent
-            }
-            let why =
-                !isDirectory.boolValue
-                ? "\(ancestor) is a file, not a directory"
-                : access(ancestor, W_OK) != 0 ? "\(ancestor) is not writable" : "\(String(cString: strerror(errno)))"
+            // Say why in words, as a check before any write would have said it.
+            let why = problem(directory: path) ?? String(cString: strerror(errno))
             throw HeraldError(.io, "cannot create the directory \(path): \(why)")
         }
     }

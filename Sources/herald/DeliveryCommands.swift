@@ -61,7 +61,7 @@ struct ConfigCommand: ParsableCommand {
         func run() throws {
             let loaded = try config.load()
             _ = try loaded.tokenSecret(environment: ProcessInfo.processInfo.environment)
-            if let (key, problem) = loaded.directoryProblems(storePath: nil).first {
+            if let (key, problem) = loaded.directoryProblems.first {
                 throw HeraldError(.invalidInput, "\(loaded.source): \(key): cannot be written to: \(problem)")
             }
             // The SMTP credentials' variables must be set, as a live run requires them.
