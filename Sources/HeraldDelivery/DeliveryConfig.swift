@@ -12,6 +12,8 @@ public enum ProviderKind: String, Sendable, CaseIterable {
     case directMail = "direct_mail"
     /// E-mail to an SMTP server (`[channels.email]` says which and how).
     case smtp
+    /// SMS or push as a JSON POST to a gateway's URL (`[channels.sms]`, `[channels.push]`).
+    case webhook
 }
 
 /// The SMTP provider's settings as configured: credentials only as the names of the
@@ -22,43 +24,63 @@ public struct SMTPConfig: Sendable, Equatable {
     public var security: SMTPSecurity
     public var usernameEnv: String?
     public var passwordEnv: String?
-    public var connections: Int
-    public var verify: Bool
-    public var caFile: String?
-    public var connectTimeout: TimeInterval
-    public var timeout: TimeInterval
-    public static let connectionsRange = 1...64
+    public var options: ConnectionOptions
 
     public init(
         host: String, port: Int? = nil, security: SMTPSecurity = .none, usernameEnv: String? = nil, passwordEnv: String? = nil,
-        connections: Int = 1, verify: Bool = true, caFile: String? = nil, connectTimeout: TimeInterval = 10, timeout: TimeInterval = 60
+        options: ConnectionOptions = ConnectionOptions(timeout: 60)
     ) {
         self.host = host
         self.port = port ?? (security == .tls ? 465 : security == .starttls ? 587 : 25)
         self.security = security
         self.usernameEnv = usernameEnv
         self.passwordEnv = passwordEnv
-        self.connections = connections
-        self.verify = verify
-        self.caFile = caFile
-        self.connectTimeout = connectTimeout
-        self.timeout = timeout
+        self.options = options
     }
 
     /// The settings with the credentials read from `environment`: a named variable that is not
     /// set is refused (a relay that needs them would refuse every message).
     public func settings(environment: [String: String], source: String) throws -> SMTPSettings {
-        func secret(_ name: String?, _ key: String) throws -> String? {
-            guard let name else { return nil }
-            guard let value = environment[name], !value.isEmpty else {
-                throw HeraldError(.invalidInput, "\(source): channels.email.\(key) names \(name), which is not set in the environment")
-            }
-            return value
+        let secret = { (name: String?, key: String) in
+            try DeliveryConfig.secret(name, key: "channels.email.\(key)", environment: environment, source: source)
         }
-        return SMTPSettings(
+        var settings = SMTPSettings(
             host: host, port: port, security: security, username: try secret(usernameEnv, "username_env"),
-            password: try secret(passwordEnv, "password_env"), connections: connections, verify: verify, caFile: caFile,
-            connectTimeout: connectTimeout, timeout: timeout)
+            password: try secret(passwordEnv, "password_env"))
+        settings.options = options
+        return settings
+    }
+}
+
+/// The webhook provider's settings as configured (SMS or push): the auth header's value only
+/// as the name of the environment variable holding it.
+public struct WebhookConfig: Sendable, Equatable {
+    public var url: String
+    /// The header that carries the credential (`Authorization` unless configured).
+    public var authHeader: String
+    public var authHeaderEnv: String?
+    /// Where the gateway's id for the message is in its JSON answer (`sid`, `data.id`).
+    public var idField: String?
+    public var options: ConnectionOptions
+
+    public init(
+        url: String, authHeader: String = "Authorization", authHeaderEnv: String? = nil, idField: String? = nil,
+        options: ConnectionOptions = ConnectionOptions(timeout: 10)
+    ) {
+        self.url = url
+        self.authHeader = authHeader
+        self.authHeaderEnv = authHeaderEnv
+        self.idField = idField
+        self.options = options
+    }
+
+    /// The settings with the auth header's value read from `environment` (refused when the
+    /// variable it names is not set).
+    public func settings(_ channel: Channel, environment: [String: String], source: String) throws -> WebhookSettings {
+        let value = try DeliveryConfig.secret(
+            authHeaderEnv, key: "channels.\(channel.rawValue).auth_header_env", environment: environment, source: source)
+        return WebhookSettings(
+            url: url, authorization: value.map { HTTPHeader(name: authHeader, value: $0) }, idField: idField, options: options)
     }
 }
 
@@ -76,6 +98,8 @@ public struct ChannelConfig: Sendable, Equatable {
     public var directory: String?
     /// E-mail through SMTP: the server and how to reach it.
     public var smtp: SMTPConfig?
+    /// SMS or push through a webhook: the gateway's URL and how to reach it.
+    public var webhook: WebhookConfig?
 
     public init(
         provider: ProviderKind, from: String? = nil, replyTo: String? = nil, unsubscribeURL: String? = nil, rate: DeliveryRate? = nil,
@@ -178,9 +202,12 @@ public struct DeliveryConfig: Sendable, Equatable {
             mail.directory = resolved(mail.directory)
             channels[.directMail] = mail
         }
-        if var email = channels[.email], let file = email.smtp?.caFile {
-            email.smtp?.caFile = resolved(file)
-            channels[.email] = email
+        for (channel, var c) in channels {
+            let smtpCA = c.smtp?.options.caFile
+            let webhookCA = c.webhook?.options.caFile
+            c.smtp?.options.caFile = resolved(smtpCA)
+            c.webhook?.options.caFile = resolved(webhookCA)
+            channels[channel] = c
         }
     }
 
@@ -245,21 +272,23 @@ public struct DeliveryConfig: Sendable, Equatable {
                     try allow(
                         t, prefix,
                         channel == .email
-                            ? ["provider", "from", "reply_to", "unsubscribe_url", "rate"] + Self.smtpKeys : ["provider", "rate"])
+                            ? ["provider", "from", "reply_to", "unsubscribe_url", "rate"] + Self.smtpKeys
+                            : ["provider", "rate"] + Self.webhookKeys)
                 }
                 if let p = try string(t, "provider", prefix + "provider") {
                     let allowed: [ProviderKind] =
                         switch channel {
                         case .directMail: [.directMail, .discard]
                         case .email: [.outbox, .discard, .smtp]
-                        case .sms, .push: [.outbox, .discard]
+                        case .sms, .push: [.outbox, .discard, .webhook]
                         }
                     guard let kind = ProviderKind(rawValue: p), allowed.contains(kind) else {
-                        let later = ["webhook"].contains(p) ? " ('\(p)' is not available in this version)" : ""
-                        throw fail(
-                            prefix + "provider", "expected \(Self.alternatives(allowed.map(\.rawValue))), found '\(p)'\(later)")
+                        throw fail(prefix + "provider", "expected \(Self.alternatives(allowed.map(\.rawValue))), found '\(p)'")
                     }
                     c.provider = kind
+                }
+                if channel == .sms || channel == .push {
+                    c.webhook = try webhook(t, channel: channel, provider: c.provider, fail: fail)
                 }
                 if channel == .email {
                     c.smtp = try smtp(t, provider: c.provider, fail: fail)
@@ -323,65 +352,150 @@ public struct DeliveryConfig: Sendable, Equatable {
         names.count < 2 ? names.joined() : names.dropLast().joined(separator: ", ") + " or " + names.last!
     }
 
-    /// The SMTP provider's keys in `[channels.email]`.
-    static let smtpKeys = [
-        "host", "port", "tls", "username_env", "password_env", "connections", "verify", "ca_file", "connect_timeout", "timeout",
-    ]
+    /// The keys every network provider takes: how it connects.
+    static let connectionKeys = ["connections", "verify", "ca_file", "connect_timeout", "timeout"]
 
-    /// `[channels.email]`'s SMTP settings: required with `provider = "smtp"`, refused without it.
-    static func smtp(_ t: TOMLTable, provider: ProviderKind, fail: (String, String) -> HeraldError) throws -> SMTPConfig? {
-        let prefix = "channels.email."
-        guard provider == .smtp else {
-            if let key = smtpKeys.first(where: { t[$0] != nil }) {
-                throw fail(prefix + key, "only with provider = \"smtp\" (the provider is '\(provider.rawValue)')")
-            }
-            return nil
-        }
+    /// The SMTP provider's keys in `[channels.email]`.
+    static let smtpKeys = ["host", "port", "tls", "username_env", "password_env"] + connectionKeys
+
+    /// The webhook provider's keys in `[channels.sms]` and `[channels.push]`.
+    static let webhookKeys = ["url", "auth_header", "auth_header_env", "id_field"] + connectionKeys
+
+    /// Reads a network provider's values in a channel's table, each problem naming its key.
+    struct NetworkTable {
+        let table: TOMLTable
+        let prefix: String
+        let fail: (String, String) -> HeraldError
+
         func text(_ key: String) throws -> String? {
-            guard let value = t[key] else { return nil }
+            guard let value = table[key] else { return nil }
             guard let s = value.string else { throw fail(prefix + key, "expected text in quotes") }
             guard !s.trimmingCharacters(in: .whitespaces).isEmpty else { throw fail(prefix + key, "expected a value, found nothing") }
             return s
         }
+
         func whole(_ key: String, _ range: ClosedRange<Int>, _ what: String) throws -> Int? {
-            guard let value = t[key] else { return nil }
+            guard let value = table[key] else { return nil }
             guard let n = value.int, range.contains(n) else {
                 throw fail(prefix + key, "expected \(what) from \(range.lowerBound) to \(range.upperBound)")
             }
             return n
         }
+
         func duration(_ key: String) throws -> TimeInterval? {
             guard let s = try text(key) else { return nil }
-            guard let seconds = Self.seconds(s) else { throw fail(prefix + key, "expected a duration such as \"10s\", found '\(s)'") }
+            guard let seconds = DeliveryConfig.seconds(s) else {
+                throw fail(prefix + key, "expected a duration such as \"10s\", found '\(s)'")
+            }
             return seconds
         }
-        guard let host = try text("host") else { throw fail(prefix + "host", "needed by the smtp provider (the server's name or address)") }
+
+        /// A name of an environment variable (letters, digits and `_`, not first a digit).
+        func variable(_ key: String) throws -> String? {
+            guard let name = try text(key) else { return nil }
+            guard name.first.map({ !$0.isNumber }) == true, name.allSatisfy({ ($0.isASCII && ($0.isLetter || $0.isNumber)) || $0 == "_" })
+            else { throw fail(prefix + key, "expected the name of an environment variable such as HERALD_SECRET, found '\(name)'") }
+            return name
+        }
+
+        /// Refuses the keys of `keys` present in the table: they belong to another provider.
+        func refuse(_ keys: [String], provider: ProviderKind, owner: ProviderKind) throws {
+            if let key = keys.first(where: { table[$0] != nil }) {
+                throw fail(prefix + key, "only with provider = \"\(owner.rawValue)\" (the provider is '\(provider.rawValue)')")
+            }
+        }
+
+        func options(defaultTimeout: TimeInterval) throws -> ConnectionOptions {
+            var options = ConnectionOptions(timeout: defaultTimeout)
+            options.connections = try whole("connections", ConnectionOptions.connectionsRange, "a number of connections") ?? 1
+            if let v = table["verify"] {
+                guard let b = v.bool else { throw fail(prefix + "verify", "expected true or false") }
+                options.verify = b
+            }
+            options.caFile = try text("ca_file")
+            options.connectTimeout = try duration("connect_timeout") ?? options.connectTimeout
+            options.timeout = try duration("timeout") ?? options.timeout
+            return options
+        }
+    }
+
+    /// `[channels.email]`'s SMTP settings: required with `provider = "smtp"`, refused without it.
+    static func smtp(_ t: TOMLTable, provider: ProviderKind, fail: @escaping (String, String) -> HeraldError) throws -> SMTPConfig? {
+        let prefix = "channels.email."
+        let table = NetworkTable(table: t, prefix: prefix, fail: fail)
+        guard provider == .smtp else {
+            try table.refuse(smtpKeys, provider: provider, owner: .smtp)
+            return nil
+        }
+        guard let host = try table.text("host") else {
+            throw fail(prefix + "host", "needed by the smtp provider (the server's name or address)")
+        }
         // A relay needs a real envelope sender: herald@localhost, the outbox's last resort, is none.
         guard t["from"] != nil else {
             throw fail(prefix + "from", "needed by the smtp provider (the sender of messages whose node names none)")
         }
         var security = SMTPSecurity.none
-        if let s = try text("tls") {
+        if let s = try table.text("tls") {
             guard let value = SMTPSecurity(rawValue: s) else {
                 throw fail(prefix + "tls", "expected \(SMTPSecurity.allCases.map(\.rawValue).joined(separator: ", ")), found '\(s)'")
             }
             security = value
         }
-        var config = SMTPConfig(host: host, port: try whole("port", 1...65_535, "a port number"), security: security)
-        config.usernameEnv = try text("username_env")
-        config.passwordEnv = try text("password_env")
+        var config = SMTPConfig(
+            host: host, port: try table.whole("port", 1...65_535, "a port number"), security: security,
+            options: try table.options(defaultTimeout: 60))
+        config.usernameEnv = try table.variable("username_env")
+        config.passwordEnv = try table.variable("password_env")
         if (config.usernameEnv == nil) != (config.passwordEnv == nil) {
             throw fail(prefix + (config.usernameEnv == nil ? "username_env" : "password_env"), "needed with the other: AUTH takes both")
         }
-        config.connections = try whole("connections", SMTPConfig.connectionsRange, "a number of connections") ?? 1
-        if let v = t["verify"] {
-            guard let b = v.bool else { throw fail(prefix + "verify", "expected true or false") }
-            config.verify = b
-        }
-        config.caFile = try text("ca_file")
-        config.connectTimeout = try duration("connect_timeout") ?? config.connectTimeout
-        config.timeout = try duration("timeout") ?? config.timeout
         return config
+    }
+
+    /// `[channels.sms]`'s or `[channels.push]`'s webhook settings: required with
+    /// `provider = "webhook"`, refused without it.
+    static func webhook(
+        _ t: TOMLTable, channel: Channel, provider: ProviderKind, fail: @escaping (String, String) -> HeraldError
+    ) throws -> WebhookConfig? {
+        let prefix = "channels.\(channel.rawValue)."
+        let table = NetworkTable(table: t, prefix: prefix, fail: fail)
+        guard provider == .webhook else {
+            try table.refuse(webhookKeys, provider: provider, owner: .webhook)
+            return nil
+        }
+        guard let url = try table.text("url") else { throw fail(prefix + "url", "needed by the webhook provider (the gateway's URL)") }
+        guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(), ["http", "https"].contains(scheme),
+            parts.host?.isEmpty == false
+        else { throw fail(prefix + "url", "expected an http:// or https:// URL, found '\(url)'") }
+        var config = WebhookConfig(url: url, options: try table.options(defaultTimeout: 10))
+        if let header = try table.text("auth_header") {
+            // A header name is a token: no spaces, colons or control characters.
+            guard header.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) else {
+                throw fail(prefix + "auth_header", "expected a header name such as Authorization or X-Api-Key, found '\(header)'")
+            }
+            config.authHeader = header
+        }
+        config.authHeaderEnv = try table.variable("auth_header_env")
+        if t["auth_header"] != nil && config.authHeaderEnv == nil {
+            throw fail(prefix + "auth_header_env", "needed with auth_header (the environment variable holding the header's value)")
+        }
+        if let field = try table.text("id_field") {
+            guard !field.split(separator: ".", omittingEmptySubsequences: false).contains(where: \.isEmpty) else {
+                throw fail(
+                    prefix + "id_field", "expected a key of the gateway's JSON answer such as \"sid\" or \"data.id\", found '\(field)'")
+            }
+            config.idField = field
+        }
+        return config
+    }
+
+    /// The value of the environment variable `name` names for `key`: refused when it is not set.
+    static func secret(_ name: String?, key: String, environment: [String: String], source: String) throws -> String? {
+        guard let name else { return nil }
+        guard let value = environment[name], !value.isEmpty else {
+            throw HeraldError(.invalidInput, "\(source): \(key) names \(name), which is not set in the environment")
+        }
+        return value
     }
 
     /// `30s`, `5m`, `1h`, `2d` in seconds.
@@ -426,13 +540,19 @@ public struct DeliveryConfig: Sendable, Equatable {
         return secret
     }
 
+    /// Refuses, naming the key, a secret whose environment variable is not set: the token
+    /// secret and each network provider's credentials.
+    public func requireSecrets(environment: [String: String]) throws {
+        _ = try tokenSecret(environment: environment)
+        for channel in Channel.allCases {
+            let c = self.channel(channel)
+            _ = try c.smtp?.settings(environment: environment, source: source)
+            _ = try c.webhook?.settings(channel, environment: environment, source: source)
+        }
+    }
+
     /// The effective configuration as TOML, without secrets (only the names of their variables).
     public var effectiveText: String {
-        // A value that is not set is a comment saying what applies: the text reads back as the
-        // same configuration.
-        func entry(_ key: String, _ value: String?, unset: String) -> String {
-            value.map { "\(key) = \(quoted($0))" } ?? "# \(key): \(unset)"
-        }
         var lines = ["# from \(source)", "[outbox]", entry("directory", outboxDirectory, unset: "beside the store (STORE-outbox)")]
         for (channel, name) in [(Channel.email, "email"), (.sms, "sms"), (.push, "push"), (.directMail, "direct_mail")] {
             let c = self.channel(channel)
@@ -448,15 +568,15 @@ public struct DeliveryConfig: Sendable, Equatable {
                     lines.append("tls = \(quoted(smtp.security.rawValue))")
                     lines.append(entry("username_env", smtp.usernameEnv, unset: "none (no AUTH)"))
                     lines.append(entry("password_env", smtp.passwordEnv, unset: "none (no AUTH)"))
-                    lines.append("connections = \(smtp.connections)")
-                    if !smtp.verify {
-                        lines.append("# WARNING: the server's certificate is not checked; anyone on the path can read and change the mail")
-                    }
-                    lines.append("verify = \(smtp.verify)")
-                    lines.append(entry("ca_file", smtp.caFile, unset: "the system's certificates"))
-                    lines.append("connect_timeout = \(quoted("\(Int(smtp.connectTimeout))s"))")
-                    lines.append("timeout = \(quoted("\(Int(smtp.timeout))s"))")
+                    lines += connectionLines(smtp.options)
                 }
+            }
+            if let webhook = c.webhook {
+                lines.append("url = \(quoted(webhook.url))")
+                lines.append("auth_header = \(quoted(webhook.authHeader))")
+                lines.append(entry("auth_header_env", webhook.authHeaderEnv, unset: "none (no credential is sent)"))
+                lines.append(entry("id_field", webhook.idField, unset: "none (the gateway's id is not read)"))
+                lines += connectionLines(webhook.options)
             }
             if channel == .directMail { lines.append(entry("directory", c.directory, unset: "beside the store (STORE-extracts)")) }
             lines.append(entry("rate", c.rate?.text, unset: "unlimited"))
@@ -467,6 +587,25 @@ public struct DeliveryConfig: Sendable, Equatable {
         lines.append(
             "retry = { attempts = \(retry.attempts), first = \(quoted("\(Int(retry.first))s")), max = \(quoted("\(Int(retry.max))s")) }")
         return lines.joined(separator: "\n") + "\n"
+    }
+
+    /// How a network provider connects, as TOML lines; turning certificate checks off is said loudly.
+    func connectionLines(_ options: ConnectionOptions) -> [String] {
+        var lines = ["connections = \(options.connections)"]
+        if !options.verify {
+            lines.append("# WARNING: the server's certificate is not checked; anyone on the path can read and change the messages")
+        }
+        lines.append("verify = \(options.verify)")
+        lines.append(entry("ca_file", options.caFile, unset: "the system's certificates"))
+        lines.append("connect_timeout = \(quoted("\(Int(options.connectTimeout))s"))")
+        lines.append("timeout = \(quoted("\(Int(options.timeout))s"))")
+        return lines
+    }
+
+    /// `key = "value"`, or a comment saying what applies when the value is not set: the text
+    /// reads back as the same configuration.
+    func entry(_ key: String, _ value: String?, unset: String) -> String {
+        value.map { "\(key) = \(quoted($0))" } ?? "# \(key): \(unset)"
     }
 
     func quoted(_ s: String) -> String {

@@ -230,6 +230,12 @@ public struct DeliverySetup: Sendable {
                 }
                 providers[channel] = try SMTPProvider(
                     settings: try smtp.settings(environment: environment, source: config.source), email: settings)
+            case .webhook:
+                guard let webhook = config.channel(channel).webhook else {
+                    throw HeraldError(.invalidInput, "\(config.source): channels.\(channel.rawValue).url: needed by the webhook provider")
+                }
+                providers[channel] = try WebhookProvider(
+                    settings: try webhook.settings(channel, environment: environment, source: config.source))
             }
         }
         var setup = DeliverySetup(

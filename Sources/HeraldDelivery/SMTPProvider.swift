@@ -1,7 +1,6 @@
 import CCurl
 public import Foundation
 public import HeraldCore
-import Synchronization
 
 /// How an SMTP connection is secured.
 public enum SMTPSecurity: String, Sendable, CaseIterable {
@@ -21,15 +20,7 @@ public struct SMTPSettings: Sendable, Equatable {
     public var security: SMTPSecurity
     public var username: String?
     public var password: String?
-    /// Connections open at once; each sends one message at a time.
-    public var connections: Int
-    /// Whether the server's certificate is checked (on unless configured off).
-    public var verify: Bool
-    /// Certificates to trust besides the system's (a private relay's own CA).
-    public var caFile: String?
-    public var connectTimeout: TimeInterval
-    /// The longest one message's whole exchange may take.
-    public var timeout: TimeInterval
+    public var options: ConnectionOptions
 
     public init(
         host: String, port: Int, security: SMTPSecurity = .none, username: String? = nil, password: String? = nil, connections: Int = 1,
@@ -40,11 +31,8 @@ public struct SMTPSettings: Sendable, Equatable {
         self.security = security
         self.username = username
         self.password = password
-        self.connections = connections
-        self.verify = verify
-        self.caFile = caFile
-        self.connectTimeout = connectTimeout
-        self.timeout = timeout
+        options = ConnectionOptions(
+            connections: connections, verify: verify, caFile: caFile, connectTimeout: connectTimeout, timeout: timeout)
     }
 
     /// The URL libcurl connects to.
@@ -73,33 +61,12 @@ public final class SMTPProvider: ChannelProvider, @unchecked Sendable {
     public init(settings: SMTPSettings, email: EmailSettings) throws {
         self.settings = settings
         self.email = email
-        try Curl.initialize()
-        lanes = try (0..<max(1, settings.connections)).map { _ in try SMTPConnection(settings) }
+        lanes = try (0..<max(1, settings.options.connections)).map { _ in try SMTPConnection(settings) }
     }
 
     public func send(_ batch: [OutboundMessage]) -> [ProviderOutcome] {
-        let outcomes = Mutex([ProviderOutcome?](repeating: nil, count: batch.count))
-        let width = min(lanes.count, batch.count)
-        let lanes = self.lanes
         let email = self.email
-        DispatchQueue.concurrentPerform(iterations: width) { lane in
-            for i in stride(from: lane, to: batch.count, by: width) {
-                let outcome = lanes[lane].send(batch[i], email: email)
-                outcomes.withLock { $0[i] = outcome }
-            }
-        }
-        return outcomes.withLock { $0.map { $0 ?? .unknown("not attempted") } }
-    }
-}
-
-/// libcurl's process-wide set-up, done once before the first handle.
-enum Curl {
-    private static let result: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
-
-    static func initialize() throws {
-        guard result == CURLE_OK else {
-            throw HeraldError(.internalFailure, "libcurl could not be initialised: \(String(cString: curl_easy_strerror(result)))")
-        }
+        return Curl.send(batch, over: lanes) { lane, message in lane.send(message, email: email) }
     }
 }
 
@@ -109,9 +76,8 @@ final class SMTPConnection: @unchecked Sendable {
     let handle: UnsafeMutableRawPointer
 
     init(_ settings: SMTPSettings) throws {
-        guard let handle = curl_easy_init() else { throw HeraldError(.internalFailure, "libcurl could not make a handle") }
         self.settings = settings
-        self.handle = handle
+        handle = try Curl.handle()
     }
 
     deinit { curl_easy_cleanup(handle) }
@@ -141,31 +107,24 @@ final class SMTPConnection: @unchecked Sendable {
         var recipients: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "<\(message.address)>")
         defer { curl_slist_free_all(recipients) }
         let context = Unmanaged.passUnretained(exchange).toOpaque()
-        var set = [
-            herald_curl_set_text(handle, CURLOPT_URL, settings.url),
-            herald_curl_set_text(handle, CURLOPT_MAIL_FROM, "<\(envelopeFrom)>"),
-            herald_curl_set_list(handle, CURLOPT_MAIL_RCPT, recipients),
-            herald_curl_set_long(handle, CURLOPT_UPLOAD, 1),
-            herald_curl_set_io(handle, CURLOPT_READFUNCTION, SMTPConnection.read),
-            herald_curl_set_pointer(handle, CURLOPT_READDATA, context),
-            // The exchange's lines come to the callback, never to standard error.
-            herald_curl_set_long(handle, CURLOPT_VERBOSE, 1),
-            herald_curl_set_debug(handle, SMTPConnection.observe),
-            herald_curl_set_pointer(handle, CURLOPT_DEBUGDATA, context),
-            herald_curl_set_long(handle, CURLOPT_NOSIGNAL, 1),
-            herald_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(settings.connectTimeout * 1000)),
-            herald_curl_set_long(handle, CURLOPT_TIMEOUT_MS, Int(settings.timeout * 1000)),
-            herald_curl_set_long(
-                handle, CURLOPT_USE_SSL, Int(settings.security == .starttls ? CURLUSESSL_ALL.rawValue : CURLUSESSL_NONE.rawValue)),
-            herald_curl_set_long(handle, CURLOPT_SSL_VERIFYPEER, settings.verify ? 1 : 0),
-            herald_curl_set_long(handle, CURLOPT_SSL_VERIFYHOST, settings.verify ? 2 : 0),
-        ]
+        var set =
+            [
+                herald_curl_set_text(handle, CURLOPT_URL, settings.url),
+                herald_curl_set_text(handle, CURLOPT_MAIL_FROM, "<\(envelopeFrom)>"),
+                herald_curl_set_list(handle, CURLOPT_MAIL_RCPT, recipients),
+                herald_curl_set_long(handle, CURLOPT_UPLOAD, 1),
+                herald_curl_set_io(handle, CURLOPT_READFUNCTION, SMTPConnection.read),
+                herald_curl_set_pointer(handle, CURLOPT_READDATA, context),
+                // The exchange's lines come to the callback, never to standard error.
+                herald_curl_set_long(handle, CURLOPT_VERBOSE, 1),
+                herald_curl_set_debug(handle, SMTPConnection.observe),
+                herald_curl_set_pointer(handle, CURLOPT_DEBUGDATA, context),
+                herald_curl_set_long(
+                    handle, CURLOPT_USE_SSL, Int(settings.security == .starttls ? CURLUSESSL_ALL.rawValue : CURLUSESSL_NONE.rawValue)),
+            ] + Curl.apply(settings.options, to: handle)
         if let username = settings.username { set.append(herald_curl_set_text(handle, CURLOPT_USERNAME, username)) }
         if let password = settings.password { set.append(herald_curl_set_text(handle, CURLOPT_PASSWORD, password)) }
-        if let caFile = settings.caFile { set.append(herald_curl_set_text(handle, CURLOPT_CAINFO, caFile)) }
-        if let failed = set.first(where: { $0 != CURLE_OK }) {
-            return .transient("libcurl refused an SMTP option: \(String(cString: curl_easy_strerror(failed)))", retryAfter: nil)
-        }
+        if let failed = Curl.refused(set) { return .transient("libcurl refused an SMTP option: \(failed)", retryAfter: nil) }
         let result = curl_easy_perform(handle)
         recipients = nil
         return Self.outcome(result, exchange)

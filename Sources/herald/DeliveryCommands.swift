@@ -60,12 +60,11 @@ struct ConfigCommand: ParsableCommand {
 
         func run() throws {
             let loaded = try config.load()
-            _ = try loaded.tokenSecret(environment: ProcessInfo.processInfo.environment)
+            // The secrets' variables must be set, as a live run requires them.
+            try loaded.requireSecrets(environment: ProcessInfo.processInfo.environment)
             if let (key, problem) = loaded.directoryProblems.first {
                 throw HeraldError(.invalidInput, "\(loaded.source): \(key): cannot be written to: \(problem)")
             }
-            // The SMTP credentials' variables must be set, as a live run requires them.
-            _ = try loaded.channel(.email).smtp?.settings(environment: ProcessInfo.processInfo.environment, source: loaded.source)
             Output.standardOutput(loaded.effectiveText)
         }
     }

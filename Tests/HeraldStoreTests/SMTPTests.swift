@@ -3,19 +3,60 @@ import HeraldCore
 import HeraldDelivery
 import Testing
 
-/// A real SMTP server (aiosmtpd, `Tests/Servers/smtp_server.py`) in a scratch folder, stopped
-/// when the value goes.
-final class SMTPServer {
+/// A test server: a Python script from `Tests/Servers`, run by Debian's `/usr/bin/python3` in a
+/// scratch folder; it writes the port it listens on to `FOLDER/port`. Stopped when the value goes.
+final class ServerProcess {
     static let servers = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("Servers")
     let folder: String
     let process = Process()
     let port: Int
 
+    init(_ script: String, folder: String, arguments: [String], what: String) throws {
+        self.folder = folder
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [Self.servers.appendingPathComponent(script).path, "--port-file", folder + "/port"] + arguments
+        try process.run()
+        var port: Int?
+        for _ in 0..<200 where port == nil {
+            if let text = try? String(contentsOfFile: folder + "/port", encoding: .utf8) { port = Int(text) }
+            if port == nil {
+                guard process.isRunning else { break }
+                Thread.sleep(forTimeInterval: 0.05)
+            }
+        }
+        guard let port else {
+            kill(process.processIdentifier, SIGKILL)
+            throw HeraldError(.internalFailure, "the test \(what) did not start")
+        }
+        self.port = port
+    }
+
+    deinit {
+        // SIGKILL: the test process may block SIGTERM, and its children inherit the mask.
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: folder)
+    }
+
+    /// A new scratch folder for a server.
+    static func scratch(_ name: String) throws -> String {
+        let folder = NSTemporaryDirectory() + "herald-\(name)-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        return folder
+    }
+}
+
+/// A real SMTP server (aiosmtpd, `Tests/Servers/smtp_server.py`).
+final class SMTPServer {
+    let server: ServerProcess
+    var folder: String { server.folder }
+    var port: Int { server.port }
+
     /// With `starttls`, the server offers STARTTLS with a certificate for 127.0.0.1 made for it
     /// (``certificate``), and refuses mail before it.
     init(auth: String? = nil, starttls: Bool = false) throws {
-        folder = NSTemporaryDirectory() + "herald-smtp-\(UUID().uuidString)"
+        let folder = try ServerProcess.scratch("smtp")
         try FileManager.default.createDirectory(atPath: folder + "/spool", withIntermediateDirectories: true)
         var tls: [String] = []
         if starttls {
@@ -30,35 +71,13 @@ final class SMTPServer {
             openssl.waitUntilExit()
             tls = ["--starttls", folder + "/cert.pem", folder + "/key.pem"]
         }
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments =
-            [Self.servers.appendingPathComponent("smtp_server.py").path, "--spool", folder + "/spool", "--port-file", folder + "/port"]
-            + (auth.map { ["--auth", $0] } ?? []) + tls
-        try process.run()
-        var port: Int?
-        for _ in 0..<200 where port == nil {
-            if let text = try? String(contentsOfFile: folder + "/port", encoding: .utf8) { port = Int(text) }
-            if port == nil {
-                guard process.isRunning else { break }
-                Thread.sleep(forTimeInterval: 0.05)
-            }
-        }
-        guard let port else {
-            kill(process.processIdentifier, SIGKILL)
-            throw HeraldError(.internalFailure, "the test SMTP server did not start (is python3-aiosmtpd installed?)")
-        }
-        self.port = port
+        server = try ServerProcess(
+            "smtp_server.py", folder: folder, arguments: ["--spool", folder + "/spool"] + (auth.map { ["--auth", $0] } ?? []) + tls,
+            what: "SMTP server (is python3-aiosmtpd installed?)")
     }
 
     /// The server's certificate, when it offers STARTTLS.
     var certificate: String { folder + "/cert.pem" }
-
-    deinit {
-        // SIGKILL: the test process may block SIGTERM, and its children inherit the mask.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: folder)
-    }
 
     /// The messages the server accepted, in the order it accepted them.
     var received: [String] {
@@ -70,7 +89,7 @@ final class SMTPServer {
     func parsed() throws -> [[String: Any]] {
         let parser = Process()
         parser.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        parser.arguments = [Self.servers.appendingPathComponent("parse_mail.py").path] + received
+        parser.arguments = [ServerProcess.servers.appendingPathComponent("parse_mail.py").path] + received
         let pipe = Pipe()
         parser.standardOutput = pipe
         try parser.run()
@@ -233,7 +252,7 @@ final class SMTPServer {
             verify = false
             """, source: "h.toml")
         let smtp = try #require(good.channel(.email).smtp)
-        #expect(smtp.port == 2525 && smtp.security == .starttls && smtp.connections == 4 && !smtp.verify)
+        #expect(smtp.port == 2525 && smtp.security == .starttls && smtp.options.connections == 4 && !smtp.options.verify)
         #expect(good.effectiveText.contains("# WARNING: the server's certificate is not checked"))
         #expect(
             try DeliveryConfig.parse(
@@ -272,7 +291,7 @@ final class SMTPServer {
 }
 
 extension ProviderOutcome {
-    fileprivate var isSent: Bool {
+    var isSent: Bool {
         if case .sent = self { return true }
         return false
     }

@@ -1,0 +1,81 @@
+import CCurl
+public import Foundation
+public import HeraldCore
+import Synchronization
+
+/// How a network provider connects, whatever it speaks: parallel connections, certificate
+/// checks and time limits.
+public struct ConnectionOptions: Sendable, Equatable {
+    /// Connections open at once; each carries one message at a time.
+    public var connections: Int
+    /// Whether the server's certificate is checked (on unless configured off).
+    public var verify: Bool
+    /// Certificates to trust besides the system's (a private server's own CA).
+    public var caFile: String?
+    public var connectTimeout: TimeInterval
+    /// The longest one message's whole exchange may take.
+    public var timeout: TimeInterval
+    public static let connectionsRange = 1...64
+
+    public init(connections: Int = 1, verify: Bool = true, caFile: String? = nil, connectTimeout: TimeInterval = 10, timeout: TimeInterval)
+    {
+        self.connections = connections
+        self.verify = verify
+        self.caFile = caFile
+        self.connectTimeout = connectTimeout
+        self.timeout = timeout
+    }
+}
+
+/// libcurl's process-wide set-up, and what every provider's handles share.
+enum Curl {
+    private static let result: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))
+
+    /// Done once before the first handle.
+    static func initialize() throws {
+        guard result == CURLE_OK else {
+            throw HeraldError(.internalFailure, "libcurl could not be initialised: \(String(cString: curl_easy_strerror(result)))")
+        }
+    }
+
+    static func handle() throws -> UnsafeMutableRawPointer {
+        try initialize()
+        guard let handle = curl_easy_init() else { throw HeraldError(.internalFailure, "libcurl could not make a handle") }
+        return handle
+    }
+
+    /// Sets `options` on `handle`: time limits, certificate checks, no signals (the handle is
+    /// used from worker threads). The results of each setter, for the caller to check.
+    static func apply(_ options: ConnectionOptions, to handle: UnsafeMutableRawPointer) -> [CURLcode] {
+        var set = [
+            herald_curl_set_long(handle, CURLOPT_NOSIGNAL, 1),
+            herald_curl_set_long(handle, CURLOPT_CONNECTTIMEOUT_MS, Int(options.connectTimeout * 1000)),
+            herald_curl_set_long(handle, CURLOPT_TIMEOUT_MS, Int(options.timeout * 1000)),
+            herald_curl_set_long(handle, CURLOPT_SSL_VERIFYPEER, options.verify ? 1 : 0),
+            herald_curl_set_long(handle, CURLOPT_SSL_VERIFYHOST, options.verify ? 2 : 0),
+        ]
+        if let caFile = options.caFile { set.append(herald_curl_set_text(handle, CURLOPT_CAINFO, caFile)) }
+        return set
+    }
+
+    /// The first failed setter's words, nil when all were taken.
+    static func refused(_ results: [CURLcode]) -> String? {
+        results.first { $0 != CURLE_OK }.map { String(cString: curl_easy_strerror($0)) }
+    }
+
+    /// Sends `batch` over `lanes` (one thread each, each lane's connection used by it alone),
+    /// message `i` on lane `i % lanes.count`; the outcomes in the batch's order.
+    static func send<Lane: Sendable>(
+        _ batch: [OutboundMessage], over lanes: [Lane], _ send: @Sendable (Lane, OutboundMessage) -> ProviderOutcome
+    ) -> [ProviderOutcome] {
+        let outcomes = Mutex([ProviderOutcome?](repeating: nil, count: batch.count))
+        let width = min(lanes.count, batch.count)
+        DispatchQueue.concurrentPerform(iterations: width) { lane in
+            for i in stride(from: lane, to: batch.count, by: width) {
+                let outcome = send(lanes[lane], batch[i])
+                outcomes.withLock { $0[i] = outcome }
+            }
+        }
+        return outcomes.withLock { $0.map { $0 ?? .unknown("not attempted") } }
+    }
+}
