@@ -21,6 +21,9 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
         .package(url: "https://github.com/hummingbird-project/swift-mustache", exact: "2.1.1"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // ncursesw, wrapped with static inline shims for what Swift cannot import.
@@ -84,6 +87,18 @@ let package = Package(
         ),
         .executableTarget(name: "herald-embed-examples", swiftSettings: strictSettings),
         .plugin(name: "EmbedExamples", capability: .buildTool(), dependencies: ["herald-embed-examples"]),
+        // The one-click unsubscribe and inbound SMS opt-out server behind `herald serve`.
+        .target(
+            name: "HeraldServe",
+            dependencies: [
+                "HeraldCore", "HeraldStore", "HeraldDelivery",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strictSettings
+        ),
         // Terminal UI: driver, cell grid, layout, views, themes. The only curses caller.
         .target(
             name: "HeraldTUI",
@@ -97,7 +112,7 @@ let package = Package(
         .executableTarget(
             name: "herald",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldEngine", "HeraldDemo", "HeraldTUI", "HeraldDelivery",
+                "HeraldCore", "HeraldStore", "HeraldEngine", "HeraldDemo", "HeraldTUI", "HeraldDelivery", "HeraldServe",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

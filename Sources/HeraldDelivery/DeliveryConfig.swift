@@ -84,6 +84,19 @@ public struct WebhookConfig: Sendable, Equatable {
     }
 }
 
+/// `herald serve`'s settings: the inbound SMS webhook's shared secret, only as the name of the
+/// environment variable holding it.
+public struct ServeConfig: Sendable, Equatable {
+    /// The header a gateway sends the secret in.
+    public var secretHeader = "X-Herald-Secret"
+    public var secretEnv: String?
+
+    public init(secretHeader: String = "X-Herald-Secret", secretEnv: String? = nil) {
+        self.secretHeader = secretHeader
+        self.secretEnv = secretEnv
+    }
+}
+
 /// One channel's delivery settings.
 public struct ChannelConfig: Sendable, Equatable {
     public var provider: ProviderKind
@@ -126,6 +139,8 @@ public struct DeliveryConfig: Sendable, Equatable {
     /// The environment variable holding the secret unsubscribe tokens are signed with.
     public var tokenSecretEnv: String?
     public var retry: RetryPolicy
+    /// `herald serve`'s settings.
+    public var serve = ServeConfig()
     /// Messages claimed per transaction (`delivery.batch`): at most this many are in doubt
     /// after a crash (twice this many while one batch is sent and the next is claimed).
     public var batch = 1000
@@ -248,7 +263,7 @@ public struct DeliveryConfig: Sendable, Equatable {
             }
             return seconds
         }
-        try allow(table, "", ["outbox", "channels", "delivery"])
+        try allow(table, "", ["outbox", "channels", "delivery", "serve"])
         var config = defaults
         config.source = source
         if let value = table["outbox"] {
@@ -309,6 +324,13 @@ public struct DeliveryConfig: Sendable, Equatable {
                 }
                 config.channels[channel] = c
             }
+        }
+        if let value = table["serve"] {
+            guard let serve = value.table else { throw fail("serve", "expected a table [serve]") }
+            try allow(serve, "serve.", ["secret_env", "secret_header"])
+            let keys = NetworkTable(table: serve, prefix: "serve.", fail: fail)
+            config.serve.secretEnv = try keys.variable("secret_env")
+            if let header = try keys.header("secret_header") { config.serve.secretHeader = header }
         }
         if let value = table["delivery"] {
             guard let delivery = value.table else { throw fail("delivery", "expected a table [delivery]") }
@@ -398,6 +420,15 @@ public struct DeliveryConfig: Sendable, Equatable {
             return name
         }
 
+        /// An HTTP header's name: a token, without spaces, colons or control characters.
+        func header(_ key: String) throws -> String? {
+            guard let header = try text(key) else { return nil }
+            guard header.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) else {
+                throw fail(prefix + key, "expected a header name such as Authorization or X-Api-Key, found '\(header)'")
+            }
+            return header
+        }
+
         /// Refuses the keys of `keys` present in the table: they belong to another provider.
         func refuse(_ keys: [String], provider: ProviderKind, owner: ProviderKind) throws {
             if let key = keys.first(where: { table[$0] != nil }) {
@@ -468,13 +499,7 @@ public struct DeliveryConfig: Sendable, Equatable {
             parts.host?.isEmpty == false
         else { throw fail(prefix + "url", "expected an http:// or https:// URL, found '\(url)'") }
         var config = WebhookConfig(url: url, options: try table.options(defaultTimeout: 10))
-        if let header = try table.text("auth_header") {
-            // A header name is a token: no spaces, colons or control characters.
-            guard header.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) else {
-                throw fail(prefix + "auth_header", "expected a header name such as Authorization or X-Api-Key, found '\(header)'")
-            }
-            config.authHeader = header
-        }
+        if let header = try table.header("auth_header") { config.authHeader = header }
         config.authHeaderEnv = try table.variable("auth_header_env")
         if t["auth_header"] != nil && config.authHeaderEnv == nil {
             throw fail(prefix + "auth_header_env", "needed with auth_header (the environment variable holding the header's value)")
@@ -540,10 +565,19 @@ public struct DeliveryConfig: Sendable, Equatable {
         return secret
     }
 
+    /// The inbound SMS webhook's shared secret as the header a gateway must send; nil when
+    /// `[serve] secret_env` is not configured. A named variable that is not set is refused.
+    public func inboundSecret(environment: [String: String]) throws -> HTTPHeader? {
+        try Self.secret(serve.secretEnv, key: "serve.secret_env", environment: environment, source: source).map {
+            HTTPHeader(name: serve.secretHeader, value: $0)
+        }
+    }
+
     /// Refuses, naming the key, a secret whose environment variable is not set: the token
-    /// secret and each network provider's credentials.
+    /// secret, each network provider's credentials and the inbound webhook's secret.
     public func requireSecrets(environment: [String: String]) throws {
         _ = try tokenSecret(environment: environment)
+        _ = try inboundSecret(environment: environment)
         for channel in Channel.allCases {
             let c = self.channel(channel)
             _ = try c.smtp?.settings(environment: environment, source: source)
@@ -581,6 +615,9 @@ public struct DeliveryConfig: Sendable, Equatable {
             if channel == .directMail { lines.append(entry("directory", c.directory, unset: "beside the store (STORE-extracts)")) }
             lines.append(entry("rate", c.rate?.text, unset: "unlimited"))
         }
+        lines.append("[serve]")
+        lines.append(entry("secret_env", serve.secretEnv, unset: "none (herald serve's SMS endpoint is off)"))
+        lines.append("secret_header = \(quoted(serve.secretHeader))")
         lines.append("[delivery]")
         lines.append(entry("token_secret_env", tokenSecretEnv, unset: "none"))
         lines.append("batch = \(batch)")

@@ -92,14 +92,7 @@ extension Store {
     /// Records a profile's consent for a channel, with its source.
     public func setConsent(profileKey: String, channel: Channel, status: ConsentStatus, source: String, at: Date = Date()) throws {
         let key = try existingProfileKey(profileKey, field: "profile")
-        try write { db in
-            try db.execute(
-                sql: """
-                    INSERT INTO herald_consent (profile_key, channel, status, source, updated_at) VALUES (?, ?, ?, ?, ?)
-                    ON CONFLICT (profile_key, channel) DO UPDATE SET status = excluded.status, source = excluded.source,
-                      updated_at = excluded.updated_at
-                    """, arguments: [key, channel.rawValue, status.rawValue, source, Store.timestamp(at)])
-        }
+        try write { db in _ = try Self.setConsent(db, key: key, channel: channel, status: status, source: source, at: at, keepSame: false) }
     }
 
     /// A profile's consent records, one per channel that has one.
@@ -268,5 +261,103 @@ extension Store {
         var line: Int
         var values: [String: String]
         subscript(_ column: String) -> String? { values[column] }
+    }
+}
+
+/// What an opt-out or opt-in from outside the interface changed.
+public struct ConsentChange: Sendable, Equatable {
+    /// Profiles whose consent changed (those already in the requested state are not counted).
+    public var profiles: Int
+    /// Whether the address's suppression was added or removed.
+    public var suppression: Bool
+
+    public var changed: Bool { profiles > 0 || suppression }
+}
+
+extension Store {
+    /// Records that a profile opted out of a channel, unless it already has: an earlier opt-out
+    /// keeps its own source and time. A profile that no longer exists changes nothing.
+    /// - Returns: whether a record was made.
+    public func recordOptOut(profileKey: String, channel: Channel, source: String, at: Date = Date()) throws -> Bool {
+        let key: any DatabaseValueConvertible
+        do { key = try existingProfileKey(profileKey, field: "profile") } catch let error as HeraldError where error.code == .notFound {
+            return false
+        }
+        return try write { db in
+            try Self.setConsent(db, key: key, channel: channel, status: .optedOut, source: source, at: at)
+        }
+    }
+
+    /// Applies an opt-out or opt-in that arrived from an address (an SMS keyword from a phone
+    /// number): every profile whose channel column holds the address gets the consent with
+    /// `source`, unless it already has it. An opt-out also suppresses the address with
+    /// `suppressionReason` (so it holds for a number no profile has yet); an opt-in lifts only a
+    /// suppression with that reason, never one made for another.
+    public func applyAddressConsent(
+        _ status: ConsentStatus, address: String, channel: Channel, source: String, suppressionReason: String, at: Date = Date()
+    ) throws -> ConsentChange {
+        let normalised = Addresses.normalised(address, channel: channel)
+        if let problem = Addresses.problem(normalised, channel: channel) { throw HeraldError(.invalidInput, "address: \(problem)") }
+        let catalog = try catalog()
+        let column: String? =
+            switch channel {
+            case .email: catalog.profileChannels.email
+            case .sms: catalog.profileChannels.phone
+            case .push: catalog.profileChannels.pushToken
+            case .directMail: nil
+            }
+        let profile = catalog.profileEntity.flatMap(catalog.entity)
+        return try write { db in
+            var change = ConsentChange(profiles: 0, suppression: false)
+            if let profile, let column {
+                // Stored addresses may be written another way (`+33 6 12…`, `0033 6…`): the
+                // candidates end with the same digits, and are compared once normalised.
+                let tail = String(normalised.filter(\.isNumber).suffix(6))
+                let stripped = ["' '", "'-'", "'.'", "'('", "')'"].reduce("\(column.quotedDatabaseIdentifier)") {
+                    "replace(\($0), \($1), '')"
+                }
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT \(profile.primaryKey.quotedDatabaseIdentifier) AS key, \(column.quotedDatabaseIdentifier) AS address
+                        FROM \(profile.name.quotedDatabaseIdentifier)
+                        WHERE \(channel == .sms ? "\(stripped) LIKE '%' || ?" : "\(column.quotedDatabaseIdentifier) = ?")
+                        """, arguments: [channel == .sms ? tail : address])
+                for row in rows {
+                    guard let stored = row["address"] as String?, Addresses.normalised(stored, channel: channel) == normalised else {
+                        continue
+                    }
+                    let key: DatabaseValue = row["key"]
+                    if try Self.setConsent(db, key: key, channel: channel, status: status, source: source, at: at) { change.profiles += 1 }
+                }
+            }
+            if status == .optedOut {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO herald_suppressions (channel, address, reason, created_at) VALUES (?, ?, ?, ?)",
+                    arguments: [channel.rawValue, normalised, suppressionReason, Store.timestamp(at)])
+            } else {
+                try db.execute(
+                    sql: "DELETE FROM herald_suppressions WHERE channel = ? AND address = ? AND reason = ?",
+                    arguments: [channel.rawValue, normalised, suppressionReason])
+            }
+            change.suppression = db.changesCount > 0
+            return change
+        }
+    }
+
+    /// Sets a consent record; with `keepSame`, a record that already holds `status` keeps its
+    /// own source and time. - Returns: whether a row was written.
+    static func setConsent(
+        _ db: Database, key: any DatabaseValueConvertible, channel: Channel, status: ConsentStatus, source: String, at: Date,
+        keepSame: Bool = true
+    ) throws -> Bool {
+        try db.execute(
+            sql: """
+                INSERT INTO herald_consent (profile_key, channel, status, source, updated_at) VALUES (?, ?, ?, ?, ?)
+                ON CONFLICT (profile_key, channel) DO UPDATE SET status = excluded.status, source = excluded.source,
+                  updated_at = excluded.updated_at
+                \(keepSame ? "WHERE herald_consent.status <> excluded.status" : "")
+                """, arguments: [key, channel.rawValue, status.rawValue, source, Store.timestamp(at)])
+        return db.changesCount > 0
     }
 }

@@ -94,3 +94,19 @@ import Testing
         #expect(!MessageState.excluded.canMove(to: .queued) && !MessageState.failed.canMove(to: .claimed))
     }
 }
+
+@Suite struct SMSKeywordTests {
+    @Test func optOutAndOptInKeywordsAreReadInAnyCaseWithSurroundingSpaces() {
+        for text in [
+            "STOP", " stop ", "Stop.", "stop!", "QUIT", "end", "Revoke", "OPT OUT", "opt   out", "Cancel", "unsubscribe", "STOPALL",
+            "optout",
+            "\tSTOP\n",
+        ] {
+            #expect(SMSKeyword(message: text) == .optOut, "\(text)")
+        }
+        for text in ["START", " start", "Unstop"] { #expect(SMSKeyword(message: text) == .optIn, "\(text)") }
+        for text in ["", "stop by tomorrow", "please STOP", "STARTS", "yes"] {
+            #expect(SMSKeyword(message: text) == nil, "\(text)")
+        }
+    }
+}
