@@ -129,11 +129,13 @@ let package = Package(
         .executableTarget(
             name: "herald-layout-bench", dependencies: ["HeraldCore", "HeraldTUI"], path: "Benchmarks/Designer/LayoutBench",
             swiftSettings: strictSettings),
+        // The real servers tests talk to (SMTP, an HTTP gateway), started from Tests/Servers.
+        .target(name: "HeraldTestServers", path: "Tests/Support", swiftSettings: strictSettings),
         .testTarget(name: "HeraldCoreTests", dependencies: ["HeraldCore"], swiftSettings: strictSettings),
         .testTarget(
             name: "HeraldStoreTests",
             dependencies: [
-                "HeraldCore", "HeraldStore", "HeraldEngine", "HeraldDemo", "HeraldDelivery",
+                "HeraldCore", "HeraldStore", "HeraldEngine", "HeraldDemo", "HeraldDelivery", "HeraldTestServers",
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strictSettings
@@ -146,7 +148,7 @@ let package = Package(
         ),
         .testTarget(
             name: "HeraldEndToEndTests",
-            dependencies: ["HeraldCore"],
+            dependencies: ["HeraldCore", "HeraldTestServers"],
             exclude: ["Fixtures"],
             swiftSettings: strictSettings
         ),

@@ -229,7 +229,8 @@ public struct DeliverySetup: Sendable {
                     throw HeraldError(.invalidInput, "\(config.source): channels.email.host: needed by the smtp provider")
                 }
                 providers[channel] = try SMTPProvider(
-                    settings: try smtp.settings(environment: environment, source: config.source), email: settings)
+                    settings: try smtp.settings(environment: environment, source: config.source), email: settings,
+                    journal: SendJournal(directory: Files.absolute(config.outbox(storePath: storePath)) + "/smtp"))
             case .webhook:
                 guard let webhook = config.channel(channel).webhook else {
                     throw HeraldError(.invalidInput, "\(config.source): channels.\(channel.rawValue).url: needed by the webhook provider")

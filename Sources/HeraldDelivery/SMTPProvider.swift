@@ -57,16 +57,36 @@ public final class SMTPProvider: ChannelProvider, @unchecked Sendable {
     public let email: EmailSettings
     /// One per connection; each used by one thread at a time (its lane of a batch).
     private let lanes: [SMTPConnection]
+    /// What went on the wire, for settling after a crash; nil: every message left claimed by a
+    /// stopped executor is unknown.
+    public let journal: SendJournal?
 
-    public init(settings: SMTPSettings, email: EmailSettings) throws {
+    public init(settings: SMTPSettings, email: EmailSettings, journal: SendJournal? = nil) throws {
         self.settings = settings
         self.email = email
+        self.journal = journal
         lanes = try (0..<max(1, settings.options.connections)).map { _ in try SMTPConnection(settings) }
+        if let journal { try Files.requireWritable(journal.directory, what: "the SMTP journal") }
     }
 
     public func send(_ batch: [OutboundMessage]) -> [ProviderOutcome] {
         let email = self.email
-        return Curl.send(batch, over: lanes) { lane, message in lane.send(message, email: email) }
+        let journal = self.journal
+        defer { journal?.sync() }
+        return Curl.send(batch, over: lanes) { lane, message in
+            do { try journal?.starting(message) } catch {
+                return .transient("not sent: the SMTP journal cannot be written: \(error)", retryAfter: nil)
+            }
+            let outcome = lane.send(message, email: email)
+            journal?.finished(message, outcome)
+            return outcome
+        }
+    }
+
+    /// The journal says what the server took of messages a stopped executor left claimed: the
+    /// message on the wire when it stopped is unknown, the others are settled.
+    public func reconcile(_ messages: [ClaimedMessage], runID: Int64) -> [Reconciliation] {
+        journal?.reconcile(messages, runID: runID) ?? messages.map { _ in .cannotTell }
     }
 }
 

@@ -18,7 +18,7 @@ public enum RunEvent: Sendable, Equatable {
 }
 
 /// Whether a run only counts (dry) or acts (live: saves audiences, holds populations in waits,
-/// starts campaigns; channel nodes report that delivery is not available in this version).
+/// starts campaigns, and channel nodes deliver through the configured providers).
 public enum RunMode: String, Sendable, CaseIterable {
     case dry, live
 }

@@ -1,4 +1,5 @@
 import Foundation
+import HeraldTestServers
 import Testing
 
 /// Delivery from the command line: a live run killed again and again while it sends, logs that
@@ -49,9 +50,32 @@ import Testing
         return true
     }
 
-    @Test func aLiveRunKilledTwentyTimesSendsNoMessageTwice() throws {
+    /// Where the killed run delivers: the outbox, or a real SMTP server over the wire.
+    enum Wire: String, CaseIterable, Sendable { case outbox, smtp }
+
+    @Test(arguments: Wire.allCases) func aLiveRunKilledTwentyTimesSendsNoMessageTwice(_ wire: Wire) throws {
         let scratch = Scratch()
         let db = try Herald.sampleCopy(in: scratch.path)
+        var server: SMTPServer?
+        var config: [String] = []
+        if wire == .smtp {
+            let smtp = try SMTPServer()
+            server = smtp
+            // One connection: at most one message is on the wire when a kill lands.
+            let file = scratch.file(
+                "smtp.toml",
+                """
+                [channels.email]
+                provider = "smtp"
+                from = "Northwind Travel <news@example.com>"
+                host = "127.0.0.1"
+                port = \(smtp.port)
+                connections = 1
+                [delivery]
+                batch = 200
+                """)
+            config = ["--config", file]
+        }
         // Throttled to 500 a second, so that the sending lasts long enough for twenty kills.
         try Self.importCampaign(Self.everyone(limit: 10_000, throttle: "500/s"), db: db, folder: scratch.path)
         let expected = Int(try Herald.sqlite(db, "SELECT count(*) FROM profiles WHERE email IS NOT NULL AND email <> ''"))!
@@ -65,11 +89,13 @@ import Testing
         var kills = 0
         var started = false
         var attempts = 0
+        // Where the messages appear as they are delivered.
+        let arrivals = server.map { $0.folder + "/spool" } ?? db + "-outbox/email/run-1"
         while kills < 20 && attempts < 60 {
             attempts += 1
-            let arguments = started ? ["runs", "resume", "1", "--db", db] : ["run", "Everyone", "--live", "--db", db]
+            let arguments = (started ? ["runs", "resume", "1", "--db", db] : ["run", "Everyone", "--live", "--db", db]) + config
             // Every other kill lands while messages are being sent, the others anywhere.
-            let sending = kills % 2 == 1 ? db + "-outbox/email/run-1" : nil
+            let sending = kills % 2 == 1 ? arrivals : nil
             if try Self.killed(arguments, after: sending == nil ? nextDelay() : nextDelay() / 4, sending: sending) {
                 kills += 1
             } else {
@@ -81,7 +107,7 @@ import Testing
         #expect(kills >= 20, "the run finished after \(kills) kills; it is too short to test")
         // Then to the end, untouched.
         while try Herald.sqlite(db, "SELECT state FROM herald_runs WHERE id = 1") != "completed" {
-            let resumed = try Herald.run(["runs", "resume", "1", "--db", db])
+            let resumed = try Herald.run(["runs", "resume", "1", "--db", db] + config)
             #expect(resumed.status == 0, "\(resumed.stderr)")
             if resumed.status != 0 { break }
         }
@@ -96,30 +122,44 @@ import Testing
                 == "0")
         let unknown = Int(try Herald.sqlite(db, "SELECT count(*) FROM herald_messages WHERE run_id = 1 AND status = 'unknown'"))!
         #expect(unknown <= kills)
-        // Kills landed while batches were claimed, and the next executor settled them with the outbox.
+        // Kills landed while batches were claimed, and the next executor settled them with the provider.
         let recoveries = Int(
             try Herald.sqlite(db, "SELECT count(*) FROM herald_run_logs WHERE run_id = 1 AND code = 'delivery.recovered'"))!
         #expect(recoveries >= 5, "\(recoveries) recoveries in \(kills) kills")
-        // The outbox: one file per message id, no recipient twice, every sent message there.
-        let folder = db + "-outbox/email/run-1"
-        let files = try FileManager.default.contentsOfDirectory(atPath: folder).filter { $0.hasSuffix(".eml") }
-        var recipients = Set<String>()
-        for file in files {
-            let text = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
-            let to = text.components(separatedBy: "\r\n").first { $0.hasPrefix("To: ") } ?? ""
-            #expect(recipients.insert(to).inserted, "\(file): a second message to the same recipient")
-        }
         let sent = Set(try Herald.sqlite(db, "SELECT id FROM herald_messages WHERE run_id = 1 AND status = 'sent'").split(separator: "\n"))
-        let written = Set(files.map { Substring($0.replacingOccurrences(of: ".eml", with: "")) })
-        #expect(sent.isSubset(of: written))
-        #expect(written.count <= sent.count + unknown)
-        // A file the kill cut short stays under its temporary name, and only for a message whose fate is unknown.
         let unknownIDs = Set(
             try Herald.sqlite(db, "SELECT id FROM herald_messages WHERE run_id = 1 AND status = 'unknown'").split(separator: "\n").map(
                 String.init))
-        for partial in try FileManager.default.contentsOfDirectory(atPath: folder) where partial.hasSuffix(".partial") {
-            #expect(unknownIDs.contains(String(partial.prefix { $0 != "." })), "\(partial)")
+        // What was delivered: each message's id and recipient, from the outbox's files or the server's spool.
+        var delivered: [(id: String, to: String)] = []
+        if let server {
+            for file in server.received {
+                let text = try String(contentsOfFile: file, encoding: .utf8)
+                let header = text.components(separatedBy: "\r\n").first { $0.hasPrefix("Message-ID: <herald.1.") } ?? ""
+                let envelope = try server.envelope(file)
+                let to = (envelope["rcpt_tos"] as? [String] ?? []).joined(separator: ",")
+                delivered.append((String(header.dropFirst("Message-ID: <herald.1.".count).prefix { $0 != "@" }), to))
+            }
+        } else {
+            let folder = db + "-outbox/email/run-1"
+            for file in try FileManager.default.contentsOfDirectory(atPath: folder) where file.hasSuffix(".eml") {
+                let text = try String(contentsOfFile: folder + "/" + file, encoding: .utf8)
+                delivered.append((String(file.dropLast(4)), text.components(separatedBy: "\r\n").first { $0.hasPrefix("To: ") } ?? ""))
+            }
+            // A file the kill cut short stays under its temporary name, and only for a message whose fate is unknown.
+            for partial in try FileManager.default.contentsOfDirectory(atPath: folder) where partial.hasSuffix(".partial") {
+                #expect(unknownIDs.contains(String(partial.prefix { $0 != "." })), "\(partial)")
+            }
         }
+        // No recipient twice, every sent message delivered, nothing delivered that is not sent or unknown.
+        var recipients = Set<String>()
+        for message in delivered {
+            #expect(recipients.insert(message.to).inserted, "message \(message.id): a second message to the same recipient")
+        }
+        let ids = Set(delivered.map { Substring($0.id) })
+        #expect(ids.count == delivered.count)
+        #expect(sent.isSubset(of: ids))
+        #expect(ids.subtracting(sent).allSatisfy { unknownIDs.contains(String($0)) })
     }
 
     @Test func logsAtTraceLevelNeverShowARecipient() throws {
@@ -150,7 +190,11 @@ import Testing
 
     @Test(arguments: [
         ("[channels.email]\nprovider = \"pigeon\"\n", "channels.email.provider: expected outbox, discard or smtp, found 'pigeon'"),
-        ("[channels.sms]\nprovider = \"webhook\"\n", "'webhook' is not available in this version"),
+        ("[channels.sms]\nprovider = \"webhook\"\n", "channels.sms.url: needed by the webhook provider"),
+        (
+            "[channels.sms]\nprovider = \"webhook\"\nurl = \"http://127.0.0.1:9/sms\"\nauth_header_env = \"HERALD_TEST_NO_SUCH_SECRET\"\n",
+            "channels.sms.auth_header_env names HERALD_TEST_NO_SUCH_SECRET"
+        ),
         ("[outbox]\ndirectori = \"x\"\n", "outbox.directori: unknown key"),
         ("[delivery]\ntoken_secret_env = \"HERALD_TEST_NO_SUCH_SECRET\"\n", "names HERALD_TEST_NO_SUCH_SECRET, which is not set"),
         ("[outbox]\ndirectory = \"BLOCKED\"\n", "outbox.directory: cannot be written to:"),

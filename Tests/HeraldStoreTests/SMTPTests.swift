@@ -1,109 +1,8 @@
 import Foundation
 import HeraldCore
 import HeraldDelivery
+import HeraldTestServers
 import Testing
-
-/// A test server: a Python script from `Tests/Servers`, run by Debian's `/usr/bin/python3` in a
-/// scratch folder; it writes the port it listens on to `FOLDER/port`. Stopped when the value goes.
-final class ServerProcess {
-    static let servers = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-        .appendingPathComponent("Servers")
-    let folder: String
-    let process = Process()
-    let port: Int
-
-    init(_ script: String, folder: String, arguments: [String], what: String) throws {
-        self.folder = folder
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        process.arguments = [Self.servers.appendingPathComponent(script).path, "--port-file", folder + "/port"] + arguments
-        try process.run()
-        var port: Int?
-        for _ in 0..<200 where port == nil {
-            if let text = try? String(contentsOfFile: folder + "/port", encoding: .utf8) { port = Int(text) }
-            if port == nil {
-                guard process.isRunning else { break }
-                Thread.sleep(forTimeInterval: 0.05)
-            }
-        }
-        guard let port else {
-            kill(process.processIdentifier, SIGKILL)
-            throw HeraldError(.internalFailure, "the test \(what) did not start")
-        }
-        self.port = port
-    }
-
-    deinit {
-        // SIGKILL: the test process may block SIGTERM, and its children inherit the mask.
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
-        try? FileManager.default.removeItem(atPath: folder)
-    }
-
-    /// A new scratch folder for a server.
-    static func scratch(_ name: String) throws -> String {
-        let folder = NSTemporaryDirectory() + "herald-\(name)-\(UUID().uuidString)"
-        try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        return folder
-    }
-}
-
-/// A real SMTP server (aiosmtpd, `Tests/Servers/smtp_server.py`).
-final class SMTPServer {
-    let server: ServerProcess
-    var folder: String { server.folder }
-    var port: Int { server.port }
-
-    /// With `starttls`, the server offers STARTTLS with a certificate for 127.0.0.1 made for it
-    /// (``certificate``), and refuses mail before it.
-    init(auth: String? = nil, starttls: Bool = false) throws {
-        let folder = try ServerProcess.scratch("smtp")
-        try FileManager.default.createDirectory(atPath: folder + "/spool", withIntermediateDirectories: true)
-        var tls: [String] = []
-        if starttls {
-            let openssl = Process()
-            openssl.executableURL = URL(fileURLWithPath: "/usr/bin/openssl")
-            openssl.arguments = [
-                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", "/CN=127.0.0.1", "-addext",
-                "subjectAltName=IP:127.0.0.1", "-keyout", folder + "/key.pem", "-out", folder + "/cert.pem",
-            ]
-            openssl.standardError = FileHandle.nullDevice
-            try openssl.run()
-            openssl.waitUntilExit()
-            tls = ["--starttls", folder + "/cert.pem", folder + "/key.pem"]
-        }
-        server = try ServerProcess(
-            "smtp_server.py", folder: folder, arguments: ["--spool", folder + "/spool"] + (auth.map { ["--auth", $0] } ?? []) + tls,
-            what: "SMTP server (is python3-aiosmtpd installed?)")
-    }
-
-    /// The server's certificate, when it offers STARTTLS.
-    var certificate: String { folder + "/cert.pem" }
-
-    /// The messages the server accepted, in the order it accepted them.
-    var received: [String] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder + "/spool")) ?? []
-        return names.filter { $0.hasSuffix(".eml") }.sorted { Int($0.dropLast(4))! < Int($1.dropLast(4))! }.map { folder + "/spool/" + $0 }
-    }
-
-    /// Each received message as Python's `email` package reads it.
-    func parsed() throws -> [[String: Any]] {
-        let parser = Process()
-        parser.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
-        parser.arguments = [ServerProcess.servers.appendingPathComponent("parse_mail.py").path] + received
-        let pipe = Pipe()
-        parser.standardOutput = pipe
-        try parser.run()
-        let data = pipe.fileHandleForReading.readDataToEndOfFile()
-        parser.waitUntilExit()
-        return try #require(try JSONSerialization.jsonObject(with: data) as? [[String: Any]])
-    }
-
-    /// The envelope of the message in `file`.
-    func envelope(_ file: String) throws -> [String: Any] {
-        let data = try Data(contentsOf: URL(fileURLWithPath: String(file.dropLast(4)) + ".json"))
-        return try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-    }
-}
 
 @Suite struct SMTPTests {
     static let settings = EmailSettings(
@@ -178,6 +77,57 @@ final class SMTPServer {
             #expect(envelope["mail_from"] as? String == "news@example.com")
             #expect((envelope["rcpt_tos"] as? [String])?.count == 1)
         }
+    }
+
+    /// 421 and 451, then 250: the first attempt is transient, the retry is sent, and the server
+    /// has each message once.
+    @Test func aServerThatIsBusyOnceTakesTheRetry() throws {
+        let server = try SMTPServer()
+        let provider = try SMTPProvider(settings: SMTPSettings(host: "127.0.0.1", port: server.port), email: Self.settings)
+        let batch = [Self.message(1, to: "once421.ana@example.com"), Self.message(2, to: "once451.bob@example.com")]
+        let first = provider.send(batch)
+        guard case .transient(let a, _) = first.first, case .transient(let b, _) = first.last else {
+            Issue.record("expected two transient outcomes, got \(first)")
+            return
+        }
+        #expect(a.hasPrefix("421") && b.hasPrefix("451"), "\(a) / \(b)")
+        #expect(server.received.isEmpty)
+        let retried = provider.send(batch)
+        #expect(retried.allSatisfy { $0.isSent }, "\(retried)")
+        #expect(server.received.count == 2)
+    }
+
+    /// The journal settles what a killed executor left claimed: taken by the server → sent,
+    /// refused or never tried → back to the queue, on the wire → unknown; after a machine
+    /// restart, only what it recorded for certain.
+    @Test func theJournalSaysWhatTheServerTookAfterACrash() throws {
+        let server = try SMTPServer()
+        let folder = try ServerProcess.scratch("journal")
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let journal = SendJournal(directory: folder + "/smtp")
+        let provider = try SMTPProvider(
+            settings: SMTPSettings(host: "127.0.0.1", port: server.port), email: Self.settings, journal: journal)
+        let outcomes = provider.send([
+            Self.message(1, to: "ana@example.com"), Self.message(2, to: "p550.bob@example.com"),
+            Self.message(3, to: "drop.cleo@example.com"),
+        ])
+        #expect(outcomes.map { $0.isSent } == [true, false, false])
+        // Message 4 was claimed but never tried; 5 was on the wire when the process died.
+        let file = folder + "/smtp/run-4.journal"
+        try Data("S 5\n".utf8).append(to: file)
+        let claimed = (1...5).map {
+            ClaimedMessage(
+                id: Int64($0), nodeID: "mail", channel: .email, category: .marketing, profileKey: "p\($0)", entityKey: nil, address: "x",
+                attempts: 1)
+        }
+        let settled = provider.reconcile(claimed, runID: 4)
+        #expect(settled == [.delivered(providerID: "Q1"), .notDelivered, .cannotTell, .notDelivered, .cannotTell])
+        // Another boot: what was not recorded for certain may have been lost with the machine.
+        try Data("B another-boot\n".utf8).append(to: file)
+        #expect(
+            provider.reconcile(claimed, runID: 4) == [.delivered(providerID: "Q1"), .notDelivered, .cannotTell, .cannotTell, .cannotTell])
+        // A run the provider never sent for has no journal: nothing went out.
+        #expect(provider.reconcile(claimed, runID: 5) == claimed.map { _ in .notDelivered })
     }
 
     @Test func authenticationIsUsedAndAWrongPasswordIsTransientForEveryMessage() throws {
@@ -282,7 +232,8 @@ final class SMTPServer {
             refusal("[channels.email]\nprovider = \"smtp\"\nfrom = \"a@example.com\"\nhost = \"mx\"\nconnections = 0")?.contains(
                 "channels.email.connections") == true
         )
-        #expect(refusal("[channels.sms]\nprovider = \"smtp\"")?.contains("channels.sms.provider: expected outbox or discard") == true)
+        #expect(
+            refusal("[channels.sms]\nprovider = \"smtp\"")?.contains("channels.sms.provider: expected outbox, discard or webhook") == true)
         // Credentials come from the environment, and a variable that is not set is refused before anything is sent.
         #expect(throws: HeraldError.self) { try smtp.settings(environment: ["U": "u"], source: "h.toml") }
         let settings = try smtp.settings(environment: ["U": "u", "P": "p"], source: "h.toml")
@@ -294,5 +245,15 @@ extension ProviderOutcome {
     var isSent: Bool {
         if case .sent = self { return true }
         return false
+    }
+}
+
+extension Data {
+    /// Appends the bytes to `path`.
+    func append(to path: String) throws {
+        let handle = try #require(FileHandle(forWritingAtPath: path))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: self)
+        try handle.close()
     }
 }

@@ -2,38 +2,10 @@ import Foundation
 import HeraldCore
 import HeraldEngine
 import HeraldStore
+import HeraldTestServers
 import Testing
 
 @testable import HeraldDelivery
-
-/// A local HTTP gateway (`Tests/Servers/http_server.py`) that logs every request and keeps each
-/// message it accepts once per Idempotency-Key.
-final class HTTPGateway {
-    let server: ServerProcess
-    var url: String { "http://127.0.0.1:\(server.port)/sms" }
-
-    /// `hang`: how long a `hang…` recipient's first answer is held back.
-    init(hang: TimeInterval = 3) throws {
-        let folder = try ServerProcess.scratch("gateway")
-        server = try ServerProcess(
-            "http_server.py", folder: folder, arguments: ["--folder", folder, "--hang", "\(hang)"], what: "HTTP gateway")
-    }
-
-    /// Applies `fault` (`busy`, `date`, `err`, `bad`, `hang`) to every message's first request.
-    func fault(_ fault: String) throws { try Data(fault.utf8).write(to: URL(fileURLWithPath: server.folder + "/fault")) }
-
-    func lines(_ name: String) throws -> [[String: Any]] {
-        guard let data = FileManager.default.contents(atPath: server.folder + "/" + name) else { return [] }
-        return try String(decoding: data, as: UTF8.self).split(separator: "\n").map {
-            try #require(try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any])
-        }
-    }
-
-    /// Every request, in the order answered.
-    var requests: [[String: Any]] { get throws { try lines("requests.jsonl") } }
-    /// Each accepted message once: its key and the JSON body it came with.
-    var accepted: [[String: Any]] { get throws { try lines("accepted.jsonl") } }
-}
 
 @Suite struct WebhookTests {
     static func message(_ id: Int64, to address: String) -> OutboundMessage {

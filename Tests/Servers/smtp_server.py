@@ -5,6 +5,8 @@ writes the port to --port-file once it accepts connections, and keeps each messa
 as spool/N.eml with its envelope in spool/N.json. The recipient's local part picks a fault:
 
   t451...   RCPT is answered 451 (transient)
+  once421.. the first RCPT for the address is answered 421, later ones 250
+  once451.. the first RCPT for the address is answered 451, later ones 250
   p550...   RCPT is answered 550 (permanent)
   d451...   the data is answered 451 (transient, after the message was sent)
   drop...   the connection is closed after the data, before any answer
@@ -27,9 +29,14 @@ class Handler:
     def __init__(self, spool):
         self.spool = spool
         self.count = 0
+        self.refused = set()
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
         local = address.split("@")[0].lower()
+        for code in ("421", "451"):
+            if local.startswith("once" + code) and address not in self.refused:
+                self.refused.add(address)
+                return code + " 4.3.0 busy, try again later"
         if local.startswith("t451"):
             return "451 4.3.0 try again later"
         if local.startswith("p550"):
