@@ -236,7 +236,8 @@ public struct DeliverySetup: Sendable {
                     throw HeraldError(.invalidInput, "\(config.source): channels.\(channel.rawValue).url: needed by the webhook provider")
                 }
                 providers[channel] = try WebhookProvider(
-                    settings: try webhook.settings(channel, environment: environment, source: config.source))
+                    settings: try webhook.settings(channel, environment: environment, source: config.source),
+                    journal: SendJournal(directory: Files.absolute(config.outbox(storePath: storePath)) + "/\(channel.rawValue)-webhook"))
             }
         }
         var setup = DeliverySetup(

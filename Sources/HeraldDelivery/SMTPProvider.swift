@@ -71,16 +71,7 @@ public final class SMTPProvider: ChannelProvider, @unchecked Sendable {
 
     public func send(_ batch: [OutboundMessage]) -> [ProviderOutcome] {
         let email = self.email
-        let journal = self.journal
-        defer { journal?.sync() }
-        return Curl.send(batch, over: lanes) { lane, message in
-            do { try journal?.starting(message) } catch {
-                return .transient("not sent: the SMTP journal cannot be written: \(error)", retryAfter: nil)
-            }
-            let outcome = lane.send(message, email: email)
-            journal?.finished(message, outcome)
-            return outcome
-        }
+        return SendJournal.send(batch, over: lanes, journal: journal, what: "SMTP") { lane, message in lane.send(message, email: email) }
     }
 
     /// The journal says what the server took of messages a stopped executor left claimed: the

@@ -71,6 +71,23 @@ public final class SendJournal: Sendable {
         if let fd = try? descriptor(runID: message.runID) { try? Self.write(fd, line, file: path(runID: message.runID)) }
     }
 
+    /// Sends `batch` over `lanes` with each message noted before and after (a message whose
+    /// note cannot be written does not go), then syncs: what a network provider's `send` does.
+    static func send<Lane: Sendable>(
+        _ batch: [OutboundMessage], over lanes: [Lane], journal: SendJournal?, what: String,
+        _ send: @escaping @Sendable (Lane, OutboundMessage) -> ProviderOutcome
+    ) -> [ProviderOutcome] {
+        defer { journal?.sync() }
+        return Curl.send(batch, over: lanes) { lane, message in
+            do { try journal?.starting(message) } catch {
+                return .transient("not sent: the \(what) journal cannot be written: \(error)", retryAfter: nil)
+            }
+            let outcome = send(lane, message)
+            journal?.finished(message, outcome)
+            return outcome
+        }
+    }
+
     /// Syncs what this process wrote (at the end of a batch).
     public func sync() {
         open.withLock { for fd in $0.values { _ = fsync(fd) } }

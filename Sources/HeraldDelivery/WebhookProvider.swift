@@ -46,14 +46,25 @@ public final class WebhookProvider: ChannelProvider, @unchecked Sendable {
     public let settings: WebhookSettings
     public var destination: String { "webhook \(settings.url)" }
     private let lanes: [WebhookConnection]
+    /// What went to the gateway, for settling after a crash; nil: every message left claimed by
+    /// a stopped executor is unknown.
+    public let journal: SendJournal?
 
-    public init(settings: WebhookSettings) throws {
+    public init(settings: WebhookSettings, journal: SendJournal? = nil) throws {
         self.settings = settings
+        self.journal = journal
         lanes = try (0..<max(1, settings.options.connections)).map { _ in try WebhookConnection(settings) }
+        if let journal { try Files.requireWritable(journal.directory, what: "the webhook journal") }
     }
 
     public func send(_ batch: [OutboundMessage]) -> [ProviderOutcome] {
-        Curl.send(batch, over: lanes) { lane, message in lane.send(message) }
+        SendJournal.send(batch, over: lanes, journal: journal, what: "webhook") { lane, message in lane.send(message) }
+    }
+
+    /// The journal says what the gateway accepted of messages a stopped executor left claimed:
+    /// only a request in flight when it stopped is unknown.
+    public func reconcile(_ messages: [ClaimedMessage], runID: Int64) -> [Reconciliation] {
+        journal?.reconcile(messages, runID: runID) ?? messages.map { _ in .cannotTell }
     }
 }
 

@@ -162,6 +162,42 @@ import Testing
         #expect(ids.subtracting(sent).allSatisfy { unknownIDs.contains(String($0)) })
     }
 
+    /// The example campaign's SMS go to a gateway's webhook: each once, with its key, and the
+    /// gateway's ids in the history.
+    @Test func smsGoesToAWebhookFromTheCommandLine() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let gateway = try HTTPGateway()
+        let config = scratch.file(
+            "herald.toml",
+            """
+            [channels.sms]
+            provider = "webhook"
+            url = "\(gateway.url)"
+            auth_header_env = "HERALD_TEST_SMS_AUTH"
+            id_field = "sid"
+            connections = 2
+            """)
+        let run = try Herald.run(
+            ["run", "Win-back", "--live", "--db", db, "--config", config], environment: ["HERALD_TEST_SMS_AUTH": "Bearer test"])
+        #expect(run.status == 0, "\(run.stderr)")
+        let sent = try Herald.sqlite(
+            db,
+            "SELECT id FROM herald_messages WHERE run_id = (SELECT max(id) FROM herald_runs) AND channel = 'sms' AND status = 'sent' ORDER BY id"
+        )
+        .split(separator: "\n").map(String.init)
+        #expect(sent.count > 100)
+        let accepted = try gateway.accepted
+        #expect(accepted.compactMap { $0["key"] as? String }.sorted() == sent.sorted())
+        #expect(try gateway.requests.allSatisfy { $0["auth"] as? String == "Bearer test" })
+        #expect(
+            try Herald.sqlite(
+                db,
+                "SELECT count(*) FROM herald_messages WHERE run_id = (SELECT max(id) FROM herald_runs) AND channel = 'sms' AND status = 'sent' AND provider_id LIKE 'SM%'"
+            )
+                == String(sent.count))
+    }
+
     @Test func logsAtTraceLevelNeverShowARecipient() throws {
         let scratch = Scratch()
         let db = try Herald.sampleCopy(in: scratch.path)
