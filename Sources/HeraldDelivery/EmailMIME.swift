@@ -204,9 +204,11 @@ public struct DeliverySetup: Sendable {
     }
 
     /// The providers the configuration names, for a store at `storePath`. Refuses (naming the
-    /// key) an unwritable directory or a token secret variable that is not set.
+    /// key) an unwritable directory or a token secret variable that is not set. Without
+    /// `journals`, network providers keep no journal (a proof, which no run will settle).
     public static func make(
-        _ config: DeliveryConfig, storePath: String, environment: [String: String] = ProcessInfo.processInfo.environment
+        _ config: DeliveryConfig, storePath: String, environment: [String: String] = ProcessInfo.processInfo.environment,
+        journals: Bool = true
     )
         throws -> DeliverySetup
     {
@@ -230,14 +232,16 @@ public struct DeliverySetup: Sendable {
                 }
                 providers[channel] = try SMTPProvider(
                     settings: try smtp.settings(environment: environment, source: config.source), email: settings,
-                    journal: SendJournal(directory: Files.absolute(config.outbox(storePath: storePath)) + "/smtp"))
+                    journal: journals ? SendJournal(directory: Files.absolute(config.outbox(storePath: storePath)) + "/smtp") : nil)
             case .webhook:
                 guard let webhook = config.channel(channel).webhook else {
                     throw HeraldError(.invalidInput, "\(config.source): channels.\(channel.rawValue).url: needed by the webhook provider")
                 }
                 providers[channel] = try WebhookProvider(
                     settings: try webhook.settings(channel, environment: environment, source: config.source),
-                    journal: SendJournal(directory: Files.absolute(config.outbox(storePath: storePath)) + "/\(channel.rawValue)-webhook"))
+                    journal: journals
+                        ? SendJournal(directory: Files.absolute(config.outbox(storePath: storePath)) + "/\(channel.rawValue)-webhook") : nil
+                )
             }
         }
         var setup = DeliverySetup(

@@ -276,11 +276,14 @@ public struct ConsentChange: Sendable, Equatable {
 
 extension Store {
     /// Records that a profile opted out of a channel, unless it already has: an earlier opt-out
-    /// keeps its own source and time. A profile that no longer exists changes nothing.
+    /// keeps its own source and time. A profile that no longer exists (or a key no profile can
+    /// have, such as a proof's) changes nothing.
     /// - Returns: whether a record was made.
     public func recordOptOut(profileKey: String, channel: Channel, source: String, at: Date = Date()) throws -> Bool {
         let key: any DatabaseValueConvertible
-        do { key = try existingProfileKey(profileKey, field: "profile") } catch let error as HeraldError where error.code == .notFound {
+        do { key = try existingProfileKey(profileKey, field: "profile") } catch let error as HeraldError
+            where error.code == .notFound || error.code == .invalidInput
+        {
             return false
         }
         return try write { db in

@@ -179,6 +179,8 @@ public struct AppState: Equatable, Sendable {
     public var themeNames: [String] = []
     /// The profile key the last message preview was for, offered again.
     public var lastPreviewProfile = ""
+    /// The last address a proof went to, offered for Enter alone.
+    public var lastProofAddress = ""
     /// The last request number handed out (live counts name theirs, so late results are dropped).
     public var lastRequest = 0
     /// Where to go once the save under way finishes (chosen in the unsaved-changes question).
@@ -236,6 +238,8 @@ public enum Action: Sendable {
     case distributionCounted(request: Int, Result<[AudienceService.Bucket], CountFailure>)
     /// A message preview asked for by request number.
     case messagePreviewed(request: Int, Result<RenderedMessage, CountFailure>)
+    /// What became of a proof: where it went, or why not.
+    case proofSent(Result<String, CountFailure>)
     /// The profiles (or a profile's rows) a preview's search found, by request number.
     case recipientsFound(request: Int, RecipientQuery, Result<[AudienceService.Match], CountFailure>)
     /// The catalog and saved audiences, for validating what is edited.
@@ -278,6 +282,8 @@ public enum Effect: Equatable, Sendable {
     case explainRule(request: Int, entity: String, rule: Rule)
     /// Renders a message node of `campaign` for a profile (and a row of its population).
     case previewMessage(request: Int, campaign: Campaign, node: NodeID, profile: String, entity: String?)
+    /// Sends a proof of a message node, rendered for a profile, to a test address.
+    case sendProof(campaign: Campaign, node: NodeID, profile: String, entity: String?, address: String)
     /// Looks for a preview's recipient (answered by `recipientsFound`).
     case searchRecipients(request: Int, RecipientQuery)
     /// Reads the catalog and saved audiences (answered by `contextLoaded`).

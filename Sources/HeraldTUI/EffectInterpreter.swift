@@ -313,6 +313,25 @@ public final class EffectInterpreter: Sendable {
                     push(.messagePreviewed(request: request, .failure(CountFailure("\(error)"))))
                 }
             }
+        case .sendProof(let campaign, let node, let profile, let entity, let address):
+            let audiences = self.audiences
+            return { [self] in
+                do {
+                    // Read now: the proof goes where a run started now would deliver.
+                    let setup = try DeliverySetup.make(
+                        try DeliveryConfig.load(explicit: deliveryConfig), storePath: store.path, journals: false)
+                    let result = try audiences.sendProof(
+                        ProofRequest(campaign: campaign, node: node, profile: profile, entity: entity, address: address), setup: setup,
+                        words: .interface)
+                    switch result.outcome {
+                    case .sent: push(.proofSent(.success("proof of \(node) sent through \(result.destination)")))
+                    case .transient(let why, _), .permanent(let why), .unknown(let why):
+                        push(.proofSent(.failure(CountFailure("\(result.destination) did not accept it: \(why)"))))
+                    }
+                } catch {
+                    push(.proofSent(.failure(CountFailure("\(error)"))))
+                }
+            }
         case .searchRecipients(let request, let query):
             let audiences = self.audiences
             return { [self] in

@@ -227,6 +227,8 @@ public enum PromptPurpose: Equatable, Sendable {
     case ruleCondition(path: [Int])
     /// The profile to preview the form's message for: searched by name, address or key.
     case previewProfile
+    /// The test address a proof of the previewed message goes to.
+    case proofAddress
 }
 
 public struct Prompt: Equatable, Sendable {
@@ -384,6 +386,9 @@ public enum LiveCount: Equatable, Sendable {
 public struct MessagePreview: Equatable, Sendable {
     public var request: Int
     public var recipient: String
+    /// The profile (and related row) it is rendered for, for a proof of it.
+    public var profile = ""
+    public var entity: String?
     /// nil while it is being rendered.
     public var result: Result<RenderedMessage, CountFailure>?
 

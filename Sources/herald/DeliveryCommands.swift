@@ -48,6 +48,44 @@ func readInput(_ file: String) throws -> [UInt8] {
     return Array(handle.readDataToEndOfFile())
 }
 
+struct ProofCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "proof", abstract: "Send one message node, rendered for a profile, to a test address through the configured provider.",
+        discussion: """
+            The subject (or push title) starts with [Proof]. Nothing is recorded: no history, no frequency cap, no consent; \
+            the unsubscribe link names no profile. Exit 2 when the message could not be rendered or the address is not one \
+            the channel takes, 1 when the provider did not accept it (with its answer).
+            """)
+    @Argument(help: "Campaign name or id.") var campaign: String
+    @Argument(help: "The message node's id.") var node: String
+    @Option(help: "The profile whose data the message is rendered with.") var profile: String
+    @Option(help: "For a population of another entity (bookings): the key of the row, which must belong to the profile.")
+    var entity: String?
+    @Option(help: ArgumentHelp("The test address: an e-mail address, a phone number in E.164 or a push token.", valueName: "address"))
+    var to: String
+    @OptionGroup var store: StoreOptions
+    @OptionGroup var config: ConfigOptions
+
+    func run() throws {
+        let db = try store.openForReading()
+        let stored = try db.loadCampaign(.typed(campaign))
+        let setup: DeliverySetup
+        do { setup = try DeliverySetup.make(try config.load(), storePath: store.db, journals: false) } catch let error as HeraldError {
+            throw HeraldError(.invalidInput, error.message, cause: error)
+        }
+        let result = try AudienceService(store: db).sendProof(
+            ProofRequest(campaign: stored.campaign, node: NodeID(node), profile: profile, entity: entity, address: to), setup: setup)
+        switch result.outcome {
+        case .sent(let id):
+            say(
+                "proof of \(node) (\(result.channel.rawValue)) sent through \(result.destination)\(id.map { " (provider id \($0))" } ?? "")"
+            )
+        case .transient(let why, _), .permanent(let why), .unknown(let why):
+            throw HeraldError(.io, "the proof was not accepted by \(result.destination): \(why)")
+        }
+    }
+}
+
 struct ConfigCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "config", abstract: "Check the delivery configuration.", subcommands: [Check.self], defaultSubcommand: Check.self)

@@ -116,7 +116,7 @@ struct Herald: ParsableCommand {
             OpenCommand.self, DemoCommand.self, ImportCommand.self, CatalogCommand.self, CampaignCommand.self,
             AudienceCommand.self, InitCommand.self, RunCommand.self, RunsCommand.self, LogsCommand.self, ScheduleCommand.self,
             SchedulerCommand.self, ConsentCommand.self, SuppressionCommand.self, HistoryCommand.self, ConfigCommand.self,
-            ServeCommand.self, ThemeCommand.self, ScriptCommand.self,
+            ProofCommand.self, ServeCommand.self, ThemeCommand.self, ScriptCommand.self,
         ],
         defaultSubcommand: OpenCommand.self
     )

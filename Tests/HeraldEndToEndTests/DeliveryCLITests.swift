@@ -198,6 +198,48 @@ import Testing
                 == String(sent.count))
     }
 
+    /// A proof goes through the configured provider (a real SMTP server here) to the test
+    /// address, marked as a proof, and the store is left as it was.
+    @Test func aProofIsSentThroughTheProviderAndRecordsNothing() throws {
+        let scratch = Scratch()
+        let db = try Herald.sampleCopy(in: scratch.path)
+        let server = try SMTPServer()
+        let config = scratch.file(
+            "herald.toml",
+            """
+            [channels.email]
+            provider = "smtp"
+            from = "Northwind Travel <news@example.com>"
+            host = "127.0.0.1"
+            port = \(server.port)
+            """)
+        let before = try Data(contentsOf: URL(fileURLWithPath: db))
+        let proof = try Herald.run([
+            "proof", "Win-back", "email", "--profile", "21", "--to", "proof@example.org", "--db", db, "--config", config,
+        ])
+        #expect(proof.status == 0 && proof.stdout.contains("sent through smtp 127.0.0.1:\(server.port)"), "\(proof.stderr)")
+        #expect(!proof.stdout.contains("proof@example.org"))
+        let received = try server.parsed()
+        #expect(received.count == 1)
+        #expect(received.first?["to"] as? String == "proof@example.org")
+        #expect((received.first?["subject"] as? String)?.hasPrefix("[Proof] We miss you") == true, "\(received)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: db)) == before)
+        #expect(!FileManager.default.fileExists(atPath: db + "-outbox"))
+        // Refused before anything is sent: an address the channel cannot take, a node that is not a message.
+        let bad = try Herald.run(["proof", "Win-back", "email", "--profile", "21", "--to", "nobody", "--db", db, "--config", config])
+        #expect(bad.status == 2 && bad.stderr.contains("--to:"), "\(bad.stderr)")
+        let split = try Herald.run([
+            "proof", "Win-back", "tier", "--profile", "21", "--to", "a@example.org", "--db", db, "--config", config,
+        ])
+        #expect(split.status == 2 && split.stderr.contains("not a message node"), "\(split.stderr)")
+        // A server that refuses it: exit 1 with its answer.
+        let refused = try Herald.run([
+            "proof", "Win-back", "email", "--profile", "21", "--to", "p550.x@example.org", "--db", db, "--config", config,
+        ])
+        #expect(refused.status == 1 && refused.stderr.contains("550"), "\(refused.stderr)")
+        #expect(server.received.count == 1)
+    }
+
     @Test func logsAtTraceLevelNeverShowARecipient() throws {
         let scratch = Scratch()
         let db = try Herald.sampleCopy(in: scratch.path)

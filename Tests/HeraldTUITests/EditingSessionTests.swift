@@ -269,6 +269,43 @@ import Testing
         session.close()
     }
 
+    /// s in a preview sends it as a proof through the configured provider (here the outbox),
+    /// marked as one, and records nothing.
+    @Test func aPreviewIsSentAsAProof() throws {
+        let (store, folder) = try HeadlessTests.sampleCopy()
+        defer { try? FileManager.default.removeItem(atPath: folder) }
+        let config = folder + "/herald.toml"
+        try "[outbox]\ndirectory = \"proofs\"\n".write(toFile: config, atomically: true, encoding: .utf8)
+        let session = HeadlessSession(store: store, width: 100, height: 30, deliveryConfig: config)
+        #expect(session.waitUntilIdle())
+        let messages = try store.ledger.messages(MessageFilter(limit: 100_000)).count
+        try open(session, "Welcome series")
+        select(session, "Welcome email")
+        session.press(.enter, .char("p"))
+        session.type("1\n")
+        #expect(session.waitUntilIdle())
+        try pick(session, key: "1")
+        session.press(.char("s"))
+        guard case .prompt(let prompt) = session.state.modes.last, case .proofAddress = prompt.purpose else {
+            Issue.record("no address prompt: \(session.state.modes.last.map { "\($0)" } ?? "")")
+            return
+        }
+        session.type("not an address\n")
+        #expect(session.waitUntilIdle())
+        #expect(session.state.status.contains("proof not sent"), "\(session.state.status)")
+        session.press(.char("s"))
+        session.type("proof@example.org\n")
+        #expect(session.waitUntilIdle())
+        #expect(session.state.status.hasPrefix("proof of"), "\(session.state.status)")
+        let sent = folder + "/proofs/email/run-0"
+        let files = try FileManager.default.contentsOfDirectory(atPath: sent)
+        #expect(files.count == 1)
+        let mime = try String(contentsOfFile: sent + "/" + (files.first ?? ""), encoding: .utf8)
+        #expect(mime.contains("To: proof@example.org") && mime.contains("Subject: [Proof] "), "\(mime.prefix(400))")
+        #expect(try store.ledger.messages(MessageFilter(limit: 100_000)).count == messages)
+        session.close()
+    }
+
     /// A preview's errors speak the interface's words, not the command line's flags.
     @Test func aPreviewErrorSpeaksTheInterfacesWords() throws {
         let (session, _, folder) = try session()

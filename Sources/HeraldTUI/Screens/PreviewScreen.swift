@@ -14,6 +14,28 @@ enum PreviewScreen {
                 return []
             }),
         Command(
+            id: "preview.proof", title: "send proof", help: "Send this message to a test address through the configured provider",
+            group: "Preview", keys: [.char("s")], keyLabel: "s", scope: .preview, inKeyBar: true,
+            perform: { state in
+                guard case .preview(let preview) = state.modes.last, case .success(let message)? = preview.result else {
+                    state.status = "proof: the message is not rendered yet"
+                    return []
+                }
+                guard message.missing.isEmpty else {
+                    state.status =
+                        "proof: tags have no value (\(message.missing.joined(separator: ", "))); a run would not send this message"
+                    return []
+                }
+                state.modes.append(
+                    .prompt(
+                        Prompt(
+                            purpose: .proofAddress,
+                            title: "Send a proof to: an e-mail address, a phone number or a push token"
+                                + (state.lastProofAddress.isEmpty
+                                    ? "" : " (Enter: \(state.lastProofAddress))"))))
+                return []
+            }),
+        Command(
             id: "preview.other", title: "other recipient", help: "Preview for another profile", group: "Preview", keys: [.char("p")],
             keyLabel: "p", scope: .preview, inKeyBar: true,
             perform: { state in
@@ -55,18 +77,37 @@ enum PreviewScreen {
         return arriving == context.catalog.profileEntity ? nil : arriving
     }
 
-    /// Renders the form's message for `profile` (and `entity`), over the draft as it would be.
-    static func request(_ state: inout AppState, profile: String, entity: String?) -> [Effect] {
+    /// The draft with the open form's node as it would be, and that node's id.
+    static func formCampaign(_ state: AppState) -> (Campaign, NodeID)? {
         guard let index = state.modes.lastIndex(where: { if case .nodeForm = $0 { true } else { false } }),
             case .nodeForm(let form) = state.modes[index], case .success(let node) = NodeFormScreen.current(form).node(),
             var campaign = state.canvas?.draft
-        else { return [] }
+        else { return nil }
         if form.adding { try? campaign.add(node, after: form.after) } else { try? campaign.replace(form.id, with: node) }
+        return (campaign, node.id)
+    }
+
+    /// Renders the form's message for `profile` (and `entity`), over the draft as it would be.
+    static func request(_ state: inout AppState, profile: String, entity: String?) -> [Effect] {
+        guard let (campaign, node) = formCampaign(state) else { return [] }
         state.lastRequest += 1
         state.lastPreviewProfile = profile
         let recipient = "profile \(profile)" + (entity.map { ", row \($0)" } ?? "")
-        state.modes.append(.preview(MessagePreview(request: state.lastRequest, recipient: recipient)))
-        return [.previewMessage(request: state.lastRequest, campaign: campaign, node: node.id, profile: profile, entity: entity)]
+        var preview = MessagePreview(request: state.lastRequest, recipient: recipient)
+        preview.profile = profile
+        preview.entity = entity
+        state.modes.append(.preview(preview))
+        return [.previewMessage(request: state.lastRequest, campaign: campaign, node: node, profile: profile, entity: entity)]
+    }
+
+    /// The proof's address given: sends the previewed message there.
+    static func sendProof(_ state: inout AppState, to address: String) -> [Effect] {
+        guard let preview = state.modes.reversed().lazy.compactMap({ if case .preview(let p) = $0 { p } else { nil } }).first,
+            let (campaign, node) = formCampaign(state)
+        else { return [] }
+        state.lastProofAddress = address
+        state.status = "sending a proof…"
+        return [.sendProof(campaign: campaign, node: node, profile: preview.profile, entity: preview.entity, address: address)]
     }
 
     /// The matches of a recipient search, as a menu to pick from; none or a failure stays in the
@@ -127,6 +168,13 @@ enum PreviewScreen {
 
     static func reduce(_ state: inout AppState, _ action: Action) -> [Effect]? {
         if case .recipientsFound(let request, let query, let result) = action { return found(&state, request: request, query, result) }
+        if case .proofSent(let result) = action {
+            switch result {
+            case .success(let said): state.status = said
+            case .failure(let failure): state.status = "proof not sent: \(failure.message)"
+            }
+            return []
+        }
         guard case .messagePreviewed(let request, let result) = action else { return nil }
         guard case .preview(var preview) = state.modes.last, preview.request == request else { return [] }
         preview.result = result

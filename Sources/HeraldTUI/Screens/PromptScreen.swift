@@ -34,6 +34,7 @@ enum PromptScreen {
         // The preview's prompt starts empty (typing does not add to the last key); Enter alone
         // previews for the last profile again.
         if text.isEmpty, case .previewProfile = prompt.purpose { text = state.lastPreviewProfile }
+        if text.isEmpty, case .proofAddress = prompt.purpose { text = state.lastProofAddress }
         func refuse(_ message: String) -> [Effect] {
             prompt.error = message
             state.modes[state.modes.count - 1] = .prompt(prompt)
@@ -74,6 +75,9 @@ enum PromptScreen {
             prompt.detail = ["searching…"]
             state.modes[state.modes.count - 1] = .prompt(prompt)
             return [.searchRecipients(request: state.lastRequest, .profiles(text))]
+        case .proofAddress:
+            state.modes.removeLast()
+            return PreviewScreen.sendProof(&state, to: text)
         case .description, .variables, .schedule:
             return []  // handled above
         case .ruleValue(let path, let op, let type):
@@ -138,6 +142,7 @@ extension PromptPurpose {
         case .newCampaign, .renameCampaign, .duplicateCampaign: "the campaign name is empty"
         case .importFile, .exportFile: "give a file path"
         case .previewProfile: "give a name, an address or a key of the profile to preview the message for"
+        case .proofAddress: "give the test address the proof goes to"
         case .ruleValue: "give a value (the hint above says which kind)"
         case .ruleCondition: "a condition cannot be empty; d deletes it in the tree"
         case .description, .variables, .schedule: ""
