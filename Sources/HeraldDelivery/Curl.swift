@@ -58,6 +58,17 @@ enum Curl {
         return set
     }
 
+    /// Performs the transfer set on `handle`, lets `after` read what it needs of it, then
+    /// resets its options: the callbacks' data (this message's, gone once the caller returns)
+    /// must not stay set for what libcurl does between messages, such as saying QUIT to a
+    /// connection it closes when the handle goes. The open connection stays for the next one.
+    static func perform(_ handle: UnsafeMutableRawPointer, after: (UnsafeMutableRawPointer) -> Void = { _ in }) -> CURLcode {
+        let result = curl_easy_perform(handle)
+        after(handle)
+        curl_easy_reset(handle)
+        return result
+    }
+
     /// The first failed setter's words, nil when all were taken.
     static func refused(_ results: [CURLcode]) -> String? {
         results.first { $0 != CURLE_OK }.map { String(cString: curl_easy_strerror($0)) }

@@ -114,8 +114,7 @@ final class SMTPConnection: @unchecked Sendable {
         }
         let exchange = Exchange(body: Array(EmailMIME.build(message, settings: email, date: Date()).utf8))
         // Reset clears the last message's options; the open connection stays.
-        curl_easy_reset(handle)
-        var recipients: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "<\(message.address)>")
+        let recipients: UnsafeMutablePointer<curl_slist>? = curl_slist_append(nil, "<\(message.address)>")
         defer { curl_slist_free_all(recipients) }
         let context = Unmanaged.passUnretained(exchange).toOpaque()
         var set =
@@ -136,8 +135,7 @@ final class SMTPConnection: @unchecked Sendable {
         if let username = settings.username { set.append(herald_curl_set_text(handle, CURLOPT_USERNAME, username)) }
         if let password = settings.password { set.append(herald_curl_set_text(handle, CURLOPT_PASSWORD, password)) }
         if let failed = Curl.refused(set) { return .transient("libcurl refused an SMTP option: \(failed)", retryAfter: nil) }
-        let result = curl_easy_perform(handle)
-        recipients = nil
+        let result = Curl.perform(handle)
         return Self.outcome(result, exchange)
     }
 
@@ -185,25 +183,41 @@ final class SMTPConnection: @unchecked Sendable {
         return n
     }
 
-    /// Notes the commands sent and the server's replies (never the message itself).
+    /// Notes the commands sent and the server's replies (never the message itself), reading
+    /// the bytes as they are: this runs for every line of every message.
     static let observe: herald_curl_debug_callback = { _, type, data, size, context in
         guard let data, let context, type == CURLINFO_HEADER_IN || type == CURLINFO_HEADER_OUT else { return 0 }
         let exchange = Unmanaged<Exchange>.fromOpaque(context).takeUnretainedValue()
-        let text = String(decoding: UnsafeRawBufferPointer(start: data, count: size), as: UTF8.self)
-        for line in text.split(whereSeparator: \.isNewline) {
-            if type == CURLINFO_HEADER_OUT {
-                let command = line.uppercased()
-                if command.hasPrefix("MAIL FROM") { exchange.started = true }
-                if command.hasPrefix("QUIT") { exchange.quitting = true }
-                continue
-            }
-            guard !exchange.quitting else { continue }
-            // `250-…` continues a multi-line reply, `250 …` ends it.
-            guard line.count >= 3, let code = Int(line.prefix(3)) else { continue }
-            let rest = line.dropFirst(3)
-            if rest.first == "-" { continue }
-            exchange.replies.append((code, rest.trimmingCharacters(in: .whitespaces)))
+        let bytes = UnsafeRawBufferPointer(start: data, count: size).bindMemory(to: UInt8.self)
+        var start = 0
+        while start < bytes.count {
+            var end = start
+            while end < bytes.count && bytes[end] != UInt8(ascii: "\n") { end += 1 }
+            var last = end
+            if last > start && bytes[last - 1] == UInt8(ascii: "\r") { last -= 1 }
+            note(UnsafeBufferPointer(rebasing: bytes[start..<last]), sent: type == CURLINFO_HEADER_OUT, in: exchange)
+            start = end + 1
         }
         return 0
+    }
+
+    /// One line of the exchange: a command Herald sent, or a line of the server's reply.
+    static func note(_ line: UnsafeBufferPointer<UInt8>, sent: Bool, in exchange: Exchange) {
+        func starts(with word: StaticString) -> Bool {
+            guard line.count >= word.utf8CodeUnitCount else { return false }
+            for i in 0..<word.utf8CodeUnitCount where line[i] & 0xDF != word.utf8Start[i] & 0xDF { return false }
+            return true
+        }
+        if sent {
+            if starts(with: "MAIL FROM") { exchange.started = true }
+            if starts(with: "QUIT") { exchange.quitting = true }
+            return
+        }
+        // `250-…` continues a multi-line reply, `250 …` ends it.
+        guard !exchange.quitting, line.count >= 3, line[0..<3].allSatisfy({ (0x30...0x39).contains($0) }) else { return }
+        if line.count > 3 && line[3] == UInt8(ascii: "-") { return }
+        let code = Int(line[0] - 0x30) * 100 + Int(line[1] - 0x30) * 10 + Int(line[2] - 0x30)
+        let text = String(decoding: UnsafeBufferPointer(rebasing: line[min(3, line.count)...]), as: UTF8.self)
+        exchange.replies.append((code, text.trimmingCharacters(in: .whitespaces)))
     }
 }

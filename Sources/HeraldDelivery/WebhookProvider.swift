@@ -91,7 +91,6 @@ final class WebhookConnection: @unchecked Sendable {
 
     func send(_ message: OutboundMessage) -> ProviderOutcome {
         let answer = Answer()
-        curl_easy_reset(handle)
         var headers: UnsafeMutablePointer<curl_slist>? = nil
         for line in [
             "Content-Type: application/json", "Accept: application/json", "Idempotency-Key: \(message.id)", "User-Agent: Herald",
@@ -115,9 +114,8 @@ final class WebhookConnection: @unchecked Sendable {
                 herald_curl_set_pointer(handle, CURLOPT_HEADERDATA, context),
             ] + Curl.apply(settings.options, to: handle)
         if let failed = Curl.refused(set) { return .transient("libcurl refused an HTTP option: \(failed)", retryAfter: nil) }
-        let result = curl_easy_perform(handle)
         var status = 0
-        _ = herald_curl_get_long(handle, CURLINFO_RESPONSE_CODE, &status)
+        let result = Curl.perform(handle) { _ = herald_curl_get_long($0, CURLINFO_RESPONSE_CODE, &status) }
         return Self.outcome(result, status: status, answer, idField: settings.idField, timeout: settings.options.timeout, now: Date())
     }
 

@@ -213,3 +213,16 @@ import Testing
         #expect(requests.count == 2 * sent.count)
     }
 }
+
+@Suite struct MIMEDateTests {
+    /// The Date header reads as a formatter in the POSIX locale would write it.
+    @Test(arguments: [0, 784_111_777, 951_782_400, 1_812_000_000, 4_102_444_799] as [TimeInterval])
+    func theDateHeaderIsRFC5322(_ seconds: TimeInterval) {
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_US_POSIX")
+        f.timeZone = TimeZone(identifier: "UTC")
+        f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss '+0000'"
+        let date = Date(timeIntervalSince1970: seconds + 0.75)
+        #expect(EmailMIME.rfc5322Date(date) == f.string(from: date))
+    }
+}
