@@ -75,18 +75,27 @@ enum Curl {
     }
 
     /// Sends `batch` over `lanes` (one thread each, each lane's connection used by it alone),
-    /// message `i` on lane `i % lanes.count`; the outcomes in the batch's order.
+    /// message `i` on lane `i % lanes.count`; the outcomes in the batch's order. Threads of their
+    /// own, not a concurrent loop: the lanes wait on the network, and a loop sized to the cores
+    /// would leave connections idle.
     static func send<Lane: Sendable>(
-        _ batch: [OutboundMessage], over lanes: [Lane], _ send: @Sendable (Lane, OutboundMessage) -> ProviderOutcome
+        _ batch: [OutboundMessage], over lanes: [Lane], _ send: @escaping @Sendable (Lane, OutboundMessage) -> ProviderOutcome
     ) -> [ProviderOutcome] {
         let outcomes = Mutex([ProviderOutcome?](repeating: nil, count: batch.count))
         let width = min(lanes.count, batch.count)
-        DispatchQueue.concurrentPerform(iterations: width) { lane in
-            for i in stride(from: lane, to: batch.count, by: width) {
-                let outcome = send(lanes[lane], batch[i])
-                outcomes.withLock { $0[i] = outcome }
+        let done = DispatchGroup()
+        for lane in 0..<width {
+            done.enter()
+            let connection = lanes[lane]
+            Thread.detachNewThread {
+                for i in stride(from: lane, to: batch.count, by: width) {
+                    let outcome = send(connection, batch[i])
+                    outcomes.withLock { $0[i] = outcome }
+                }
+                done.leave()
             }
         }
+        done.wait()
         return outcomes.withLock { $0.map { $0 ?? .unknown("not attempted") } }
     }
 }
