@@ -90,6 +90,13 @@ public struct OutboundMessage: Sendable, Equatable {
     public var fields: [RenderedField]
     /// The signed token naming the profile, channel and campaign for unsubscribe links.
     public var unsubscribeToken: String?
+    /// The store the message comes from (its delivery origin), so that ids from two stores
+    /// never meet at one provider; nil outside a run (a proof, a test).
+    public var origin: String?
+
+    /// The message's key at a provider: unique across stores (`ORIGIN-ID`), the same on every
+    /// retry. The webhook's `Idempotency-Key`.
+    public var deliveryKey: String { origin.map { "\($0)-\(id)" } ?? String(id) }
 
     public init(
         id: Int64, runID: Int64, campaignName: String, nodeID: NodeID, channel: Channel, category: MessageCategory, profileKey: String,

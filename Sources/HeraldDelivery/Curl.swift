@@ -27,6 +27,21 @@ public struct ConnectionOptions: Sendable, Equatable {
     }
 }
 
+extension ProviderOutcome {
+    /// The outcome with the recipient's address taken out of its words (a server's answer such as
+    /// `550 <ana@example.com>: unknown user` is shown by `runs show` and `history`).
+    func redacting(_ address: String) -> ProviderOutcome {
+        guard !address.isEmpty else { return self }
+        func clean(_ text: String) -> String { text.replacingOccurrences(of: address, with: "(recipient)", options: .caseInsensitive) }
+        switch self {
+        case .sent: return self
+        case .transient(let why, let after): return .transient(clean(why), retryAfter: after)
+        case .permanent(let why): return .permanent(clean(why))
+        case .unknown(let why): return .unknown(clean(why))
+        }
+    }
+}
+
 /// libcurl's process-wide set-up, and what every provider's handles share.
 enum Curl {
     private static let result: CURLcode = curl_global_init(Int(CURL_GLOBAL_DEFAULT))

@@ -44,6 +44,7 @@ public struct SMTPConfig: Sendable, Equatable {
         let secret = { (name: String?, key: String) in
             try DeliveryConfig.secret(name, key: "channels.email.\(key)", environment: environment, source: source)
         }
+        try DeliveryConfig.requireFile(options.caFile, key: "channels.email.ca_file", source: source)
         var settings = SMTPSettings(
             host: host, port: port, security: security, username: try secret(usernameEnv, "username_env"),
             password: try secret(passwordEnv, "password_env"))
@@ -77,6 +78,7 @@ public struct WebhookConfig: Sendable, Equatable {
     /// The settings with the auth header's value read from `environment` (refused when the
     /// variable it names is not set).
     public func settings(_ channel: Channel, environment: [String: String], source: String) throws -> WebhookSettings {
+        try DeliveryConfig.requireFile(options.caFile, key: "channels.\(channel.rawValue).ca_file", source: source)
         let value = try DeliveryConfig.secret(
             authHeaderEnv, key: "channels.\(channel.rawValue).auth_header_env", environment: environment, source: source)
         return WebhookSettings(
@@ -259,7 +261,7 @@ public struct DeliveryConfig: Sendable, Equatable {
         func duration(_ t: TOMLTable, _ key: String, _ path: String) throws -> TimeInterval? {
             guard let s = try string(t, key, path) else { return nil }
             guard let seconds = Self.seconds(s) else {
-                throw fail(path, "expected a duration such as \"30s\", \"5m\" or \"1h\", found '\(s)'")
+                throw fail(path, "expected a duration such as \"30s\", \"5m\" or \"1h\" (up to 365d), found '\(s)'")
             }
             return seconds
         }
@@ -331,6 +333,9 @@ public struct DeliveryConfig: Sendable, Equatable {
             let keys = NetworkTable(table: serve, prefix: "serve.", fail: fail)
             config.serve.secretEnv = try keys.variable("secret_env")
             if let header = try keys.header("secret_header") { config.serve.secretHeader = header }
+            if serve["secret_header"] != nil && config.serve.secretEnv == nil {
+                throw fail("serve.secret_env", "needed with secret_header (the environment variable holding the shared secret)")
+            }
         }
         if let value = table["delivery"] {
             guard let delivery = value.table else { throw fail("delivery", "expected a table [delivery]") }
@@ -407,7 +412,7 @@ public struct DeliveryConfig: Sendable, Equatable {
         func duration(_ key: String) throws -> TimeInterval? {
             guard let s = try text(key) else { return nil }
             guard let seconds = DeliveryConfig.seconds(s) else {
-                throw fail(prefix + key, "expected a duration such as \"10s\", found '\(s)'")
+                throw fail(prefix + key, "expected a duration such as \"10s\" (up to 365d), found '\(s)'")
             }
             return seconds
         }
@@ -425,6 +430,14 @@ public struct DeliveryConfig: Sendable, Equatable {
             guard let header = try text(key) else { return nil }
             guard header.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || "-_".contains($0)) }) else {
                 throw fail(prefix + key, "expected a header name such as Authorization or X-Api-Key, found '\(header)'")
+            }
+            // Headers HTTP itself or Herald sets: a credential there would break every request.
+            let reserved = [
+                "accept", "connection", "content-length", "content-type", "cookie", "expect", "host", "idempotency-key",
+                "transfer-encoding", "user-agent",
+            ]
+            guard !reserved.contains(header.lowercased()) else {
+                throw fail(prefix + key, "'\(header)' is set by HTTP or by Herald; name a header of its own, such as X-Api-Key")
             }
             return header
         }
@@ -460,6 +473,12 @@ public struct DeliveryConfig: Sendable, Equatable {
         }
         guard let host = try table.text("host") else {
             throw fail(prefix + "host", "needed by the smtp provider (the server's name or address)")
+        }
+        // A name or an IPv4 address, or an IPv6 address: no scheme, no port, no spaces.
+        let name = host.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "." || $0 == "-") }
+        let ipv6 = host.contains(":") && host.allSatisfy { $0.isHexDigit || $0 == ":" || $0 == "." } && host.filter { $0 == ":" }.count >= 2
+        guard name || ipv6 else {
+            throw fail(prefix + "host", "expected the server's name or address alone (the port goes in port), found '\(host)'")
         }
         // A relay needs a real envelope sender: herald@localhost, the outbox's last resort, is none.
         guard t["from"] != nil else {
@@ -498,6 +517,9 @@ public struct DeliveryConfig: Sendable, Equatable {
         guard let parts = URLComponents(string: url), let scheme = parts.scheme?.lowercased(), ["http", "https"].contains(scheme),
             parts.host?.isEmpty == false
         else { throw fail(prefix + "url", "expected an http:// or https:// URL, found '\(url)'") }
+        guard parts.user == nil && parts.password == nil else {
+            throw fail(prefix + "url", "must not hold credentials (they would be printed); give them with auth_header_env")
+        }
         var config = WebhookConfig(url: url, options: try table.options(defaultTimeout: 10))
         if let header = try table.header("auth_header") { config.authHeader = header }
         config.authHeaderEnv = try table.variable("auth_header_env")
@@ -514,25 +536,49 @@ public struct DeliveryConfig: Sendable, Equatable {
         return config
     }
 
+    /// Refuses a file that is not there or cannot be read (a certificate file named by `key`).
+    static func requireFile(_ path: String?, key: String, source: String) throws {
+        guard let path else { return }
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw HeraldError(.invalidInput, "\(source): \(key): no file at \(path)")
+        }
+        guard FileManager.default.isReadableFile(atPath: path) else {
+            throw HeraldError(.invalidInput, "\(source): \(key): \(path) cannot be read")
+        }
+    }
+
     /// The value of the environment variable `name` names for `key`: refused when it is not set.
     static func secret(_ name: String?, key: String, environment: [String: String], source: String) throws -> String? {
         guard let name else { return nil }
-        guard let value = environment[name], !value.isEmpty else {
+        guard let value = environment[name] else {
             throw HeraldError(.invalidInput, "\(source): \(key) names \(name), which is not set in the environment")
         }
+        guard !value.isEmpty else { throw HeraldError(.invalidInput, "\(source): \(key) names \(name), which is empty") }
         return value
     }
 
     /// `30s`, `5m`, `1h`, `2d` in seconds.
+    /// Up to a year: longer is a typo, and would not fit the clocks it is added to.
     static func seconds(_ text: String) -> TimeInterval? {
-        guard let unit = text.last, let n = Double(text.dropLast()), n > 0 else { return nil }
+        let number = text.dropLast()
+        // Digits and one point only: no exponent, no sign, no "inf".
+        guard let unit = text.last, number.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == ".") }), let n = Double(number), n > 0
+        else { return nil }
+        let seconds: TimeInterval
         switch unit {
-        case "s": return n
-        case "m": return n * 60
-        case "h": return n * 3600
-        case "d": return n * 86_400
+        case "s": seconds = n
+        case "m": seconds = n * 60
+        case "h": seconds = n * 3600
+        case "d": seconds = n * 86_400
         default: return nil
         }
+        return seconds <= 365 * 86_400 ? seconds : nil
+    }
+
+    /// A duration as the configuration writes it (`30s`, `1.5s`).
+    static func durationText(_ seconds: TimeInterval) -> String {
+        seconds == seconds.rounded() ? "\(Int(seconds))s" : "\(seconds)s"
     }
 
     /// The directories this file names for its providers that Herald could not write to, each
@@ -617,12 +663,15 @@ public struct DeliveryConfig: Sendable, Equatable {
         }
         lines.append("[serve]")
         lines.append(entry("secret_env", serve.secretEnv, unset: "none (herald serve's SMS endpoint is off)"))
-        lines.append("secret_header = \(quoted(serve.secretHeader))")
+        lines.append(
+            serve.secretEnv == nil
+                ? "# secret_header: \(serve.secretHeader) (with secret_env)" : "secret_header = \(quoted(serve.secretHeader))")
         lines.append("[delivery]")
         lines.append(entry("token_secret_env", tokenSecretEnv, unset: "none"))
         lines.append("batch = \(batch)")
         lines.append(
-            "retry = { attempts = \(retry.attempts), first = \(quoted("\(Int(retry.first))s")), max = \(quoted("\(Int(retry.max))s")) }")
+            "retry = { attempts = \(retry.attempts), first = \(quoted(Self.durationText(retry.first))), max = \(quoted(Self.durationText(retry.max))) }"
+        )
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -634,8 +683,8 @@ public struct DeliveryConfig: Sendable, Equatable {
         }
         lines.append("verify = \(options.verify)")
         lines.append(entry("ca_file", options.caFile, unset: "the system's certificates"))
-        lines.append("connect_timeout = \(quoted("\(Int(options.connectTimeout))s"))")
-        lines.append("timeout = \(quoted("\(Int(options.timeout))s"))")
+        lines.append("connect_timeout = \(quoted(Self.durationText(options.connectTimeout)))")
+        lines.append("timeout = \(quoted(Self.durationText(options.timeout)))")
         return lines
     }
 

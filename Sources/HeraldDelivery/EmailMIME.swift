@@ -25,7 +25,8 @@ public enum EmailMIME {
     public static func messageID(_ m: OutboundMessage, from: String? = nil) -> String {
         let sender = from ?? m.field("from") ?? ""
         let domain = sender.split(separator: "@").last.map { $0.filter { $0.isLetter || $0.isNumber || $0 == "." || $0 == "-" } }
-        return "<herald.\(m.runID).\(m.id)@\(domain.flatMap { $0.isEmpty ? nil : $0 } ?? "herald.invalid")>"
+        let origin = m.origin.map { "\($0)." } ?? ""
+        return "<herald.\(origin)\(m.runID).\(m.id)@\(domain.flatMap { $0.isEmpty ? nil : $0 } ?? "herald.invalid")>"
     }
 
     /// The From an e-mail goes with: the node's, the configuration's, or `herald@localhost`.

@@ -136,7 +136,7 @@ final class SMTPConnection: @unchecked Sendable {
         if let password = settings.password { set.append(herald_curl_set_text(handle, CURLOPT_PASSWORD, password)) }
         if let failed = Curl.refused(set) { return .transient("libcurl refused an SMTP option: \(failed)", retryAfter: nil) }
         let result = Curl.perform(handle)
-        return Self.outcome(result, exchange)
+        return Self.outcome(result, exchange).redacting(message.address)
     }
 
     /// What a message's exchange comes to (see ``SMTPProvider``).
@@ -158,6 +158,11 @@ final class SMTPConnection: @unchecked Sendable {
             return .transient("no SMTP transaction could be started: \(why)\(said)", retryAfter: nil)
         }
         switch last.code {
+        case 530:
+            // Authentication or STARTTLS required: the configuration's doing, not the message's.
+            return .transient(
+                "\(last.code) \(last.text) (the server wants authentication or STARTTLS first: see tls and username_env)",
+                retryAfter: nil)
         case 500...: return .permanent("\(last.code) \(last.text)")
         case 400..<500: return .transient("\(last.code) \(last.text)", retryAfter: nil)
         default: return .transient("the SMTP exchange failed: \(why)\(said)", retryAfter: nil)

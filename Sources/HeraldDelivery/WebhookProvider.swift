@@ -34,7 +34,8 @@ public struct WebhookSettings: Sendable, Equatable {
 
 /// Sends SMS or push messages to a gateway as one JSON POST each (the outbox's JSON line:
 /// `id`, `run`, `campaign`, `node`, `channel`, `category`, `to` and the rendered fields), with an
-/// `Idempotency-Key` header equal to the message id, so a gateway can drop a retry it has
+/// `Idempotency-Key` header naming the message (``OutboundMessage/deliveryKey``: the store's
+/// delivery origin and the message id), so a gateway can drop a retry it has
 /// already accepted.
 ///
 /// The answer decides: 2xx accepted (with the gateway's id when `idField` names where it is),
@@ -93,7 +94,7 @@ final class WebhookConnection: @unchecked Sendable {
         let answer = Answer()
         var headers: UnsafeMutablePointer<curl_slist>? = nil
         for line in [
-            "Content-Type: application/json", "Accept: application/json", "Idempotency-Key: \(message.id)", "User-Agent: Herald",
+            "Content-Type: application/json", "Accept: application/json", "Idempotency-Key: \(message.deliveryKey)", "User-Agent: Herald",
             // No `Expect: 100-continue` round trip before the body.
             "Expect:",
         ] + (settings.authorization.map { ["\($0.name): \($0.value)"] } ?? []) {

@@ -61,7 +61,8 @@ public struct DeliveryWorker: Sendable {
     /// get the batches in order, one at a time.
     public func deliver(shouldStop: @escaping @Sendable () -> Bool = { false }) throws -> Report {
         let sender = Sender(
-            renderer: try MessageRenderer(store: store, campaign: campaign, ownConnection: true), setup: setup, runID: runID)
+            renderer: try MessageRenderer(store: store, campaign: campaign, ownConnection: true), setup: setup, runID: runID,
+            origin: try store.deliveryOrigin())
         let optIn = Set(try store.catalog().profileChannels.optIn.compactMap(Channel.init(rawValue:)))
         var report = Report()
         var elapsed = Stopwatch()
@@ -346,13 +347,16 @@ extension DeliveryWorker {
         let renderer: MessageRenderer
         let setup: DeliverySetup
         let runID: Int64
+        /// The store's delivery origin, which every message carries.
+        let origin: String
         /// Used by one batch at a time (the worker waits for each before starting the next).
         private var pacers: [String: Pacer] = [:]
 
-        init(renderer: MessageRenderer, setup: DeliverySetup, runID: Int64) {
+        init(renderer: MessageRenderer, setup: DeliverySetup, runID: Int64, origin: String) {
             self.renderer = renderer
             self.setup = setup
             self.runID = runID
+            self.origin = origin
         }
 
         /// What became of one batch.
@@ -394,7 +398,11 @@ extension DeliveryWorker {
                 let outbound: [OutboundMessage]
                 do {
                     let rendered = try renderer.render(Array(group), plan: plan, runID: runID, tokens: setup.tokens)
-                    outbound = rendered.0
+                    outbound = rendered.0.map { message in
+                        var message = message
+                        message.origin = origin
+                        return message
+                    }
                     handed.records += rendered.1
                     handed.renderFailed += rendered.1.count
                 } catch {

@@ -44,6 +44,11 @@ extension AudienceService {
         guard case .message(let channel, let settings)? = request.campaign.node(request.node)?.config else {
             throw HeraldError(.invalidInput, "node: '\(request.node)' is not a message node")
         }
+        guard channel != .directMail else {
+            throw HeraldError(
+                .invalidInput,
+                "node: '\(request.node)' is direct mail, whose extract has no test recipient; proofs are for e-mail, SMS and push")
+        }
         guard rendered.missing.isEmpty else {
             throw HeraldError(
                 .invalidInput,

@@ -42,8 +42,9 @@ public struct OptOutServer: Sendable {
         router.get("u/:token") { _, context in try confirmation(try context.parameters.require("token")) }
         router.post("u/:token") { request, context in
             var request = request
+            let body = try await request.collectBody(upTo: Self.bodyLimit)
             return try await unsubscribe(
-                try context.parameters.require("token"), body: try await request.collectBody(upTo: Self.bodyLimit), logger: logger)
+                try context.parameters.require("token"), contentType: request.headers[.contentType], body: body, logger: logger)
         }
         router.post("sms/inbound") { request, _ in
             var request = request
@@ -78,9 +79,11 @@ public struct OptOutServer: Sendable {
     /// RFC 8058's one-click POST: records the opt-out (once; a second is harmless) and answers
     /// 200. A forged token is 404 and changes nothing; a store that cannot be written is 503,
     /// never a page saying it was done.
-    func unsubscribe(_ token: String, body: ByteBuffer, logger: Logger) async throws -> Response {
+    func unsubscribe(_ token: String, contentType: String?, body: ByteBuffer, logger: Logger) async throws -> Response {
         guard let named = tokens.verify(token) else { throw Self.notFound }
-        let fields = Self.form(String(buffer: body))
+        // RFC 8058: multipart/form-data, or application/x-www-form-urlencoded (the page's form).
+        let text = String(buffer: body)
+        let fields = Self.boundary(contentType).map { Self.multipart(text, boundary: $0) } ?? Self.form(text)
         guard fields.contains(where: { $0.0 == "List-Unsubscribe" && $0.1 == "One-Click" }) else {
             throw HTTPError(.badRequest, message: "expected the body List-Unsubscribe=One-Click (RFC 8058)")
         }
@@ -172,6 +175,32 @@ public struct OptOutServer: Sendable {
         var difference = UInt8(x.count == y.count ? 0 : 1)
         for i in 0..<max(x.count, y.count) { difference |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0) }
         return difference == 0
+    }
+
+    /// The boundary of a `multipart/form-data` content type; nil for any other type.
+    static func boundary(_ contentType: String?) -> String? {
+        guard let contentType, contentType.lowercased().hasPrefix("multipart/form-data") else { return nil }
+        for parameter in contentType.split(separator: ";").dropFirst() {
+            let pair = parameter.split(separator: "=", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            if pair.count == 2, pair[0].lowercased() == "boundary" {
+                return pair[1].trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            }
+        }
+        return nil
+    }
+
+    /// The text fields of a `multipart/form-data` body (RFC 7578): each part's name, from its
+    /// Content-Disposition, and its content.
+    static func multipart(_ body: String, boundary: String) -> [(String, String)] {
+        body.components(separatedBy: "--" + boundary).dropFirst().compactMap { part in
+            guard let split = part.range(of: "\r\n\r\n") else { return nil }
+            let headers = part[..<split.lowerBound]
+            guard let start = headers.range(of: "name=\"", options: .caseInsensitive) else { return nil }
+            let name = headers[start.upperBound...].prefix { $0 != "\"" }
+            var value = part[split.upperBound...]
+            if let end = value.range(of: "\r\n", options: [.backwards, .anchored]) { value = value[..<end.lowerBound] }
+            return (String(name), String(value))
+        }
     }
 
     /// `a=1&b=two+words` decoded.

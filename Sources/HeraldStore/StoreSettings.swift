@@ -24,6 +24,24 @@ extension Store {
         return zone
     }
 
+    /// The store's delivery origin: a random id made at its first live delivery and kept in the
+    /// store, which every message's key at a provider carries (`ORIGIN-ID`), so that two stores
+    /// whose message ids overlap never look like each other's retries to a gateway. A copy of a
+    /// store made after it delivered shares it.
+    public func deliveryOrigin() throws -> String {
+        let key = Self.deliveryOriginKey
+        if let origin = try read({ db in try String.fetchOne(db, sql: "SELECT value FROM herald_meta WHERE key = ?", arguments: [key]) }) {
+            return origin
+        }
+        let made = String(UUID().uuidString.lowercased().filter { $0 != "-" }.prefix(12))
+        return try write { db in
+            try db.execute(sql: "INSERT OR IGNORE INTO herald_meta (key, value) VALUES (?, ?)", arguments: [key, made])
+            return try String.fetchOne(db, sql: "SELECT value FROM herald_meta WHERE key = ?", arguments: [key]) ?? made
+        }
+    }
+
+    static let deliveryOriginKey = "delivery_origin"
+
     /// Sets the store's default time zone (an IANA name such as Europe/Paris).
     public func setDefaultTimeZone(_ name: String) throws {
         guard TimeZone(identifier: name) != nil else {

@@ -11,8 +11,8 @@ struct ServeCommand: ParsableCommand {
         commandName: "serve", abstract: "Serve one-click unsubscribe (RFC 8058) and inbound SMS opt-out keywords over HTTP.",
         discussion: """
             POST /u/TOKEN with the body List-Unsubscribe=One-Click opts the token's profile out of its channel; GET /u/TOKEN \
-            shows a page whose button does so (a GET alone changes nothing). POST /sms/inbound (with the [serve] secret_env \
-            header) takes STOP, QUIT, END, REVOKE, OPT OUT, CANCEL, UNSUBSCRIBE, STOPALL, OPTOUT, START and UNSTOP. GET /healthz. \
+            shows a page whose button does so (a GET alone changes nothing). POST /sms/inbound (with the shared secret of \
+            [serve] secret_env in the [serve] secret_header header, X-Herald-Secret by default) takes STOP, QUIT, END, REVOKE, OPT OUT, CANCEL, UNSUBSCRIBE, STOPALL, OPTOUT, START and UNSTOP. GET /healthz. \
             Plain HTTP: put it behind a TLS reverse proxy. SIGINT or SIGTERM finishes the requests in progress, then exits.
             """)
     @OptionGroup var store: StoreOptions
@@ -48,7 +48,8 @@ struct ServeCommand: ParsableCommand {
             } catch { outcome.finish(error) }
         }
         if let error = outcome.wait() {
-            throw HeraldError(.io, "herald serve stopped: \(error)")
+            let why = "\(error)".contains("Address already in use") ? "the address is in use by another process" : "\(error)"
+            throw HeraldError(.io, "herald serve cannot go on listening on \(bind):\(port): \(why)")
         }
         say("herald serve: stopped")
     }

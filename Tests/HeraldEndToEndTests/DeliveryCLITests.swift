@@ -135,10 +135,13 @@ import Testing
         if let server {
             for file in server.received {
                 let text = try String(contentsOfFile: file, encoding: .utf8)
-                let header = text.components(separatedBy: "\r\n").first { $0.hasPrefix("Message-ID: <herald.1.") } ?? ""
+                // Message-ID: <herald.ORIGIN.1.ID@example.com>
+                let header = text.components(separatedBy: "\r\n").first { $0.hasPrefix("Message-ID: <herald.") } ?? ""
+                let parts = header.split(separator: "@").first?.split(separator: ".") ?? []
                 let envelope = try server.envelope(file)
                 let to = (envelope["rcpt_tos"] as? [String] ?? []).joined(separator: ",")
-                delivered.append((String(header.dropFirst("Message-ID: <herald.1.".count).prefix { $0 != "@" }), to))
+                #expect(parts.count == 4 && parts[2] == "1", "\(header)")
+                delivered.append((parts.last.map(String.init) ?? "", to))
             }
         } else {
             let folder = db + "-outbox/email/run-1"
@@ -188,7 +191,9 @@ import Testing
         .split(separator: "\n").map(String.init)
         #expect(sent.count > 100)
         let accepted = try gateway.accepted
-        #expect(accepted.compactMap { $0["key"] as? String }.sorted() == sent.sorted())
+        let origin = try Herald.sqlite(db, "SELECT value FROM herald_meta WHERE key = 'delivery_origin'")
+        #expect(origin.count == 12)
+        #expect(accepted.compactMap { $0["key"] as? String }.sorted() == sent.map { "\(origin)-\($0)" }.sorted())
         #expect(try gateway.requests.allSatisfy { $0["auth"] as? String == "Bearer test" })
         #expect(
             try Herald.sqlite(

@@ -126,7 +126,10 @@ import Testing
         #expect(try server.request("POST", "/u/\(token)", body: "unsubscribe=yes").0 == 400)
         #expect(try Self.emailConsent(profile, db: db)["status"] as? String == before["status"] as? String)
 
-        let done = try server.request("POST", "/u/\(token)", body: "List-Unsubscribe=One-Click")
+        // RFC 8058's preferred form: multipart/form-data.
+        let multipart = "--XyZ\r\nContent-Disposition: form-data; name=\"List-Unsubscribe\"\r\n\r\nOne-Click\r\n--XyZ--\r\n"
+        let done = try server.request(
+            "POST", "/u/\(token)", body: multipart, headers: ["Content-Type": "multipart/form-data; boundary=XyZ"])
         #expect(done.0 == 200 && done.1.contains("Unsubscribed"))
         let after = try Self.emailConsent(profile, db: db)
         #expect(after["status"] as? String == "opted_out" && after["source"] as? String == "one-click (Win-back)")

@@ -155,6 +155,29 @@ import Testing
         #expect(
             refusal("[channels.sms]\nprovider = \"webhook\"\nurl = \"http://x/y\"\nconnections = 0")?.contains("channels.sms.connections")
                 == true)
+        // Values that could never work, or would crash a clock, are refused at once.
+        let webhook = "[channels.sms]\nprovider = \"webhook\"\nurl = \"http://x/y\"\n"
+        let smtp = "[channels.email]\nprovider = \"smtp\"\nfrom = \"a@example.com\"\n"
+        for (toml, key) in [
+            (webhook + "timeout = \"9223372036854775807s\"", "channels.sms.timeout"),
+            (webhook + "connect_timeout = \"99999999999999d\"", "channels.sms.connect_timeout"),
+            (webhook + "timeout = \"1e9s\"", "channels.sms.timeout"),
+            ("[delivery]\nretry = { first = \"400d\" }", "delivery.retry.first"),
+            ("[channels.sms]\nprovider = \"webhook\"\nurl = \"https://u:pw@x/y\"", "channels.sms.url"),
+            (webhook + "auth_header = \"Content-Length\"\nauth_header_env = \"K\"", "channels.sms.auth_header"),
+            ("[serve]\nsecret_env = \"S\"\nsecret_header = \"Host\"", "serve.secret_header"),
+            ("[serve]\nsecret_header = \"X-Secret\"", "serve.secret_env"),
+            (smtp + "host = \"127.0.0.1:2525\"", "channels.email.host"),
+            (smtp + "host = \"smtp://mx\"", "channels.email.host"),
+        ] {
+            #expect(refusal(toml)?.contains(key + ":") == true, "\(toml): \(refusal(toml) ?? "accepted")")
+        }
+        #expect(try DeliveryConfig.parse(smtp + "host = \"::1\"", source: "h").channel(.email).smtp?.host == "::1")
+        #expect(try DeliveryConfig.parse(webhook + "timeout = \"1.5s\"", source: "h").effectiveText.contains(#"timeout = "1.5s""#))
+        // A certificate file that is not there is refused before anything is sent.
+        var missing = try DeliveryConfig.parse(webhook, source: "h")
+        missing.channels[.sms]?.webhook?.options.caFile = "/nonexistent/ca.pem"
+        #expect(throws: HeraldError.self) { try missing.requireSecrets(environment: [:]) }
     }
 }
 
@@ -210,7 +233,9 @@ import Testing
         #expect(sent.allSatisfy { $0.attempts == 2 && $0.providerID?.hasPrefix("SM") == true })
         let accepted = try gateway.accepted
         #expect(accepted.count == sent.count)
-        #expect(Set(accepted.compactMap { $0["key"] as? String }) == Set(sent.map { String($0.id) }))
+        // Each key names the store's origin and the message.
+        let origin = try store.deliveryOrigin()
+        #expect(Set(accepted.compactMap { $0["key"] as? String }) == Set(sent.map { "\(origin)-\($0.id)" }))
         #expect(Set(sent.compactMap(\.providerID)).count == sent.count)
         // Two requests per message, both with its key; none for a message that was excluded.
         let requests = try gateway.requests
