@@ -40,6 +40,11 @@ public struct OptOutServer: Sendable {
         let router = Router()
         router.get("healthz") { _, _ in try await health() }
         router.get("u/:token") { _, context in try confirmation(try context.parameters.require("token")) }
+        // A link checker's HEAD sees what a GET would, without the page.
+        router.head("u/:token") { _, context in
+            let page = try confirmation(try context.parameters.require("token"))
+            return Response(status: page.status, headers: page.headers)
+        }
         router.post("u/:token") { request, context in
             var request = request
             let body = try await request.collectBody(upTo: Self.bodyLimit)
@@ -88,8 +93,19 @@ public struct OptOutServer: Sendable {
             throw HTTPError(.badRequest, message: "expected the body List-Unsubscribe=One-Click (RFC 8058)")
         }
         let now = clock()
-        let recorded = try await written(logger) {
-            try store.recordOptOut(profileKey: named.profileKey, channel: named.channel, source: "one-click (\(named.campaign))", at: now)
+        let recorded: Bool
+        do {
+            recorded = try await written(logger) {
+                try store.recordOptOut(
+                    profileKey: named.profileKey, channel: named.channel, source: "one-click (\(named.campaign))", at: now)
+            }
+        } catch {
+            // A person may have pressed the button: a page, not JSON, and never "done".
+            var page = Self.page(
+                .serviceUnavailable, title: "Not recorded yet",
+                body: "<p>We could not record this just now. Please try again in a minute.</p>")
+            page.headers[.retryAfter] = "30"
+            return page
         }
         logger.info("one-click opt-out", metadata: ["channel": "\(named.channel.rawValue)", "recorded": "\(recorded)"])
         return Self.page(

@@ -439,7 +439,7 @@ enum RunText {
         }
         if messages.values.contains(where: { $0[.unknown] > 0 }) {
             notes.append(
-                "some messages' fate is unknown (an executor stopped while sending them): 'herald history --run \(detail.summary.id) --status unknown' lists them, 'herald runs resolve \(detail.summary.id) --as sent|failed|retry' decides"
+                "some messages' fate is unknown (a connection was lost, or an executor stopped, while they were being sent): 'herald history --run \(detail.summary.id) --status unknown' lists them, 'herald runs resolve \(detail.summary.id) --as sent|failed|retry' decides"
             )
         }
         return notes

@@ -120,6 +120,9 @@ import Testing
         let forged = String(token.dropLast()) + (token.last == "A" ? "B" : "A")
         #expect(try server.request("POST", "/u/\(forged)", body: "List-Unsubscribe=One-Click").0 == 404)
         #expect(try server.request("GET", "/u/\(forged)").0 == 404)
+        // A link checker's HEAD: as a GET would answer, and nothing changes.
+        #expect(try server.request("HEAD", "/u/\(token)").0 == 200)
+        #expect(try server.request("HEAD", "/u/\(forged)").0 == 404)
         // Another profile's key under this signature is forged too.
         #expect(try server.request("POST", "/u/MQ" + token.drop { $0 != "." }, body: "List-Unsubscribe=One-Click").0 == 404)
         // A POST without RFC 8058's body is refused.
