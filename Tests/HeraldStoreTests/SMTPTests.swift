@@ -31,6 +31,7 @@ import Testing
             Self.message(5, to: "d451.eve@example.com"),
             Self.message(6, to: "drop.fay@example.com"),
             Self.message(7, to: "gus@example.com"),
+            Self.message(8, to: "a530.hal@example.com"),
         ]
         let outcomes = provider.send(batch)
         #expect(outcomes.count == batch.count)
@@ -39,11 +40,15 @@ import Testing
         for (message, outcome) in zip(batch, outcomes) {
             switch (message.address.prefix(4), outcome) {
             case ("t451", .transient(let why, _)): #expect(why.hasPrefix("451"), "\(why)")
-            case ("p550", .permanent(let why)): #expect(why.hasPrefix("550"), "\(why)")
+            case ("p550", .permanent(let why)):
+                #expect(why.hasPrefix("550"), "\(why)")
+                // The server's words lose the recipient's address before they are recorded.
+                #expect(!why.contains("p550.cleo"), "\(why)")
+            case ("a530", .transient(let why, _)): #expect(why.hasPrefix("530") && why.contains("STARTTLS first"), "\(why)")
             case ("d451", .transient(let why, _)): #expect(why.hasPrefix("451"), "\(why)")
             case ("drop", .unknown(let why)): #expect(why.contains("before the server answered"), "\(why)")
             case (_, .sent(let id)):
-                #expect(!["t451", "p550", "d451", "drop"].contains(message.address.prefix(4)))
+                #expect(!["t451", "p550", "d451", "drop", "a530"].contains(message.address.prefix(4)))
                 sentIDs.append(try #require(id))
             default: Issue.record("message \(message.id): unexpected \(outcome)")
             }

@@ -8,6 +8,7 @@ as spool/N.eml with its envelope in spool/N.json. The recipient's local part pic
   once421.. the first RCPT for the address is answered 421, later ones 250
   once451.. the first RCPT for the address is answered 451, later ones 250
   p550...   RCPT is answered 550 (permanent)
+  a530...   RCPT is answered 530 (authentication or STARTTLS required: the configuration's doing)
   d451...   the data is answered 451 (transient, after the message was sent)
   drop...   the connection is closed after the data, before any answer
 
@@ -39,8 +40,10 @@ class Handler:
                 return code + " 4.3.0 busy, try again later"
         if local.startswith("t451"):
             return "451 4.3.0 try again later"
+        if local.startswith("a530"):
+            return "530 5.7.0 Must issue a STARTTLS command first"
         if local.startswith("p550"):
-            return "550 5.1.1 no such mailbox"
+            return "550 5.1.1 <%s>: no such mailbox" % address
         envelope.rcpt_tos.append(address)
         return "250 OK"
 
