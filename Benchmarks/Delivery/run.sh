@@ -24,20 +24,6 @@ read -r -a sizes <<< "${sizes[*]}"
 here=Benchmarks/Delivery
 name="Benchmark: delivery"
 
-# Runs herald with the arguments, printing "SECONDS PEAK_ANON_KB" on the last line of stderr.
-measure() {
-  local start end pid anon=0
-  start=$(date +%s.%N)
-  "$bin" "$@" > "$out/delivery-out.json" &
-  pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    if a=$(awk '/RssAnon/{print $2}' "/proc/$pid/status" 2>/dev/null) && [ -n "$a" ] && [ "$a" -gt "$anon" ]; then anon=$a; fi
-    sleep 0.01
-  done
-  wait "$pid"
-  end=$(date +%s.%N)
-  echo "$(echo "$end - $start" | bc -l) $anon"
-}
 
 fresh() {  # a copy of the generated store with the campaign, and nothing beside it
   local copy="$out/delivery-$1.db"
@@ -77,7 +63,7 @@ for profiles in "${sizes[@]}"; do
     all_seconds=() all_rates=() all_pipelines=() peak=0
     for round in $(seq "$times"); do
       db=$(fresh "$profiles")
-      read -r seconds anon < <(measure run "$name" --live --json --db "$db" "${config[@]}")
+      read -r seconds anon < <(measure "$out/delivery-out.json" run "$name" --live --json --db "$db" "${config[@]}")
       # The run's own id and node duration from its report: the generated store may hold runs
       # of other benchmarks (Benchmarks/CampaignRun runs its campaign in the same file).
       read -r run node_ms < <(python3 -c 'import json,sys

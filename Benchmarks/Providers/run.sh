@@ -51,27 +51,12 @@ fresh() {  # a copy of the generated store with the campaign $1
   echo "$copy"
 }
 
-# Runs herald with the arguments; prints "SECONDS PEAK_ANON_KB".
-measure() {
-  local start end pid anon=0
-  start=$(date +%s.%N)
-  "$bin" "$@" > "$work/run.json" &
-  pid=$!
-  while kill -0 "$pid" 2>/dev/null; do
-    if a=$(awk '/RssAnon/{print $2}' "/proc/$pid/status" 2>/dev/null) && [ -n "$a" ] && [ "$a" -gt "$anon" ]; then anon=$a; fi
-    sleep 0.01
-  done
-  wait "$pid"
-  end=$(date +%s.%N)
-  echo "$(echo "$end - $start" | bc -l) $anon"
-}
-
 # A live run of campaign $1 (named $2) with configuration $3; prints "SENT WORKER_SECONDS
 # WHOLE_SECONDS PEAK_KB".
 herald_run() {
   local db seconds anon run sent worker_ms
   db=$(fresh "$1")
-  read -r seconds anon < <(measure run "$2" --live --json --db "$db" --config "$3")
+  read -r seconds anon < <(measure "$work/run.json" run "$2" --live --json --db "$db" --config "$3")
   run=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["run"]["id"])' "$work/run.json")
   sent=$(sqlite3 "$db" "SELECT count(*) FROM herald_messages WHERE run_id = $run AND status = 'sent'")
   worker_ms=$("$bin" runs logs "$run" --json --db "$db" | python3 -c 'import json,sys

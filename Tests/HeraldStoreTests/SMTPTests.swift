@@ -187,12 +187,7 @@ import Testing
     }
 
     @Test func configurationNamesEachBadSMTPKey() throws {
-        func refusal(_ toml: String) -> String? {
-            do {
-                _ = try DeliveryConfig.parse(toml, source: "h.toml")
-                return nil
-            } catch { return "\(error)" }
-        }
+        let refusal = configRefusal
         let good = try DeliveryConfig.parse(
             """
             [channels.email]
@@ -261,4 +256,12 @@ extension Data {
         try handle.write(contentsOf: self)
         try handle.close()
     }
+}
+
+/// Why `DeliveryConfig.parse` refuses `toml`; nil when it accepts it.
+func configRefusal(_ toml: String) -> String? {
+    do {
+        _ = try DeliveryConfig.parse(toml, source: "h.toml")
+        return nil
+    } catch { return "\(error)" }
 }

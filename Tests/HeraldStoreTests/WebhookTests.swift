@@ -103,12 +103,7 @@ import Testing
     }
 
     @Test func configurationNamesEachBadWebhookKey() throws {
-        func refusal(_ toml: String) -> String? {
-            do {
-                _ = try DeliveryConfig.parse(toml, source: "h.toml")
-                return nil
-            } catch { return "\(error)" }
-        }
+        let refusal = configRefusal
         let good = try DeliveryConfig.parse(
             """
             [channels.sms]
